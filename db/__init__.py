@@ -1,0 +1,1 @@
+"""Database models, engine and the domain operations on them. Nothing here imports `bot`."""

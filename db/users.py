@@ -1,0 +1,45 @@
+"""Users: language preference and what they told us they are."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from db.engine import session_scope
+from db.models import User
+
+SUPPORTED_LANGUAGES = ("zh", "en")
+
+
+def get_or_create_user(engine: Engine, telegram_id: int, display_name: str = "") -> User:
+    """Return the user row, creating it with defaults on first contact."""
+    with session_scope(engine) as session:
+        user = session.get(User, telegram_id)
+        if user is None:
+            user = User(telegram_id=telegram_id, display_name=display_name[:128])
+            session.add(user)
+        return user
+
+
+def get_language(engine: Engine, telegram_id: int, default: str = "zh") -> str:
+    """The user's language, or `default` for an unknown user."""
+    with session_scope(engine) as session:
+        user = session.get(User, telegram_id)
+        return user.language if user else default
+
+
+def set_language(engine: Engine, telegram_id: int, language: str) -> None:
+    """Store the user's language (`zh` or `en`)."""
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    get_or_create_user(engine, telegram_id)
+    with session_scope(engine) as session:
+        user = session.get(User, telegram_id)
+        user.language = language
+
+
+def set_kind(engine: Engine, telegram_id: int, kind: str) -> None:
+    """Remember whether the user said they are a parent or an operator."""
+    get_or_create_user(engine, telegram_id)
+    with session_scope(engine) as session:
+        user = session.get(User, telegram_id)
+        user.kind = kind

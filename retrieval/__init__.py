@@ -1,0 +1,1 @@
+"""Policy knowledge: ingest (load, clean, chunk), embed, index, hybrid search, answers, evaluation."""

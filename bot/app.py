@@ -1,0 +1,122 @@
+"""Builds the python-telegram-bot Application: the same one runs against Telegram, a local Bot API
+server (tests), or the in-process console transport."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.handlers import common, policy
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.texts import t
+from db.engine import make_engine
+
+log = logging.getLogger(__name__)
+MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "kb")
+
+
+def load_policy_service(settings: Settings):
+    """Open the index (building it if missing or stale), load the model and warm up the searcher."""
+    from retrieval.service import PolicyService
+
+    llm = None
+    if settings.llm_base_url and settings.llm_model:
+        from retrieval.llm import make_chat_model
+
+        llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
+    service = PolicyService(
+        settings.index_dir,
+        settings.knowledge_dir,
+        embedding_model=settings.embedding_model,
+        chroma_host=settings.chroma_host,
+        chroma_port=settings.chroma_port,
+        llm=llm,
+    )
+    service.build()
+    service.warm_up()
+    return service
+
+
+def register_handlers(application: Application) -> None:
+    """All handlers, most specific first; anything unmatched gets a polite answer."""
+    application.add_handler(CommandHandler("start", common.start))
+    application.add_handler(CommandHandler("help", common.help_command))
+    application.add_handler(CommandHandler("lang", common.lang_command))
+    for name in ("find", "bookings", "filing", "kb"):
+        application.add_handler(CommandHandler(name, common.coming_soon))
+    application.add_handler(CallbackQueryHandler(common.choose_role, pattern=r"^role:"))
+    application.add_handler(CallbackQueryHandler(common.choose_language, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(policy.show_source, pattern=r"^src:"))
+    application.add_handler(CallbackQueryHandler(common.stale_callback))
+    application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, policy.ask))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, common.unsupported_message))
+    application.add_error_handler(common.on_error)
+
+
+async def _post_init(application: Application) -> None:
+    rt: Runtime = application.bot_data["runtime"]
+    for lang, language_code in (("zh", None), ("en", "en")):
+        commands = [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU_COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=language_code)
+    if rt.policy is None:
+        application.create_task(_load_policy(application, rt))
+    else:
+        rt.policy_ready.set()
+
+
+async def _load_policy(application: Application, rt: Runtime) -> None:
+    try:
+        rt.policy = await asyncio.to_thread(load_policy_service, rt.settings)
+    except Exception:
+        log.exception("Could not load the policy knowledge base")
+        return
+    rt.policy_ready.set()
+    log.info("Policy knowledge base ready")
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    policy_service=None,
+    engine=None,
+    token: str | None = None,
+) -> Application:
+    """The Application with every handler; `request` objects replace HTTP (console mode)."""
+    from db.migrate import upgrade_to_head
+
+    engine = engine or make_engine(settings.sqlalchemy_url)
+    upgrade_to_head(engine)
+    builder = ApplicationBuilder().token(token or settings.telegram_bot_token or "0:console").post_init(_post_init)
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, policy=policy_service)
+    register_handlers(application)
+    return application
+
+
+def run_polling(settings: Settings) -> None:
+    """Run the real bot by long polling until interrupted."""
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -1,0 +1,82 @@
+"""Free-text policy questions and the "show source" buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.render import answer_language, answer_sources_for_buttons, render_answer, render_source, split_message
+from bot.runtime import runtime, user_language
+from bot.texts import t
+from retrieval.answer import source_of
+from retrieval.service import MAX_QUESTION_CHARS
+
+log = logging.getLogger(__name__)
+POLICY_LOAD_WAIT_SECONDS = 60
+
+
+async def _policy_service(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
+    """The policy service, waiting (bounded) while it loads in the background."""
+    rt = runtime(context)
+    if not rt.policy_ready.is_set():
+        try:
+            await asyncio.wait_for(rt.policy_ready.wait(), timeout=POLICY_LOAD_WAIT_SECONDS)
+        except TimeoutError:
+            await update.effective_message.reply_text(t("busy_loading", lang))
+            return None
+    return rt.policy
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a typed question from the policy documents."""
+    message = update.effective_message
+    lang = user_language(update, context)
+    question = " ".join((message.text or "").split())
+    if len(question) < 2:
+        await message.reply_text(t("empty_question", lang))
+        return
+    lang = answer_language(question, lang)
+    if len(question) > MAX_QUESTION_CHARS:
+        await message.reply_text(t("too_long", lang, limit=MAX_QUESTION_CHARS))
+    service = await _policy_service(update, context, lang)
+    if service is None:
+        return
+    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    previous = context.chat_data.get("last_question")
+    answer = await asyncio.to_thread(service.ask, question, previous)
+    context.chat_data["last_question"] = answer.effective_question
+    covered = sorted({item.meta.city for item in service.searcher.items})
+    text = render_answer(answer, lang, covered)
+    sources = answer_sources_for_buttons(answer)
+    keyboard = None
+    if sources:
+        keyboard = InlineKeyboardMarkup(
+            [[
+                InlineKeyboardButton(t("btn_source", lang, n=i), callback_data=f"src:{s.chunk_id}")
+                for i, s in enumerate(sources, start=1)
+            ]]
+        )
+    parts = split_message(text)
+    for i, part in enumerate(parts):
+        markup = keyboard if i == len(parts) - 1 else None
+        await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True)
+
+
+async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the full passage behind a "source" button; an outdated button gets a polite note."""
+    query = update.callback_query
+    lang = user_language(update, context)
+    chunk_id = query.data.split(":", 1)[1]
+    service = runtime(context).policy
+    item = service.searcher.by_id.get(chunk_id) if service is not None else None
+    if item is None:
+        await query.answer(t("source_gone", lang), show_alert=True)
+        return
+    await query.answer()
+    text = render_source(source_of(item), lang, item.meta.issuer, item.meta.date, item.meta.doc_number)
+    for part in split_message(text):
+        await query.message.reply_text(part, parse_mode=ParseMode.HTML)

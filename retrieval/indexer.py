@@ -1,0 +1,109 @@
+"""Build or refresh the policy index from the document catalog: unchanged documents cost nothing,
+changed ones have their passages replaced, documents gone from the catalog are removed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from retrieval.catalog import load_catalog
+from retrieval.chunking import chunk_document
+from retrieval.cleaning import clean_text
+from retrieval.embedding import Embedder
+from retrieval.loaders import load_document
+from retrieval.store import ChunkStore
+from retrieval.types import Chunk, CleaningReport, DocumentMeta
+
+# Bump when cleaning, chunking or the indexed text changes, so every document is re-indexed once.
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class DocumentResult:
+    """What happened to one document during a build."""
+
+    doc_id: str
+    title: str
+    action: str  # "indexed" | "unchanged" | "removed"
+    chunks: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+    removed_texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    """The outcome of `build_index`."""
+
+    documents: list[DocumentResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was (re)indexed or removed."""
+        return any(d.action != "unchanged" for d in self.documents)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
+    """What the dense model sees for a passage: its place in the outline, then the text."""
+    return f"{meta.city} {' '.join(chunk.section[-2:])}\n{chunk.text}"
+
+
+def content_hash(raw: bytes, meta: DocumentMeta, embedder_name: str) -> str:
+    """Hash of everything that determines a document's indexed passages."""
+    digest = hashlib.sha256()
+    digest.update(raw)
+    digest.update(json.dumps(asdict(meta), ensure_ascii=False, sort_keys=True).encode())
+    digest.update(f"{PIPELINE_VERSION}|{embedder_name}".encode())
+    return digest.hexdigest()
+
+
+def prepare_document(meta: DocumentMeta, path: Path) -> tuple[list[Chunk], CleaningReport]:
+    """Load, clean and chunk one document."""
+    cleaned, report = clean_text(load_document(path))
+    return chunk_document(meta, cleaned), report
+
+
+def build_index(
+    store: ChunkStore,
+    knowledge_dir: Path,
+    embedder_name: str,
+    get_embedder: Callable[[], Embedder],
+) -> BuildReport:
+    """Bring the store up to date with the catalog. The embedder is loaded only if something changed."""
+    import time
+
+    started = time.perf_counter()
+    report = BuildReport()
+    indexed = store.document_hashes()
+    catalog = load_catalog(knowledge_dir)
+    for meta, path in catalog:
+        digest = content_hash(path.read_bytes(), meta, embedder_name)
+        if indexed.get(meta.doc_id) == digest:
+            report.documents.append(DocumentResult(meta.doc_id, meta.title, "unchanged"))
+            continue
+        chunks, cleaning = prepare_document(meta, path)
+        vectors = get_embedder().encode([embedding_text(meta, c) for c in chunks])
+        store.replace_document(meta, chunks, vectors, digest)
+        report.documents.append(
+            DocumentResult(
+                meta.doc_id,
+                meta.title,
+                "indexed",
+                chunks=len(chunks),
+                removed=cleaning.counts(),
+                removed_texts=[r.text for r in cleaning.removals],
+            )
+        )
+    known = {meta.doc_id for meta, _ in catalog}
+    for doc_id in set(indexed) - known:
+        store.delete_document(doc_id)
+        report.documents.append(DocumentResult(doc_id, "", "removed"))
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

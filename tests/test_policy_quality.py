@@ -1,0 +1,72 @@
+"""Regression guard on the development question set: fails below the quality bar of DESIGN.md."""
+
+from __future__ import annotations
+
+from retrieval.evaluation import evaluate, read_eval_file
+
+from tests.conftest import DEV_SET
+
+
+def test_dev_set_meets_the_bar(policy_service):
+    report = evaluate(policy_service.ask, read_eval_file(DEV_SET))
+    summary = report.summary()
+    misses = report.misses()
+    assert summary["hit@5"] >= 0.95, (summary, misses)
+    assert summary["mrr@5"] >= 0.85, (summary, misses)
+    assert summary["unanswerable_refused"] == summary["unanswerable"], misses
+    assert summary["answerable_refused"] == 0, misses
+
+
+def test_no_spam_or_page_furniture_in_the_index(policy_service):
+    texts = [item.chunk.text for item in policy_service.searcher.items]
+    assert texts
+    for banned in ("澳门", "赌城", "娱乐网站", "扫一扫", "朗读", "版权保护", "http", "微信公众号"):
+        assert not any(banned in text for text in texts), banned
+
+
+def test_every_answer_quotes_the_passage_verbatim(policy_service, dev_questions):
+    for row in dev_questions:
+        answer = policy_service.ask(row["question"])
+        for quote in answer.quotes:
+            assert quote.text.replace(" ", "") in quote.source.text.replace(" ", "") or "; " in quote.source.text
+
+
+def test_named_city_restricts_sources(policy_service):
+    answer = policy_service.ask("厦门托育机构多久要做一次安全演练？")
+    assert answer.answered
+    assert {s.city for s in answer.sources} == {"厦门市"}
+    assert answer.cities == ["厦门市"]
+
+
+def test_unknown_city_is_refused_with_reason(policy_service):
+    answer = policy_service.ask("深圳的普惠托育补贴每月多少钱？")
+    assert not answer.answered and answer.reason == "no_documents_for_place"
+    assert answer.unknown_places == ["深圳"]
+
+
+def test_off_topic_is_refused(policy_service):
+    for question in ("今天天气怎么样？", "推荐一部好看的电影", "What is the capital of France?"):
+        answer = policy_service.ask(question)
+        assert not answer.answered, question
+        assert answer.reason == "not_found"
+
+
+def test_followup_switches_city_and_keeps_topic(policy_service):
+    first = policy_service.ask("厦门托育从业人员持证上岗有什么要求？")
+    follow = policy_service.ask("那张家港呢？", previous_question=first.effective_question)
+    assert follow.answered
+    assert follow.effective_question.startswith("张家港")
+    assert follow.cities == ["张家港市"]
+    assert any("持证上岗率达100%" in s.text for s in follow.sources[:3])
+
+
+def test_english_question_finds_chinese_passage(policy_service):
+    answer = policy_service.ask("How many new affordable childcare places will Xiamen add every year?")
+    assert answer.answered
+    assert any("2000个普惠托位" in s.text for s in answer.sources[:3])
+
+
+def test_unchanged_documents_are_not_reindexed(policy_service):
+    report = policy_service.build()
+    assert not report.changed
+    assert {d.action for d in report.documents} == {"unchanged"}

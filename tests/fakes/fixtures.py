@@ -1,0 +1,30 @@
+"""Pytest fixtures for end-to-end tests against the fake Telegram Bot API.
+
+Use from a conftest:  `pytest_plugins = ["tests.fakes.fixtures"]`
+(or `from tests.fakes.fixtures import fake_bot_api, local_bot_api`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.local_api import LocalBotApi
+from tests.fakes.bot_api_server import FakeBotApiServer
+
+FAKE_TOKEN = "123:ABC"
+
+
+@pytest.fixture
+def fake_bot_api() -> Iterator[FakeBotApiServer]:
+    """A `FakeBotApiServer` on 127.0.0.1 for this test; `.api` is its `LocalBotApi`,
+    `.base_url` / `.base_file_url` go to `ApplicationBuilder` (token e.g. `FAKE_TOKEN`)."""
+    with FakeBotApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def local_bot_api() -> LocalBotApi:
+    """A fresh in-process `LocalBotApi` (use with `bot.console_transport.LocalRequest`)."""
+    return LocalBotApi()

@@ -713,6 +713,11 @@ class LocalBotApi:
             hint = " (is the application polling?)" if pending else ""
             raise TimeoutError(f"bot not idle after {timeout}s; undelivered updates {pending}{hint}")
 
+    async def wait_for_change(self, since: int, timeout: float | None = None) -> int:
+        """Wait until the change counter `seq` exceeds `since` (or timeout); return the counter."""
+        await self._wait(lambda: self._seq > since, timeout)
+        return self._seq
+
     def interrupt_polls(self, *, until_reopened: bool = False) -> None:
         """End every waiting getUpdates call now (with no updates). With `until_reopened`, later
         calls also return at once until `reopen_polls()` (used while a server shuts down)."""

@@ -100,6 +100,8 @@ async def bot(request):
     finally:
         if server is not None:
             server.stop()
+    leftover = [t.name for t in threading.enumerate() if "process_request" in t.name or t.name == "fake-bot-api"]
+    assert leftover == []
 
 
 async def test_start_tap_edit_and_echo(bot):
@@ -287,3 +289,33 @@ async def test_http_server_decodes_form_and_multipart():
             assert r.content == b"a,b\n1,2\n"
             assert (await client.post("/noSuchMethod")).status_code == 404
     assert not [t for t in threading.enumerate() if t.name == "fake-bot-api"]
+
+
+async def test_plain_bot_methods_in_process():
+    """Menu commands, chat actions, photos and captions through PTB's Bot on LocalRequest."""
+    from telegram import Bot, BotCommand, MenuButtonCommands
+    from telegram.constants import ChatAction
+
+    api = LocalBotApi()
+    api.add_user(USER)
+    async with Bot(TOKEN, request=LocalRequest(api), get_updates_request=LocalRequest(api)) as tg:
+        assert (await tg.get_me()).username == api.bot_username
+        await tg.set_my_commands([BotCommand("start", "开始"), BotCommand("find", "附近托育")])
+        await tg.set_my_commands([BotCommand("start", "Start")], language_code="en")
+        assert [c.command for c in await tg.get_my_commands()] == ["start", "find"]
+        assert [c.description for c in await tg.get_my_commands(language_code="en")] == ["Start"]
+        assert await tg.set_chat_menu_button(menu_button=MenuButtonCommands())
+        await tg.send_chat_action(USER, ChatAction.UPLOAD_DOCUMENT)
+        assert api.chat_actions == [(USER, "upload_document")]
+        photo = await tg.send_photo(USER, photo=b"\x89PNG fake", caption="<i>地图</i>", parse_mode="HTML")
+        assert photo.caption == "地图" and api.sent[-1].kind == "photo"
+        edited = await tg.edit_message_caption(USER, photo.message_id, caption="新地图")
+        assert edited.caption == "新地图" and api.sent[-1].edited
+        with pytest.raises(BadRequest, match="(?i)message caption is too long"):
+            await tg.send_photo(USER, photo=b"x", caption="长" * 1025)
+        resent = await tg.send_document(USER, document=photo.photo[-1].file_id)  # re-send by file_id
+        assert api.sent[-1].data == b"\x89PNG fake" and resent.document is not None
+        api.user_sends_photo(USER, b"JPEGDATA", caption="孩子的照片")
+        update = (await tg.get_updates())[0]
+        assert update.message.caption == "孩子的照片"
+        assert await (await update.message.photo[-1].get_file()).download_as_bytearray() == bytearray(b"JPEGDATA")

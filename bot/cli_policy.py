@@ -162,10 +162,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot chat`: console mode, the same handlers as Telegram."""
-    import asyncio
-
     from bot.app import build_application, load_policy_service
-    from bot.console import run_console
+    from bot.console import console_main
 
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     print("正在加载政策知识库… (loading the knowledge base)", flush=True)
@@ -176,8 +174,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             settings, request=request, get_updates_request=get_updates_request, policy_service=policy_service
         )
 
-    asyncio.run(run_console(factory))
-    return 0
+    return console_main(factory)
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:

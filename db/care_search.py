@@ -1,0 +1,584 @@
+"""Nearby search for childcare: by shared location or by a typed district/town name.
+
+How `search_nearby` stays fast as data grows: the SQL query selects only institutions inside the bounding
+box of the search circle (`lat BETWEEN .. AND lon BETWEEN ..`, served by the composite index
+`ix_institutions_lat_lon`), with the cheap filters (普惠, age, "has a free session on that date") in SQL too;
+the exact haversine distance, the price filters and the sort then run on those few candidates only, and the
+full rows and sessions are loaded for the requested page alone.
+
+Prices: the budget is compared with the fee of the service asked for (全日托 when none is given). When the
+parent says a reduction applies (e.g. 困境婴幼儿 in Zhangjiagang, from `knowledge/fee_reductions.yaml`), the
+price shown and compared is the reduced one, and the result names the reduction's source document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.engine import Engine
+
+from db.engine import session_scope
+from db.geo import bounding_box, haversine_km, valid_coordinates
+from db.institutions import (
+    Reduction,
+    SessionSlot,
+    find_reduction,
+    json_number,
+    load_places,
+    slot_from_row,
+)
+from db.models import SERVICES, SESSION_SERVICES, CareSession, Institution
+from db.timeutil import to_local
+
+DEFAULT_SERVICE_FOR_PRICE = "全日托"
+MAX_RADIUS_KM = 100.0
+MAX_LIMIT = 50
+SESSION_DAYS = 7  # without a date, sessions shown are those of the next 7 days
+MAX_SESSIONS_PER_RESULT = 6
+
+
+class SearchError(ValueError):
+    """Bad search input; `code` is "invalid"."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Place(NamedTuple):
+    """A district/town (or a whole city, with district "") and its centre."""
+
+    lat: float
+    lon: float
+    city: str
+    district: str
+
+
+@dataclass
+class SearchResult:
+    """One institution in a result list, with its distance, prices and bookable sessions."""
+
+    institution_id: int
+    name: str
+    city: str
+    district: str
+    address: str
+    lat: float
+    lon: float
+    distance_km: float
+    puhui: bool
+    is_demo: bool
+    form: str
+    legal_nature: str
+    filing_status: str
+    age_min_months: int
+    age_max_months: int
+    phone: str
+    opening_hours: str
+    total_places: int
+    free_places: int
+    fees: dict[str, float]
+    services: list[str]
+    price_service: str
+    base_price: float | None  # the listed fee of `price_service`
+    price: float | None  # after the reduction, when one applies
+    reduction: Reduction | None = None  # the reduction applied to `price`, if any
+    sessions: list[SessionSlot] = field(default_factory=list)
+
+    def to_dict(self, *, with_reduction: bool = False) -> dict:
+        """The result in the CLI's JSON shape (DESIGN.md); `with_reduction` adds a "reduction" object."""
+        out = {
+            "institution_id": self.institution_id,
+            "name": self.name,
+            "district": self.district,
+            "distance_km": round(self.distance_km, 2),
+            "puhui": self.puhui,
+            "prices": {service: json_number(fee) for service, fee in self.fees.items()},
+            "sessions": [slot.to_dict() for slot in self.sessions],
+        }
+        if with_reduction:
+            out["reduction"] = (
+                {
+                    "key": self.reduction.key,
+                    "service": self.price_service,
+                    "amount": json_number(self.reduction.amount),
+                    "price_before": json_number(self.base_price),
+                    "price_after": json_number(self.price),
+                    "source": self.reduction.source,
+                }
+                if self.reduction and self.base_price is not None
+                else None
+            )
+        return out
+
+
+@dataclass
+class SearchPage:
+    """A page of results, nearest first, and what was asked."""
+
+    results: list[SearchResult]
+    total: int
+    limit: int
+    offset: int
+    centre: tuple[float, float]
+    radius_km: float | None  # None for a district search
+    service: str | None
+    reduction: Reduction | None = None
+    place: Place | None = None  # the district/town, for search_by_district
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a next page exists."""
+        return self.offset + len(self.results) < self.total
+
+    def to_dict(self, *, with_reduction: bool = False) -> dict:
+        """`{"results": [...]}` exactly as DESIGN.md specifies."""
+        return {"results": [r.to_dict(with_reduction=with_reduction) for r in self.results]}
+
+
+# --- Place names -----------------------------------------------------------------------------------------------
+
+# Traditional → simplified for the characters of our place names (parents may type either).
+_TRAD = str.maketrans(
+    {
+        "區": "区",
+        "鎮": "镇",
+        "門": "门",
+        "廈": "厦",
+        "裡": "里",
+        "滄": "沧",
+        "張": "张",
+        "楊": "杨",
+        "錦": "锦",
+        "豐": "丰",
+        "橋": "桥",
+        "樂": "乐",
+        "餘": "余",
+        "鳳": "凤",
+        "陰": "阴",
+        "稅": "税",
+        "後": "后",
+        "積": "积",
+        "園": "园",
+        "縣": "县",
+        "濱": "滨",
+        "灣": "湾",
+        "開": "开",
+        "發": "发",
+        "農": "农",
+        "業": "业",
+        "範": "范",
+        "術": "术",
+        "產": "产",
+        "興": "兴",
+        "達": "达",
+        "華": "华",
+        "寧": "宁",
+        "國": "国",
+        "際": "际",
+        "東": "东",
+        "陽": "阳",
+        "莊": "庄",
+        "馬": "马",
+        "龍": "龙",
+        "島": "岛",
+        "嶼": "屿",
+        "號": "号",
+        "廣": "广",
+        "場": "场",
+        "鄉": "乡",
+        "聯": "联",
+        "葉": "叶",
+    }
+)
+_PUNCT = re.compile(r"[\s'’‘`´\-_.,，。、·()（）]+")
+_SUFFIXES = ("街道", "district", "subdistrict", "jiedao", "town", "zhen", "qu", "区", "镇", "市", "县")
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_TRAD).lower()
+    return _PUNCT.sub("", text)
+
+
+def _strip_suffix(text: str) -> str:
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+def _keys(names: list[str]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        normed = _norm(str(name))
+        if normed:
+            out.add(normed)
+            out.add(_strip_suffix(normed))
+    return out
+
+
+def find_place(name: str) -> Place | None:
+    """The district/town (or city) a parent typed — Chinese (simplified or traditional), pinyin or English.
+
+    "思明", "思明區", "Siming", "siming district", "厦门湖里区", "金港街道" (→ 保税区), "张家港" (the whole city,
+    district ""). Returns (lat, lon, city, district) of the centre, or None when the name is not known.
+    """
+    if not name or len(name) > 64:
+        return None
+    query = _norm(name)
+    if not query:
+        return None
+    cities = load_places()
+    # "厦门市思明区" / "xiamen siming": drop a leading city name, then look in that city only.
+    scoped: list[tuple[dict, str]] = []
+    for city in cities:
+        for prefix in sorted(_keys([city["city"], *city.get("aliases", [])]), key=len, reverse=True):
+            if query.startswith(prefix) and len(query) > len(prefix):
+                scoped.append((city, query[len(prefix) :]))
+                break
+    candidates = scoped or [(city, query) for city in cities]
+    for city, rest in candidates:
+        wanted = {rest, _strip_suffix(rest)}
+        for district in city["districts"]:
+            if wanted & _keys([district["name"], *district.get("aliases", [])]):
+                lat, lon = district["centre"]
+                return Place(float(lat), float(lon), city["city"], district["name"])
+    for city in cities:
+        if {query, _strip_suffix(query)} & _keys([city["city"], *city.get("aliases", [])]):
+            lat, lon = city["centre"]
+            return Place(float(lat), float(lon), city["city"], "")
+    return None
+
+
+# --- Search ----------------------------------------------------------------------------------------------------
+
+
+def _check(
+    *,
+    age_months: int | None,
+    max_price: float | None,
+    service: str | None,
+    limit: int,
+    offset: int,
+    reduction_key: str | None,
+) -> Reduction | None:
+    if age_months is not None and not (0 <= age_months <= 72):
+        raise SearchError("invalid", "月龄应在 0–72 之间 (age in months must be 0–72)")
+    if max_price is not None and not (max_price >= 0):
+        raise SearchError("invalid", "预算不能为负 (budget must not be negative)")
+    if service is not None and service not in SERVICES:
+        raise SearchError(
+            "invalid", f"未知服务类型 {service!r} (unknown service; use one of {', '.join(SERVICES)})"
+        )
+    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
+        raise SearchError("invalid", f"分页参数无效 (limit must be 1–{MAX_LIMIT}, offset >= 0)")
+    if reduction_key:
+        reduction = find_reduction(reduction_key)
+        if reduction is None:
+            raise SearchError("invalid", f"未知的减免类型 {reduction_key!r} (unknown reduction)")
+        return reduction
+    return None
+
+
+def _session_conditions(
+    *,
+    day: Date | None,
+    now_local: datetime,
+    age_months: int | None,
+    service: str | None,
+    max_price: float | None,
+) -> list[Any]:
+    """SQL conditions on care_sessions for 'bookable and matching the filters'."""
+    today, now_time = now_local.date(), now_local.time().replace(tzinfo=None)
+    conds: list[Any] = [CareSession.booked < CareSession.capacity]
+    if day is not None:
+        conds.append(CareSession.date == day)
+    else:
+        conds += [CareSession.date >= today, CareSession.date < today + timedelta(days=SESSION_DAYS)]
+    conds.append(or_(CareSession.date > today, CareSession.start_time > now_time))
+    if age_months is not None:
+        conds += [CareSession.age_min_months <= age_months, CareSession.age_max_months >= age_months]
+    if service in SESSION_SERVICES:
+        conds.append(CareSession.service == service)
+        if service == "临时托" and max_price is not None:
+            conds.append(CareSession.price <= max_price)
+    return conds
+
+
+def _run_search(
+    engine: Engine,
+    *,
+    area: list[Any],
+    lat: float,
+    lon: float,
+    radius_km: float | None,
+    age_months: int | None,
+    max_price: float | None,
+    puhui_only: bool,
+    service: str | None,
+    day: Date | None,
+    reduction: Reduction | None,
+    limit: int,
+    offset: int,
+    now: datetime | None,
+) -> tuple[list[SearchResult], int]:
+    local_now = to_local(now)
+    price_service = service or DEFAULT_SERVICE_FOR_PRICE
+    conds = list(area)
+    if puhui_only:
+        conds.append(Institution.puhui.is_(True))
+    if age_months is not None:
+        conds += [Institution.age_min_months <= age_months, Institution.age_max_months >= age_months]
+    if day is not None:
+        session_conds = _session_conditions(
+            day=day, now_local=local_now, age_months=age_months, service=service, max_price=max_price
+        )
+        conds.append(exists().where(CareSession.institution_id == Institution.id, *session_conds))
+
+    need_fees = service is not None or max_price is not None or reduction is not None
+    columns = [Institution.id, Institution.lat, Institution.lon]
+    if need_fees:
+        columns += [Institution.city, Institution.fees, Institution.services]
+    with session_scope(engine) as session:
+        candidates = session.execute(select(*columns).where(and_(*conds))).all()
+
+        hits: list[tuple[float, int]] = []
+        for row in candidates:
+            distance = haversine_km(lat, lon, row.lat, row.lon)
+            if radius_km is not None and distance > radius_km:
+                continue
+            if need_fees:
+                if service is not None and service not in row.services:
+                    continue
+                if max_price is not None:
+                    price = _effective_price(row.fees, row.city, price_service, reduction)[1]
+                    if price is None or price > max_price:
+                        continue
+            hits.append((distance, row.id))
+        hits.sort()
+        total = len(hits)
+        page = hits[offset : offset + limit]
+        if not page:
+            return [], total
+
+        ids = [institution_id for _, institution_id in page]
+        institutions = {
+            inst.id: inst
+            for inst in session.execute(select(Institution).where(Institution.id.in_(ids))).scalars()
+        }
+        sessions_by_inst: dict[int, list[SessionSlot]] = {i: [] for i in ids}
+        if service is None or service in SESSION_SERVICES:
+            session_conds = _session_conditions(
+                day=day, now_local=local_now, age_months=age_months, service=service, max_price=max_price
+            )
+            rows = session.execute(
+                select(CareSession)
+                .where(CareSession.institution_id.in_(ids), *session_conds)
+                .order_by(CareSession.date, CareSession.start_time, CareSession.id)
+            ).scalars()
+            for row in rows:
+                bucket = sessions_by_inst[row.institution_id]
+                if len(bucket) < MAX_SESSIONS_PER_RESULT:
+                    bucket.append(slot_from_row(row))
+
+    results = []
+    for distance, institution_id in page:
+        inst = institutions[institution_id]
+        base, price, applied = _effective_price(inst.fees, inst.city, price_service, reduction)
+        results.append(
+            SearchResult(
+                institution_id=inst.id,
+                name=inst.name,
+                city=inst.city,
+                district=inst.district,
+                address=inst.address,
+                lat=inst.lat,
+                lon=inst.lon,
+                distance_km=distance,
+                puhui=inst.puhui,
+                is_demo=inst.is_demo,
+                form=inst.form,
+                legal_nature=inst.legal_nature,
+                filing_status=inst.filing_status,
+                age_min_months=inst.age_min_months,
+                age_max_months=inst.age_max_months,
+                phone=inst.phone,
+                opening_hours=inst.opening_hours,
+                total_places=inst.total_places,
+                free_places=inst.free_places,
+                fees=dict(inst.fees),
+                services=list(inst.services),
+                price_service=price_service,
+                base_price=base,
+                price=price,
+                reduction=applied,
+                sessions=sessions_by_inst[institution_id],
+            )
+        )
+    return results, total
+
+
+def _effective_price(
+    fees: dict, city: str, service: str, reduction: Reduction | None
+) -> tuple[float | None, float | None, Reduction | None]:
+    """(listed fee, fee after the reduction, the reduction if it applied) for one service."""
+    base = fees.get(service)
+    if base is None:
+        return None, None, None
+    base = float(base)
+    if reduction is not None and reduction.applies(city, service):
+        return base, max(0.0, base - reduction.amount), reduction
+    return base, base, None
+
+
+def search_nearby(
+    engine: Engine,
+    lat: float,
+    lon: float,
+    *,
+    radius_km: float = 5,
+    age_months: int | None = None,
+    max_price: float | None = None,
+    puhui_only: bool = False,
+    service: str | None = None,
+    date: Date | None = None,
+    reduction_key: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> SearchPage:
+    """Institutions within `radius_km` of (lat, lon), nearest first, one page of them.
+
+    Filters: `age_months` (the institution's and the sessions' age ranges must include it), `max_price`
+    (compared with the fee of `service`, 全日托 when None, after the reduction), `puhui_only`, `service`
+    (the institution offers it; for 临时托/计时托 the sessions shown are of that type), `date` (only
+    institutions with a bookable session that day, and those sessions), `reduction_key` (e.g. "困境婴幼儿").
+    Each result lists up to 6 bookable sessions (free places, not started; on `date`, or in the next 7 days).
+    Raises SearchError("invalid", ...) on bad input.
+    """
+    if not valid_coordinates(lat, lon):
+        raise SearchError("invalid", "坐标无效 (latitude must be -90..90 and longitude -180..180)")
+    if not (0 < radius_km <= MAX_RADIUS_KM):
+        raise SearchError(
+            "invalid", f"半径应在 0–{MAX_RADIUS_KM:g} 公里之间 (radius must be 0–{MAX_RADIUS_KM:g} km)"
+        )
+    reduction = _check(
+        age_months=age_months,
+        max_price=max_price,
+        service=service,
+        limit=limit,
+        offset=offset,
+        reduction_key=reduction_key,
+    )
+    box = bounding_box(lat, lon, radius_km)
+    area = [
+        Institution.lat.between(box.min_lat, box.max_lat),
+        Institution.lon.between(box.min_lon, box.max_lon),
+    ]
+    results, total = _run_search(
+        engine,
+        area=area,
+        lat=lat,
+        lon=lon,
+        radius_km=radius_km,
+        age_months=age_months,
+        max_price=max_price,
+        puhui_only=puhui_only,
+        service=service,
+        day=date,
+        reduction=reduction,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )
+    return SearchPage(
+        results=results,
+        total=total,
+        limit=limit,
+        offset=offset,
+        centre=(lat, lon),
+        radius_km=radius_km,
+        service=service,
+        reduction=reduction,
+    )
+
+
+def search_by_district(
+    engine: Engine,
+    name: str,
+    *,
+    age_months: int | None = None,
+    max_price: float | None = None,
+    puhui_only: bool = False,
+    service: str | None = None,
+    date: Date | None = None,
+    reduction_key: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> SearchPage | None:
+    """Institutions in the district/town (or city) a parent typed, nearest to its centre first.
+
+    Names as in `find_place` (思明, 湖里區, Huli, 金港街道, 杨舍镇, 张家港...). Returns None when the name is
+    not a known place (the handler then asks the parent to share a location instead). Same filters as
+    `search_nearby`; `distance_km` is measured from the district's centre.
+    """
+    reduction = _check(
+        age_months=age_months,
+        max_price=max_price,
+        service=service,
+        limit=limit,
+        offset=offset,
+        reduction_key=reduction_key,
+    )
+    place = find_place(name)
+    if place is None:
+        return None
+    area = [Institution.city == place.city]
+    if place.district:
+        area.append(Institution.district == place.district)
+    results, total = _run_search(
+        engine,
+        area=area,
+        lat=place.lat,
+        lon=place.lon,
+        radius_km=None,
+        age_months=age_months,
+        max_price=max_price,
+        puhui_only=puhui_only,
+        service=service,
+        day=date,
+        reduction=reduction,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )
+    return SearchPage(
+        results=results,
+        total=total,
+        limit=limit,
+        offset=offset,
+        centre=(place.lat, place.lon),
+        radius_km=None,
+        service=service,
+        reduction=reduction,
+        place=place,
+    )
+
+
+__all__ = [
+    "Place",
+    "SearchError",
+    "SearchPage",
+    "SearchResult",
+    "find_place",
+    "search_by_district",
+    "search_nearby",
+]

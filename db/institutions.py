@@ -1,0 +1,277 @@
+"""Institutions and their sessions: look-ups for the details card and the operator's side, plus the
+editable data the care features read from `knowledge/` (district centres, fee reductions).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from db.engine import session_scope
+from db.models import SERVICE_UNITS, CareSession, Institution
+from db.timeutil import fmt_time, to_local
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def knowledge_dir() -> Path:
+    """The knowledge folder: `KNOWLEDGE_DIR` from the environment (as in bot settings) or the repo's."""
+    configured = os.environ.get("KNOWLEDGE_DIR")
+    return Path(configured) if configured else DEFAULT_KNOWLEDGE_DIR
+
+
+def _load_yaml(relative: str) -> Any:
+    with (knowledge_dir() / relative).open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@lru_cache(maxsize=4)
+def _places_cached(path: str) -> tuple[dict, ...]:
+    data = _load_yaml("demo/places.yaml")
+    return tuple(data["cities"])
+
+
+def load_places() -> list[dict]:
+    """Cities with their districts/towns (centre, boxes, aliases, places) from `knowledge/demo/places.yaml`."""
+    return list(_places_cached(str(knowledge_dir())))
+
+
+@lru_cache(maxsize=4)
+def _annex2_cached(path: str) -> dict:
+    return _load_yaml("demo/zhangjiagang_annex2.yaml")
+
+
+def load_zhangjiagang_annex2() -> dict:
+    """The Zhangjiagang annex-2 place table (`knowledge/demo/zhangjiagang_annex2.yaml`)."""
+    return _annex2_cached(str(knowledge_dir()))
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A fee reduction from a policy document (see `knowledge/fee_reductions.yaml`)."""
+
+    key: str
+    aliases: tuple[str, ...]
+    city: str
+    amount: float
+    unit: str
+    applies_to: tuple[str, ...]
+    conditions: str
+    source_title: str
+    source_section: str
+    source_quote: str
+    source_doc_id: str = ""
+
+    @property
+    def source(self) -> str:
+        """《title》section — for showing next to a reduced price."""
+        return f"《{self.source_title}》{self.source_section}"
+
+    def applies(self, city: str, service: str) -> bool:
+        """Whether the reduction lowers the fee of `service` at an institution in `city`."""
+        return self.city == city and service in self.applies_to
+
+
+@lru_cache(maxsize=4)
+def _reductions_cached(path: str) -> tuple[Reduction, ...]:
+    data = _load_yaml("fee_reductions.yaml") or {}
+    out = []
+    for item in data.get("reductions", []):
+        source = item.get("source", {})
+        out.append(
+            Reduction(
+                key=item["key"],
+                aliases=tuple(str(a) for a in item.get("aliases", [])),
+                city=item["city"],
+                amount=float(item["amount"]),
+                unit=item.get("unit", ""),
+                applies_to=tuple(item.get("applies_to", [])),
+                conditions=item.get("conditions", ""),
+                source_title=source.get("title", ""),
+                source_section=source.get("section", ""),
+                source_quote=source.get("quote", ""),
+                source_doc_id=source.get("doc_id", ""),
+            )
+        )
+    return tuple(out)
+
+
+def load_reductions() -> list[Reduction]:
+    """All fee reductions the documents give."""
+    return list(_reductions_cached(str(knowledge_dir())))
+
+
+def find_reduction(key: str) -> Reduction | None:
+    """The reduction named `key` (or one of its aliases, case-insensitive), or None."""
+    wanted = key.strip().lower()
+    for reduction in load_reductions():
+        if wanted == reduction.key.lower() or wanted in (a.lower() for a in reduction.aliases):
+            return reduction
+    return None
+
+
+def reductions_for_city(city: str) -> list[Reduction]:
+    """Reductions that apply in `city` (for offering the "does this apply to you?" button)."""
+    return [r for r in load_reductions() if r.city == city]
+
+
+def clear_caches() -> None:
+    """Forget loaded YAML (after staff edit the files, or in tests)."""
+    _places_cached.cache_clear()
+    _annex2_cached.cache_clear()
+    _reductions_cached.cache_clear()
+
+
+# --- Institutions --------------------------------------------------------------------------------------------
+
+
+def get_institution(engine: Engine, institution_id: int) -> Institution | None:
+    """One institution (for the details card), or None."""
+    with session_scope(engine) as session:
+        return session.get(Institution, institution_id)
+
+
+def fee_list(institution: Institution) -> list[tuple[str, float, str]]:
+    """[(service, fee, unit)] in the usual service order, for the details card."""
+    return [
+        (service, institution.fees[service], SERVICE_UNITS[service])
+        for service in SERVICE_UNITS
+        if service in institution.fees
+    ]
+
+
+def count_institutions(engine: Engine, *, demo: bool | None = None) -> int:
+    """How many institutions there are (only demo ones, only real ones, or all)."""
+    query = select(func.count()).select_from(Institution)
+    if demo is not None:
+        query = query.where(Institution.is_demo == demo)
+    with session_scope(engine) as session:
+        return int(session.execute(query).scalar_one())
+
+
+def institutions_of_operator(engine: Engine, operator_user_id: int) -> list[Institution]:
+    """The institutions a user operates (linked through `operator_user_id`)."""
+    query = (
+        select(Institution).where(Institution.operator_user_id == operator_user_id).order_by(Institution.id)
+    )
+    with session_scope(engine) as session:
+        return list(session.execute(query).scalars())
+
+
+def set_operator(engine: Engine, institution_id: int, operator_user_id: int | None) -> bool:
+    """Link (or with None unlink) an operator to an institution; False when there is no such institution."""
+    with session_scope(engine) as session:
+        institution = session.get(Institution, institution_id)
+        if institution is None:
+            return False
+        institution.operator_user_id = operator_user_id
+        return True
+
+
+# --- Sessions --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    """A temporary-care session as shown to a parent."""
+
+    session_id: int
+    institution_id: int
+    service: str
+    date: date
+    start_time: Any
+    end_time: Any
+    age_min_months: int
+    age_max_months: int
+    capacity: int
+    booked: int
+    price: float
+    is_demo: bool
+
+    @property
+    def free(self) -> int:
+        """Places left."""
+        return max(0, self.capacity - self.booked)
+
+    def to_dict(self) -> dict:
+        """The session in the CLI's JSON shape."""
+        return {
+            "session_id": self.session_id,
+            "date": self.date.isoformat(),
+            "start": fmt_time(self.start_time),
+            "end": fmt_time(self.end_time),
+            "price": json_number(self.price),
+            "capacity": self.capacity,
+            "free": self.free,
+        }
+
+
+def slot_from_row(row: Any) -> SessionSlot:
+    """A SessionSlot from a CareSession or a row with the same columns."""
+    return SessionSlot(
+        session_id=row.id,
+        institution_id=row.institution_id,
+        service=row.service,
+        date=row.date,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        age_min_months=row.age_min_months,
+        age_max_months=row.age_max_months,
+        capacity=row.capacity,
+        booked=row.booked,
+        price=row.price,
+        is_demo=row.is_demo,
+    )
+
+
+def json_number(value: float) -> int | float:
+    """An int when the value is whole (prices print as 120, not 120.0)."""
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def get_session(engine: Engine, session_id: int) -> CareSession | None:
+    """One session, or None."""
+    with session_scope(engine) as session:
+        return session.get(CareSession, session_id)
+
+
+def list_sessions(
+    engine: Engine,
+    institution_id: int,
+    *,
+    date_from: date | None = None,
+    days: int = 14,
+    only_bookable: bool = False,
+    now: datetime | None = None,
+) -> list[SessionSlot]:
+    """An institution's sessions from `date_from` (default today, Asia/Shanghai) for `days` days.
+
+    `only_bookable` keeps sessions that have not started yet and still have a free place.
+    """
+    local_now = to_local(now)
+    start = date_from or local_now.date()
+    query = (
+        select(CareSession)
+        .where(
+            CareSession.institution_id == institution_id,
+            CareSession.date >= start,
+            CareSession.date < start + timedelta(days=days),
+        )
+        .order_by(CareSession.date, CareSession.start_time, CareSession.id)
+    )
+    if only_bookable:
+        query = query.where(CareSession.booked < CareSession.capacity)
+    with session_scope(engine) as session:
+        rows = list(session.execute(query).scalars())
+    slots = [slot_from_row(row) for row in rows]
+    if only_bookable:
+        slots = [s for s in slots if (s.date, s.start_time) > (local_now.date(), local_now.time())]
+    return slots

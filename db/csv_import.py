@@ -1,0 +1,488 @@
+"""Import real institutions from a CSV file: `python -m bot institutions import FILE.csv`.
+
+All or nothing: every row is validated first; if any row is rejected, nothing is written and the report
+lists each rejected row (line number, column, reason). Otherwise all rows are written in one transaction.
+A row whose `external_id` matches an institution already in the database updates it; so does a row without
+`external_id` whose name, city and address match one exactly (re-importing a file never duplicates).
+Imported records are real data (`is_demo` false).
+
+File format
+-----------
+UTF-8 (with or without BOM; GB18030/GBK as saved by Excel is also accepted), comma-separated, one header
+row. Column names are English (below) or the Chinese name in brackets; order does not matter; an unknown
+column is an error (a misspelt fee column must not be silently ignored). Empty cells mean "not given".
+
+Required:
+  name [机构名称]            institution name, at most 200 characters
+  city [城市]                city, e.g. 厦门市, 张家港市
+  district [区县]            district / town / street, e.g. 思明区, 杨舍镇
+  address [地址]             street address
+  lat [纬度], lon [经度]     coordinates in degrees (WGS-84, as Telegram location shares); must lie in China
+  puhui [普惠]               是/否 (also true/false, yes/no, 1/0, y/n)
+  total_places [总托位]      integer >= 1
+Optional:
+  external_id [统一社会信用代码]  stable id, e.g. the unified social credit code; unique within the file
+  free_places [空余托位]          integer, 0..total_places (default 0)
+  legal_nature [法人性质]         事业单位 | 社会服务机构 | 营利性
+  form [举办形式]                 独立托育机构 | 社区嵌入式 | 幼儿园托班 | 用人单位办托 | 家庭托育点 | 托育综合服务中心
+  filing_status [备案状态]        已备案 | 备案中 | 未备案 (default 未备案)
+  age_min_months [最小月龄]       default 6; age_max_months [最大月龄] default 36; 0 <= min < max <= 36
+  classes [班级]                  乳儿班, 托小班, 托大班, 混合编班 — separated by | or ; or 、
+  services [服务]                 全日托, 半日托, 临时托, 计时托 — same separators; default: those with a fee
+  fee_full_day [全日托收费]       全日托 元/月     fee_half_day [半日托收费]  半日托 元/月
+  fee_temporary [临时托收费]      临时托 元/次     fee_hourly [计时托收费]    计时托 元/小时
+                                  (each service listed in `services` needs its fee; fees 0..100000)
+  phone [电话], opening_hours [开放时间]
+  operator_user_id [运营者TG编号] Telegram user id of the institution's operator
+
+Example:
+  name,city,district,address,lat,lon,puhui,total_places,free_places,fee_full_day,fee_temporary
+  阳光托育中心,厦门市,思明区,厦门市思明区莲前西路1号,24.4702,118.1301,是,60,8,1800,90
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from db.geo import in_china
+from db.models import FILING_STATUSES, FORMS, LEGAL_NATURES, SERVICES, Institution
+from db.timeutil import utcnow
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+CLASSES = ("乳儿班", "托小班", "托大班", "混合编班")
+FEE_COLUMNS = {"fee_full_day": "全日托", "fee_half_day": "半日托", "fee_temporary": "临时托", "fee_hourly": "计时托"}
+REQUIRED = ("name", "city", "district", "address", "lat", "lon", "puhui", "total_places")
+OPTIONAL = (
+    "external_id", "free_places", "legal_nature", "form", "filing_status", "age_min_months", "age_max_months",
+    "classes", "services", *FEE_COLUMNS, "phone", "opening_hours", "operator_user_id",
+)  # fmt: skip
+CHINESE_HEADERS = {
+    "机构名称": "name", "名称": "name", "城市": "city", "区县": "district", "区域": "district", "所在区": "district",
+    "地址": "address", "纬度": "lat", "经度": "lon", "普惠": "puhui", "总托位": "total_places",
+    "总托位数": "total_places", "统一社会信用代码": "external_id", "空余托位": "free_places",
+    "法人性质": "legal_nature", "举办形式": "form", "机构类型": "form", "备案状态": "filing_status",
+    "最小月龄": "age_min_months", "最大月龄": "age_max_months", "班级": "classes", "服务": "services",
+    "全日托收费": "fee_full_day", "半日托收费": "fee_half_day", "临时托收费": "fee_temporary",
+    "计时托收费": "fee_hourly", "电话": "phone", "开放时间": "opening_hours", "运营者TG编号": "operator_user_id",
+}  # fmt: skip
+TRUE_WORDS = {"是", "true", "yes", "y", "1", "普惠"}
+FALSE_WORDS = {"否", "false", "no", "n", "0", "非普惠"}
+
+
+@dataclass
+class RowError:
+    """Why one row (or the file itself, line 0/1) was rejected."""
+
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.line} 行" if self.line else "文件"
+        return f"{where}{f' [{self.column}]' if self.column else ''}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import."""
+
+    path: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    applied: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON shape printed by `institutions import --json`."""
+        return {
+            "file": self.path,
+            "applied": self.applied,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "rejected": [{"line": e.line, "column": e.column, "reason": e.message} for e in self.errors],
+        }
+
+    def summary(self) -> str:
+        """A readable report in Chinese (with English)."""
+        if self.applied:
+            return (
+                f"导入成功 (import applied): {self.rows} 行, 新增 {self.inserted} 家, 更新 {self.updated} 家"
+                f" ({self.inserted} inserted, {self.updated} updated)"
+            )
+        rejected_lines = len({e.line for e in self.errors})
+        lines = [
+            f"导入未执行,数据库未作任何改动 (nothing was imported): {rejected_lines} 处问题 / {self.rows} 行",
+        ]
+        lines += [f"  {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+class InstitutionRow(BaseModel):
+    """One validated CSV row."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str
+    city: str
+    district: str
+    address: str
+    lat: float
+    lon: float
+    puhui: bool
+    total_places: int
+    external_id: str | None = None
+    free_places: int = 0
+    legal_nature: str = ""
+    form: str = ""
+    filing_status: str = "未备案"
+    age_min_months: int = 6
+    age_max_months: int = 36
+    classes: list[str] = []
+    services: list[str] | None = None
+    fee_full_day: float | None = None
+    fee_half_day: float | None = None
+    fee_temporary: float | None = None
+    fee_hourly: float | None = None
+    phone: str = ""
+    opening_hours: str = ""
+    operator_user_id: int | None = None
+
+    @field_validator("name", "city", "district", "address")
+    @classmethod
+    def _text(cls, value: str, info) -> str:
+        limits = {"name": 200, "city": 32, "district": 64, "address": 300}
+        if not value:
+            raise ValueError("不能为空 (must not be empty)")
+        if len(value) > limits[info.field_name]:
+            raise ValueError(f"太长,最多 {limits[info.field_name]} 字 (too long)")
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError("含控制字符 (contains control characters)")
+        return value
+
+    @field_validator("puhui", mode="before")
+    @classmethod
+    def _bool(cls, value):
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError("应为 是/否 (must be yes/no)")
+
+    @field_validator("lat", "lon", "fee_full_day", "fee_half_day", "fee_temporary", "fee_hourly", mode="before")
+    @classmethod
+    def _number(cls, value):
+        if value is None:
+            return None
+        text = str(value).strip().replace(",", "").replace("，", "").replace("元", "")
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"不是数字 (not a number): {str(value)[:30]!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("不是有效数字 (not a finite number)")
+        return number
+
+    @field_validator("total_places", "free_places", "age_min_months", "age_max_months", "operator_user_id", mode="before")
+    @classmethod
+    def _integer(cls, value):
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text.lstrip("-").isdigit():
+            raise ValueError(f"应为整数 (must be a whole number): {text[:30]!r}")
+        return int(text)
+
+    @field_validator("classes", "services", mode="before")
+    @classmethod
+    def _list(cls, value):
+        if value is None:
+            return None
+        text = str(value)
+        for sep in (";", "；", "、", ",", "，"):
+            text = text.replace(sep, "|")
+        return [part.strip() for part in text.split("|") if part.strip()]
+
+    @field_validator("fee_full_day", "fee_half_day", "fee_temporary", "fee_hourly")
+    @classmethod
+    def _fee(cls, value):
+        if value is not None and not (0 <= value <= 100_000):
+            raise ValueError("收费应在 0–100000 元之间 (fee must be 0–100000)")
+        return value
+
+    @field_validator("legal_nature")
+    @classmethod
+    def _nature(cls, value: str) -> str:
+        if value and value not in LEGAL_NATURES:
+            raise ValueError(f"应为 {'/'.join(LEGAL_NATURES)} (unknown legal nature)")
+        return value
+
+    @field_validator("form")
+    @classmethod
+    def _form(cls, value: str) -> str:
+        if value and value not in FORMS:
+            raise ValueError(f"应为 {'/'.join(FORMS)} (unknown form)")
+        return value
+
+    @field_validator("filing_status")
+    @classmethod
+    def _filing(cls, value: str) -> str:
+        if value not in FILING_STATUSES:
+            raise ValueError(f"应为 {'/'.join(FILING_STATUSES)} (unknown filing status)")
+        return value
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in CLASSES]
+        if unknown:
+            raise ValueError(f"未知班级 {unknown} (unknown class; use {'/'.join(CLASSES)})")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            unknown = [s for s in value if s not in SERVICES]
+            if unknown:
+                raise ValueError(f"未知服务 {unknown} (unknown service; use {'/'.join(SERVICES)})")
+        return value
+
+    @field_validator("external_id", "phone", "opening_hours")
+    @classmethod
+    def _short(cls, value, info):
+        limits = {"external_id": 64, "phone": 32, "opening_hours": 64}
+        if value is not None and len(value) > limits[info.field_name]:
+            raise ValueError(f"太长,最多 {limits[info.field_name]} 字 (too long)")
+        return value or (None if info.field_name == "external_id" else "")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstitutionRow:
+        if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise ValueError("坐标超出范围 (lat must be -90..90, lon -180..180) [lat/lon]")
+        if not in_china(self.lat, self.lon):
+            raise ValueError("坐标不在中国境内,经纬度是否写反? (coordinates outside China — lat/lon swapped?) [lat/lon]")
+        if self.total_places < 1 or self.total_places > 10_000:
+            raise ValueError("总托位应在 1–10000 之间 (total_places must be 1–10000) [total_places]")
+        if not (0 <= self.free_places <= self.total_places):
+            raise ValueError("空余托位应在 0 与总托位之间 (free_places must be 0..total_places) [free_places]")
+        if not (0 <= self.age_min_months < self.age_max_months <= 36):
+            raise ValueError("月龄范围应满足 0 ≤ 最小 < 最大 ≤ 36 (age range must be 0 <= min < max <= 36) [age]")
+        fees = self.fees()
+        if self.services is None:
+            self.services = [s for s in SERVICES if s in fees]
+        missing = [s for s in self.services if s not in fees]
+        if missing:
+            raise ValueError(f"缺少收费: {'、'.join(missing)} (missing fee for {', '.join(missing)}) [fees]")
+        if not self.services:
+            raise ValueError("至少需要一项服务及其收费 (at least one service with its fee is required) [fees]")
+        extra = [s for s in fees if s not in self.services]
+        if extra:
+            raise ValueError(f"有收费但未列入服务: {'、'.join(extra)} (fee given for a service not listed) [services]")
+        return self
+
+    def fees(self) -> dict[str, float]:
+        """{service: fee} for the fees given."""
+        out = {}
+        for column, service in FEE_COLUMNS.items():
+            value = getattr(self, column)
+            if value is not None:
+                out[service] = int(value) if float(value).is_integer() else value
+        return out
+
+    def to_columns(self) -> dict:
+        """Column values for the institutions table."""
+        return {
+            "external_id": self.external_id,
+            "name": self.name,
+            "city": self.city,
+            "district": self.district,
+            "address": self.address,
+            "lat": self.lat,
+            "lon": self.lon,
+            "legal_nature": self.legal_nature,
+            "form": self.form,
+            "puhui": self.puhui,
+            "filing_status": self.filing_status,
+            "age_min_months": self.age_min_months,
+            "age_max_months": self.age_max_months,
+            "classes": self.classes,
+            "services": self.services or [],
+            "fees": self.fees(),
+            "total_places": self.total_places,
+            "free_places": self.free_places,
+            "phone": self.phone,
+            "opening_hours": self.opening_hours,
+            "operator_user_id": self.operator_user_id,
+            "is_demo": False,
+        }
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, "not UTF-8 or GB18030")
+
+
+def _errors_from_validation(line: int, exc: ValidationError) -> list[RowError]:
+    out = []
+    for error in exc.errors():
+        column = ".".join(str(part) for part in error.get("loc", ())) or None
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if error.get("type") == "missing":
+            message = "必填列为空 (required value missing)"
+        elif error.get("type") == "extra_forbidden":
+            message = "未知列 (unknown column)"
+        elif error.get("type", "").endswith("_parsing") or error.get("type") in ("int_type", "float_type"):
+            message = f"格式不对 (wrong format): {message}"
+        if column is None and message.endswith("]") and "[" in message:
+            message, _, column = message[:-1].rpartition(" [")
+        out.append(RowError(line, column, message))
+    return out
+
+
+def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], ImportReport]:
+    """Parse and validate every row; returns the good rows and a report holding every problem found."""
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    if not path.is_file():
+        report.errors.append(RowError(0, None, "文件不存在 (file not found)"))
+        return [], report
+    if path.stat().st_size > MAX_FILE_BYTES:
+        report.errors.append(RowError(0, None, f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)"))
+        return [], report
+    try:
+        content = _read_text(path)
+    except UnicodeDecodeError:
+        report.errors.append(RowError(0, None, "无法识别的编码,请另存为 UTF-8 CSV (not a UTF-8/GB18030 text file)"))
+        return [], report
+    if "\x00" in content:
+        report.errors.append(RowError(0, None, "不是 CSV 文本文件 (binary content, not a CSV file)"))
+        return [], report
+
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        report.errors.append(RowError(0, None, "文件为空 (empty file)"))
+        return [], report
+    except csv.Error as exc:
+        report.errors.append(RowError(1, None, f"CSV 格式错误 (malformed CSV): {exc}"))
+        return [], report
+    columns = []
+    for name in header:
+        key = name.strip().lstrip("\ufeff")
+        columns.append(CHINESE_HEADERS.get(key, key.lower()))
+    known = set(REQUIRED) | set(OPTIONAL)
+    for name in columns:
+        if name not in known:
+            report.errors.append(RowError(1, name, "未知列 (unknown column)"))
+    for name in REQUIRED:
+        if name not in columns:
+            report.errors.append(RowError(1, name, "缺少必需的列 (required column missing)"))
+    duplicates = {c for c in columns if columns.count(c) > 1}
+    for name in sorted(duplicates):
+        report.errors.append(RowError(1, name, "列重复 (duplicate column)"))
+    if report.errors:
+        return [], report
+
+    good: list[tuple[int, InstitutionRow]] = []
+    seen_ids: dict[str, int] = {}
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            report.errors.append(RowError(reader.line_num, None, f"CSV 格式错误 (malformed CSV): {exc}"))
+            break
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue  # blank line
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            report.errors.append(RowError(line, None, f"行数超过 {MAX_ROWS} (too many rows)"))
+            break
+        if len(values) != len(columns):
+            report.errors.append(
+                RowError(line, None, f"列数为 {len(values)},表头为 {len(columns)} (wrong number of fields)")
+            )
+            continue
+        data = {col: (val.strip() or None) for col, val in zip(columns, values, strict=True)}
+        data = {k: v for k, v in data.items() if v is not None}
+        try:
+            row = InstitutionRow(**data)
+        except ValidationError as exc:
+            report.errors.extend(_errors_from_validation(line, exc))
+            continue
+        if row.external_id:
+            if row.external_id in seen_ids:
+                report.errors.append(
+                    RowError(
+                        line,
+                        "external_id",
+                        f"与第 {seen_ids[row.external_id]} 行重复 (duplicate of line {seen_ids[row.external_id]})",
+                    )
+                )
+                continue
+            seen_ids[row.external_id] = line
+        good.append((line, row))
+    if report.rows == 0 and not report.errors:
+        report.errors.append(RowError(0, None, "没有数据行 (no data rows)"))
+    return good, report
+
+
+def import_institutions_csv(engine: Engine, path: str | Path) -> ImportReport:
+    """Validate the whole file, then apply it in one transaction — or apply nothing (see module docstring)."""
+    good, report = validate_csv(path)
+    if report.errors:
+        report.applied = False
+        return report
+    table = Institution.__table__
+    now = utcnow()
+    with engine.begin() as conn:
+        by_external = {}
+        ids = [row.external_id for _, row in good if row.external_id]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for found in conn.execute(select(table.c.id, table.c.external_id).where(table.c.external_id.in_(chunk))):
+                by_external[found.external_id] = found.id
+        new_rows = []
+        for _, row in good:
+            columns = row.to_columns()
+            target = by_external.get(row.external_id) if row.external_id else None
+            if target is None and not row.external_id:
+                target = conn.execute(
+                    select(table.c.id).where(
+                        table.c.name == row.name,
+                        table.c.city == row.city,
+                        table.c.address == row.address,
+                        table.c.is_demo.is_(False),
+                    )
+                ).scalar()
+            if target is not None:
+                if columns["external_id"] is None:
+                    del columns["external_id"]  # keep an id the record already has
+                conn.execute(update(table).where(table.c.id == target).values(**columns, updated_at=now))
+                report.updated += 1
+            else:
+                new_rows.append(columns | {"created_at": now, "updated_at": now})
+        for start in range(0, len(new_rows), 1000):
+            conn.execute(insert(table), new_rows[start : start + 1000])
+        report.inserted = len(new_rows)
+    report.applied = True
+    return report

@@ -85,8 +85,10 @@ class LocalRequest(BaseRequest):
 
 
 async def start_application(application: Application, *, poll_timeout: float = 1.0) -> None:
-    """initialize() + start() + updater.start_polling() as `Application.run_polling` would."""
+    """initialize(), post_init, start() and updater.start_polling(), as `Application.run_polling` does."""
     await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
     await application.start()
     if application.updater is not None:
         await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
@@ -99,6 +101,8 @@ async def stop_application(application: Application) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
 
 
 @contextlib.asynccontextmanager

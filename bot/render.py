@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from retrieval.answer import Answer, Source
 from bot.texts import join_names, t
+from retrieval.answer import Answer, Source
 
 TELEGRAM_LIMIT = 4096
 MAX_QUOTE_CHARS = 900

@@ -17,8 +17,21 @@ from retrieval.loaders import load_document
 from retrieval.store import ChunkStore
 from retrieval.types import Chunk, CleaningReport, DocumentMeta
 
-# Bump when cleaning, chunking or the indexed text changes, so every document is re-indexed once.
+# Bump when the indexed text changes in a way the fingerprint below cannot see.
 PIPELINE_VERSION = "1"
+_PIPELINE_SOURCES = ("loaders.py", "cleaning.py", "chunking.py", "indexer.py")
+
+
+def pipeline_fingerprint(knowledge_dir: Path) -> str:
+    """Hash of the code and rules that turn a file into passages: changing any re-indexes every document."""
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    here = Path(__file__).resolve().parent
+    for name in _PIPELINE_SOURCES:
+        digest.update((here / name).read_bytes())
+    rules = knowledge_dir / "cleaning_rules.yaml"
+    if rules.exists():
+        digest.update(rules.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -55,12 +68,12 @@ def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
     return f"{meta.city} {' '.join(chunk.section[-2:])}\n{chunk.text}"
 
 
-def content_hash(raw: bytes, meta: DocumentMeta, embedder_name: str) -> str:
+def content_hash(raw: bytes, meta: DocumentMeta, embedder_name: str, pipeline: str) -> str:
     """Hash of everything that determines a document's indexed passages."""
     digest = hashlib.sha256()
     digest.update(raw)
     digest.update(json.dumps(asdict(meta), ensure_ascii=False, sort_keys=True).encode())
-    digest.update(f"{PIPELINE_VERSION}|{embedder_name}".encode())
+    digest.update(f"{pipeline}|{embedder_name}".encode())
     return digest.hexdigest()
 
 
@@ -83,8 +96,9 @@ def build_index(
     report = BuildReport()
     indexed = store.document_hashes()
     catalog = load_catalog(knowledge_dir)
+    pipeline = pipeline_fingerprint(knowledge_dir)
     for meta, path in catalog:
-        digest = content_hash(path.read_bytes(), meta, embedder_name)
+        digest = content_hash(path.read_bytes(), meta, embedder_name, pipeline)
         if indexed.get(meta.doc_id) == digest:
             report.documents.append(DocumentResult(meta.doc_id, meta.title, "unchanged"))
             continue

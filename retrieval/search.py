@@ -3,6 +3,7 @@ restricted to the documents of the city a question names, with a lexical confide
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from retrieval.embedding import Embedder
 from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
 from retrieval.store import ChunkStore, IndexedChunk
 from retrieval.tokenize import content_chars, load_stopwords, load_user_dictionary, tokenize
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from retrieval.evaluation import evaluate, read_eval_file
-
 from tests.conftest import DEV_SET
 
 

@@ -1,7 +1,7 @@
 """Rendering answers: escaping, city wording, refusals, splitting within Telegram's limit."""
 
-from retrieval.answer import Answer, Quote, Source
 from bot.render import answer_language, render_answer, split_message
+from retrieval.answer import Answer, Quote, Source
 
 SOURCE = Source(
     doc_id="zhangjiagang",

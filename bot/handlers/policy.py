@@ -9,7 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.render import answer_language, answer_sources_for_buttons, render_answer, render_source, split_message
+from bot.render import (
+    answer_language,
+    answer_sources_for_buttons,
+    render_answer,
+    render_source,
+    split_message,
+)
 from bot.runtime import runtime, user_language
 from bot.texts import t
 from retrieval.answer import source_of

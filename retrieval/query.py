@@ -18,6 +18,18 @@ _FOLLOWUP_FILLER = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters → simplified (the documents are in simplified Chinese)."""
+    return _t2s().convert(text)
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     """Place names: documented ones map to a catalog city, undocumented ones to themselves."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from retrieval.answer import Answer, build_answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.indexer import BuildReport, build_index
-from retrieval.query import resolve_followup
+from retrieval.query import resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams
 from retrieval.store import ChunkStore, collection_name, open_chroma
 
@@ -76,11 +76,13 @@ class PolicyService:
     def ask(self, question: str, previous_question: str | None = None, k: int = 5) -> Answer:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        effective = resolve_followup(question, previous_question, self.searcher.gazetteer)
+        simplified = to_simplified(question)
+        effective = resolve_followup(simplified, previous_question, self.searcher.gazetteer)
         result = self.searcher.search(effective, k=k)
         answer = build_answer(result, self.searcher)
         answer.question = question
-        answer.effective_question = effective
+        # Shown back to the user only when a follow-up was expanded.
+        answer.effective_question = effective if effective != simplified else question
         if answer.answered and self.llm is not None:
             from retrieval.llm import generate_answer
 

@@ -69,3 +69,9 @@ def test_unchanged_documents_are_not_reindexed(policy_service):
     report = policy_service.build()
     assert not report.changed
     assert {d.action for d in report.documents} == {"unchanged"}
+
+
+def test_traditional_chinese_question(policy_service):
+    answer = policy_service.ask("張家港困境嬰幼兒入托能減免多少費用？")
+    assert answer.answered and answer.cities == ["张家港市"]
+    assert any("减免500元/人/月" in s.text for s in answer.sources[:3])

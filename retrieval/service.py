@@ -77,7 +77,8 @@ class PolicyService:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         simplified = to_simplified(question)
-        effective = resolve_followup(simplified, previous_question, self.searcher.gazetteer)
+        previous = to_simplified(previous_question) if previous_question else None
+        effective = resolve_followup(simplified, previous, self.searcher.gazetteer)
         result = self.searcher.search(effective, k=k)
         answer = build_answer(result, self.searcher)
         answer.question = question

@@ -1,0 +1,212 @@
+"""Database fixtures for tests that must hold on SQLite and on PostgreSQL.
+
+Use them in a test module with
+
+    from tests.db_fixtures import db_engine_fixture  # noqa: F401   (provides the fixture `db_engine`)
+    from tests.db_fixtures import db_url_fixture  # noqa: F401      (`db_url`: a fresh, empty, unmigrated DB)
+
+(Importing them by their fixture names, `db_engine`/`db_url`, works as well, but then ruff reports F811 on
+every test parameter of that name.)
+
+Each test runs twice: `[sqlite]` on a fresh temporary file, `[postgres]` in a fresh schema (dropped
+afterwards) of the server `TEST_POSTGRES_URL` names (default: the one `.ci/run` sets up,
+postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test). When that server cannot be reached the
+`[postgres]` runs are skipped with the reason shown — unless `REQUIRE_POSTGRES=1` (CI), where they fail.
+
+Use one of the two per test (each is parametrised on its own). A separate process opens the same database
+(for PostgreSQL the same schema, through `options=-csearch_path=...`) with
+`db.engine.make_engine(engine_url(db_engine))` or `make_engine(db_url)`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from db.engine import make_engine
+from db.migrate import upgrade_to_head
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server for tests (TEST_POSTGRES_URL, or the CI default)."""
+    return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+def postgres_required() -> bool:
+    """Whether an unreachable server is a failure rather than a skip (REQUIRE_POSTGRES=1, as in CI)."""
+    return os.environ.get("REQUIRE_POSTGRES", "").strip().lower() in ("1", "true", "yes")
+
+
+@lru_cache(maxsize=1)
+def postgres_problem() -> str | None:
+    """None when the test server answers, else why not (checked once per test session)."""
+    url = postgres_url()
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        safe = make_url(url).render_as_string(hide_password=True)
+        return f"PostgreSQL not reachable at {safe}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return None
+
+
+def require_postgres_or_skip() -> str:
+    """The server URL, or skip (fail under REQUIRE_POSTGRES=1) when it is not reachable."""
+    problem = postgres_problem()
+    if problem:
+        if postgres_required():
+            pytest.fail(f"{problem} (REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(f"{problem} — set TEST_POSTGRES_URL to run the PostgreSQL variant")
+    return postgres_url()
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema`."""
+    parsed = make_url(url)
+    parsed = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def fresh_postgres_schema() -> tuple[str, str]:
+    """Create an empty schema on the test server; returns (schema, url whose connections use it)."""
+    base = require_postgres_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        admin.dispose()
+    return schema, with_search_path(base, schema)
+
+
+def drop_postgres_schema(schema: str) -> None:
+    """Drop a schema made by `fresh_postgres_schema`, with everything in it."""
+    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty database: a SQLite file under `tmp_path`, or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'test.sqlite3').as_posix()}"
+        return
+    schema, url = fresh_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
+def engine_url(engine: Engine) -> str:
+    """The engine's URL with its password (and the schema option), for a subprocess to open the same DB."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS, name="db_url")
+def db_url_fixture(request, tmp_path) -> Iterator[str]:
+    """URL of a fresh, empty, unmigrated database (SQLite and PostgreSQL variants)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS, name="db_engine")
+def db_engine_fixture(request, tmp_path) -> Iterator[Engine]:
+    """An engine on a fresh database migrated to the newest schema (SQLite and PostgreSQL variants).
+
+    `engine_url(db_engine)` gives the URL for other processes.
+    """
+    with fresh_database(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            upgrade_to_head(engine)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+# The fixtures under their fixture names too. Importing `db_engine` itself works, but ruff then reports F811
+# on every test parameter named db_engine; importing `db_engine_fixture` avoids that.
+db_engine = db_engine_fixture
+db_url = db_url_fixture
+
+
+# --- Small builders for care tests ------------------------------------------------------------------------------
+
+
+def make_institution(engine: Engine, **overrides) -> int:
+    """Insert an institution (sensible defaults, Xiamen 思明) and return its id."""
+    from db.engine import session_scope
+    from db.models import Institution
+
+    values = dict(
+        name="测试托育中心",
+        city="厦门市",
+        district="思明区",
+        address="厦门市思明区测试路1号",
+        lat=24.4620,
+        lon=118.1180,
+        legal_nature="营利性",
+        form="独立托育机构",
+        puhui=True,
+        filing_status="已备案",
+        age_min_months=6,
+        age_max_months=36,
+        classes=["乳儿班", "托小班", "托大班"],
+        services=["全日托", "临时托", "计时托"],
+        fees={"全日托": 1800, "临时托": 100, "计时托": 30},
+        total_places=50,
+        free_places=10,
+    )
+    values.update(overrides)
+    with session_scope(engine) as session:
+        inst = Institution(**values)
+        session.add(inst)
+        session.flush()
+        return inst.id
+
+
+def make_session(engine: Engine, institution_id: int, day, start="09:00", end="12:00", **overrides) -> int:
+    """Insert a temporary-care session and return its id (times as "HH:MM")."""
+    from db.engine import session_scope
+    from db.models import CareSession
+    from db.timeutil import parse_time
+
+    values = dict(
+        institution_id=institution_id,
+        service="临时托",
+        date=day,
+        start_time=parse_time(start),
+        end_time=parse_time(end),
+        age_min_months=6,
+        age_max_months=36,
+        capacity=5,
+        booked=0,
+        price=100.0,
+    )
+    values.update(overrides)
+    with session_scope(engine) as session:
+        care = CareSession(**values)
+        session.add(care)
+        session.flush()
+        return care.id

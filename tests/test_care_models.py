@@ -1,0 +1,123 @@
+"""Schema and migrations: upgrade an empty database, upgrade one that already holds data, models == migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from db.engine import make_engine, session_scope
+from db.migrate import current_revision, head_revision, upgrade_to_head
+from db.models import Booking, CareSession, Institution, User
+from tests.db_fixtures import db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
+
+CARE_TABLES = {"users", "institutions", "care_sessions", "bookings"}
+
+
+def test_upgrade_empty_database(db_url):
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) is None
+        upgrade_to_head(engine)
+        assert current_revision(engine) == head_revision() == "0001_initial"
+        tables = set(inspect(engine).get_table_names())
+        assert tables >= CARE_TABLES
+        indexes = {ix["name"] for ix in inspect(engine).get_indexes("institutions")}
+        assert "ix_institutions_lat_lon" in indexes
+        lat_lon = next(ix for ix in inspect(engine).get_indexes("institutions") if ix["name"] == "ix_institutions_lat_lon")
+        assert lat_lon["column_names"] == ["lat", "lon"]
+        session_indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("care_sessions")}
+        assert session_indexes["ix_care_sessions_institution_date"] == ["institution_id", "date"]
+        # Calling it again is a no-op.
+        upgrade_to_head(engine)
+        assert current_revision(engine) == "0001_initial"
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_keeps_data_of_a_pre_alembic_database(db_url):
+    """A database made before migrations existed (create_all of `users` only, with rows) keeps its rows."""
+    engine = make_engine(db_url)
+    try:
+        User.__table__.create(engine)
+        with session_scope(engine) as session:
+            session.add(User(telegram_id=7_000_000_001, language="en", role="staff", display_name="老用户"))
+        upgrade_to_head(engine)
+        assert current_revision(engine) == "0001_initial"
+        with session_scope(engine) as session:
+            user = session.get(User, 7_000_000_001)
+            assert user.language == "en" and user.display_name == "老用户"
+        assert set(inspect(engine).get_table_names()) >= CARE_TABLES
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_keeps_care_data(db_engine):
+    """Upgrading a database already at head (as at every bot start) leaves bookings and sessions alone."""
+    from db.booking import book_session
+
+    inst = make_institution(db_engine)
+    care = make_session(db_engine, inst, date(2030, 1, 2))
+    booking = book_session(db_engine, care, 5, 20, now=datetime(2030, 1, 1, tzinfo=UTC))
+    upgrade_to_head(db_engine)
+    upgrade_to_head(db_engine.url.render_as_string(hide_password=False))
+    with session_scope(db_engine) as session:
+        assert session.get(Booking, booking.id).code == booking.code
+        assert session.get(CareSession, care).booked == 1
+
+
+def test_unrelated_tables_survive(db_url):
+    engine = make_engine(db_url)
+    try:
+        meta = MetaData()
+        other = Table("other_notes", meta, Column("id", Integer, primary_key=True), Column("note", String(20)))
+        meta.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(other.insert().values(id=1, note="keep me"))
+        upgrade_to_head(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT note FROM other_notes")).scalar() == "keep me"
+    finally:
+        engine.dispose()
+
+
+def test_migration_matches_models(db_engine):
+    """Autogenerate finds nothing to change for our tables: the migration and the models agree."""
+    ours = MetaData()
+    for name in CARE_TABLES:
+        SQLModel.metadata.tables[name].to_metadata(ours)
+    with db_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, ours)
+    # Tables of later migrations (other features) are not ours to compare.
+    diffs = [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name not in CARE_TABLES)]
+    assert diffs == []
+
+
+def test_check_constraint_stops_overbooking_at_the_database(db_engine):
+    inst = make_institution(db_engine)
+    care = make_session(db_engine, inst, date(2030, 1, 2), capacity=1)
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(text("UPDATE care_sessions SET booked = 2 WHERE id = :id"), {"id": care})
+
+
+def test_datetimes_come_back_aware(db_engine):
+    inst = make_institution(db_engine)
+    with session_scope(db_engine) as session:
+        created = session.get(Institution, inst).created_at
+    assert created.tzinfo is not None
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 120
+
+
+def test_json_and_bigint_columns_round_trip(db_engine):
+    inst = make_institution(db_engine, fees={"全日托": 1787, "计时托": 35.5}, operator_user_id=9_876_543_210)
+    with session_scope(db_engine) as session:
+        row = session.get(Institution, inst)
+        assert row.fees == {"全日托": 1787, "计时托": 35.5}
+        assert row.operator_user_id == 9_876_543_210
+        assert row.classes == ["乳儿班", "托小班", "托大班"]

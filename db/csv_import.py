@@ -268,6 +268,8 @@ class InstitutionRow(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> InstitutionRow:
+        if in_china(self.lon, self.lat) and not in_china(self.lat, self.lon):
+            raise ValueError("经纬度写反了? (lat/lon swapped? lat is about 18–54, lon about 73–135 in China) [lat/lon]")
         if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
             raise ValueError("坐标超出范围 (lat must be -90..90, lon -180..180) [lat/lon]")
         if not in_china(self.lat, self.lon):

@@ -146,6 +146,7 @@ def _institution_rows(seed: int) -> list[dict]:
     for city in load_places():
         per_district = _district_places(city)
         prices = city["prices"]
+        used_names: set[str] = set()  # names are unique within a city
         for district in city["districts"]:
             # The city's 托育综合服务中心 sits in the district marked `service_centre` in places.yaml.
             centre = bool(district.get("service_centre"))
@@ -153,7 +154,6 @@ def _institution_rows(seed: int) -> list[dict]:
             rng = random.Random(f"{seed}:{city['key']}:{district['key']}:details")
             _mark_puhui(rng, plans)
             short = district["name"].rstrip("区镇") if len(district["name"]) <= 4 else district["name"][:3]
-            used_names: set[str] = set()
             for number, plan in enumerate(plans, start=1):
                 rows.append(_institution_row(rng, city, district, short, number, plan, prices, used_names))
     return rows
@@ -177,7 +177,7 @@ def _institution_row(
         "独立托育机构": f"{brand}托育中心({area}店)",
         "社区嵌入式": f"{area}社区{brand}托育点",
         "幼儿园托班": f"{short}{brand}幼儿园托班",
-        "用人单位办托": f"{rng.choice(EMPLOYERS)}{brand}职工托育室",
+        "用人单位办托": f"{short}{rng.choice(EMPLOYERS)}{brand}职工托育室",
         "家庭托育点": f"{brand}家庭托育点({road})",
         "托育综合服务中心": f"{city['city']}托育综合服务中心",
     }[form]

@@ -371,11 +371,11 @@ def list_bookings(
     return views
 
 
-def bookings_for_institution_day(engine: Engine, institution_id: int, day: date) -> list[BookingView]:
-    """All bookings (confirmed and cancelled) of an institution's sessions on `day`, by start time."""
+def bookings_for_institution_day(engine: Engine, institution_id: int, date: date) -> list[BookingView]:
+    """All bookings (confirmed and cancelled) of an institution's sessions on `date`, by start time."""
     query = (
         _view_query()
-        .where(CareSession.institution_id == institution_id, CareSession.date == day)
+        .where(CareSession.institution_id == institution_id, CareSession.date == date)
         .order_by(CareSession.start_time, CareSession.id, Booking.id)
     )
     with session_scope(engine) as session:

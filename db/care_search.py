@@ -13,6 +13,7 @@ price shown and compared is the reduced one, and the result names the reduction'
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
-from db.geo import bounding_box, haversine_km, valid_coordinates
+from db.geo import EARTH_RADIUS_KM, bounding_box, valid_coordinates
 from db.institutions import (
     Reduction,
     SessionSlot,
@@ -301,10 +302,16 @@ def _run_search(
     with session_scope(engine) as session:
         candidates = session.execute(select(*columns).where(and_(*conds))).all()
 
+        # Exact haversine, inlined for speed: compare the haversine term with the radius's before paying for
+        # asin/sqrt (same result as db.geo.haversine_km, which the tests check against).
+        rlat0, cos0 = math.radians(lat), math.cos(math.radians(lat))
+        a_max = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2 if radius_km is not None else 2.0
+        sin, cos, deg, two_r = math.sin, math.cos, math.pi / 180, 2 * EARTH_RADIUS_KM
         hits: list[tuple[float, int]] = []
         for row in candidates:
-            distance = haversine_km(lat, lon, row.lat, row.lon)
-            if radius_km is not None and distance > radius_km:
+            rlat = row[1] * deg
+            a = sin((rlat - rlat0) / 2) ** 2 + cos0 * cos(rlat) * sin((row[2] - lon) * deg / 2) ** 2
+            if a > a_max:
                 continue
             if need_fees:
                 if service is not None and service not in row.services:
@@ -313,7 +320,7 @@ def _run_search(
                     price = _effective_price(row.fees, row.city, price_service, reduction)[1]
                     if price is None or price > max_price:
                         continue
-            hits.append((distance, row.id))
+            hits.append((two_r * math.asin(math.sqrt(min(a, 1.0))), row[0]))
         hits.sort()
         total = len(hits)
         page = hits[offset : offset + limit]

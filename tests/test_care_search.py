@@ -80,6 +80,8 @@ def test_results_nearest_first_within_radius(db_engine, ring):
     distances = [r.distance_km for r in page.results]
     assert distances == sorted(distances)
     assert distances[0] == pytest.approx(0.4, abs=0.01)
+    for r in page.results:
+        assert r.distance_km == pytest.approx(haversine_km(*CENTRE, r.lat, r.lon), rel=1e-9)
     assert page.total == 4 and not page.has_more
 
 

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.handlers import common, policy
+from bot.handlers import care, common, filing, policy, staff
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.texts import t
@@ -50,12 +50,16 @@ def load_policy_service(settings: Settings):
 
 
 def register_handlers(application: Application) -> None:
-    """All handlers, most specific first; anything unmatched gets a polite answer."""
+    """All handlers, most specific first; anything unmatched gets a polite answer.
+
+    Each flow module registers its own handlers (conversations included) before the catch-alls,
+    so a flow sees its messages first and free text outside any flow goes to policy QA.
+    """
     application.add_handler(CommandHandler("start", common.start))
     application.add_handler(CommandHandler("help", common.help_command))
     application.add_handler(CommandHandler("lang", common.lang_command))
-    for name in ("find", "bookings", "filing", "kb"):
-        application.add_handler(CommandHandler(name, common.coming_soon))
+    for flow in (care, filing, staff):
+        flow.register(application)
     application.add_handler(CallbackQueryHandler(common.choose_role, pattern=r"^role:"))
     application.add_handler(CallbackQueryHandler(common.choose_language, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(policy.show_source, pattern=r"^src:"))

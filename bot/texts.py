@@ -166,6 +166,14 @@ TEXTS: dict[str, dict[str, str]] = {
 LIST_SEPARATOR = {"zh": "、", "en": ", "}
 
 
+def register_texts(extra: dict[str, dict[str, str]]) -> None:
+    """Add a flow's texts (each flow keeps its wording in its own module, e.g. `bot/texts_care.py`)."""
+    clashes = set(extra) & set(TEXTS)
+    if clashes:
+        raise ValueError(f"text keys defined twice: {sorted(clashes)}")
+    TEXTS.update(extra)
+
+
 def t(key: str, lang: str = "zh", **values: object) -> str:
     """The text for `key` in `lang` (falling back to Chinese), with `values` filled in."""
     variants = TEXTS[key]

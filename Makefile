@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Installs, builds the policy index if missing or stale, and starts the bot
+## Installs, builds the policy index if missing or stale, refreshes the demo institutions (bookings are kept),
+## and starts the bot
 ## (Telegram when TELEGRAM_BOT_TOKEN is set, console mode otherwise).
 run: $(STAMP)
 	$(PY) -m bot index
+	$(PY) -m bot institutions demo
 	$(PY) -m bot start
 
 chat: $(STAMP)

@@ -4,6 +4,7 @@ server (tests), or the in-process console transport."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from telegram import BotCommand, Update
@@ -88,6 +89,8 @@ async def _load_policy(application: Application, rt: Runtime) -> None:
         log.exception("Could not load the policy knowledge base")
         return
     rt.policy_ready.set()
+    # Long-lived objects (model weights, indexes) out of the collector's sight: no GC pauses in searches.
+    gc.freeze()
     log.info("Policy knowledge base ready")
 
 

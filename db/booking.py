@@ -201,7 +201,7 @@ def _validate_booking_input(parent_id: int, child_age_months: int, child_name: s
     return name
 
 
-def book_session(
+def book_session_outcome(
     engine: Engine,
     session_id: int,
     parent_id: int,
@@ -209,8 +209,8 @@ def book_session(
     child_name: str = "",
     idempotency_key: str | None = None,
     now: datetime | None = None,
-) -> Booking:
-    """Book one place in a session for a parent's child; returns the confirmed Booking (with its code).
+) -> tuple[Booking, bool]:
+    """Book one place in a session for a parent's child; returns (the confirmed Booking, whether this call created it).
 
     `idempotency_key` (e.g. derived from the Telegram message the confirm button belongs to): the same key
     returns the same booking and takes no second place, however often it is repeated.
@@ -229,7 +229,7 @@ def book_session(
                 if existing is not None:
                     if existing.parent_id != parent_id:
                         raise BookingError("invalid", "幂等键已被其他用户使用 (idempotency key used by another user)")
-                    return existing
+                    return existing, False
 
             care = session.get(CareSession, session_id)
             if care is None:
@@ -283,7 +283,7 @@ def book_session(
             )
             session.add(booking)
             session.flush()
-            return booking
+            return booking, True
     except IntegrityError:
         # Only reachable when two requests with one key race past the lock (e.g. different parent ids):
         # the unique key kept the second out; answer with the booking that won.
@@ -295,7 +295,20 @@ def book_session(
             ).scalar_one_or_none()
         if existing is None or existing.parent_id != parent_id:
             raise BookingError("invalid", "幂等键冲突 (idempotency key conflict)") from None
-        return existing
+        return existing, False
+
+
+def book_session(
+    engine: Engine,
+    session_id: int,
+    parent_id: int,
+    child_age_months: int,
+    child_name: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book one place (see `book_session_outcome`); returns the confirmed Booking with its code."""
+    return book_session_outcome(engine, session_id, parent_id, child_age_months, child_name, idempotency_key, now)[0]
 
 
 def cancel_booking(engine: Engine, booking_id: int, parent_id: int, now: datetime | None = None) -> Booking:

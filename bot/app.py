@@ -28,16 +28,16 @@ log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "kb")
 
 
-def load_policy_service(settings: Settings):
-    """Open the index (building it if missing or stale), load the model and warm up the searcher."""
+def make_policy_service(settings: Settings, *, with_llm: bool = True):
+    """The policy service the settings describe (nothing is loaded or built yet)."""
     from retrieval.service import PolicyService
 
     llm = None
-    if settings.llm_base_url and settings.llm_model:
+    if with_llm and settings.llm_base_url and settings.llm_model:
         from retrieval.llm import make_chat_model
 
         llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
-    service = PolicyService(
+    return PolicyService(
         settings.index_dir,
         settings.knowledge_dir,
         embedding_model=settings.embedding_model,
@@ -45,6 +45,11 @@ def load_policy_service(settings: Settings):
         chroma_port=settings.chroma_port,
         llm=llm,
     )
+
+
+def load_policy_service(settings: Settings):
+    """Open the index (building it if missing or stale), load the model and warm up the searcher."""
+    service = make_policy_service(settings)
     service.build()
     service.warm_up()
     return service

@@ -121,17 +121,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot index`: build the index if missing or stale; report what cleaning removed."""
-    from retrieval.service import PolicyService
+    from bot.app import make_policy_service
 
     _quiet_logging()
-    service = PolicyService(
-        settings.index_dir,
-        settings.knowledge_dir,
-        embedding_model=settings.embedding_model,
-        chroma_host=settings.chroma_host,
-        chroma_port=settings.chroma_port,
-    )
-    report = service.build()
+    report = make_policy_service(settings, with_llm=False).build()
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0

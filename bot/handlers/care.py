@@ -252,11 +252,14 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if location is None or not valid_coordinates(location.latitude, location.longitude):
         await update.effective_message.reply_text(t("care_location_invalid", lang))
         return
+    await _new_search(update, context, lat=location.latitude, lon=location.longitude)
+
+
+async def _new_search(update: Update, context: ContextTypes.DEFAULT_TYPE, **where: object) -> None:
+    """Search around a new point or place, keeping the parent's filters from the previous search."""
     previous = _state(context) or {}
-    context.user_data["care"] = {
-        **{k: previous[k] for k in ("age", "budget", "puhui", "service", "date", "reduction") if k in previous},
-        "lat": location.latitude, "lon": location.longitude, "page": 0,
-    }
+    kept = {k: previous[k] for k in ("age", "budget", "puhui", "service", "date", "reduction") if k in previous}
+    context.user_data["care"] = {**kept, **where, "page": 0}
     context.user_data.pop("care_await", None)
     await update.effective_message.reply_text("🔎", reply_markup=ReplyKeyboardRemove())
     await _show_results(update, context, edit=False)
@@ -278,14 +281,7 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 t("care_unknown_place", lang, name=html.escape(text[:40])), parse_mode=ParseMode.HTML
             )
             raise ApplicationHandlerStop
-        previous = _state(context) or {}
-        context.user_data["care"] = {
-            **{k: previous[k] for k in ("age", "budget", "puhui", "service", "date", "reduction") if k in previous},
-            "place": text, "page": 0,
-        }
-        context.user_data.pop("care_await", None)
-        await update.effective_message.reply_text("🔎", reply_markup=ReplyKeyboardRemove())
-        await _show_results(update, context, edit=False)
+        await _new_search(update, context, place=text)
         raise ApplicationHandlerStop
     if isinstance(awaiting, tuple) and awaiting[0] == "age":
         digits = "".join(ch for ch in text if ch.isdigit())

@@ -3,6 +3,7 @@ or a short grounded text from an LLM when one is configured. Both refuse below t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from retrieval.chunking import split_sentences
@@ -12,6 +13,10 @@ from retrieval.tokenize import tokenize
 
 MAX_QUOTES = 3
 MIN_SENTENCE_CHARS = 16  # a heading alone says little: quote the sentence after it too
+# A question asking for an amount prefers sentences that state one.
+_ASKS_FOR_NUMBER = re.compile(r"多少|几[个家名岁月年种次]|多大|多久|比例|占比|how (many|much|long|old)|what (share|percentage)", re.I)
+_HAS_NUMBER = re.compile(r"\d")
+NUMBER_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -89,15 +94,18 @@ def _sentence_score(sentence: str, searcher: HybridSearcher, terms: list[str]) -
 def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[Source]) -> list[Quote]:
     """The few sentences that answer best, verbatim, at least one per answering city."""
     candidates: list[tuple[float, int, Quote]] = []
+    wants_number = bool(_ASKS_FOR_NUMBER.search(result.question))
     for rank, (hit, source) in enumerate(zip(result.hits, sources, strict=True)):
         if hit.item.meta.city not in result.answer_cities or rank >= 4:
             continue
         sentences = [s for s in split_sentences(hit.item.chunk.text) if s.strip()]
         for i, sentence in enumerate(sentences):
             score = _sentence_score(sentence, searcher, result.query_terms)
-            text = sentence.strip()
+            text = sentence.strip().strip(";；").strip()
             if len(text) < MIN_SENTENCE_CHARS and i + 1 < len(sentences):
                 text = f"{text}{sentences[i + 1].strip()}"
+            if wants_number and _HAS_NUMBER.search(text):
+                score += NUMBER_BONUS
             # Earlier-ranked passages win ties: rank is part of the score.
             candidates.append((score - 0.05 * rank, rank, Quote(text, source)))
     candidates.sort(key=lambda c: -c[0])

@@ -75,3 +75,8 @@ def test_traditional_chinese_question(policy_service):
     answer = policy_service.ask("張家港困境嬰幼兒入托能減免多少費用？")
     assert answer.answered and answer.cities == ["张家港市"]
     assert any("减免500元/人/月" in s.text for s in answer.sources[:3])
+
+
+def test_a_question_for_an_amount_quotes_the_sentence_with_the_amount_first(policy_service):
+    answer = policy_service.ask("张家港困境婴幼儿能减免多少？")
+    assert "500元/人/月" in answer.quotes[0].text

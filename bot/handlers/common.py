@@ -40,7 +40,10 @@ async def choose_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await query.answer()
     await asyncio.to_thread(users.set_kind, runtime(context).engine, update.effective_user.id, kind)
-    await query.message.reply_text(t(f"role_{kind}", lang))
+    keyboard = None
+    if kind == "operator":  # the filing guide's own button (bot/handlers/filing.py handles "fl:go")
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("fl_btn_start", lang), callback_data="fl:go")]])
+    await query.message.reply_text(t(f"role_{kind}", lang), reply_markup=keyboard)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

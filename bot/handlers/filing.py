@@ -1,12 +1,877 @@
-"""Operators' registration and filing (登记 → 备案) walk-through (/filing). Placeholder until the flow lands."""
+"""Operators' registration and filing (登记 → 备案) walk-through: /filing, its buttons, uploads and typed input.
+
+Thin layer: the workflow facts come from `db.filing_workflow` (knowledge/filing.yaml), the case and checklist
+state from `db.filing`, the class check from `db.readiness`, the summary from `db.filing_summary`.
+
+State lives in the database, never only in memory:
+* every button carries what it needs (`fl:<action>:<case id>[:<item id>]`, ≤ 64 bytes), so a button from
+  days ago, or from before a restart, still works — or gets a polite answer when its case/item is gone;
+* the case remembers its step (nature / checklist / plan / title) and the item last opened (a file sent next
+  is filed there), so /filing resumes exactly where the operator was.
+
+While an operator is in the flow (used it in the last 24 hours and has not switched to another command since),
+typed text is answered by policy QA followed by a reminder of where they are in the checklist, or read as
+the class plan / institution name when the flow asked for one; files and photos go to the current item.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import time
 
-from bot.handlers.common import coming_soon
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import policy
+from bot.render import split_message
+from bot.runtime import runtime, user_language
+from bot.texts import join_names, t
+from bot.texts_filing import summary_labels
+from db import filing as F
+from db.filing_summary import build_summary, docx_filename, summary_docx, summary_text
+from db.filing_workflow import Material, Workflow, WorkflowError, get_workflow
+from db.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan, parse_plan
+
+log = logging.getLogger(__name__)
+
+FLOW_KEY = "filing_flow"  # user_data: {"case": id, "at": epoch seconds} in the flow, None when left
+ACTIVE_SECONDS = 24 * 3600
+#: Commands that do not take the operator out of the filing flow.
+KEEP_FLOW_COMMANDS = {"filing", "help", "lang"}
+MARKS = {F.UPLOADED: "✅", F.READY: "✅", F.NOT_APPLICABLE: "➖", F.MISSING: "⬜"}
+CALLBACK_LIMIT = 64
+
+
+# --- Flow membership ------------------------------------------------------------------------------------------
+
+
+def _enter(context: ContextTypes.DEFAULT_TYPE, case_id: int) -> None:
+    context.user_data[FLOW_KEY] = {"case": case_id, "at": time.time()}
+
+
+class _InFlow(filters.UpdateFilter):
+    """True when the update's user is in the filing flow. Known in this process from user_data; otherwise
+    (e.g. after a restart) derived once from the database: an open case with a legal nature, worked on
+    within `window` seconds (None: any time)."""
+
+    def __init__(self, application: Application, window: float | None, name: str):
+        super().__init__(name=name)
+        self.application = application
+        self.window = window
+
+    def filter(self, update: Update) -> bool:
+        user = update.effective_user
+        if user is None:
+            return False
+        data = self.application.user_data.get(user.id)
+        if data is None or FLOW_KEY not in data:
+            try:
+                case = F.current_case(self.application.bot_data["runtime"].engine, user.id)
+            except Exception:  # a database problem must not break unrelated messages
+                log.exception("Could not look up the filing case of user %s", user.id)
+                return False
+            state = ({"case": case.id, "at": case.updated_at.timestamp()}
+                     if case is not None and case.legal_nature else None)
+            self.application.user_data[user.id][FLOW_KEY] = state
+            data = self.application.user_data[user.id]
+        state = data.get(FLOW_KEY)
+        if not state:
+            return False
+        return self.window is None or time.time() - state["at"] < self.window
+
+
+async def leave_flow_on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other command (e.g. /find, /kb) leaves the filing flow (runs in an early group, stops nothing)."""
+    text = (update.effective_message.text or "").strip()
+    command = text.split()[0][1:].split("@")[0].lower() if text.startswith("/") else ""
+    if command and command not in KEEP_FLOW_COMMANDS and context.user_data is not None:
+        context.user_data[FLOW_KEY] = None
+
+
+# --- Small helpers --------------------------------------------------------------------------------------------
+
+
+async def _workflow(context: ContextTypes.DEFAULT_TYPE) -> Workflow:
+    return await asyncio.to_thread(get_workflow, runtime(context).settings.knowledge_dir)
+
+
+async def _db(fn, *args):
+    return await asyncio.to_thread(fn, *args)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def _title(case: F.CaseView, lang: str) -> str:
+    return case.title or t("fl_case_title", lang, id=case.id)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
+def _mb(max_bytes: int) -> str:
+    return f"{max_bytes / 1024 / 1024:g}"
+
+
+def _unconfirmed(confirmed: bool, lang: str) -> str:
+    return "" if confirmed else t("fl_unconfirmed", lang)
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    if len(data.encode()) > CALLBACK_LIMIT:  # never send a button Telegram would refuse
+        raise ValueError(f"callback data too long: {data!r}")
+    return InlineKeyboardButton(text[:60], callback_data=data)
+
+
+def _back(case_id: int, lang: str) -> list[InlineKeyboardButton]:
+    return [_button(t("fl_btn_back", lang), f"fl:c:{case_id}")]
+
+
+def _status(status: str, lang: str) -> str:
+    return t(f"fl_status_{status}", lang)
+
+
+# --- Views (text + keyboard) ----------------------------------------------------------------------------------
+
+
+def nature_view(wf: Workflow, case: F.CaseView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = "\n".join(
+        t("fl_nature_line", lang, name=_esc(n.name.get(lang)), explain=_esc(n.explain.get(lang)))
+        + _esc(_unconfirmed(n.confirmed, lang))
+        for n in wf.natures
+    )
+    rows = [[_button(n.name.get(lang), f"fl:n:{case.id}:{n.id}")] for n in wf.natures]
+    if case.legal_nature:
+        rows.append(_back(case.id, lang))
+    return t("fl_choose_nature", lang, lines=lines), InlineKeyboardMarkup(rows)
+
+
+def registration_text(wf: Workflow, nature_id: str, lang: str) -> str:
+    nature = wf.nature(nature_id)
+    reg = wf.data.registration
+    handover = ""
+    if reg.handover is not None:
+        handover = t("fl_handover", lang, text=_esc(reg.handover.text.get(lang)),
+                     source=_esc(wf.cite(reg.handover)))
+    return t(
+        "fl_registration", lang,
+        nature=_esc(nature.name.get(lang)), authority=_esc(nature.authority.get(lang)),
+        certificate=_esc(nature.certificate.get(lang)), unconfirmed=_esc(_unconfirmed(nature.confirmed, lang)),
+        source=_esc(wf.cite(nature)), scope=_esc(reg.business_scope.text.get(lang)),
+        scope_source=_esc(wf.cite(reg.business_scope)), handover=handover,
+    )
+
+
+def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) -> tuple[str, InlineKeyboardMarkup]:
+    items = case.items(wf)
+    progress = case.progress(wf)
+    lines = []
+    for n, item in enumerate(items, start=1):
+        files = t("fl_item_files", lang, count=len(item.documents)) if item.documents else ""
+        lines.append(t("fl_item_line", lang, mark=MARKS[item.status], n=n, name=_esc(item.material.name.get(lang)),
+                       status=_status(item.status, lang), files=files)
+                     + _esc(_unconfirmed(item.material.confirmed, lang)))
+    nature = wf.nature(case.legal_nature)
+    filing = wf.data.filing
+    text = t(
+        "fl_checklist", lang,
+        title=_esc(_title(case, lang)), nature=_esc(nature.name.get(lang) if nature else case.legal_nature),
+        city=t("fl_checklist_city", lang, city=_esc(case.city)) if case.city else "",
+        done=progress.done, total=progress.total, lines="\n".join(lines),
+        authority=_esc(filing.authority.text.get(lang)), system=_esc(filing.system.text.get(lang)),
+    )
+    notes = wf.notes_for(case.city)
+    if notes:
+        text += "\n" + t("fl_local_notes", lang, city=_esc(case.city), notes="\n".join(
+            f"• {_esc(n.text.get(lang))}{_esc(_unconfirmed(n.confirmed, lang))}（{_esc(wf.cite(n))}）" for n in notes))
+    if progress.complete:
+        text += "\n" + t("fl_checklist_done", lang)
+    rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),
+                     f"fl:i:{case.id}:{i.material.id}")] for i in items]
+    rows.append([_button(t("fl_btn_summary", lang), f"fl:s:{case.id}"),
+                 _button(t("fl_btn_check", lang), f"fl:k:{case.id}")])
+    rows.append([_button(t("fl_btn_registration", lang), f"fl:g:{case.id}"),
+                 _button(t("fl_btn_city", lang), f"fl:y:{case.id}")])
+    rows.append([_button(t("fl_btn_rename", lang), f"fl:t:{case.id}"),
+                 _button(t("fl_btn_cases", lang, n=n_cases), "fl:l")])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _file_lines(item: F.ItemState, lang: str) -> str:
+    from db.timeutil import to_local
+
+    return "\n".join(
+        t("fl_file_line", lang, name=_esc(d.file_name), size=_size(d.file_size),
+          time=to_local(d.uploaded_at).strftime("%Y-%m-%d %H:%M"))
+        for d in item.documents
+    )
+
+
+def item_view(wf: Workflow, case: F.CaseView, item: F.ItemState, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    m = item.material
+    options = ""
+    if m.can_mark_ready:
+        options += t("fl_item_options_ready", lang)
+    if m.can_be_not_applicable:
+        options += t("fl_item_options_na", lang)
+    text = t(
+        "fl_item", lang, name=_esc(m.name.get(lang)), unconfirmed=_esc(_unconfirmed(m.confirmed, lang)),
+        status=f"{MARKS[item.status]} {_status(item.status, lang)}", files=_file_lines(item, lang),
+        what=_esc(m.what.get(lang)), types=_esc(join_names([ft.label for ft in wf.accepted_types(m)], lang)),
+        max_mb=_mb(wf.max_bytes(m)), options=options,
+    )
+    row = []
+    if m.can_mark_ready and item.status != F.READY:
+        row.append(_button(t("fl_btn_ready", lang), f"fl:r:{case.id}:{m.id}"))
+    if m.can_be_not_applicable and item.status != F.NOT_APPLICABLE:
+        row.append(_button(t("fl_btn_na", lang), f"fl:x:{case.id}:{m.id}"))
+    row.append(_button(t("fl_btn_what", lang), f"fl:w:{case.id}:{m.id}"))
+    rows = [row]
+    if item.status != F.MISSING:
+        rows.append([_button(t("fl_btn_clear", lang), f"fl:u:{case.id}:{m.id}")])
+    rows.append(_next_and_back(wf, case, m.id, lang))
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _next_and_back(wf: Workflow, case: F.CaseView, after: str | None, lang: str) -> list[InlineKeyboardButton]:
+    row = []
+    nxt = case.next_missing(wf, after)
+    if nxt is not None and nxt != after:
+        material = wf.material(nxt, case.city)
+        row.append(_button(t("fl_btn_next", lang, name=material.name.get(lang)), f"fl:i:{case.id}:{nxt}"))
+    row += _back(case.id, lang)
+    return row
+
+
+def what_text(wf: Workflow, m: Material, lang: str) -> str:
+    return t("fl_what", lang, name=_esc(m.name.get(lang)), unconfirmed=_esc(_unconfirmed(m.confirmed, lang)),
+             what=_esc(m.what.get(lang)), who=_esc(m.who.get(lang)), source=_esc(wf.cite(m)))
+
+
+def _class_name(wf: Workflow, class_type: str, lang: str) -> str:
+    readiness = wf.data.readiness
+    if class_type == FAMILY and readiness.family is not None:
+        return readiness.family.name.get(lang)
+    ct = next((c for c in readiness.class_types if c.id == class_type), None)
+    return ct.name.get(lang) if ct else class_type
+
+
+def _class_types_text(wf: Workflow, lang: str) -> str:
+    names = [c.name.get(lang) for c in wf.data.readiness.class_types]
+    if wf.data.readiness.family is not None:
+        names.append(wf.data.readiness.family.name.get(lang))
+    return join_names(names, lang)
+
+
+def _plan_text(wf: Workflow, classes: list[PlannedClass], lang: str) -> str:
+    sep = "; "
+    return sep.join(f"{_class_name(wf, c.class_type, lang)} {c.children} {c.carers}"
+                    + (f" {c.youngest_months}{'月' if lang == 'zh' else 'm'}" if c.youngest_months is not None else "")
+                    + (f" x{c.count}" if c.count > 1 else "") for c in classes)
+
+
+def plan_prompt(wf: Workflow, case: F.CaseView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    current = ""
+    if case.class_plan:
+        classes = [PlannedClass.from_dict(d) for d in case.class_plan]
+        current = t("fl_plan_current", lang, plan=_esc(_plan_text(wf, classes, lang)))
+    text = t("fl_plan_prompt", lang, source=_esc(wf.source(wf.data.readiness.source).cite()),
+             types=_esc(_class_types_text(wf, lang)), current=current)
+    return text, InlineKeyboardMarkup([_back(case.id, lang)])
+
+
+def report_lines(wf: Workflow, report: ReadinessReport, lang: str) -> list[str]:
+    """The self-check result as plain-text lines (classes, verdict, each violation with its rule, notes)."""
+    lines = [
+        t("fl_plan_class", lang, n=i, name=_class_name(wf, c.class_type, lang),
+          count=t("fl_plan_count", lang, count=c.count) if c.count > 1 else "", children=c.children, carers=c.carers)
+        for i, c in enumerate(report.classes, start=1)
+    ]
+    if report.ok:
+        lines.append(t("fl_plan_ok", lang, classes=sum(c.count for c in report.classes),
+                       children=report.total_children, carers=report.total_carers))
+    else:
+        lines.append(t("fl_plan_bad", lang, n=len(report.violations)))
+        for v in report.violations:
+            lines.append(t(f"fl_v_{v.kind}", lang, index=v.index, name=v.class_name.get(lang), children=v.children,
+                           carers=v.carers, actual=v.actual, limit=v.limit))
+            lines.append(t("fl_v_rule", lang, rule=v.rule.get(lang), source=v.source))
+    types = {c.id: c for c in wf.data.readiness.class_types}
+    for index, class_type, reason in report.notes:
+        ct = types.get(class_type)
+        lines.append(t(f"fl_note_{reason}", lang, index=index, name=_class_name(wf, class_type, lang),
+                       age=ct.age.get(lang) if ct else ""))
+    return lines
+
+
+def _stored_report(wf: Workflow, case: F.CaseView) -> ReadinessReport | None:
+    if not case.class_plan:
+        return None
+    classes = [PlannedClass.from_dict(d) for d in case.class_plan]
+    return check_plan(classes, wf)
+
+
+# --- Sending --------------------------------------------------------------------------------------------------
+
+
+async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                markup: InlineKeyboardMarkup | None = None, *, html_mode: bool = True) -> Message:
+    parts = split_message(text)
+    sent = None
+    for i, part in enumerate(parts):
+        sent = await context.bot.send_message(
+            update.effective_chat.id, part, parse_mode=ParseMode.HTML if html_mode else None,
+            reply_markup=markup if i == len(parts) - 1 else None, disable_web_page_preview=True,
+        )
+    return sent
+
+
+async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Replace the tapped message with this view (or send it anew when that message cannot be edited)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if isinstance(message, Message) and len(text) <= 4096:
+        try:
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                    disable_web_page_preview=True)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("Could not edit the filing message (%s); sending a new one", exc)
+    await _send(update, context, text, markup)
+
+
+async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):  # already answered, or too old: nothing more to say
+        await query.answer(text, show_alert=alert)
+
+
+async def _case_count(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> int:
+    return len(await _db(F.list_cases, runtime(context).engine, user_id))
+
+
+async def _send_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+                          lang: str, *, prefix: str = "", edit: bool = False) -> None:
+    text, markup = checklist_view(wf, case, lang, await _case_count(context, case.operator_id))
+    if prefix:
+        text = f"{prefix}\n\n{text}"
+    if edit:
+        await _show(update, context, text, markup)
+    else:
+        await _send(update, context, text, markup)
+
+
+# --- /filing and resuming --------------------------------------------------------------------------------------
+
+
+async def filing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start, or resume where the operator left off (derived from the database)."""
+    await _resume(update, context)
+
+
+async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_language(update, context)
+    user_id = update.effective_user.id
+    engine = runtime(context).engine
+    try:
+        wf = await _workflow(context)
+    except WorkflowError:
+        log.exception("The filing workflow data is invalid")
+        await _send(update, context, t("fl_data_error", lang))
+        return
+    case = await _db(F.current_case, engine, user_id)
+    if case is None:
+        case = await _db(F.start_case, engine, user_id)
+    _enter(context, case.id)
+    if not case.legal_nature or wf.nature(case.legal_nature) is None:
+        text, markup = nature_view(wf, case, lang)
+        await _send(update, context, text, markup)
+        return
+    if case.step != "checklist":
+        case = await _db(F.set_step, engine, user_id, case.id, "checklist")
+    await _send_checklist(update, context, wf, case, lang, prefix=_esc(t("fl_resume", lang, title=_title(case, lang))))
+
+
+# --- Buttons --------------------------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every `fl:` button. Old or foreign buttons get a polite answer, never an error."""
+    query = update.callback_query
+    lang = user_language(update, context)
+    parts = (query.data or "").split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    handler = _ACTIONS.get(action)
+    try:
+        if handler is None:
+            raise ValueError(query.data)
+        case_id = int(parts[2]) if len(parts) > 2 else None
+        arg = parts[3] if len(parts) > 3 else None
+        wf = await _workflow(context)
+        await handler(update, context, wf, lang, case_id, arg)
+    except WorkflowError:
+        log.exception("The filing workflow data is invalid")
+        await _answer(update, t("fl_data_error", lang), alert=True)
+    except F.CaseNotFound:
+        await _answer(update, t("fl_case_gone", lang), alert=True)
+    except F.FilingError as exc:
+        if exc.code == "too_many_cases":
+            await _answer(update, t("fl_too_many_cases", lang), alert=True)
+        else:  # an item or nature the data no longer has: answer, then show the current checklist
+            await _answer(update, t("fl_stale", lang), alert=True)
+            if case_id is not None:
+                await _reshow_case(update, context, lang, case_id)
+    except (ValueError, IndexError, TypeError):
+        await _answer(update, t("stale_button", lang))
+
+
+async def _reshow_case(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, case_id: int) -> None:
+    try:
+        wf = await _workflow(context)
+        case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, case_id)
+    except (F.FilingError, WorkflowError):
+        return
+    if case.legal_nature and wf.nature(case.legal_nature) is not None:
+        await _send_checklist(update, context, wf, case, lang)
+    else:
+        text, markup = nature_view(wf, case, lang)
+        await _send(update, context, text, markup)
+
+
+def _need(case_id: int | None, arg: str | None = None, *, with_arg: bool = False) -> int:
+    if case_id is None or (with_arg and not arg):
+        raise ValueError("incomplete button data")
+    return case_id
+
+
+async def _act_go(update, context, wf, lang, case_id, arg) -> None:
+    await _answer(update)
+    await _resume(update, context)
+
+
+async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
+    case_id = _need(case_id, arg, with_arg=True)
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case = await _db(F.choose_nature, engine, user_id, case_id, arg, wf)
+    _enter(context, case.id)
+    await _answer(update)
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), f"fl:N:{case.id}")]])
+    await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
+    await _send_checklist(update, context, wf, case, lang)
+
+
+async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    _enter(context, case.id)
+    await _answer(update)
+    text, markup = nature_view(wf, case, lang)
+    await _show(update, context, text, markup)
+
+
+async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case = await _db(F.set_step, engine, user_id, _need(case_id), "checklist")
+    _enter(context, case.id)
+    await _answer(update)
+    if not case.legal_nature or wf.nature(case.legal_nature) is None:
+        text, markup = nature_view(wf, case, lang)
+        await _show(update, context, text, markup)
+        return
+    await _send_checklist(update, context, wf, case, lang, edit=True)
+
+
+async def _act_item(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.open_item, runtime(context).engine, update.effective_user.id, _need(case_id, arg, with_arg=True),
+                     arg, wf)
+    _enter(context, case.id)
+    await _answer(update)
+    text, markup = item_view(wf, case, case.item(wf, arg), lang)
+    await _show(update, context, text, markup)
+
+
+async def _act_what(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id, arg, with_arg=True))
+    item = case.item(wf, arg)
+    if item is None:
+        raise F.FilingError("unknown_item", arg)
+    _enter(context, case.id)
+    await _answer(update)
+    await _send(update, context, what_text(wf, item.material, lang), InlineKeyboardMarkup([_back(case.id, lang)]))
+
+
+async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> None:
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case_id = _need(case_id, arg, with_arg=True)
+    try:
+        case = await _db(F.mark_item, engine, user_id, case_id, arg, status, wf)
+    except F.FilingError as exc:
+        if exc.code != "not_allowed":
+            raise
+        material = wf.material(arg)
+        key = "fl_not_allowed_na" if status == F.NOT_APPLICABLE else "fl_not_allowed_ready"
+        await _answer(update, t(key, lang, name=material.name.get(lang) if material else arg), alert=True)
+        return
+    _enter(context, case.id)
+    material = wf.material(arg, case.city)
+    key = "fl_marked_na" if status == F.NOT_APPLICABLE else "fl_marked_ready"
+    await _answer(update, t(key, lang, name=material.name.get(lang)))
+    await _send_checklist(update, context, wf, case, lang, edit=True)
+
+
+async def _act_ready(update, context, wf, lang, case_id, arg) -> None:
+    await _act_mark(update, context, wf, lang, case_id, arg, F.READY)
+
+
+async def _act_not_applicable(update, context, wf, lang, case_id, arg) -> None:
+    await _act_mark(update, context, wf, lang, case_id, arg, F.NOT_APPLICABLE)
+
+
+async def _act_clear(update, context, wf, lang, case_id, arg) -> None:
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case = await _db(F.clear_item, engine, user_id, _need(case_id, arg, with_arg=True), arg)
+    item = case.item(wf, arg)
+    if item is None:
+        raise F.FilingError("unknown_item", arg)
+    _enter(context, case.id)
+    await _answer(update, t("fl_cleared", lang, name=item.material.name.get(lang)))
+    text, markup = item_view(wf, case, item, lang)
+    await _show(update, context, text, markup)
+
+
+async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case = await _db(F.get_case, engine, user_id, _need(case_id))
+    if not case.legal_nature or wf.nature(case.legal_nature) is None:
+        await _answer(update, t("fl_need_nature", lang), alert=True)
+        return
+    _enter(context, case.id)
+    await _answer(update)
+    await send_summary(update, context, wf, case, lang)
+
+
+async def send_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+                       lang: str) -> None:
+    """The summary as a message and as a DOCX document."""
+    report = _stored_report(wf, case)
+    lines = report_lines(wf, report, lang) if report is not None else []
+    summary = build_summary(case, wf, lang, readiness_lines=[line.strip() for line in lines])
+    labels = summary_labels(lang)
+    title = _title(case, lang)
+    summary.title = title
+    text = summary_text(summary, labels)
+    data = await asyncio.to_thread(summary_docx, summary, labels)
+    await _send(update, context, _esc(t("fl_summary_sending", lang, title=title)))
+    await _send(update, context, text, html_mode=False)
+    progress = summary.progress
+    await context.bot.send_document(
+        update.effective_chat.id, document=data, filename=docx_filename(summary),
+        caption=t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total),
+        reply_markup=InlineKeyboardMarkup([_back(case.id, lang)]),
+    )
+    await _db(F.mark_summary_sent, runtime(context).engine, case.operator_id, case.id)
+
+
+async def _act_check(update, context, wf, lang, case_id, arg) -> None:
+    engine, user_id = runtime(context).engine, update.effective_user.id
+    case = await _db(F.set_step, engine, user_id, _need(case_id), "plan")
+    if case.step != "plan":
+        await _answer(update, t("fl_need_nature", lang), alert=True)
+        return
+    _enter(context, case.id)
+    await _answer(update)
+    text, markup = plan_prompt(wf, case, lang)
+    await _show(update, context, text, markup)
+
+
+async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    if not case.legal_nature or wf.nature(case.legal_nature) is None:
+        raise F.FilingError("no_nature")
+    _enter(context, case.id)
+    await _answer(update)
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), f"fl:N:{case.id}")], _back(case.id, lang)])
+    await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
+
+
+async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
+    cases = await _db(F.list_cases, runtime(context).engine, update.effective_user.id)
+    await _answer(update)
+    lines, rows = [], []
+    for case in cases:
+        nature = wf.nature(case.legal_nature)
+        progress = case.progress(wf)
+        lines.append(_esc(t("fl_case_line", lang, title=_title(case, lang),
+                            nature=nature.name.get(lang) if nature else t("fl_no_nature_yet", lang),
+                            done=progress.done, total=progress.total)))
+        rows.append([_button(f"{_title(case, lang)} {progress.done}/{progress.total}", f"fl:c:{case.id}")])
+    rows.append([_button(t("fl_btn_new", lang), "fl:new")])
+    await _show(update, context, t("fl_cases", lang, lines="\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+async def _act_new(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.start_case, runtime(context).engine, update.effective_user.id)
+    _enter(context, case.id)
+    await _answer(update, t("fl_new_case", lang))
+    text, markup = nature_view(wf, case, lang)
+    await _show(update, context, text, markup)
+
+
+async def _act_rename(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.set_step, runtime(context).engine, update.effective_user.id, _need(case_id), "title")
+    _enter(context, case.id)
+    await _answer(update)
+    await _show(update, context, _esc(t("fl_title_prompt", lang)), InlineKeyboardMarkup([_back(case.id, lang)]))
+
+
+async def _act_city_menu(update, context, wf, lang, case_id, arg) -> None:
+    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    _enter(context, case.id)
+    await _answer(update)
+    rows = []
+    for city in wf.cities:
+        data = f"fl:Y:{case.id}:{city.city}"
+        if len(data.encode()) <= CALLBACK_LIMIT:
+            rows.append([_button(("✓ " if city.city == case.city else "") + city.city, data)])
+    rows.append([_button(t("fl_btn_no_city", lang), f"fl:Y:{case.id}:-")])
+    rows.append(_back(case.id, lang))
+    await _show(update, context, _esc(t("fl_city_prompt", lang)), InlineKeyboardMarkup(rows))
+
+
+async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
+    case_id = _need(case_id, arg, with_arg=True)
+    if arg != "-" and wf.city(arg) is None:
+        raise F.FilingError("unknown_city", arg)
+    city = "" if arg == "-" else wf.city(arg).city
+    case = await _db(F.set_city, runtime(context).engine, update.effective_user.id, case_id, city)
+    _enter(context, case.id)
+    await _answer(update, t("fl_city_set", lang, city=city) if city else t("fl_city_cleared", lang))
+    if not case.legal_nature:
+        text, markup = nature_view(wf, case, lang)
+        await _show(update, context, text, markup)
+        return
+    await _send_checklist(update, context, wf, case, lang, edit=True)
+
+
+_ACTIONS = {
+    "go": _act_go,
+    "n": _act_nature,
+    "N": _act_change_nature,
+    "c": _act_checklist,
+    "i": _act_item,
+    "w": _act_what,
+    "r": _act_ready,
+    "x": _act_not_applicable,
+    "u": _act_clear,
+    "s": _act_summary,
+    "k": _act_check,
+    "g": _act_registration,
+    "l": _act_cases,
+    "new": _act_new,
+    "t": _act_rename,
+    "y": _act_city_menu,
+    "Y": _act_set_city,
+}
+
+
+# --- Typed text during the flow -------------------------------------------------------------------------------
+
+
+async def _flow_case(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> F.CaseView | None:
+    """The case the operator is working on: the one in user_data when still open, else the latest."""
+    engine = runtime(context).engine
+    state = (context.user_data or {}).get(FLOW_KEY) or {}
+    if state.get("case"):
+        try:
+            return await _db(F.get_case, engine, user_id, state["case"])
+        except F.CaseNotFound:
+            pass
+    return await _db(F.current_case, engine, user_id)
+
+
+def _reminder_markup(wf: Workflow, case: F.CaseView, lang: str) -> InlineKeyboardMarkup:
+    row = _back(case.id, lang)
+    item = case.item(wf, case.current_item) if case.current_item else None
+    if item is not None:
+        row.append(_button(t("fl_btn_item", lang, mark=MARKS[item.status], name=item.material.name.get(lang)),
+                           f"fl:i:{case.id}:{item.material.id}"))
+    return InlineKeyboardMarkup([row])
+
+
+async def _remind(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+                  lang: str) -> None:
+    if case.step == "plan":
+        await _send(update, context, t("fl_reminder_plan", lang), InlineKeyboardMarkup([_back(case.id, lang)]))
+        return
+    progress = case.progress(wf)
+    item = case.item(wf, case.current_item) if case.current_item else None
+    item_text = t("fl_reminder_item", lang, name=item.material.name.get(lang)) if item is not None else ""
+    text = t("fl_reminder", lang, title=_title(case, lang), done=progress.done, total=progress.total, item=item_text)
+    await _send(update, context, _esc(text), _reminder_markup(wf, case, lang))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text while in the flow: the class plan or name when asked for, otherwise a policy question + reminder."""
+    lang = user_language(update, context)
+    user_id = update.effective_user.id
+    engine = runtime(context).engine
+    text = update.effective_message.text or ""
+    try:
+        wf = await _workflow(context)
+    except WorkflowError:
+        log.exception("The filing workflow data is invalid")
+        await policy.ask(update, context)
+        return
+    case = await _flow_case(context, user_id)
+    if case is None:
+        context.user_data[FLOW_KEY] = None
+        await policy.ask(update, context)
+        return
+    _enter(context, case.id)
+    if case.step == "title" and text.strip():
+        case = await _db(F.set_title, engine, user_id, case.id, text)
+        await _send_checklist(update, context, wf, case, lang,
+                              prefix=_esc(t("fl_title_set", lang, title=case.title)))
+        return
+    if case.step == "plan" and re.search(r"[0-9０-９一二两三四五六七八九十]", text):
+        await _handle_plan(update, context, wf, case, lang, text)
+        return
+    await policy.ask(update, context)
+    await _remind(update, context, wf, case, lang)
+
+
+async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+                       lang: str, text: str) -> None:
+    family = wf.data.readiness.family
+    parsed = parse_plan(text, wf, family_default=family is not None and case.legal_nature == family.id)
+    types = _class_types_text(wf, lang)
+    problems = [t(f"fl_plan_problem_{p.reason}", lang, text=p.text[:40], types=types) for p in parsed.problems]
+    if not parsed.classes:
+        body = "\n".join([t("fl_plan_unreadable", lang), *map(_esc, problems)])
+        await _send(update, context, body, InlineKeyboardMarkup([_back(case.id, lang)]))
+        return
+    report = check_plan(parsed.classes, wf)
+    case = await _db(F.save_class_plan, runtime(context).engine, case.operator_id, case.id,
+                     [c.as_dict() for c in parsed.classes])
+    lines = report_lines(wf, report, lang) + problems
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_recheck", lang), f"fl:k:{case.id}")], _back(case.id, lang)])
+    await _send(update, context, "\n".join(_esc(line) for line in lines), markup)
+
+
+# --- Uploads --------------------------------------------------------------------------------------------------
+
+
+async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file or photo for the current checklist item: checked (type, size, content), then recorded by its
+    Telegram file id with name, size and sha256. A refused file changes nothing."""
+    message = update.effective_message
+    lang = user_language(update, context)
+    user_id = update.effective_user.id
+    engine = runtime(context).engine
+    try:
+        wf = await _workflow(context)
+    except WorkflowError:
+        log.exception("The filing workflow data is invalid")
+        await _send(update, context, t("fl_data_error", lang))
+        return
+    case = await _flow_case(context, user_id)
+    if case is None or not case.legal_nature or wf.nature(case.legal_nature) is None:
+        await _send(update, context, _esc(t("fl_need_nature", lang)),
+                    InlineKeyboardMarkup([[_button(t("fl_btn_start", lang), "fl:go")]]))
+        return
+    _enter(context, case.id)
+    item = case.item(wf, case.current_item) if case.current_item else None
+    if item is None:
+        rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),
+                         f"fl:i:{case.id}:{i.material.id}")] for i in case.items(wf)]
+        await _send(update, context, _esc(t("fl_upload_pick_item", lang)), InlineKeyboardMarkup(rows))
+        return
+    material = item.material
+    if message.document is not None:
+        doc = message.document
+        file_id, unique_id = doc.file_id, doc.file_unique_id
+        name, mime, size = doc.file_name or "", doc.mime_type or "", doc.file_size
+    else:
+        photo = message.photo[-1]
+        file_id, unique_id = photo.file_id, photo.file_unique_id
+        name, mime, size = f"photo_{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+    item_name = material.name.get(lang)
+    verdict = F.check_upload(wf, material, file_name=name, mime_type=mime, file_size=size)
+    if verdict.problem == "wrong_type":
+        got = name.rsplit(".", 1)[1].upper() if "." in name else (mime or t("fl_unknown_type", lang))
+        types = join_names([ft.label for ft in verdict.accepted], lang)
+        await _send(update, context, _esc(t("fl_upload_wrong_type", lang, name=item_name, types=types, got=got)),
+                    InlineKeyboardMarkup([_back(case.id, lang)]))
+        return
+    if verdict.problem == "too_large":
+        await _send(update, context, _esc(t("fl_upload_too_large", lang, size=_size(size or 0), name=item_name,
+                                             max_mb=_mb(verdict.max_bytes))),
+                    InlineKeyboardMarkup([_back(case.id, lang)]))
+        return
+    if verdict.problem == "empty":
+        await _send(update, context, _esc(t("fl_upload_empty", lang)))
+        return
+    try:
+        tg_file = await context.bot.get_file(file_id)
+        data = bytes(await tg_file.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("Could not download upload %s: %s", file_id, exc)
+        await _send(update, context, _esc(t("fl_upload_unreadable", lang)))
+        return
+    if len(data) > verdict.max_bytes:
+        await _send(update, context, _esc(t("fl_upload_too_large", lang, size=_size(len(data)), name=item_name,
+                                             max_mb=_mb(verdict.max_bytes))))
+        return
+    if not F.check_content(verdict.file_type, data):
+        await _send(update, context, _esc(t("fl_upload_corrupt", lang, type=verdict.file_type.label)),
+                    InlineKeyboardMarkup([_back(case.id, lang)]))
+        return
+    upload = F.UploadedFile(file_id=file_id, file_unique_id=unique_id, file_name=name, mime_type=mime,
+                            file_size=len(data), sha256=F.sha256_hex(data))
+    outcome = await _db(F.record_upload, engine, user_id, case.id, material.id, upload, wf)
+    progress = outcome.case.progress(wf)
+    key = "fl_upload_ok" if outcome.added else "fl_upload_dup"
+    text = t(key, lang, file=_esc(name), size=_size(len(data)), name=_esc(item_name), done=progress.done,
+             total=progress.total)
+    if progress.complete:
+        text += "\n" + t("fl_checklist_done", lang)
+    rows = [_next_and_back(wf, outcome.case, material.id, lang)]
+    if progress.complete:
+        rows.insert(0, [_button(t("fl_btn_summary", lang), f"fl:s:{case.id}")])
+    await _send(update, context, text, InlineKeyboardMarkup(rows))
+
+
+# --- Registration ---------------------------------------------------------------------------------------------
 
 
 def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
-    application.add_handler(CommandHandler("filing", coming_soon))
+    in_flow_text = _InFlow(application, ACTIVE_SECONDS, "filing_flow_text")
+    in_flow_files = _InFlow(application, None, "filing_flow_files")
+    application.add_handler(MessageHandler(filters.COMMAND, leave_flow_on_command), group=-1)
+    application.add_handler(CommandHandler("filing", filing_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^fl:"))
+    application.add_handler(MessageHandler((filters.Document.ALL | filters.PHOTO) & in_flow_files, on_upload))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & in_flow_text, on_text))

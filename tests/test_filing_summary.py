@@ -1,0 +1,121 @@
+"""The end-of-checklist summary as text and DOCX, in Chinese and English; and the bot's views of the flow
+(checklist, item, self-check report) rendered from the data."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from docx import Document
+
+from bot.handlers.filing import checklist_view, item_view, nature_view, registration_text, report_lines
+from bot.local_api import parse_html
+from bot.texts_filing import summary_labels
+from db import filing as F
+from db.filing_summary import LABEL_KEYS, build_summary, docx_filename, summary_docx, summary_text
+from db.filing_workflow import load_workflow
+from db.readiness import check_text
+
+NOW = datetime(2025, 3, 1, 2, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def wf():
+    return load_workflow()
+
+
+def _doc(item_id, name="营业执照.pdf"):
+    return F.DocumentInfo(1, item_id, "FID", "UID", name, "application/pdf", 2048, "c" * 64, NOW)
+
+
+def _case(nature="for_profit", city="", plan=None):
+    return F.CaseView(
+        id=7, operator_id=1, title="阳光托育", city=city, legal_nature=nature, step="checklist", status="open",
+        current_item="premises", class_plan=plan or [], created_at=NOW, updated_at=NOW, summary_sent_at=None,
+        statuses={"license": F.UPLOADED, "filing_form": F.READY, "food": F.NOT_APPLICABLE},
+        documents={"license": (_doc("license"),)},
+    )
+
+
+def _docx_text(data: bytes) -> tuple[str, str]:
+    doc = Document(io.BytesIO(data))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    return body, cells
+
+
+def test_labels_exist_in_both_languages():
+    for lang in ("zh", "en"):
+        labels = summary_labels(lang)
+        assert set(labels) == set(LABEL_KEYS) and all(labels.values())
+
+
+def test_summary_text_and_docx_in_chinese(wf):
+    case = _case(city="台州市")
+    summary = build_summary(case, wf, "zh", readiness_lines=["乳儿班：9 名婴幼儿，3 名保育人员"])
+    text = summary_text(summary, summary_labels("zh"))
+    assert "机构：阳光托育" in text and "材料进度：3/9" in text
+    assert "✅ 已准备（2）" in text and "营业执照.pdf（2 KB" in text and "sha256 cccccccccccc" in text
+    assert "2025-03-01 10:30" in text  # Beijing time
+    assert "⬜ 还缺（6）" in text and "➖ 不适用" in text
+    assert "托育机构备案信息系统" in text and "5 个工作日" in text and "15 个工作日" in text
+    assert "43 件减至 18 件" in text  # Taizhou's local note
+    assert "《台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函》" in text
+    assert "注销" in text and "县级以上市场监督管理部门" in text and "乳儿班：9 名" in text
+
+    data = summary_docx(summary, summary_labels("zh"))
+    body, cells = _docx_text(data)
+    assert "托育机构备案小结" in body and "阳光托育" in body
+    for item in wf.materials_for("for_profit", "台州市"):
+        assert item.name.get("zh") in cells
+    assert "营业执照.pdf" in cells and "已准备（未上传）" in cells and "不适用" in cells and "待准备" in cells
+    assert "食品经营许可证（待核实）" in cells
+    assert "5 个工作日" in body and "由托育助手生成于" in body
+    assert docx_filename(summary).startswith("filing-summary-7-") and docx_filename(summary).endswith(".docx")
+
+
+def test_summary_in_english(wf):
+    summary = build_summary(_case(), wf, "en")
+    text = summary_text(summary, summary_labels("en"))
+    assert "Childcare centre filing summary" in text and "Still missing (6)" in text
+    assert "within 5 working days" in text and "within 15 working days" in text
+    body, cells = _docx_text(summary_docx(summary, summary_labels("en")))
+    assert "Business licence or other registration certificate" in cells and "Where and how to file" in body
+
+
+def test_views_are_valid_telegram_html_with_short_buttons(wf):
+    case = _case(city="台州市")
+    for lang in ("zh", "en"):
+        views = [nature_view(wf, case, lang), checklist_view(wf, case, lang, 2),
+                 item_view(wf, case, case.item(wf, "license"), lang), item_view(wf, case, case.item(wf, "food"), lang)]
+        for text, markup in views:
+            plain, _ = parse_html(text)  # raises on bad HTML, as Telegram would refuse it
+            assert len(plain) <= 4096
+            for row in markup.inline_keyboard:
+                for button in row:
+                    assert len(button.callback_data.encode()) <= 64
+        parse_html(registration_text(wf, "family", lang))
+    text, markup = checklist_view(wf, case, "zh", 2)
+    assert "进度 <b>3/9</b>" in text and "台州市本地提示" in text
+    labels = [b.text for row in markup.inline_keyboard for b in row]
+    assert "✅ 营业执照或其他法人登记证书" in labels and "🏠 我的机构（2）" in labels
+    # only items that may be "not applicable" offer the button
+    license_buttons = [b.text for row in item_view(wf, case, case.item(wf, "license"), "zh")[1].inline_keyboard for b in row]
+    assert "➖ 不适用" not in license_buttons
+    other = item_view(wf, case, case.item(wf, "other_local"), "zh")[1]
+    assert "➖ 不适用" in [b.text for row in other.inline_keyboard for b in row]
+
+
+def test_report_lines_name_each_violation_with_its_rule(wf):
+    _, report = check_text("乳儿班 11 3; 托小班 15 3; 混合编班 18 2 17月", wf)
+    lines = report_lines(wf, report, "zh")
+    text = "\n".join(lines)
+    assert "发现 3 处" in text
+    assert "第1个班（乳儿班）：11 名婴幼儿，超过每班最多 10 名" in text
+    assert "11 名婴幼儿至少需要 4 名保育人员，计划只有 3 名" in text
+    assert "第3个班（混合编班）：最小的婴幼儿 17 个月，不足 18 个月" in text
+    assert "规则：乳儿班（6–12 个月）每班不超过 10 人" in text and "国卫人口发〔2019〕58号" in text
+    _, ok = check_text("乳儿班 9 3", wf)
+    assert "全部符合" in "\n".join(report_lines(wf, ok, "zh"))
+    assert "All within the rules" in "\n".join(report_lines(wf, ok, "en"))

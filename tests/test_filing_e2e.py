@@ -160,6 +160,9 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
         assert "托育机构备案信息系统" in summary.text and "5 个工作日" in summary.text and "15 个工作日" in summary.text
         [document] = [m for m in changes if m.kind == "document"]
         assert document.filename.endswith(".docx")
+        # the document's button cannot edit a file message into text: the checklist comes as a new message
+        [back] = await _tap(api, app2, document, "返回清单")
+        assert back.kind == "message" and "3/9" in back.text
 
     docx = Document(io.BytesIO(document.data))
     body = "\n".join(p.text for p in docx.paragraphs)

@@ -44,6 +44,7 @@ from db import filing as F
 from db.filing_summary import build_summary, docx_filename, summary_docx, summary_text
 from db.filing_workflow import Material, Workflow, WorkflowError, get_workflow
 from db.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan, parse_plan
+from db.timeutil import to_local
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +218,6 @@ def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) 
 
 
 def _file_lines(item: F.ItemState, lang: str) -> str:
-    from db.timeutil import to_local
-
     return "\n".join(
         t("fl_file_line", lang, name=_esc(d.file_name), size=_size(d.file_size),
           time=to_local(d.uploaded_at).strftime("%Y-%m-%d %H:%M"))

@@ -133,3 +133,4 @@ class Booking(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None)
     reminded_at: datetime | None = Field(default=None)
 from db.filing_models import *  # noqa: E402,F401,F403
+from db.knowledge_models import *  # noqa: E402,F401,F403

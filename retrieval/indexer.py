@@ -1,5 +1,9 @@
 """Build or refresh the policy index from the document catalog: unchanged documents cost nothing,
-changed ones have their passages replaced, documents gone from the catalog are removed."""
+changed ones have their passages replaced, documents gone from the catalog are removed.
+
+Documents staff published (origin `staff`, raw file under the knowledge-base directory of the data dir)
+are kept as they are; when the ingest pipeline changed they are re-indexed from their stored file.
+A document's status (published / retired / replaced) survives re-indexing."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from retrieval.catalog import load_catalog
 from retrieval.chunking import chunk_document
 from retrieval.cleaning import clean_text
 from retrieval.embedding import Embedder
-from retrieval.loaders import load_document
-from retrieval.store import ChunkStore
+from retrieval.loaders import load_bytes
+from retrieval.store import ORIGIN_STAFF, ChunkStore
 from retrieval.types import Chunk, CleaningReport, DocumentMeta
 
 # Bump when the indexed text changes in a way the fingerprint below cannot see.
@@ -32,6 +36,13 @@ def pipeline_fingerprint(knowledge_dir: Path) -> str:
     if rules.exists():
         digest.update(rules.read_bytes())
     return digest.hexdigest()
+
+
+def staff_pipeline_fingerprint(knowledge_dir: Path) -> str:
+    """`pipeline_fingerprint` plus the screening rules that staff uploads also go through."""
+    from retrieval.staging import screening_fingerprint
+
+    return hashlib.sha256(f"{pipeline_fingerprint(knowledge_dir)}|{screening_fingerprint()}".encode()).hexdigest()
 
 
 @dataclass
@@ -79,7 +90,20 @@ def content_hash(raw: bytes, meta: DocumentMeta, embedder_name: str, pipeline: s
 
 def prepare_document(meta: DocumentMeta, path: Path) -> tuple[list[Chunk], CleaningReport]:
     """Load, clean and chunk one document."""
-    cleaned, report = clean_text(load_document(path))
+    return prepare_bytes(meta, path.read_bytes(), path.name)
+
+
+def prepare_bytes(
+    meta: DocumentMeta, raw: bytes, name: str = "", screen: bool = False
+) -> tuple[list[Chunk], CleaningReport]:
+    """Load, clean and chunk one document held in memory. With `screen` (staff uploads) the text also
+    loses what `retrieval.staging.screen_text` flags (injected adverts, prompt-injection attempts)."""
+    cleaned, report = clean_text(load_bytes(raw, name))
+    if screen:
+        from retrieval.staging import screen_text
+
+        cleaned, flags = screen_text(cleaned)
+        report.removals.extend(flags)
     return chunk_document(meta, cleaned), report
 
 
@@ -88,21 +112,37 @@ def build_index(
     knowledge_dir: Path,
     embedder_name: str,
     get_embedder: Callable[[], Embedder],
+    kb_dir: Path | None = None,
 ) -> BuildReport:
-    """Bring the store up to date with the catalog. The embedder is loaded only if something changed."""
+    """Bring the store up to date with the catalog. The embedder is loaded only if something changed.
+
+    Staff-published documents in the store are left alone, except that with `kb_dir` (the directory
+    their `source_file` is relative to) one whose indexed hash is stale is re-indexed from its file.
+    """
     import time
 
     started = time.perf_counter()
     report = BuildReport()
-    indexed = store.document_hashes()
+    stored = store.documents()
+    indexed = {doc_id: doc.content_hash for doc_id, doc in stored.items()}
     catalog = load_catalog(knowledge_dir)
     pipeline = pipeline_fingerprint(knowledge_dir)
-    for meta, path in catalog:
-        digest = content_hash(path.read_bytes(), meta, embedder_name, pipeline)
+    staff = [doc for doc in stored.values() if doc.origin == ORIGIN_STAFF]
+    staff_pipeline = staff_pipeline_fingerprint(knowledge_dir) if staff else ""
+    todo: list[tuple[DocumentMeta, Path, bool]] = [(meta, path, False) for meta, path in catalog]
+    for doc in staff:
+        path = (kb_dir / doc.meta.source_file) if kb_dir is not None and doc.meta.source_file else None
+        if path is not None and path.is_file():
+            todo.append((doc.meta, path, True))
+        else:
+            report.documents.append(DocumentResult(doc.meta.doc_id, doc.meta.title, "unchanged"))
+    for meta, path, screen in todo:
+        raw = path.read_bytes()
+        digest = content_hash(raw, meta, embedder_name, staff_pipeline if screen else pipeline)
         if indexed.get(meta.doc_id) == digest:
             report.documents.append(DocumentResult(meta.doc_id, meta.title, "unchanged"))
             continue
-        chunks, cleaning = prepare_document(meta, path)
+        chunks, cleaning = prepare_bytes(meta, raw, path.name, screen=screen)
         vectors = get_embedder().encode([embedding_text(meta, c) for c in chunks])
         store.replace_document(meta, chunks, vectors, digest)
         report.documents.append(
@@ -115,7 +155,7 @@ def build_index(
                 removed_texts=[r.text for r in cleaning.removals],
             )
         )
-    known = {meta.doc_id for meta, _ in catalog}
+    known = {meta.doc_id for meta, _ in catalog} | {doc.meta.doc_id for doc in staff}
     for doc_id in set(indexed) - known:
         store.delete_document(doc_id)
         report.documents.append(DocumentResult(doc_id, "", "removed"))

@@ -2,6 +2,11 @@
 
 It opens the chunk store, loads the embedder once, keeps the hybrid searcher warm, and answers
 questions — following a previous question in the same chat when the new one is a follow-up.
+
+The answering documents are the catalog's (knowledge/policies) plus those staff published; their raw
+files live in `kb_dir` (default: `kb/` beside the index directory, i.e. under the data directory).
+Places are recognised for every city that has a published document, and a city whose documents are
+all retired is answered like any city without documents.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from pathlib import Path
 from retrieval.answer import Answer, build_answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.indexer import BuildReport, build_index
-from retrieval.query import resolve_followup, to_simplified
+from retrieval.query import Gazetteer, resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams
 from retrieval.store import ChunkStore, collection_name, open_chroma
+from retrieval.types import DocumentMeta
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
@@ -34,8 +40,14 @@ class PolicyService:
         llm=None,
         params: SearchParams | None = None,
         embedder: Embedder | None = None,
+        kb_dir: Path | None = None,
     ) -> None:
         self.knowledge_dir = knowledge_dir
+        self.kb_dir = kb_dir if kb_dir is not None else Path(index_dir).parent / "kb"
+        #: Serialises changes to the knowledge base (publish, retire, …) within this process.
+        self.kb_lock = threading.RLock()
+        #: Bumped each time the searcher is rebuilt from the store (cache key for evaluations).
+        self.generation = 0
         self.embedding_model = embedding_model
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -56,25 +68,41 @@ class PolicyService:
 
     def build(self) -> BuildReport:
         """Bring the index up to date with the catalog (cheap when nothing changed)."""
-        name = self._embedder.name if self._embedder else (self.embedding_model or "use-multilingual-v3")
-        report = build_index(self.store, self.knowledge_dir, name, lambda: self.embedder)
+        report = build_index(self.store, self.knowledge_dir, self.embedder_name, lambda: self.embedder, self.kb_dir)
         if report.changed and self._searcher is not None:
-            self._searcher.reload()
+            self.refresh()
         return report
+
+    @property
+    def embedder_name(self) -> str:
+        """Name of the embedding model (part of every content hash), without loading it."""
+        return self._embedder.name if self._embedder else (self.embedding_model or "use-multilingual-v3")
 
     @property
     def searcher(self) -> HybridSearcher:
         """The hybrid searcher (built on first use)."""
         if self._searcher is None:
-            self._searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params)
+            self._searcher = self._new_searcher()
         return self._searcher
+
+    def _new_searcher(self) -> HybridSearcher:
+        searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params)
+        searcher.gazetteer = live_gazetteer(searcher.gazetteer, [item.meta for item in searcher.items])
+        return searcher
+
+    def refresh(self) -> None:
+        """Re-read the store after a change: a new searcher is built, then swapped in at once, so a question
+        being answered meanwhile sees either the old or the new knowledge base, never a mix."""
+        self._searcher = self._new_searcher()
+        self.generation += 1
 
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""
         self.searcher.search("普惠托育")
 
-    def ask(self, question: str, previous_question: str | None = None, k: int = 5) -> Answer:
-        """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic."""
+    def ask(self, question: str, previous_question: str | None = None, k: int = 5, use_llm: bool = True) -> Answer:
+        """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic.
+        `use_llm=False` keeps the answer extractive even when an LLM is configured (evaluation runs)."""
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         simplified = to_simplified(question)
         previous = to_simplified(previous_question) if previous_question else None
@@ -84,7 +112,7 @@ class PolicyService:
         answer.question = question
         # Shown back to the user only when a follow-up was expanded.
         answer.effective_question = effective if effective != simplified else question
-        if answer.answered and self.llm is not None:
+        if answer.answered and self.llm is not None and use_llm:
             from retrieval.llm import generate_answer
 
             generated = generate_answer(self.llm, effective, answer.sources)
@@ -93,3 +121,32 @@ class PolicyService:
             elif generated:
                 answer.generated = generated
         return answer
+
+
+def _city_stem(city: str) -> str:
+    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone)."""
+    for suffix in ("特别行政区", "自治州", "市", "区", "县", "州", "盟", "旗"):
+        if city.endswith(suffix) and len(city) - len(suffix) >= 2:
+            return city[: -len(suffix)]
+    return city
+
+
+def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:
+    """`base` (knowledge/places.yaml) adjusted to the documents that answer now.
+
+    A city with a published document is documented, under its name, its name without 市/区/县 and the
+    document's aliases, even when places.yaml lists it as undocumented (a newly published city). A city of
+    places.yaml whose documents are all retired becomes undocumented, so questions about it are refused
+    with "no documents for this place" instead of being answered from other cities.
+    """
+    cities = {meta.city for meta in live if meta.city}
+    documented = {alias: city for alias, city in base.documented.items() if city in cities}
+    dropped = {alias for alias, city in base.documented.items() if city not in cities}
+    for meta in live:
+        if not meta.city:
+            continue
+        for alias in (meta.city, _city_stem(meta.city), *meta.aliases):
+            alias = alias.strip().lower()
+            if len(alias) >= 2 and alias not in documented:
+                documented[alias] = meta.city
+    return Gazetteer(documented=documented, undocumented=frozenset((base.undocumented | dropped) - set(documented)))

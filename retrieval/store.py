@@ -2,6 +2,11 @@
 
 Chroma is the single source of truth for what is indexed: the BM25 index and the staleness check
 are both derived from it, so an embedded store and a Chroma server behave the same.
+
+Every passage carries its document's `status`: `published` passages answer questions; `retired` and
+`replaced` ones stay in the store (so a document can be restored without re-embedding) but are invisible
+to `all_chunks()` and `dense_search()`. `origin` tells catalog documents (knowledge/policies) from the
+ones staff published (their raw file lives under the data directory, `source_file` relative to it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ import numpy as np
 from retrieval.types import Chunk, DocumentMeta
 
 _BATCH = 256
+PUBLISHED = "published"
+INACTIVE_STATUSES = ("retired", "replaced")
+ORIGIN_CATALOG = "catalog"
+ORIGIN_STAFF = "staff"
+_ALIAS_SEPARATOR = "|"
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,24 @@ class IndexedChunk:
     chunk: Chunk
     meta: DocumentMeta
     content_hash: str
+    status: str = PUBLISHED
+    origin: str = ORIGIN_CATALOG
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the store holds for one document: its metadata, hash, status, origin and passage count."""
+
+    meta: DocumentMeta
+    content_hash: str
+    status: str
+    origin: str
+    chunks: int
+
+    @property
+    def live(self) -> bool:
+        """True when the document's passages answer questions."""
+        return self.status not in INACTIVE_STATUSES
 
 
 def open_chroma(index_dir: Path, host: str = "", port: int = 8000):
@@ -58,34 +86,99 @@ class ChunkStore:
         got = self.collection.get(include=["metadatas"])
         return {m["doc_id"]: m["content_hash"] for m in got["metadatas"] or []}
 
+    def documents(self) -> dict[str, StoredDocument]:
+        """doc_id → what is stored for it (any status), from the passages' metadata."""
+        got = self.collection.get(include=["metadatas"])
+        out: dict[str, StoredDocument] = {}
+        for m in got["metadatas"] or []:
+            doc_id = m["doc_id"]
+            known = out.get(doc_id)
+            if known is None:
+                out[doc_id] = StoredDocument(
+                    _meta_from_stored(m),
+                    m.get("content_hash", ""),
+                    m.get("status", PUBLISHED),
+                    m.get("origin", ORIGIN_CATALOG),
+                    1,
+                )
+            else:
+                out[doc_id] = StoredDocument(known.meta, known.content_hash, known.status, known.origin, known.chunks + 1)
+        return out
+
     def replace_document(
-        self, meta: DocumentMeta, chunks: list[Chunk], vectors: np.ndarray, content_hash: str
+        self,
+        meta: DocumentMeta,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        content_hash: str,
+        *,
+        status: str | None = None,
+        origin: str | None = None,
     ) -> None:
-        """Swap a document's passages for new ones (old ones go first, so nothing stale remains)."""
+        """Swap a document's passages for new ones (old ones go first, so nothing stale remains).
+
+        `status`/`origin` default to what the document had (a retired document stays retired when the
+        pipeline re-indexes it), else `published`/`catalog`.
+        """
+        if status is None or origin is None:
+            before = self.collection.get(where={"doc_id": meta.doc_id}, limit=1, include=["metadatas"])
+            old = (before["metadatas"] or [{}])[0]
+            status = status or old.get("status", PUBLISHED)
+            origin = origin or old.get("origin", ORIGIN_CATALOG)
         self.delete_document(meta.doc_id)
-        for start in range(0, len(chunks), _BATCH):
-            part = chunks[start : start + _BATCH]
-            self.collection.add(
-                ids=[c.chunk_id for c in part],
-                embeddings=vectors[start : start + _BATCH].tolist(),
-                documents=[c.text for c in part],
-                metadatas=[_metadata(c, meta, content_hash) for c in part],
-            )
+        self.add_document(meta, chunks, vectors, content_hash, status=status, origin=origin)
+
+    def add_document(
+        self,
+        meta: DocumentMeta,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        content_hash: str,
+        *,
+        status: str = PUBLISHED,
+        origin: str = ORIGIN_CATALOG,
+    ) -> None:
+        """Add a document that is not in the store yet. All or nothing: when any batch fails, the passages
+        already added are removed again and the error is raised."""
+        try:
+            for start in range(0, len(chunks), _BATCH):
+                part = chunks[start : start + _BATCH]
+                self.collection.add(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=np.asarray(vectors[start : start + _BATCH]).tolist(),
+                    documents=[c.text for c in part],
+                    metadatas=[_metadata(c, meta, content_hash, status, origin) for c in part],
+                )
+        except BaseException:
+            self.delete_document(meta.doc_id)
+            raise
+
+    def set_status(self, doc_id: str, status: str) -> int:
+        """Mark every passage of `doc_id` published, retired or replaced; returns how many passages."""
+        got = self.collection.get(where={"doc_id": doc_id}, include=[])
+        ids = list(got["ids"])
+        for start in range(0, len(ids), _BATCH):
+            part = ids[start : start + _BATCH]
+            self.collection.update(ids=part, metadatas=[{"status": status} for _ in part])
+        return len(ids)
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every passage of `doc_id`."""
         self.collection.delete(where={"doc_id": doc_id})
 
-    def all_chunks(self) -> list[IndexedChunk]:
-        """Every stored passage, in document order."""
+    def all_chunks(self, include_inactive: bool = False) -> list[IndexedChunk]:
+        """Every stored passage that answers questions (all of them with `include_inactive`), in document order."""
         got = self.collection.get(include=["documents", "metadatas"])
         items = [_from_stored(cid, text, m) for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        if not include_inactive:
+            items = [item for item in items if item.status not in INACTIVE_STATUSES]
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
         return items
 
     def dense_search(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) of the `n` nearest passages, optionally within some documents."""
-        where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
+        """(chunk_id, cosine similarity) of the `n` nearest published passages, optionally within some documents."""
+        live: dict = {"status": {"$nin": list(INACTIVE_STATUSES)}}  # also matches passages without a status
+        where = {"$and": [{"doc_id": {"$in": doc_ids}}, live]} if doc_ids else live
         count = self.collection.count()
         if count == 0:
             return []
@@ -95,7 +188,9 @@ class ChunkStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 
-def _metadata(chunk: Chunk, meta: DocumentMeta, content_hash: str) -> dict:
+def _metadata(
+    chunk: Chunk, meta: DocumentMeta, content_hash: str, status: str = PUBLISHED, origin: str = ORIGIN_CATALOG
+) -> dict:
     return {
         "doc_id": meta.doc_id,
         "ordinal": chunk.ordinal,
@@ -107,19 +202,35 @@ def _metadata(chunk: Chunk, meta: DocumentMeta, content_hash: str) -> dict:
         "doc_number": meta.doc_number,
         "province": meta.province,
         "content_hash": content_hash,
+        "status": status,
+        "origin": origin,
+        "source_file": meta.source_file,
+        "aliases": _ALIAS_SEPARATOR.join(meta.aliases),
     }
 
 
 def _from_stored(chunk_id: str, text: str, m: dict) -> IndexedChunk:
     section = tuple(s for s in str(m.get("section", "")).split("\u241e") if s)
     chunk = Chunk(chunk_id=chunk_id, doc_id=m["doc_id"], ordinal=int(m["ordinal"]), section=section, text=text)
-    meta = DocumentMeta(
+    return IndexedChunk(
+        chunk=chunk,
+        meta=_meta_from_stored(m),
+        content_hash=m.get("content_hash", ""),
+        status=m.get("status", PUBLISHED),
+        origin=m.get("origin", ORIGIN_CATALOG),
+    )
+
+
+def _meta_from_stored(m: dict) -> DocumentMeta:
+    aliases = str(m.get("aliases", "") or "")
+    return DocumentMeta(
         doc_id=m["doc_id"],
         title=m.get("title", ""),
         city=m.get("city", ""),
         issuer=m.get("issuer", ""),
         date=m.get("date", ""),
         doc_number=m.get("doc_number", ""),
+        source_file=m.get("source_file", ""),
         province=m.get("province", ""),
+        aliases=tuple(a for a in aliases.split(_ALIAS_SEPARATOR) if a),
     )
-    return IndexedChunk(chunk=chunk, meta=meta, content_hash=m.get("content_hash", ""))

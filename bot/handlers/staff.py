@@ -1,12 +1,859 @@
-"""Staff knowledge-base management (/kb, document uploads). Placeholder until the flow lands."""
+"""Staff keep the knowledge base current (/kb, document uploads) and admins manage roles (/grant, /revoke,
+/link, /unlink, /roles).
+
+Handlers stay thin: roles are checked in `db.roles` (on the server side, for every command, button and
+upload), the knowledge-base work happens in `retrieval.staging.KnowledgeBase`.
+
+Who gets a document message: a staff member's upload is claimed early (group `STAFF_GROUP`) — unless they are in the
+middle of the operators' filing flow — so no other flow sees it; anyone else's upload goes on to the other
+flows (the filing flow takes operators' uploads), and one that no flow takes gets a polite refusal here,
+which is logged and recorded in the audit log.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler
+import asyncio
+import contextlib
+import html
+import logging
+import re
+from pathlib import Path
 
-from bot.handlers.common import coming_soon
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts_staff  # noqa: F401  (registers the texts)
+from bot.render import split_message
+from bot.runtime import runtime, user_language
+from bot.texts import t
+from db import roles
+from db.knowledge_registry import Actor
+
+log = logging.getLogger(__name__)
+
+POLICY_WAIT_SECONDS = 60
+EDIT_KEY = "kb_edit"  # user_data: (draft row id, field) while waiting for a typed value
+DRAFT_KEY = "kb_draft"  # user_data: the draft row id last previewed
+REPLACE_KEY = "kb_replace"  # user_data: doc_id whose new version the next upload is
+FIELD_CODES = {"t": "title", "c": "city", "i": "issuer", "d": "date", "n": "doc_number"}
+_REPLY_FIELDS = {
+    "标题": "title",
+    "title": "title",
+    "城市": "city",
+    "city": "city",
+    "发文机关": "issuer",
+    "发布机构": "issuer",
+    "issuer": "issuer",
+    "日期": "date",
+    "date": "date",
+    "文号": "doc_number",
+    "number": "doc_number",
+    "省份": "province",
+    "province": "province",
+    "别名": "aliases",
+    "aliases": "aliases",
+}
+_FIELD_REPLY = re.compile(r"^\s*([A-Za-z\u4e00-\u9fff]{2,8})\s*[:：]\s*(.+?)\s*$")
+_MISLABELLED = re.compile(r"named (\.\w+) but its content is (\w+)")
+_WHAT = re.compile(r"this is (.+?);")
+PAGE_SIZE = 10
+#: The handler group of the early "is this a staff member's upload or typed field value?" checks.
+STAFF_GROUP = -20
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text or ""), quote=False)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} B"
+
+
+def _actor(update: Update) -> Actor:
+    return Actor(telegram_id=update.effective_user.id)
+
+
+# --- Role checks ------------------------------------------------------------------------------------------
+
+
+async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for staff and admins (no logging: for deciding who a message belongs to)."""
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return False
+    return await asyncio.to_thread(
+        roles.has_role, rt.engine, user.id, roles.STAFF, admin_ids=rt.settings.admin_ids
+    )
+
+
+async def check_role(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *allowed: str,
+    action: str,
+    refusal: str = "kb_refused",
+) -> bool:
+    """Server-side role check for a command or button: True when allowed; otherwise the user gets a polite
+    refusal and the attempt is logged and recorded in the audit log. Usable by any flow's handlers."""
+    rt = runtime(context)
+    user = update.effective_user
+    try:
+        await asyncio.to_thread(
+            roles.require_role, rt.engine, user.id, *allowed, admin_ids=rt.settings.admin_ids, action=action
+        )
+        return True
+    except roles.RoleRequired:
+        lang = user_language(update, context)
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(refusal, lang), show_alert=True)
+        else:
+            await update.effective_message.reply_text(t(refusal, lang))
+        return False
+
+
+async def _knowledge_base(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """The `KnowledgeBase` over the running policy service (None, after telling the user, while loading)."""
+    rt = runtime(context)
+    if not rt.policy_ready.is_set():
+        try:
+            await asyncio.wait_for(rt.policy_ready.wait(), timeout=POLICY_WAIT_SECONDS)
+        except TimeoutError:
+            await update.effective_message.reply_text(t("kb_loading", user_language(update, context)))
+            return None
+    kb = context.application.bot_data.get("knowledge_base")
+    if kb is None or kb.service is not rt.policy:
+        from retrieval.staging import KnowledgeBase
+
+        kb = KnowledgeBase(rt.engine, rt.policy)
+        context.application.bot_data["knowledge_base"] = kb
+    return kb
+
+
+# --- Rendering --------------------------------------------------------------------------------------------
+
+
+def _kind(kind: str, lang: str) -> str:
+    key = f"kb_kind_{kind}"
+    from bot.texts import TEXTS
+
+    return t(key, lang) if key in TEXTS else kind
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_text(exc, lang: str) -> str:
+    """A friendly explanation of an `IngestError`."""
+    code, message, details = exc.code, exc.message, exc.details
+    if code == "too_large":
+        limit = details.get("limit") or 0
+        if "expands" in message:
+            return t("kb_err_too_large_zip", lang, limit=_size(int(limit or 0)) if limit else "50 MB")
+        return t("kb_err_too_large", lang, size=_size(int(details.get("size") or 0)), limit=_size(int(limit)))
+    if code == "unsupported_type":
+        if match := _MISLABELLED.search(message):
+            return t("kb_err_mislabelled", lang, suffix=match.group(1), kind=match.group(2))
+        what = match.group(1) if (match := _WHAT.search(message)) else _clip(message, 60)
+        return _esc(t("kb_err_unsupported_type", lang, what=what))
+    if code == "duplicate" and details.get("doc_id"):
+        key = (
+            "kb_err_duplicate_kept"
+            if details.get("status") in ("retired", "replaced")
+            else "kb_err_duplicate"
+        )
+        return _esc(
+            t(
+                key,
+                lang,
+                title=details.get("title", ""),
+                doc_id=details.get("doc_id", ""),
+                version=details.get("version", 1),
+                status=t(f"kb_status_{details.get('status', 'published')}", lang),
+            )
+        )
+    if code == "bad_metadata":
+        if details.get("fields"):
+            names = "、".join(t(f"kb_field_{f}", lang) for f in details["fields"])
+            return t("kb_err_missing_metadata", lang, fields=names)
+        field = details.get("field", "")
+        label = (
+            t(f"kb_field_{field}", lang)
+            if field in ("title", "city", "issuer", "date", "doc_number")
+            else field
+        )
+        return _esc(t("kb_err_bad_metadata", lang, field=label, detail=message))
+    if code in ("encrypted", "corrupt", "empty", "not_found", "bad_state"):
+        return t(f"kb_err_{code}", lang)
+    return t("kb_err_failed", lang)
+
+
+def render_preview(kb, row, lang: str) -> str:
+    """The draft preview: detected metadata, structure, what cleaning removed, what was flagged."""
+    unknown = t("kb_unknown_value", lang)
+    parts = [t("kb_preview_title", lang)]
+    if row.replaces:
+        old = next(
+            (r for r in kb.registry.versions(kb.engine, row.doc_id) if r.index_id == row.replaces), None
+        )
+        if old is not None:
+            parts.append(
+                _esc(t("kb_preview_replace", lang, title=old.title, version=old.version, new=row.version))
+            )
+    parts.append(
+        _esc(
+            t(
+                "kb_preview_file",
+                lang,
+                name=row.file_name,
+                kind=row.file_kind.upper(),
+                size=_size(row.file_size),
+            )
+        )
+    )
+    parts.append(
+        _esc(
+            t(
+                "kb_preview_meta",
+                lang,
+                title=row.title or unknown,
+                city=row.city or unknown,
+                issuer=row.issuer or unknown,
+                date=row.date or unknown,
+                doc_number=row.doc_number or "—",
+                doc_id=row.doc_id,
+            )
+        )
+    )
+    parts.append(t("kb_preview_structure", lang, sections=row.sections, chunks=row.chunks))
+    counts = (row.cleaning or {}).get("counts") or {}
+    if counts:
+        summary = "，".join(t("kb_count", lang, kind=_kind(k, lang), n=n) for k, n in counts.items())
+        lines = [_esc(t("kb_preview_cleaned", lang, counts=summary))]
+        items = (row.cleaning or {}).get("items") or []
+        for item in items[:5]:
+            lines.append(
+                _esc(t("kb_preview_item", lang, kind=_kind(item["kind"], lang), text=_clip(item["text"])))
+            )
+        total = sum(counts.values())
+        if total > 5:
+            lines.append(t("kb_preview_more", lang, n=total - 5))
+        parts.append("\n".join(lines))
+    else:
+        parts.append(t("kb_preview_cleaned_none", lang))
+    if row.flags:
+        lines = [t("kb_preview_flags", lang)]
+        for flag in row.flags[:6]:
+            lines.append(
+                _esc(
+                    t(
+                        "kb_preview_flag_line",
+                        lang,
+                        kind=_kind(flag["kind"], lang),
+                        line=flag["line"],
+                        text=_clip(flag["text"], 100),
+                    )
+                )
+            )
+        if len(row.flags) > 6:
+            lines.append(t("kb_preview_more", lang, n=len(row.flags) - 6))
+        parts.append("\n".join(lines))
+    parts.append(t("kb_preview_hint", lang))
+    return "\n\n".join(parts)
+
+
+def preview_keyboard(row, lang: str) -> InlineKeyboardMarkup:
+    edits = [
+        InlineKeyboardButton(
+            t("kb_btn_edit", lang, field=t(f"kb_field_{name}", lang)), callback_data=f"kb:ed:{row.id}:{code}"
+        )
+        for code, name in FIELD_CODES.items()
+    ]
+    return InlineKeyboardMarkup(
+        [
+            edits[:3],
+            edits[3:],
+            [
+                InlineKeyboardButton(t("kb_btn_publish", lang), callback_data=f"kb:pub:{row.id}"),
+                InlineKeyboardButton(t("kb_btn_discard", lang), callback_data=f"kb:dis:{row.id}"),
+            ],
+        ]
+    )
+
+
+def _pct(value) -> str:
+    return f"{100 * float(value or 0):.1f}%"
+
+
+def render_quality(change, lang: str) -> str:
+    """Hit rate before/after and the questions that got worse."""
+    if change is None:
+        return t("kb_quality_none", lang)
+    b, a = change.before, change.after
+    lines = [
+        t(
+            "kb_quality",
+            lang,
+            n=a.get("questions", 0),
+            b5=_pct(b.get("hit@5")),
+            a5=_pct(a.get("hit@5")),
+            b1=_pct(b.get("hit@1")),
+            a1=_pct(a.get("hit@1")),
+            bm=f"{b.get('mrr@5', 0):.3f}",
+            am=f"{a.get('mrr@5', 0):.3f}",
+            br=_pct(b.get("refusal_accuracy")),
+            ar=_pct(a.get("refusal_accuracy")),
+        )
+    ]
+    if change.dropped:
+        lines.append(t("kb_quality_drop", lang))
+        lines.extend(f"• {_esc(q)}" for q in change.worse[:10])
+    else:
+        lines.append(t("kb_quality_ok", lang))
+    if change.better:
+        lines.append(t("kb_quality_better", lang, n=len(change.better)))
+    return "\n".join(lines)
+
+
+def render_change(result, lang: str) -> str:
+    """The message after publish / replace / retire / restore."""
+    doc = result.document
+    if result.action == "replace":
+        head = t("kb_replaced", lang, title=doc.title, version=doc.version, old=result.previous.version)
+    elif result.action == "publish":
+        head = t("kb_published", lang, title=doc.title, version=doc.version, chunks=doc.chunks)
+    elif result.action == "retire":
+        head = t("kb_retired", lang, title=doc.title, version=doc.version)
+    else:
+        head = t("kb_restored", lang, title=doc.title, version=doc.version)
+    return _esc(head) + "\n\n" + render_quality(result.quality, lang)
+
+
+async def _send(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    message = update.effective_message
+    parts = split_message(text)
+    for i, part in enumerate(parts):
+        markup = keyboard if i == len(parts) - 1 else None
+        await message.reply_text(
+            part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+
+
+# --- /kb: the list and the document card -------------------------------------------------------------------
+
+
+async def kb_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/kb`: the documents with their status, drafts waiting, and the actions (staff only)."""
+    context.user_data.pop(EDIT_KEY, None)
+    context.user_data.pop(REPLACE_KEY, None)
+    if not await check_role(update, context, roles.STAFF, action="/kb"):
+        return
+    await show_list(update, context, page=0)
+
+
+async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int = 0) -> None:
+    lang = user_language(update, context)
+    kb = await _knowledge_base(update, context)
+    if kb is None:
+        return
+    rows = await asyncio.to_thread(kb.documents)
+    waiting = await asyncio.to_thread(kb.drafts)
+    page_rows = rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = [t("kb_list_title", lang, n=len(rows))]
+    for n, row in enumerate(page_rows, start=page * PAGE_SIZE + 1):
+        lines.append(
+            _esc(
+                t(
+                    "kb_list_line",
+                    lang,
+                    n=n,
+                    title=row.title,
+                    city=row.city,
+                    date=row.date or t("kb_no_date", lang),
+                    version=row.version,
+                    status=t(f"kb_status_{row.status}", lang),
+                )
+            )
+        )
+    if waiting:
+        lines.append(t("kb_list_drafts", lang, n=len(waiting)))
+        lines.extend(
+            _esc(t("kb_list_draft_line", lang, title=d.title, file=d.file_name)) for d in waiting[:5]
+        )
+    lines.append(t("kb_list_hint", lang))
+    numbers = [
+        InlineKeyboardButton(str(n), callback_data=f"kb:doc:{row.doc_id}")
+        for n, row in enumerate(page_rows, start=page * PAGE_SIZE + 1)
+    ]
+    keyboard = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("⬅️", callback_data=f"kb:list:{page - 1}"))
+    if (page + 1) * PAGE_SIZE < len(rows):
+        nav.append(InlineKeyboardButton("➡️", callback_data=f"kb:list:{page + 1}"))
+    if nav:
+        keyboard.append(nav)
+    keyboard.extend(
+        [
+            InlineKeyboardButton(
+                t("kb_btn_draft", lang, title=_clip(d.title, 24)), callback_data=f"kb:pv:{d.id}"
+            )
+        ]
+        for d in waiting[:3]
+    )
+    actions = [InlineKeyboardButton(t("kb_btn_reindex", lang), callback_data="kb:reidx")]
+    actions.append(InlineKeyboardButton(t("kb_btn_roles", lang), callback_data="kb:roles"))
+    keyboard.append(actions)
+    await _send(update, "\n".join(lines), InlineKeyboardMarkup(keyboard))
+
+
+async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_id: str) -> None:
+    lang = user_language(update, context)
+    kb = await _knowledge_base(update, context)
+    if kb is None:
+        return
+    versions = await asyncio.to_thread(kb.registry.versions, kb.engine, doc_id)
+    row = await asyncio.to_thread(kb.registry.current, kb.engine, doc_id)
+    if row is None:
+        await update.effective_message.reply_text(t("kb_err_not_found", lang))
+        return
+    origin = (
+        t("kb_origin_catalog", lang)
+        if row.origin == "catalog"
+        else t("kb_origin_staff", lang, file=row.file_name)
+    )
+    text = t(
+        "kb_card",
+        lang,
+        title=_esc(row.title),
+        doc_id=_esc(row.doc_id),
+        city=_esc(row.city),
+        issuer=_esc(row.issuer or "—"),
+        date=_esc(row.date or "—"),
+        doc_number=_esc(row.doc_number or "—"),
+        version=row.version,
+        status=t(f"kb_status_{row.status}", lang),
+        chunks=row.chunks,
+        origin=_esc(origin),
+    )
+    shown = [v for v in versions if v.status != "discarded"]
+    if len(shown) > 1:
+        listed = "，".join(f"v{v.version} {t(f'kb_status_{v.status}', lang)}" for v in shown)
+        text += "\n" + _esc(t("kb_card_versions", lang, versions=listed))
+    buttons = [[InlineKeyboardButton(t("kb_btn_replace", lang), callback_data=f"kb:rep:{doc_id}")]]
+    if row.status == "published":
+        buttons.append([InlineKeyboardButton(t("kb_btn_retire", lang), callback_data=f"kb:ret:{doc_id}")])
+    else:
+        buttons.append([InlineKeyboardButton(t("kb_btn_restore", lang), callback_data=f"kb:res:{doc_id}")])
+    buttons.append([InlineKeyboardButton(t("kb_btn_back", lang), callback_data="kb:list:0")])
+    await _send(update, text, InlineKeyboardMarkup(buttons))
+
+
+# --- Uploads -------------------------------------------------------------------------------------------------
+
+
+def _in_filing_flow(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    try:
+        from bot.handlers.filing import FLOW_KEY
+    except ImportError:  # pragma: no cover - the filing flow is optional here
+        return False
+    return bool((context.user_data or {}).get(FLOW_KEY))
+
+
+async def claim_staff_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Early group: a staff member's document is a knowledge-base upload (handled here, nobody else sees it).
+    Anyone else's goes on to the other flows."""
+    if update.effective_message is None or update.effective_message.document is None:
+        return
+    replacing = context.user_data.get(REPLACE_KEY) if context.user_data is not None else None
+    if _in_filing_flow(context) and not replacing:
+        return
+    if not await is_staff(update, context):
+        return
+    await handle_upload(update, context)
+    raise ApplicationHandlerStop
+
+
+async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document no flow took: only staff may add documents (polite refusal, logged and audited)."""
+    document = update.effective_message.document
+    rt = runtime(context)
+    user = update.effective_user
+    log.warning(
+        "Refused a document upload from non-staff user %s (%s, %s bytes)",
+        user.id,
+        document.file_name,
+        document.file_size,
+    )
+    await asyncio.to_thread(
+        roles.record,
+        rt.engine,
+        roles.actor_label(user.id),
+        "denied",
+        actor_id=user.id,
+        detail=f"document upload {document.file_name!r} ({document.file_size} bytes) needs staff",
+    )
+    await update.effective_message.reply_text(t("kb_refused_upload", user_language(update, context)))
+
+
+async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff upload → a draft and its preview (or the reason it was refused)."""
+    from retrieval.staging import IngestError
+
+    message = update.effective_message
+    document = message.document
+    lang = user_language(update, context)
+    kb = await _knowledge_base(update, context)
+    if kb is None:
+        return
+    replace_doc_id = context.user_data.pop(REPLACE_KEY, None)
+    context.user_data.pop(EDIT_KEY, None)
+    name = Path(document.file_name or "upload").name
+    actor = _actor(update)
+    if document.file_size and document.file_size > kb.max_upload_bytes:
+        exc = IngestError(
+            "too_large",
+            f"{name} is {document.file_size} bytes",
+            size=document.file_size,
+            limit=kb.max_upload_bytes,
+        )
+        await asyncio.to_thread(
+            kb.registry.record_for,
+            kb.engine,
+            actor,
+            "reject",
+            None,
+            f"{name}: too_large: {document.file_size} bytes",
+        )
+        await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        return
+    overrides = _caption_fields(message.caption or "")
+    try:
+        telegram_file = await context.bot.get_file(document.file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+    except Exception:
+        log.exception("Could not download %s", name)
+        await message.reply_text(t("kb_err_failed", lang))
+        return
+    try:
+        row = await asyncio.to_thread(
+            kb.ingest, data, name, actor, overrides=overrides, replace_doc_id=replace_doc_id
+        )
+    except IngestError as exc:
+        await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        return
+    context.user_data[DRAFT_KEY] = row.id
+    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+
+
+def _caption_fields(caption: str) -> dict:
+    fields = {}
+    for line in caption.splitlines():
+        match = _FIELD_REPLY.match(line)
+        if match and match.group(1).lower() in _REPLY_FIELDS:
+            fields[_REPLY_FIELDS[match.group(1).lower()]] = match.group(2)
+    return fields
+
+
+async def claim_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Early group: a staff member's typed value for a draft field (after ✏️, or a `城市：深圳市` line while a
+    draft is open). Any other text goes on to the other flows and to policy questions."""
+    if context.user_data is None:
+        return
+    text = (update.effective_message.text or "").strip()
+    pending = context.user_data.get(EDIT_KEY)
+    draft = context.user_data.get(DRAFT_KEY)
+    field = None
+    if pending:
+        row_id, field = pending
+        value = text
+    elif draft and (match := _FIELD_REPLY.match(text)) and match.group(1).lower() in _REPLY_FIELDS:
+        row_id, field, value = draft, _REPLY_FIELDS[match.group(1).lower()], match.group(2)
+    else:
+        return
+    if not await check_role(update, context, roles.STAFF, action="edit draft"):
+        context.user_data.pop(EDIT_KEY, None)
+        raise ApplicationHandlerStop
+    context.user_data.pop(EDIT_KEY, None)
+    await edit_draft(update, context, row_id, field, value)
+    raise ApplicationHandlerStop
+
+
+async def edit_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, row_id: int, field: str, value: str
+) -> None:
+    from retrieval.staging import IngestError
+
+    lang = user_language(update, context)
+    kb = await _knowledge_base(update, context)
+    if kb is None:
+        return
+    try:
+        row = await asyncio.to_thread(kb.edit, row_id, _actor(update), **{field: value})
+    except IngestError as exc:
+        await update.effective_message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        return
+    await update.effective_message.reply_text(t("kb_edited", lang, field=t(f"kb_field_{field}", lang)))
+    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+
+
+# --- Buttons ------------------------------------------------------------------------------------------------
+
+
+async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every `kb:` button; the role is checked again for each tap."""
+    from retrieval.staging import IngestError
+
+    query = update.callback_query
+    lang = user_language(update, context)
+    parts = query.data.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    if not await check_role(update, context, roles.STAFF, action=f"kb button {action}"):
+        return
+    kb = await _knowledge_base(update, context)
+    if kb is None:
+        await query.answer()
+        return
+    actor = _actor(update)
+    try:
+        if action == "list":
+            await query.answer()
+            await show_list(update, context, page=int(parts[2]) if len(parts) > 2 else 0)
+        elif action == "doc":
+            await query.answer()
+            await show_document(update, context, parts[2])
+        elif action == "pv":
+            await query.answer()
+            row = await asyncio.to_thread(kb.registry.get_row, kb.engine, int(parts[2]))
+            if row is None or row.status != "draft":
+                raise IngestError("bad_state", "not a draft")
+            context.user_data[DRAFT_KEY] = row.id
+            await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+        elif action == "ed":
+            field = FIELD_CODES.get(parts[3]) if len(parts) > 3 else None
+            row = await asyncio.to_thread(kb.registry.get_row, kb.engine, int(parts[2]))
+            if field is None or row is None or row.status != "draft":
+                raise IngestError("bad_state", "not a draft")
+            await query.answer()
+            context.user_data[EDIT_KEY] = (row.id, field)
+            example = t(f"kb_example_{field}", lang) if field in ("date", "city") else ""
+            await query.message.reply_text(
+                t("kb_ask_value", lang, field=t(f"kb_field_{field}", lang), example=example)
+            )
+        elif action == "pub":
+            await query.answer(t("kb_publishing", lang))
+            await _drop_keyboard(query)
+            await query.message.reply_text(t("kb_publishing", lang))
+            result = await asyncio.to_thread(kb.publish, int(parts[2]), actor)
+            context.user_data.pop(DRAFT_KEY, None)
+            await _send(update, render_change(result, lang))
+        elif action == "dis":
+            await query.answer()
+            await asyncio.to_thread(kb.discard, int(parts[2]), actor)
+            await _drop_keyboard(query)
+            context.user_data.pop(DRAFT_KEY, None)
+            await query.message.reply_text(t("kb_discarded", lang))
+        elif action == "rep":
+            row = await asyncio.to_thread(kb.registry.current, kb.engine, parts[2])
+            if row is None:
+                raise IngestError("not_found", parts[2])
+            await query.answer()
+            context.user_data[REPLACE_KEY] = row.doc_id
+            await query.message.reply_text(t("kb_send_new_version", lang, title=row.title))
+        elif action in ("ret", "res"):
+            await query.answer(t("kb_publishing", lang) if action == "res" else None)
+            change = kb.retire if action == "ret" else kb.restore
+            result = await asyncio.to_thread(change, parts[2], actor)
+            await _send(update, render_change(result, lang))
+        elif action == "reidx":
+            await query.answer()
+            await query.message.reply_text(t("kb_reindexing", lang))
+            result = await asyncio.to_thread(kb.reindex, actor)
+            text = t(
+                "kb_reindexed",
+                lang,
+                indexed=len(result.indexed),
+                fixed=len(result.status_fixed),
+                removed=len(result.removed),
+                unchanged=result.unchanged,
+                seconds=result.seconds,
+            )
+            if result.missing_files:
+                text += "\n" + t("kb_reindex_missing", lang, ids=", ".join(result.missing_files))
+            await query.message.reply_text(text)
+        elif action == "roles":
+            await query.answer()
+            await show_roles(update, context)
+        else:
+            await query.answer(t("stale_button", lang))
+    except IngestError as exc:
+        with contextlib.suppress(Exception):  # the tap may have been answered already
+            await query.answer()
+        await query.message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+
+
+async def _drop_keyboard(query) -> None:
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except Exception:  # the message may be too old to edit; the registry state guards a double tap anyway
+        log.debug("Could not remove the keyboard", exc_info=True)
+
+
+# --- Roles ----------------------------------------------------------------------------------------------------
+
+
+async def show_roles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_language(update, context)
+    rt = runtime(context)
+    people = await asyncio.to_thread(roles.people_with_roles, rt.engine, rt.settings.admin_ids)
+    lines = [t("kb_roles_title", lang)]
+    lines.extend(
+        _esc(t("kb_roles_line", lang, id=uid, name=name, role=t(f"kb_role_{role}", lang)))
+        for uid, role, name in people
+    )
+    lines.append(_esc(t("kb_roles_help", lang)))
+    await _send(update, "\n".join(lines))
+
+
+async def roles_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/roles`: who is staff, admin or operator (staff only)."""
+    if await check_role(update, context, roles.STAFF, action="/roles"):
+        await show_roles(update, context)
+
+
+def _int_args(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
+    args = context.args or []
+    if len(args) < count:
+        return None
+    try:
+        return [int(a) for a in args[:count]]
+    except ValueError:
+        return None
+
+
+async def _role_change(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, *args, **kwargs):
+    rt = runtime(context)
+    lang = user_language(update, context)
+    try:
+        return await asyncio.to_thread(
+            fn, rt.engine, update.effective_user.id, *args, admin_ids=rt.settings.admin_ids, **kwargs
+        )
+    except roles.RoleRequired as exc:
+        key = (
+            "kb_refused_admin"
+            if roles.ADMIN in exc.needed and roles.STAFF not in exc.needed
+            else "kb_refused"
+        )
+        await update.effective_message.reply_text(t(key, lang))
+    except roles.RoleError as exc:
+        if exc.code == "settings_admin":
+            text = t("kb_role_settings_admin", lang, id=args[0])
+        elif exc.code == "no_institution":
+            text = t("kb_role_no_institution", lang, inst=args[-1])
+        else:
+            text = t("kb_role_error", lang, message=exc.message)
+        await update.effective_message.reply_text(text)
+    return None
+
+
+async def grant_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/grant USER_ID [staff|admin]` (admins only)."""
+    lang = user_language(update, context)
+    ids = _int_args(context, 1)
+    role = (context.args[1].lower() if len(context.args or []) > 1 else roles.STAFF) if ids else ""
+    if not ids or role not in roles.GRANTABLE:
+        if await check_role(update, context, roles.ADMIN, action="/grant", refusal="kb_refused_admin"):
+            await update.effective_message.reply_text(t("kb_usage_grant", lang))
+        return
+    new = await _role_change(update, context, roles.grant_role, ids[0], role)
+    if new:
+        await update.effective_message.reply_text(
+            t("kb_granted", lang, id=ids[0], role=t(f"kb_role_{new}", lang))
+        )
+
+
+async def revoke_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/revoke USER_ID` (admins only)."""
+    lang = user_language(update, context)
+    ids = _int_args(context, 1)
+    if not ids:
+        if await check_role(update, context, roles.ADMIN, action="/revoke", refusal="kb_refused_admin"):
+            await update.effective_message.reply_text(t("kb_usage_revoke", lang))
+        return
+    new = await _role_change(update, context, roles.revoke_role, ids[0])
+    if new:
+        await update.effective_message.reply_text(
+            t("kb_revoked", lang, id=ids[0], role=t(f"kb_role_{new}", lang))
+        )
+
+
+async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/link USER_ID INSTITUTION_ID`: make the user the institution's operator (staff and admins)."""
+    lang = user_language(update, context)
+    ids = _int_args(context, 2)
+    if not ids:
+        if await check_role(update, context, roles.STAFF, action="/link"):
+            await update.effective_message.reply_text(t("kb_usage_link", lang))
+        return
+    name = await _role_change(update, context, roles.link_operator, ids[0], ids[1])
+    if name:
+        await update.effective_message.reply_text(t("kb_linked", lang, id=ids[0], name=name, inst=ids[1]))
+
+
+async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/unlink INSTITUTION_ID` (staff and admins)."""
+    lang = user_language(update, context)
+    ids = _int_args(context, 1)
+    if not ids:
+        if await check_role(update, context, roles.STAFF, action="/unlink"):
+            await update.effective_message.reply_text(t("kb_usage_unlink", lang))
+        return
+    rt = runtime(context)
+    try:
+        await asyncio.to_thread(
+            roles.unlink_operator,
+            rt.engine,
+            update.effective_user.id,
+            ids[0],
+            admin_ids=rt.settings.admin_ids,
+        )
+    except roles.RoleRequired:
+        await update.effective_message.reply_text(t("kb_refused", lang))
+        return
+    except roles.RoleError:
+        await update.effective_message.reply_text(t("kb_role_no_institution", lang, inst=ids[0]))
+        return
+    await update.effective_message.reply_text(t("kb_unlinked", lang, inst=ids[0]))
+
+
+# --- Registration ----------------------------------------------------------------------------------------------
 
 
 def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
-    application.add_handler(CommandHandler("kb", coming_soon))
+    # A group of its own, ahead of the other flows' early groups (in a group only the first match runs).
+    application.add_handler(MessageHandler(filters.Document.ALL, claim_staff_document), group=STAFF_GROUP)
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP)
+    application.add_handler(CommandHandler("kb", kb_command))
+    application.add_handler(CommandHandler("grant", grant_command))
+    application.add_handler(CommandHandler("revoke", revoke_command))
+    application.add_handler(CommandHandler("link", link_command))
+    application.add_handler(CommandHandler("unlink", unlink_command))
+    application.add_handler(CommandHandler("roles", roles_command))
+    application.add_handler(CallbackQueryHandler(kb_callback, pattern=r"^kb:"))
+    application.add_handler(MessageHandler(filters.Document.ALL, refuse_document))

@@ -84,9 +84,7 @@ def _with(messages, text_contains):
     return next(m for m in reversed(messages) if text_contains in (m.text or ""))
 
 
-async def test_staff_publishes_replaces_retires_and_parents_get_the_new_answers(
-    fake_bot_api, make_app, kb_service
-):  # noqa: F811
+async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_service):  # noqa: F811
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine

@@ -1,0 +1,142 @@
+"""Retrieval against a real Chroma server: `chroma run` on 127.0.0.1 (free port, temporary directory, stopped
+at the end). The index is built over HTTP, the development set meets the quality bar, staff changes (publish,
+replace, retire) work through the server, and CHROMA_HOST/CHROMA_PORT in the environment switch the bot to it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import KNOWLEDGE_DIR, Settings
+from db.engine import make_engine
+from db.knowledge_registry import Actor
+from db.migrate import upgrade_to_head
+from retrieval.evaluation import evaluate, read_eval_file
+from retrieval.service import PolicyService
+from retrieval.staging import KnowledgeBase
+from tests.conftest import DEV_SET
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
+
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _chroma_command() -> list[str]:
+    beside = Path(sys.executable).with_name("chroma")
+    found = str(beside) if beside.exists() else shutil.which("chroma")
+    if not found:
+        pytest.fail("the `chroma` command (package chromadb) is not installed")
+    return [found]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """A `chroma run` server for this module: (host, port)."""
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [*_chroma_command(), "run", "--path", str(path / "db"), "--host", HOST, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"chroma run exited with {process.returncode}: {(path / 'server.log').read_text()[-2000:]}"
+                )
+            try:
+                if httpx.get(f"http://{HOST}:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("chroma run did not answer within 60 s")
+            time.sleep(0.1)
+        yield HOST, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server_service(chroma_server, embedder, tmp_path_factory):
+    host, port = chroma_server
+    index_dir = tmp_path_factory.mktemp("server-data") / "index"
+    service = PolicyService(
+        index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), chroma_host=host, chroma_port=port
+    )
+    report = service.build()
+    assert {d.action for d in report.documents} == {"indexed"}
+    return service
+
+
+def test_index_built_on_the_server_meets_the_quality_bar(server_service, chroma_server):
+    import chromadb
+
+    host, port = chroma_server
+    assert not (server_service.kb_dir.parent / "index" / "chroma").exists(), "nothing embedded on disk"
+    client = chromadb.HttpClient(host=host, port=port)
+    collection = client.get_collection(server_service.store.collection.name)
+    assert collection.count() == len(server_service.searcher.items) > 100
+
+    summary = evaluate(server_service.ask, read_eval_file(DEV_SET)).summary()
+    assert summary["hit@5"] >= 0.95 and summary["mrr@5"] >= 0.85, summary
+    assert summary["unanswerable_refused"] == summary["unanswerable"]
+    assert summary["answerable_refused"] == 0
+    answer = server_service.ask("张家港困境婴幼儿入托能减免多少费用？")
+    assert answer.answered and any("减免500元/人/月" in s.text for s in answer.sources[:3])
+    assert not server_service.build().changed, "a second build is a no-op"
+
+
+def test_staff_changes_through_the_server(server_service, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    upgrade_to_head(engine)
+    kb = KnowledgeBase(engine, server_service, dev_set=None)
+    staff = Actor(telegram_id=1)
+    try:
+        row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", staff)
+        kb.publish(row.id, staff, evaluate=False)
+        assert "每人每月500元" in server_service.ask(SHENZHEN_QUESTION).quotes[0].text
+        row = kb.ingest(SHENZHEN_V2.encode(), "shenzhen-2026.txt", staff, replace_doc_id="shenzhen")
+        kb.publish(row.id, staff, evaluate=False)
+        assert "每人每月800元" in server_service.ask(SHENZHEN_QUESTION).quotes[0].text
+        stored = server_service.store.documents()
+        assert (stored["shenzhen"].status, stored["shenzhen-v2"].status) == ("replaced", "published")
+        kb.retire("shenzhen", staff, evaluate=False)
+        assert server_service.ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
+    finally:
+        engine.dispose()
+
+
+def test_chroma_host_and_port_from_the_environment(chroma_server, monkeypatch, tmp_path):
+    from bot.app import load_policy_service
+
+    host, port = chroma_server
+    monkeypatch.setenv("CHROMA_HOST", host)
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+    assert (settings.chroma_host, settings.chroma_port) == (host, port)
+    service = load_policy_service(settings)
+    assert not service.build().changed, "load_policy_service built (or found) the index on the server"
+    assert not (settings.index_dir / "chroma").exists()
+    assert service.ask("厦门每年新增多少个普惠托位？").answered

@@ -106,9 +106,10 @@ class PolicyService:
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         simplified = to_simplified(question)
         previous = to_simplified(previous_question) if previous_question else None
-        effective = resolve_followup(simplified, previous, self.searcher.gazetteer)
-        result = self.searcher.search(effective, k=k)
-        answer = build_answer(result, self.searcher)
+        searcher = self.searcher  # one searcher for the whole answer, even if a publish swaps it meanwhile
+        effective = resolve_followup(simplified, previous, searcher.gazetteer)
+        result = searcher.search(effective, k=k)
+        answer = build_answer(result, searcher)
         answer.question = question
         # Shown back to the user only when a follow-up was expanded.
         answer.effective_question = effective if effective != simplified else question

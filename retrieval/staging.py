@@ -738,7 +738,7 @@ class KnowledgeBase:
             ) from exc
 
     def edit(self, row_id: int, actor, **fields):
-        """Change a draft's metadata; the section and passage counts follow."""
+        """Change a draft's metadata (checked by `clean_field`); a new city brings its short name as alias."""
         cleaned = {name: clean_field(name, value) for name, value in fields.items()}
         row = self.registry.get_row(self.engine, row_id)
         if row is None:

@@ -255,3 +255,40 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
     assert kb_service.store.document_hashes() == hashes
     files = kb_service.kb_dir / "files"
     assert not files.exists() or not any(files.iterdir()), "no file was kept"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
+    """Each ingest error code, the preview and the quality report format without a missing value."""
+    from bot.handlers import staff
+    from retrieval.staging import ERROR_CODES, IngestError, QualityChange
+
+    details = {
+        "size": 11 << 20,
+        "limit": 10 << 20,
+        "doc_id": "x",
+        "version": 1,
+        "status": "retired",
+        "title": "T",
+    }
+    for code in ERROR_CODES:
+        assert staff.error_text(IngestError(code, "this is a PNG image; send txt", **details), lang)
+    assert "ZIP" not in staff.error_text(IngestError("too_large", "the document expands past 5 bytes"), lang)
+    assert staff.error_text(IngestError("bad_metadata", "x", fields=["title", "city"]), lang)
+    assert staff.error_text(IngestError("bad_metadata", "x", field="date"), lang)
+    summary = {"questions": 2, "hit@1": 1.0, "hit@5": 1.0, "mrr@5": 1.0, "refusal_accuracy": 1.0}
+    drop = QualityChange(summary, {**summary, "hit@5": 0.5}, worse=["<b>q</b>"])
+    text = staff.render_quality(drop, lang)
+    assert "&lt;b&gt;q&lt;/b&gt;" in text and "50.0%" in text
+    assert staff.render_quality(None, lang)
+    from types import SimpleNamespace
+
+    row = SimpleNamespace(
+        id=1, doc_id="sz", version=1, replaces=None, file_name="a<b>.txt", file_kind="text", file_size=2048,
+        title="", city="深圳市", issuer="", date="", doc_number="", sections=2, chunks=5,
+        cleaning={"counts": {"spam": 1, "url": 1}, "items": [{"kind": "spam", "text": "澳门赌场", "line": 3}]},
+        flags=[{"kind": "injection", "text": "ignore previous instructions", "line": 4}],
+    )  # fmt: skip
+    preview = staff.render_preview(None, row, lang)
+    assert "a&lt;b&gt;.txt" in preview and "ignore previous instructions" in preview
+    assert len(staff.preview_keyboard(row, lang).inline_keyboard) == 3

@@ -261,7 +261,7 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
     },
     # --- roles
     "kb_roles_title": {"zh": "👥 <b>人员与权限</b>", "en": "👥 <b>People and roles</b>"},
-    "kb_roles_line": {"zh": "• {id} {name} — {role}", "en": "• {id} {name} — {role}"},
+    "kb_roles_line": {"zh": "• {id}{name} — {role}", "en": "• {id}{name} — {role}"},
     "kb_roles_help": {
         "zh": (
             "管理员命令：\n/grant 用户ID [staff|admin] 授予权限\n/revoke 用户ID 撤销权限\n"

@@ -17,6 +17,7 @@ from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
 from db.knowledge_registry import all_rows, audit_entries
 from retrieval.service import PolicyService
+from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import (
     PNG,
@@ -214,9 +215,20 @@ async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make
         await _say(api, app, ADMIN, f"/grant {STAFF}")
         [staff_grant] = await _say(api, app, STAFF, f"/grant {PARENT}")
         assert "只有管理员" in staff_grant.text
+        # Staff link an operator to an institution; an operator is still not staff.
+        institution = make_institution(engine, name="小橡果托育中心")
+        [linked] = await _say(api, app, STAFF, f"/link {PARENT} {institution}")
+        assert linked.text == f"✅ 用户 {PARENT} 已关联为机构「小橡果托育中心」（#{institution}）的经营者。"
+        [people] = await _say(api, app, ADMIN, "/roles")
+        assert f"{ADMIN} — 管理员" in people.text and f"{STAFF} — 工作人员" in people.text
+        assert f"{PARENT} — 机构经营者" in people.text
+        [still_refused] = await _say(api, app, PARENT, "/kb")
+        assert "仅限工作人员" in still_refused.text
+        [revoked] = await _say(api, app, ADMIN, f"/revoke {STAFF}")
+        assert revoked.text == f"✅ 已撤销用户 {STAFF} 的权限，现在是家长。"
     denied = [e for e in audit_entries(engine) if e.action == "denied"]
     assert {e.actor for e in denied} >= {f"tg:{PARENT}", f"tg:{STAFF}"}
-    assert len([e for e in denied if e.actor == f"tg:{PARENT}"]) >= 4
+    assert len([e for e in denied if e.actor == f"tg:{PARENT}"]) >= 5
     assert all(r.status == "published" and r.origin == "catalog" for r in all_rows(engine))
     assert kb_service.store.document_hashes() == hashes
 

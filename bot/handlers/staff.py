@@ -723,7 +723,9 @@ async def show_roles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     people = await asyncio.to_thread(roles.people_with_roles, rt.engine, rt.settings.admin_ids)
     lines = [t("kb_roles_title", lang)]
     lines.extend(
-        _esc(t("kb_roles_line", lang, id=uid, name=name, role=t(f"kb_role_{role}", lang)))
+        _esc(
+            t("kb_roles_line", lang, id=uid, name=f" {name}" if name else "", role=t(f"kb_role_{role}", lang))
+        )
         for uid, role, name in people
     )
     lines.append(_esc(t("kb_roles_help", lang)))
@@ -848,7 +850,9 @@ def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
     # A group of its own, ahead of the other flows' early groups (in a group only the first match runs).
     application.add_handler(MessageHandler(filters.Document.ALL, claim_staff_document), group=STAFF_GROUP)
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP)
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP
+    )
     application.add_handler(CommandHandler("kb", kb_command))
     application.add_handler(CommandHandler("grant", grant_command))
     application.add_handler(CommandHandler("revoke", revoke_command))

@@ -618,6 +618,17 @@ class KnowledgeBase:
         self.sync_catalog()
         return self.registry.list_documents(self.engine)
 
+    def refresh_if_changed(self) -> bool:
+        """Rebuild the searcher when the store's published documents differ from what it answers from (e.g.
+        after `python -m bot kb …` changed a shared Chroma server). Returns True when it did."""
+        stored = {doc_id: doc.content_hash for doc_id, doc in self.service.store.documents().items() if doc.live}
+        answering = {item.meta.doc_id: item.content_hash for item in self.service.searcher.items}
+        if stored == answering:
+            return False
+        with self.service.kb_lock:
+            self.service.refresh()
+        return True
+
     def drafts(self, actor=None):
         """Drafts waiting, newest first (only `actor`'s when given)."""
         return self.registry.drafts(self.engine, actor.label if actor is not None else None)

@@ -445,3 +445,12 @@ def test_quality_before_and_after_on_the_dev_set(kb):
     assert kb.quality() is kb.quality() and kb.service.generation == generation, (
         "cached until the next change"
     )
+
+
+def test_a_change_made_by_another_process_is_picked_up(kb, tmp_path):
+    assert not kb.refresh_if_changed()
+    other = PolicyService(tmp_path / "data" / "index", KNOWLEDGE_DIR, embedder=HashEmbedder())
+    KnowledgeBase(kb.engine, other, dev_set=None).retire("taizhou", STAFF, evaluate=False)
+    assert kb.service.ask("台州托育补贴政策有哪些？").answered, "not seen yet"
+    assert kb.refresh_if_changed()
+    assert kb.service.ask("台州托育补贴政策有哪些？").reason == "no_documents_for_place"

@@ -371,6 +371,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
+    await asyncio.to_thread(kb.refresh_if_changed)  # another process (the CLI) may have changed it
     rows = await asyncio.to_thread(kb.documents)
     waiting = await asyncio.to_thread(kb.drafts)
     page_rows = rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]

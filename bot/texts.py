@@ -64,7 +64,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "/bookings 我的预约\n"
             "/filing 机构登记备案指引\n"
             "/lang 切换语言 中文/English\n"
-            "/help 显示本说明"
+            "/help 显示本说明\n\n"
+            "<b>托育机构经营者</b>：/today 当天预约，/addsession 添加临时托时段\n"
+            "<b>工作人员</b>：/kb 知识库管理（也可直接发送政策文件），/roles 人员与权限"
         ),
         "en": (
             "<b>How to use</b>\n"
@@ -75,7 +77,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "/bookings my bookings\n"
             "/filing registration and filing guide for providers\n"
             "/lang switch language 中文/English\n"
-            "/help show this help"
+            "/help show this help\n\n"
+            "<b>Centre operators</b>: /today the day's bookings, /addsession add a temporary-care session\n"
+            "<b>Staff</b>: /kb knowledge base (or just send a policy file), /roles people and roles"
         ),
     },
     "lang_choose": {"zh": "请选择语言 / Choose a language:", "en": "Choose a language / 请选择语言:"},

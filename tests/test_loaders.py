@@ -12,33 +12,9 @@ from pypdf import PdfReader, PdfWriter
 
 from retrieval.catalog import CatalogError, load_catalog, load_catalog_entries
 from retrieval.loaders import LoaderError, load_bytes, load_document
+from tests.kb_fixtures import minimal_pdf
 
 POLICY = "托育机构收托困境婴幼儿的,按规定减免500元/人/月托育服务费用。"
-
-
-def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF written by hand (Helvetica, ASCII text)."""
-    content = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 def encrypted_pdf(user_password: str) -> bytes:

@@ -281,7 +281,13 @@ def _run_search(
     limit: int,
     offset: int,
     now: datetime | None,
-) -> tuple[list[SearchResult], int]:
+    place: Place | None = None,
+) -> SearchPage:
+    """Run the filtered query over `area` and return one page, nearest to (lat, lon) first."""
+    found = SearchPage(
+        results=[], total=0, limit=limit, offset=offset, centre=(lat, lon), radius_km=radius_km,
+        service=service, reduction=reduction, place=place,
+    )
     local_now = to_local(now)
     price_service = service or DEFAULT_SERVICE_FOR_PRICE
     conds = list(area)
@@ -325,7 +331,8 @@ def _run_search(
         total = len(hits)
         page = hits[offset : offset + limit]
         if not page:
-            return [], total
+            found.total = total
+            return found
 
         ids = [institution_id for _, institution_id in page]
         institutions = {
@@ -381,7 +388,8 @@ def _run_search(
                 sessions=sessions_by_inst[institution_id],
             )
         )
-    return results, total
+    found.results, found.total = results, total
+    return found
 
 
 def _effective_price(
@@ -441,7 +449,7 @@ def search_nearby(
         Institution.lat.between(box.min_lat, box.max_lat),
         Institution.lon.between(box.min_lon, box.max_lon),
     ]
-    results, total = _run_search(
+    return _run_search(
         engine,
         area=area,
         lat=lat,
@@ -456,16 +464,6 @@ def search_nearby(
         limit=limit,
         offset=offset,
         now=now,
-    )
-    return SearchPage(
-        results=results,
-        total=total,
-        limit=limit,
-        offset=offset,
-        centre=(lat, lon),
-        radius_km=radius_km,
-        service=service,
-        reduction=reduction,
     )
 
 
@@ -503,7 +501,7 @@ def search_by_district(
     area = [Institution.city == place.city]
     if place.district:
         area.append(Institution.district == place.district)
-    results, total = _run_search(
+    return _run_search(
         engine,
         area=area,
         lat=place.lat,
@@ -518,16 +516,6 @@ def search_by_district(
         limit=limit,
         offset=offset,
         now=now,
-    )
-    return SearchPage(
-        results=results,
-        total=total,
-        limit=limit,
-        offset=offset,
-        centre=(place.lat, place.lon),
-        radius_km=None,
-        service=service,
-        reduction=reduction,
         place=place,
     )
 

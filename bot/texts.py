@@ -158,6 +158,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "正在加载政策知识库，请稍等几秒再问。",
         "en": "The policy knowledge base is still loading; please ask again in a few seconds.",
     },
+    "private_only": {
+        "zh": "这项功能涉及个人信息，只在与我的私聊中使用。请点下面的按钮打开私聊。",
+        "en": "This involves personal information, so it works only in a private chat with me. Tap below to open one.",
+    },
+    "btn_open_private": {"zh": "打开私聊", "en": "Open private chat"},
     "cmd_start": {"zh": "开始 / 介绍", "en": "Start / introduction"},
     "cmd_help": {"zh": "使用说明", "en": "Help"},
     "cmd_lang": {"zh": "切换语言 中文/English", "en": "Language 中文/English"},
@@ -178,8 +183,11 @@ def register_texts(extra: dict[str, dict[str, str]]) -> None:
     TEXTS.update(extra)
 
 
-def t(key: str, lang: str = "zh", **values: object) -> str:
-    """The text for `key` in `lang` (falling back to Chinese), with `values` filled in."""
+def t(key: str, lang: str = "zh", /, **values: object) -> str:
+    """The text for `key` in `lang` (falling back to Chinese), with `values` filled in.
+
+    `key` and `lang` are positional-only, so a placeholder may itself be called `key` or `lang`.
+    """
     variants = TEXTS[key]
     template = variants.get(lang) or variants["zh"]
     return template.format(**values) if values else template

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.runtime import runtime, user_language
@@ -70,6 +70,29 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     context.user_data["lang"] = lang
     await query.answer()
     await query.edit_message_text(t("lang_set", lang))
+
+
+async def require_private_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True in a private chat. Elsewhere (a group, a channel) answer with a link to the private chat and
+    return False, so personal data (bookings, a child's age, filing materials) is never posted to a group."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        return True
+    lang = user_language(update, context)
+    try:
+        username = context.bot.username
+    except RuntimeError:  # the bot was not initialised (get_me not called): no link, the text still says why
+        username = None
+    keyboard = None
+    if username:
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("btn_open_private", lang), url=f"https://t.me/{username}")]]
+        )
+    if update.callback_query is not None:
+        await update.callback_query.answer(t("private_only", lang), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(t("private_only", lang), reply_markup=keyboard)
+    return False
 
 
 async def coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,6 +14,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -22,6 +23,7 @@ from bot.handlers import care, common, filing, policy, staff
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.texts import t
+from bot.update_guard import GuardedApplication
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ def register_handlers(application: Application) -> None:
     Each flow module registers its own handlers (conversations included) before the catch-alls,
     so a flow sees its messages first and free text outside any flow goes to policy QA.
     """
+    application.add_handler(TypeHandler(object, common.screen_update), group=-100)
     application.add_handler(CommandHandler("start", common.start))
     application.add_handler(CommandHandler("help", common.help_command))
     application.add_handler(CommandHandler("lang", common.lang_command))
@@ -113,7 +116,12 @@ def build_application(
 
     engine = engine or make_engine(settings.sqlalchemy_url)
     upgrade_to_head(engine)
-    builder = ApplicationBuilder().token(token or settings.telegram_bot_token or "0:console").post_init(_post_init)
+    builder = (
+        ApplicationBuilder()
+        .application_class(GuardedApplication)
+        .token(token or settings.telegram_bot_token or "0:console")
+        .post_init(_post_init)
+    )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     if settings.telegram_base_file_url:

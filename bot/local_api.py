@@ -371,6 +371,7 @@ class _User:
     language_code: str | None
     username: str | None = None
     blocked: bool = False
+    chat_type: str = "private"  # "group", "supergroup" or "channel" for the chats made by *_in_group/channel
 
     def as_user(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -381,6 +382,8 @@ class _User:
         return d
 
     def as_chat(self) -> dict[str, Any]:
+        if self.chat_type != "private":
+            return {"id": self.id, "type": self.chat_type, "title": self.first_name}
         d: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
         if self.username:
             d["username"] = self.username
@@ -554,6 +557,45 @@ class LocalBotApi:
         if m:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(m.group(0))}]
         return self._user_message(user_id, first_name, language_code, reply_to, **content)
+
+    def user_sends_text_in_group(self, user_id: int, group_id: int, text: str, *,
+                                 language_code: str | None = "zh") -> dict[str, Any]:
+        """The user writes `text` in a group chat (`group_id` < 0) where the bot is a member."""
+        with self._lock:
+            user = self._user(user_id, None, language_code)
+            group = self._users.get(group_id) or _User(group_id, f"Group{-group_id}", None, chat_type="group")
+            self._users[group_id] = group
+            content: dict[str, Any] = {"text": text}
+            m = _BOT_COMMAND_RE.match(text)
+            if m:
+                content["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(m.group(0))}]
+            message = {"message_id": self._new_message_id(group_id), "from": user.as_user(),
+                       "chat": group.as_chat(), "date": int(time.time()), **content}
+            self._messages[(group_id, message["message_id"])] = message
+            self._queue_update("message", message)
+            return message
+
+    def channel_posts_text(self, channel_id: int, text: str) -> dict[str, Any]:
+        """A post in a channel the bot administers: an update with no user at all."""
+        with self._lock:
+            channel = self._users.get(channel_id) or _User(channel_id, f"Channel{-channel_id}", None,
+                                                           chat_type="channel")
+            self._users[channel_id] = channel
+            post = {"message_id": self._new_message_id(channel_id), "chat": channel.as_chat(),
+                    "date": int(time.time()), "text": text}
+            self._queue_update("channel_post", post)
+            return post
+
+    def user_taps_inline_message_button(self, user_id: int, callback_data: str) -> str:
+        """A tap on a button of an inline-mode message: the callback query carries no message."""
+        with self._lock:
+            user = self._user(user_id)
+            query_id = str(next(self._ids) * 1000 + user_id % 1000)
+            self._callback_queries[query_id] = (user_id, callback_data)
+            self._queue_update("callback_query", {"id": query_id, "from": user.as_user(),
+                                                  "inline_message_id": f"im{query_id}",
+                                                  "chat_instance": f"ci{user_id}", "data": callback_data})
+            return query_id
 
     def user_sends_command(self, user_id: int, command: str, args: str = "", **kwargs: Any) -> dict[str, Any]:
         """`user_sends_command(1, "start")` or `("/start", "deep-link")` → the text '/start deep-link'."""

@@ -7,13 +7,28 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.runtime import runtime, user_language
 from bot.texts import t
 from db import users
 
 log = logging.getLogger(__name__)
+
+
+async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler. Updates nobody could be answered for in a private conversation stop here:
+    channel posts and other updates without a user, edited messages (the original was answered), and taps on
+    buttons whose message is gone or inaccessible (every flow edits or replies to that message)."""
+    if not isinstance(update, Update):
+        raise ApplicationHandlerStop
+    if update.effective_user is None or update.edited_message is not None:
+        log.info("update %s ignored: no user or an edit", update.update_id)
+        raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and (query.message is None or not query.message.is_accessible):
+        await query.answer(t("stale_button", user_language(update, context)))
+        raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

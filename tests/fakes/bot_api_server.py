@@ -126,7 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send_json(self, code: int, payload: dict[str, Any]) -> None:
-        self._send(code, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (a broken client's text): JSON-escape it, as Telegram does
+            body = json.dumps(payload).encode("ascii")
+        self._send(code, body)
 
     def _handle(self) -> None:
         api = self.server.api

@@ -1,4 +1,4 @@
-"""`python -m bot ...` — the command line of 托育助手 (see README and DESIGN.md for the contracts)."""
+"""`python -m bot ...` — the command line of 托育助手 (contracts: docs/contracts.md)."""
 
 from bot.cli import main
 

@@ -1,6 +1,6 @@
 """Care commands: `slots search`, `book`, `bookings list|cancel`, `institutions demo|import`.
 
-Contracts (DESIGN.md): with `--json` each prints one JSON object; a failure exits 1 and prints
+Contracts (docs/contracts.md): with `--json` each prints one JSON object; a failure exits 1 and prints
 `{"error": CODE, "message": ...}`. Without `--json` the output is a readable Chinese table.
 Every command opens the database `DATABASE_URL` names (default SQLite under data/) and upgrades its schema
 first. Nothing here imports torch, a model or `retrieval` — these commands stay fast.

@@ -48,7 +48,7 @@ def open_policy_service(settings: Settings):
 
 
 def answer_to_contract(answer, covered: list[str], lang: str) -> dict:
-    """The `ask --json` object of DESIGN.md."""
+    """The `ask --json` object of docs/contracts.md."""
     from bot.render import render_answer
 
     return {

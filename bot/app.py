@@ -69,8 +69,8 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("lang", common.lang_command))
     for flow in (care, filing, staff):
         flow.register(application)
-    application.add_handler(CallbackQueryHandler(common.choose_role, pattern=r"^role:"))
-    application.add_handler(CallbackQueryHandler(common.choose_language, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(common.choose_role, pattern=common.ROLE_CODEC.pattern))
+    application.add_handler(CallbackQueryHandler(common.choose_language, pattern=common.LANG_CODEC.pattern))
     application.add_handler(CallbackQueryHandler(policy.show_source, pattern=r"^src:"))
     application.add_handler(CallbackQueryHandler(common.stale_callback))
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))

@@ -136,14 +136,20 @@ class Decoded:
         return iter(self.args)
 
 
+REGISTRY: dict[str, CallbackCodec] = {}  # every codec by prefix: one prefix, one flow (tests walk them all)
+
+
 class CallbackCodec:
     """The actions of one flow under one prefix (e.g. "care"), each with its typed arguments."""
 
     def __init__(self, prefix: str):
         if not _TOKEN_RE.match(prefix) or SEPARATOR in prefix:
             raise ValueError(f"bad prefix {prefix!r}")
+        if prefix in REGISTRY:
+            raise ValueError(f"callback prefix {prefix!r} is used by two codecs")
         self.prefix = prefix
         self._actions: dict[str, tuple[Arg, ...]] = {}
+        REGISTRY[prefix] = self
 
     @property
     def pattern(self) -> str:

@@ -9,6 +9,7 @@ import pytest
 from bot.callbacks import (
     CALLBACK_LIMIT,
     MAX_ID,
+    REGISTRY,
     CallbackCodec,
     CallbackError,
     Choice,
@@ -22,7 +23,8 @@ from bot.callbacks import (
 
 
 @pytest.fixture
-def codec() -> CallbackCodec:
+def codec():
+    REGISTRY.pop("t", None)
     c = CallbackCodec("t")
     c.action("inst", Id())
     c.action("page", Int(0, 1000))
@@ -31,7 +33,8 @@ def codec() -> CallbackCodec:
     c.action("set:date", IsoDate())
     c.action("ed", Id(), Token(4))
     c.action("drop")
-    return c
+    yield c
+    REGISTRY.pop("t", None)
 
 
 def test_round_trip(codec):
@@ -74,9 +77,17 @@ def test_encode_refuses_what_telegram_would_reject(codec):
     with pytest.raises(CallbackError):
         codec.encode("inst")
     long = CallbackCodec("a" * 40)
-    long.action("b" * 10, Token(16))
-    with pytest.raises(CallbackError):
-        long.encode("b" * 10, "c" * 16)
+    try:
+        long.action("b" * 10, Token(16))
+        with pytest.raises(CallbackError):
+            long.encode("b" * 10, "c" * 16)
+    finally:
+        REGISTRY.pop("a" * 40)
+
+
+def test_one_prefix_one_codec(codec):
+    with pytest.raises(ValueError):
+        CallbackCodec("t")
 
 
 def test_declaring_twice_is_a_programming_error(codec):

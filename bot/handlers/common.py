@@ -9,11 +9,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.callbacks import CallbackCodec, CallbackError
 from bot.runtime import runtime, user_language
 from bot.texts import t
 from db import users
 
 log = logging.getLogger(__name__)
+
+ROLE_CODEC = CallbackCodec("role")  # role:parent, role:operator
+for _role in ("parent", "operator"):
+    ROLE_CODEC.action(_role)
+LANG_CODEC = CallbackCodec("lang")  # lang:zh, lang:en
+for _lang in users.SUPPORTED_LANGUAGES:
+    LANG_CODEC.action(_lang)
 
 
 async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,8 +46,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context)
     keyboard = InlineKeyboardMarkup(
         [[
-            InlineKeyboardButton(t("btn_parent", lang), callback_data="role:parent"),
-            InlineKeyboardButton(t("btn_operator", lang), callback_data="role:operator"),
+            InlineKeyboardButton(t("btn_parent", lang), callback_data=ROLE_CODEC.encode("parent")),
+            InlineKeyboardButton(t("btn_operator", lang), callback_data=ROLE_CODEC.encode("operator")),
         ]]
     )
     await update.effective_message.reply_text(t("start", lang), parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -48,9 +56,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def choose_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remember parent/operator and suggest the next step."""
     query = update.callback_query
-    kind = query.data.split(":", 1)[1]
     lang = user_language(update, context)
-    if kind not in ("parent", "operator"):
+    try:
+        kind = ROLE_CODEC.decode(query.data).action
+    except CallbackError:
         await query.answer(t("stale_button", lang))
         return
     await query.answer()
@@ -69,7 +78,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer 中文 / English."""
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("中文", callback_data="lang:zh"), InlineKeyboardButton("English", callback_data="lang:en")]]
+        [[InlineKeyboardButton("中文", callback_data=LANG_CODEC.encode("zh")),
+          InlineKeyboardButton("English", callback_data=LANG_CODEC.encode("en"))]]
     )
     await update.effective_message.reply_text(t("lang_choose", user_language(update, context)), reply_markup=keyboard)
 
@@ -77,8 +87,9 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the chosen language."""
     query = update.callback_query
-    lang = query.data.split(":", 1)[1]
-    if lang not in users.SUPPORTED_LANGUAGES:
+    try:
+        lang = LANG_CODEC.decode(query.data).action
+    except CallbackError:
         await query.answer(t("stale_button", user_language(update, context)))
         return
     await asyncio.to_thread(users.set_language, runtime(context).engine, update.effective_user.id, lang)

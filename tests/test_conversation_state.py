@@ -1,0 +1,85 @@
+"""Conversation state in the database, on SQLite and PostgreSQL: round trip, versions, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from db.conversation import (
+    STATE_MAX_BYTES,
+    StaleState,
+    clear_state,
+    load_state,
+    purge_states,
+    save_state,
+)
+from db.engine import make_engine
+from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+
+
+def test_round_trip_and_versions(db_engine):
+    assert load_state(db_engine, 1, "care") is None
+    v1 = save_state(db_engine, 1, "care", {"place": "杨舍", "age": 18}, expected_version=None)
+    snap = load_state(db_engine, 1, "care")
+    assert (snap.data, snap.version, v1) == ({"place": "杨舍", "age": 18}, 1, 1)
+    v2 = save_state(db_engine, 1, "care", {"place": "思明"}, expected_version=snap.version)
+    assert v2 == 2 and load_state(db_engine, 1, "care").data == {"place": "思明"}
+    with pytest.raises(StaleState):
+        save_state(db_engine, 1, "care", {"place": "湖里"}, expected_version=1)
+    with pytest.raises(StaleState):
+        save_state(db_engine, 1, "care", {}, expected_version=None)
+    assert load_state(db_engine, 1, "care").data == {"place": "思明"}, "a stale write changed nothing"
+
+
+def test_flows_and_users_are_separate_and_clear(db_engine):
+    save_state(db_engine, 7, "care", {"a": 1}, expected_version=None)
+    save_state(db_engine, 7, "filing", {"case": 3}, expected_version=None)
+    save_state(db_engine, 8, "care", {"a": 2}, expected_version=None)
+    clear_state(db_engine, 7, "care")
+    assert load_state(db_engine, 7, "care") is None
+    assert load_state(db_engine, 7, "filing").data == {"case": 3}
+    clear_state(db_engine, 7)
+    assert load_state(db_engine, 7, "filing") is None
+    assert load_state(db_engine, 8, "care").data == {"a": 2}
+
+
+def test_oversized_state_is_refused(db_engine):
+    with pytest.raises(ValueError):
+        save_state(db_engine, 1, "care", {"x": "托" * STATE_MAX_BYTES}, expected_version=None)
+    assert load_state(db_engine, 1, "care") is None
+
+
+def test_purge_keeps_recent_states(db_engine):
+    save_state(db_engine, 1, "care", {}, expected_version=None)
+    assert purge_states(db_engine, timedelta(days=30)) == 0
+    assert purge_states(db_engine, timedelta(seconds=-1)) == 1
+    assert load_state(db_engine, 1, "care") is None
+
+
+def test_concurrent_writers_from_one_version_exactly_one_wins(db_engine):
+    """Two workers read version 1 and both write: one succeeds, the other is told its read is stale."""
+    save_state(db_engine, 5, "kb", {"draft": 1}, expected_version=None)
+    url = engine_url(db_engine)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        engine = make_engine(url)
+        try:
+            barrier.wait()
+            save_state(engine, 5, "kb", {"draft": 1, "by": n}, expected_version=1)
+            outcomes.append("ok")
+        except StaleState:
+            outcomes.append("stale")
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok"] + ["stale"] * 7
+    assert load_state(db_engine, 5, "kb").version == 2

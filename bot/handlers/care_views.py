@@ -399,7 +399,7 @@ def example_text(months: int, lang: str) -> str:
     years, rest = divmod(months, 12)
     if lang == "zh":
         return f"{years}岁{rest}个月" if years and rest else (f"{years}岁" if years else f"{rest}个月")
-    return f"{years}y{rest}m" if years else f"{rest} months"
+    return (f"{years}y{rest}m" if rest else f"{years}y") if years else f"{rest} months"
 
 
 def ask_age(session, institution, lang: str, age_filter: int | None) -> tuple[str, InlineKeyboardMarkup]:

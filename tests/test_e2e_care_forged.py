@@ -178,7 +178,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
         reply = api.changes_since(since, PARENT)[-1]
         if outcome == "again":
             assert "12–36" in reply.text and "放弃" in reply.button_texts[0]
-            assert app.user_data[PARENT]["care_await"] == {"kind": "age", "session": session_id}
+            assert app.user_data[PARENT]["care_await"]["session"] == session_id
         else:
             months = outcome.split(":")[1]
             assert "请确认预约" in reply.text and f"孩子 {months} 个月" in reply.text and "120元" in reply.text

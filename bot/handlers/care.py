@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import time
 from datetime import datetime
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -47,6 +48,7 @@ from db.timeutil import local_today
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_S = 600
+AGE_WAIT_S = 30 * 60  # a booking left half-way this long no longer captures typed text
 send_message_errors = (Forbidden, BadRequest)
 
 
@@ -75,6 +77,11 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     await context.bot.send_message(
         update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
+
+
+def _await_age(context: ContextTypes.DEFAULT_TYPE, session_id: int) -> None:
+    """From now on typed text is the child's age for this session (until confirmed, dropped or stale)."""
+    context.user_data["care_await"] = {"kind": "age", "session": session_id, "at": time.monotonic()}
 
 
 def _has_user(update: Update) -> bool:
@@ -204,6 +211,9 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _new_search(update, context, place=text)
         raise ApplicationHandlerStop
     if isinstance(awaiting, dict) and awaiting.get("kind") == "age":
+        if time.monotonic() - awaiting.get("at", 0) > AGE_WAIT_S:
+            context.user_data.pop("care_await", None)
+            return  # an old, abandoned booking: the text is something else
         await _typed_age(update, context, int(awaiting["session"]), text)
         raise ApplicationHandlerStop
 
@@ -399,7 +409,7 @@ async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, sessio
     await query.answer()
     session, institution = found
     text, markup = views.ask_age(session, institution, lang, (_state(context) or {}).get("age"))
-    context.user_data["care_await"] = {"kind": "age", "session": session_id}
+    _await_age(context, session_id)
     await _reply(update, context, text, markup)
 
 
@@ -420,7 +430,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, session_i
         return
     session, institution = found
     if not session.age_min_months <= months <= session.age_max_months:
-        context.user_data["care_await"] = {"kind": "age", "session": session_id}
+        _await_age(context, session_id)
         body, markup = views.age_retry(session, lang, unreadable=False, age_filter=(_state(context) or {}).get("age"))
         await _reply(update, context, body, markup)
         return
@@ -498,6 +508,7 @@ async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not _has_user(update) or not await require_private_chat(update, context):
         return
     lang = user_language(update, context)
+    context.user_data.pop("care_await", None)
     found = await asyncio.to_thread(bookings.list_bookings, runtime(context).engine, update.effective_user.id)
     if not found:
         await update.effective_message.reply_text(t("care_bookings_none", lang))

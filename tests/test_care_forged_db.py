@@ -79,3 +79,15 @@ def test_demo_sessions_follow_opening_days_and_reduction_search_works(db_engine)
     page = search_by_district(db_engine, "杨舍", reduction_key="困境婴幼儿", limit=5, now=NOW)
     assert page.total > 0 and page.reduction is not None
     assert any(r.reduction is not None and r.price == r.base_price - 500 for r in page.results)
+
+
+@pytest.mark.parametrize("bad", [0, -1, MAX_ID + 1, 10**20, True])
+def test_impossible_ids_never_reach_sql(db_engine, bad):
+    from db.institutions import set_operator
+
+    assert get_institution(db_engine, bad) is None and get_session(db_engine, bad) is None
+    assert get_booking(db_engine, bad) is None and set_operator(db_engine, bad, 1) is False
+    for call in (lambda: cancel_booking(db_engine, bad, 1, now=NOW), lambda: book_session(db_engine, bad, 1, 24, now=NOW)):
+        with pytest.raises(BookingError) as caught:
+            call()
+        assert caught.value.code == "not_found"

@@ -55,3 +55,11 @@ def test_age_prompt_example_lies_in_the_range():
         for preferred in (None, 18, 5, 30):
             example = views.age_example(low, high, preferred)
             assert low <= example <= high
+
+
+def test_echoed_user_text_is_safe():
+    from bot.handlers.care import _echo
+
+    assert _echo("火星\ud800<b>\n") == "火星&lt;b&gt;"
+    assert len(_echo("x" * 500)) == 40
+    "".join(_echo("\ud800\udfff")).encode("utf-8")

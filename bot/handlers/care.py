@@ -84,6 +84,12 @@ def _await_age(context: ContextTypes.DEFAULT_TYPE, session_id: int) -> None:
     context.user_data["care_await"] = {"kind": "age", "session": session_id, "at": time.monotonic()}
 
 
+def _echo(text: str, limit: int = 40) -> str:
+    """User text safe to echo back in HTML: no lone surrogates or control characters, short, escaped."""
+    cleaned = "".join(ch for ch in text[:limit] if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return html.escape(cleaned)
+
+
 def _has_user(update: Update) -> bool:
     """Channel posts and anonymous updates have no user: the care flow ignores them."""
     return update.effective_user is not None and update.effective_chat is not None
@@ -138,7 +144,7 @@ async def _show_results(update: Update, context: ContextTypes.DEFAULT_TYPE, *, e
     if page is None:
         context.user_data.pop("care", None)
         context.user_data["care_await"] = "place"
-        await _reply(update, context, t("care_unknown_place", lang, name=html.escape(state.get("place", "")[:40]),
+        await _reply(update, context, t("care_unknown_place", lang, name=_echo(state.get("place", "")),
                                         cities=html.escape(views.covered_cities(lang))))
         return
     if not anything:
@@ -204,7 +210,7 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 context.user_data.pop("care_await", None)
                 return  # a question, not a place: let policy QA answer it
             await update.effective_message.reply_text(
-                t("care_unknown_place", lang, name=html.escape(text[:40]), cities=html.escape(views.covered_cities(lang))),
+                t("care_unknown_place", lang, name=_echo(text), cities=html.escape(views.covered_cities(lang))),
                 parse_mode=ParseMode.HTML,
             )
             raise ApplicationHandlerStop

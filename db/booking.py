@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from db.engine import session_scope
-from db.institutions import json_number
+from db.institutions import json_number, valid_row_id
 from db.models import (
     BOOKING_CANCELLED,
     BOOKING_CONFIRMED,
@@ -219,6 +219,8 @@ def book_session_outcome(
     in time, this session included), full, invalid (bad input, or the key belongs to another parent).
     """
     name = _validate_booking_input(parent_id, child_age_months, child_name, idempotency_key)
+    if not valid_row_id(session_id):
+        raise BookingError("not_found", "没有找到该时段 (session not found)")
     local_now = to_local(now)
     try:
         with _serialized(engine, parent_id) as session:
@@ -317,6 +319,8 @@ def cancel_booking(engine: Engine, booking_id: int, parent_id: int, now: datetim
     Raises BookingError: not_found (no such booking, or it is someone else's), already_cancelled,
     past (the session has already started).
     """
+    if not valid_row_id(booking_id):
+        raise BookingError("not_found", "没有找到该预约 (booking not found)")
     local_now = to_local(now)
     with _serialized(engine, parent_id) as session:
         booking = session.get(Booking, booking_id)
@@ -349,6 +353,8 @@ def cancel_booking(engine: Engine, booking_id: int, parent_id: int, now: datetim
 
 def get_booking(engine: Engine, booking_id: int) -> BookingView | None:
     """A booking with its session and institution, or None."""
+    if not valid_row_id(booking_id):
+        return None
     with session_scope(engine) as session:
         row = session.execute(_view_query().where(Booking.id == booking_id)).first()
         return _view(*row) if row else None

@@ -6,7 +6,8 @@ box of the search circle (`lat BETWEEN .. AND lon BETWEEN ..`, served by the com
 the exact haversine distance, the price filters and the sort then run on those few candidates only, and the
 full rows and sessions are loaded for the requested page alone.
 
-Prices: the budget is compared with the fee of the service asked for (全日托 when none is given). When the
+Prices: the budget is compared with the fee of the service asked for (全日托 when none is given; a 临时托 fee
+is per half-day session, a 计时托 fee per hour — see `db.care_prices`). When the
 parent says a reduction applies (e.g. 困境婴幼儿 in Zhangjiagang, from `knowledge/fee_reductions.yaml`), the
 price shown and compared is the reduced one, and the result names the reduction's source document.
 """

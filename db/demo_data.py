@@ -7,7 +7,8 @@ No open dataset of real 托育 institutions exists, so `python -m bot institutio
   Geography (centres, land boxes, road names) comes from `knowledge/demo/places.yaml`.
 - Prices around the documents' figures: Zhangjiagang's place-weighted full-day average is close to 1787 元/月,
   普惠 is cheaper than non-普惠; about 85% of places are 普惠 (the annex's target).
-- 临时托/计时托 sessions for the next `days` days (none on Sundays).
+- 临时托/计时托 sessions for the next `days` days, only on the days the institution's opening hours name
+  (周一至周五 → no weekend sessions); full-day 临时托 sessions cost `db.care_prices.full_day_fee` of the fee.
 - Every record has `is_demo=True`, an `external_id` starting with "demo:" and "（演示）" in its name.
 
 Idempotent: institutions are upserted by `external_id` (same seed → same institutions), sessions are added
@@ -28,6 +29,7 @@ from datetime import date, time
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from db.care_prices import full_day_fee, open_weekdays, session_length
 from db.institutions import load_places, load_zhangjiagang_annex2
 from db.models import CareSession, Institution
 from db.timeutil import date_range, local_today, utcnow
@@ -57,7 +59,7 @@ FORM_SIZES = {
     "家庭托育点": (5, 5),
     "托育综合服务中心": (100, 160),
 }
-TEMP_TEMPLATES = [(time(8, 30), time(11, 30), 1.0), (time(14, 0), time(17, 0), 1.0), (time(8, 30), time(17, 0), 1.7)]
+TEMP_TEMPLATES = [(time(8, 30), time(11, 30)), (time(14, 0), time(17, 0)), (time(8, 30), time(17, 0))]
 HOURLY_TEMPLATES = [(time(9, 0), time(11, 0)), (time(15, 0), time(17, 0)), (time(18, 0), time(20, 0))]
 
 
@@ -257,8 +259,9 @@ def _institution_row(
 
 def _session_rows(institution_id: int, external_id: str, inst: dict, day: date, seed: int) -> list[dict]:
     """Sessions of one demo institution on one day (deterministic for seed, institution and date)."""
-    if day.weekday() == 6:
-        return []
+    open_days = open_weekdays(inst.get("opening_hours")) or frozenset(range(6))
+    if day.weekday() not in open_days:
+        return []  # the card's opening days and the bookable sessions agree
     rng = random.Random(f"{seed}:{external_id}:{day.isoformat()}")
     if rng.random() < 0.15:
         return []
@@ -266,7 +269,8 @@ def _session_rows(institution_id: int, external_id: str, inst: dict, day: date, 
     fees = inst["fees"]
     common = {"institution_id": institution_id, "date": day, "booked": 0, "is_demo": True}
     if "临时托" in fees:
-        for start, end, factor in rng.sample(TEMP_TEMPLATES, k=rng.randint(1, 2)):
+        for start, end in rng.sample(TEMP_TEMPLATES, k=rng.randint(1, 2)):
+            half_day = session_length("临时托", start, end).kind == "half_day"
             rows.append(
                 common
                 | {
@@ -276,7 +280,7 @@ def _session_rows(institution_id: int, external_id: str, inst: dict, day: date, 
                     "age_min_months": inst["age_min_months"],
                     "age_max_months": inst["age_max_months"],
                     "capacity": rng.randint(2, 8),
-                    "price": float(round(fees["临时托"] * factor)),
+                    "price": float(fees["临时托"]) if half_day else full_day_fee(fees["临时托"]),
                 }
             )
     if "计时托" in fees:

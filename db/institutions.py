@@ -20,6 +20,12 @@ from db.models import SERVICE_UNITS, CareSession, Institution
 from db.timeutil import fmt_time, to_local
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+MAX_ROW_ID = 2**31 - 1  # INTEGER primary keys (PostgreSQL int4): a larger id cannot exist
+
+
+def valid_row_id(value: object) -> bool:
+    """Whether `value` can be a row id at all (so a forged huge or negative id never reaches SQL)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
 
 
 def knowledge_dir() -> Path:
@@ -135,6 +141,8 @@ def clear_caches() -> None:
 
 def get_institution(engine: Engine, institution_id: int) -> Institution | None:
     """One institution (for the details card), or None."""
+    if not valid_row_id(institution_id):
+        return None
     with session_scope(engine) as session:
         return session.get(Institution, institution_id)
 
@@ -168,6 +176,8 @@ def institutions_of_operator(engine: Engine, operator_user_id: int) -> list[Inst
 
 def set_operator(engine: Engine, institution_id: int, operator_user_id: int | None) -> bool:
     """Link (or with None unlink) an operator to an institution; False when there is no such institution."""
+    if not valid_row_id(institution_id):
+        return False
     with session_scope(engine) as session:
         institution = session.get(Institution, institution_id)
         if institution is None:
@@ -239,6 +249,8 @@ def json_number(value: float) -> int | float:
 
 def get_session(engine: Engine, session_id: int) -> CareSession | None:
     """One session, or None."""
+    if not valid_row_id(session_id):
+        return None
     with session_scope(engine) as session:
         return session.get(CareSession, session_id)
 

@@ -96,8 +96,8 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         assert "1.0 公里" in results.text and "全日托 1600元/月" in results.text
 
         await _tap(api, app, results, "care:f:svc")
-        [updated] = await _tap(api, app, results, "care:set:svc:临时托")
-        assert "临时托 120元/次" in updated.text and "筛选：临时托" in updated.text
+        [updated] = await _tap(api, app, results, "care:set:svc:temp")
+        assert "临时托 半天 120元/次、全天 204元/次" in updated.text and "筛选：临时托" in updated.text
         await _tap(api, app, results, "care:tog:puhui")
         assert "☑️ 只看普惠" in api.last_message(PARENT).button_texts or any(
             "☑️ 只看普惠" in b for b in api.messages_to(PARENT)[-1].button_texts
@@ -106,7 +106,7 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         changes = await _tap(api, app, results, f"care:inst:{institution_id}")
         card = next(m for m in changes if m.kind == "message")
         venue = next(m for m in changes if m.kind == "venue")
-        assert "0592-1234567" in card.text and "临时托 120元/次" in card.text and "周一至周五" in card.text
+        assert "0592-1234567" in card.text and "临时托 半天 120元/次" in card.text and "周一至周五" in card.text
         assert venue.latitude == pytest.approx(HOME[0] + 0.009)
 
         [ask_age] = await _tap(api, app, card, f"care:sess:{session_id}")

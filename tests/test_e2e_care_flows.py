@@ -1,0 +1,113 @@
+"""End to end over the demo data, in Chinese and English: the 杨舍 + 困境婴幼儿减免 crash of issue 8 §1, a
+place with no data (Beijing), filters carried into a new /find (announced), a service change that has to
+clear the budget (announced), clearing all filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.console_transport import running_application
+from db.demo_data import generate_demo
+from db.timeutil import local_today
+from tests.fakes.fixtures import fake_bot_api  # noqa: F401
+from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
+
+ZH_PARENT, EN_PARENT = 8181, 8282
+WORDS = {
+    "zh": {"reduction": "困境婴幼儿", "back": "返回列表", "cities": "厦门市、张家港市", "kept": "沿用了上次的筛选",
+           "cleared_budget": "已清除", "all_cleared": "已清除全部筛选", "lang": "zh"},
+    "en": {"reduction": "hardship reduction", "back": "Back to list", "cities": "Xiamen, Zhangjiagang",
+           "kept": "previous filters still apply", "cleared_budget": "was cleared", "all_cleared": "All filters cleared",
+           "lang": "en"},
+}
+
+
+@pytest.fixture
+def demo(engine):  # noqa: F811
+    generate_demo(engine, today=local_today(), days=7)
+    return engine
+
+
+def _with_errors(app) -> list:
+    errors: list = []
+
+    async def record(update, context):
+        errors.append(context.error)
+
+    app.add_error_handler(record)
+    return errors
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, lang):  # noqa: F811
+    api = fake_bot_api.api
+    app = app_for(fake_bot_api)
+    user = ZH_PARENT if lang == "zh" else EN_PARENT
+    words = WORDS[lang]
+    errors = _with_errors(app)
+    async with running_application(app):
+        api.user_sends_text(user, "/find", language_code=lang)
+        await _settle(api, app)
+        api.user_sends_text(user, "杨舍", language_code=lang)
+        await _settle(api, app)
+        results = [m for m in api.messages_to(user) if m.buttons][-1]
+        api.user_taps_button_text(user, results.message_id, "减免" if lang == "zh" else "Hardship")
+        await _settle(api, app)
+        text = next(m for m in api.messages_to(user) if m.message_id == results.message_id).text
+        assert words["reduction"] in text and "500" in text, text
+        # open a card, then back to the list: the filter stays on and nothing crashes
+        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        api.user_taps_button(user, current.message_id, current.buttons[0][0][1])
+        await _settle(api, app)
+        card = next(m for m in reversed(api.messages_to(user)) if m.kind == "message" and m.buttons)
+        api.user_taps_button_text(user, card.message_id, words["back"])
+        await _settle(api, app)
+        back = next(m for m in api.messages_to(user) if m.message_id == card.message_id)
+        assert words["reduction"] in back.text
+        # a typed place afterwards is still a place, not a policy question
+        api.user_sends_text(user, "/find", language_code=lang)
+        await _settle(api, app)
+        api.user_sends_text(user, "锦丰", language_code=lang)
+        await _settle(api, app)
+        assert words["kept"] in api.messages_to(user)[-1].text
+    assert not errors
+    assert not any("出了点问题" in (m.text or "") or "went wrong" in (m.text or "") for m in api.messages_to(user))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang):  # noqa: F811
+    api = fake_bot_api.api
+    app = app_for(fake_bot_api)
+    user = ZH_PARENT if lang == "zh" else EN_PARENT
+    words = WORDS[lang]
+    errors = _with_errors(app)
+    async with running_application(app):
+        api.user_sends_text(user, "/find", language_code=lang)
+        await _settle(api, app)
+        api.user_shares_location(user, 39.9042, 116.4074, language_code=lang)  # Beijing: no data
+        await _settle(api, app)
+        assert words["cities"] in api.messages_to(user)[-1].text
+
+        api.user_sends_text(user, "/find", language_code=lang)
+        await _settle(api, app)
+        api.user_sends_text(user, "思明", language_code=lang)
+        await _settle(api, app)
+        results = [m for m in api.messages_to(user) if m.buttons][-1]
+        for data in ("care:f:budget", "care:set:budget:2000", "care:f:svc", "care:set:svc:half"):
+            api.user_taps_button(user, results.message_id, data, stale_ok=True)
+            await _settle(api, app)
+        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        assert "2000" in current.text and words["cleared_budget"] not in current.text  # same monthly basis: kept
+        api.user_taps_button(user, results.message_id, "care:f:svc", stale_ok=True)
+        await _settle(api, app)
+        api.user_taps_button(user, results.message_id, "care:set:svc:temp", stale_ok=True)
+        await _settle(api, app)
+        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        assert words["cleared_budget"] in current.text and "2000" in current.text  # says which budget went
+        assert app.user_data[user]["care"].get("budget") is None
+        api.user_taps_button(user, results.message_id, "care:clr", stale_ok=True)
+        await _settle(api, app)
+        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        assert words["all_cleared"] in current.text
+        assert not any(app.user_data[user]["care"].get(k) for k in ("age", "budget", "service", "date"))
+    assert not errors

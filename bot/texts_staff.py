@@ -240,6 +240,13 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
     "kb_btn_doc": {"zh": "{n}", "en": "{n}"},
     "kb_btn_replace": {"zh": "🔁 上传新版本替换", "en": "🔁 Replace with a new version"},
     "kb_btn_retire": {"zh": "⏸ 停用", "en": "⏸ Retire"},
+    "kb_btn_retire_confirm": {"zh": "⏸ 确认停用", "en": "⏸ Yes, retire it"},
+    "kb_btn_cancel": {"zh": "取消", "en": "Cancel"},
+    "kb_retire_confirm": {
+        "zh": "确定停用《{title}》第{version}版吗？停用后家长的提问不再引用它（文档保留，可随时恢复）。",
+        "en": "Retire “{title}” version {version}? Parents' questions will no longer be answered from it "
+              "(the document is kept and can be restored at any time).",
+    },
     "kb_btn_restore": {"zh": "▶️ 恢复", "en": "▶️ Restore"},
     "kb_btn_back": {"zh": "⬅️ 返回列表", "en": "⬅️ Back to the list"},
     "kb_btn_reindex": {"zh": "🔄 重建索引", "en": "🔄 Re-index"},
@@ -296,7 +303,6 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
     "kb_usage_revoke": {"zh": "用法：/revoke 用户ID", "en": "Usage: /revoke USER_ID"},
     "kb_usage_link": {"zh": "用法：/link 用户ID 机构ID", "en": "Usage: /link USER_ID INSTITUTION_ID"},
     "kb_usage_unlink": {"zh": "用法：/unlink 机构ID", "en": "Usage: /unlink INSTITUTION_ID"},
-    "kb_role_error": {"zh": "❌ {message}", "en": "❌ {message}"},
     "kb_role_settings_admin": {
         "zh": "❌ 用户 {id} 是配置文件（ADMIN_USER_IDS）中的管理员，需要修改配置才能撤销。",
         "en": "❌ User {id} is an admin by the ADMIN_USER_IDS setting; change the setting to revoke.",

@@ -168,7 +168,15 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         [listing] = await _say(api, app, STAFF, "/kb")
         [card] = await _tap(api, app, STAFF, listing, number)
         assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换，v2 已发布" in card.text
-        replies = await _tap(api, app, STAFF, card, "⏸ 停用")
+        # 停用 asks first; "取消" goes back to the card and nothing changes.
+        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
+        assert "确定停用《深圳市普惠托育服务补贴实施办法》第2版吗" in confirm.text
+        [card] = await _tap(api, app, STAFF, confirm, "取消")
+        assert "当前：第2版 · 已发布" in card.text
+        [still_there] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        assert "每人每月800元" in still_there.text
+        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
+        replies = await _tap(api, app, STAFF, confirm, "确认停用")
         assert "已停用《深圳市普惠托育服务补贴实施办法》第2版" in _text(replies)
         [gone] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in gone.text

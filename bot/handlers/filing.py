@@ -43,7 +43,8 @@ from bot.runtime import runtime, user_language
 from bot.texts import join_names, t
 from bot.texts_filing import summary_labels
 from db import filing as F
-from db.filing_summary import build_summary, docx_filename, summary_docx, summary_text
+from db.filing_pdf import pdf_filename, summary_pdf
+from db.filing_summary import build_summary, docx_filename, summary_brief, summary_docx
 from db.filing_workflow import Material, Workflow, WorkflowError, get_workflow
 from db.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan, parse_plan
 from db.timeutil import to_local
@@ -583,7 +584,10 @@ async def _act_what(update, context, wf, lang, case_id, arg) -> None:
         raise F.FilingError("unknown_item", arg)
     _enter(context, case.id)
     await _answer(update)
-    await _send(update, context, what_text(wf, item.material, lang), InlineKeyboardMarkup([_back(case.id, lang)]))
+    back_to_item = _button(t("fl_btn_back_item", lang, name=item.material.name.get(lang)), A_ITEM, case.id,
+                           item.material.id)
+    await _show(update, context, what_text(wf, item.material, lang),
+                InlineKeyboardMarkup([[back_to_item], _back(case.id, lang)]))
 
 
 async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> None:
@@ -638,24 +642,30 @@ async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
 
 async def send_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
                        lang: str) -> None:
-    """The summary as a message and as a DOCX document."""
+    """The summary: a short message (progress, what is missing, the next step), then the full summary as a
+    PDF (to print and send) and as a DOCX (to edit)."""
     report = _stored_report(wf, case)
     lines = report_lines(wf, report, lang) if report is not None else []
     summary = build_summary(case, wf, lang, readiness_lines=[line.strip() for line in lines])
     labels = summary_labels(lang)
     title = _title(case, lang)
     summary.title = title
-    text = summary_text(summary, labels)
-    data = await asyncio.to_thread(summary_docx, summary, labels)
-    await _send(update, context, _esc(t("fl_summary_sending", lang, title=title)))
-    await _send(update, context, text, html_mode=False)
+    pdf, docx = await asyncio.to_thread(_summary_files, summary, labels)
+    await _send(update, context, summary_brief(summary, labels), html_mode=False)
     progress = summary.progress
+    caption = t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total)
+    chat_id = update.effective_chat.id
+    await context.bot.send_document(chat_id, document=pdf, filename=pdf_filename(summary), caption=caption)
     await context.bot.send_document(
-        update.effective_chat.id, document=data, filename=docx_filename(summary),
-        caption=t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total),
+        chat_id, document=docx, filename=docx_filename(summary), caption=caption,
         reply_markup=InlineKeyboardMarkup([_back(case.id, lang)]),
     )
     await _db(F.mark_summary_sent, runtime(context).engine, case.operator_id, case.id)
+
+
+def _summary_files(summary, labels) -> tuple[bytes, bytes]:
+    """The PDF and the DOCX (in a worker thread: rendering takes a while)."""
+    return summary_pdf(summary, labels), summary_docx(summary, labels)
 
 
 async def _act_check(update, context, wf, lang, case_id, arg) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from retrieval.chunking import chunk_document
 from retrieval.cleaning import clean_text
-from retrieval.loaders import LoaderError, detect_kind, load_bytes
+from retrieval.loaders import LoaderError, decode_text, detect_kind, load_bytes
 from retrieval.types import Chunk, CleaningReport, DocumentMeta, Removal
 
 log = logging.getLogger(__name__)
@@ -302,16 +302,22 @@ def detect_metadata(text: str, file_name: str = "") -> DetectedMeta:
     meta.title = _title_of(head, file_name)[:200]
 
     # A signature: issuer line(s) followed by a date line, at the top (cover letter) or the bottom.
-    signature_issuer, signature_date = "", ""
+    # Under a web page's heading the three often share one line: `某卫人口〔2026〕12号 某市卫生健康委员会
+    # 某市财政局 2025年12月8日` (number, issuers, date).
+    signature_issuer, signature_date, signature_number = "", "", ""
     for block in (head, tail):
         for i, line in enumerate(block):
             date = _date_only(line)
             if not date:
                 continue
             before = _DATE_LINE.sub("", line).strip()
+            number = _DOC_NUMBER.match(before)
+            if number:
+                before = before[number.end():].strip()
             issuers = _issuers(before) or (_issuers(block[i - 1]) if i > 0 else [])
             if issuers:
                 signature_issuer, signature_date = "、".join(dict.fromkeys(issuers)), date
+                signature_number = number.group(0) if number else ""
                 break
         if signature_date:
             break
@@ -329,6 +335,8 @@ def detect_metadata(text: str, file_name: str = "") -> DetectedMeta:
     numbered = _LABELLED_NUMBER.search("\n".join(head))
     if numbered:
         meta.doc_number = re.sub(r"\s+", "", numbered.group(1))[:64]
+    elif signature_number:
+        meta.doc_number = re.sub(r"\s+", "", signature_number)[:64]
     else:
         own = next(
             (line for line in [*head, *tail] if len(line) <= 30 and _DOC_NUMBER.fullmatch(line.strip())), ""
@@ -376,14 +384,23 @@ def inspect_upload(data: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTE
     """Read, clean, screen and describe an upload. Raises `IngestError` (loader codes) when it cannot be
     used: too large, unsupported or mislabelled type, corrupt, encrypted, empty."""
     file_name = Path(file_name or "upload").name[:255]
+    chrome: list[Removal] = []
     try:
-        raw_text = load_bytes(data, file_name, max_bytes=max_bytes)
+        source, limit = data, max_bytes
+        if len(data) <= max_bytes and data.strip() and detect_kind(data) == "html":
+            from retrieval.html_page import strip_page_chrome
+
+            page = strip_page_chrome(decode_text(data))  # nav bar, share bar, footer, the title's site name
+            source, chrome = page.html.encode("utf-8"), page.removals
+            limit = max(max_bytes, len(source))  # the upload itself was within the limit
+        raw_text = load_bytes(source, file_name, max_bytes=limit)
         kind = detect_kind(data)
     except LoaderError as exc:
         raise IngestError(
             exc.code, exc.message, file_name=file_name, limit=max_bytes, size=len(data)
         ) from exc
     cleaned, report = clean_text(raw_text)
+    report.removals[:0] = chrome
     screened, flags = screen_text(cleaned)
     if len("".join(screened.split())) < 20:
         raise IngestError(

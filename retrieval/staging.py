@@ -216,7 +216,7 @@ def normalise_date(value: str) -> str:
     match = _CN_DATE.fullmatch(value) or _ISO_DATE.fullmatch(value)
     date = _real_date(*match.groups()) if match else ""
     if not date:
-        raise IngestError("bad_metadata", f"{value!r} is not a date (YYYY-MM-DD)", field="date")
+        raise IngestError("bad_metadata", f"{value!r} is not a date (YYYY-MM-DD)", field="date", reason="not_a_date")
     return date
 
 
@@ -396,9 +396,8 @@ def inspect_upload(data: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTE
         raw_text = load_bytes(source, file_name, max_bytes=limit)
         kind = detect_kind(data)
     except LoaderError as exc:
-        raise IngestError(
-            exc.code, exc.message, file_name=file_name, limit=max_bytes, size=len(data)
-        ) from exc
+        details = {"file_name": file_name, "limit": max_bytes, "size": len(data), **exc.params}
+        raise IngestError(exc.code, exc.message, **details) from exc
     cleaned, report = clean_text(raw_text)
     report.removals[:0] = chrome
     screened, flags = screen_text(cleaned)
@@ -543,7 +542,7 @@ def clean_field(name: str, value) -> object:
     """A metadata value as stored: trimmed, one line, within its length; dates normalised; a value that
     itself looks like an advert or an injection attempt is refused (titles are shown to parents)."""
     if name not in EDITABLE_FIELDS:
-        raise IngestError("bad_metadata", f"unknown field {name!r}", field=name)
+        raise IngestError("bad_metadata", f"unknown field {name!r}", field=name, reason="unknown_field")
     if name == "aliases":
         items = value if isinstance(value, list | tuple) else re.split(r"[,，、\s]+", str(value or ""))
         return [a.strip()[:32] for a in items if a and a.strip()][:10]
@@ -554,11 +553,13 @@ def clean_field(name: str, value) -> object:
         return normalise_date(text)
     if len(text) > _FIELD_LIMITS[name]:
         raise IngestError(
-            "bad_metadata", f"{name} is longer than {_FIELD_LIMITS[name]} characters", field=name
+            "bad_metadata", f"{name} is longer than {_FIELD_LIMITS[name]} characters", field=name,
+            reason="too_long", limit=_FIELD_LIMITS[name],
         )
     if text and screen_sentence(text):
         raise IngestError(
-            "bad_metadata", f"{name} {text!r} looks like an advert or an instruction", field=name
+            "bad_metadata", f"{name} {text!r} looks like an advert or an instruction", field=name,
+            reason="suspicious",
         )
     return text
 
@@ -761,9 +762,9 @@ class KnowledgeBase:
         try:
             return registry.create_draft(self.engine, actor, doc_id=new_id, **values)
         except registry.RegistryError as exc:
-            raise IngestError(
-                "bad_metadata" if exc.code == "bad_doc_id" else "duplicate", exc.message
-            ) from exc
+            if exc.code == "bad_doc_id":
+                raise IngestError("bad_metadata", exc.message, field="doc_id", reason="bad_doc_id") from exc
+            raise IngestError("duplicate", exc.message) from exc
 
     def edit(self, row_id: int, actor, **fields):
         """Change a draft's metadata (checked by `clean_field`); a new city brings its short name as alias."""

@@ -248,8 +248,9 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
     hashes = kb_service.store.document_hashes()
     xiamen = (KNOWLEDGE_DIR / "policies" / "xiamen-2024-puhui-tuoyu-demo-project.txt").read_bytes()
     cases = [
-        ("photo.png", PNG, "不支持这种文件（a PNG image）"),
-        ("policy.pdf", SHENZHEN_V1.encode(), "文件名是 .pdf，但内容其实是 text"),
+        ("photo.png", PNG, "不支持这种文件（PNG 图片）"),
+        ("policy.pdf", SHENZHEN_V1.encode(), "文件名是 .pdf，但内容其实是 纯文本"),
+        ("blob.bin", bytes(range(256)) * 8, "不支持这种文件（无法识别的二进制文件）"),
         ("huge.txt", b"a" * (10 * 1024 * 1024 + 1), "文件太大（10.0 MB），上限是 10.0 MB"),
         ("locked.pdf", encrypted_pdf(), "这个 PDF 设有打开密码，无法读取"),
         ("broken.pdf", corrupt_pdf(), "文件已损坏，无法读取"),
@@ -269,6 +270,8 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
             [reply] = await _upload(api, app, STAFF, name, data)
             assert expected in reply.text, (name, reply.text)
             assert not reply.buttons, name
+            # a Chinese message carries no English loader text
+            assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", reply.text), (name, reply.text)
     rejects = [e for e in audit_entries(engine) if e.action == "reject"]
     assert len(rejects) == len(cases)
     assert all(r.origin == "catalog" for r in all_rows(engine)), "no draft was created"

@@ -37,6 +37,7 @@ from bot.command_args import RECORD_ID, USER_ID, ArgumentError, parse_args
 from bot.handlers.common import require_private_chat
 from bot.render import split_message
 from bot.runtime import runtime, user_language
+from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import t
 from db import roles
 from db.knowledge_registry import Actor
@@ -66,8 +67,6 @@ _REPLY_FIELDS = {
     "aliases": "aliases",
 }
 _FIELD_REPLY = re.compile(r"^\s*([A-Za-z\u4e00-\u9fff]{2,8})\s*[:：]\s*(.+?)\s*$")
-_MISLABELLED = re.compile(r"named (\.\w+) but its content is (\w+)")
-_WHAT = re.compile(r"this is (.+?);")
 PAGE_SIZE = 10
 
 #: Every button of the staff flow (data formats as before: `kb:<action>[:<row id>|<doc id>|<page>]`).
@@ -182,18 +181,29 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Human names of the binary formats the loader recognises (LoaderError.params["format"]).
+_FORMATS = ("doc", "png", "jpeg", "gif", "rar", "7z", "gzip", "rtf")
+
+
 def error_text(exc, lang: str) -> str:
-    """A friendly explanation of an `IngestError`."""
-    code, message, details = exc.code, exc.message, exc.details
+    """A friendly explanation of an `IngestError`, built from its code and structured details only (never
+    from its English `message`)."""
+    code, details = exc.code, exc.details
+    reason = details.get("reason")
     if code == "too_large":
-        limit = details.get("limit") or 0
-        if "expands" in message:
-            return t("kb_err_too_large_zip", lang, limit=_size(int(limit or 0)) if limit else "50 MB")
-        return t("kb_err_too_large", lang, size=_size(int(details.get("size") or 0)), limit=_size(int(limit)))
+        limit = int(details.get("limit") or 0)
+        if reason in ("expands", "parts"):
+            return t("kb_err_too_large_zip", lang, limit=_size(limit) if reason == "expands" else limit)
+        return t("kb_err_too_large", lang, size=_size(int(details.get("size") or 0)), limit=_size(limit))
     if code == "unsupported_type":
-        if match := _MISLABELLED.search(message):
-            return t("kb_err_mislabelled", lang, suffix=match.group(1), kind=match.group(2))
-        what = match.group(1) if (match := _WHAT.search(message)) else _clip(message, 60)
+        if reason == "mislabelled":
+            kind = details.get("kind", "")
+            return _esc(t("kb_err_mislabelled", lang, suffix=details.get("suffix", ""),
+                          kind=t(f"kb_format_{kind}", lang) if f"kb_format_{kind}" in _TEXT_KEYS else kind))
+        fmt = details.get("format")
+        what = t(f"kb_format_{fmt}", lang) if fmt in _FORMATS else t("kb_format_unknown", lang)
+        if reason == "zip":
+            what = t("kb_format_zip", lang)
         return _esc(t("kb_err_unsupported_type", lang, what=what))
     if code == "duplicate" and details.get("doc_id"):
         key = (
@@ -216,12 +226,10 @@ def error_text(exc, lang: str) -> str:
             names = "、".join(t(f"kb_field_{f}", lang) for f in details["fields"])
             return t("kb_err_missing_metadata", lang, fields=names)
         field = details.get("field", "")
-        label = (
-            t(f"kb_field_{field}", lang)
-            if field in ("title", "city", "issuer", "date", "doc_number")
-            else field
-        )
-        return _esc(t("kb_err_bad_metadata", lang, field=label, detail=message))
+        label = t(f"kb_field_{field}", lang) if f"kb_field_{field}" in _TEXT_KEYS else t("kb_field_unknown", lang)
+        why_key = f"kb_bad_{reason}" if f"kb_bad_{reason}" in _TEXT_KEYS else "kb_bad_invalid"
+        detail = t(why_key, lang, limit=details.get("limit", ""))
+        return _esc(t("kb_err_bad_metadata", lang, field=label, detail=detail))
     if code in ("encrypted", "corrupt", "empty", "not_found", "bad_state"):
         return t(f"kb_err_{code}", lang)
     return t("kb_err_failed", lang)

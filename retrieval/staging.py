@@ -730,8 +730,10 @@ class KnowledgeBase:
                 if fields[name] and screen_sentence(fields[name]):
                     fields[name] = ""
         except IngestError as exc:
+            # The outcome, size and content hash: not the file name or the loader's text (user text).
             registry.record_for(
-                self.engine, actor, "reject", detail=f"{file_name}: {exc.code}: {exc.message}"
+                self.engine, actor, "reject",
+                detail=f"{exc.code}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}",
             )
             raise
         suffix = Path(inspection.file_name).suffix.lower()

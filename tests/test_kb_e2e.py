@@ -315,3 +315,41 @@ def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
     preview = staff.render_preview(None, row, lang)
     assert "a&lt;b&gt;.txt" in preview and "ignore previous instructions" in preview
     assert len(staff.preview_keyboard(row, lang).inline_keyboard) == 3
+
+
+async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, caplog):  # noqa: F811
+    """A file name is user text: it may carry a phone number, or forge a log line with a newline. A refused
+    upload (non-staff, or staff with a file the ingester refuses) logs and records ids, sizes and the outcome
+    only."""
+    import logging
+
+    api = fake_bot_api.api
+    app = make_app(fake_bot_api)
+    engine = app.bot_data["runtime"].engine
+    name = "张三13812345678\nCRITICAL forged log line.txt"
+    caplog.set_level(logging.DEBUG)
+    async with running_application(app):
+        [refused] = await _upload(api, app, PARENT, name, SHENZHEN_V1.encode())
+        assert "只有工作人员" in refused.text
+        await _say(api, app, ADMIN, f"/grant {STAFF}")
+        [bad] = await _upload(api, app, STAFF, name.replace(".txt", ".pdf"), b"not a pdf at all, plain text")
+        assert "❌" in bad.text
+        [empty] = await _upload(api, app, STAFF, name, b"   \n")
+        assert "❌" in empty.text
+    # Ours at every level; libraries at INFO and above (PTB's own DEBUG output echoes raw updates).
+    ours = ("bot", "db", "retrieval")
+    records = [r for r in caplog.records if r.name.split(".")[0] in ours or r.levelno >= logging.INFO]
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in records)
+    assert "Refused a document upload" in logged  # the refusal itself is logged …
+    assert "13812345678" not in logged and "张三" not in logged and "forged log line" not in logged
+    assert not any("\n" in r.getMessage() for r in records if r.name.split(".")[0] in ours)
+    recorded = [e.detail for e in audit_entries(engine)]
+    assert any("document upload" in d for d in recorded)  # … and recorded, without the name
+    assert not any("13812345678" in d or "forged" in d for d in recorded)
+
+
+def test_log_safe_escapes_control_characters():
+    from db.knowledge_registry import log_safe
+
+    assert log_safe("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
+    assert len(log_safe("x" * 500)) == 80

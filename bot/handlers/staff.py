@@ -40,7 +40,7 @@ from bot.runtime import runtime, user_language
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import t
 from db import roles
-from db.knowledge_registry import Actor
+from db.knowledge_registry import Actor, log_safe
 
 log = logging.getLogger(__name__)
 
@@ -525,10 +525,12 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     document = update.effective_message.document
     rt = runtime(context)
     user = update.effective_user
+    # Ids, sizes and the outcome only: a file name is user text (it may carry a phone number or forge a log
+    # line with a newline), so it is neither logged nor recorded.
     log.warning(
-        "Refused a document upload from non-staff user %s (%s, %s bytes)",
+        "Refused a document upload from non-staff user %s (file %s, %s bytes)",
         user.id,
-        document.file_name,
+        log_safe(document.file_unique_id),
         document.file_size,
     )
     await asyncio.to_thread(
@@ -537,7 +539,7 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         roles.actor_label(user.id),
         "denied",
         actor_id=user.id,
-        detail=f"document upload {document.file_name!r} ({document.file_size} bytes) needs staff",
+        detail=f"document upload ({document.file_size} bytes) needs staff",
     )
     await update.effective_message.reply_text(t("kb_refused_upload", user_language(update, context)))
 
@@ -559,7 +561,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if document.file_size and document.file_size > kb.max_upload_bytes:
         exc = IngestError(
             "too_large",
-            f"{name} is {document.file_size} bytes",
+            f"upload is {document.file_size} bytes",
             size=document.file_size,
             limit=kb.max_upload_bytes,
         )
@@ -569,7 +571,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             actor,
             "reject",
             None,
-            f"{name}: too_large: {document.file_size} bytes",
+            f"too_large: {document.file_size} bytes",
         )
         await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
         return
@@ -578,7 +580,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         telegram_file = await context.bot.get_file(document.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
     except Exception:
-        log.exception("Could not download %s", name)
+        log.exception("Could not download file %s", log_safe(document.file_unique_id))
         await message.reply_text(t("kb_err_failed", lang))
         return
     try:

@@ -304,7 +304,7 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
     "fl_sum_none": {"zh": "无", "en": "none"},
     "fl_sum_generated": {
         "zh": "由托育助手生成于 {time}（北京时间）。仅供准备材料参考，以当地卫生健康部门要求为准。",
-        "en": "Created by 托育助手 on {time} (Beijing time). A preparation aid; the local health department's "
+        "en": "Created by Childcare Assistant (托育助手) on {time} (Beijing time). A preparation aid; the local health department's "
               "requirements prevail.",
     },
     "fl_sum_file_line": {"zh": "📎 {name}（{size}，sha256 {sha}…，{time}）", "en": "📎 {name} ({size}, sha256 {sha}…, {time})"},

@@ -135,6 +135,7 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
     "kb_kind_page_furniture": {"zh": "页面杂项", "en": "page furniture"},
     "kb_kind_share_prompt": {"zh": "分享提示", "en": "share prompt"},
     "kb_kind_url": {"zh": "网址", "en": "URL"},
+    "kb_kind_site_name": {"zh": "网站名称（标题后缀）", "en": "site name (title suffix)"},
     "kb_count": {"zh": "{kind} {n} 处", "en": "{kind} ×{n}"},
     "kb_field_title": {"zh": "标题", "en": "title"},
     "kb_field_city": {"zh": "城市", "en": "city"},

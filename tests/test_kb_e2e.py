@@ -167,7 +167,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         # Retire → refused again; restore → answered again.
         [listing] = await _say(api, app, STAFF, "/kb")
         [card] = await _tap(api, app, STAFF, listing, number)
-        assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换，v2 已发布" in card.text
+        assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换、v2 已发布" in card.text
         # 停用 asks first; "取消" goes back to the card and nothing changes.
         [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
         assert "确定停用《深圳市普惠托育服务补贴实施办法》第2版吗" in confirm.text

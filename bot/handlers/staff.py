@@ -38,7 +38,7 @@ from bot.handlers.common import require_private_chat
 from bot.render import split_message
 from bot.runtime import runtime, user_language
 from bot.texts import TEXTS as _TEXT_KEYS
-from bot.texts import t
+from bot.texts import join_names, t
 from db import roles
 from db.knowledge_registry import Actor, log_safe
 
@@ -223,7 +223,7 @@ def error_text(exc, lang: str) -> str:
         )
     if code == "bad_metadata":
         if details.get("fields"):
-            names = "、".join(t(f"kb_field_{f}", lang) for f in details["fields"])
+            names = join_names([t(f"kb_field_{f}", lang) for f in details["fields"]], lang)
             return t("kb_err_missing_metadata", lang, fields=names)
         field = details.get("field", "")
         label = t(f"kb_field_{field}", lang) if f"kb_field_{field}" in _TEXT_KEYS else t("kb_field_unknown", lang)
@@ -275,7 +275,7 @@ def render_preview(kb, row, lang: str) -> str:
     parts.append(t("kb_preview_structure", lang, sections=row.sections, chunks=row.chunks))
     counts = (row.cleaning or {}).get("counts") or {}
     if counts:
-        summary = "，".join(t("kb_count", lang, kind=_kind(k, lang), n=n) for k, n in counts.items())
+        summary = join_names([t("kb_count", lang, kind=_kind(k, lang), n=n) for k, n in counts.items()], lang)
         lines = [_esc(t("kb_preview_cleaned", lang, counts=summary))]
         items = (row.cleaning or {}).get("items") or []
         for item in items[:5]:
@@ -484,7 +484,7 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_
     )
     shown = [v for v in versions if v.status != "discarded"]
     if len(shown) > 1:
-        listed = "，".join(f"v{v.version} {t(f'kb_status_{v.status}', lang)}" for v in shown)
+        listed = join_names([f"v{v.version} {t(f'kb_status_{v.status}', lang)}" for v in shown], lang)
         text += "\n" + _esc(t("kb_card_versions", lang, versions=listed))
     buttons = [[_button(t("kb_btn_replace", lang), A_REPLACE, row.doc_id)]]
     if row.status == "published":

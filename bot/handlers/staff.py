@@ -985,9 +985,13 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
     # A group of its own, ahead of the other flows' early groups (in a group only the first match runs).
-    application.add_handler(MessageHandler(filters.Document.ALL, claim_staff_document), group=STAFF_GROUP)
+    # Private chats only: a draft preview (or a refusal) is never posted to a group.
+    private = filters.ChatType.PRIVATE
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP
+        MessageHandler(private & filters.Document.ALL, claim_staff_document), group=STAFF_GROUP
+    )
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP
     )
     application.add_handler(CommandHandler("kb", kb_command))
     application.add_handler(CommandHandler("grant", grant_command))
@@ -996,4 +1000,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("unlink", unlink_command))
     application.add_handler(CommandHandler("roles", roles_command))
     application.add_handler(CallbackQueryHandler(kb_callback, pattern=CODEC.pattern))
-    application.add_handler(MessageHandler(filters.Document.ALL, refuse_document))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, refuse_document))

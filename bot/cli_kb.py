@@ -139,9 +139,14 @@ def _actor():
     return Actor(cli_user=login)
 
 
-def _fail(args: argparse.Namespace, code: str, message: str) -> int:
+def _fail(args: argparse.Namespace, code: str, message: str, details: dict | None = None) -> int:
+    """Exit 1 with `{"error": code, "message": ..., "details": {...}}` (details: the structured fields, e.g.
+    `reason`, `size`, `limit` — scripts use those, not the English message)."""
     if args.json:
-        print(json.dumps({"error": code, "message": message}, ensure_ascii=False))
+        payload = {"error": code, "message": message}
+        if details:
+            payload["details"] = {k: v for k, v in details.items() if isinstance(v, str | int | float | bool | list)}
+        print(json.dumps(payload, ensure_ascii=False))
     else:
         print(f"✗ {code}: {message}", file=sys.stderr)
     return 1
@@ -207,7 +212,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         )
         result = None if args.draft else kb.publish(row.id, actor, evaluate=not args.no_eval)
     except IngestError as exc:
-        return _fail(args, exc.code, exc.message)
+        return _fail(args, exc.code, exc.message, exc.details)
     if result is not None:
         row = result.document
     if args.json:
@@ -287,7 +292,7 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
         else:
             result = kb.restore(args.doc_id, actor, version=args.version, evaluate=evaluate)
     except IngestError as exc:
-        return _fail(args, exc.code, exc.message)
+        return _fail(args, exc.code, exc.message, exc.details)
     if args.json:
         out = {"action": result.action, "document": _row_dict(result.document)}
         out["replaced"] = _row_dict(result.previous) if result.previous else None

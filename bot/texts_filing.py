@@ -31,7 +31,7 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
               "{handover}",
     },
     "fl_handover": {"zh": "\n\n{text}\n（依据：{source}）", "en": "\n\n{text}\n(Source: {source})"},
-    "fl_unconfirmed": {"zh": "（待核实）", "en": " (unconfirmed)"},
+    "fl_unconfirmed": {"zh": "（请向当地部门确认）", "en": " (please confirm locally)"},
     "fl_checklist": {
         "zh": "<b>第二步：备案材料清单</b>\n{title}｜{nature}{city}\n进度 <b>{done}/{total}</b> ✅\n\n{lines}\n\n"
               "在{authority}备案：{system}\n点一项材料可查看说明、上传文件或标记。",
@@ -76,6 +76,7 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
     "fl_btn_what": {"zh": "❓ 这是什么", "en": "❓ What is it"},
     "fl_btn_clear": {"zh": "↩️ 撤销（改回待准备）", "en": "↩️ Undo (back to to-do)"},
     "fl_btn_back": {"zh": "⬅️ 返回清单", "en": "⬅️ Back to checklist"},
+    "fl_btn_back_item": {"zh": "⬅️ 返回“{name}”", "en": "⬅️ Back to “{name}”"},
     "fl_btn_next": {"zh": "➡️ 下一项：{name}", "en": "➡️ Next: {name}"},
     "fl_btn_summary": {"zh": "📄 生成备案小结", "en": "📄 Create the summary"},
     "fl_btn_check": {"zh": "👶 班级与师资自检", "en": "👶 Class & staff self-check"},
@@ -270,10 +271,6 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
               "<code>infant 8 3; toddler 15 3</code>.",
     },
     "fl_btn_recheck": {"zh": "👶 再自检一次", "en": "👶 Check again"},
-    "fl_summary_sending": {
-        "zh": "这是“{title}”的备案小结，文档版见下方（DOCX，可打印或转发）。",
-        "en": "Here is the filing summary for “{title}”; the document version (DOCX) follows.",
-    },
     "fl_summary_caption": {
         "zh": "备案小结：{title}（{done}/{total} ✅）",
         "en": "Filing summary: {title} ({done}/{total} ✅)",
@@ -303,11 +300,11 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
     "fl_sum_marked_ready": {"zh": "已准备（未上传）", "en": "ready (not uploaded)"},
     "fl_sum_not_applicable": {"zh": "不适用", "en": "not applicable"},
     "fl_sum_missing": {"zh": "待准备", "en": "to do"},
-    "fl_sum_unconfirmed": {"zh": "（待核实）", "en": " (unconfirmed)"},
+    "fl_sum_unconfirmed": {"zh": "（请向当地部门确认）", "en": " (please confirm locally)"},
     "fl_sum_none": {"zh": "无", "en": "none"},
     "fl_sum_generated": {
         "zh": "由托育助手生成于 {time}（北京时间）。仅供准备材料参考，以当地卫生健康部门要求为准。",
-        "en": "Created by 托育助手 on {time} (Beijing time). A preparation aid; the local health department's "
+        "en": "Created by Childcare Assistant (托育助手) on {time} (Beijing time). A preparation aid; the local health department's "
               "requirements prevail.",
     },
     "fl_sum_file_line": {"zh": "📎 {name}（{size}，sha256 {sha}…，{time}）", "en": "📎 {name} ({size}, sha256 {sha}…, {time})"},
@@ -315,6 +312,17 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
     "fl_sum_col_item": {"zh": "材料", "en": "Item"},
     "fl_sum_col_status": {"zh": "状态", "en": "Status"},
     "fl_sum_col_files": {"zh": "文件", "en": "Files"},
+    "fl_sum_brief_done": {
+        "zh": "所有材料都已处理，可以提交备案。",
+        "en": "Every item is dealt with: you can file now.",
+    },
+    "fl_sum_brief_missing": {"zh": "还缺 {n} 项：", "en": "Still missing ({n}):"},
+    "fl_sum_brief_next": {"zh": "下一步：{where}", "en": "Next step: {where}"},
+    "fl_sum_brief_attached": {
+        "zh": "每项材料的说明、办理时限和政策依据见下方 PDF（可直接打印）和 DOCX（可编辑）。",
+        "en": "What each item is, deadlines and sources: see the PDF (ready to print) and the DOCX (editable) "
+              "below.",
+    },
 }
 
 register_texts(FILING_TEXTS)

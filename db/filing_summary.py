@@ -28,6 +28,7 @@ __all__ = [
     "SummaryItem",
     "build_summary",
     "docx_filename",
+    "summary_brief",
     "summary_docx",
     "summary_text",
 ]
@@ -39,7 +40,7 @@ LABEL_KEYS = (
     "section_ready", "section_missing", "section_not_applicable", "section_where", "section_next",
     "section_after", "section_local", "section_readiness", "section_sources", "uploaded", "marked_ready",
     "not_applicable", "missing", "unconfirmed", "none", "generated", "file_line", "source_prefix", "col_item",
-    "col_status", "col_files", "no_city",
+    "col_status", "col_files", "no_city", "brief_done", "brief_missing", "brief_next", "brief_attached",
 )
 
 
@@ -213,6 +214,30 @@ def summary_text(s: Summary, labels: Mapping[str, str]) -> str:
     out += ["• " + _named(name, _fact_line(f, labels, zh), zh) for name, f in s.after]
     out += ["", f"📚 {labels['section_sources']}"]
     out += [f"• {src}" for src in s.sources]
+    return "\n".join(out)
+
+
+def summary_brief(s: Summary, labels: Mapping[str, str], *, max_names: int = 12) -> str:
+    """The short message that goes with the documents: progress, what is missing, the next step, and a
+    pointer to the DOCX/PDF for everything else (every material explained, deadlines, sources)."""
+    zh = s.lang == "zh"
+    missing = s.by_status("missing")
+    out = [
+        labels["title"],
+        labels["institution"].format(title=s.title or f"#{s.case_id}"),
+        labels["progress"].format(done=s.progress.done, total=s.progress.total),
+        "",
+    ]
+    if missing:
+        out.append("⬜ " + labels["brief_missing"].format(n=len(missing)))
+        shown = missing[:max_names]
+        out += [f"• {item.name}" for item in shown]
+        if len(missing) > len(shown):
+            out.append("• …")
+    else:
+        out.append("✅ " + labels["brief_done"])
+    where = "；".join(f.text for f in s.where) if zh else " ".join(f.text for f in s.where)
+    out += ["", "👉 " + labels["brief_next"].format(where=where), "", labels["brief_attached"]]
     return "\n".join(out)
 
 

@@ -25,6 +25,14 @@ _DOC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _VERSION_SUFFIX = re.compile(r"-v\d+$")
 
 
+def log_safe(value: object, limit: int = 80) -> str:
+    """`value` for a log line: control characters (newlines, escapes) written as \\n, \\x1b …, so user text
+    can never forge a log line; clipped to `limit` characters."""
+    text = str(value)
+    escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
+
+
 class RegistryError(ValueError):
     """A registry change that cannot be made. `code`: not_found, bad_state, bad_doc_id, exists."""
 

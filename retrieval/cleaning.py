@@ -42,6 +42,9 @@ class CleaningRules:
     restore: tuple[RestoreRule, ...]
     line_rules: tuple[tuple[str, re.Pattern[str]], ...]
     inline_rules: tuple[tuple[str, re.Pattern[str]], ...]
+    ad_signal: re.Pattern[str] = re.compile(r"(?!)")
+    ad_max_length: int = 60
+    sentence_end: re.Pattern[str] = re.compile(r"[。；;]")
 
 
 @lru_cache(maxsize=4)
@@ -63,7 +66,11 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> CleaningRules:
         compiled = re.compile(rule["pattern"])
         (line_rules if rule.get("scope") == "line" else inline_rules).append((rule["kind"], compiled))
     inline_rules.extend(("url", re.compile(pattern)) for pattern in data.get("urls", []))
+    ad_lines = data.get("ad_lines") or {}
     return CleaningRules(
+        ad_signal=re.compile(ad_lines.get("signals", r"(?!)"), re.IGNORECASE),
+        ad_max_length=int(ad_lines.get("max_length", 60)),
+        sentence_end=re.compile(ad_lines.get("sentence_end", r"[。；;]")),
         spam_token=re.compile(f"(?P<bracket>{brackets})|(?P<keyword>{keyword})"),
         spam_keyword=re.compile(keyword),
         spam_strong=re.compile(strong),
@@ -80,12 +87,24 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
+@dataclass
+class _Line:
+    number: int
+    original: str  # trimmed
+    text: str  # after inline removals
+    removals: list[Removal]
+    ad: bool = False  # an advert line: dropped whole
+
+
 def clean_text(text: str, rules: CleaningRules | None = None) -> tuple[str, CleaningReport]:
-    """Cleaned text and a report of every removal (kind, text, 1-based line, replacement)."""
+    """Cleaned text and a report of every removal (kind, text, 1-based line, replacement).
+
+    An advert goes as a whole: its line (and the short advert lines next to it) rather than only the
+    words the spam patterns know."""
     rules = rules or load_rules()
     report = CleaningReport()
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    kept: list[str] = []
+    lines: list[_Line] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip()
         stripped = line.strip()
@@ -93,17 +112,63 @@ def clean_text(text: str, rules: CleaningRules | None = None) -> tuple[str, Clea
             (kind for kind, pattern in rules.line_rules if stripped and pattern.fullmatch(stripped)), None
         )
         if whole:
-            report.removals.append(Removal(whole, stripped, number))
+            lines.append(_Line(number, stripped, "", [Removal(whole, stripped, number)]))
             continue
-        line = _remove_spam(line, number, rules, report)
+        removals: list[Removal] = []
+        scratch = CleaningReport(removals)
+        line = _remove_spam(line, number, rules, scratch)
+        had_spam = bool(removals)
         for kind, pattern in rules.inline_rules:
-            line = _remove_inline(line, number, kind, pattern, report)
+            line = _remove_inline(line, number, kind, pattern, scratch)
         line = line.rstrip()
-        if stripped and not line.strip():
+        item = _Line(number, stripped, line, removals)
+        item.ad = had_spam and _reads_like_ad(line, rules)
+        lines.append(item)
+    _spread_ad_blocks(lines, rules)
+    kept: list[str] = []
+    for item in lines:
+        if item.ad:
+            report.removals.append(Removal("spam", item.original, item.number))
+            continue
+        report.removals.extend(item.removals)
+        if item.original and not item.text.strip():
             continue  # the whole line was noise
-        kept.append(line)
+        kept.append(item.text)
     cleaned = "\n".join(kept).strip("\n")
     return (cleaned + "\n" if cleaned else ""), report
+
+
+def _reads_like_ad(rest: str, rules: CleaningRules) -> bool:
+    """What is left of a line once its spam spans and URLs are cut: nothing, or advert words, not a sentence."""
+    rest = rest.strip()
+    if not rest:
+        return True
+    return (
+        len(rest) <= rules.ad_max_length
+        and rules.sentence_end.search(rest) is None
+        and rules.ad_signal.search(rest) is not None
+    )
+
+
+def _spread_ad_blocks(lines: list[_Line], rules: CleaningRules) -> None:
+    """Short advert-like lines right before or after an advert line belong to the same advert block."""
+    def ad_like(item: _Line) -> bool:
+        # Judged on what the line would keep: a heading the spam was injected into keeps its words.
+        return (
+            bool(item.text.strip())
+            and len(item.original) <= rules.ad_max_length
+            and rules.sentence_end.search(item.original) is None
+            and rules.ad_signal.search(item.text) is not None
+        )
+
+    for index, item in enumerate(lines):
+        if not item.ad:
+            continue
+        for step in (-1, 1):
+            other = index + step
+            while 0 <= other < len(lines) and not lines[other].ad and ad_like(lines[other]):
+                lines[other].ad = True
+                other += step
 
 
 def _remove_inline(

@@ -39,6 +39,17 @@ _BINARY_SIGNATURES = {
     b"\x1f\x8b": "a gzip archive",
     b"{\\rtf": "an RTF document",
 }
+#: The same signatures as short format ids (LoaderError.params["format"]).
+_BINARY_FORMATS = {
+    b"\xd0\xcf\x11\xe0": "doc",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"GIF8": "gif",
+    b"Rar!": "rar",
+    b"7z\xbc\xaf": "7z",
+    b"\x1f\x8b": "gzip",
+    b"{\\rtf": "rtf",
+}
 _HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|head|body|div|p|table|span|br|meta|title|h[1-6])\b", re.I)
 _BLOCK_TAGS = ["p", "div", "section", "article", "main", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"]
 _BLOCK_TAGS += ["table", "tr", "blockquote", "pre", "dd", "dt", "dl", "title", "figure", "figcaption"]
@@ -47,14 +58,18 @@ _PAGE_CHROME_TAGS = ["header", "footer", "aside"]
 
 
 class LoaderError(Exception):
-    """A file could not be turned into text. `code` is one of `ERROR_CODES`."""
+    """A file could not be turned into text. `code` is one of `ERROR_CODES`; `message` is for logs and
+    developers (English); `params` are the structured facts a user-facing text is built from — never parse
+    `message`: e.g. `reason` ("mislabelled", "binary", "zip", "expands", "parts", "scanned"), `suffix`,
+    `kind`, `format` (doc, png, jpeg, gif, rar, 7z, gzip, rtf), `size`, `limit`."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: object) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown loader error code {code!r}")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.params = params
 
 
 def load_document(path: Path, *, max_bytes: int = MAX_BYTES, max_uncompressed: int = MAX_UNCOMPRESSED) -> str:
@@ -70,7 +85,8 @@ def load_document(path: Path, *, max_bytes: int = MAX_BYTES, max_uncompressed: i
     except OSError as exc:
         raise LoaderError("corrupt", f"cannot read {path.name}: {exc.strerror or exc}") from exc
     if size > max_bytes:
-        raise LoaderError("too_large", f"{path.name} is {size} bytes; the limit is {max_bytes}")
+        raise LoaderError("too_large", f"{path.name} is {size} bytes; the limit is {max_bytes}", size=size,
+                          limit=max_bytes)
     data = path.read_bytes()
     return load_bytes(data, path.name, max_bytes=max_bytes, max_uncompressed=max_uncompressed)
 
@@ -80,7 +96,8 @@ def load_bytes(
 ) -> str:
     """Like `load_document`, for content already in memory (e.g. a Telegram upload); `name` is a hint."""
     if len(data) > max_bytes:
-        raise LoaderError("too_large", f"{name or 'file'} is {len(data)} bytes; the limit is {max_bytes}")
+        raise LoaderError("too_large", f"{name or 'file'} is {len(data)} bytes; the limit is {max_bytes}",
+                          size=len(data), limit=max_bytes)
     if not data.strip():
         raise LoaderError("empty", f"{name or 'file'} is empty")
     kind = detect_kind(data)
@@ -88,7 +105,8 @@ def load_bytes(
     allowed = _EXTENSION_KINDS.get(suffix)
     if allowed is not None and kind not in allowed:
         raise LoaderError(
-            "unsupported_type", f"{name} is named {suffix} but its content is {kind}; rename or convert it"
+            "unsupported_type", f"{name} is named {suffix} but its content is {kind}; rename or convert it",
+            reason="mislabelled", suffix=suffix, kind=kind,
         )
     if kind == "pdf":
         text = _pdf_text(data)
@@ -105,7 +123,8 @@ def load_bytes(
     text = _tidy(text)
     if not text.strip():
         raise LoaderError(
-            "empty", f"{name or 'file'} contains no text" + (" (scanned images?)" if kind == "pdf" else "")
+            "empty", f"{name or 'file'} contains no text" + (" (scanned images?)" if kind == "pdf" else ""),
+            reason="scanned" if kind == "pdf" else "no_text",
         )
     return text
 
@@ -123,10 +142,11 @@ def detect_kind(data: bytes) -> str:
             raise LoaderError("corrupt", f"broken zip container: {exc}") from exc
         if "word/document.xml" in names:
             return "docx"
-        raise LoaderError("unsupported_type", "a zip archive that is not a Word (.docx) document")
+        raise LoaderError("unsupported_type", "a zip archive that is not a Word (.docx) document", reason="zip")
     for magic, what in _BINARY_SIGNATURES.items():
         if head.startswith(magic):
-            raise LoaderError("unsupported_type", f"this is {what}; send txt, md, html, pdf or docx")
+            raise LoaderError("unsupported_type", f"this is {what}; send txt, md, html, pdf or docx",
+                              reason="binary", format=_BINARY_FORMATS.get(magic, ""))
     text = decode_text(data)
     return "html" if _HTML_HINT.search(text[:4096]) else "text"
 
@@ -142,7 +162,9 @@ def decode_text(data: bytes) -> str:
         if _looks_binary(text):
             break
         return text
-    raise LoaderError("unsupported_type", "binary content that is neither text nor a supported document")
+    raise LoaderError(
+        "unsupported_type", "binary content that is neither text nor a supported document", reason="binary"
+    )
 
 
 def _looks_binary(text: str) -> bool:
@@ -189,12 +211,14 @@ def _check_zip_budget(data: bytes, max_uncompressed: int) -> None:
             infos = archive.infolist()
             if len(infos) > MAX_ZIP_ENTRIES:
                 raise LoaderError(
-                    "too_large", f"the document has {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}"
+                    "too_large", f"the document has {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}",
+                    reason="parts", limit=MAX_ZIP_ENTRIES,
                 )
             declared = sum(info.file_size for info in infos)
             if declared > max_uncompressed:
                 raise LoaderError(
-                    "too_large", f"the document expands to {declared} bytes; the limit is {max_uncompressed}"
+                    "too_large", f"the document expands to {declared} bytes; the limit is {max_uncompressed}",
+                    reason="expands", limit=max_uncompressed,
                 )
             # Declared sizes can lie, so also count what actually comes out, stopping at the limit.
             total = 0
@@ -204,7 +228,8 @@ def _check_zip_budget(data: bytes, max_uncompressed: int) -> None:
                         total += len(chunk)
                         if total > max_uncompressed:
                             raise LoaderError(
-                                "too_large", f"the document expands past {max_uncompressed} bytes"
+                                "too_large", f"the document expands past {max_uncompressed} bytes",
+                                reason="expands", limit=max_uncompressed,
                             )
     except LoaderError:
         raise

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from retrieval.chunking import chunk_document
 from retrieval.cleaning import clean_text
-from retrieval.loaders import LoaderError, detect_kind, load_bytes
+from retrieval.loaders import LoaderError, decode_text, detect_kind, load_bytes
 from retrieval.types import Chunk, CleaningReport, DocumentMeta, Removal
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def normalise_date(value: str) -> str:
     match = _CN_DATE.fullmatch(value) or _ISO_DATE.fullmatch(value)
     date = _real_date(*match.groups()) if match else ""
     if not date:
-        raise IngestError("bad_metadata", f"{value!r} is not a date (YYYY-MM-DD)", field="date")
+        raise IngestError("bad_metadata", f"{value!r} is not a date (YYYY-MM-DD)", field="date", reason="not_a_date")
     return date
 
 
@@ -302,16 +302,22 @@ def detect_metadata(text: str, file_name: str = "") -> DetectedMeta:
     meta.title = _title_of(head, file_name)[:200]
 
     # A signature: issuer line(s) followed by a date line, at the top (cover letter) or the bottom.
-    signature_issuer, signature_date = "", ""
+    # Under a web page's heading the three often share one line: `某卫人口〔2026〕12号 某市卫生健康委员会
+    # 某市财政局 2025年12月8日` (number, issuers, date).
+    signature_issuer, signature_date, signature_number = "", "", ""
     for block in (head, tail):
         for i, line in enumerate(block):
             date = _date_only(line)
             if not date:
                 continue
             before = _DATE_LINE.sub("", line).strip()
+            number = _DOC_NUMBER.match(before)
+            if number:
+                before = before[number.end():].strip()
             issuers = _issuers(before) or (_issuers(block[i - 1]) if i > 0 else [])
             if issuers:
                 signature_issuer, signature_date = "、".join(dict.fromkeys(issuers)), date
+                signature_number = number.group(0) if number else ""
                 break
         if signature_date:
             break
@@ -329,6 +335,8 @@ def detect_metadata(text: str, file_name: str = "") -> DetectedMeta:
     numbered = _LABELLED_NUMBER.search("\n".join(head))
     if numbered:
         meta.doc_number = re.sub(r"\s+", "", numbered.group(1))[:64]
+    elif signature_number:
+        meta.doc_number = re.sub(r"\s+", "", signature_number)[:64]
     else:
         own = next(
             (line for line in [*head, *tail] if len(line) <= 30 and _DOC_NUMBER.fullmatch(line.strip())), ""
@@ -376,14 +384,22 @@ def inspect_upload(data: bytes, file_name: str, max_bytes: int = MAX_UPLOAD_BYTE
     """Read, clean, screen and describe an upload. Raises `IngestError` (loader codes) when it cannot be
     used: too large, unsupported or mislabelled type, corrupt, encrypted, empty."""
     file_name = Path(file_name or "upload").name[:255]
+    chrome: list[Removal] = []
     try:
-        raw_text = load_bytes(data, file_name, max_bytes=max_bytes)
+        source, limit = data, max_bytes
+        if len(data) <= max_bytes and data.strip() and detect_kind(data) == "html":
+            from retrieval.html_page import strip_page_chrome
+
+            page = strip_page_chrome(decode_text(data))  # nav bar, share bar, footer, the title's site name
+            source, chrome = page.html.encode("utf-8"), page.removals
+            limit = max(max_bytes, len(source))  # the upload itself was within the limit
+        raw_text = load_bytes(source, file_name, max_bytes=limit)
         kind = detect_kind(data)
     except LoaderError as exc:
-        raise IngestError(
-            exc.code, exc.message, file_name=file_name, limit=max_bytes, size=len(data)
-        ) from exc
+        details = {"file_name": file_name, "limit": max_bytes, "size": len(data), **exc.params}
+        raise IngestError(exc.code, exc.message, **details) from exc
     cleaned, report = clean_text(raw_text)
+    report.removals[:0] = chrome
     screened, flags = screen_text(cleaned)
     if len("".join(screened.split())) < 20:
         raise IngestError(
@@ -526,7 +542,7 @@ def clean_field(name: str, value) -> object:
     """A metadata value as stored: trimmed, one line, within its length; dates normalised; a value that
     itself looks like an advert or an injection attempt is refused (titles are shown to parents)."""
     if name not in EDITABLE_FIELDS:
-        raise IngestError("bad_metadata", f"unknown field {name!r}", field=name)
+        raise IngestError("bad_metadata", f"unknown field {name!r}", field=name, reason="unknown_field")
     if name == "aliases":
         items = value if isinstance(value, list | tuple) else re.split(r"[,，、\s]+", str(value or ""))
         return [a.strip()[:32] for a in items if a and a.strip()][:10]
@@ -537,11 +553,13 @@ def clean_field(name: str, value) -> object:
         return normalise_date(text)
     if len(text) > _FIELD_LIMITS[name]:
         raise IngestError(
-            "bad_metadata", f"{name} is longer than {_FIELD_LIMITS[name]} characters", field=name
+            "bad_metadata", f"{name} is longer than {_FIELD_LIMITS[name]} characters", field=name,
+            reason="too_long", limit=_FIELD_LIMITS[name],
         )
     if text and screen_sentence(text):
         raise IngestError(
-            "bad_metadata", f"{name} {text!r} looks like an advert or an instruction", field=name
+            "bad_metadata", f"{name} {text!r} looks like an advert or an instruction", field=name,
+            reason="suspicious",
         )
     return text
 
@@ -712,8 +730,10 @@ class KnowledgeBase:
                 if fields[name] and screen_sentence(fields[name]):
                     fields[name] = ""
         except IngestError as exc:
+            # The outcome, size and content hash: not the file name or the loader's text (user text).
             registry.record_for(
-                self.engine, actor, "reject", detail=f"{file_name}: {exc.code}: {exc.message}"
+                self.engine, actor, "reject",
+                detail=f"{exc.code}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}",
             )
             raise
         suffix = Path(inspection.file_name).suffix.lower()
@@ -744,9 +764,9 @@ class KnowledgeBase:
         try:
             return registry.create_draft(self.engine, actor, doc_id=new_id, **values)
         except registry.RegistryError as exc:
-            raise IngestError(
-                "bad_metadata" if exc.code == "bad_doc_id" else "duplicate", exc.message
-            ) from exc
+            if exc.code == "bad_doc_id":
+                raise IngestError("bad_metadata", exc.message, field="doc_id", reason="bad_doc_id") from exc
+            raise IngestError("duplicate", exc.message) from exc
 
     def edit(self, row_id: int, actor, **fields):
         """Change a draft's metadata (checked by `clean_field`); a new city brings its short name as alias."""

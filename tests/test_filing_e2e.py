@@ -9,6 +9,7 @@ import io
 
 import pytest
 from docx import Document
+from pypdf import PdfReader
 
 from bot.app import build_application
 from bot.console_transport import running_application
@@ -115,7 +116,12 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
         # 营业执照 cannot be "not applicable"; 食品经营许可证 can
         [checklist2] = await _tap(api, app, photo_ok, "返回清单")
         [food] = await _tap(api, app, checklist2, "食品经营许可证")
-        assert "待核实" in food.text
+        assert "请向当地部门确认" in food.text and "待核实" not in food.text
+        # "❓ 这是什么" explains, and leads back to the item (not a loop)
+        [what] = await _tap(api, app, food, "这是什么")
+        assert "食品经营许可证 是什么" in what.text
+        [food] = await _tap(api, app, what, "返回“食品经营许可证”")
+        assert "不适用" in food.button_texts[0] or any("不适用" in b for b in food.button_texts)
         [after_na] = await _tap(api, app, food, "不适用")
         assert "3/9" in after_na.text
         assert api.callback_answers[-1].text == "已标记“食品经营许可证”为不适用。"
@@ -141,6 +147,14 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
     # the bot restarts: a new Application on the same database; in-memory state is gone
     app2 = make_app(fake_bot_api)
     async with running_application(app2):
+        # after the restart an unrelated question is just answered: no filing reminder appended …
+        replies = await _say(api, app2, "张家港困境婴幼儿入托能减免多少费用？")
+        assert any("减免500元" in m.text for m in replies)
+        assert not any("您正在准备" in m.text for m in replies)
+        assert not any("返回清单" in b for m in replies for b in m.button_texts)
+        # … while a question about filing gets the reminder of where the case stands
+        replies = await _say(api, app2, "备案还要准备哪些材料？")
+        assert "您正在准备" in replies[-1].text and "3/9" in replies[-1].text
         # an old button from before the restart still works …
         [checklist_again] = await _tap(api, app2, old_reminder, "返回清单")
         assert "3/9" in checklist_again.text
@@ -156,14 +170,18 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
         assert "欢迎回来" in resumed.text and "3/9" in resumed.text
         changes = await _tap(api, app2, resumed, "生成备案小结")
         summary = _latest(changes, "托育机构备案小结")
-        assert "营业执照" in summary.text and "还缺" in summary.text
-        assert "托育机构备案信息系统" in summary.text and "5 个工作日" in summary.text and "15 个工作日" in summary.text
-        [document] = [m for m in changes if m.kind == "document"]
-        assert document.filename.endswith(".docx")
+        assert len(summary.text) < 800  # short: status, what is missing, the next step; the rest in the files
+        assert "材料进度：3/9" in summary.text and "还缺 6 项" in summary.text and "消防安全检查合格证明" in summary.text
+        assert "下一步" in summary.text and "托育机构备案信息系统" in summary.text
+        assert "5 个工作日" not in summary.text  # details are in the PDF/DOCX
+        pdf, document = [m for m in changes if m.kind == "document"]
+        assert pdf.filename.endswith(".pdf") and document.filename.endswith(".docx")
         # the document's button cannot edit a file message into text: the checklist comes as a new message
         [back] = await _tap(api, app2, document, "返回清单")
         assert back.kind == "message" and "3/9" in back.text
 
+    pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
+    assert "托育机构备案小结" in pdf_text and "营业执照.pdf" in pdf_text and "5 个工作日" in pdf_text
     docx = Document(io.BytesIO(document.data))
     body = "\n".join(p.text for p in docx.paragraphs)
     cells = "\n".join(cell.text for table in docx.tables for row in table.rows for cell in row.cells)

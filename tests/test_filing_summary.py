@@ -13,7 +13,15 @@ from bot.handlers.filing import checklist_view, item_view, nature_view, registra
 from bot.local_api import parse_html
 from bot.texts_filing import summary_labels
 from db import filing as F
-from db.filing_summary import LABEL_KEYS, build_summary, docx_filename, summary_docx, summary_text
+from db.filing_pdf import pdf_filename, summary_pdf
+from db.filing_summary import (
+    LABEL_KEYS,
+    build_summary,
+    docx_filename,
+    summary_brief,
+    summary_docx,
+    summary_text,
+)
 from db.filing_workflow import load_workflow
 from db.readiness import check_text
 
@@ -70,7 +78,7 @@ def test_summary_text_and_docx_in_chinese(wf):
     for item in wf.materials_for("for_profit", "台州市"):
         assert item.name.get("zh") in cells
     assert "营业执照.pdf" in cells and "已准备（未上传）" in cells and "不适用" in cells and "待准备" in cells
-    assert "食品经营许可证（待核实）" in cells
+    assert "食品经营许可证（请向当地部门确认）" in cells and "待核实" not in body + cells
     assert "5 个工作日" in body and "由托育助手生成于" in body
     assert docx_filename(summary).startswith("filing-summary-7-") and docx_filename(summary).endswith(".docx")
 
@@ -82,6 +90,48 @@ def test_summary_in_english(wf):
     assert "within 5 working days" in text and "within 15 working days" in text
     body, cells = _docx_text(summary_docx(summary, summary_labels("en")))
     assert "Business licence or other registration certificate" in cells and "Where and how to file" in body
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_brief_is_short_and_says_status_missing_and_next_step(wf, lang):
+    labels = summary_labels(lang)
+    for case in (_case(city="台州市"), _case(city="台州市").__class__(**{**_case().__dict__, "statuses": {}})):
+        summary = build_summary(case, wf, lang)
+        brief = summary_brief(summary, labels)
+        missing = summary.by_status("missing")
+        assert len(brief) < 800, len(brief)
+        assert labels["progress"].format(done=summary.progress.done, total=summary.progress.total) in brief
+        assert labels["brief_missing"].format(n=len(missing)) in brief
+        assert all(item.name in brief for item in missing)
+        assert wf.data.filing.authority.text.get(lang) in brief  # the next step: where to file
+        assert "PDF" in brief and "DOCX" in brief
+        assert "sha256" not in brief and wf.source("reg2019").cite() not in brief  # details stay in the files
+    done = _case()
+    done = done.__class__(**{**done.__dict__, "statuses": {i.material.id: F.READY for i in done.items(wf)}})
+    brief = summary_brief(build_summary(done, wf, lang), labels)
+    assert labels["brief_done"] in brief and labels["brief_missing"].format(n=0) not in brief
+
+
+def test_summary_pdf_renders_chinese(wf):
+    summary = build_summary(_case(city="台州市"), wf, "zh", readiness_lines=["乳儿班：9 名婴幼儿，3 名保育人员"])
+    data = summary_pdf(summary, summary_labels("zh"))
+    assert data.startswith(b"%PDF")
+    text = _pdf_text(data).replace("\n", "")
+    assert "托育机构备案小结" in text and "机构：阳光托育" in text and "材料进度：3/9" in text
+    for item in wf.materials_for("for_profit", "台州市"):
+        assert item.name.get("zh") in text, item.name.get("zh")
+    assert "营业执照.pdf" in text and "托育机构备案信息系统" in text and "43 件减至 18 件" in text
+    assert "乳儿班：9 名婴幼儿" in text and "待核实" not in text
+    assert pdf_filename(summary) == docx_filename(summary)[:-5] + ".pdf"
+    english = _pdf_text(summary_pdf(build_summary(_case(), wf, "en"), summary_labels("en")))
+    assert "Childcare centre filing summary" in english and "阳光托育" in english
 
 
 def test_views_are_valid_telegram_html_with_short_buttons(wf):

@@ -59,10 +59,12 @@ def test_add_list_replace_retire_restore(run, tmp_path):
 
     code, out = run("add", str(v1), "--json")
     assert code == 1
-    assert json.loads(out) == {
+    refusal = json.loads(out)
+    assert {k: refusal[k] for k in ("error", "message")} == {
         "error": "duplicate",
         "message": "identical to sz-subsidy v1 (published): 深圳市普惠托育服务补贴实施办法",
     }
+    assert refusal["details"]["doc_id"] == "sz-subsidy" and refusal["details"]["version"] == 1
 
     code, out = run(
         "replace", "sz-subsidy", str(v2), "--title", "深圳市普惠托育服务补贴实施办法（2026年修订）", "--json"
@@ -130,10 +132,12 @@ def test_draft_then_publish_and_refusals(run, tmp_path):
     other = tmp_path / "other.txt"
     other.write_text(SHENZHEN_V2, encoding="utf-8")
     code, out = run("add", str(other), "--date", "yesterday", "--json")
-    assert code == 1 and json.loads(out) == {
+    refusal = json.loads(out)
+    assert code == 1 and {k: refusal[k] for k in ("error", "message")} == {
         "error": "bad_metadata",
         "message": "'yesterday' is not a date (YYYY-MM-DD)",
     }
+    assert refusal["details"] == {"field": "date", "reason": "not_a_date"}
 
     code, out = run("reindex", "--json")
     data = json.loads(out)

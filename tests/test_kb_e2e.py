@@ -167,8 +167,16 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         # Retire → refused again; restore → answered again.
         [listing] = await _say(api, app, STAFF, "/kb")
         [card] = await _tap(api, app, STAFF, listing, number)
-        assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换，v2 已发布" in card.text
-        replies = await _tap(api, app, STAFF, card, "⏸ 停用")
+        assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换、v2 已发布" in card.text
+        # 停用 asks first; "取消" goes back to the card and nothing changes.
+        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
+        assert "确定停用《深圳市普惠托育服务补贴实施办法》第2版吗" in confirm.text
+        [card] = await _tap(api, app, STAFF, confirm, "取消")
+        assert "当前：第2版 · 已发布" in card.text
+        [still_there] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        assert "每人每月800元" in still_there.text
+        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
+        replies = await _tap(api, app, STAFF, confirm, "确认停用")
         assert "已停用《深圳市普惠托育服务补贴实施办法》第2版" in _text(replies)
         [gone] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in gone.text
@@ -240,8 +248,9 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
     hashes = kb_service.store.document_hashes()
     xiamen = (KNOWLEDGE_DIR / "policies" / "xiamen-2024-puhui-tuoyu-demo-project.txt").read_bytes()
     cases = [
-        ("photo.png", PNG, "不支持这种文件（a PNG image）"),
-        ("policy.pdf", SHENZHEN_V1.encode(), "文件名是 .pdf，但内容其实是 text"),
+        ("photo.png", PNG, "不支持这种文件（PNG 图片）"),
+        ("policy.pdf", SHENZHEN_V1.encode(), "文件名是 .pdf，但内容其实是 纯文本"),
+        ("blob.bin", bytes(range(256)) * 8, "不支持这种文件（无法识别的二进制文件）"),
         ("huge.txt", b"a" * (10 * 1024 * 1024 + 1), "文件太大（10.0 MB），上限是 10.0 MB"),
         ("locked.pdf", encrypted_pdf(), "这个 PDF 设有打开密码，无法读取"),
         ("broken.pdf", corrupt_pdf(), "文件已损坏，无法读取"),
@@ -261,6 +270,8 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
             [reply] = await _upload(api, app, STAFF, name, data)
             assert expected in reply.text, (name, reply.text)
             assert not reply.buttons, name
+            # a Chinese message carries no English loader text
+            assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", reply.text), (name, reply.text)
     rejects = [e for e in audit_entries(engine) if e.action == "reject"]
     assert len(rejects) == len(cases)
     assert all(r.origin == "catalog" for r in all_rows(engine)), "no draft was created"
@@ -304,3 +315,41 @@ def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
     preview = staff.render_preview(None, row, lang)
     assert "a&lt;b&gt;.txt" in preview and "ignore previous instructions" in preview
     assert len(staff.preview_keyboard(row, lang).inline_keyboard) == 3
+
+
+async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, caplog):  # noqa: F811
+    """A file name is user text: it may carry a phone number, or forge a log line with a newline. A refused
+    upload (non-staff, or staff with a file the ingester refuses) logs and records ids, sizes and the outcome
+    only."""
+    import logging
+
+    api = fake_bot_api.api
+    app = make_app(fake_bot_api)
+    engine = app.bot_data["runtime"].engine
+    name = "张三13812345678\nCRITICAL forged log line.txt"
+    caplog.set_level(logging.DEBUG)
+    async with running_application(app):
+        [refused] = await _upload(api, app, PARENT, name, SHENZHEN_V1.encode())
+        assert "只有工作人员" in refused.text
+        await _say(api, app, ADMIN, f"/grant {STAFF}")
+        [bad] = await _upload(api, app, STAFF, name.replace(".txt", ".pdf"), b"not a pdf at all, plain text")
+        assert "❌" in bad.text
+        [empty] = await _upload(api, app, STAFF, name, b"   \n")
+        assert "❌" in empty.text
+    # Ours at every level; libraries at INFO and above (PTB's own DEBUG output echoes raw updates).
+    ours = ("bot", "db", "retrieval")
+    records = [r for r in caplog.records if r.name.split(".")[0] in ours or r.levelno >= logging.INFO]
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in records)
+    assert "Refused a document upload" in logged  # the refusal itself is logged …
+    assert "13812345678" not in logged and "张三" not in logged and "forged log line" not in logged
+    assert not any("\n" in r.getMessage() for r in records if r.name.split(".")[0] in ours)
+    recorded = [e.detail for e in audit_entries(engine)]
+    assert any("document upload" in d for d in recorded)  # … and recorded, without the name
+    assert not any("13812345678" in d or "forged" in d for d in recorded)
+
+
+def test_log_safe_escapes_control_characters():
+    from db.knowledge_registry import log_safe
+
+    assert log_safe("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
+    assert len(log_safe("x" * 500)) == 80

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import re
 import time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -35,38 +34,103 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import CallbackError
 from bot.handlers import policy
+from bot.handlers.common import require_private_chat
+from bot.handlers.filing_views import (  # noqa: F401  (the views are re-exported: tests import them here)
+    A_CASES,
+    A_CHANGE_NATURE,
+    A_CHECK,
+    A_CHECKLIST,
+    A_CITY_MENU,
+    A_CLEAR,
+    A_GO,
+    A_ITEM,
+    A_NATURE,
+    A_NEW,
+    A_NOT_APPLICABLE,
+    A_READY,
+    A_REGISTRATION,
+    A_RENAME,
+    A_SET_CITY,
+    A_SUMMARY,
+    A_WHAT,
+    CODEC,
+    MARKS,
+    _back,
+    _button,
+    _class_types_text,
+    _esc,
+    _mb,
+    _next_and_back,
+    _size,
+    _stored_report,
+    _title,
+    checklist_view,
+    item_view,
+    nature_view,
+    plan_prompt,
+    registration_text,
+    report_lines,
+    what_text,
+)
 from bot.render import split_message
 from bot.runtime import runtime, user_language
 from bot.texts import join_names, t
 from bot.texts_filing import summary_labels
 from db import filing as F
-from db.filing_summary import build_summary, docx_filename, summary_docx, summary_text
-from db.filing_workflow import Material, Workflow, WorkflowError, get_workflow
-from db.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan, parse_plan
-from db.timeutil import to_local
+from db.filing_pdf import pdf_filename, summary_pdf
+from db.filing_summary import build_summary, docx_filename, summary_brief, summary_docx
+from db.filing_workflow import Workflow, WorkflowError, get_workflow
+from db.readiness import check_plan, parse_plan
 
 log = logging.getLogger(__name__)
 
 FLOW_KEY = "filing_flow"  # user_data: {"case": id, "at": epoch seconds} in the flow, None when left
 ACTIVE_SECONDS = 24 * 3600
+#: The handler group of `note_flow`: before the staff flow's early group (-20), which also asks whether a
+#: document belongs to the filing flow.
+FLOW_GROUP = -30
+#: A question about filing itself: worth a reminder of where the operator's own case stands.
+_ASKS_ABOUT_FILING = re.compile(r"备案|登记|材料|清单|filing|checklist|registration", re.IGNORECASE)
 #: Commands that do not take the operator out of the filing flow.
 KEEP_FLOW_COMMANDS = {"filing", "help", "lang"}
-MARKS = {F.UPLOADED: "✅", F.READY: "✅", F.NOT_APPLICABLE: "➖", F.MISSING: "⬜"}
-CALLBACK_LIMIT = 64
-
-
 # --- Flow membership ------------------------------------------------------------------------------------------
 
 
 def _enter(context: ContextTypes.DEFAULT_TYPE, case_id: int) -> None:
+    """The operator is working on `case_id` now (in this process: reminders may follow policy answers)."""
     context.user_data[FLOW_KEY] = {"case": case_id, "at": time.time()}
 
 
+def _restored_state(case: F.CaseView | None) -> dict | None:
+    """The flow state derived from the database when this process has none (after a restart, or on another
+    worker): the operator's open case with a legal nature. Marked `restored`: typed answers the flow asked for
+    (the institution's name, the class plan) and files still go to the case, but policy answers get no
+    reminder appended — the operator may long have moved on."""
+    if case is None or not case.legal_nature:
+        return None
+    return {"case": case.id, "at": case.updated_at.timestamp(), "restored": True}
+
+
+async def note_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Early group (`FLOW_GROUP`): make sure user_data knows whether the user is in the filing flow, looking
+    the case up in the database (in a worker thread) when this process does not know yet. The filters
+    below then only read user_data — no database work inside a filter on the event loop."""
+    user = update.effective_user
+    if user is None or context.user_data is None or FLOW_KEY in context.user_data:
+        return
+    try:
+        case = await asyncio.to_thread(F.current_case, runtime(context).engine, user.id)
+    except Exception:  # a database problem must not break unrelated messages
+        log.exception("Could not look up the filing case of user %s", user.id)
+        return
+    context.user_data[FLOW_KEY] = _restored_state(case)
+
+
 class _InFlow(filters.UpdateFilter):
-    """True when the update's user is in the filing flow. Known in this process from user_data; otherwise
-    (e.g. after a restart) derived once from the database: an open case with a legal nature, worked on
-    within `window` seconds (None: any time)."""
+    """True when the update's user is in the filing flow, as `note_flow` recorded in user_data (worked on
+    within `window` seconds; None: any time). Reads memory only."""
 
     def __init__(self, application: Application, window: float | None, name: str):
         super().__init__(name=name)
@@ -78,17 +142,7 @@ class _InFlow(filters.UpdateFilter):
         if user is None:
             return False
         data = self.application.user_data.get(user.id)
-        if data is None or FLOW_KEY not in data:
-            try:
-                case = F.current_case(self.application.bot_data["runtime"].engine, user.id)
-            except Exception:  # a database problem must not break unrelated messages
-                log.exception("Could not look up the filing case of user %s", user.id)
-                return False
-            state = ({"case": case.id, "at": case.updated_at.timestamp()}
-                     if case is not None and case.legal_nature else None)
-            self.application.user_data[user.id][FLOW_KEY] = state
-            data = self.application.user_data[user.id]
-        state = data.get(FLOW_KEY)
+        state = data.get(FLOW_KEY) if data is not None else None
         if not state:
             return False
         return self.window is None or time.time() - state["at"] < self.window
@@ -111,222 +165,6 @@ async def _workflow(context: ContextTypes.DEFAULT_TYPE) -> Workflow:
 
 async def _db(fn, *args):
     return await asyncio.to_thread(fn, *args)
-
-
-def _esc(text: str) -> str:
-    return html.escape(text or "", quote=False)
-
-
-def _title(case: F.CaseView, lang: str) -> str:
-    return case.title or t("fl_case_title", lang, id=case.id)
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} B"
-
-
-def _mb(max_bytes: int) -> str:
-    return f"{max_bytes / 1024 / 1024:g}"
-
-
-def _unconfirmed(confirmed: bool, lang: str) -> str:
-    return "" if confirmed else t("fl_unconfirmed", lang)
-
-
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    if len(data.encode()) > CALLBACK_LIMIT:  # never send a button Telegram would refuse
-        raise ValueError(f"callback data too long: {data!r}")
-    return InlineKeyboardButton(text[:60], callback_data=data)
-
-
-def _back(case_id: int, lang: str) -> list[InlineKeyboardButton]:
-    return [_button(t("fl_btn_back", lang), f"fl:c:{case_id}")]
-
-
-def _status(status: str, lang: str) -> str:
-    return t(f"fl_status_{status}", lang)
-
-
-# --- Views (text + keyboard) ----------------------------------------------------------------------------------
-
-
-def nature_view(wf: Workflow, case: F.CaseView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    lines = "\n".join(
-        t("fl_nature_line", lang, name=_esc(n.name.get(lang)), explain=_esc(n.explain.get(lang)))
-        + _esc(_unconfirmed(n.confirmed, lang))
-        for n in wf.natures
-    )
-    rows = [[_button(n.name.get(lang), f"fl:n:{case.id}:{n.id}")] for n in wf.natures]
-    if case.legal_nature:
-        rows.append(_back(case.id, lang))
-    return t("fl_choose_nature", lang, lines=lines), InlineKeyboardMarkup(rows)
-
-
-def registration_text(wf: Workflow, nature_id: str, lang: str) -> str:
-    nature = wf.nature(nature_id)
-    reg = wf.data.registration
-    handover = ""
-    if reg.handover is not None:
-        handover = t("fl_handover", lang, text=_esc(reg.handover.text.get(lang)),
-                     source=_esc(wf.cite(reg.handover)))
-    return t(
-        "fl_registration", lang,
-        nature=_esc(nature.name.get(lang)), authority=_esc(nature.authority.get(lang)),
-        certificate=_esc(nature.certificate.get(lang)), unconfirmed=_esc(_unconfirmed(nature.confirmed, lang)),
-        source=_esc(wf.cite(nature)), scope=_esc(reg.business_scope.text.get(lang)),
-        scope_source=_esc(wf.cite(reg.business_scope)), handover=handover,
-    )
-
-
-def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) -> tuple[str, InlineKeyboardMarkup]:
-    items = case.items(wf)
-    progress = case.progress(wf)
-    lines = []
-    for n, item in enumerate(items, start=1):
-        files = t("fl_item_files", lang, count=len(item.documents)) if item.documents else ""
-        lines.append(t("fl_item_line", lang, mark=MARKS[item.status], n=n, name=_esc(item.material.name.get(lang)),
-                       status=_status(item.status, lang), files=files)
-                     + _esc(_unconfirmed(item.material.confirmed, lang)))
-    nature = wf.nature(case.legal_nature)
-    filing = wf.data.filing
-    text = t(
-        "fl_checklist", lang,
-        title=_esc(_title(case, lang)), nature=_esc(nature.name.get(lang) if nature else case.legal_nature),
-        city=t("fl_checklist_city", lang, city=_esc(case.city)) if case.city else "",
-        done=progress.done, total=progress.total, lines="\n".join(lines),
-        authority=_esc(filing.authority.text.get(lang)), system=_esc(filing.system.text.get(lang)),
-    )
-    notes = wf.notes_for(case.city)
-    if notes:
-        text += "\n" + t("fl_local_notes", lang, city=_esc(case.city), notes="\n".join(
-            f"• {_esc(n.text.get(lang))}{_esc(_unconfirmed(n.confirmed, lang))}（{_esc(wf.cite(n))}）" for n in notes))
-    if progress.complete:
-        text += "\n" + t("fl_checklist_done", lang)
-    rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),
-                     f"fl:i:{case.id}:{i.material.id}")] for i in items]
-    rows.append([_button(t("fl_btn_summary", lang), f"fl:s:{case.id}"),
-                 _button(t("fl_btn_check", lang), f"fl:k:{case.id}")])
-    rows.append([_button(t("fl_btn_registration", lang), f"fl:g:{case.id}"),
-                 _button(t("fl_btn_city", lang), f"fl:y:{case.id}")])
-    rows.append([_button(t("fl_btn_rename", lang), f"fl:t:{case.id}"),
-                 _button(t("fl_btn_cases", lang, n=n_cases), "fl:l")])
-    return text, InlineKeyboardMarkup(rows)
-
-
-def _file_lines(item: F.ItemState, lang: str) -> str:
-    return "\n".join(
-        t("fl_file_line", lang, name=_esc(d.file_name), size=_size(d.file_size),
-          time=to_local(d.uploaded_at).strftime("%Y-%m-%d %H:%M"))
-        for d in item.documents
-    )
-
-
-def item_view(wf: Workflow, case: F.CaseView, item: F.ItemState, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    m = item.material
-    options = ""
-    if m.can_mark_ready:
-        options += t("fl_item_options_ready", lang)
-    if m.can_be_not_applicable:
-        options += t("fl_item_options_na", lang)
-    text = t(
-        "fl_item", lang, name=_esc(m.name.get(lang)), unconfirmed=_esc(_unconfirmed(m.confirmed, lang)),
-        status=f"{MARKS[item.status]} {_status(item.status, lang)}", files=_file_lines(item, lang),
-        what=_esc(m.what.get(lang)), types=_esc(join_names([ft.label for ft in wf.accepted_types(m)], lang)),
-        max_mb=_mb(wf.max_bytes(m)), options=options,
-    )
-    row = []
-    if m.can_mark_ready and item.status != F.READY:
-        row.append(_button(t("fl_btn_ready", lang), f"fl:r:{case.id}:{m.id}"))
-    if m.can_be_not_applicable and item.status != F.NOT_APPLICABLE:
-        row.append(_button(t("fl_btn_na", lang), f"fl:x:{case.id}:{m.id}"))
-    row.append(_button(t("fl_btn_what", lang), f"fl:w:{case.id}:{m.id}"))
-    rows = [row]
-    if item.status != F.MISSING:
-        rows.append([_button(t("fl_btn_clear", lang), f"fl:u:{case.id}:{m.id}")])
-    rows.append(_next_and_back(wf, case, m.id, lang))
-    return text, InlineKeyboardMarkup(rows)
-
-
-def _next_and_back(wf: Workflow, case: F.CaseView, after: str | None, lang: str) -> list[InlineKeyboardButton]:
-    row = []
-    nxt = case.next_missing(wf, after)
-    if nxt is not None and nxt != after:
-        material = wf.material(nxt, case.city)
-        row.append(_button(t("fl_btn_next", lang, name=material.name.get(lang)), f"fl:i:{case.id}:{nxt}"))
-    row += _back(case.id, lang)
-    return row
-
-
-def what_text(wf: Workflow, m: Material, lang: str) -> str:
-    return t("fl_what", lang, name=_esc(m.name.get(lang)), unconfirmed=_esc(_unconfirmed(m.confirmed, lang)),
-             what=_esc(m.what.get(lang)), who=_esc(m.who.get(lang)), source=_esc(wf.cite(m)))
-
-
-def _class_name(wf: Workflow, class_type: str, lang: str) -> str:
-    readiness = wf.data.readiness
-    if class_type == FAMILY and readiness.family is not None:
-        return readiness.family.name.get(lang)
-    ct = next((c for c in readiness.class_types if c.id == class_type), None)
-    return ct.name.get(lang) if ct else class_type
-
-
-def _class_types_text(wf: Workflow, lang: str) -> str:
-    names = [c.name.get(lang) for c in wf.data.readiness.class_types]
-    if wf.data.readiness.family is not None:
-        names.append(wf.data.readiness.family.name.get(lang))
-    return join_names(names, lang)
-
-
-def _plan_text(wf: Workflow, classes: list[PlannedClass], lang: str) -> str:
-    sep = "; "
-    return sep.join(f"{_class_name(wf, c.class_type, lang)} {c.children} {c.carers}"
-                    + (f" {c.youngest_months}{'月' if lang == 'zh' else 'm'}" if c.youngest_months is not None else "")
-                    + (f" x{c.count}" if c.count > 1 else "") for c in classes)
-
-
-def plan_prompt(wf: Workflow, case: F.CaseView, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    current = ""
-    if case.class_plan:
-        classes = [PlannedClass.from_dict(d) for d in case.class_plan]
-        current = t("fl_plan_current", lang, plan=_esc(_plan_text(wf, classes, lang)))
-    text = t("fl_plan_prompt", lang, source=_esc(wf.source(wf.data.readiness.source).cite()),
-             types=_esc(_class_types_text(wf, lang)), current=current)
-    return text, InlineKeyboardMarkup([_back(case.id, lang)])
-
-
-def report_lines(wf: Workflow, report: ReadinessReport, lang: str) -> list[str]:
-    """The self-check result as plain-text lines (classes, verdict, each violation with its rule, notes)."""
-    lines = [
-        t("fl_plan_class", lang, n=i, name=_class_name(wf, c.class_type, lang),
-          count=t("fl_plan_count", lang, count=c.count) if c.count > 1 else "", children=c.children, carers=c.carers)
-        for i, c in enumerate(report.classes, start=1)
-    ]
-    if report.ok:
-        lines.append(t("fl_plan_ok", lang, classes=sum(c.count for c in report.classes),
-                       children=report.total_children, carers=report.total_carers))
-    else:
-        lines.append(t("fl_plan_bad", lang, n=len(report.violations)))
-        for v in report.violations:
-            lines.append(t(f"fl_v_{v.kind}", lang, index=v.index, name=v.class_name.get(lang), children=v.children,
-                           carers=v.carers, actual=v.actual, limit=v.limit))
-            lines.append(t("fl_v_rule", lang, rule=v.rule.get(lang), source=v.source))
-    types = {c.id: c for c in wf.data.readiness.class_types}
-    for index, class_type, reason in report.notes:
-        ct = types.get(class_type)
-        lines.append(t(f"fl_note_{reason}", lang, index=index, name=_class_name(wf, class_type, lang),
-                       age=ct.age.get(lang) if ct else ""))
-    return lines
-
-
-def _stored_report(wf: Workflow, case: F.CaseView) -> ReadinessReport | None:
-    if not case.class_plan:
-        return None
-    classes = [PlannedClass.from_dict(d) for d in case.class_plan]
-    return check_plan(classes, wf)
 
 
 # --- Sending --------------------------------------------------------------------------------------------------
@@ -387,7 +225,9 @@ async def _send_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE, wf
 
 
 async def filing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start, or resume where the operator left off (derived from the database)."""
+    """Start, or resume where the operator left off (derived from the database). Private chats only."""
+    if update.effective_user is None or not await require_private_chat(update, context):
+        return
     await _resume(update, context)
 
 
@@ -418,19 +258,26 @@ async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every `fl:` button. Old or foreign buttons get a polite answer, never an error."""
+    """Every `fl:` button. Forged, stale or foreign buttons get a polite answer, never an error; nothing is
+    stored for them (the data is decoded by `CODEC` before anything else happens)."""
     query = update.callback_query
     lang = user_language(update, context)
-    parts = (query.data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    handler = _ACTIONS.get(action)
     try:
-        if handler is None:
-            raise ValueError(query.data)
-        case_id = int(parts[2]) if len(parts) > 2 else None
-        arg = parts[3] if len(parts) > 3 else None
+        decoded = CODEC.decode(query.data)
+    except CallbackError:
+        await _answer(update, t("stale_button", lang))
+        return
+    if query.message is None or update.effective_user is None:  # e.g. a button of an inline message
+        await _answer(update, t("stale_button", lang))
+        return
+    if not await require_private_chat(update, context):
+        return
+    args = decoded.args
+    case_id = args[0] if args else None
+    arg = args[1] if len(args) > 1 else None
+    try:
         wf = await _workflow(context)
-        await handler(update, context, wf, lang, case_id, arg)
+        await _ACTIONS[decoded.action](update, context, wf, lang, case_id, arg)
     except WorkflowError:
         log.exception("The filing workflow data is invalid")
         await _answer(update, t("fl_data_error", lang), alert=True)
@@ -443,8 +290,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _answer(update, t("fl_stale", lang), alert=True)
             if case_id is not None:
                 await _reshow_case(update, context, lang, case_id)
-    except (ValueError, IndexError, TypeError):
-        await _answer(update, t("stale_button", lang))
 
 
 async def _reshow_case(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, case_id: int) -> None:
@@ -461,8 +306,9 @@ async def _reshow_case(update: Update, context: ContextTypes.DEFAULT_TYPE, lang:
 
 
 def _need(case_id: int | None, arg: str | None = None, *, with_arg: bool = False) -> int:
-    if case_id is None or (with_arg and not arg):
-        raise ValueError("incomplete button data")
+    """The case id of a decoded button (the codec guarantees it; this keeps the type checker honest)."""
+    if case_id is None or (with_arg and arg is None):
+        raise F.FilingError("incomplete")
     return case_id
 
 
@@ -477,7 +323,7 @@ async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.choose_nature, engine, user_id, case_id, arg, wf)
     _enter(context, case.id)
     await _answer(update)
-    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), f"fl:N:{case.id}")]])
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)]])
     await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
     await _send_checklist(update, context, wf, case, lang)
 
@@ -518,7 +364,10 @@ async def _act_what(update, context, wf, lang, case_id, arg) -> None:
         raise F.FilingError("unknown_item", arg)
     _enter(context, case.id)
     await _answer(update)
-    await _send(update, context, what_text(wf, item.material, lang), InlineKeyboardMarkup([_back(case.id, lang)]))
+    back_to_item = _button(t("fl_btn_back_item", lang, name=item.material.name.get(lang)), A_ITEM, case.id,
+                           item.material.id)
+    await _show(update, context, what_text(wf, item.material, lang),
+                InlineKeyboardMarkup([[back_to_item], _back(case.id, lang)]))
 
 
 async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> None:
@@ -573,24 +422,30 @@ async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
 
 async def send_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
                        lang: str) -> None:
-    """The summary as a message and as a DOCX document."""
+    """The summary: a short message (progress, what is missing, the next step), then the full summary as a
+    PDF (to print and send) and as a DOCX (to edit)."""
     report = _stored_report(wf, case)
     lines = report_lines(wf, report, lang) if report is not None else []
     summary = build_summary(case, wf, lang, readiness_lines=[line.strip() for line in lines])
     labels = summary_labels(lang)
     title = _title(case, lang)
     summary.title = title
-    text = summary_text(summary, labels)
-    data = await asyncio.to_thread(summary_docx, summary, labels)
-    await _send(update, context, _esc(t("fl_summary_sending", lang, title=title)))
-    await _send(update, context, text, html_mode=False)
+    pdf, docx = await asyncio.to_thread(_summary_files, summary, labels)
+    await _send(update, context, summary_brief(summary, labels), html_mode=False)
     progress = summary.progress
+    caption = t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total)
+    chat_id = update.effective_chat.id
+    await context.bot.send_document(chat_id, document=pdf, filename=pdf_filename(summary), caption=caption)
     await context.bot.send_document(
-        update.effective_chat.id, document=data, filename=docx_filename(summary),
-        caption=t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total),
+        chat_id, document=docx, filename=docx_filename(summary), caption=caption,
         reply_markup=InlineKeyboardMarkup([_back(case.id, lang)]),
     )
     await _db(F.mark_summary_sent, runtime(context).engine, case.operator_id, case.id)
+
+
+def _summary_files(summary, labels) -> tuple[bytes, bytes]:
+    """The PDF and the DOCX (in a worker thread: rendering takes a while)."""
+    return summary_pdf(summary, labels), summary_docx(summary, labels)
 
 
 async def _act_check(update, context, wf, lang, case_id, arg) -> None:
@@ -611,7 +466,7 @@ async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
         raise F.FilingError("no_nature")
     _enter(context, case.id)
     await _answer(update)
-    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), f"fl:N:{case.id}")], _back(case.id, lang)])
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)], _back(case.id, lang)])
     await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
 
 
@@ -625,8 +480,8 @@ async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
         lines.append(_esc(t("fl_case_line", lang, title=_title(case, lang),
                             nature=nature.name.get(lang) if nature else t("fl_no_nature_yet", lang),
                             done=progress.done, total=progress.total)))
-        rows.append([_button(f"{_title(case, lang)} {progress.done}/{progress.total}", f"fl:c:{case.id}")])
-    rows.append([_button(t("fl_btn_new", lang), "fl:new")])
+        rows.append([_button(f"{_title(case, lang)} {progress.done}/{progress.total}", A_CHECKLIST, case.id)])
+    rows.append([_button(t("fl_btn_new", lang), A_NEW)])
     await _show(update, context, t("fl_cases", lang, lines="\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
@@ -651,19 +506,21 @@ async def _act_city_menu(update, context, wf, lang, case_id, arg) -> None:
     await _answer(update)
     rows = []
     for city in wf.cities:
-        data = f"fl:Y:{case.id}:{city.city}"
-        if len(data.encode()) <= CALLBACK_LIMIT:
-            rows.append([_button(("✓ " if city.city == case.city else "") + city.city, data)])
-    rows.append([_button(t("fl_btn_no_city", lang), f"fl:Y:{case.id}:-")])
+        try:
+            rows.append([_button(("✓ " if city.city == case.city else "") + city.city, A_SET_CITY, case.id,
+                                 city.city)])
+        except CallbackError:  # a name too long for a button: the operator can still type it in the notes
+            log.warning("City name of %s characters does not fit a button", len(city.city))
+    rows.append([_button(t("fl_btn_no_city", lang), A_SET_CITY, case.id, None)])
     rows.append(_back(case.id, lang))
     await _show(update, context, _esc(t("fl_city_prompt", lang)), InlineKeyboardMarkup(rows))
 
 
 async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
-    case_id = _need(case_id, arg, with_arg=True)
-    if arg != "-" and wf.city(arg) is None:
+    case_id = _need(case_id)
+    if arg is not None and wf.city(arg) is None:
         raise F.FilingError("unknown_city", arg)
-    city = "" if arg == "-" else wf.city(arg).city
+    city = "" if arg is None else wf.city(arg).city
     case = await _db(F.set_city, runtime(context).engine, update.effective_user.id, case_id, city)
     _enter(context, case.id)
     await _answer(update, t("fl_city_set", lang, city=city) if city else t("fl_city_cleared", lang))
@@ -675,24 +532,25 @@ async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
 
 
 _ACTIONS = {
-    "go": _act_go,
-    "n": _act_nature,
-    "N": _act_change_nature,
-    "c": _act_checklist,
-    "i": _act_item,
-    "w": _act_what,
-    "r": _act_ready,
-    "x": _act_not_applicable,
-    "u": _act_clear,
-    "s": _act_summary,
-    "k": _act_check,
-    "g": _act_registration,
-    "l": _act_cases,
-    "new": _act_new,
-    "t": _act_rename,
-    "y": _act_city_menu,
-    "Y": _act_set_city,
+    A_GO: _act_go,
+    A_NATURE: _act_nature,
+    A_CHANGE_NATURE: _act_change_nature,
+    A_CHECKLIST: _act_checklist,
+    A_ITEM: _act_item,
+    A_WHAT: _act_what,
+    A_READY: _act_ready,
+    A_NOT_APPLICABLE: _act_not_applicable,
+    A_CLEAR: _act_clear,
+    A_SUMMARY: _act_summary,
+    A_CHECK: _act_check,
+    A_REGISTRATION: _act_registration,
+    A_CASES: _act_cases,
+    A_NEW: _act_new,
+    A_RENAME: _act_rename,
+    A_CITY_MENU: _act_city_menu,
+    A_SET_CITY: _act_set_city,
 }
+assert set(_ACTIONS) == set(CODEC.actions), "every declared button has a handler"
 
 
 # --- Typed text during the flow -------------------------------------------------------------------------------
@@ -715,7 +573,7 @@ def _reminder_markup(wf: Workflow, case: F.CaseView, lang: str) -> InlineKeyboar
     item = case.item(wf, case.current_item) if case.current_item else None
     if item is not None:
         row.append(_button(t("fl_btn_item", lang, mark=MARKS[item.status], name=item.material.name.get(lang)),
-                           f"fl:i:{case.id}:{item.material.id}"))
+                           A_ITEM, case.id, item.material.id))
     return InlineKeyboardMarkup([row])
 
 
@@ -743,22 +601,26 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("The filing workflow data is invalid")
         await policy.ask(update, context)
         return
+    restored = bool(((context.user_data or {}).get(FLOW_KEY) or {}).get("restored"))
     case = await _flow_case(context, user_id)
     if case is None:
         context.user_data[FLOW_KEY] = None
         await policy.ask(update, context)
         return
-    _enter(context, case.id)
     if case.step == "title" and text.strip():
+        _enter(context, case.id)
         case = await _db(F.set_title, engine, user_id, case.id, text)
         await _send_checklist(update, context, wf, case, lang,
                               prefix=_esc(t("fl_title_set", lang, title=case.title)))
         return
     if case.step == "plan" and re.search(r"[0-9０-９一二两三四五六七八九十]", text):
+        _enter(context, case.id)
         await _handle_plan(update, context, wf, case, lang, text)
         return
     await policy.ask(update, context)
-    await _remind(update, context, wf, case, lang)
+    if not restored or _ASKS_ABOUT_FILING.search(text):
+        _enter(context, case.id)
+        await _remind(update, context, wf, case, lang)
 
 
 async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
@@ -775,7 +637,7 @@ async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: W
     case = await _db(F.save_class_plan, runtime(context).engine, case.operator_id, case.id,
                      [c.as_dict() for c in parsed.classes])
     lines = report_lines(wf, report, lang) + problems
-    markup = InlineKeyboardMarkup([[_button(t("fl_btn_recheck", lang), f"fl:k:{case.id}")], _back(case.id, lang)])
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_recheck", lang), A_CHECK, case.id)], _back(case.id, lang)])
     await _send(update, context, "\n".join(_esc(line) for line in lines), markup)
 
 
@@ -798,13 +660,13 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     case = await _flow_case(context, user_id)
     if case is None or not case.legal_nature or wf.nature(case.legal_nature) is None:
         await _send(update, context, _esc(t("fl_need_nature", lang)),
-                    InlineKeyboardMarkup([[_button(t("fl_btn_start", lang), "fl:go")]]))
+                    InlineKeyboardMarkup([[_button(t("fl_btn_start", lang), A_GO)]]))
         return
     _enter(context, case.id)
     item = case.item(wf, case.current_item) if case.current_item else None
     if item is None:
         rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),
-                         f"fl:i:{case.id}:{i.material.id}")] for i in case.items(wf)]
+                         A_ITEM, case.id, i.material.id)] for i in case.items(wf)]
         await _send(update, context, _esc(t("fl_upload_pick_item", lang)), InlineKeyboardMarkup(rows))
         return
     material = item.material
@@ -858,7 +720,7 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text += "\n" + t("fl_checklist_done", lang)
     rows = [_next_and_back(wf, outcome.case, material.id, lang)]
     if progress.complete:
-        rows.insert(0, [_button(t("fl_btn_summary", lang), f"fl:s:{case.id}")])
+        rows.insert(0, [_button(t("fl_btn_summary", lang), A_SUMMARY, case.id)])
     await _send(update, context, text, InlineKeyboardMarkup(rows))
 
 
@@ -867,10 +729,18 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
+    private = filters.ChatType.PRIVATE
     in_flow_text = _InFlow(application, ACTIVE_SECONDS, "filing_flow_text")
     in_flow_files = _InFlow(application, None, "filing_flow_files")
+    application.add_handler(
+        MessageHandler(private & (filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.COMMAND,
+                       note_flow),
+        group=FLOW_GROUP,
+    )
     application.add_handler(MessageHandler(filters.COMMAND, leave_flow_on_command), group=-1)
     application.add_handler(CommandHandler("filing", filing_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^fl:"))
-    application.add_handler(MessageHandler((filters.Document.ALL | filters.PHOTO) & in_flow_files, on_upload))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & in_flow_text, on_text))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=CODEC.pattern))
+    application.add_handler(
+        MessageHandler(private & (filters.Document.ALL | filters.PHOTO) & in_flow_files, on_upload)
+    )
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND & in_flow_text, on_text))

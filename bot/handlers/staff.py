@@ -32,11 +32,15 @@ from telegram.ext import (
 )
 
 from bot import texts_staff  # noqa: F401  (registers the texts)
+from bot.callbacks import CallbackCodec, CallbackError, Choice, Id, Int, Token
+from bot.command_args import RECORD_ID, USER_ID, ArgumentError, parse_args
+from bot.handlers.common import require_private_chat
 from bot.render import split_message
 from bot.runtime import runtime, user_language
-from bot.texts import t
+from bot.texts import TEXTS as _TEXT_KEYS
+from bot.texts import join_names, t
 from db import roles
-from db.knowledge_registry import Actor
+from db.knowledge_registry import Actor, log_safe
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +67,23 @@ _REPLY_FIELDS = {
     "aliases": "aliases",
 }
 _FIELD_REPLY = re.compile(r"^\s*([A-Za-z\u4e00-\u9fff]{2,8})\s*[:：]\s*(.+?)\s*$")
-_MISLABELLED = re.compile(r"named (\.\w+) but its content is (\w+)")
-_WHAT = re.compile(r"this is (.+?);")
 PAGE_SIZE = 10
+
+#: Every button of the staff flow (data formats as before: `kb:<action>[:<row id>|<doc id>|<page>]`).
+CODEC = CallbackCodec("kb")
+_DOC = Token(40)  # a document id (db.knowledge_registry: [a-z0-9][a-z0-9_-]{0,39})
+A_LIST = CODEC.action("list", Int(0, 10_000))
+A_DOC = CODEC.action("doc", _DOC)
+A_PREVIEW = CODEC.action("pv", Id())
+A_EDIT = CODEC.action("ed", Id(), Choice(tuple(FIELD_CODES)))
+A_PUBLISH = CODEC.action("pub", Id())
+A_DISCARD = CODEC.action("dis", Id())
+A_REPLACE = CODEC.action("rep", _DOC)
+A_RETIRE = CODEC.action("ret", _DOC)  # asks first
+A_RETIRE_CONFIRMED = CODEC.action("retok", _DOC)
+A_RESTORE = CODEC.action("res", _DOC)
+A_REINDEX = CODEC.action("reidx")
+A_ROLES = CODEC.action("roles")
 #: The handler group of the early "is this a staff member's upload or typed field value?" checks.
 STAFF_GROUP = -20
 
@@ -80,6 +98,11 @@ def _size(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size} B"
+
+
+def _button(text: str, action: str, *values: object) -> InlineKeyboardButton:
+    """A button of this flow; `CODEC.encode` refuses anything Telegram would reject."""
+    return InlineKeyboardButton(text, callback_data=CODEC.encode(action, *values))
 
 
 def _actor(update: Update) -> Actor:
@@ -158,18 +181,29 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Human names of the binary formats the loader recognises (LoaderError.params["format"]).
+_FORMATS = ("doc", "png", "jpeg", "gif", "rar", "7z", "gzip", "rtf")
+
+
 def error_text(exc, lang: str) -> str:
-    """A friendly explanation of an `IngestError`."""
-    code, message, details = exc.code, exc.message, exc.details
+    """A friendly explanation of an `IngestError`, built from its code and structured details only (never
+    from its English `message`)."""
+    code, details = exc.code, exc.details
+    reason = details.get("reason")
     if code == "too_large":
-        limit = details.get("limit") or 0
-        if "expands" in message:
-            return t("kb_err_too_large_zip", lang, limit=_size(int(limit or 0)) if limit else "50 MB")
-        return t("kb_err_too_large", lang, size=_size(int(details.get("size") or 0)), limit=_size(int(limit)))
+        limit = int(details.get("limit") or 0)
+        if reason in ("expands", "parts"):
+            return t("kb_err_too_large_zip", lang, limit=_size(limit) if reason == "expands" else limit)
+        return t("kb_err_too_large", lang, size=_size(int(details.get("size") or 0)), limit=_size(limit))
     if code == "unsupported_type":
-        if match := _MISLABELLED.search(message):
-            return t("kb_err_mislabelled", lang, suffix=match.group(1), kind=match.group(2))
-        what = match.group(1) if (match := _WHAT.search(message)) else _clip(message, 60)
+        if reason == "mislabelled":
+            kind = details.get("kind", "")
+            return _esc(t("kb_err_mislabelled", lang, suffix=details.get("suffix", ""),
+                          kind=t(f"kb_format_{kind}", lang) if f"kb_format_{kind}" in _TEXT_KEYS else kind))
+        fmt = details.get("format")
+        what = t(f"kb_format_{fmt}", lang) if fmt in _FORMATS else t("kb_format_unknown", lang)
+        if reason == "zip":
+            what = t("kb_format_zip", lang)
         return _esc(t("kb_err_unsupported_type", lang, what=what))
     if code == "duplicate" and details.get("doc_id"):
         key = (
@@ -189,15 +223,13 @@ def error_text(exc, lang: str) -> str:
         )
     if code == "bad_metadata":
         if details.get("fields"):
-            names = "、".join(t(f"kb_field_{f}", lang) for f in details["fields"])
+            names = join_names([t(f"kb_field_{f}", lang) for f in details["fields"]], lang)
             return t("kb_err_missing_metadata", lang, fields=names)
         field = details.get("field", "")
-        label = (
-            t(f"kb_field_{field}", lang)
-            if field in ("title", "city", "issuer", "date", "doc_number")
-            else field
-        )
-        return _esc(t("kb_err_bad_metadata", lang, field=label, detail=message))
+        label = t(f"kb_field_{field}", lang) if f"kb_field_{field}" in _TEXT_KEYS else t("kb_field_unknown", lang)
+        why_key = f"kb_bad_{reason}" if f"kb_bad_{reason}" in _TEXT_KEYS else "kb_bad_invalid"
+        detail = t(why_key, lang, limit=details.get("limit", ""))
+        return _esc(t("kb_err_bad_metadata", lang, field=label, detail=detail))
     if code in ("encrypted", "corrupt", "empty", "not_found", "bad_state"):
         return t(f"kb_err_{code}", lang)
     return t("kb_err_failed", lang)
@@ -243,7 +275,7 @@ def render_preview(kb, row, lang: str) -> str:
     parts.append(t("kb_preview_structure", lang, sections=row.sections, chunks=row.chunks))
     counts = (row.cleaning or {}).get("counts") or {}
     if counts:
-        summary = "，".join(t("kb_count", lang, kind=_kind(k, lang), n=n) for k, n in counts.items())
+        summary = join_names([t("kb_count", lang, kind=_kind(k, lang), n=n) for k, n in counts.items()], lang)
         lines = [_esc(t("kb_preview_cleaned", lang, counts=summary))]
         items = (row.cleaning or {}).get("items") or []
         for item in items[:5]:
@@ -279,9 +311,7 @@ def render_preview(kb, row, lang: str) -> str:
 
 def preview_keyboard(row, lang: str) -> InlineKeyboardMarkup:
     edits = [
-        InlineKeyboardButton(
-            t("kb_btn_edit", lang, field=t(f"kb_field_{name}", lang)), callback_data=f"kb:ed:{row.id}:{code}"
-        )
+        _button(t("kb_btn_edit", lang, field=t(f"kb_field_{name}", lang)), A_EDIT, row.id, code)
         for code, name in FIELD_CODES.items()
     ]
     return InlineKeyboardMarkup(
@@ -289,8 +319,8 @@ def preview_keyboard(row, lang: str) -> InlineKeyboardMarkup:
             edits[:3],
             edits[3:],
             [
-                InlineKeyboardButton(t("kb_btn_publish", lang), callback_data=f"kb:pub:{row.id}"),
-                InlineKeyboardButton(t("kb_btn_discard", lang), callback_data=f"kb:dis:{row.id}"),
+                _button(t("kb_btn_publish", lang), A_PUBLISH, row.id),
+                _button(t("kb_btn_discard", lang), A_DISCARD, row.id),
             ],
         ]
     )
@@ -361,6 +391,8 @@ async def kb_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """`/kb`: the documents with their status, drafts waiting, and the actions (staff only)."""
     context.user_data.pop(EDIT_KEY, None)
     context.user_data.pop(REPLACE_KEY, None)
+    if not await require_private_chat(update, context):
+        return
     if not await check_role(update, context, roles.STAFF, action="/kb"):
         return
     await show_list(update, context, page=0)
@@ -398,27 +430,25 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
         )
     lines.append(t("kb_list_hint", lang))
     numbers = [
-        InlineKeyboardButton(str(n), callback_data=f"kb:doc:{row.doc_id}")
+        _button(str(n), A_DOC, row.doc_id)
         for n, row in enumerate(page_rows, start=page * PAGE_SIZE + 1)
     ]
     keyboard = [numbers[i : i + 5] for i in range(0, len(numbers), 5)]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("⬅️", callback_data=f"kb:list:{page - 1}"))
+        nav.append(_button("⬅️", A_LIST, page - 1))
     if (page + 1) * PAGE_SIZE < len(rows):
-        nav.append(InlineKeyboardButton("➡️", callback_data=f"kb:list:{page + 1}"))
+        nav.append(_button("➡️", A_LIST, page + 1))
     if nav:
         keyboard.append(nav)
     keyboard.extend(
         [
-            InlineKeyboardButton(
-                t("kb_btn_draft", lang, title=_clip(d.title, 24)), callback_data=f"kb:pv:{d.id}"
-            )
+            _button(t("kb_btn_draft", lang, title=_clip(d.title, 24)), A_PREVIEW, d.id)
         ]
         for d in waiting[:3]
     )
-    actions = [InlineKeyboardButton(t("kb_btn_reindex", lang), callback_data="kb:reidx")]
-    actions.append(InlineKeyboardButton(t("kb_btn_roles", lang), callback_data="kb:roles"))
+    actions = [_button(t("kb_btn_reindex", lang), A_REINDEX)]
+    actions.append(_button(t("kb_btn_roles", lang), A_ROLES))
     keyboard.append(actions)
     await _send(update, "\n".join(lines), InlineKeyboardMarkup(keyboard))
 
@@ -454,14 +484,14 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_
     )
     shown = [v for v in versions if v.status != "discarded"]
     if len(shown) > 1:
-        listed = "，".join(f"v{v.version} {t(f'kb_status_{v.status}', lang)}" for v in shown)
+        listed = join_names([f"v{v.version} {t(f'kb_status_{v.status}', lang)}" for v in shown], lang)
         text += "\n" + _esc(t("kb_card_versions", lang, versions=listed))
-    buttons = [[InlineKeyboardButton(t("kb_btn_replace", lang), callback_data=f"kb:rep:{doc_id}")]]
+    buttons = [[_button(t("kb_btn_replace", lang), A_REPLACE, row.doc_id)]]
     if row.status == "published":
-        buttons.append([InlineKeyboardButton(t("kb_btn_retire", lang), callback_data=f"kb:ret:{doc_id}")])
+        buttons.append([_button(t("kb_btn_retire", lang), A_RETIRE, row.doc_id)])
     else:
-        buttons.append([InlineKeyboardButton(t("kb_btn_restore", lang), callback_data=f"kb:res:{doc_id}")])
-    buttons.append([InlineKeyboardButton(t("kb_btn_back", lang), callback_data="kb:list:0")])
+        buttons.append([_button(t("kb_btn_restore", lang), A_RESTORE, row.doc_id)])
+    buttons.append([_button(t("kb_btn_back", lang), A_LIST, 0)])
     await _send(update, text, InlineKeyboardMarkup(buttons))
 
 
@@ -495,10 +525,12 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     document = update.effective_message.document
     rt = runtime(context)
     user = update.effective_user
+    # Ids, sizes and the outcome only: a file name is user text (it may carry a phone number or forge a log
+    # line with a newline), so it is neither logged nor recorded.
     log.warning(
-        "Refused a document upload from non-staff user %s (%s, %s bytes)",
+        "Refused a document upload from non-staff user %s (file %s, %s bytes)",
         user.id,
-        document.file_name,
+        log_safe(document.file_unique_id),
         document.file_size,
     )
     await asyncio.to_thread(
@@ -507,7 +539,7 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         roles.actor_label(user.id),
         "denied",
         actor_id=user.id,
-        detail=f"document upload {document.file_name!r} ({document.file_size} bytes) needs staff",
+        detail=f"document upload ({document.file_size} bytes) needs staff",
     )
     await update.effective_message.reply_text(t("kb_refused_upload", user_language(update, context)))
 
@@ -529,7 +561,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if document.file_size and document.file_size > kb.max_upload_bytes:
         exc = IngestError(
             "too_large",
-            f"{name} is {document.file_size} bytes",
+            f"upload is {document.file_size} bytes",
             size=document.file_size,
             limit=kb.max_upload_bytes,
         )
@@ -539,7 +571,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             actor,
             "reject",
             None,
-            f"{name}: too_large: {document.file_size} bytes",
+            f"too_large: {document.file_size} bytes",
         )
         await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
         return
@@ -548,7 +580,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         telegram_file = await context.bot.get_file(document.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
     except Exception:
-        log.exception("Could not download %s", name)
+        log.exception("Could not download file %s", log_safe(document.file_unique_id))
         await message.reply_text(t("kb_err_failed", lang))
         return
     try:
@@ -617,95 +649,187 @@ async def edit_draft(
 
 
 async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every `kb:` button; the role is checked again for each tap."""
+    """Every `kb:` button: decoded by `CODEC` first (forged or stale data gets a polite answer and changes
+    nothing), then the role is checked again for each tap."""
     from retrieval.staging import IngestError
 
     query = update.callback_query
     lang = user_language(update, context)
-    parts = query.data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
+    try:
+        decoded = CODEC.decode(query.data)
+    except CallbackError:
+        await _answer_quietly(query, t("stale_button", lang))
+        return
+    if query.message is None or update.effective_user is None:  # e.g. a button of an inline message
+        await _answer_quietly(query, t("stale_button", lang))
+        return
+    if not await require_private_chat(update, context):
+        return
+    action, args = decoded.action, decoded.args
     if not await check_role(update, context, roles.STAFF, action=f"kb button {action}"):
         return
     kb = await _knowledge_base(update, context)
     if kb is None:
-        await query.answer()
+        await _answer_quietly(query)
         return
-    actor = _actor(update)
     try:
-        if action == "list":
-            await query.answer()
-            await show_list(update, context, page=int(parts[2]) if len(parts) > 2 else 0)
-        elif action == "doc":
-            await query.answer()
-            await show_document(update, context, parts[2])
-        elif action == "pv":
-            await query.answer()
-            row = await asyncio.to_thread(kb.registry.get_row, kb.engine, int(parts[2]))
-            if row is None or row.status != "draft":
-                raise IngestError("bad_state", "not a draft")
-            context.user_data[DRAFT_KEY] = row.id
-            await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
-        elif action == "ed":
-            field = FIELD_CODES.get(parts[3]) if len(parts) > 3 else None
-            row = await asyncio.to_thread(kb.registry.get_row, kb.engine, int(parts[2]))
-            if field is None or row is None or row.status != "draft":
-                raise IngestError("bad_state", "not a draft")
-            await query.answer()
-            context.user_data[EDIT_KEY] = (row.id, field)
-            example = t(f"kb_example_{field}", lang) if field in ("date", "city") else ""
-            await query.message.reply_text(
-                t("kb_ask_value", lang, field=t(f"kb_field_{field}", lang), example=example)
-            )
-        elif action == "pub":
-            await query.answer(t("kb_publishing", lang))
-            await _drop_keyboard(query)
-            await query.message.reply_text(t("kb_publishing", lang))
-            result = await asyncio.to_thread(kb.publish, int(parts[2]), actor)
-            context.user_data.pop(DRAFT_KEY, None)
-            await _send(update, render_change(result, lang))
-        elif action == "dis":
-            await query.answer()
-            await asyncio.to_thread(kb.discard, int(parts[2]), actor)
-            await _drop_keyboard(query)
-            context.user_data.pop(DRAFT_KEY, None)
-            await query.message.reply_text(t("kb_discarded", lang))
-        elif action == "rep":
-            row = await asyncio.to_thread(kb.registry.current, kb.engine, parts[2])
-            if row is None:
-                raise IngestError("not_found", parts[2])
-            await query.answer()
-            context.user_data[REPLACE_KEY] = row.doc_id
-            await query.message.reply_text(t("kb_send_new_version", lang, title=row.title))
-        elif action in ("ret", "res"):
-            await query.answer(t("kb_publishing", lang) if action == "res" else None)
-            change = kb.retire if action == "ret" else kb.restore
-            result = await asyncio.to_thread(change, parts[2], actor)
-            await _send(update, render_change(result, lang))
-        elif action == "reidx":
-            await query.answer()
-            await query.message.reply_text(t("kb_reindexing", lang))
-            result = await asyncio.to_thread(kb.reindex, actor)
-            text = t(
-                "kb_reindexed",
-                lang,
-                indexed=len(result.indexed),
-                fixed=len(result.status_fixed),
-                removed=len(result.removed),
-                unchanged=result.unchanged,
-                seconds=result.seconds,
-            )
-            if result.missing_files:
-                text += "\n" + t("kb_reindex_missing", lang, ids=", ".join(result.missing_files))
-            await query.message.reply_text(text)
-        elif action == "roles":
-            await query.answer()
-            await show_roles(update, context)
-        else:
-            await query.answer(t("stale_button", lang))
+        await _BUTTONS[action](update, context, kb, lang, *args)
     except IngestError as exc:
-        with contextlib.suppress(Exception):  # the tap may have been answered already
-            await query.answer()
+        await _answer_quietly(query)
         await query.message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+
+
+async def _answer_quietly(query, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a tap; a tap answered already (or too old to answer) needs nothing more."""
+    with contextlib.suppress(Exception):
+        await query.answer(text, show_alert=alert)
+
+
+async def _btn_list(update, context, kb, lang, page: int) -> None:
+    await _answer_quietly(update.callback_query)
+    await show_list(update, context, page=page)
+
+
+async def _btn_doc(update, context, kb, lang, doc_id: str) -> None:
+    await _answer_quietly(update.callback_query)
+    await show_document(update, context, doc_id)
+
+
+async def _draft(kb, row_id: int):
+    from retrieval.staging import IngestError
+
+    row = await asyncio.to_thread(kb.registry.get_row, kb.engine, row_id)
+    if row is None or row.status != "draft":
+        raise IngestError("bad_state", "not a draft")
+    return row
+
+
+async def _btn_preview(update, context, kb, lang, row_id: int) -> None:
+    row = await _draft(kb, row_id)
+    await _answer_quietly(update.callback_query)
+    context.user_data[DRAFT_KEY] = row.id
+    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+
+
+async def _btn_edit(update, context, kb, lang, row_id: int, code: str) -> None:
+    field = FIELD_CODES[code]
+    row = await _draft(kb, row_id)
+    await _answer_quietly(update.callback_query)
+    context.user_data[EDIT_KEY] = (row.id, field)
+    example = t(f"kb_example_{field}", lang) if field in ("date", "city") else ""
+    await update.callback_query.message.reply_text(
+        t("kb_ask_value", lang, field=t(f"kb_field_{field}", lang), example=example)
+    )
+
+
+async def _btn_publish(update, context, kb, lang, row_id: int) -> None:
+    query = update.callback_query
+    await _draft(kb, row_id)
+    await _answer_quietly(query, t("kb_publishing", lang))
+    await _drop_keyboard(query)
+    await query.message.reply_text(t("kb_publishing", lang))
+    result = await asyncio.to_thread(kb.publish, row_id, _actor(update))
+    context.user_data.pop(DRAFT_KEY, None)
+    await _send(update, render_change(result, lang))
+
+
+async def _btn_discard(update, context, kb, lang, row_id: int) -> None:
+    query = update.callback_query
+    await _draft(kb, row_id)
+    await _answer_quietly(query)
+    await asyncio.to_thread(kb.discard, row_id, _actor(update))
+    await _drop_keyboard(query)
+    context.user_data.pop(DRAFT_KEY, None)
+    await query.message.reply_text(t("kb_discarded", lang))
+
+
+async def _current(kb, doc_id: str):
+    from retrieval.staging import IngestError
+
+    row = await asyncio.to_thread(kb.registry.current, kb.engine, doc_id)
+    if row is None:
+        raise IngestError("not_found", "no such document", doc_id=doc_id)
+    return row
+
+
+async def _btn_replace(update, context, kb, lang, doc_id: str) -> None:
+    row = await _current(kb, doc_id)
+    await _answer_quietly(update.callback_query)
+    context.user_data[REPLACE_KEY] = row.doc_id
+    await update.callback_query.message.reply_text(t("kb_send_new_version", lang, title=row.title))
+
+
+async def _btn_retire(update, context, kb, lang, doc_id: str) -> None:
+    """停用 asks first: what stops answering, and a button to confirm (or go back to the card)."""
+    row = await _current(kb, doc_id)
+    await _answer_quietly(update.callback_query)
+    if row.status != "published":
+        await update.callback_query.message.reply_text(t("kb_err_bad_state", lang))
+        return
+    keyboard = InlineKeyboardMarkup(
+        [[
+            _button(t("kb_btn_retire_confirm", lang), A_RETIRE_CONFIRMED, row.doc_id),
+            _button(t("kb_btn_cancel", lang), A_DOC, row.doc_id),
+        ]]
+    )
+    await _send(update, _esc(t("kb_retire_confirm", lang, title=row.title, version=row.version)), keyboard)
+
+
+async def _btn_retire_confirmed(update, context, kb, lang, doc_id: str) -> None:
+    query = update.callback_query
+    await _current(kb, doc_id)
+    await _answer_quietly(query)
+    await _drop_keyboard(query)
+    result = await asyncio.to_thread(kb.retire, doc_id, _actor(update))
+    await _send(update, render_change(result, lang))
+
+
+async def _btn_restore(update, context, kb, lang, doc_id: str) -> None:
+    await _current(kb, doc_id)
+    await _answer_quietly(update.callback_query, t("kb_publishing", lang))
+    result = await asyncio.to_thread(kb.restore, doc_id, _actor(update))
+    await _send(update, render_change(result, lang))
+
+
+async def _btn_reindex(update, context, kb, lang) -> None:
+    query = update.callback_query
+    await _answer_quietly(query)
+    await query.message.reply_text(t("kb_reindexing", lang))
+    result = await asyncio.to_thread(kb.reindex, _actor(update))
+    text = t(
+        "kb_reindexed",
+        lang,
+        indexed=len(result.indexed),
+        fixed=len(result.status_fixed),
+        removed=len(result.removed),
+        unchanged=result.unchanged,
+        seconds=result.seconds,
+    )
+    if result.missing_files:
+        text += "\n" + t("kb_reindex_missing", lang, ids=", ".join(result.missing_files))
+    await query.message.reply_text(text)
+
+
+async def _btn_roles(update, context, kb, lang) -> None:
+    await _answer_quietly(update.callback_query)
+    await show_roles(update, context)
+
+
+_BUTTONS = {
+    A_LIST: _btn_list,
+    A_DOC: _btn_doc,
+    A_PREVIEW: _btn_preview,
+    A_EDIT: _btn_edit,
+    A_PUBLISH: _btn_publish,
+    A_DISCARD: _btn_discard,
+    A_REPLACE: _btn_replace,
+    A_RETIRE: _btn_retire,
+    A_RETIRE_CONFIRMED: _btn_retire_confirmed,
+    A_RESTORE: _btn_restore,
+    A_REINDEX: _btn_reindex,
+    A_ROLES: _btn_roles,
+}
+assert set(_BUTTONS) == set(CODEC.actions), "every declared button has a handler"
 
 
 async def _drop_keyboard(query) -> None:
@@ -734,18 +858,18 @@ async def show_roles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def roles_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/roles`: who is staff, admin or operator (staff only)."""
+    """`/roles`: who is staff, admin or operator (staff only; private chats: it lists people)."""
+    if not await require_private_chat(update, context):
+        return
     if await check_role(update, context, roles.STAFF, action="/roles"):
         await show_roles(update, context)
 
 
-def _int_args(context: ContextTypes.DEFAULT_TYPE, count: int) -> list[int] | None:
-    args = context.args or []
-    if len(args) < count:
-        return None
+def _command_args(context: ContextTypes.DEFAULT_TYPE, *types, optional: int = 0) -> tuple | None:
+    """The command's arguments parsed by `bot.command_args` (None when missing, extra or out of range)."""
     try:
-        return [int(a) for a in args[:count]]
-    except ValueError:
+        return parse_args(context.args, *types, optional=optional)
+    except ArgumentError:
         return None
 
 
@@ -768,80 +892,91 @@ async def _role_change(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, *
             text = t("kb_role_settings_admin", lang, id=args[0])
         elif exc.code == "no_institution":
             text = t("kb_role_no_institution", lang, inst=args[-1])
+        elif exc.code == "bad_role":
+            text = t("kb_usage_grant", lang)
         else:
-            text = t("kb_role_error", lang, message=exc.message)
+            text = t("kb_err_failed", lang)
         await update.effective_message.reply_text(text)
     return None
+
+
+async def _usage(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, needed: str, action: str) -> None:
+    """Malformed arguments: the usage text for those allowed to use the command, the refusal for others."""
+    refusal = "kb_refused_admin" if needed == roles.ADMIN else "kb_refused"
+    if await check_role(update, context, needed, action=action, refusal=refusal):
+        await update.effective_message.reply_text(t(key, user_language(update, context)))
 
 
 async def grant_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/grant USER_ID [staff|admin]` (admins only)."""
     lang = user_language(update, context)
-    ids = _int_args(context, 1)
-    role = (context.args[1].lower() if len(context.args or []) > 1 else roles.STAFF) if ids else ""
-    if not ids or role not in roles.GRANTABLE:
-        if await check_role(update, context, roles.ADMIN, action="/grant", refusal="kb_refused_admin"):
-            await update.effective_message.reply_text(t("kb_usage_grant", lang))
+    if context.args and len(context.args) > 1:
+        context.args[1] = context.args[1].lower()
+    parsed = _command_args(context, USER_ID, Choice(roles.GRANTABLE), optional=1)
+    if parsed is None:
+        await _usage(update, context, "kb_usage_grant", roles.ADMIN, "/grant")
         return
-    new = await _role_change(update, context, roles.grant_role, ids[0], role)
+    user_id, role = parsed[0], parsed[1] or roles.STAFF
+    new = await _role_change(update, context, roles.grant_role, user_id, role)
     if new:
         await update.effective_message.reply_text(
-            t("kb_granted", lang, id=ids[0], role=t(f"kb_role_{new}", lang))
+            t("kb_granted", lang, id=user_id, role=t(f"kb_role_{new}", lang))
         )
 
 
 async def revoke_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/revoke USER_ID` (admins only)."""
     lang = user_language(update, context)
-    ids = _int_args(context, 1)
-    if not ids:
-        if await check_role(update, context, roles.ADMIN, action="/revoke", refusal="kb_refused_admin"):
-            await update.effective_message.reply_text(t("kb_usage_revoke", lang))
+    parsed = _command_args(context, USER_ID)
+    if parsed is None:
+        await _usage(update, context, "kb_usage_revoke", roles.ADMIN, "/revoke")
         return
-    new = await _role_change(update, context, roles.revoke_role, ids[0])
+    new = await _role_change(update, context, roles.revoke_role, parsed[0])
     if new:
         await update.effective_message.reply_text(
-            t("kb_revoked", lang, id=ids[0], role=t(f"kb_role_{new}", lang))
+            t("kb_revoked", lang, id=parsed[0], role=t(f"kb_role_{new}", lang))
         )
 
 
 async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/link USER_ID INSTITUTION_ID`: make the user the institution's operator (staff and admins)."""
     lang = user_language(update, context)
-    ids = _int_args(context, 2)
-    if not ids:
-        if await check_role(update, context, roles.STAFF, action="/link"):
-            await update.effective_message.reply_text(t("kb_usage_link", lang))
+    parsed = _command_args(context, USER_ID, RECORD_ID)
+    if parsed is None:
+        await _usage(update, context, "kb_usage_link", roles.STAFF, "/link")
         return
-    name = await _role_change(update, context, roles.link_operator, ids[0], ids[1])
+    user_id, institution_id = parsed
+    name = await _role_change(update, context, roles.link_operator, user_id, institution_id)
     if name:
-        await update.effective_message.reply_text(t("kb_linked", lang, id=ids[0], name=name, inst=ids[1]))
+        await update.effective_message.reply_text(
+            t("kb_linked", lang, id=user_id, name=name, inst=institution_id)
+        )
 
 
 async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/unlink INSTITUTION_ID` (staff and admins)."""
     lang = user_language(update, context)
-    ids = _int_args(context, 1)
-    if not ids:
-        if await check_role(update, context, roles.STAFF, action="/unlink"):
-            await update.effective_message.reply_text(t("kb_usage_unlink", lang))
+    parsed = _command_args(context, RECORD_ID)
+    if parsed is None:
+        await _usage(update, context, "kb_usage_unlink", roles.STAFF, "/unlink")
         return
+    (institution_id,) = parsed
     rt = runtime(context)
     try:
         await asyncio.to_thread(
             roles.unlink_operator,
             rt.engine,
             update.effective_user.id,
-            ids[0],
+            institution_id,
             admin_ids=rt.settings.admin_ids,
         )
     except roles.RoleRequired:
         await update.effective_message.reply_text(t("kb_refused", lang))
         return
     except roles.RoleError:
-        await update.effective_message.reply_text(t("kb_role_no_institution", lang, inst=ids[0]))
+        await update.effective_message.reply_text(t("kb_role_no_institution", lang, inst=institution_id))
         return
-    await update.effective_message.reply_text(t("kb_unlinked", lang, inst=ids[0]))
+    await update.effective_message.reply_text(t("kb_unlinked", lang, inst=institution_id))
 
 
 # --- Registration ----------------------------------------------------------------------------------------------
@@ -850,9 +985,13 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def register(application: Application) -> None:
     """Register this flow's handlers (before the catch-all handlers)."""
     # A group of its own, ahead of the other flows' early groups (in a group only the first match runs).
-    application.add_handler(MessageHandler(filters.Document.ALL, claim_staff_document), group=STAFF_GROUP)
+    # Private chats only: a draft preview (or a refusal) is never posted to a group.
+    private = filters.ChatType.PRIVATE
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP
+        MessageHandler(private & filters.Document.ALL, claim_staff_document), group=STAFF_GROUP
+    )
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, claim_staff_reply), group=STAFF_GROUP
     )
     application.add_handler(CommandHandler("kb", kb_command))
     application.add_handler(CommandHandler("grant", grant_command))
@@ -860,5 +999,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("link", link_command))
     application.add_handler(CommandHandler("unlink", unlink_command))
     application.add_handler(CommandHandler("roles", roles_command))
-    application.add_handler(CallbackQueryHandler(kb_callback, pattern=r"^kb:"))
-    application.add_handler(MessageHandler(filters.Document.ALL, refuse_document))
+    application.add_handler(CallbackQueryHandler(kb_callback, pattern=CODEC.pattern))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, refuse_document))

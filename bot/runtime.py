@@ -28,13 +28,28 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return context.application.bot_data["runtime"]
 
 
-def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The user's stored language; a new user gets English only if Telegram says their app is in English."""
+def _guess_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """A new user gets English only if Telegram says their app is in English."""
     user = update.effective_user
-    if user is None:
+    if user is not None and (user.language_code or "").startswith("en"):
+        return "en"
+    return runtime(context).settings.default_language
+
+
+async def load_user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Read the user's stored language from the database (in a worker thread) at the start of each update,
+    so a change made through another worker is honoured; `user_language` then answers from memory."""
+    user = update.effective_user
+    if user is None or context.user_data is None:
+        return "zh"
+    guess = _guess_language(update, context)
+    context.user_data["lang"] = await asyncio.to_thread(users.get_language, runtime(context).engine, user.id, guess)
+    return context.user_data["lang"]
+
+
+def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The user's language as loaded for this update (never blocks: no database access here)."""
+    if update.effective_user is None:
         return "zh"
     cache = context.user_data if context.user_data is not None else {}
-    if "lang" not in cache:
-        guess = "en" if (user.language_code or "").startswith("en") else runtime(context).settings.default_language
-        cache["lang"] = users.get_language(runtime(context).engine, user.id, default=guess)
-    return cache["lang"]
+    return cache.get("lang") or _guess_language(update, context)

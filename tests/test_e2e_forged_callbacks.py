@@ -72,9 +72,10 @@ async def test_forged_buttons_change_nothing(fake_bot_api, make_app, user):  # n
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
-        api.user_sends_text(user, "/start")
-        await api.wait_for_bot(chat_id=user)
-        await api.wait_until_idle(busy=lambda: application_is_busy(app))
+        for opening in ("/start", "/kb"):  # /kb: staff see the registry, which syncs the catalog into it once
+            api.user_sends_text(user, opening)
+            await api.wait_for_bot(chat_id=user)
+            await api.wait_until_idle(busy=lambda: application_is_busy(app))
         message_id = api.last_message(user).message_id
         engine = app.bot_data["runtime"].engine
         before = _fingerprint(engine)

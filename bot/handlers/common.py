@@ -10,7 +10,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.callbacks import CallbackCodec, CallbackError
-from bot.runtime import runtime, user_language
+from bot.runtime import load_user_language, runtime, user_language
 from bot.texts import t
 from db import users
 
@@ -33,6 +33,7 @@ async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if update.effective_user is None or update.edited_message is not None:
         log.info("update %s ignored: no user or an edit", update.update_id)
         raise ApplicationHandlerStop
+    await load_user_language(update, context)
     query = update.callback_query
     if query is not None and (query.message is None or not query.message.is_accessible):
         await query.answer(t("stale_button", user_language(update, context)))

@@ -102,14 +102,22 @@ def test_join_error_codes(db_engine):
     assert queue_lengths(db_engine, [sid, open_sid, 424242]) == {sid: 1, open_sid: 0, 424242: 0}
 
 
-def test_leave_errors(db_engine):
-    sid, bookings = full_session(db_engine, capacity=1)
+def test_leave_errors_and_leaving_with_an_offer(db_engine):
+    sid, bookings = full_session(db_engine, capacity=2)
     entry = join(db_engine, sid, 101, 20, now=NOW)
+    b = join(db_engine, sid, 102, 20, now=NOW)
     assert code_of(lambda: leave(db_engine, entry.entry_id, 999, now=NOW)) == "not_found"
     assert code_of(lambda: leave(db_engine, 987_654, 101, now=NOW)) == "not_found"
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     pass_offer(db_engine, offer.offer_id, 101, now=NOW)
     assert code_of(lambda: leave(db_engine, entry.entry_id, 101, now=NOW)) == "not_waiting"
+    # Leaving while holding an offer passes the place on to the next in line.
+    c = join(db_engine, sid, 103, 20, now=NOW)
+    assert [v.status for v in entries_for_parent(db_engine, 102, now=NOW)] == ["offered"]
+    assert leave(db_engine, b.entry_id, 102, now=NOW).status == "left"
+    [view] = entries_for_parent(db_engine, 103, now=NOW)
+    assert view.entry_id == c.entry_id and view.status == "offered" and view.offer_id is not None
+    assert_invariants(db_engine, sid)
 
 
 # --- offers: freed places, take, pass, leave with an offer -----------------------------------------------------
@@ -183,28 +191,14 @@ def test_pass_moves_the_place_down_the_queue_then_releases_it(db_engine):
     assert book_session(db_engine, sid, 555, 20, now=NOW).status == "confirmed"  # the place is public again
 
 
-def test_leaving_with_an_offer_passes_it_on(db_engine):
-    sid, bookings = full_session(db_engine, capacity=1)
-    a = join(db_engine, sid, 101, 20, now=NOW)
-    b = join(db_engine, sid, 102, 20, now=NOW)
-    cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
-    assert leave(db_engine, a.entry_id, 101, now=NOW).status == "left"
-    [view] = entries_for_parent(db_engine, 102, now=NOW)
-    assert view.entry_id == b.entry_id and view.status == "offered" and view.offer_id is not None
-    assert_invariants(db_engine, sid)
-
-
-def test_no_waiting_entry_means_the_place_is_simply_free(db_engine):
-    sid, bookings = full_session(db_engine, capacity=1)
+def test_no_waiting_entry_frees_the_place_and_holds_end_at_the_start(db_engine):
+    sid, bookings = full_session(db_engine, capacity=2)
     assert cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id) is None
-    assert counts(db_engine, sid)["booked"] == 0
-
-
-def test_offer_hold_never_outlives_the_session_start(db_engine):
-    sid, bookings = full_session(db_engine, capacity=1)
+    assert counts(db_engine, sid)["booked"] == 1
+    book_session(db_engine, sid, 3, 20, now=NOW)
     join(db_engine, sid, 101, 20, now=NOW)
     late = NOW.replace(day=5, hour=8, minute=50)  # the session starts at 09:00
-    offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id, now=late)
+    offer = cancel_and_offer(db_engine, bookings[1].id, bookings[1].parent_id, now=late)
     assert offer.expires_at == NOW.replace(day=5, hour=9, minute=0)
 
 

@@ -57,7 +57,9 @@ def _describe(view) -> str:
     where = f"{view.institution_name} · {view.date.isoformat()} {view.start_time:%H:%M}–{view.end_time:%H:%M}"
     child = f" · 孩子:{view.child_name}" if view.child_name else ""
     if view.status == "offered":
-        until = view.offer_expires_at.astimezone().strftime("%Y-%m-%d %H:%M %Z") if view.offer_expires_at else "—"
+        from db.timeutil import to_local
+
+        until = to_local(view.offer_expires_at).strftime("%m-%d %H:%M") if view.offer_expires_at else "—"
         return f"#{view.entry_id}  有名额为您保留至 {until}(名额编号 {view.offer_id})  {where}{child}"
     return f"#{view.entry_id}  排第 {view.position} 位  {where}{child}"
 

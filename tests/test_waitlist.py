@@ -30,7 +30,7 @@ from db.waitlist import (
     take_offer,
     take_offer_outcome,
 )
-from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
 from tests.test_waitlist_helpers import (
     DAY,
     HOLD,
@@ -296,6 +296,28 @@ def test_migration_creates_the_tables_and_matches_the_models(db_engine):
     assert [d for d in diffs if _table_of(d) in TABLES | {"?"}] == []
     unique = {ix["name"] for ix in inspect(db_engine).get_indexes("waitlist_entries") if ix["unique"]}
     assert "uq_waitlist_entries_active" in unique
+
+
+def test_upgrade_from_0004_keeps_the_care_data(db_url):
+    from alembic import command
+
+    from db.engine import make_engine
+    from db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+
+    engine = make_engine(db_url)
+    try:
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004_conversation")
+        assert "waitlist_entries" not in inspect(engine).get_table_names()
+        sid, _ = full_session(engine, capacity=1)
+        upgrade_to_head(engine)
+        assert current_revision(engine) == head_revision()
+        assert counts(engine, sid)["confirmed"] == 1
+        assert join(engine, sid, 101, 20, now=NOW).position == 1
+    finally:
+        engine.dispose()
 
 
 def _table_of(diff) -> str:

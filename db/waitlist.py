@@ -73,6 +73,7 @@ ERROR_MESSAGES = {
     "passed": "已放弃该名额 (the offer was passed on)",
     "taken": "该名额已被确认 (the offer has already been taken)",
     "not_waiting": "不在排队中 (this entry is no longer in the queue)",
+    "forbidden": "无权操作该机构 (you do not operate this institution)",
 }
 
 
@@ -555,6 +556,49 @@ def offer_freed_places(
     with _serialized(engine) as session:
         while (offer := place_freed(session, session_id, now, hold)) is not None:
             offers.append(offer)
+    return offers
+
+
+def change_capacity(
+    engine: Engine,
+    session_id: int,
+    capacity: int,
+    *,
+    operator_user_id: int | None = None,
+    now: datetime | None = None,
+    hold: timedelta = DEFAULT_HOLD,
+) -> list[Offer]:
+    """An operator sets a session's number of places; places added go to the waitlist first, in one transaction.
+
+    Doing both in one transaction means nobody outside the queue can book an added place while parents wait.
+    Capacity cannot go below the places taken or held (`booked`). When `operator_user_id` is given it must be
+    the institution's operator. Returns the offers made. Raises WaitlistError: not_found, forbidden, invalid.
+    """
+    if not (isinstance(capacity, int) and not isinstance(capacity, bool) and 1 <= capacity <= 500):
+        raise WaitlistError("invalid", "名额应在 1–500 之间 (capacity must be 1–500)")
+    _hold_seconds(hold)
+    offers: list[Offer] = []
+    with _serialized(engine) as session:
+        care = _lock_care(session, session_id)
+        if care is None:
+            raise WaitlistError("not_found", "没有找到该时段 (session not found)")
+        if operator_user_id is not None:
+            inst = session.get(Institution, care.institution_id)
+            if inst is None or inst.operator_user_id != operator_user_id:
+                raise WaitlistError("forbidden", "无权操作该机构 (you do not operate this institution)")
+        if capacity < care.booked:
+            raise WaitlistError(
+                "invalid", f"已有 {care.booked} 个名额被预约或保留 ({care.booked} places are booked or held)"
+            )
+        session.execute(
+            update(CareSession)
+            .where(CareSession.id == session_id)
+            .values(capacity=capacity)
+            .execution_options(synchronize_session=False)
+        )
+        while (offer := place_freed(session, session_id, now, hold)) is not None:
+            offers.append(offer)
+    log.info("waitlist capacity session=%s capacity=%s offers=%s", session_id, capacity, len(offers))
     return offers
 
 

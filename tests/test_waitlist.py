@@ -16,6 +16,7 @@ from db.engine import session_scope
 from db.models import CareSession
 from db.waitlist import (
     WaitlistError,
+    change_capacity,
     claim_offer_notifications,
     entries_for_parent,
     expire_offers,
@@ -212,6 +213,22 @@ def test_more_capacity_offers_as_many_places_in_order(db_engine):
     assert offer_freed_places(db_engine, sid, NOW, HOLD) == []  # nothing left to offer
     assert [v.position for v in entries_for_parent(db_engine, 103, now=NOW)] == [1]
     assert assert_invariants(db_engine, sid)["booked"] == 4
+
+
+def test_change_capacity_offers_added_places_atomically(db_engine):
+    inst = make_institution(db_engine, operator_user_id=900)
+    sid = make_session(db_engine, inst, DAY, capacity=1)
+    book_session(db_engine, sid, 1, 20, now=NOW)
+    entries = [join(db_engine, sid, 101 + i, 20, now=NOW) for i in range(3)]
+    assert code_of(lambda: change_capacity(db_engine, sid, 3, operator_user_id=901, now=NOW)) == "forbidden"
+    assert code_of(lambda: change_capacity(db_engine, 123_456, 3, now=NOW)) == "not_found"
+    assert code_of(lambda: change_capacity(db_engine, sid, 0, now=NOW)) == "invalid"
+    offers = change_capacity(db_engine, sid, 3, operator_user_id=900, now=NOW, hold=HOLD)
+    assert [o.entry_id for o in offers] == [entries[0].entry_id, entries[1].entry_id]
+    assert counts(db_engine, sid) == {"booked": 3, "capacity": 3, "confirmed": 1, "open_offers": 2}
+    # Not below the places booked or held.
+    assert code_of(lambda: change_capacity(db_engine, sid, 2, now=NOW)) == "invalid"
+    assert assert_invariants(db_engine, sid)["booked"] == 3
 
 
 # --- notifications and expiry ----------------------------------------------------------------------------------

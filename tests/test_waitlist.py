@@ -203,19 +203,7 @@ def test_no_waiting_entry_frees_the_place_and_holds_end_at_the_start(db_engine):
     assert offer.expires_at == NOW.replace(day=5, hour=9, minute=0)
 
 
-def test_more_capacity_offers_as_many_places_in_order(db_engine):
-    sid, _ = full_session(db_engine, capacity=2)
-    entries = [join(db_engine, sid, 101 + i, 20, now=NOW) for i in range(4)]
-    with session_scope(db_engine) as session:
-        session.execute(update(CareSession).where(CareSession.id == sid).values(capacity=CareSession.capacity + 2))
-    offers = offer_freed_places(db_engine, sid, NOW, HOLD)
-    assert [o.entry_id for o in offers] == [entries[0].entry_id, entries[1].entry_id]
-    assert offer_freed_places(db_engine, sid, NOW, HOLD) == []  # nothing left to offer
-    assert [v.position for v in entries_for_parent(db_engine, 103, now=NOW)] == [1]
-    assert assert_invariants(db_engine, sid)["booked"] == 4
-
-
-def test_change_capacity_offers_added_places_atomically(db_engine):
+def test_more_capacity_offers_the_added_places_in_queue_order(db_engine):
     inst = make_institution(db_engine, operator_user_id=900)
     sid = make_session(db_engine, inst, DAY, capacity=1)
     book_session(db_engine, sid, 1, 20, now=NOW)
@@ -229,6 +217,15 @@ def test_change_capacity_offers_added_places_atomically(db_engine):
     # Not below the places booked or held.
     assert code_of(lambda: change_capacity(db_engine, sid, 2, now=NOW)) == "invalid"
     assert assert_invariants(db_engine, sid)["booked"] == 3
+    # Capacity raised elsewhere (own transaction): offer_freed_places hands out every free place, in order.
+    later = join(db_engine, sid, 201, 20, now=NOW)
+    with session_scope(db_engine) as session:
+        session.execute(update(CareSession).where(CareSession.id == sid).values(capacity=CareSession.capacity + 2))
+    assert code_of(lambda: join(db_engine, sid, 202, 20, now=NOW)) == "not_full"  # free places: book normally
+    offers = offer_freed_places(db_engine, sid, NOW, HOLD)
+    assert [o.entry_id for o in offers] == [entries[2].entry_id, later.entry_id]
+    assert offer_freed_places(db_engine, sid, NOW, HOLD) == []  # nothing left to offer
+    assert assert_invariants(db_engine, sid)["booked"] == 5
 
 
 # --- notifications and expiry ----------------------------------------------------------------------------------

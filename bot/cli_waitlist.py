@@ -1,0 +1,119 @@
+"""Waitlist commands: `waitlist join|leave|list` (issue 12 §1).
+
+Same contract as the care commands (docs/contracts.md): with `--json` each prints one JSON object; a failure
+exits 1 and prints `{"error": CODE, "message": ...}` (codes: db.waitlist.ERROR_MESSAGES). The database
+`DATABASE_URL` names is opened and upgraded first. No model library is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from bot.cli_care import CliError, _emit, _run
+from bot.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Register `waitlist join|leave|list`."""
+    waitlist = subparsers.add_parser("waitlist", help="queue for a full temporary-care session (排队)")
+    sub = waitlist.add_subparsers(dest="waitlist_command", required=True)
+
+    join = sub.add_parser("join", help="join the queue of a full session")
+    join.add_argument("--session", type=int, required=True, help="session id (from slots search)")
+    join.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
+    join.add_argument("--child-age-months", type=int, required=True)
+    join.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+    join.add_argument("--json", action="store_true")
+    join.set_defaults(func=cmd_waitlist_join)
+
+    leave = sub.add_parser("leave", help="leave a queue (an offered place passes to the next in line)")
+    leave.add_argument("entry_id", type=int)
+    leave.add_argument("--user", type=int, required=True)
+    leave.add_argument("--json", action="store_true")
+    leave.set_defaults(func=cmd_waitlist_leave)
+
+    listing = sub.add_parser("list", help="a parent's queue entries with their positions")
+    listing.add_argument("--user", type=int, required=True)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_waitlist_list)
+
+
+def _waitlist_errors(body: Callable) -> Callable:
+    """`body`, with waitlist rule failures turned into the CLI error contract."""
+
+    def wrapped(engine) -> int:
+        from db.waitlist import WaitlistError
+
+        try:
+            return body(engine)
+        except WaitlistError as exc:
+            raise CliError(exc.code, exc.message) from None
+
+    return wrapped
+
+
+def _describe(view) -> str:
+    where = f"{view.institution_name} · {view.date.isoformat()} {view.start_time:%H:%M}–{view.end_time:%H:%M}"
+    child = f" · 孩子:{view.child_name}" if view.child_name else ""
+    if view.status == "offered":
+        from db.timeutil import to_local
+
+        until = to_local(view.offer_expires_at).strftime("%m-%d %H:%M") if view.offer_expires_at else "—"
+        return f"#{view.entry_id}  有名额为您保留至 {until}(名额编号 {view.offer_id})  {where}{child}"
+    return f"#{view.entry_id}  排第 {view.position} 位  {where}{child}"
+
+
+def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m bot waitlist join --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
+
+    @_waitlist_errors
+    def body(engine) -> int:
+        from db.waitlist import join
+
+        view = join(engine, args.session, args.user, args.child_age_months, child_name=args.child)
+        if args.json:
+            _emit({"entry_id": view.entry_id, "position": view.position, "status": view.status})
+        else:
+            print(f"已加入排队 (joined the waitlist): {_describe(view)}")
+        return 0
+
+    return _run(args, settings, body)
+
+
+def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m bot waitlist leave ENTRY_ID --user ID [--json]`."""
+
+    @_waitlist_errors
+    def body(engine) -> int:
+        from db.waitlist import leave
+
+        view = leave(engine, args.entry_id, args.user)
+        if args.json:
+            _emit({"entry_id": view.entry_id, "status": view.status})
+        else:
+            print(f"已退出排队 #{view.entry_id} (left the waitlist).")
+        return 0
+
+    return _run(args, settings, body)
+
+
+def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
+    """`python -m bot waitlist list --user ID [--json]` — active entries of upcoming sessions."""
+
+    @_waitlist_errors
+    def body(engine) -> int:
+        from db.waitlist import entries_for_parent
+
+        views = entries_for_parent(engine, args.user)
+        if args.json:
+            _emit({"entries": [v.to_dict() for v in views]})
+            return 0
+        if not views:
+            print("没有排队。")
+            return 0
+        for view in views:
+            print(_describe(view))
+        return 0
+
+    return _run(args, settings, body)

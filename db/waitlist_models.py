@@ -1,0 +1,103 @@
+"""Waitlist tables for full temporary-care sessions (issue 12 §1): queue entries and the offers of held places.
+
+A held place is counted in `care_sessions.booked` but belongs to an open offer instead of a booking, so the
+booking guard `booked < capacity` keeps it from anyone else. The rules live in `db.waitlist`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, text
+from sqlmodel import Field, SQLModel
+
+from db.timeutil import utcnow
+
+ENTRY_WAITING = "waiting"  # in the queue
+ENTRY_OFFERED = "offered"  # holds an open offer
+ENTRY_BOOKED = "booked"  # took its offer: a confirmed booking exists
+ENTRY_LEFT = "left"  # the parent left the queue
+ENTRY_PASSED = "passed"  # the parent passed on an offer (leaves the queue)
+ENTRY_EXPIRED = "expired"  # an offer lapsed unanswered (leaves the queue)
+ENTRY_ACTIVE = (ENTRY_WAITING, ENTRY_OFFERED)
+
+OFFER_OPEN = "open"
+OFFER_TAKEN = "taken"
+OFFER_PASSED = "passed"
+OFFER_EXPIRED = "expired"
+
+_ACTIVE_SQL = "status IN ('waiting', 'offered')"
+_OPEN_SQL = "status = 'open'"
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """A parent's child queued for one full session; queue order is the id order."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index("ix_waitlist_entries_session_status", "session_id", "status", "id"),
+        Index("ix_waitlist_entries_parent_status", "parent_id", "status"),
+        # One active entry per parent, session and child: joining twice returns the same entry.
+        Index(
+            "uq_waitlist_entries_active",
+            "session_id",
+            "parent_id",
+            "child_name",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("care_sessions.id", ondelete="CASCADE"), nullable=False)
+    )
+    parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    child_name: str = Field(default="", max_length=32)
+    child_age_months: int
+    status: str = Field(default=ENTRY_WAITING, max_length=12)
+    booking_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class WaitlistOffer(SQLModel, table=True):
+    """A place held for one waiting entry until it is taken, passed or expires."""
+
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (
+        Index("ix_waitlist_offers_status_expires", "status", "expires_at"),
+        Index("ix_waitlist_offers_session_status", "session_id", "status"),
+        Index("ix_waitlist_offers_parent", "parent_id"),
+        # At most one open offer per entry.
+        Index(
+            "uq_waitlist_offers_open_entry",
+            "entry_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("waitlist_entries.id", ondelete="CASCADE"), nullable=False)
+    )
+    session_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("care_sessions.id", ondelete="CASCADE"), nullable=False)
+    )
+    parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default=OFFER_OPEN, max_length=12)
+    hold_seconds: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: Until when the place is held (UTC); never later than the session's start.
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: When a worker claimed the offer for sending (NULL: not sent yet).
+    notified_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    booking_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"), nullable=True)
+    )

@@ -16,6 +16,7 @@ from bot.callbacks import sample_malformed
 from bot.console_transport import running_application
 from bot.handlers.care import CODEC
 from db import booking
+from db.conversation import load_state
 from db.engine import session_scope
 from db.models import Booking, CareSession, Institution
 from db.timeutil import local_today
@@ -90,7 +91,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
     assert len(forged) > 150
     async with running_application(app):
         results = await _open_results(api, app)
-        filters_before = dict(app.user_data[PARENT]["care"])
+        filters_before = dict(load_state(engine, PARENT, "care").data["search"])
         before = _snapshot(engine)
         for data in forged:
             answers, since = len(api.callback_answers), api.seq
@@ -99,7 +100,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
             assert answered, f"no answer to {data!r}"
             assert not errors, f"{data!r} raised {errors[0]!r}"
         assert _snapshot(engine) == before
-        state = app.user_data[PARENT]["care"]
+        state = load_state(engine, PARENT, "care").data["search"]
         for key in ("age", "budget", "date", "service"):
             assert state.get(key) == filters_before.get(key), f"a forged value stuck in the {key} filter"
         # And the flow still works afterwards.
@@ -178,7 +179,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
         reply = api.changes_since(since, PARENT)[-1]
         if outcome == "again":
             assert "12–36" in reply.text and "放弃" in reply.button_texts[0]
-            assert app.user_data[PARENT]["care_await"]["session"] == session_id
+            assert load_state(engine, PARENT, "care").data["await"]["session"] == session_id
         else:
             months = outcome.split(":")[1]
             assert "请确认预约" in reply.text and f"孩子 {months} 个月" in reply.text and "120元" in reply.text

@@ -276,3 +276,46 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
         assert len(added) == 1
         assert first_id != second_id
     assert not errors
+
+
+@pytest.mark.parametrize("ending", ["30 minutes", "/bookings", "damaged"])
+async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app_for, centre, engine, ending):  # noqa: F811
+    """The wait for a typed age is stored with a wall-clock time (any process may read it): after
+    `AGE_WAIT_S`, after /bookings, or when the stored wait is damaged, typed text is no longer taken as an age."""
+    import time as clock
+
+    from bot.handlers.care import AGE_WAIT_S
+    from db.conversation import save_state
+
+    api = fake_bot_api.api
+    app = app_for(fake_bot_api)
+    institution_id, session_id = centre
+    errors = _with_errors(app)
+    async with running_application(app):
+        results = await _open_results(api, app)
+        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
+        await _settle(api, app)
+        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
+        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
+        await _settle(api, app)
+        snapshot = load_state(engine, PARENT, "care")
+        assert snapshot.data["await"]["session"] == session_id
+        assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"
+        if ending == "/bookings":
+            api.user_sends_text(PARENT, "/bookings")
+            await _settle(api, app)
+        else:
+            data = dict(snapshot.data)
+            data["await"] = (
+                {**data["await"], "at": clock.time() - AGE_WAIT_S - 60} if ending == "30 minutes"
+                else {"kind": "age", "session": "1; DROP TABLE", "at": "yesterday"}
+            )
+            save_state(engine, PARENT, "care", data, expected_version=snapshot.version)
+        since = api.seq
+        api.user_sends_text(PARENT, "20")
+        await _settle(api, app)
+        assert not any("请确认预约" in (m.text or "") or "12–36" in (m.text or "")
+                       for m in api.changes_since(since, PARENT)), "the old booking still captured the text"
+        assert "await" not in load_state(engine, PARENT, "care").data
+        assert load_state(engine, PARENT, "care").data["search"], "the search itself is kept"
+    assert not errors

@@ -15,6 +15,7 @@ from telegram import Bot, Update
 
 from bot.app import build_application
 from bot.handlers import care
+from bot.handlers.care_views import A_SET_AGE, CODEC
 from bot.settings import Settings
 from db import booking
 from db.conversation import load_state
@@ -243,3 +244,32 @@ async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_b
     tries = [c for c in api.calls if c[0] == "sendMessage" and int(c[1]["chat_id"]) == blocked.parent_id]
     assert len(tries) == 1
     assert booking.due_reminders(db_engine, NOW) == []
+
+
+async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, fake_bot_api, workers):  # noqa: F811
+    """Two filter taps of one parent handled at the same moment by two workers: each is either in the stored
+    search or was answered "please tap again" — never answered as done and then lost."""
+    api = fake_bot_api.api
+    w1, w2 = workers
+    _centre(db_engine)
+    api.user_sends_text(PARENT, "/find")
+    await w1.handle(_last_update(api))
+    api.user_sends_text(PARENT, "思明区")
+    await w2.handle(_last_update(api))
+    results = [m for m in api.messages_to(PARENT) if m.buttons][-1]
+    for _ in range(5):
+        age_tap = api.user_taps_button(PARENT, results.message_id, "care:set:age:12", stale_ok=True)
+        age = _last_update(api)
+        puhui_tap = api.user_taps_button(PARENT, results.message_id, "care:tog:puhui", stale_ok=True)
+        puhui = _last_update(api)
+        before = load_state(db_engine, PARENT, "care").data["search"].get("puhui", False)
+        await asyncio.gather(w1.handle(age), w2.handle(puhui))
+        search = load_state(db_engine, PARENT, "care").data["search"]
+        answers = {a.callback_query_id: a.text or "" for a in api.callback_answers}
+        assert search.get("age") == 12 or "再点一次" in answers[age_tap]
+        assert search.get("puhui", False) != before or "再点一次" in answers[puhui_tap]
+        # reset the age so the next round changes it again
+        api.user_taps_button(PARENT, results.message_id, CODEC.encode(A_SET_AGE, None), stale_ok=True)
+        await w1.handle(_last_update(api))
+        assert load_state(db_engine, PARENT, "care").data["search"].get("age") is None
+    assert not w1.errors and not w2.errors

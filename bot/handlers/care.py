@@ -79,8 +79,12 @@ def _search_state(state: FlowState) -> dict | None:
 async def _conflict(update: Update, lang: str) -> None:
     """Another update of this parent changed the same state at the same moment: nothing was done, tap again."""
     if update.callback_query is not None:
-        await update.callback_query.answer(t("care_state_conflict", lang), show_alert=True)
-    elif update.effective_chat is not None:
+        try:
+            await update.callback_query.answer(t("care_state_conflict", lang), show_alert=True)
+            return
+        except BadRequest:  # the tap was answered already (Telegram takes one answer): say it in the chat
+            pass
+    if update.effective_chat is not None:
         await update.get_bot().send_message(update.effective_chat.id, t("care_state_conflict", lang))
 
 

@@ -146,6 +146,11 @@ CARE_TEXTS: dict[str, dict[str, str]] = {
         "I'll remind you the day before. See or cancel: /bookings",
     },
     "care_flow_dropped": {"zh": "好的，已放弃本次预约。", "en": "OK, nothing was booked."},
+    "care_state_conflict": {
+        "zh": "刚才同时收到了您的另一个操作，这一步没有生效。请再点一次（或重新发送）。",
+        "en": "Another of your actions arrived at the same moment, so this step was not applied. Please tap (or "
+        "send) it again.",
+    },
     "care_age_invalid": {
         "zh": "这个时段收 {min}–{max} 个月的孩子。请输入孩子的月龄，例如 {example}，或点“放弃”。",
         "en": "This session takes children of {min}–{max} months. Type your child's age, e.g. {example}, or tap "

@@ -19,13 +19,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from db import outbox
 from db.engine import session_scope
 from db.institutions import json_number, valid_row_id
 from db.models import (
@@ -485,8 +486,80 @@ def due_reminders(engine: Engine, now: datetime | None = None) -> list[BookingVi
         return [_view(*row) for row in session.execute(query).all()]
 
 
+def claim_reminder(engine: Engine, booking_id: int, now: datetime | None = None) -> bool:
+    """Claim a booking's reminder BEFORE sending it: True for exactly one caller (one conditional UPDATE sets
+    `reminded_at` where it is still empty and the booking still confirmed); False when another run or worker
+    has it, or the booking was cancelled meanwhile. See `release_reminder` for a send that failed."""
+    if not valid_row_id(booking_id):
+        return False
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.reminded_at.is_(None), Booking.status == BOOKING_CONFIRMED)
+            .values(reminded_at=to_local(now))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+def release_reminder(engine: Engine, booking_id: int) -> None:
+    """Give a claimed reminder back (the send failed for a passing reason): the next run sends it."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id)
+            .values(reminded_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+OPERATOR_NOTE_KINDS = {"booked": outbox.OPERATOR_BOOKED, "cancelled": outbox.OPERATOR_CANCELLED}
+
+
+def claim_operator_note(engine: Engine, booking_id: int, kind: str, now: datetime | None = None) -> bool:
+    """Claim the operator's note of a booking (`kind` "booked") or of its cancellation ("cancelled") before
+    sending it: True for exactly one caller however often the update is re-delivered or a button re-tapped."""
+    return outbox.claim_notice(engine, OPERATOR_NOTE_KINDS[kind], booking_id, now)
+
+
+def release_operator_note(engine: Engine, booking_id: int, kind: str) -> None:
+    """Give a claimed operator note back (the send failed for a passing reason): `pending_operator_notes`
+    finds it again."""
+    outbox.release_notice(engine, OPERATOR_NOTE_KINDS[kind], booking_id)
+
+
+def pending_operator_notes(
+    engine: Engine, now: datetime | None = None, *, grace: timedelta = timedelta(minutes=2),
+    window: timedelta = timedelta(days=1),
+) -> list[tuple[str, BookingView]]:
+    """Operator notes nobody has claimed: ("booked" | "cancelled", booking) of the last `window`, older than
+    `grace` (the worker that handled the tap normally sends them at once). Covers a worker that stopped between
+    booking and notifying, and a note released after a failed send."""
+    moment = to_local(now).astimezone(UTC)  # stamps are stored in UTC (SQLite keeps the wall time as given)
+    newest, oldest = moment - grace, moment - window
+    found: list[tuple[str, BookingView]] = []
+    claims = outbox.NoticeClaim.__table__
+    with session_scope(engine) as session:
+        for kind, stamp, extra in (
+            ("booked", Booking.created_at, Booking.id.is_not(None)),
+            ("cancelled", Booking.cancelled_at, Booking.status == BOOKING_CANCELLED),
+        ):
+            claimed = select(claims.c.ref).where(claims.c.kind == OPERATOR_NOTE_KINDS[kind])
+            query = (
+                _view_query()
+                .where(
+                    extra, Institution.operator_user_id.is_not(None), stamp.is_not(None), stamp <= newest,
+                    stamp >= oldest, Booking.id.not_in(claimed),
+                )
+                .order_by(stamp, Booking.id)
+            )
+            found += [(kind, _view(*row)) for row in session.execute(query).all()]
+    return found
+
+
 def mark_reminded(engine: Engine, booking_id: int, now: datetime | None = None) -> bool:
-    """Record that the reminder was sent; False when it already was (another worker got there first)."""
+    """Record that the reminder was sent; False when it already was (another worker got there first).
+    Senders use `claim_reminder` before sending instead."""
     when = to_local(now)
     with session_scope(engine) as session:
         result = session.execute(

@@ -13,6 +13,7 @@ from bot.console_transport import running_application
 from bot.handlers.care import send_due_reminders
 from bot.local_api import application_is_busy
 from db import booking
+from db.conversation import clear_state
 from db.engine import make_engine, session_scope
 from db.migrate import upgrade_to_head
 from db.models import Institution
@@ -192,7 +193,7 @@ async def test_district_name_full_session_and_operator_commands(fake_bot_api, ap
         assert changes == [] or "约满" in changes[-1].text
 
         # Stale buttons: a page button without a search in memory, an unknown institution.
-        app.user_data[PARENT].pop("care", None)
+        clear_state(engine, PARENT, "care")  # no search stored any more
         await _tap(api, app, results, "care:page:1")
         assert "失效" in api.callback_answers[-1].text
         await _tap(api, app, results, "care:inst:999999")

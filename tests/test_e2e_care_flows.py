@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.console_transport import running_application
+from db.conversation import load_state
 from db.demo_data import generate_demo
 from db.timeutil import local_today
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
@@ -104,10 +105,10 @@ async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang)
         await _settle(api, app)
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         assert words["cleared_budget"] in current.text and "2000" in current.text  # says which budget went
-        assert app.user_data[user]["care"].get("budget") is None
+        assert load_state(demo, user, "care").data["search"].get("budget") is None
         api.user_taps_button(user, results.message_id, "care:clr", stale_ok=True)
         await _settle(api, app)
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         assert words["all_cleared"] in current.text
-        assert not any(app.user_data[user]["care"].get(k) for k in ("age", "budget", "service", "date"))
+        assert not any(load_state(demo, user, "care").data["search"].get(k) for k in ("age", "budget", "service", "date"))
     assert not errors

@@ -16,6 +16,7 @@ from bot.callbacks import sample_malformed
 from bot.console_transport import running_application
 from bot.handlers.care import CODEC
 from db import booking
+from db.conversation import load_state
 from db.engine import session_scope
 from db.models import Booking, CareSession, Institution
 from db.timeutil import local_today
@@ -90,7 +91,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
     assert len(forged) > 150
     async with running_application(app):
         results = await _open_results(api, app)
-        filters_before = dict(app.user_data[PARENT]["care"])
+        filters_before = dict(load_state(engine, PARENT, "care").data["search"])
         before = _snapshot(engine)
         for data in forged:
             answers, since = len(api.callback_answers), api.seq
@@ -99,7 +100,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
             assert answered, f"no answer to {data!r}"
             assert not errors, f"{data!r} raised {errors[0]!r}"
         assert _snapshot(engine) == before
-        state = app.user_data[PARENT]["care"]
+        state = load_state(engine, PARENT, "care").data["search"]
         for key in ("age", "budget", "date", "service"):
             assert state.get(key) == filters_before.get(key), f"a forged value stuck in the {key} filter"
         # And the flow still works afterwards.
@@ -178,7 +179,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
         reply = api.changes_since(since, PARENT)[-1]
         if outcome == "again":
             assert "12–36" in reply.text and "放弃" in reply.button_texts[0]
-            assert app.user_data[PARENT]["care_await"]["session"] == session_id
+            assert load_state(engine, PARENT, "care").data["await"]["session"] == session_id
         else:
             months = outcome.split(":")[1]
             assert "请确认预约" in reply.text and f"孩子 {months} 个月" in reply.text and "120元" in reply.text
@@ -274,4 +275,47 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
         added = session.execute(select(CareSession.institution_id).where(CareSession.institution_id == second_id)).all()
         assert len(added) == 1
         assert first_id != second_id
+    assert not errors
+
+
+@pytest.mark.parametrize("ending", ["30 minutes", "/bookings", "damaged"])
+async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app_for, centre, engine, ending):  # noqa: F811
+    """The wait for a typed age is stored with a wall-clock time (any process may read it): after
+    `AGE_WAIT_S`, after /bookings, or when the stored wait is damaged, typed text is no longer taken as an age."""
+    import time as clock
+
+    from bot.handlers.care import AGE_WAIT_S
+    from db.conversation import save_state
+
+    api = fake_bot_api.api
+    app = app_for(fake_bot_api)
+    institution_id, session_id = centre
+    errors = _with_errors(app)
+    async with running_application(app):
+        results = await _open_results(api, app)
+        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
+        await _settle(api, app)
+        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
+        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
+        await _settle(api, app)
+        snapshot = load_state(engine, PARENT, "care")
+        assert snapshot.data["await"]["session"] == session_id
+        assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"
+        if ending == "/bookings":
+            api.user_sends_text(PARENT, "/bookings")
+            await _settle(api, app)
+        else:
+            data = dict(snapshot.data)
+            data["await"] = (
+                {**data["await"], "at": clock.time() - AGE_WAIT_S - 60} if ending == "30 minutes"
+                else {"kind": "age", "session": "1; DROP TABLE", "at": "yesterday"}
+            )
+            save_state(engine, PARENT, "care", data, expected_version=snapshot.version)
+        since = api.seq
+        api.user_sends_text(PARENT, "20")
+        await _settle(api, app)
+        assert not any("请确认预约" in (m.text or "") or "12–36" in (m.text or "")
+                       for m in api.changes_since(since, PARENT)), "the old booking still captured the text"
+        assert "await" not in load_state(engine, PARENT, "care").data
+        assert load_state(engine, PARENT, "care").data["search"], "the search itself is kept"
     assert not errors

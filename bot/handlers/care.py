@@ -3,9 +3,20 @@ reminders, and the operator's /today and /addsession.
 
 Handlers stay thin: parse the update, call `db/`, render with `care_views`. Every care button is declared in
 `care_views.CODEC` and arrives at one dispatcher, `on_callback`, which decodes it (forged, stale or damaged
-data gets a polite "this button has expired" and changes nothing) and routes it by action. Search filters live
-in `user_data["care"]`; every button that acts on the database carries the ids it needs, so booking and
-cancelling work after a restart. Personal things (booking, /bookings, cancelling, /today) answer only in a
+data gets a polite "this button has expired" and changes nothing) and routes it by action.
+
+State lives in the database, not in the process (`bot.state`, flow "care"), so a restart or another worker
+continues where the parent was. Its keys:
+
+* "search": the place (`place`, or `lat`/`lon`/`radius`), the filters (`views.FILTER_KEYS`), the `page`, and a
+  one-time `notice`;
+* "await": what typed text means now: "place", or {"kind": "age", "session": id, "at": epoch seconds} while a
+  booking waits for the child's age (for `AGE_WAIT_S`);
+* "addsession": the session an operator of several centres typed, until they choose the centre.
+
+Each update opens the state once (`flow_state`) and saves it before answering; a tap racing another update of
+the same parent on another worker gets "please tap again" (`StateConflict`). Every button that acts on the
+database carries the ids it needs. Personal things (booking, /bookings, cancelling, /today) answer only in a
 private chat.
 """
 
@@ -17,9 +28,10 @@ import logging
 import time
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -36,6 +48,7 @@ from bot.handlers import care_views as views
 from bot.handlers.care_views import CODEC  # noqa: F401  (the care buttons' codec, for tests and registration)
 from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
+from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db import booking as bookings
 from db import care_search
@@ -47,16 +60,32 @@ from db.session_spec import MAX_DAYS_AHEAD, SessionSpec, SpecError, parse_sessio
 from db.timeutil import local_today
 
 log = logging.getLogger(__name__)
+FLOW = "care"
 REMINDER_INTERVAL_S = 600
 AGE_WAIT_S = 30 * 60  # a booking left half-way this long no longer captures typed text
 send_message_errors = (Forbidden, BadRequest)
+SENT, GIVE_UP, RETRY = "sent", "give_up", "retry"
 
 
 # --- small helpers ----------------------------------------------------------------------------------------------
 
 
-def _state(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
-    return context.user_data.get("care") if context.user_data is not None else None
+def _search_state(state: FlowState) -> dict | None:
+    """The parent's current search (place, filters, page), or None when there is none."""
+    found = state.get("search")
+    return found if isinstance(found, dict) else None
+
+
+async def _conflict(update: Update, lang: str) -> None:
+    """Another update of this parent changed the same state at the same moment: nothing was done, tap again."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(t("care_state_conflict", lang), show_alert=True)
+            return
+        except BadRequest:  # the tap was answered already (Telegram takes one answer): say it in the chat
+            pass
+    if update.effective_chat is not None:
+        await update.get_bot().send_message(update.effective_chat.id, t("care_state_conflict", lang))
 
 
 async def _stale(update: Update, lang: str) -> None:
@@ -79,9 +108,10 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     )
 
 
-def _await_age(context: ContextTypes.DEFAULT_TYPE, session_id: int) -> None:
-    """From now on typed text is the child's age for this session (until confirmed, dropped or stale)."""
-    context.user_data["care_await"] = {"kind": "age", "session": session_id, "at": time.monotonic()}
+def _await_age(state: FlowState, session_id: int) -> None:
+    """From now on typed text is the child's age for this session (until confirmed, dropped or `AGE_WAIT_S` old;
+    wall-clock time, as another process may read it)."""
+    state["await"] = {"kind": "age", "session": session_id, "at": time.time()}
 
 
 def _echo(text: str, limit: int = 40) -> str:
@@ -130,23 +160,27 @@ def _search_with_fallbacks(engine, state: dict) -> tuple[care_search.SearchPage 
     return page, bool(everything and everything.total)
 
 
-async def _show_results(update: Update, context: ContextTypes.DEFAULT_TYPE, *, edit: bool) -> None:
+async def _show_results(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, *, edit: bool) -> None:
+    """Run the stored search, store the state, then show (or edit in place) the result list."""
     lang = user_language(update, context)
-    state = _state(context)
+    state = flow["search"]
     notice = state.pop("notice", None)
     try:
         page, anything = await asyncio.to_thread(_search_with_fallbacks, runtime(context).engine, state)
     except care_search.SearchError as error:
         log.info("care search refused: %s", error.code)
-        context.user_data.pop("care", None)  # never keep a state that makes every later search fail
+        flow.pop("search", None)  # never keep a state that makes every later search fail
+        await flow.save()
         await _reply(update, context, t("care_location_invalid", lang))
         return
     if page is None:
-        context.user_data.pop("care", None)
-        context.user_data["care_await"] = "place"
+        flow.pop("search", None)
+        flow["await"] = "place"
+        await flow.save()
         await _reply(update, context, t("care_unknown_place", lang, name=_echo(state.get("place", "")),
                                         cities=html.escape(views.covered_cities(lang))))
         return
+    await flow.save()
     if not anything:
         text, markup = views.render_no_data(lang, notice), views.no_data_keyboard(state, lang)
     else:
@@ -163,7 +197,12 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not _has_user(update):
         return
     lang = user_language(update, context)
-    context.user_data["care_await"] = "place"
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            state["await"] = "place"
+    except StateConflict:
+        await _conflict(update, lang)
+        return
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(t("care_btn_location", lang), request_location=True)]], resize_keyboard=True, one_time_keyboard=True
     )
@@ -179,68 +218,95 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if location is None or not valid_coordinates(location.latitude, location.longitude):
         await update.effective_message.reply_text(t("care_location_invalid", lang))
         return
-    await _new_search(update, context, lat=location.latitude, lon=location.longitude)
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            await _new_search(update, context, state, lat=location.latitude, lon=location.longitude)
+    except StateConflict:
+        await _conflict(update, lang)
 
 
-async def _new_search(update: Update, context: ContextTypes.DEFAULT_TYPE, **where: object) -> None:
+async def _new_search(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, **where: object) -> None:
     """Search around a new point or place, keeping (and announcing) the parent's filters from before."""
-    previous = _state(context) or {}
+    previous = _search_state(flow) or {}
     kept = {k: previous[k] for k in views.FILTER_KEYS if previous.get(k) not in (None, False)}
-    state = {**kept, **where, "page": 0}
+    search = {**kept, **where, "page": 0}
     if kept:
-        state["notice"] = {"kind": "kept", "filters": dict(kept)}
-    context.user_data["care"] = state
-    context.user_data.pop("care_await", None)
+        search["notice"] = {"kind": "kept", "filters": dict(kept)}
+    flow["search"] = search
+    flow.pop("await", None)
     await update.effective_message.reply_text("🔎", reply_markup=ReplyKeyboardRemove())
-    await _show_results(update, context, edit=False)
+    await _show_results(update, context, flow, edit=False)
 
 
 async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text while the flow waits for a place or a child's age; other text falls through to policy QA."""
-    if not _has_user(update) or context.user_data is None or update.effective_message is None:
+    if not _has_user(update) or update.effective_message is None:
         return
-    awaiting = context.user_data.get("care_await")
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            handled = await _awaited_text(update, context, state)
+    except StateConflict:
+        await _conflict(update, user_language(update, context))
+        handled = True
+    if handled:
+        raise ApplicationHandlerStop
+
+
+def _age_hold_expired(awaiting: dict) -> bool:
+    """Whether a booking's wait for a typed age is over (`AGE_WAIT_S`; a damaged time counts as over)."""
+    at = awaiting.get("at")
+    return not isinstance(at, int | float) or not 0 <= time.time() - at <= AGE_WAIT_S
+
+
+async def _awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState) -> bool:
+    """Handle text the flow waits for; True when it was the flow's (stop there), False to let others see it."""
+    awaiting = state.get("await")
     if not awaiting:
-        return
+        return False
     text = " ".join((update.effective_message.text or "").split())
     lang = user_language(update, context)
     if awaiting == "place":
         if care_search.find_place(text) is None:
             if len(text) > 12 or "?" in text or "？" in text:
-                context.user_data.pop("care_await", None)
-                return  # a question, not a place: let policy QA answer it
+                state.pop("await", None)
+                return False  # a question, not a place: let policy QA answer it
             await update.effective_message.reply_text(
                 t("care_unknown_place", lang, name=_echo(text), cities=html.escape(views.covered_cities(lang))),
                 parse_mode=ParseMode.HTML,
             )
-            raise ApplicationHandlerStop
-        await _new_search(update, context, place=text)
-        raise ApplicationHandlerStop
-    if isinstance(awaiting, dict) and awaiting.get("kind") == "age":
-        if time.monotonic() - awaiting.get("at", 0) > AGE_WAIT_S:
-            context.user_data.pop("care_await", None)
-            return  # an old, abandoned booking: the text is something else
-        await _typed_age(update, context, int(awaiting["session"]), text)
-        raise ApplicationHandlerStop
+            return True
+        await _new_search(update, context, state, place=text)
+        return True
+    if isinstance(awaiting, dict) and awaiting.get("kind") == "age" and isinstance(awaiting.get("session"), int):
+        if _age_hold_expired(awaiting):
+            state.pop("await", None)
+            return False  # an old, abandoned booking: the text is something else
+        await _typed_age(update, context, state, awaiting["session"], text)
+        return True
+    state.pop("await", None)  # a damaged or unknown wait: forget it
+    return False
 
 
-async def _typed_age(update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, text: str) -> None:
+async def _typed_age(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState, session_id: int, text: str
+) -> None:
     """A typed child age during a booking: understood → confirm; not understood → ask again (still booking)."""
     lang = user_language(update, context)
     session = await asyncio.to_thread(get_session, runtime(context).engine, session_id)
     if session is None:
-        context.user_data.pop("care_await", None)
+        state.pop("await", None)
+        await state.save()
         await _reply(update, context, t("care_err_not_found", lang))
         return
     months = parse_child_age(text)
     log.info("care typed age: understood=%s", months is not None)
     if months is None or not session.age_min_months <= months <= session.age_max_months:
         body, markup = views.age_retry(
-            session, lang, unreadable=months is None, age_filter=(_state(context) or {}).get("age")
+            session, lang, unreadable=months is None, age_filter=(_search_state(state) or {}).get("age")
         )
         await _reply(update, context, body, markup)
         return
-    await _confirm(update, context, session_id, months)
+    await _confirm(update, context, state, session_id, months)
 
 
 # --- callbacks: one dispatcher ----------------------------------------------------------------------------------
@@ -262,13 +328,17 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _stale(update, lang)
         return
     handler = _ROUTES[decoded.action]
-    await handler(update, context, *decoded.args)
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            await handler(update, context, state, *decoded.args)
+    except StateConflict:
+        await _conflict(update, lang)
 
 
-async def _on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+async def _on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, kind: str) -> None:
     """Show the choices of one filter in place of the result buttons."""
     lang = user_language(update, context)
-    state = _state(context)
+    state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
         return
@@ -276,10 +346,12 @@ async def _on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, ki
     await update.callback_query.edit_message_reply_markup(views.filter_menu(kind, state, lang, local_today()))
 
 
-async def _apply_filter(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, value: object) -> None:
+async def _apply_filter(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, kind: str, value: object
+) -> None:
     """Set one filter to an offered value (anything else is stale), announce a budget reset, show page 1."""
     lang = user_language(update, context)
-    state = _state(context)
+    state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
         return
@@ -302,28 +374,28 @@ async def _apply_filter(update: Update, context: ContextTypes.DEFAULT_TYPE, kind
         state[kind] = value
     state["page"] = 0
     await update.callback_query.answer()
-    await _show_results(update, context, edit=True)
+    await _show_results(update, context, flow, edit=True)
 
 
-async def _on_set_age(update, context, value):
-    await _apply_filter(update, context, "age", value)
+async def _on_set_age(update, context, flow, value):
+    await _apply_filter(update, context, flow, "age", value)
 
 
-async def _on_set_budget(update, context, value):
-    await _apply_filter(update, context, "budget", value)
+async def _on_set_budget(update, context, flow, value):
+    await _apply_filter(update, context, flow, "budget", value)
 
 
-async def _on_set_service(update, context, value):
-    await _apply_filter(update, context, "service", value)
+async def _on_set_service(update, context, flow, value):
+    await _apply_filter(update, context, flow, "service", value)
 
 
-async def _on_set_date(update, context, value):
-    await _apply_filter(update, context, "date", value)
+async def _on_set_date(update, context, flow, value):
+    await _apply_filter(update, context, flow, "date", value)
 
 
-async def _on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, which: str) -> None:
+async def _on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, which: str) -> None:
     lang = user_language(update, context)
-    state = _state(context)
+    state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
         return
@@ -331,12 +403,12 @@ async def _on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, which: 
     state[key] = not state.get(key)
     state["page"] = 0
     await update.callback_query.answer()
-    await _show_results(update, context, edit=True)
+    await _show_results(update, context, flow, edit=True)
 
 
-async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
     lang = user_language(update, context)
-    state = _state(context)
+    state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
         return
@@ -345,19 +417,19 @@ async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state["page"] = 0
     state["notice"] = {"kind": "cleared"}
     await update.callback_query.answer()
-    await _show_results(update, context, edit=True)
+    await _show_results(update, context, flow, edit=True)
 
 
-async def _on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, number: int) -> None:
+async def _on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, number: int) -> None:
     """Previous/next page, or back to the list from a details card."""
     lang = user_language(update, context)
-    state = _state(context)
+    state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
         return
     state["page"] = number
     await update.callback_query.answer()
-    await _show_results(update, context, edit=True)
+    await _show_results(update, context, flow, edit=True)
 
 
 # --- details and booking ----------------------------------------------------------------------------------------
@@ -376,11 +448,13 @@ def _card_data(engine, institution_id: int, state: dict):
     return institution, slots
 
 
-async def _on_institution(update: Update, context: ContextTypes.DEFAULT_TYPE, institution_id: int) -> None:
+async def _on_institution(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, institution_id: int
+) -> None:
     """Details card (fees, hours, address, sessions) and a map pin."""
     query = update.callback_query
     lang = user_language(update, context)
-    state = _state(context) or {}
+    state = _search_state(flow) or {}
     found = await asyncio.to_thread(_card_data, runtime(context).engine, institution_id, state)
     if found is None:
         await _stale(update, lang)
@@ -402,7 +476,7 @@ def _session_view(engine, session_id: int):
     return session, get_institution(engine, session.institution_id)
 
 
-async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int) -> None:
+async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int) -> None:
     """A session was chosen: ask the child's age (offering the age filter first, never assuming it)."""
     if not await require_private_chat(update, context):
         return
@@ -414,33 +488,43 @@ async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, sessio
         return
     await query.answer()
     session, institution = found
-    text, markup = views.ask_age(session, institution, lang, (_state(context) or {}).get("age"))
-    _await_age(context, session_id)
+    text, markup = views.ask_age(session, institution, lang, (_search_state(flow) or {}).get("age"))
+    _await_age(flow, session_id)
+    await flow.save()
     await _reply(update, context, text, markup)
 
 
-async def _on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, months: int) -> None:
+async def _on_age(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+) -> None:
     """The child's age chosen with a button."""
     if not await require_private_chat(update, context):
         return
     await update.callback_query.answer()
-    await _confirm(update, context, session_id, months)
+    await _confirm(update, context, flow, session_id, months)
 
 
-async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, months: int) -> None:
+async def _confirm(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+) -> None:
+    """Show the summary to confirm (the age fits the session), or ask the age again."""
     lang = user_language(update, context)
     found = await asyncio.to_thread(_session_view, runtime(context).engine, session_id)
     if found is None:
-        context.user_data.pop("care_await", None)
+        flow.pop("await", None)
+        await flow.save()
         await _reply(update, context, t("care_err_not_found", lang))
         return
     session, institution = found
     if not session.age_min_months <= months <= session.age_max_months:
-        _await_age(context, session_id)
-        body, markup = views.age_retry(session, lang, unreadable=False, age_filter=(_state(context) or {}).get("age"))
+        _await_age(flow, session_id)
+        await flow.save()
+        age_filter = (_search_state(flow) or {}).get("age")
+        body, markup = views.age_retry(session, lang, unreadable=False, age_filter=age_filter)
         await _reply(update, context, body, markup)
         return
-    context.user_data.pop("care_await", None)
+    flow.pop("await", None)
+    await flow.save()
     text, markup = views.render_confirm(session, institution, months, lang)
     await _reply(update, context, text, markup)
 
@@ -450,7 +534,9 @@ def _error_text(code: str, lang: str) -> str:
     return t(key if key in texts_care.CARE_TEXTS else "care_err_other", lang)
 
 
-async def _on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, months: int) -> None:
+async def _on_confirm(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+) -> None:
     """Book. The confirm message's id is the idempotency key: a double tap or a re-delivered update books once."""
     if not await require_private_chat(update, context):
         return
@@ -473,31 +559,81 @@ async def _on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, sessio
     await query.answer()
     view = await asyncio.to_thread(bookings.get_booking, engine, booked.id)
     await _safe_edit(query, views.render_booked(view, lang), None)
-    if created:  # a repeated tap returns the same booking: notify once
+    if created:
         log.info("care booking %s created", view.booking_id)
-        await _notify_operator(context, view, "care_operator_booked")
+    # Also when not created: a re-delivered tap after a crash sends the note the first worker could not; the
+    # claim in the database makes sure it goes out once.
+    await _notify_operator(context, view, "booked")
 
 
-async def _on_drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_drop(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
     """The parent changed their mind before confirming."""
-    context.user_data.pop("care_await", None)
+    flow.pop("await", None)
+    await flow.save()
     await update.callback_query.answer()
     await _safe_edit(update.callback_query, t("care_flow_dropped", user_language(update, context)), None)
 
 
-async def _notify_operator(context: ContextTypes.DEFAULT_TYPE, view, key: str) -> None:
+async def _deliver(bot, chat_id: int, text: str) -> str:
+    """Send a message the bot sends on its own (reminder, operator note) and say how it went:
+
+    SENT; GIVE_UP when it can never arrive (the user blocked the bot, the chat is gone: Forbidden, BadRequest)
+    or may have arrived (a read/write timeout after the request went out) — sending again could repeat it;
+    RETRY when it surely did not go out and may later (flood control, a refused or timed-out connection,
+    Telegram's 5xx).
+    """
+    try:
+        await bot.send_message(chat_id, text)
+    except send_message_errors as error:
+        log.info("message to %s refused for good: %s", chat_id, type(error).__name__)
+        return GIVE_UP
+    except RetryAfter:
+        log.info("message to %s deferred: flood control", chat_id)
+        return RETRY
+    except TimedOut as error:
+        cause = error.__cause__
+        unsent = cause is not None and type(cause).__name__ in ("ConnectTimeout", "PoolTimeout")
+        log.info("message to %s timed out (%s)", chat_id, "not sent" if unsent else "maybe sent")
+        return RETRY if unsent else GIVE_UP
+    except NetworkError as error:
+        log.info("message to %s not sent: %s", chat_id, type(error).__name__)
+        return RETRY
+    return SENT
+
+
+async def _release(release, *args) -> None:
+    """Give a claim back; if even that fails, the message stays claimed (never sent twice)."""
+    try:
+        await asyncio.to_thread(release, *args)
+    except SQLAlchemyError:
+        log.warning("claim %s could not be released; it stays claimed", args[1:2])
+
+
+async def send_operator_note(bot, engine, view, kind: str) -> bool:
+    """Tell the centre's operator about a booking ("booked") or its cancellation ("cancelled"), at most once:
+    claimed in the database first, released again only when the send failed for a passing reason."""
     if not view.operator_user_id:
-        return
-    engine = runtime(context).engine
+        return False
+    try:
+        mine = await asyncio.to_thread(bookings.claim_operator_note, engine, view.booking_id, kind)
+    except SQLAlchemyError:
+        log.warning("operator note %s of booking %s: claim failed, left for a later run", kind, view.booking_id)
+        return False
+    if not mine:
+        return False
     lang = await asyncio.to_thread(_language_of, engine, view.operator_user_id)
     session = await asyncio.to_thread(get_session, engine, view.session_id)
     booked, capacity = (session.booked, session.capacity) if session else (0, 0)
-    try:
-        await context.bot.send_message(
-            view.operator_user_id, views.render_operator_note(key, view, lang, booked, capacity)
-        )
-    except send_message_errors:
-        log.info("Operator of booking %s could not be notified", view.booking_id)
+    text = views.render_operator_note(f"care_operator_{kind}", view, lang, booked, capacity)
+    outcome = await _deliver(bot, view.operator_user_id, text)
+    log.info("operator note %s of booking %s: %s", kind, view.booking_id, outcome)
+    if outcome == RETRY:
+        await _release(bookings.release_operator_note, engine, view.booking_id, kind)
+    return outcome == SENT
+
+
+async def _notify_operator(context: ContextTypes.DEFAULT_TYPE, view, kind: str) -> None:
+    await send_operator_note(context.bot, runtime(context).engine, view, kind)
 
 
 def _language_of(engine, telegram_id: int) -> str:
@@ -514,7 +650,12 @@ async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not _has_user(update) or not await require_private_chat(update, context):
         return
     lang = user_language(update, context)
-    context.user_data.pop("care_await", None)
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            state.pop("await", None)  # a half-finished booking stops capturing typed text
+    except StateConflict:
+        await _conflict(update, lang)
+        return
     found = await asyncio.to_thread(bookings.list_bookings, runtime(context).engine, update.effective_user.id)
     if not found:
         await update.effective_message.reply_text(t("care_bookings_none", lang))
@@ -523,7 +664,7 @@ async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, booking_id: int) -> None:
+async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
     """Ask before cancelling (only the parent's own bookings; anything else is a stale button)."""
     if not await require_private_chat(update, context):
         return
@@ -541,7 +682,7 @@ async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, boo
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
-async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, booking_id: int) -> None:
+async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
     """Cancel and free the place; an already-cancelled or someone else's booking gets a polite note."""
     if not await require_private_chat(update, context):
         return
@@ -560,10 +701,10 @@ async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, boo
     await query.answer()
     view = await asyncio.to_thread(bookings.get_booking, engine, booking_id)
     await _safe_edit(query, t("care_cancelled", lang, code=view.code), None)
-    await _notify_operator(context, view, "care_operator_cancelled")
+    await _notify_operator(context, view, "cancelled")
 
 
-async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
     """Keep the booking."""
     await update.callback_query.answer()
     await _safe_edit(update.callback_query, t("care_kept", user_language(update, context)), None)
@@ -573,22 +714,42 @@ async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def send_due_reminders(bot, engine, now: datetime | None = None) -> int:
-    """Remind parents of tomorrow's bookings (each once, tracked in the database); returns how many were sent."""
+    """Remind parents of tomorrow's bookings, each exactly once across runs and workers; returns how many this
+    run sent. Each reminder is claimed in the database before it is sent (`bookings.claim_reminder`); a send
+    that failed for a passing reason gives the claim back for the next run (see `_deliver`)."""
     due = await asyncio.to_thread(bookings.due_reminders, engine, now)
     sent = 0
     for view in due:
-        lang = await asyncio.to_thread(_language_of, engine, view.parent_id)
         try:
-            await bot.send_message(view.parent_id, views.render_reminder(view, lang))
-        except send_message_errors:
-            log.info("Reminder for booking %s could not be delivered", view.booking_id)
-        if await asyncio.to_thread(bookings.mark_reminded, engine, view.booking_id, now):
+            mine = await asyncio.to_thread(bookings.claim_reminder, engine, view.booking_id, now)
+        except SQLAlchemyError:
+            log.warning("reminder of booking %s: claim failed, left for a later run", view.booking_id)
+            continue
+        if not mine:
+            continue  # another worker or run has it
+        lang = await asyncio.to_thread(_language_of, engine, view.parent_id)
+        outcome = await _deliver(bot, view.parent_id, views.render_reminder(view, lang))
+        log.info("reminder of booking %s: %s", view.booking_id, outcome)
+        if outcome == SENT:
             sent += 1
+        elif outcome == RETRY:
+            await _release(bookings.release_reminder, engine, view.booking_id)
+    return sent
+
+
+async def send_pending_operator_notes(bot, engine, now: datetime | None = None) -> int:
+    """Operator notes nobody sent (a worker stopped between booking and notifying, or a send to retry)."""
+    pending = await asyncio.to_thread(bookings.pending_operator_notes, engine, now)
+    sent = 0
+    for kind, view in pending:
+        sent += await send_operator_note(bot, engine, view, kind)
     return sent
 
 
 async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_due_reminders(context.bot, runtime(context).engine)
+    engine = runtime(context).engine
+    await send_due_reminders(context.bot, engine)
+    await send_pending_operator_notes(context.bot, engine)
 
 
 # --- operators --------------------------------------------------------------------------------------------------
@@ -639,25 +800,31 @@ async def addsession_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await update.effective_message.reply_text(text)
         return
     if len(institutions) > 1:
-        context.user_data["care_addsession"] = spec.to_dict()
+        try:
+            async with flow_state(context, update.effective_user.id, FLOW) as state:
+                state["addsession"] = spec.to_dict()
+        except StateConflict:
+            await _conflict(update, lang)
+            return
         text, markup = views.addsession_choose(spec, institutions, lang)
         await update.effective_message.reply_text(text, reply_markup=markup)
         return
     await _add_session(update, context, institutions[0], spec)
 
 
-async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, institution_id: int) -> None:
+async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, institution_id: int) -> None:
     """The operator chose the centre for the session they typed."""
     if not await require_private_chat(update, context):
         return
     lang = user_language(update, context)
-    pending = context.user_data.get("care_addsession")
+    pending = flow.get("addsession")
     institutions = await asyncio.to_thread(institutions_of_operator, runtime(context).engine, update.effective_user.id)
     chosen = next((inst for inst in institutions if inst.id == institution_id), None)
     if pending is None or chosen is None:
         await _stale(update, lang)
         return
-    context.user_data.pop("care_addsession", None)
+    flow.pop("addsession", None)
+    await flow.save()
     await update.callback_query.answer()
     await _add_session(update, context, chosen, SessionSpec.from_dict(pending))
 

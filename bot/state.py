@@ -1,0 +1,180 @@
+"""Conversation state for every flow, kept in the database (`db/conversation.py`), never in process memory.
+
+A handler asks for ITS flow's state, changes it like a dict, and the change is written back within the same
+update, so a restarted bot or another worker continues where the user was:
+
+    from bot.state import flow_state
+
+    async with flow_state(context, user_id, "care") as state:   # loaded off the event loop
+        state["search"] = {"place": "思明区", "page": 0}
+        ...
+        await state.save()        # optional: store now, before telling the user (see "conflicts" below)
+        await send_the_answer()
+    # leaving the block stores what changed since the last save (nothing is written when nothing changed)
+
+* One flow, one row (`user_id`, `flow`): a flow never sees or touches another flow's keys.
+* `source` may be a PTB context, an Application, a `bot.runtime.Runtime` or an SQLAlchemy Engine.
+* Values must be JSON (str, int, float, bool, None, lists and dicts of them); dates go in as ISO strings and
+  moments as epoch seconds (`time.time()`, never `time.monotonic()`: another process reads them).
+* `state.clear()` forgets the flow's state (an empty dict is stored; `db.conversation.purge_states` removes old
+  rows).
+* An exception in the block discards the block's changes (nothing half-done is stored), except
+  `ApplicationHandlerStop`, which is how a handler says "handled, stop here" and so saves.
+* Open the state once per update and pass the `FlowState` down: a second block on the same flow inside the first
+  would see the first one's save as a concurrent change.
+
+Conflicts. Saving carries the version read. When another update of the same user was stored meanwhile (two
+workers handling two taps at the same moment), the save re-reads the row and re-applies THIS block's change once,
+as a three-way merge at the level of top-level keys: if the other writer changed only other keys, both changes
+are kept; if both changed the same key, neither wins silently and `StateConflict` is raised. We chose this over
+"last writer wins" (which silently loses a tap the user saw answered) and over re-running the handler (which
+would send its messages twice). A flow catches `StateConflict` and asks the user to tap again, so a flow should
+`await state.save()` BEFORE it sends what it has decided: then nothing was said that the stored state does not
+reflect. A second concurrent change during the retry also raises `StateConflict`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram.ext import ApplicationHandlerStop
+
+from db.conversation import StaleState, load_state, save_state
+
+log = logging.getLogger(__name__)
+_MISSING = object()
+
+
+class StateConflict(Exception):
+    """Another update of the same user changed the same part of this flow's state at the same time."""
+
+
+def engine_of(source: Any) -> Engine:
+    """The database engine behind a PTB context, an Application, a Runtime or an Engine."""
+    if isinstance(source, Engine):
+        return source
+    engine = getattr(source, "engine", None)  # bot.runtime.Runtime
+    if isinstance(engine, Engine):
+        return engine
+    application = getattr(source, "application", source)  # a CallbackContext has .application
+    bot_data = getattr(application, "bot_data", None)
+    if isinstance(bot_data, dict) and "runtime" in bot_data:
+        return bot_data["runtime"].engine
+    raise TypeError(f"cannot find a database engine in {type(source).__name__}")
+
+
+class FlowState(MutableMapping):
+    """One user's state in one flow: a dict that knows what it was when read and stores its changes."""
+
+    def __init__(self, engine: Engine, user_id: int, flow: str, data: dict, version: int | None) -> None:
+        self.engine = engine
+        self.user_id = user_id
+        self.flow = flow
+        self.version = version  # None: no row yet
+        self._data = data
+        self._base = copy.deepcopy(data)  # what is stored at `version`
+
+    # --- the dict part ---
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FlowState({self.flow!r}, user={self.user_id}, version={self.version}, keys={sorted(self._data)})"
+
+    @property
+    def changed(self) -> bool:
+        """Whether there is anything to store."""
+        return self._data != self._base
+
+    def as_dict(self) -> dict:
+        """A deep copy of the current data."""
+        return copy.deepcopy(self._data)
+
+    # --- storing ---
+    def _changed_keys(self) -> set[str]:
+        keys = set(self._data) | set(self._base)
+        return {k for k in keys if self._data.get(k, _MISSING) != self._base.get(k, _MISSING)}
+
+    def _save_sync(self) -> None:
+        try:
+            self.version = save_state(self.engine, self.user_id, self.flow, self._data, expected_version=self.version)
+            self._base = copy.deepcopy(self._data)
+            return
+        except StaleState:
+            pass
+        # Someone else stored a newer version: re-apply our change on top of theirs, once.
+        mine = self._changed_keys()
+        fresh = load_state(self.engine, self.user_id, self.flow)
+        theirs_data, theirs_version = (fresh.data, fresh.version) if fresh else ({}, None)
+        keys = set(theirs_data) | set(self._base)
+        theirs = {k for k in keys if theirs_data.get(k, _MISSING) != self._base.get(k, _MISSING)}
+        if mine & theirs:
+            log.info("state conflict: user %s flow %s keys %s", self.user_id, self.flow, sorted(mine & theirs))
+            raise StateConflict(f"{self.flow}: {sorted(mine & theirs)} changed by two updates at once")
+        merged = copy.deepcopy(theirs_data)
+        for key in mine:
+            if key in self._data:
+                merged[key] = copy.deepcopy(self._data[key])
+            else:
+                merged.pop(key, None)
+        try:
+            self.version = save_state(self.engine, self.user_id, self.flow, merged, expected_version=theirs_version)
+        except StaleState as error:
+            log.info("state conflict on retry: user %s flow %s", self.user_id, self.flow)
+            raise StateConflict(f"{self.flow}: changed again while merging") from error
+        log.info("state merged: user %s flow %s version %s", self.user_id, self.flow, self.version)
+        self._data.clear()
+        self._data.update(merged)
+        self._base = copy.deepcopy(merged)
+
+    async def save(self) -> None:
+        """Store the changes now (off the event loop); a no-op when nothing changed. Raises StateConflict."""
+        if self.changed:
+            await asyncio.to_thread(self._save_sync)
+
+
+async def load_flow_state(source: Any, user_id: int, flow: str) -> FlowState:
+    """The user's state in `flow` (empty when there is none), read off the event loop. Call `save()` yourself;
+    `flow_state` does it for you."""
+    engine = engine_of(source)
+    snapshot = await asyncio.to_thread(load_state, engine, user_id, flow)
+    if snapshot is None:
+        return FlowState(engine, user_id, flow, {}, None)
+    return FlowState(engine, user_id, flow, snapshot.data, snapshot.version)
+
+
+@asynccontextmanager
+async def flow_state(source: Any, user_id: int, flow: str) -> AsyncIterator[FlowState]:
+    """`async with flow_state(context, user_id, "care") as state:` — see the module docstring."""
+    state = await load_flow_state(source, user_id, flow)
+    try:
+        yield state
+    except ApplicationHandlerStop:
+        await state.save()
+        raise
+    await state.save()
+
+
+async def clear_flow_state(source: Any, user_id: int, flow: str) -> None:
+    """Forget the user's state in `flow` unconditionally (e.g. /start over, an operator's reset)."""
+    from db.conversation import clear_state
+
+    await asyncio.to_thread(clear_state, engine_of(source), user_id, flow)

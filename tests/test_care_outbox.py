@@ -1,0 +1,124 @@
+"""Claims of reminders and operator notes in the database (SQLite and PostgreSQL): one winner among concurrent
+claimants, release for a retry, a cancelled booking is not reminded, migration 0006 marks old bookings as
+notified (no flood of old notes after an upgrade), and the table matches its model."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, func, select, update
+from sqlmodel import SQLModel
+
+from db import booking
+from db.engine import make_engine
+from db.migrate import alembic_config, upgrade_to_head
+from db.models import Booking
+from db.outbox import NoticeClaim, claim_notice, release_notice
+from tests.db_fixtures import (  # noqa: F401
+    db_engine_fixture,
+    db_url_fixture,
+    engine_url,
+    make_institution,
+    make_session,
+)
+
+DAY = date(2030, 3, 4)
+NOW = datetime(2030, 3, 3, 10, 0, tzinfo=UTC)  # the day before DAY
+
+
+def _booked(engine, parents=(1, 2), operator=None):
+    inst = make_institution(engine, operator_user_id=operator)
+    care = make_session(engine, inst, DAY, capacity=10)
+    return [booking.book_session(engine, care, p, 24, idempotency_key=f"k{p}", now=NOW) for p in parents]
+
+
+def test_one_claimant_wins_among_many_threads(db_engine):
+    [b] = _booked(db_engine, parents=(1,))
+    url = engine_url(db_engine)
+    wins: list[str] = []
+    start = threading.Barrier(8)
+
+    def contend(kind: str) -> None:
+        engine = make_engine(url)
+        try:
+            start.wait()
+            if kind == "reminder" and booking.claim_reminder(engine, b.id, NOW):
+                wins.append(kind)
+            if kind == "note" and booking.claim_operator_note(engine, b.id, "booked"):
+                wins.append(kind)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=contend, args=(k,)) for k in ["reminder", "note"] * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(wins) == ["note", "reminder"]
+
+
+def test_release_lets_a_later_run_claim_again_and_cancelled_is_never_reminded(db_engine):
+    first, second = _booked(db_engine)
+    assert booking.claim_reminder(db_engine, first.id, NOW) is True
+    assert [v.booking_id for v in booking.due_reminders(db_engine, NOW)] == [second.id]
+    booking.release_reminder(db_engine, first.id)
+    assert {v.booking_id for v in booking.due_reminders(db_engine, NOW)} == {first.id, second.id}
+    booking.cancel_booking(db_engine, second.id, second.parent_id, now=NOW)
+    assert booking.claim_reminder(db_engine, second.id, NOW) is False, "a cancelled booking is not reminded"
+    assert booking.claim_reminder(db_engine, 0, NOW) is False
+    assert claim_notice(db_engine, "x", 5) is True and claim_notice(db_engine, "x", 5) is False
+    assert claim_notice(db_engine, "y", 5) is True, "kinds are separate"
+    release_notice(db_engine, "x", 5)
+    assert claim_notice(db_engine, "x", 5) is True
+
+
+def test_pending_operator_notes(db_engine):
+    booked, other = _booked(db_engine, operator=777)
+    [no_operator] = _booked(db_engine, parents=(3,))
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    pending = booking.pending_operator_notes(db_engine, soon)
+    assert {(k, v.booking_id) for k, v in pending} == {("booked", booked.id), ("booked", other.id)}
+    assert no_operator.id not in {v.booking_id for _, v in pending}
+    assert booking.pending_operator_notes(db_engine, datetime.now(UTC)) == [], "inside the grace period"
+    assert booking.pending_operator_notes(db_engine, soon + timedelta(days=2)) == [], "outside the window"
+    assert booking.claim_operator_note(db_engine, booked.id, "booked")
+    booking.cancel_booking(db_engine, other.id, other.parent_id, now=NOW)
+    assert booking.claim_operator_note(db_engine, other.id, "booked")
+    pending = booking.pending_operator_notes(db_engine, soon)
+    assert [(k, v.booking_id) for k, v in pending] == [("cancelled", other.id)]
+
+
+def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
+    engine = make_engine(db_url)
+    try:
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004_conversation")
+        kept, gone = _booked(engine, operator=777)
+        with engine.begin() as connection:  # cancel without the new code path (it does not touch claims)
+            connection.execute(
+                update(Booking)
+                .where(Booking.id == gone.id)
+                .values(status="cancelled", cancelled_at=datetime.now(UTC))
+            )
+        upgrade_to_head(engine)
+        with engine.connect() as connection:
+            count = connection.execute(select(func.count()).select_from(NoticeClaim.__table__)).scalar()
+        assert count == 3  # two booked notes, one cancelled note
+        assert booking.pending_operator_notes(engine, datetime.now(UTC) + timedelta(minutes=5)) == []
+    finally:
+        engine.dispose()
+
+
+def test_migration_matches_model(db_engine):
+    ours = MetaData()
+    SQLModel.metadata.tables["notice_claims"].to_metadata(ours)
+    with db_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = [d for d in compare_metadata(context, ours) if "notice_claims" in repr(d)]
+    assert diffs == []

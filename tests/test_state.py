@@ -1,0 +1,126 @@
+"""`bot.state`: a flow's state read and written in the database within an update, on SQLite and PostgreSQL —
+saved only when changed, discarded on an error, merged when another writer changed other keys, refused
+(`StateConflict`) when both changed the same key."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.ext import ApplicationHandlerStop
+
+from bot.state import StateConflict, clear_flow_state, engine_of, flow_state, load_flow_state
+from db.conversation import load_state
+from db.engine import make_engine
+from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+
+USER = 4242
+
+
+async def test_round_trip_and_no_write_without_a_change(db_engine):
+    async with flow_state(db_engine, USER, "care") as state:
+        assert dict(state) == {} and state.version is None
+        state["search"] = {"place": "思明区", "page": 0}
+    assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0}}
+    async with flow_state(db_engine, USER, "care") as state:
+        assert state["search"]["place"] == "思明区"
+        _ = state.get("await")
+    assert load_state(db_engine, USER, "care").version == 1, "reading alone writes nothing"
+    async with flow_state(db_engine, USER, "care") as state:
+        state["search"]["page"] = 2  # a change inside a nested value counts
+    snapshot = load_state(db_engine, USER, "care")
+    assert snapshot.version == 2 and snapshot.data["search"]["page"] == 2
+    # flows are separate rows: another flow sees none of care's keys
+    async with flow_state(db_engine, USER, "filing") as other:
+        assert dict(other) == {}
+        other["step"] = 3
+    assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 2}}
+    await clear_flow_state(db_engine, USER, "care")
+    assert load_state(db_engine, USER, "care") is None and load_state(db_engine, USER, "filing").data == {"step": 3}
+
+
+async def test_an_error_discards_the_change_but_handler_stop_saves(db_engine):
+    with pytest.raises(RuntimeError):
+        async with flow_state(db_engine, USER, "care") as state:
+            state["await"] = "place"
+            raise RuntimeError("the handler failed half-way")
+    assert load_state(db_engine, USER, "care") is None
+    with pytest.raises(ApplicationHandlerStop):
+        async with flow_state(db_engine, USER, "care") as state:
+            state["await"] = "place"
+            raise ApplicationHandlerStop
+    assert load_state(db_engine, USER, "care").data == {"await": "place"}
+
+
+async def test_explicit_save_then_more_changes(db_engine):
+    async with flow_state(db_engine, USER, "care") as state:
+        state["await"] = "place"
+        await state.save()
+        assert load_state(db_engine, USER, "care").data == {"await": "place"}
+        await state.save()  # nothing new: no write
+        assert load_state(db_engine, USER, "care").version == 1
+        state.pop("await")
+    snapshot = load_state(db_engine, USER, "care")
+    assert snapshot.data == {} and snapshot.version == 2
+
+
+async def test_two_workers_changing_different_keys_both_keep_their_change(db_engine):
+    """Two workers read the same version; one stores a new search, the other the awaited age: both survive."""
+    other_engine = make_engine(engine_url(db_engine))
+    try:
+        async with flow_state(db_engine, USER, "care") as seed:
+            seed["search"] = {"place": "思明区", "page": 0}
+        first = await load_flow_state(db_engine, USER, "care")
+        second = await load_flow_state(other_engine, USER, "care")
+        first["search"]["page"] = 1
+        second["await"] = {"kind": "age", "session": 7, "at": 1.0}
+        await first.save()
+        await second.save()  # stale: re-read, re-applied on top of the first's change
+        stored = load_state(db_engine, USER, "care")
+        assert stored.data == {"search": {"place": "思明区", "page": 1}, "await": {"kind": "age", "session": 7, "at": 1.0}}
+        assert stored.version == 3 and second.version == 3 and dict(second) == stored.data
+        # both start from scratch (no row yet) in another flow: the second insert merges too
+        a, b = await load_flow_state(db_engine, USER, "x"), await load_flow_state(other_engine, USER, "x")
+        a["one"], b["two"] = 1, 2
+        await a.save()
+        await b.save()
+        assert load_state(db_engine, USER, "x").data == {"one": 1, "two": 2}
+    finally:
+        other_engine.dispose()
+
+
+async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss(db_engine):
+    other_engine = make_engine(engine_url(db_engine))
+    try:
+        async with flow_state(db_engine, USER, "care") as seed:
+            seed["search"] = {"place": "思明区", "page": 0}
+        first = await load_flow_state(db_engine, USER, "care")
+        second = await load_flow_state(other_engine, USER, "care")
+        first["search"]["age"] = 12
+        second["search"]["puhui"] = True
+        await first.save()
+        with pytest.raises(StateConflict):
+            await second.save()
+        assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0, "age": 12}}
+        # a removal racing a change of the same key is a conflict as well
+        third = await load_flow_state(other_engine, USER, "care")
+        fourth = await load_flow_state(db_engine, USER, "care")
+        third.pop("search")
+        fourth["search"]["page"] = 3
+        await fourth.save()
+        with pytest.raises(StateConflict):
+            await third.save()
+        assert load_state(db_engine, USER, "care").data["search"]["page"] == 3
+    finally:
+        other_engine.dispose()
+
+
+def test_engine_of_accepts_the_usual_sources(db_engine):
+    from types import SimpleNamespace
+
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings=None, engine=db_engine)
+    application = SimpleNamespace(bot_data={"runtime": runtime})
+    context = SimpleNamespace(application=application)
+    assert engine_of(db_engine) is engine_of(runtime) is engine_of(application) is engine_of(context) is db_engine
+    with pytest.raises(TypeError):
+        engine_of(object())

@@ -135,4 +135,5 @@ class Booking(SQLModel, table=True):
 from db.conversation import ConversationState  # noqa: E402,F401
 from db.filing_models import *  # noqa: E402,F401,F403
 from db.knowledge_models import *  # noqa: E402,F401,F403
+from db.outbox import NoticeClaim  # noqa: E402,F401
 from db.waitlist_models import *  # noqa: E402,F401,F403

@@ -3,7 +3,7 @@
 Bookings made before this revision are marked as already notified, so no worker sends their operator notes again.
 
 Revision ID: 0006_outbox
-Revises: 0004_conversation
+Revises: 0005_waitlist
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_outbox"
-down_revision = "0004_conversation"
+down_revision = "0005_waitlist"
 branch_labels = None
 depends_on = None
 

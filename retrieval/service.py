@@ -100,6 +100,11 @@ class PolicyService:
         """Load the model and the lexical index now, so the first question is fast."""
         self.searcher.search("普惠托育")
 
+    def search(self, question: str, k: int = 5):
+        """The search result for `question` alone (no follow-up), e.g. to fit the confidence weights."""
+        question = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        return self.searcher.search(to_simplified(question), k=k)
+
     def ask(self, question: str, previous_question: str | None = None, k: int = 5, use_llm: bool = True) -> Answer:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic.
         `use_llm=False` keeps the answer extractive even when an LLM is configured (evaluation runs)."""
@@ -124,30 +129,14 @@ class PolicyService:
         return answer
 
 
-def _city_stem(city: str) -> str:
-    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone)."""
-    for suffix in ("特别行政区", "自治州", "市", "区", "县", "州", "盟", "旗"):
-        if city.endswith(suffix) and len(city) - len(suffix) >= 2:
-            return city[: -len(suffix)]
-    return city
-
-
 def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:
-    """`base` (knowledge/places.yaml) adjusted to the documents that answer now.
+    """`base` (knowledge/places.yaml) attached to the documents that answer now.
 
-    A city with a published document is documented, under its name, its name without 市/区/县 and the
-    document's aliases, even when places.yaml lists it as undocumented (a newly published city). A city of
-    places.yaml whose documents are all retired becomes undocumented, so questions about it are refused
-    with "no documents for this place" instead of being answered from other cities.
+    A city with a published document is documented (with the places inside it), even when it is new; a city
+    whose documents are all retired is not, so questions about it are refused with "no documents for this
+    place" instead of being answered from other cities. A document's aliases never re-map a place of the
+    hierarchy (宁波 stays the city, whose 北仑 district alone has a document).
     """
-    cities = {meta.city for meta in live if meta.city}
-    documented = {alias: city for alias, city in base.documented.items() if city in cities}
-    dropped = {alias for alias, city in base.documented.items() if city not in cities}
-    for meta in live:
-        if not meta.city:
-            continue
-        for alias in (meta.city, _city_stem(meta.city), *meta.aliases):
-            alias = alias.strip().lower()
-            if len(alias) >= 2 and alias not in documented:
-                documented[alias] = meta.city
-    return Gazetteer(documented=documented, undocumented=frozenset((base.undocumented | dropped) - set(documented)))
+    cities = [meta.city for meta in live if meta.city]
+    aliases = {alias: meta.city for meta in live if meta.city for alias in meta.aliases}
+    return Gazetteer(base.tree, cities, aliases)

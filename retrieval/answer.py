@@ -119,7 +119,8 @@ def _table_fact(row: str, kinds: list[str], places: list[str]) -> tuple[str, str
     for header, value in reversed(cells):
         if header and kind in answer_type.SPECIFIC and answer_type.extract(kind, value) and value != label:
             unit = "%" if "%" in header and "%" not in value else ""
-            return f"{value}{unit}", "; ".join(x for x in (label, f"{header}: {value}") if x)
+            fact = value if len(value) <= 20 else answer_type.extract(kind, value)
+            return f"{fact}{unit}", "; ".join(x for x in (label, f"{header}: {value}") if x)
     return "", row
 
 
@@ -135,6 +136,26 @@ def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:
     return ("…" if start > 0 else "") + piece + ("…" if start + limit < len(text) else "")
 
 
+_CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
+
+
+def _clause_fact(result: SearchResult, unit: str) -> str:
+    """The fact from the clause of `unit` that answers: each clause is read with the one before it (the
+    condition, e.g. 举办社会服务机构性质托育机构的, then its consequence, 向…民政部门申请注册登记)."""
+    kind = result.specific_kinds[0]
+    clauses = _CLAUSE_END.findall(unit) or [unit]
+    best: tuple[float, str] | None = None
+    for i, clause in enumerate(clauses):
+        fact = answer_type.extract(kind, clause)
+        if not fact:
+            continue
+        context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
+        score = coverage(result.salient, context)
+        if best is None or score > best[0]:
+            best = (score, fact)
+    return best[1] if best else answer_type.extract(kind, unit)
+
+
 def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, str, str]:
     """(score, quote, fact) of the best quotable unit of a passage."""
     kinds = result.specific_kinds
@@ -147,7 +168,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         if is_table(text):
             fact, quote = _table_fact(unit, result.kinds, result.sub_places)
         else:
-            fact = answer_type.extract(kinds[0], unit) if kinds and stated else ""
+            fact = _clause_fact(result, unit) if kinds and stated else ""
             quote = _window(unit, fact)
         if best is None or score > best[0]:
             best = (score, quote, fact)

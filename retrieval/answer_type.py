@@ -71,11 +71,11 @@ _STATES: dict[str, re.Pattern[str]] = {
 _FACT: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"(?:\d+(?:[.,]\d+)*\s*~\s*)?{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*|免费提供|免费|免收"),
     COUNT: re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*{_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
-                      rf"[\u4e00-\u9fff]{{0,4}}|[≥≤]?\s*\d+(?:\.\d+)?"),
+                      rf"|[≥≤]?\s*\d+(?:\.\d+)?"),
     PERCENTAGE: re.compile(rf"[≥≤]?\s*{_NUM}\s*[%％]|百分之[{_CN_DIGITS}\d]+|[≥≤]\s*\d+(?:\.\d+)?|\b\d+(?:\.\d+)?\b"),
     DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),
     DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?)?(?:底|前|内)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"),
-    UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}[\u4e00-\u9fff]{{0,4}}"),
+    UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}"),
     PLACE: re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),
 }
 
@@ -139,10 +139,20 @@ def states(kind: str, text: str, classifier: str = "") -> bool:
     return bool(pattern.search(text))
 
 
+# What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).
+_UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|的|和|与|及|、)")
+
+
 def extract(kind: str, text: str) -> str:
     """The fact of `kind` in `text` ("" when none): the first line of a reply."""
     pattern = _FACT.get(kind)
     if pattern is None:
         return ""
     match = pattern.search(text)
-    return match.group(0).strip() if match else ""
+    if not match:
+        return ""
+    fact = match.group(0).strip()
+    if kind == UNIT:
+        shorter = _UNIT_LEAD.sub("", fact)
+        fact = shorter if len(shorter) >= 2 else fact
+    return fact

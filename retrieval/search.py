@@ -82,6 +82,17 @@ class SearchResult:
     answer_cities: list[str] = field(default_factory=list)
 
     @property
+    def confident(self) -> bool:
+        """True when the best passage answers (in scope, the fitted confidence over its threshold, and it
+        states the kind of fact asked for)."""
+        from retrieval.confidence import THRESHOLD, confidence, signals_of
+
+        if self.scope or not self.hits:
+            return False
+        signals = signals_of(self)
+        return bool(signals.states) and confidence(signals) >= THRESHOLD
+
+    @property
     def specific_kinds(self) -> list[str]:
         """The asked kinds that need a stated value."""
         return [k for k in self.kinds if k in answer_type.SPECIFIC]

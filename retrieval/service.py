@@ -98,7 +98,8 @@ class PolicyService:
 
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""
-        self.searcher.search("普惠托育")
+        for question in ("普惠托育", "How much is the childcare subsidy?", "托育機構在哪裡登記？"):
+            self.searcher.search(to_simplified(question))
 
     def search(self, question: str, k: int = 5):
         """The search result for `question` alone (no follow-up), e.g. to fit the confidence weights."""

@@ -15,7 +15,9 @@ from retrieval.store import IndexedChunk
 from retrieval.units import TABLE_CELL, is_table, quotable_units
 
 MAX_QUOTES = 2
-QUOTE_CHARS = 150  # a quote longer than this is cut to a window around the fact
+QUOTE_CHARS = 150
+# "The document names the topic but not the fact" needs the topic: most of the question's salient words.
+NOT_STATED_COVERAGE = 0.5  # a quote longer than this is cut to a window around the fact
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,8 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.quotes = select_quotes(result, searcher, sources)
         return answer
     # Would the best passage answer if it stated the fact? Then the topic is there but not the fact.
-    stated_anyway = confidence(Signals(signals.coverage, 1.0, signals.dense, signals.margin))
-    if result.specific_kinds and not signals.states and stated_anyway >= THRESHOLD:
+    stated_anyway = confidence(Signals(signals.coverage, 1.0, signals.dense, signals.margin, signals.scope))
+    if result.specific_kinds and not signals.states and stated_anyway >= THRESHOLD and signals.coverage >= NOT_STATED_COVERAGE:
         answer.reason = "not_stated"
         top = result.hits[0]
         answer.cities = [top.item.meta.city]

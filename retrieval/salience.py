@@ -47,10 +47,12 @@ class Salient:
         """1 when `text` contains the word (or an alternative), partial credit for its characters."""
         if self.word in text or any(alt in text for alt in self.alternatives):
             return 1.0
-        chars = CJK_CHAR.findall(self.word)
-        if len(chars) < 2:
-            return 0.0
-        return PARTIAL_CREDIT * sum(1 for c in chars if c in text) / len(chars)
+        best = 0.0
+        for form in (self.word, *self.alternatives):
+            chars = CJK_CHAR.findall(form)
+            if len(chars) >= 2:
+                best = max(best, sum(1 for c in chars if c in text) / len(chars))
+        return PARTIAL_CREDIT * best
 
 
 @lru_cache(maxsize=1)

@@ -38,13 +38,13 @@ class SearchParams:
     """Tunable knobs, chosen on the development question sets (see docs/policy-answers.md)."""
 
     candidates: int = 30  # passages taken from each retriever before fusion
-    pool: int = 12  # fused passages re-ranked by what they state
+    pool: int = 20  # fused passages re-ranked by what they state
     rrf_k: float = 5.0
     bm25_weight: float = 1.0
     dense_weight: float = 0.3
     # English questions meet Chinese passages through translated terms only; the multilingual dense model
     # reads the English itself, so it gets more say for them.
-    dense_weight_english: float = 0.6
+    dense_weight_english: float = 0.3
     # Another city's passage counts as an answer too when it scores this close to the best one.
     other_city_ratio: float = 0.75
 

@@ -156,7 +156,7 @@ def parse_source_callback(data: str | None) -> str | None:
     """The chunk id a "source" button names, or None for anything forged, huge, negative or malformed."""
     if not data or len(data) > 64:
         return None
-    match = _SRC_DATA.match(data)
+    match = _SRC_DATA.fullmatch(data)
     if not match:
         return None
     ordinal = int(match.group(2))

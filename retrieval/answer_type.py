@@ -74,7 +74,7 @@ _FACT: dict[str, re.Pattern[str]] = {
                       rf"|[≥≤]?\s*\d+(?:\.\d+)?"),
     PERCENTAGE: re.compile(rf"[≥≤]?\s*{_NUM}\s*[%％]|百分之[{_CN_DIGITS}\d]+|[≥≤]\s*\d+(?:\.\d+)?|\b\d+(?:\.\d+)?\b"),
     DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),
-    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?)?(?:底|前|内)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"),
+    DATE: re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
     UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}"),
     PLACE: re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),
 }

@@ -25,12 +25,7 @@ MAX_TERMS_PER_PHRASE = 4
 
 # English words that carry no topic (question words, auxiliaries, pronouns, fillers).
 STOPWORDS = frozenset(
-    """a an the of to in on at for by with from and or but is are was were be been being do does did done
-    have has had can could will would shall should may might must what which who whom whose when where why
-    how there here this that these those it its it's i me my we our you your he she they them their his her
-    any some all each every much many more most less least at about into onto over under than then so as
-    if not no yes up down out get gets got getting make makes let lets am per one two s t just also only
-    still very really please tell know want like need ask about""".split()
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about"]
 )
 
 

@@ -19,8 +19,8 @@ from retrieval.places import NATIONAL_CITY_NAMES, PlaceReading
 from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
 from retrieval.salience import Salient, chinese_salient, coverage, english_salient, load_synonyms
 from retrieval.store import ChunkStore, IndexedChunk
-from retrieval.units import quotable_units
 from retrieval.tokenize import content_chars, load_stopwords, load_user_dictionary, tokenize
+from retrieval.units import quotable_units
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 

@@ -119,14 +119,20 @@ class PolicyService:
         answer.question = question
         # Shown back to the user only when a follow-up was expanded.
         answer.effective_question = effective if effective != simplified else question
+        # The LLM is asked only when the extractive answer passed the guard (confidence, the fact stated);
+        # its text must pass the same guard after generation, else the extractive answer stands.
         if answer.answered and self.llm is not None and use_llm:
+            from retrieval.guard import grounded
             from retrieval.llm import generate_answer
 
             generated = generate_answer(self.llm, effective, answer.sources)
+            passages = [q.source.text for q in answer.quotes] + [s.text for s in answer.sources]
             if generated == "":
                 answer.answered, answer.reason, answer.quotes = False, "not_found", []
-            elif generated:
+            elif generated and grounded(generated, passages, result.kinds):
                 answer.generated = generated
+            elif generated:
+                log.info("LLM answer dropped by the fact guard (%d chars)", len(generated))
         return answer
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from retrieval.answer import Answer, build_answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.indexer import BuildReport, build_index
+from retrieval.places import stem
 from retrieval.query import Gazetteer, resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams
 from retrieval.store import ChunkStore, collection_name, open_chroma
@@ -134,6 +135,11 @@ class PolicyService:
             elif generated:
                 log.info("LLM answer dropped by the fact guard (%d chars)", len(generated))
         return answer
+
+
+def _city_stem(city: str) -> str:
+    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone); used by staff ingest."""
+    return stem(city)
 
 
 def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:

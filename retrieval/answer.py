@@ -105,24 +105,46 @@ def _cells(row: str) -> list[tuple[str, str]]:
     return out
 
 
-def _table_fact(row: str, kinds: list[str], places: list[str]) -> tuple[str, str]:
+_BARE_VALUE = re.compile(r"^[≥≤<>＞＜≈约±]?\s*[-+]?\d+(?:[.,]\d+)*\s*[%％‰]?$")
+_NUMERIC_KINDS = frozenset({answer_type.AMOUNT, answer_type.COUNT, answer_type.PERCENTAGE})
+
+
+def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | None = None) -> tuple[str, str]:
     """(fact, quoted cells) of a table row: the cell of the named place, the lead unit, or the value."""
     cells = _cells(row)
-    label = next((f"{h}: {v}" if h else v for h, v in cells[:2] if v and not answer_type.states(answer_type.COUNT, v)), "")
+    label_cell = next(((h, v) for h, v in cells[:2] if v and not _BARE_VALUE.match(v)), ("", ""))
+    label = f"{label_cell[0]}: {label_cell[1]}" if label_cell[0] else label_cell[1]
+
+    def quoted(header: str, value: str) -> str:
+        cell = f"{header}: {value}" if header else value
+        return "; ".join(x for x in dict.fromkeys((label, cell)) if x)
+
     for header, value in cells:
         if header and any(place in header for place in places):
-            return value, "; ".join(x for x in (label, f"{header}: {value}") if x)
+            return value, quoted(header, value)
     kind = kinds[0] if kinds else answer_type.OTHER
     if kind == answer_type.UNIT:
         for header, value in cells:
             if "单位" in header or "部门" in header:
-                lead = re.split(r"[、,，]", value)[0]
-                return lead, "; ".join(x for x in (label, f"{header}: {value}") if x)
+                return re.split(r"[、,，]", value)[0], quoted(header, value)
+    if kind in _NUMERIC_KINDS:
+        values = [(h, v) for h, v in cells if h and _BARE_VALUE.match(v)]
+        in_label = answer_type.extract(kind, label_cell[1]) if label_cell[1] else ""
+        if in_label and values and salient:
+            # A figure inside the row's label (全日托平均价格(在2022年基础上下浮100~300元/月)) answers only when
+            # its own words carry what the question asks (便宜 → 下浮); otherwise the row's value does.
+            qualifier = next((c for c in re.split(r"[()（）]", label_cell[1]) if in_label in c), "")
+            head = label_cell[1].replace(qualifier, "")
+            if any(w.covered_by(qualifier) == 1.0 and w.covered_by(head) < 1.0 for w in salient):
+                return in_label, label
+        if values:
+            header, value = values[0]
+            unit = "%" if "%" in row and "%" not in value else ""
+            return f"{header}: {value}{unit}", quoted(header, value)
     for header, value in reversed(cells):
-        if header and kind in answer_type.SPECIFIC and answer_type.extract(kind, value) and value != label:
-            unit = "%" if "%" in header and "%" not in value else ""
+        if header and kind in answer_type.SPECIFIC and answer_type.extract(kind, value):
             fact = value if len(value) <= 20 else answer_type.extract(kind, value)
-            return f"{fact}{unit}", "; ".join(x for x in (label, f"{header}: {value}") if x)
+            return fact, quoted(header, value)
     return "", row
 
 
@@ -168,7 +190,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))
         if is_table(text):
-            fact, quote = _table_fact(unit, result.kinds, result.sub_places)
+            fact, quote = _table_fact(unit, result.kinds, result.sub_places, result.salient)
         else:
             fact = _clause_fact(result, unit) if kinds and stated else ""
             quote = _window(unit, fact)

@@ -88,3 +88,15 @@ def test_source_buttons_round_trip():
 )
 def test_forged_source_data_is_rejected(data):
     assert parse_source_callback(data) is None
+
+
+def test_a_table_row_answers_with_its_value_unless_its_label_carries_what_was_asked():
+    from retrieval.answer import _table_fact
+    from retrieval.salience import Salient
+
+    row = "项目: 社会效益指标 / 全日托平均价格(在2022年基础上下浮100~300元/月); 市级: 1787; 保税区: 1787"
+    price = [Salient("全日托", 3.0), Salient("价格", 2.0)]
+    cheaper = [Salient("全日托", 3.0), Salient("便宜", 3.0, ("下浮", "降低"))]
+    assert _table_fact(row, ["amount"], [], price)[0] == "市级: 1787"
+    assert _table_fact(row, ["amount"], [], cheaper)[0] == "100~300元/月"
+    assert _table_fact(row, ["count"], ["保税区"], price) == ("1787", "项目: 社会效益指标 / 全日托平均价格(在2022年基础上下浮100~300元/月); 保税区: 1787")

@@ -26,7 +26,8 @@ OTHER = "other"
 SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, DURATION, DATE, PLACE, UNIT, PROCEDURE, CONTACT})
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
-_NUM = rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+)"
+# Chinese numerals start with a digit word: 千 or 万 alone (千人托位数) is not a number.
+_NUM = rf"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十][{_CN_DIGITS}]*)"
 
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -143,12 +144,17 @@ def states(kind: str, text: str, classifier: str = "") -> bool:
 _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|的|和|与|及|、)")
 
 
+# A change "从46个工作日缩短至2个工作日": the figure after the change word is the current one.
+_CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
+
+
 def extract(kind: str, text: str) -> str:
     """The fact of `kind` in `text` ("" when none): the first line of a reply."""
     pattern = _FACT.get(kind)
     if pattern is None:
         return ""
-    match = pattern.search(text)
+    change = _CHANGE.search(text)
+    match = (pattern.search(text, change.end()) if change else None) or pattern.search(text)
     if not match:
         return ""
     fact = match.group(0).strip()

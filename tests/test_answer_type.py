@@ -64,3 +64,9 @@ def test_extracts_the_fact_for_the_first_line():
     assert at.extract(at.PERCENTAGE, "乡镇覆盖率为79%。") == "79%"
     assert at.extract(at.UNIT, "向机构所在地县级以上民政部门申请注册登记") == "民政部门"
     assert at.extract(at.DURATION, "缩短至2个工作日") == "2个工作日"
+
+
+def test_a_change_reports_the_new_figure_and_thousand_alone_is_no_number():
+    assert at.extract(at.DURATION, "办理时限从46个工作日缩短至2个工作日") == "2个工作日"
+    assert at.extract(at.COUNT, "相关申报资料从43件缩减至18件") == "18件"
+    assert at.extract(at.COUNT, "千人托位数为3.30个") == "3.30个"

@@ -29,6 +29,9 @@ _LEVEL3_PAREN = re.compile(r"^[(（]\d{1,2}[)）]")
 # Article-style documents (regulations, measures): 第一章 … 第一条 … Each article is its own passage.
 _CHAPTER = re.compile(rf"^第[{_CN_NUM}\d]+章(?=$|\s|[^\u4e00-\u9fff]|[\u4e00-\u9fff])")
 _ARTICLE = re.compile(rf"^第[{_CN_NUM}\d]+条(?=$|\s|[　:：、.．]|[\u4e00-\u9fff])")
+# An article starting mid-line after a space or a sentence end (articles run together on one line);
+# "依照第三条规定" inside a sentence is not one.
+_INLINE_ARTICLE = re.compile(rf"(?:\s+|(?<=[。；;]))(?=第[{_CN_NUM}\d]+条[\s　])")
 _ANNEX = re.compile(r"^附\s*件\s*\d{0,2}(?=$|\s|[:：(（．.、])")
 _MARKER_ONLY = re.compile(rf"^(?:[{_CN_NUM}]+、|[(（][{_CN_NUM}]+[)）]|\d{{1,2}}[.．、])$")
 # A marker preceded by whitespace inside a long line: a flattened outline (e.g. a whole reply on one line).
@@ -133,7 +136,8 @@ def _text_lines(raw_lines: list[str]) -> list[str]:
         if not line:
             continue
         pieces = _INLINE_MARKER.split(line) if len(line) > 200 else [line]
-        out.extend(p for p in pieces if p.strip())
+        pieces = [a for piece in pieces for a in _INLINE_ARTICLE.split(piece)]
+        out.extend(p.strip() for p in pieces if p.strip())
     return out
 
 

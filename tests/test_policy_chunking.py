@@ -39,3 +39,10 @@ def test_each_table_row_is_its_own_passage_with_headers():
     total = next(c for c in rows if "辖区总托位数" in c.text)
     assert "杨舍镇: 2730" in total.text and "新增社区普惠托育点" not in total.text
     assert "目标任务数" in total.section
+
+
+def test_articles_run_together_on_one_line_are_still_split():
+    text = "某市托育机构管理办法\n第一条 为规范管理，制定本办法。 第二条 依照第一条规定适用于本市。第三条 全日托收费不超过每月2000元。"
+    chunks = chunk_document(META, text)
+    assert [c.section[-1] for c in chunks if c.section[-1].startswith("第")] == ["第一条", "第二条", "第三条"]
+    assert any("依照第一条规定" in c.text for c in chunks)

@@ -62,7 +62,10 @@ def english_fact(fact: str) -> str:
 
 
 def _source_line(source: Source, lang: str) -> str:
-    return t("policy_source", lang, title=source.title, section=source.section or "—")
+    # The two deepest levels (… › (二)政策支持 › 3.加强特殊婴幼儿关心关爱, … › 第二章 收费 › 第三条) keep the
+    # reply on one screen; the full path is behind the source button.
+    section = " › ".join(source.section.split(" › ")[-2:]) if source.section else "—"
+    return t("policy_source", lang, title=source.title, section=section)
 
 
 def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_html: bool = True) -> str:

@@ -174,7 +174,8 @@ def _clause_fact(result: SearchResult, unit: str) -> str:
         if not fact:
             continue
         context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
-        score = coverage(result.salient, context)
+        # The clause's own words first; the condition before it breaks ties.
+        score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
         if best is None or score > best[0]:
             best = (score, fact)
     return best[1] if best else answer_type.extract(kind, unit)

@@ -163,26 +163,61 @@ def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:
 _CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
 
 
-def _clause_fact(result: SearchResult, unit: str) -> str:
-    """The fact from the clause of `unit` that answers: each clause is read with the one before it (the
-    condition, e.g. 举办社会服务机构性质托育机构的, then its consequence, 向…民政部门申请注册登记)."""
+_WH = re.compile(r"哪个|哪些|哪家|哪里|哪儿|在哪|多少|几|什么|怎么|谁|是否|有没有|能不能")
+FOCUS_BONUS = 0.25  # the clause names what the question asks about (向哪个部门**备案**)
+
+
+def _focus_word(result: SearchResult):
+    """The salient word the question's asking word points at: the nearest one after it (向哪个部门备案 →
+    备案), else the nearest before it; None for English questions or without an asking word."""
+    if result.english:
+        return None
+    match = _WH.search(result.question)
+    if not match:
+        return None
+    placed = [(result.question.find(s.word), s) for s in result.salient if result.question.find(s.word) >= 0]
+    after = [(pos, s) for pos, s in placed if pos >= match.end() and s.weight >= 2.0]
+    before = [(pos, s) for pos, s in placed if pos < match.start() and s.weight >= 2.0]
+    if after:
+        return min(after, key=lambda item: item[0])[1]
+    return max(before, key=lambda item: item[0])[1] if before else None
+
+
+def _clause_fact(result: SearchResult, unit: str) -> tuple[float, str]:
+    """(score, fact) from the clause of `unit` that answers: each clause is scored by its own words, with the
+    one before it (the condition, e.g. 举办社会服务机构性质托育机构的, then 向…民政部门申请注册登记) breaking ties.
+    A figure with its unit (30%, 16个) is preferred to a bare number in a better-scoring clause."""
     kind = result.specific_kinds[0]
     clauses = _CLAUSE_END.findall(unit) or [unit]
-    best: tuple[float, str] | None = None
-    for i, clause in enumerate(clauses):
-        fact = answer_type.extract(kind, clause)
-        if not fact:
-            continue
-        context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
-        # The clause's own words first; the condition before it breaks ties.
-        score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
-        if best is None or score > best[0]:
-            best = (score, fact)
-    return best[1] if best else answer_type.extract(kind, unit)
+    focus = _focus_word(result)
+    for strict in (True, False):
+        best: tuple[float, str] | None = None
+        for i, clause in enumerate(clauses):
+            fact = answer_type.extract(kind, clause, strict=strict)
+            if not fact:
+                continue
+            context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
+            score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
+            if focus is not None and focus.covered_by(clause.lower()) == 1.0:
+                score += FOCUS_BONUS
+            if best is None or score > best[0]:
+                best = (score, fact)
+        if best:
+            return best
+    # The unit states the kind but no single figure can be singled out (分别设置2个、3个、4个…): it still
+    # competes by its words, and is quoted without a first line.
+    return max(coverage(result.salient, c.lower()) for c in clauses), ""
+
+
+def _best_clause(result: SearchResult, unit: str) -> str:
+    """The clause of `unit` that covers the question best (where to centre a long quote without a fact)."""
+    clauses = _CLAUSE_END.findall(unit) or [unit]
+    return max(clauses, key=lambda c: coverage(result.salient, c.lower())).strip("，,；;。:：")
 
 
 def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, str, str]:
-    """(score, quote, fact) of the best quotable unit of a passage."""
+    """(score, quote, fact) of the best quotable unit of a passage: for a question asking for a kind of
+    fact, the unit whose answering clause covers the question best; otherwise the unit that covers it best."""
     kinds = result.specific_kinds
     best: tuple[float, str, str] | None = None
     for unit in quotable_units(text):
@@ -193,8 +228,9 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         if is_table(text):
             fact, quote = _table_fact(unit, result.kinds, result.sub_places, result.salient)
         else:
-            fact = _clause_fact(result, unit) if kinds and stated else ""
-            quote = _window(unit, fact)
+            clause_score, fact = _clause_fact(result, unit) if kinds and stated else (0.0, "")
+            score += clause_score
+            quote = _window(unit, fact or _best_clause(result, unit))
         if best is None or score > best[0]:
             best = (score, quote, fact)
     return best or (0.0, text[:QUOTE_CHARS], "")

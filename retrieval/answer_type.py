@@ -69,16 +69,27 @@ _STATES: dict[str, re.Pattern[str]] = {
     CONTACT: re.compile(r"\d{3,4}-?\d{7,8}|\b1\d{10}\b|\b\d{5}\b|热线|电话|邮箱|@|www\.|https?://"),
 }
 # The span to put on the first line, per kind (the most specific form first).
-_FACT: dict[str, re.Pattern[str]] = {
-    AMOUNT: re.compile(rf"(?:\d+(?:[.,]\d+)*\s*~\s*)?{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*|免费提供|免费|免收"),
-    COUNT: re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*{_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
-                      rf"|[≥≤]?\s*\d+(?:\.\d+)?"),
-    PERCENTAGE: re.compile(rf"[≥≤]?\s*{_NUM}\s*[%％]|百分之[{_CN_DIGITS}\d]+|[≥≤]\s*\d+(?:\.\d+)?|\b\d+(?:\.\d+)?\b"),
-    DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),
-    DATE: re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
-    UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}"),
-    PLACE: re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),
+_RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
+_CLASSIFIER = r"(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
+# The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
+# with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
+_FACT: dict[str, tuple[re.Pattern[str], ...]] = {
+    AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
+    COUNT: (
+        re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
+        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+    ),
+    PERCENTAGE: (
+        re.compile(rf"[≥≤]?\s*{_RANGE}\s*[%％]|百分之[{_CN_DIGITS}\d]+"),
+        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+    ),
+    DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
+    DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),),
+    UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
+    PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
 }
+# "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
+_RESPECTIVELY = re.compile(r"分别")
 
 
 @dataclass(frozen=True)
@@ -148,13 +159,20 @@ _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|�
 _CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
 
 
-def extract(kind: str, text: str) -> str:
-    """The fact of `kind` in `text` ("" when none): the first line of a reply."""
-    pattern = _FACT.get(kind)
-    if pattern is None:
+def extract(kind: str, text: str, strict: bool = False) -> str:
+    """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
+    its unit (no bare number)."""
+    patterns = _FACT.get(kind)
+    if patterns is None or _RESPECTIVELY.search(text):
         return ""
+    if strict:
+        patterns = patterns[:1]
     change = _CHANGE.search(text)
-    match = (pattern.search(text, change.end()) if change else None) or pattern.search(text)
+    match = None
+    for pattern in patterns:
+        match = (pattern.search(text, change.end()) if change else None) or pattern.search(text)
+        if match:
+            break
     if not match:
         return ""
     fact = match.group(0).strip()

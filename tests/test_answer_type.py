@@ -70,3 +70,12 @@ def test_a_change_reports_the_new_figure_and_thousand_alone_is_no_number():
     assert at.extract(at.DURATION, "办理时限从46个工作日缩短至2个工作日") == "2个工作日"
     assert at.extract(at.COUNT, "相关申报资料从43件缩减至18件") == "18件"
     assert at.extract(at.COUNT, "千人托位数为3.30个") == "3.30个"
+
+
+def test_a_figure_with_its_unit_wins_over_a_list_number_and_respectively_gives_no_single_fact():
+    assert at.extract(at.COUNT, "1.全区所有街道普惠托育服务全覆盖;\n2.全区社区平均拥有托位数达16个以上") == "达16个"
+    assert at.extract(at.COUNT, "示范园可提供60至100个托位数") == "60至100个"
+    assert at.extract(at.COUNT, "新增托位 480 个", strict=True) == "480 个"
+    assert at.extract(at.COUNT, "2岁以下", strict=True) == ""
+    assert at.extract(at.COUNT, "12班及以上规模幼儿园分别设置2个、3个、4个托大班") == ""
+    assert at.extract(at.UNIT, "并同时告之举办人向县级卫生健康部门备案") == "县级卫生健康部门"

@@ -48,15 +48,23 @@ def open_policy_service(settings: Settings):
 
 
 def answer_to_contract(answer, covered: list[str], lang: str) -> dict:
-    """The `ask --json` object of docs/contracts.md."""
-    from bot.render import render_answer
+    """The `ask --json` object of docs/contracts.md (`reason` when not answered), plus `fact`, `kind`, `confidence`."""
+    from bot.policy_render import render_policy_answer
 
-    return {
+    out = {
         "question": answer.question,
         "answered": answer.answered,
-        "answer": render_answer(answer, lang, covered, as_html=False),
+        "answer": render_policy_answer(answer, lang, covered, as_html=False),
         "sources": [s.to_dict() for s in answer.sources],
     }
+    if not answer.answered:
+        out["reason"] = answer.reason or "not_found"
+    out["fact"] = answer.fact
+    out["kind"] = answer.kind
+    out["confidence"] = round(answer.confidence, 3)
+    if answer.nearby:
+        out["nearby"] = answer.nearby
+    return out
 
 
 def _read_batch(path: Path) -> list[str]:
@@ -92,9 +100,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(answer_to_contract(answer, covered, lang), ensure_ascii=False), flush=True)
         else:
-            from bot.render import render_answer
+            from bot.policy_render import render_policy_answer
 
-            print(render_answer(answer, lang, covered, as_html=False))
+            print(render_policy_answer(answer, lang, covered, as_html=False))
             for i, source in enumerate(answer.sources, start=1):
                 print(f"  [{i}] {source.city}《{source.title}》{source.section}  ({source.score:.3f})")
             print()
@@ -109,8 +117,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.exists():
         print(json.dumps({"error": "not_found", "message": f"no such file: {args.file}"}, ensure_ascii=False))
         return 2
+    from bot.render import answer_language
+
     service = open_policy_service(settings)
-    report = evaluate(service.ask, read_eval_file(args.file))
+    covered = sorted({item.meta.city for item in service.searcher.items})
+
+    def ask(question: str):
+        return service.ask(question, use_llm=False)
+
+    def render(answer) -> str:
+        lang = answer_language(answer.question, settings.default_language)
+        return answer_to_contract(answer, covered, lang)["answer"]
+
+    report = evaluate(ask, read_eval_file(args.file), render=render)
     summary = report.summary()
     summary["embedding_model"] = service.embedder.name
     if args.details:

@@ -1,22 +1,23 @@
-"""Turn search results into an answer: verbatim quotes with their sources (extractive, the default),
-or a short grounded text from an LLM when one is configured. Both refuse below the confidence bar."""
+"""Turn search results into an answer: the fact asked for, a verbatim quote and its source (extractive, the
+default), or a short grounded text from an LLM when one is configured. Both refuse below the confidence bar,
+and a passage that names the topic without the fact asked for is reported as such (`not_stated`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from retrieval.chunking import split_sentences
+from retrieval import answer_type
+from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
+from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
-from retrieval.tokenize import tokenize
+from retrieval.units import TABLE_CELL, is_table, quotable_units
 
-MAX_QUOTES = 3
-MIN_SENTENCE_CHARS = 16  # a heading alone says little: quote the sentence after it too
-# A question asking for an amount prefers sentences that state one.
-_ASKS_FOR_NUMBER = re.compile(r"多少|几[个家名岁月年种次]|多大|多久|比例|占比|how (many|much|long|old)|what (share|percentage)", re.I)
-_HAS_NUMBER = re.compile(r"\d")
-NUMBER_BONUS = 0.1
+MAX_QUOTES = 2
+QUOTE_CHARS = 150
+# "The document names the topic but not the fact" needs the topic: most of the question's salient words.
+NOT_STATED_COVERAGE = 0.5  # a quote longer than this is cut to a window around the fact
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Quote:
 
     text: str
     source: Source
+    fact: str = ""  # the fact asked for, as the quote states it
 
 
 @dataclass
@@ -62,9 +64,19 @@ class Answer:
     cities: list[str] = field(default_factory=list)  # the cities the answer is about
     named_cities: list[str] = field(default_factory=list)
     unknown_places: list[str] = field(default_factory=list)
-    reason: str = ""  # "" | "not_found" | "no_documents_for_place"
+    reason: str = ""  # "" | "not_found" | "not_stated" | "no_documents_for_place" | "out_of_scope"
     generated: str = ""  # the LLM's text, when an LLM answered
     effective_question: str = ""
+    kind: str = answer_type.OTHER  # the kind of fact asked for
+    missing_kinds: list[str] = field(default_factory=list)  # kinds asked for that the document does not state
+    nearby: dict[str, list[str]] = field(default_factory=dict)  # place without documents → documented near it
+    confidence: float = 0.0
+    english: bool = False
+
+    @property
+    def fact(self) -> str:
+        """The direct answer: the fact of the first quote ("" when there is none)."""
+        return self.quotes[0].fact if self.quotes else ""
 
     @property
     def differs_by_city(self) -> bool:
@@ -85,51 +97,162 @@ def source_of(item: IndexedChunk, score: float = 0.0) -> Source:
     )
 
 
-def _sentence_score(sentence: str, searcher: HybridSearcher, terms: list[str]) -> float:
-    tokens = set(tokenize(sentence, searcher.stopwords))
-    total = sum(searcher.idf(t) for t in terms) or 1.0
-    return sum(searcher.idf(t) for t in terms if t in tokens) / total
+def _cells(row: str) -> list[tuple[str, str]]:
+    out = []
+    for part in row.split("; "):
+        match = TABLE_CELL.match(part.strip())
+        out.append((match.group(1).strip(), match.group(2).strip()) if match else ("", part.strip()))
+    return out
+
+
+_BARE_VALUE = re.compile(r"^[≥≤<>＞＜≈约±]?\s*[-+]?\d+(?:[.,]\d+)*\s*[%％‰]?$")
+_NUMERIC_KINDS = frozenset({answer_type.AMOUNT, answer_type.COUNT, answer_type.PERCENTAGE})
+
+
+def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | None = None) -> tuple[str, str]:
+    """(fact, quoted cells) of a table row: the cell of the named place, the lead unit, or the value."""
+    cells = _cells(row)
+    label_cell = next(((h, v) for h, v in cells[:2] if v and not _BARE_VALUE.match(v)), ("", ""))
+    label = f"{label_cell[0]}: {label_cell[1]}" if label_cell[0] else label_cell[1]
+
+    def quoted(header: str, value: str) -> str:
+        cell = f"{header}: {value}" if header else value
+        return "; ".join(x for x in dict.fromkeys((label, cell)) if x)
+
+    for header, value in cells:
+        if header and any(place in header for place in places):
+            return value, quoted(header, value)
+    kind = kinds[0] if kinds else answer_type.OTHER
+    if kind == answer_type.UNIT:
+        for header, value in cells:
+            if "单位" in header or "部门" in header:
+                return re.split(r"[、,，]", value)[0], quoted(header, value)
+    if kind in _NUMERIC_KINDS:
+        values = [(h, v) for h, v in cells if h and _BARE_VALUE.match(v)]
+        in_label = answer_type.extract(kind, label_cell[1]) if label_cell[1] else ""
+        if in_label and values and salient:
+            # A figure inside the row's label (全日托平均价格(在2022年基础上下浮100~300元/月)) answers only when
+            # its own words carry what the question asks (便宜 → 下浮); otherwise the row's value does.
+            qualifier = next((c for c in re.split(r"[()（）]", label_cell[1]) if in_label in c), "")
+            head = label_cell[1].replace(qualifier, "")
+            if any(w.covered_by(qualifier) == 1.0 and w.covered_by(head) < 1.0 for w in salient):
+                return in_label, label
+        if values:
+            header, value = values[0]
+            unit = "%" if "%" in row and "%" not in value else ""
+            return f"{header}: {value}{unit}", quoted(header, value)
+    for header, value in reversed(cells):
+        if header and kind in answer_type.SPECIFIC and answer_type.extract(kind, value):
+            fact = value if len(value) <= 20 else answer_type.extract(kind, value)
+            return fact, quoted(header, value)
+    return "", row
+
+
+def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` cut to about `limit` characters around `fact` (verbatim, with … where cut)."""
+    if len(text) <= limit:
+        return text
+    at = text.find(fact) if fact else -1
+    if at < 0:
+        return text[: limit - 1] + "…"
+    start = max(0, min(at - limit // 3, len(text) - limit))
+    piece = text[start : start + limit]
+    return ("…" if start > 0 else "") + piece + ("…" if start + limit < len(text) else "")
+
+
+_CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
+
+
+_WH = re.compile(r"哪个|哪些|哪家|哪里|哪儿|在哪|多少|几|什么|怎么|谁|是否|有没有|能不能")
+FOCUS_BONUS = 0.25  # the clause names what the question asks about (向哪个部门**备案**)
+
+
+def _focus_word(result: SearchResult):
+    """The salient word the question's asking word points at: the nearest one after it (向哪个部门备案 →
+    备案), else the nearest before it; None for English questions or without an asking word."""
+    if result.english:
+        return None
+    match = _WH.search(result.question)
+    if not match:
+        return None
+    placed = [(result.question.find(s.word), s) for s in result.salient if result.question.find(s.word) >= 0]
+    after = [(pos, s) for pos, s in placed if pos >= match.end() and s.weight >= 2.0]
+    before = [(pos, s) for pos, s in placed if pos < match.start() and s.weight >= 2.0]
+    if after:
+        return min(after, key=lambda item: item[0])[1]
+    return max(before, key=lambda item: item[0])[1] if before else None
+
+
+def _clause_fact(result: SearchResult, unit: str) -> tuple[float, str]:
+    """(score, fact) from the clause of `unit` that answers: each clause is scored by its own words, with the
+    one before it (the condition, e.g. 举办社会服务机构性质托育机构的, then 向…民政部门申请注册登记) breaking ties.
+    A figure with its unit (30%, 16个) is preferred to a bare number in a better-scoring clause."""
+    kind = result.specific_kinds[0]
+    clauses = _CLAUSE_END.findall(unit) or [unit]
+    focus = _focus_word(result)
+    for strict in (True, False):
+        best: tuple[float, str] | None = None
+        for i, clause in enumerate(clauses):
+            fact = answer_type.extract(kind, clause, strict=strict)
+            if not fact:
+                continue
+            context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
+            score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
+            if focus is not None and focus.covered_by(clause.lower()) == 1.0:
+                score += FOCUS_BONUS
+            if best is None or score > best[0]:
+                best = (score, fact)
+        if best:
+            return best
+    # The unit states the kind but no single figure can be singled out (分别设置2个、3个、4个…): it still
+    # competes by its words, and is quoted without a first line.
+    return max(coverage(result.salient, c.lower()) for c in clauses), ""
+
+
+def _best_clause(result: SearchResult, unit: str) -> str:
+    """The clause of `unit` that covers the question best (where to centre a long quote without a fact)."""
+    clauses = _CLAUSE_END.findall(unit) or [unit]
+    return max(clauses, key=lambda c: coverage(result.salient, c.lower())).strip("，,；;。:：")
+
+
+def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, str, str]:
+    """(score, quote, fact) of the best quotable unit of a passage: for a question asking for a kind of
+    fact, the unit whose answering clause covers the question best; otherwise the unit that covers it best."""
+    kinds = result.specific_kinds
+    best: tuple[float, str, str] | None = None
+    for unit in quotable_units(text):
+        score = coverage(result.salient, f"{section} {unit}".lower())
+        stated = all(answer_type.states(kind, unit) for kind in kinds)
+        score += 0.5 * float(stated and bool(kinds))
+        score += 0.25 * float(any(place in unit for place in result.sub_places))
+        if is_table(text):
+            fact, quote = _table_fact(unit, result.kinds, result.sub_places, result.salient)
+        else:
+            clause_score, fact = _clause_fact(result, unit) if kinds and stated else (0.0, "")
+            score += clause_score
+            quote = _window(unit, fact or _best_clause(result, unit))
+        if best is None or score > best[0]:
+            best = (score, quote, fact)
+    return best or (0.0, text[:QUOTE_CHARS], "")
 
 
 def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[Source]) -> list[Quote]:
-    """The few sentences that answer best, verbatim, at least one per answering city."""
-    candidates: list[tuple[float, int, Quote]] = []
-    wants_number = bool(_ASKS_FOR_NUMBER.search(result.question))
-    for rank, (hit, source) in enumerate(zip(result.hits, sources, strict=True)):
-        if hit.item.meta.city not in result.answer_cities or rank >= 4:
-            continue
-        sentences = [s for s in split_sentences(hit.item.chunk.text) if s.strip()]
-        for i, sentence in enumerate(sentences):
-            score = _sentence_score(sentence, searcher, result.query_terms)
-            text = sentence.strip().strip(";；").strip()
-            if len(text) < MIN_SENTENCE_CHARS and i + 1 < len(sentences):
-                text = f"{text}{sentences[i + 1].strip()}"
-            if wants_number and _HAS_NUMBER.search(text):
-                score += NUMBER_BONUS
-            # Earlier-ranked passages win ties: rank is part of the score.
-            candidates.append((score - 0.05 * rank, rank, Quote(text, source)))
-    candidates.sort(key=lambda c: -c[0])
+    """The best unit of the best passage of each answering city (at most `MAX_QUOTES`), verbatim."""
     quotes: list[Quote] = []
-    used_passages: set[str] = set()
-    for city in result.answer_cities:  # the best sentence of each answering city first
-        for _, _, quote in candidates:
-            if quote.source.city == city:
-                quotes.append(quote)
-                used_passages.add(quote.source.chunk_id)
-                break
-    best = candidates[0][0] if candidates else 0.0
-    for score, _, quote in candidates:
+    for city in result.answer_cities:
+        for hit, source in zip(result.hits, sources, strict=True):
+            if hit.item.meta.city != city:
+                continue
+            _, text, fact = _best_unit(result, hit.item.chunk.text, source.section)
+            quotes.append(Quote(text, source, fact))
+            break
         if len(quotes) >= MAX_QUOTES:
             break
-        if quote in quotes or quote.source.chunk_id in used_passages or score < 0.6 * best:
-            continue
-        quotes.append(quote)
-        used_passages.add(quote.source.chunk_id)
     return quotes
 
 
 def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
-    """The extractive answer for a search result (refusing when the documents do not answer)."""
+    """The extractive answer for a search result: answered, or refused with the reason."""
     sources = [source_of(hit.item, hit.score) for hit in result.hits]
     answer = Answer(
         question=result.question,
@@ -138,14 +261,32 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         named_cities=list(result.cities),
         unknown_places=list(result.unknown_places),
         effective_question=result.question,
+        kind=result.kinds[0] if result.kinds else answer_type.OTHER,
+        nearby=dict(result.nearby),
+        english=result.english,
     )
-    if result.unknown_places and not result.cities:
-        answer.reason = "no_documents_for_place"
+    if result.scope:
+        answer.reason = result.scope
         return answer
-    if not result.confident:
+    if not result.hits:
         answer.reason = "not_found"
         return answer
-    answer.answered = True
-    answer.cities = list(result.answer_cities)
-    answer.quotes = select_quotes(result, searcher, sources)
+    signals = signals_of(result)
+    answer.confidence = confidence(signals)
+    if answer.confidence >= THRESHOLD and signals.states:
+        answer.answered = True
+        answer.cities = list(result.answer_cities)
+        answer.quotes = select_quotes(result, searcher, sources)
+        return answer
+    # Would the best passage answer if it stated the fact? Then the topic is there but not the fact.
+    stated_anyway = confidence(Signals(signals.coverage, 1.0, signals.dense, signals.margin, signals.scope))
+    if result.specific_kinds and not signals.states and stated_anyway >= THRESHOLD and signals.coverage >= NOT_STATED_COVERAGE:
+        answer.reason = "not_stated"
+        top = result.hits[0]
+        answer.cities = [top.item.meta.city]
+        answer.missing_kinds = [k for k in result.specific_kinds if not answer_type.states(k, top.item.chunk.text)]
+        _, text, _ = _best_unit(result, top.item.chunk.text, sources[0].section)
+        answer.quotes = [Quote(text, sources[0])]
+        return answer
+    answer.reason = "not_found"
     return answer

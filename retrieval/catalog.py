@@ -104,10 +104,21 @@ def _parse_entry(raw: object, base: Path, where: str) -> CatalogEntry:
         source_file=file_name,
         province=_text(raw.get("province")),
         aliases=tuple(a.strip() for a in aliases),
+        level=_level(raw.get("level"), where),
     )
     return CatalogEntry(
         meta=meta, path=file_path, valid_until=_date(raw.get("valid_until"), "valid_until", where)
     )
+
+
+LEVELS = ("national", "province", "city", "district")
+
+
+def _level(value: object, where: str) -> str:
+    text = _text(value).lower()
+    if text and text not in LEVELS:
+        raise CatalogError(f"{where}: level {text!r} must be one of {', '.join(LEVELS)}")
+    return text
 
 
 def _text(value: object) -> str:

@@ -26,11 +26,17 @@ _LEVEL1 = re.compile(rf"^[{_CN_NUM}]+、")
 _LEVEL2 = re.compile(rf"^[(（][{_CN_NUM}]+[)）]")
 _LEVEL3 = re.compile(r"^\d{1,2}(?:[.．](?![\d.．])|、)")  # 1. 1． 1、 but not 3.30 or 1.1
 _LEVEL3_PAREN = re.compile(r"^[(（]\d{1,2}[)）]")
+# Article-style documents (regulations, measures): 第一章 … 第一条 … Each article is its own passage.
+_CHAPTER = re.compile(rf"^第[{_CN_NUM}\d]+章(?=$|\s|[^\u4e00-\u9fff]|[\u4e00-\u9fff])")
+_ARTICLE = re.compile(rf"^第[{_CN_NUM}\d]+条(?=$|\s|[　:：、.．]|[\u4e00-\u9fff])")
+# An article starting mid-line after a space or a sentence end (articles run together on one line);
+# "依照第三条规定" inside a sentence is not one.
+_INLINE_ARTICLE = re.compile(rf"(?:\s+|(?<=[。；;]))(?=第[{_CN_NUM}\d]+条[\s　])")
 _ANNEX = re.compile(r"^附\s*件\s*\d{0,2}(?=$|\s|[:：(（．.、])")
 _MARKER_ONLY = re.compile(rf"^(?:[{_CN_NUM}]+、|[(（][{_CN_NUM}]+[)）]|\d{{1,2}}[.．、])$")
 # A marker preceded by whitespace inside a long line: a flattened outline (e.g. a whole reply on one line).
 _INLINE_MARKER = re.compile(
-    rf"\s+(?=(?:[{_CN_NUM}]+、|[(（][{_CN_NUM}]+[)）]|\d{{1,2}}[.．]\s*[^\d\s.．]|\d{{1,2}}、[^\d\s]))"
+    rf"\s+(?=(?:第[{_CN_NUM}\d]+[章条]|[{_CN_NUM}]+、|[(（][{_CN_NUM}]+[)）]|\d{{1,2}}[.．]\s*[^\d\s.．]|\d{{1,2}}、[^\d\s]))"
 )
 _HEADING_MARKER = re.compile(
     rf"^(?:[{_CN_NUM}]+、|[(（][{_CN_NUM}\d]{{1,3}}[)）]|\d{{1,2}}(?:[.．]\d{{1,2}})*[.．、]?|附\s*件\s*\d{{0,2}})\s*"
@@ -130,7 +136,8 @@ def _text_lines(raw_lines: list[str]) -> list[str]:
         if not line:
             continue
         pieces = _INLINE_MARKER.split(line) if len(line) > 200 else [line]
-        out.extend(p for p in pieces if p.strip())
+        pieces = [a for piece in pieces for a in _INLINE_ARTICLE.split(piece)]
+        out.extend(p.strip() for p in pieces if p.strip())
     return out
 
 
@@ -341,7 +348,9 @@ class _Part:
 
 
 def _heading_level(line: str, in_level3: bool) -> int:
-    if _ANNEX.match(line) or _LEVEL1.match(line):
+    if _ARTICLE.match(line):
+        return 2
+    if _ANNEX.match(line) or _LEVEL1.match(line) or _CHAPTER.match(line):
         return 1
     if _LEVEL2.match(line):
         return 2
@@ -355,6 +364,11 @@ def _heading_level(line: str, in_level3: bool) -> int:
 def heading_text(line: str) -> str:
     """The short form of a heading line for a section path: up to its first 。 (or ；, or the space
     that ends a run-in heading), at most `HEADING_MAX` characters."""
+    article = _ARTICLE.match(line)
+    if article:
+        return article.group(0)  # 第三条: the article number is how such documents are cited
+    if _CHAPTER.match(line):
+        return " ".join(line.split())[:HEADING_MAX]
     marker = _HEADING_MARKER.match(line)
     head_len = marker.end() if marker else 0
     body = line[head_len:]
@@ -457,20 +471,10 @@ def _is_bare_heading(line: str) -> bool:
 
 
 def _table_units(part: _Part) -> list[_Unit]:
+    """One passage per table row: a per-town or per-task question then meets its own row, whose text
+    carries the column headers (`header: cell; …`) and whose section path the table's title."""
     assert part.table is not None
-    units: list[_Unit] = []
-    group_key, group = None, []
-    for key, row in part.table.rows:
-        joined = "\n".join([*group, row])
-        if group and key == group_key and len(joined) < MERGE_LIMIT:
-            group.append(row)
-            continue
-        if group:
-            units.append(_table_unit(part.path, group_key, group))
-        group_key, group = key, [row]
-    if group:
-        units.append(_table_unit(part.path, group_key, group))
-    return units
+    return [_table_unit(part.path, key, [row]) for key, row in part.table.rows]
 
 
 def _table_unit(path: tuple[str, ...], key: str | None, rows: list[str]) -> _Unit:

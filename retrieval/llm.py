@@ -56,6 +56,6 @@ def generate_answer(llm: BaseChatModel, question: str, sources: list[Source]) ->
         return ""
     cited = {int(n) for n in _CITATION.findall(text)}
     if not cited or not cited <= set(range(1, len(sources) + 1)):
-        log.info("LLM answer without valid citations rejected: %r", text[:200])
+        log.info("LLM answer without valid citations rejected (%d chars)", len(text))
         return None
     return text

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from retrieval.places import Gazetteer, catalog_cities, load_place_tree
+
 _ASCII_LETTERS = re.compile(r"[A-Za-z]")
 # What is left of a follow-up once the place is removed: fillers only.
 _FOLLOWUP_FILLER = re.compile(
@@ -30,73 +32,10 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
-@dataclass(frozen=True)
-class Gazetteer:
-    """Place names: documented ones map to a catalog city, undocumented ones to themselves."""
-
-    documented: dict[str, str]  # alias (lower-case) → catalog city
-    undocumented: frozenset[str]  # lower-case names of cities we have no documents for
-
-    def find(self, text: str) -> tuple[list[str], list[str]]:
-        """Cities named in `text`: (documented catalog cities, undocumented names), in order of appearance."""
-        lowered = text.lower()
-        hits: list[tuple[int, str, bool]] = []
-        taken: list[tuple[int, int]] = []
-        names = [(alias, city, True) for alias, city in self.documented.items()]
-        names += [(name, name, False) for name in self.undocumented]
-        # Longest names first so `张家港` wins over a shorter overlapping name.
-        for alias, city, documented in sorted(names, key=lambda item: -len(item[0])):
-            for match in _find_all(lowered, alias):
-                span = (match, match + len(alias))
-                if any(a < span[1] and span[0] < b for a, b in taken):
-                    continue
-                taken.append(span)
-                hits.append((match, city, documented))
-        hits.sort()
-        documented_cities = _unique(city for _, city, doc in hits if doc)
-        undocumented_cities = _unique(city for _, city, doc in hits if not doc)
-        return documented_cities, undocumented_cities
-
-    def strip_places(self, text: str) -> str:
-        """`text` with every place name removed (to see what a follow-up asks besides the place)."""
-        result = text
-        for name in sorted([*self.documented, *self.undocumented], key=len, reverse=True):
-            result = re.sub(re.escape(name), "", result, flags=re.IGNORECASE)
-        return result
-
-
-def _find_all(haystack: str, needle: str) -> list[int]:
-    ascii_name = needle.isascii()
-    positions = []
-    start = haystack.find(needle)
-    while start >= 0:
-        end = start + len(needle)
-        # ASCII names must stand as words ("dalian" is not inside "dalianlu").
-        if not ascii_name or (
-            (start == 0 or not haystack[start - 1].isalnum()) and (end == len(haystack) or not haystack[end].isalnum())
-        ):
-            positions.append(start)
-        start = haystack.find(needle, start + 1)
-    return positions
-
-
-def _unique(items) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
 @lru_cache(maxsize=4)
 def load_gazetteer(path: Path) -> Gazetteer:
-    """Read `knowledge/places.yaml`."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    documented = {
-        str(alias).lower(): city for city, aliases in data.get("documented", {}).items() for alias in [city, *aliases]
-    }
-    undocumented = frozenset(str(name).lower() for name in data.get("undocumented", []))
-    return Gazetteer(documented=documented, undocumented=undocumented - set(documented))
+    """The place hierarchy of `knowledge/places.yaml`, with the catalog's documents attached."""
+    return Gazetteer(load_place_tree(path), *catalog_cities(path.parent))
 
 
 @dataclass(frozen=True)
@@ -107,14 +46,23 @@ class Glossary:
 
     def expand(self, text: str) -> list[str]:
         """Chinese terms for the English phrases found in `text` (empty for a Chinese question)."""
-        if not _ASCII_LETTERS.search(text):
-            return []
-        lowered = f" {text.lower()} "
         terms: list[str] = []
-        for phrases, zh_terms in self.entries:
-            if any(re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", lowered) for p in phrases):
-                terms.extend(t for t in zh_terms if t not in terms)
+        for zh_terms in self.expand_phrases(text).values():
+            terms.extend(t for t in zh_terms if t not in terms)
         return terms
+
+    def expand_phrases(self, text: str) -> dict[str, list[str]]:
+        """{English phrase found in `text`: its Chinese terms} (empty for a Chinese question)."""
+        if not _ASCII_LETTERS.search(text):
+            return {}
+        lowered = f" {text.lower()} "
+        found: dict[str, list[str]] = {}
+        for phrases, zh_terms in self.entries:
+            for p in phrases:
+                if re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", lowered):
+                    terms = found.setdefault(p, [])
+                    terms.extend(t for t in zh_terms if t not in terms)
+        return found
 
 
 @lru_cache(maxsize=4)

@@ -18,6 +18,7 @@ from pathlib import Path
 from retrieval.answer import Answer, build_answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.indexer import BuildReport, build_index
+from retrieval.places import stem
 from retrieval.query import Gazetteer, resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams
 from retrieval.store import ChunkStore, collection_name, open_chroma
@@ -98,7 +99,13 @@ class PolicyService:
 
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""
-        self.searcher.search("普惠托育")
+        for question in ("普惠托育", "How much is the childcare subsidy?", "托育機構在哪裡登記？"):
+            self.searcher.search(to_simplified(question))
+
+    def search(self, question: str, k: int = 5):
+        """The search result for `question` alone (no follow-up), e.g. to fit the confidence weights."""
+        question = " ".join(question.split())[:MAX_QUESTION_CHARS]
+        return self.searcher.search(to_simplified(question), k=k)
 
     def ask(self, question: str, previous_question: str | None = None, k: int = 5, use_llm: bool = True) -> Answer:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic.
@@ -113,41 +120,36 @@ class PolicyService:
         answer.question = question
         # Shown back to the user only when a follow-up was expanded.
         answer.effective_question = effective if effective != simplified else question
+        # The LLM is asked only when the extractive answer passed the guard (confidence, the fact stated);
+        # its text must pass the same guard after generation, else the extractive answer stands.
         if answer.answered and self.llm is not None and use_llm:
+            from retrieval.guard import grounded
             from retrieval.llm import generate_answer
 
             generated = generate_answer(self.llm, effective, answer.sources)
+            passages = [q.source.text for q in answer.quotes] + [s.text for s in answer.sources]
             if generated == "":
                 answer.answered, answer.reason, answer.quotes = False, "not_found", []
-            elif generated:
+            elif generated and grounded(generated, passages, result.kinds):
                 answer.generated = generated
+            elif generated:
+                log.info("LLM answer dropped by the fact guard (%d chars)", len(generated))
         return answer
 
 
 def _city_stem(city: str) -> str:
-    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone)."""
-    for suffix in ("特别行政区", "自治州", "市", "区", "县", "州", "盟", "旗"):
-        if city.endswith(suffix) and len(city) - len(suffix) >= 2:
-            return city[: -len(suffix)]
-    return city
+    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone); used by staff ingest."""
+    return stem(city)
 
 
 def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:
-    """`base` (knowledge/places.yaml) adjusted to the documents that answer now.
+    """`base` (knowledge/places.yaml) attached to the documents that answer now.
 
-    A city with a published document is documented, under its name, its name without 市/区/县 and the
-    document's aliases, even when places.yaml lists it as undocumented (a newly published city). A city of
-    places.yaml whose documents are all retired becomes undocumented, so questions about it are refused
-    with "no documents for this place" instead of being answered from other cities.
+    A city with a published document is documented (with the places inside it), even when it is new; a city
+    whose documents are all retired is not, so questions about it are refused with "no documents for this
+    place" instead of being answered from other cities. A document's aliases never re-map a place of the
+    hierarchy (宁波 stays the city, whose 北仑 district alone has a document).
     """
-    cities = {meta.city for meta in live if meta.city}
-    documented = {alias: city for alias, city in base.documented.items() if city in cities}
-    dropped = {alias for alias, city in base.documented.items() if city not in cities}
-    for meta in live:
-        if not meta.city:
-            continue
-        for alias in (meta.city, _city_stem(meta.city), *meta.aliases):
-            alias = alias.strip().lower()
-            if len(alias) >= 2 and alias not in documented:
-                documented[alias] = meta.city
-    return Gazetteer(documented=documented, undocumented=frozenset((base.undocumented | dropped) - set(documented)))
+    cities = [meta.city for meta in live if meta.city]
+    aliases = {alias: meta.city for meta in live if meta.city for alias in meta.aliases}
+    return Gazetteer(base.tree, cities, aliases)

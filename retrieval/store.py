@@ -206,6 +206,7 @@ def _metadata(
         "origin": origin,
         "source_file": meta.source_file,
         "aliases": _ALIAS_SEPARATOR.join(meta.aliases),
+        "level": meta.level,
     }
 
 
@@ -233,4 +234,5 @@ def _meta_from_stored(m: dict) -> DocumentMeta:
         source_file=m.get("source_file", ""),
         province=m.get("province", ""),
         aliases=tuple(a for a in aliases.split(_ALIAS_SEPARATOR) if a),
+        level=m.get("level", "") or "",
     )

@@ -18,6 +18,7 @@ class DocumentMeta:
     source_file: str = ""
     province: str = ""
     aliases: tuple[str, ...] = ()
+    level: str = ""  # national / province / city / district ("" = inferred from the place hierarchy)
 
 
 @dataclass

@@ -56,7 +56,7 @@ async def test_question_is_answered_with_quote_source_and_full_passage(fake_bot_
     app = make_app(fake_bot_api)
     async with running_application(app):
         [answer] = await _say(api, app, "张家港困境婴幼儿入托能减免多少费用？")
-        assert "根据张家港市的政策文件" in answer.text
+        assert answer.text.startswith("答：500元/人/月"), "the fact comes first"
         assert "出处：《张家港市普惠托育服务发展示范项目工作方案》" in answer.text
         assert "减免500元/人/月" in answer.text
         assert answer.button_texts and answer.button_texts[0] == "原文 1"
@@ -86,7 +86,11 @@ async def test_refusals_and_bad_input(fake_bot_api, make_app):  # noqa: F811
         assert replies and all(len(m.raw_text or m.text) <= 4096 for m in replies)
         assert "太长" in replies[0].text
         since = api.seq
-        api.user_taps_button(USER, replies[-1].message_id, "src:nope:0000", stale_ok=True)
+        for forged in ("src:nope:0000", "src:xiamen:-1", "src:xiamen:abc", "src:" + "9" * 500, "src:"):
+            api.user_taps_button(USER, replies[-1].message_id, forged, stale_ok=True)
+            await api.wait_until_idle(busy=lambda: application_is_busy(app))
+            assert api.callback_answers[-1].text == "这个按钮已失效，请重新操作。", forged
+        api.user_taps_button(USER, replies[-1].message_id, "src:nope:1", stale_ok=True)
         await api.wait_until_idle(busy=lambda: application_is_busy(app))
         assert api.callback_answers[-1].text == "这段原文已更新或下线，请重新提问。"
         assert api.changes_since(since, USER) == []
@@ -97,8 +101,8 @@ async def test_english_user_and_language_switch(fake_bot_api, make_app):  # noqa
     app = make_app(fake_bot_api)
     async with running_application(app):
         [answer] = await _say(api, app, "What fee reduction do children in difficult circumstances get in Zhangjiagang?")
-        assert "From the policy documents of 张家港市" in answer.text
-        assert "500元/人/月" in answer.text
+        assert answer.text.startswith("Answer: 500 yuan per child per month"), "an English gist first"
+        assert "500元/人/月" in answer.text and "Source: 《" in answer.text
         [menu] = await _say(api, app, "/lang")
         api.user_taps_button(USER, menu.message_id, "lang:en")
         await api.wait_until_idle(busy=lambda: application_is_busy(app))

@@ -17,7 +17,7 @@ from retrieval.catalog import load_catalog
 from retrieval.cleaning import clean_text
 from retrieval.evaluation import EvalReport, EvalRow
 from retrieval.loaders import load_document
-from retrieval.query import Gazetteer
+from retrieval.query import load_gazetteer
 from retrieval.service import PolicyService, live_gazetteer
 from retrieval.staging import (
     IngestError,
@@ -409,10 +409,7 @@ def test_a_stale_staff_document_is_reindexed_from_its_file_keeping_its_status(kb
 
 
 def test_live_gazetteer_follows_the_published_cities():
-    base = Gazetteer(
-        documented={"厦门": "厦门市", "厦门市": "厦门市", "xiamen": "厦门市"},
-        undocumented=frozenset({"深圳", "shenzhen"}),
-    )
+    base = load_gazetteer(KNOWLEDGE_DIR / "places.yaml")
     metas = [DocumentMeta("sz", "t", "深圳市", aliases=("Shenzhen",))]
     gazetteer = live_gazetteer(base, metas)
     assert gazetteer.find("深圳和厦门的补贴") == (["深圳市"], ["厦门"])

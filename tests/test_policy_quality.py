@@ -27,7 +27,9 @@ def test_every_answer_quotes_the_passage_verbatim(policy_service, dev_questions)
     for row in dev_questions:
         answer = policy_service.ask(row["question"])
         for quote in answer.quotes:
-            assert quote.text.replace(" ", "") in quote.source.text.replace(" ", "") or "; " in quote.source.text
+            # A long sentence is quoted as a window around the fact, "…" marking the cuts.
+            for piece in quote.text.split("…"):
+                assert "".join(piece.split()) in "".join(quote.source.text.split()) or "; " in quote.source.text
 
 
 def test_named_city_restricts_sources(policy_service):

@@ -9,13 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.render import (
-    answer_language,
-    answer_sources_for_buttons,
-    render_answer,
-    render_source,
-    split_message,
+from bot.policy_render import (
+    parse_source_callback,
+    render_policy_answer,
+    source_callback_data,
+    sources_for_buttons,
 )
+from bot.render import answer_language, render_source, split_message
 from bot.runtime import runtime, user_language
 from bot.texts import t
 from retrieval.answer import source_of
@@ -56,13 +56,15 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     answer = await asyncio.to_thread(service.ask, question, previous)
     context.chat_data["last_question"] = answer.effective_question
     covered = sorted({item.meta.city for item in service.searcher.items})
-    text = render_answer(answer, lang, covered)
-    sources = answer_sources_for_buttons(answer)
+    text = render_policy_answer(answer, lang, covered)
+    log.info("policy answer: answered=%s reason=%s sources=%d", answer.answered, answer.reason or "-",
+             len(answer.sources))
+    sources = sources_for_buttons(answer)
     keyboard = None
     if sources:
         keyboard = InlineKeyboardMarkup(
             [[
-                InlineKeyboardButton(t("btn_source", lang, n=i), callback_data=f"src:{s.chunk_id}")
+                InlineKeyboardButton(t("btn_source", lang, n=i), callback_data=source_callback_data(s))
                 for i, s in enumerate(sources, start=1)
             ]]
         )
@@ -76,7 +78,11 @@ async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Send the full passage behind a "source" button; an outdated button gets a polite note."""
     query = update.callback_query
     lang = user_language(update, context)
-    chunk_id = query.data.split(":", 1)[1]
+    chunk_id = parse_source_callback(query.data)
+    if chunk_id is None:  # forged, oversized or malformed data: never trusted, never an exception
+        log.info("source button with invalid data (%d chars)", len(query.data or ""))
+        await query.answer(t("stale_button", lang), show_alert=True)
+        return
     service = runtime(context).policy
     item = service.searcher.by_id.get(chunk_id) if service is not None else None
     if item is None:

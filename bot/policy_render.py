@@ -1,0 +1,168 @@
+"""Policy replies for people: the fact first, then the verbatim quote and its source, within a phone screen.
+
+Refusals say why: nothing found, the document names the topic but not the fact (quoting what it does say),
+no document for the place (naming the documented places near it), or a national question.
+English replies carry an English gist (the fact with English units, and glossary labels of the quote)
+before the Chinese quote; every label is in the user's language.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import bot.texts_policy  # noqa: F401  (registers the policy texts)
+from bot.texts import join_names, t
+from retrieval.answer import Answer, Source
+
+MAX_SOURCE_BUTTONS = 3
+_EN_UNITS = [
+    ("万元", "0,000 yuan"), ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
+    ("个工作日", " working days"), ("工作日", " working days"), ("人次", " person-times"), ("个月", " months"),
+    ("天", " days"), ("小时", " hours"), ("年底", " (end of year)"), ("年前", " (before the year)"),
+    ("个", ""), ("家", ""), ("名", ""), ("所", ""), ("项", ""), ("张", ""), ("件", ""), ("岁", " years old"),
+    ("不少于", "at least "), ("至少", "at least "), ("达到", ""), ("达", ""), ("以上", " or more"),
+]
+_SRC_DATA = re.compile(r"^src:([a-z0-9][a-z0-9_-]{0,63}):(\d{1,6})$")
+
+
+@lru_cache(maxsize=1)
+def _reverse_glossary() -> tuple[tuple[str, str], ...]:
+    """Chinese term → its first English phrase, from knowledge/glossary.yaml (longest terms first)."""
+    from bot.settings import KNOWLEDGE_DIR
+    from retrieval.query import load_glossary
+
+    pairs: dict[str, str] = {}
+    for phrases, terms in load_glossary(KNOWLEDGE_DIR / "glossary.yaml").entries:
+        for term in terms:
+            pairs.setdefault(term, phrases[0])
+    return tuple(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
+
+
+def english_label(text: str, limit: int = 4) -> str:
+    """A glossary-based English label of a Chinese passage: the English of the domain terms it uses."""
+    labels: list[str] = []
+    remaining = text
+    for term, english in _reverse_glossary():
+        if term in remaining and english not in labels and len(term) >= 2:
+            labels.append(english)
+            remaining = remaining.replace(term, " ")
+        if len(labels) >= limit:
+            break
+    return ", ".join(labels)
+
+
+def english_fact(fact: str) -> str:
+    """The fact with its Chinese units in English (500元/人/月 → 500 yuan per child per month)."""
+    out = fact
+    for zh, en in _EN_UNITS:
+        out = out.replace(zh, en)
+    return " ".join(out.split())
+
+
+def _source_line(source: Source, lang: str) -> str:
+    # The two deepest levels (… › (二)政策支持 › 3.加强特殊婴幼儿关心关爱, … › 第二章 收费 › 第三条) keep the
+    # reply on one screen; the full path is behind the source button.
+    section = " › ".join(source.section.split(" › ")[-2:]) if source.section else "—"
+    return t("policy_source", lang, title=source.title, section=section)
+
+
+def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_html: bool = True) -> str:
+    """The reply to a policy question (Telegram HTML when `as_html`, else plain text)."""
+    esc = html.escape if as_html else (lambda s: s)
+    bold = (lambda s: f"<b>{s}</b>") if as_html else (lambda s: s)
+    lines: list[str] = []
+    if answer.effective_question and answer.effective_question != answer.question:
+        lines.append(esc(t("answer_followup", lang, question=answer.effective_question)))
+    if not answer.answered:
+        lines.extend(_refusal(answer, lang, covered, esc))
+        return "\n".join(lines)
+    if answer.generated:
+        lines.append(esc(answer.generated))
+        for i, source in enumerate(answer.sources[:MAX_SOURCE_BUTTONS], start=1):
+            lines.append(f"[{i}] " + esc(_source_line(source, lang)[2:]))
+        lines.append(esc(t("policy_footer", lang)))
+        return "\n".join(lines)
+    several = answer.differs_by_city or len({q.source.city for q in answer.quotes}) > 1
+    for quote in answer.quotes:
+        city = quote.source.city
+        if quote.fact:
+            fact = english_fact(quote.fact) if lang == "en" else quote.fact
+            key = "policy_answer_about" if several else "policy_answer"
+            lines.append(bold(esc(t(key, lang, fact=fact, city=city))))
+        else:
+            lines.append(bold(esc(t("policy_intro", lang, city=city))))
+        if lang == "en":
+            label = english_label(quote.text)
+            if label:
+                lines.append(esc(t("policy_gist", lang, label=label)))
+        lines.append(f"“{esc(quote.text)}”")
+        lines.append(esc(_source_line(quote.source, lang)))
+    if len(answer.sources) > len(answer.quotes):
+        lines.append(esc(t("policy_more_sources", lang)))
+    lines.append(esc(t("policy_footer", lang)))
+    return "\n".join(lines)
+
+
+def _refusal(answer: Answer, lang: str, covered: list[str], esc) -> list[str]:
+    covered_names = join_names(covered, lang)
+    if answer.reason == "out_of_scope":
+        return [esc(t("policy_out_of_scope", lang, covered=covered_names))]
+    if answer.reason == "no_documents_for_place":
+        places = join_names(answer.unknown_places, lang)
+        nearby = [city for place in answer.unknown_places for city in answer.nearby.get(place, [])]
+        if nearby:
+            nearby_names = join_names(list(dict.fromkeys(nearby)), lang)
+            return [esc(t("policy_no_documents_nearby", lang, places=places, nearby=nearby_names,
+                          covered=covered_names))]
+        return [esc(t("no_documents_for_place", lang, places=places, covered=covered_names))]
+    if answer.reason == "not_stated" and answer.quotes:
+        quote = answer.quotes[0]
+        kinds = answer.missing_kinds or [answer.kind]
+        missing = join_names([t(f"missing_{k}", lang) for k in kinds if f"missing_{k}" in _missing_keys()], lang)
+        lines = [esc(t("policy_not_stated", lang, title=quote.source.title, missing=missing))]
+        if lang == "en":
+            label = english_label(quote.text)
+            if label:
+                lines.append(esc(t("policy_gist", lang, label=label)))
+        lines.append(f"“{esc(quote.text)}”")
+        lines.append(esc(_source_line(quote.source, lang)))
+        lines.append(esc(t("policy_not_stated_after", lang, missing=missing)))
+        return lines
+    return [esc(t("not_found", lang))]
+
+
+@lru_cache(maxsize=1)
+def _missing_keys() -> frozenset[str]:
+    from bot.texts_policy import POLICY_TEXTS
+
+    return frozenset(k for k in POLICY_TEXTS if k.startswith("missing_"))
+
+
+def sources_for_buttons(answer: Answer) -> list[Source]:
+    """The passages behind "source" buttons: the quoted ones first, then the next best, at most three."""
+    chosen: list[Source] = []
+    for source in [q.source for q in answer.quotes] + (answer.sources if answer.answered else []):
+        if source not in chosen:
+            chosen.append(source)
+    return chosen[:MAX_SOURCE_BUTTONS]
+
+
+def source_callback_data(source: Source) -> str:
+    """`src:<doc_id>:<ordinal>` — within Telegram's 64-byte limit for the ids the catalog allows."""
+    doc_id, _, ordinal = source.chunk_id.rpartition(":")
+    return f"src:{doc_id}:{int(ordinal)}"[:64]
+
+
+def parse_source_callback(data: str | None) -> str | None:
+    """The chunk id a "source" button names, or None for anything forged, huge, negative or malformed."""
+    if not data or len(data) > 64:
+        return None
+    match = _SRC_DATA.fullmatch(data)
+    if not match:
+        return None
+    ordinal = int(match.group(2))
+    if ordinal < 1:
+        return None
+    return f"{match.group(1)}:{ordinal:04d}"

@@ -1,0 +1,182 @@
+"""What kind of fact a question asks for, and whether a piece of text states that kind of fact.
+
+A passage that names the topic but not the fact (a rent relief "by a proportion up to a cap" when the
+question asks for the cap) must not be presented as the answer: `states()` is that check, and
+`extract()` finds the fact itself for the first line of the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+AMOUNT = "amount"
+COUNT = "count"
+PERCENTAGE = "percentage"
+DURATION = "duration"
+DATE = "date"
+PLACE = "place"
+UNIT = "unit"  # the responsible unit / department / body
+PROCEDURE = "procedure"
+CONTACT = "contact"
+YES_NO = "yes_no"
+OTHER = "other"
+
+# Kinds whose fact is a specific value: a passage without such a value does not answer.
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, DURATION, DATE, PLACE, UNIT, PROCEDURE, CONTACT})
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+# Chinese numerals start with a digit word: 千 or 万 alone (千人托位数) is not a number.
+_NUM = rf"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十][{_CN_DIGITS}]*)"
+
+# Question patterns, tried in this order (the first that matches decides).
+_QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|咨询号码|phone|hotline|contact|e-?mail|website", re.I)),
+    (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
+                            r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
+    (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
+                      r"deadline|by when|until when|expire", re.I)),
+    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几小时|多少个?工作日|"
+                          r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
+    (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|减免|租金|房租|费用?|保费|"
+                        r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
+                        r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
+    (COUNT, re.compile(r"多少(?:个|家|名|人|所|项|处|张|件|次|人次|种|班|托位|床)|(?<!哪)几(?:个|家|名|所|项|处|张|件|次|种|类|批)|"
+                       r"how many|number of", re.I)),
+    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|"
+                      r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:department|authority|agency|body|"
+                      r"office|unit|hospital)|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
+    (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
+                       r"address|place)", re.I)),
+    (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|流程|手续|哪些材料|什么材料|准备什么|步骤|"
+                           r"how (?:do|can) i (?:apply|register|sign up)|how to (?:apply|register)|what documents", re.I)),
+    (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
+]
+
+# What a text must contain to state each kind of fact.
+_UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
+_STATES: dict[str, re.Pattern[str]] = {
+    AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
+    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b|"
+                      rf"(?:达到|达|不少于|至少|超过|为|共)\s*{_NUM}"),
+    PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
+    DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
+    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)"),
+    PLACE: re.compile(r"位于|设在|设于|坐落|地址|依托[^，,。；;]{2,20}(?:园|院|区|中心|基地|学校|馆|站)|[\u4e00-\u9fff]{2,8}(?:路|街|大道)\d+号|"
+                      r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)"),
+    UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,12}}{_UNIT_WORD}|牵头|负责|申请注册登记|申请登记|备案|家长委员会|委员会"),
+    PROCEDURE: re.compile(r"申请|提交|报名|材料|程序|流程|办理|审核|审批|登记|备案|预约|平台|线上|网上|窗口"),
+    CONTACT: re.compile(r"\d{3,4}-?\d{7,8}|\b1\d{10}\b|\b\d{5}\b|热线|电话|邮箱|@|www\.|https?://"),
+}
+# The span to put on the first line, per kind (the most specific form first).
+_RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
+_CLASSIFIER = r"(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
+# The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
+# with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
+_FACT: dict[str, tuple[re.Pattern[str], ...]] = {
+    AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
+    COUNT: (
+        re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
+        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+    ),
+    PERCENTAGE: (
+        re.compile(rf"[≥≤]?\s*{_RANGE}\s*[%％]|百分之[{_CN_DIGITS}\d]+"),
+        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+    ),
+    DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
+    DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),),
+    UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
+    PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
+}
+# "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
+_RESPECTIVELY = re.compile(r"分别")
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """The kind of fact asked for."""
+
+    kind: str
+
+    @property
+    def specific(self) -> bool:
+        """True when only a passage stating a value of this kind answers."""
+        return self.kind in SPECIFIC
+
+
+def detect(question: str) -> AnswerType:
+    """The main kind of fact `question` asks for (OTHER when it is an open question)."""
+    kinds = detect_all(question)
+    return AnswerType(kinds[0] if kinds else OTHER)
+
+
+def detect_all(question: str) -> list[str]:
+    """Every kind of fact `question` asks for, main one first (`在哪个区？什么时候开园？` asks for two)."""
+    kinds = [kind for kind, pattern in _QUESTION_PATTERNS if pattern.search(question)]
+    if not kinds and "多少" in question:
+        kinds = [COUNT]
+    if UNIT in kinds and PLACE in kinds:
+        kinds.remove(PLACE)  # "where do I register" asks for the office, not an address
+    return kinds
+
+
+_ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
+_CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
+_INSTITUTION_CLASSIFIERS = frozenset({"家", "所"})
+
+
+def asked_classifier(question: str) -> str:
+    """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none."""
+    match = _ASKED_CLASSIFIER.search(question)
+    return match.group(1) if match else ""
+
+
+def states(kind: str, text: str, classifier: str = "") -> bool:
+    """True when `text` states a fact of `kind` (always true for open and yes/no questions).
+
+    For a count, `classifier` (from `asked_classifier`) must agree: "5家" does not answer "几个小孩".
+    """
+    pattern = _STATES.get(kind)
+    if pattern is None:
+        return True
+    if kind == COUNT and classifier:
+        for match in _CLASSIFIED.finditer(text):
+            used = match.group(1)
+            if used == classifier or (classifier == "个" and used not in _INSTITUTION_CLASSIFIERS | {"次", "人次"}) or (
+                classifier in _INSTITUTION_CLASSIFIERS and used in _INSTITUTION_CLASSIFIERS | {"个"}
+            ):
+                return True
+        # A bare figure (a table cell, "证书42413") answers any count.
+        return bool(re.search(r"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b|[\u4e00-\u9fff]\d{2,}(?![\d.%％个家名人所项处张件次种批班元年月日岁])", text))
+    return bool(pattern.search(text))
+
+
+# What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).
+_UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|的|和|与|及|、)")
+
+
+# A change "从46个工作日缩短至2个工作日": the figure after the change word is the current one.
+_CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
+
+
+def extract(kind: str, text: str, strict: bool = False) -> str:
+    """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
+    its unit (no bare number)."""
+    patterns = _FACT.get(kind)
+    if patterns is None or _RESPECTIVELY.search(text):
+        return ""
+    if strict:
+        patterns = patterns[:1]
+    change = _CHANGE.search(text)
+    match = None
+    for pattern in patterns:
+        match = (pattern.search(text, change.end()) if change else None) or pattern.search(text)
+        if match:
+            break
+    if not match:
+        return ""
+    fact = match.group(0).strip()
+    if kind == UNIT:
+        shorter = _UNIT_LEAD.sub("", fact)
+        fact = shorter if len(shorter) >= 2 else fact
+    return fact

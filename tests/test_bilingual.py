@@ -1,0 +1,30 @@
+"""English renderings from CC-CEDICT restricted to the documents' vocabulary, and the fitted confidence."""
+
+from __future__ import annotations
+
+from retrieval.bilingual import BilingualIndex, content_words
+from retrieval.confidence import Signals, confidence, fit
+
+
+def test_cedict_renders_english_words_the_glossary_lacks():
+    index = BilingualIndex(["贷款", "职称", "上市公司", "托育"])
+    found = index.expand("Can providers get cheap loans or professional titles at a listed company?")
+    assert "贷款" in found["loan"] and "职称" in found["title"] and found["listed company"] == ["上市公司"]
+    assert index.expand("How do I reset my passcode?") == {}
+
+
+def test_content_words_drop_question_words_and_plurals():
+    assert content_words("Does the company's nursery have places?") == ["company", "nursery", "place"]
+
+
+def test_confidence_rises_with_coverage_and_a_stated_fact():
+    low = Signals(coverage=0.2, states=0.0, dense=0.2, margin=0.1)
+    high = Signals(coverage=0.9, states=1.0, dense=0.5, margin=0.1)
+    assert confidence(low) < 0.5 < confidence(high)
+
+
+def test_fit_separates_answerable_from_unanswerable():
+    rows = [(Signals(0.9, 1.0, 0.5, 0.2), True), (Signals(0.8, 1.0, 0.4, 0.1), True),
+            (Signals(0.3, 0.0, 0.2, 0.1), False), (Signals(0.2, 1.0, 0.1, 0.0), False)] * 5
+    weights, bias = fit(rows)
+    assert weights["coverage"] > 0 and weights["states"] > 0

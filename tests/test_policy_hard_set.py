@@ -1,0 +1,62 @@
+"""Quality gates of issue #9 on both development sets (tests/data), measured through the `ask --json`
+reply a user gets: retrieval, the fact in the reply, refusals with reasons, per kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli_policy import answer_to_contract
+from bot.render import answer_language
+from retrieval.evaluation import evaluate, read_eval_file
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def reports(policy_service):
+    covered = sorted({item.meta.city for item in policy_service.searcher.items})
+
+    def render(answer) -> str:
+        return answer_to_contract(answer, covered, answer_language(answer.question, "zh"))["answer"]
+
+    def ask(question: str):
+        return policy_service.ask(question, use_llm=False)
+
+    return {
+        name: evaluate(ask, read_eval_file(DATA / name), render=render)
+        for name in ("policy_qa_dev.jsonl", "policy_qa_hard_dev.jsonl")
+    }
+
+
+def test_hard_set_retrieval(reports):
+    report = reports["policy_qa_hard_dev.jsonl"]
+    summary, misses = report.summary(), report.misses()
+    assert summary["hit@1"] >= 0.90, misses
+    assert summary["hit@5"] >= 0.97, misses
+    assert summary["mrr@5"] >= 0.92, misses
+    assert summary["by_kind"]["english"]["hit@5"] >= 0.90, misses
+    assert summary["by_kind"]["table"]["hit@1"] >= 0.90, misses
+
+
+def test_hard_set_answers_and_refusals(reports):
+    report = reports["policy_qa_hard_dev.jsonl"]
+    summary, misses = report.summary(), report.misses()
+    assert summary["answer_fact"] >= 36, misses
+    assert summary["unanswerable_refused"] >= 28, misses
+    assert summary["answerable_refused"] <= 1, misses
+
+
+def test_hard_set_refusals_give_the_right_reason(reports):
+    by_kind = reports["policy_qa_hard_dev.jsonl"].summary()["by_kind"]
+    assert by_kind["other-city"]["reasons"].get("no_documents_for_place", 0) >= 6
+    assert by_kind["national"]["reasons"].get("out_of_scope", 0) >= 4
+    assert by_kind["near-topic"]["reasons"].get("not_stated", 0) >= 7
+
+
+def test_easy_set_unchanged(reports):
+    summary = reports["policy_qa_dev.jsonl"].summary()
+    assert summary["hit@5"] == 1.0
+    assert summary["unanswerable_refused"] == summary["unanswerable"]
+    assert summary["answerable_refused"] == 0

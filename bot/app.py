@@ -20,6 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.handlers import care, common, filing, policy, staff
+from bot.policy_render import SOURCE_CODEC
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.texts import t
@@ -71,7 +72,7 @@ def register_handlers(application: Application) -> None:
         flow.register(application)
     application.add_handler(CallbackQueryHandler(common.choose_role, pattern=common.ROLE_CODEC.pattern))
     application.add_handler(CallbackQueryHandler(common.choose_language, pattern=common.LANG_CODEC.pattern))
-    application.add_handler(CallbackQueryHandler(policy.show_source, pattern=r"^src:"))
+    application.add_handler(CallbackQueryHandler(policy.show_source, pattern=SOURCE_CODEC.pattern))
     application.add_handler(CallbackQueryHandler(common.stale_callback))
     application.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, policy.ask))

@@ -98,12 +98,13 @@ class IsoDate(Arg):
 
 @dataclass(frozen=True)
 class Token(Arg):
-    """A short ASCII word (letters, digits, `_-.`), e.g. a field code."""
+    """A short ASCII word (letters, digits, `_-.`, or what `pattern` allows), e.g. a field code or a doc id."""
 
     max_length: int = 16
+    pattern: str = _TOKEN_RE.pattern
 
     def parse(self, raw: str) -> str:
-        if not raw or len(raw) > self.max_length or not _TOKEN_RE.match(raw):
+        if not raw or len(raw) > self.max_length or not re.fullmatch(self.pattern, raw):
             raise CallbackError("bad token")
         return raw
 
@@ -162,10 +163,11 @@ class CallbackCodec:
         return dict(self._actions)
 
     def action(self, name: str, *args: Arg) -> str:
-        """Declare an action; `name` may have several parts ("set:age"). Returns the name."""
+        """Declare an action; `name` may have several parts ("set:age"), or be "" for a flow with one action
+        whose data is just `prefix:arg…` (e.g. `src:<doc id>:<n>`). Returns the name."""
         if name in self._actions:
             raise ValueError(f"action {name!r} declared twice")
-        if not all(_TOKEN_RE.match(part) for part in name.split(SEPARATOR)):
+        if name and not all(_TOKEN_RE.match(part) for part in name.split(SEPARATOR)):
             raise ValueError(f"bad action name {name!r}")
         self._actions[name] = tuple(args)
         return name
@@ -178,7 +180,8 @@ class CallbackCodec:
             raise CallbackError(f"unknown action {action!r}") from error
         if len(values) != len(arg_types):
             raise CallbackError(f"{action!r} takes {len(arg_types)} arguments")
-        parts = [self.prefix, action, *(arg.format(value) for arg, value in zip(arg_types, values, strict=True))]
+        name_parts = [action] if action else []
+        parts = [self.prefix, *name_parts, *(arg.format(value) for arg, value in zip(arg_types, values, strict=True))]
         data = SEPARATOR.join(parts)
         if len(data.encode("utf-8")) > CALLBACK_LIMIT:
             raise CallbackError("callback data over 64 bytes")
@@ -192,9 +195,9 @@ class CallbackCodec:
         if parts[0] != self.prefix:
             raise CallbackError("other prefix")
         rest = parts[1:]
-        # Longest action name first, so "set:age" wins over a hypothetical "set".
-        for name in sorted(self._actions, key=lambda n: -n.count(SEPARATOR)):
-            name_parts = name.split(SEPARATOR)
+        # Longest action name first, so "set:age" wins over a hypothetical "set"; the unnamed action last.
+        for name in sorted(self._actions, key=lambda n: (not n, -n.count(SEPARATOR))):
+            name_parts = name.split(SEPARATOR) if name else []
             if rest[: len(name_parts)] != name_parts:
                 continue
             raw_args = rest[len(name_parts):]
@@ -210,7 +213,7 @@ def sample_malformed(codec: CallbackCodec) -> Sequence[str]:
     bad_values = ("", "-5", "0", "abc", "99999999999999999999", "1e3", "٣", "x" * 80, "\ud800", "%00", "1.5")
     forged = [codec.prefix, f"{codec.prefix}:", f"{codec.prefix}:nope", f"{codec.prefix}:" + "a" * 70]
     for name, arg_types in codec.actions.items():
-        base = f"{codec.prefix}:{name}"
+        base = f"{codec.prefix}:{name}" if name else codec.prefix
         forged.append(base + ":1" * (len(arg_types) + 1))  # one argument too many
         if arg_types:
             forged.append(base)  # arguments missing

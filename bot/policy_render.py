@@ -9,10 +9,10 @@ before the Chinese quote; every label is in the user's language.
 from __future__ import annotations
 
 import html
-import re
 from functools import lru_cache
 
 import bot.texts_policy  # noqa: F401  (registers the policy texts)
+from bot.callbacks import CallbackCodec, CallbackError, Int, Token
 from bot.texts import join_names, t
 from retrieval.answer import Answer, Source
 
@@ -24,7 +24,8 @@ _EN_UNITS = [
     ("个", ""), ("家", ""), ("名", ""), ("所", ""), ("项", ""), ("张", ""), ("件", ""), ("岁", " years old"),
     ("不少于", "at least "), ("至少", "at least "), ("达到", ""), ("达", ""), ("以上", " or more"),
 ]
-_SRC_DATA = re.compile(r"^src:([a-z0-9][a-z0-9_-]{0,63}):(\d{1,6})$")
+SOURCE_CODEC = CallbackCodec("src")  # src:<doc id>:<passage ordinal>
+SOURCE_CODEC.action("", Token(48, pattern=r"[a-z0-9][a-z0-9_-]*"), Int(1, 999_999))
 
 
 @lru_cache(maxsize=1)
@@ -149,20 +150,19 @@ def sources_for_buttons(answer: Answer) -> list[Source]:
     return chosen[:MAX_SOURCE_BUTTONS]
 
 
-def source_callback_data(source: Source) -> str:
-    """`src:<doc_id>:<ordinal>` — within Telegram's 64-byte limit for the ids the catalog allows."""
+def source_callback_data(source: Source) -> str | None:
+    """`src:<doc_id>:<ordinal>` (within Telegram's 64 bytes), or None for a passage whose id cannot be one."""
     doc_id, _, ordinal = source.chunk_id.rpartition(":")
-    return f"src:{doc_id}:{int(ordinal)}"[:64]
+    try:
+        return SOURCE_CODEC.encode("", doc_id, int(ordinal))
+    except (CallbackError, ValueError):
+        return None
 
 
 def parse_source_callback(data: str | None) -> str | None:
     """The chunk id a "source" button names, or None for anything forged, huge, negative or malformed."""
-    if not data or len(data) > 64:
+    try:
+        doc_id, ordinal = SOURCE_CODEC.decode(data).args
+    except CallbackError:
         return None
-    match = _SRC_DATA.fullmatch(data)
-    if not match:
-        return None
-    ordinal = int(match.group(2))
-    if ordinal < 1:
-        return None
-    return f"{match.group(1)}:{ordinal:04d}"
+    return f"{doc_id}:{ordinal:04d}"

@@ -59,15 +59,12 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = render_policy_answer(answer, lang, covered)
     log.info("policy answer: answered=%s reason=%s sources=%d", answer.answered, answer.reason or "-",
              len(answer.sources))
-    sources = sources_for_buttons(answer)
-    keyboard = None
-    if sources:
-        keyboard = InlineKeyboardMarkup(
-            [[
-                InlineKeyboardButton(t("btn_source", lang, n=i), callback_data=source_callback_data(s))
-                for i, s in enumerate(sources, start=1)
-            ]]
-        )
+    buttons = [
+        InlineKeyboardButton(t("btn_source", lang, n=i), callback_data=data)
+        for i, data in enumerate((source_callback_data(s) for s in sources_for_buttons(answer)), start=1)
+        if data is not None
+    ]
+    keyboard = InlineKeyboardMarkup([buttons]) if buttons else None
     parts = split_message(text)
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None

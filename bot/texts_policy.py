@@ -20,7 +20,7 @@ POLICY_TEXTS: dict[str, dict[str, str]] = {
         "en": "《{title}》 mentions this but does not state {missing}. What it says:",
     },
     "policy_not_stated_after": {
-        "zh": "具体{missing}请咨询当地卫生健康部门。",
+        "zh": "{missing}请咨询当地卫生健康部门。",
         "en": "For {missing}, please ask the local health department (卫生健康委).",
     },
     "policy_out_of_scope": {

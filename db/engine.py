@@ -91,9 +91,11 @@ def make_engine(
 
         return engine
     connect_args: dict[str, object] = {}
-    if make_url(url).get_backend_name() == "postgresql":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = int(connect_timeout_s)
-        options = []
+        existing = parsed.query.get("options")  # e.g. -csearch_path=... : keep it, connect_args would replace it
+        options = [" ".join(existing) if isinstance(existing, tuple) else existing] if existing else []
         if statement_timeout_ms:
             options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
         if lock_timeout_ms:

@@ -170,6 +170,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins request threads
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 1024  # listen backlog: a bot with 64 concurrent updates opens many connections at once
 
     def __init__(self, address: tuple[str, int], api: LocalBotApi, owner: FakeBotApiServer):
         super().__init__(address, _Handler)

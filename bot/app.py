@@ -163,6 +163,8 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     if not with_updater:
         builder = builder.updater(None)
+    if not settings.run_jobs:  # another process sends the reminders (see docs/deploy.md)
+        builder = builder.job_queue(None)
     application = builder.build()
     application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, policy=policy_service)
     register_handlers(application)

@@ -15,13 +15,14 @@ from bot.settings import get_settings
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
-    from bot import cli_care, cli_kb, cli_policy
+    from bot import cli_care, cli_kb, cli_policy, cli_webhook
 
     parser = argparse.ArgumentParser(prog="python -m bot", description="托育助手 command line")
     subparsers = parser.add_subparsers(dest="command", required=True)
     cli_policy.register(subparsers)
     cli_care.register(subparsers)
     cli_kb.register(subparsers)
+    cli_webhook.register(subparsers)
     return parser
 
 

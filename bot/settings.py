@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         "`python -m bot webhook set` once).",
     )
     webhook_max_connections: int = Field(default=40, description="setWebhook max_connections (1-100).")
+    run_jobs: bool = Field(
+        default=True,
+        description="Run scheduled jobs (booking reminders) in this process. With N workers: true on one only.",
+    )
 
     # Throughput and outgoing limits.
     concurrent_updates: int = Field(default=64, description="Updates processed at once (one user's stay in order).")

@@ -183,3 +183,32 @@ async def test_worker_without_registering(settings, fake_bot_api):  # noqa: F811
         await asyncio.wait_for(worker, 15)
     assert fake_bot_api.webhook == {}
     assert not [name for name, _ in api.calls if name.lower() == "setwebhook"]
+
+
+def test_webhook_cli_sets_shows_and_deletes(settings, fake_bot_api, capsys):  # noqa: F811
+    """`python -m bot webhook set|info|delete`: registering once for N workers."""
+    import argparse
+    import json
+
+    from bot.cli_webhook import cmd_webhook
+
+    settings.telegram_bot_token = FAKE_TOKEN
+    settings.telegram_base_url = fake_bot_api.base_url
+    settings.telegram_webhook_url = "https://bot.example.org/tg/hook"
+    settings.telegram_webhook_secret = SECRET
+    assert cmd_webhook(argparse.Namespace(action="set", drop_pending=False), settings) == 0
+    assert json.loads(capsys.readouterr().out) == {"ok": True}
+    assert fake_bot_api.webhook["url"] == "https://bot.example.org/tg/hook"
+    assert fake_bot_api.webhook["secret_token"] == SECRET
+    assert cmd_webhook(argparse.Namespace(action="info", drop_pending=False), settings) == 0
+    assert "pending_update_count" in json.loads(capsys.readouterr().out)
+    assert cmd_webhook(argparse.Namespace(action="delete", drop_pending=False), settings) == 0
+    assert fake_bot_api.webhook == {}
+
+
+def test_run_jobs_false_means_no_reminder_job(settings):
+    settings.run_jobs = False
+    with pytest.warns(UserWarning, match="JobQueue"):  # PTB's note when asked for a job queue it lacks
+        assert build_application(settings, policy_service=object()).job_queue is None
+    settings.run_jobs = True
+    assert build_application(settings, policy_service=object()).job_queue is not None

@@ -210,17 +210,19 @@ def wait_ready(api: TimedApi, processes: list[subprocess.Popen], timeout: float 
     raise SystemExit("the bot did not become ready")
 
 
-def run_round(api: TimedApi, n: int, first_user: int, questions: list[str], timeout: float) -> dict:
+def run_round(api: TimedApi, n: int, first_user: int, questions: list[str], timeout: float,
+              kinds: tuple[str, ...] = ("question", "location", "start")) -> dict:
     """Inject n updates at once from fresh users and time their first replies."""
     rng = random.Random(n)
     users = list(range(first_user, first_user + n))
     sent_at: dict[int, float] = {}
     kind_of: dict[int, str] = {}
     for i, uid in enumerate(users):
-        if i % 3 == 0:
+        kind = kinds[i % len(kinds)]
+        if kind == "question":
             api.user_sends_text(uid, rng.choice(questions))
             kind_of[uid] = "question"
-        elif i % 3 == 1:
+        elif kind == "location":
             lat, lon = rng.choice(LOCATIONS)
             api.user_shares_location(uid, lat + rng.uniform(-0.01, 0.01), lon + rng.uniform(-0.01, 0.01))
             kind_of[uid] = "location"
@@ -243,7 +245,7 @@ def run_round(api: TimedApi, n: int, first_user: int, questions: list[str], time
             max_s=round(max(latencies), 3),
         )
     by_kind: dict[str, dict[str, Any]] = {}
-    for kind in ("question", "location", "start"):
+    for kind in kinds:
         own = [api.first_reply[u] - sent_at[u] for u in users if kind_of[u] == kind and u in api.first_reply]
         by_kind[kind] = {"n": sum(1 for u in users if kind_of[u] == kind)}
         if own:
@@ -264,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="", help="DATABASE_URL (default: SQLite in the data dir)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for a round's replies")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory first")
+    parser.add_argument("--kinds", default="question,location,start",
+                        help="comma-separated mix of update kinds, in turn (question, location, start)")
     args = parser.parse_args(argv)
     if args.fresh and args.data_dir.exists():
         shutil.rmtree(args.data_dir)
@@ -284,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             first_user = 1_000_000
             for n in args.users:
                 time.sleep(2)  # let the previous round settle
-                report["rounds"].append(run_round(api, n, first_user, questions, args.timeout))
+                kinds = tuple(k for k in args.kinds.split(",") if k)
+                report["rounds"].append(run_round(api, n, first_user, questions, args.timeout, kinds))
                 first_user += n
             if pusher is not None:
                 report["webhook_post_failures"] = pusher.failures

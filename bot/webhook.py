@@ -97,8 +97,11 @@ class WebhookApp:
             await _respond(send, 413, {"ok": False})
             return
         try:
-            update = Update.de_json(json.loads(body), self.application.bot)
+            data = json.loads(body)
+            update = Update.de_json(data, self.application.bot) if isinstance(data, dict) else None
         except Exception:  # noqa: BLE001 - anything unparsable is the sender's fault
+            update = None
+        if update is None:
             log.warning("Webhook request with an unparsable update refused (%d bytes)", len(body))
             await _respond(send, 400, {"ok": False})
             return

@@ -117,6 +117,8 @@ def test_webhook_worker_subprocess(worker_env, fake_bot_api, tmp_path):  # noqa:
         assert len(replies) == 2 and "/find" in replies[1].text
         bad = httpx.post(hook, content=b"{not json", headers={**right, "Content-Type": "application/json"}, timeout=5)
         assert bad.status_code == 400
+        assert httpx.post(hook, json=None, headers=right, timeout=5).status_code == 400
+        assert httpx.post(hook, json=[update], headers=right, timeout=5).status_code == 400
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -19,6 +19,7 @@ documented overall limit) by itself puts the k-th reply of a burst at about (k -
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -51,12 +52,15 @@ ERROR_TEXTS = {t(key, lang) for key in ("error", "db_busy", "busy_loading") for 
 class TimedApi(LocalBotApi):
     """The in-memory Bot API, noting when each chat got its first message from the bot."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency_s: float = 0.0) -> None:
         super().__init__()
+        self.latency_s = latency_s  # added to every bot call but getUpdates: the network to Telegram
         self.first_reply: dict[int, float] = {}
         self.first_text: dict[int, str | None] = {}
 
     async def call(self, method: str, params: dict[str, Any] | None = None, files: dict | None = None) -> Any:
+        if self.latency_s and method.lower() != "getupdates":
+            await asyncio.sleep(self.latency_s)
         result = await super().call(method, params, files)
         if method.lower() in SEND_METHODS and isinstance(result, dict):
             chat_id = result.get("chat", {}).get("id")
@@ -115,13 +119,9 @@ class WebhookPusher:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        import asyncio
-
         asyncio.run(self._loop())
 
     async def _loop(self) -> None:
-        import asyncio
-
         offset = 0
         limits = httpx.Limits(max_connections=self.connections)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -153,7 +153,7 @@ def start_bot(args: argparse.Namespace, server: FakeBotApiServer, data_dir: Path
     `WebhookPusher`. Returns (processes, pusher or None)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(
-        PYTHONPATH=str(ROOT), DATA_DIR=str(data_dir), TELEGRAM_BOT_TOKEN=TOKEN,
+        PYTHONPATH=str(args.bot_root), DATA_DIR=str(data_dir), TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_BASE_URL=server.base_url, TELEGRAM_BASE_FILE_URL=server.base_file_url,
         TELEGRAM_RATE_LIMIT=str(args.rate_limit), CONCURRENT_UPDATES=str(args.concurrency),
     )
@@ -162,7 +162,8 @@ def start_bot(args: argparse.Namespace, server: FakeBotApiServer, data_dir: Path
     prepare_data(data_dir, env)
     if args.mode == "polling":
         log = (data_dir / "bot.log").open("wb")
-        return [subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)], None
+        command = [sys.executable, "-m", "bot", "run"]
+        return [subprocess.Popen(command, cwd=args.bot_root, env=env, stdout=log, stderr=log)], None
     processes, urls = [], []
     for i in range(args.workers):
         port = _free_port()
@@ -170,7 +171,7 @@ def start_bot(args: argparse.Namespace, server: FakeBotApiServer, data_dir: Path
         worker_env = {**env, "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
                       "WEBHOOK_PORT": str(port), "WEBHOOK_REGISTER": "false"}
         log = (data_dir / f"worker{i}.log").open("wb")
-        processes.append(subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=ROOT,
+        processes.append(subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=args.bot_root,
                                           env=worker_env, stdout=log, stderr=log))
         urls.append(url)
     for url in urls:  # deliver nothing before every worker listens
@@ -208,6 +209,19 @@ def wait_ready(api: TimedApi, processes: list[subprocess.Popen], timeout: float 
             time.sleep(1)
         probe += 1
     raise SystemExit("the bot did not become ready")
+
+
+def cpu_seconds(processes: list[subprocess.Popen]) -> float:
+    """User + system CPU time used so far by the bot processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in processes:
+        try:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def run_round(api: TimedApi, n: int, first_user: int, questions: list[str], timeout: float,
@@ -266,19 +280,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="", help="DATABASE_URL (default: SQLite in the data dir)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for a round's replies")
     parser.add_argument("--fresh", action="store_true", help="delete the data directory first")
+    parser.add_argument("--api-latency-ms", type=float, default=0.0,
+                        help="delay the fake Bot API adds to each call, like the network to Telegram")
+    parser.add_argument("--bot-root", type=Path, default=ROOT,
+                        help="checkout whose bot to run (e.g. an older commit exported with git archive, to compare)")
     parser.add_argument("--kinds", default="question,location,start",
                         help="comma-separated mix of update kinds, in turn (question, location, start)")
     args = parser.parse_args(argv)
     if args.fresh and args.data_dir.exists():
         shutil.rmtree(args.data_dir)
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    api = TimedApi()
+    api = TimedApi(args.api_latency_ms / 1000)
     questions = _questions()
     report: dict[str, Any] = {
         "bench": "load", "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
         "python": platform.python_version(), "mode": args.mode, "rate_limit_per_s": args.rate_limit,
+        "api_latency_ms": args.api_latency_ms,
         "concurrent_updates": args.concurrency, "database": "postgresql" if args.database_url else "sqlite",
-        "workers": args.workers if args.mode == "webhook" else 1, "loadavg_before": os.getloadavg(),
+        "workers": args.workers if args.mode == "webhook" else 1, "bot_root": str(args.bot_root), "loadavg_before": os.getloadavg(),
         "rounds": [],
     }
     with FakeBotApiServer(api) as server:
@@ -289,7 +308,10 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.users:
                 time.sleep(2)  # let the previous round settle
                 kinds = tuple(k for k in args.kinds.split(",") if k)
-                report["rounds"].append(run_round(api, n, first_user, questions, args.timeout, kinds))
+                cpu_before = cpu_seconds(processes)
+                result = run_round(api, n, first_user, questions, args.timeout, kinds)
+                result["bot_cpu_ms_per_update"] = round((cpu_seconds(processes) - cpu_before) * 1000 / n, 1)
+                report["rounds"].append(result)
                 first_user += n
             if pusher is not None:
                 report["webhook_post_failures"] = pusher.failures

@@ -93,7 +93,13 @@ async def _post_init(application: Application) -> None:
 
 async def _load_policy(application: Application, rt: Runtime) -> None:
     try:
-        rt.policy = await asyncio.to_thread(load_policy_service, rt.settings)
+        service = await asyncio.to_thread(load_policy_service, rt.settings)
+        if rt.settings.search_concurrency > 0 and not (rt.settings.llm_base_url and rt.settings.llm_model):
+            from bot.cpu_gate import GatedPolicyService
+
+            # CPU-bound searches one (or N) at a time; with an LLM, `ask` waits on the network instead.
+            service = GatedPolicyService(service, rt.settings.search_concurrency)
+        rt.policy = service
     except Exception:
         log.exception("Could not load the policy knowledge base")
         return
@@ -173,10 +179,11 @@ def build_application(
 
 def new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
     """A fresh event loop, set as current, whose default executor (used by `asyncio.to_thread` for the
-    database and CPU work) has WORKER_THREADS threads: one slow query must not starve everyone else."""
+    database and CPU work) has WORKER_THREADS threads, and at least one per concurrent update plus a
+    margin: one slow query, or searches waiting for their turn, must not starve everyone else."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=max(4, settings.worker_threads), thread_name_prefix="tuoyu"))
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=max(4, settings.worker_threads, settings.concurrent_updates + 8), thread_name_prefix="tuoyu"))
     return loop
 
 

@@ -51,7 +51,12 @@ class Settings(BaseSettings):
 
     # Throughput and outgoing limits.
     concurrent_updates: int = Field(default=64, description="Updates processed at once (one user's stay in order).")
-    worker_threads: int = Field(default=32, description="Threads for database and CPU work off the event loop.")
+    worker_threads: int = Field(
+        default=32, description="Threads for database and CPU work off the event loop (at least CONCURRENT_UPDATES + 8)."
+    )
+    search_concurrency: int = Field(
+        default=1, description="Policy searches run at once per process (CPU-bound; 0: no limit). Not applied with an LLM."
+    )
     telegram_rate_limit: float = Field(
         default=30.0, description="Messages per second to Telegram overall (0: no overall limit; groups 20/min)."
     )

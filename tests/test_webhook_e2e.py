@@ -214,3 +214,15 @@ def test_run_jobs_false_means_no_reminder_job(settings):
         assert build_application(settings, policy_service=object()).job_queue is None
     settings.run_jobs = True
     assert build_application(settings, policy_service=object()).job_queue is not None
+
+
+def test_run_webhook_without_a_secret_refuses_to_start(settings, capsys):
+    """`python -m bot run --webhook` with no TELEGRAM_WEBHOOK_SECRET: exit code 2 and why, nothing served."""
+    import argparse
+
+    from bot.cli_policy import cmd_run
+
+    settings.telegram_bot_token = FAKE_TOKEN
+    settings.telegram_webhook_url = "https://bot.example.org/hook"
+    assert cmd_run(argparse.Namespace(webhook=True), settings) == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err

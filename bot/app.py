@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,6 +28,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.texts import t
 from bot.update_guard import GuardedApplication
+from bot.update_processor import PerUserUpdateProcessor
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -93,7 +97,13 @@ async def _post_init(application: Application) -> None:
 
 async def _load_policy(application: Application, rt: Runtime) -> None:
     try:
-        rt.policy = await asyncio.to_thread(load_policy_service, rt.settings)
+        service = await asyncio.to_thread(load_policy_service, rt.settings)
+        if rt.settings.search_concurrency > 0 and not (rt.settings.llm_base_url and rt.settings.llm_model):
+            from bot.cpu_gate import GatedPolicyService
+
+            # CPU-bound searches one (or N) at a time; with an LLM, `ask` waits on the network instead.
+            service = GatedPolicyService(service, rt.settings.search_concurrency)
+        rt.policy = service
     except Exception:
         log.exception("Could not load the policy knowledge base")
         return
@@ -101,6 +111,27 @@ async def _load_policy(application: Application, rt: Runtime) -> None:
     # Long-lived objects (model weights, indexes) out of the collector's sight: no GC pauses in searches.
     gc.freeze()
     log.info("Policy knowledge base ready")
+
+
+def make_rate_limiter(settings: Settings) -> AIORateLimiter:
+    """Outgoing limits: Telegram's overall rate (setting; 0 = none), 20/min per group, and `retry_after`
+    honoured on a 429 (retried up to TELEGRAM_MAX_RETRIES times)."""
+    return AIORateLimiter(
+        overall_max_rate=settings.telegram_rate_limit,
+        overall_time_period=1 if settings.telegram_rate_limit else 0,
+        max_retries=max(1, settings.telegram_max_retries),
+    )
+
+
+def private_data_dir(settings: Settings) -> None:
+    """Create the data directory readable by the owner only (0700); tighten it if it exists and is ours."""
+    path = settings.data_dir
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:  # pragma: no cover - e.g. a mount we may not change
+        log.warning("Could not restrict permissions of the data directory")
 
 
 def build_application(
@@ -111,17 +142,27 @@ def build_application(
     policy_service=None,
     engine=None,
     token: str | None = None,
+    with_updater: bool = True,
 ) -> Application:
-    """The Application with every handler; `request` objects replace HTTP (console mode)."""
+    """The Application with every handler; `request` objects replace HTTP (console mode).
+
+    Updates run concurrently (CONCURRENT_UPDATES at once), each user's in order; outgoing calls go
+    through the rate limiter. `with_updater=False` builds a webhook worker (no long polling).
+    """
     from db.migrate import upgrade_to_head
 
-    engine = engine or make_engine(settings.sqlalchemy_url)
+    if engine is None:
+        if not settings.database_url:
+            private_data_dir(settings)
+        engine = make_engine(settings.sqlalchemy_url, **settings.engine_options)
     upgrade_to_head(engine)
     builder = (
         ApplicationBuilder()
         .application_class(GuardedApplication)
         .token(token or settings.telegram_bot_token or "0:console")
         .post_init(_post_init)
+        .concurrent_updates(PerUserUpdateProcessor(max(1, settings.concurrent_updates)))
+        .rate_limiter(make_rate_limiter(settings))
     )
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
@@ -131,13 +172,28 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if not with_updater:
+        builder = builder.updater(None)
+    if not settings.run_jobs:  # another process sends the reminders (see docs/deploy.md)
+        builder = builder.job_queue(None)
     application = builder.build()
     application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, policy=policy_service)
     register_handlers(application)
     return application
 
 
+def new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:
+    """A fresh event loop, set as current, whose default executor (used by `asyncio.to_thread` for the
+    database and CPU work) has WORKER_THREADS threads, and at least one per concurrent update plus a
+    margin: one slow query, or searches waiting for their turn, must not starve everyone else."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=max(4, settings.worker_threads, settings.concurrent_updates + 8), thread_name_prefix="tuoyu"))
+    return loop
+
+
 def run_polling(settings: Settings) -> None:
     """Run the real bot by long polling until interrupted."""
     application = build_application(settings)
+    new_event_loop(settings)
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -29,7 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     index.add_argument("--json", action="store_true")
     index.set_defaults(func=cmd_index)
 
-    subparsers.add_parser("run", help="run the Telegram bot (long polling)").set_defaults(func=cmd_run)
+    run = subparsers.add_parser("run", help="run the Telegram bot (long polling, or a webhook worker)")
+    run.add_argument(
+        "--webhook", action="store_true",
+        help="serve TELEGRAM_WEBHOOK_URL's path on WEBHOOK_LISTEN:WEBHOOK_PORT instead of long polling",
+    )
+    run.set_defaults(func=cmd_run)
     subparsers.add_parser("chat", help="console mode: talk to the bot in this terminal").set_defaults(func=cmd_chat)
     subparsers.add_parser(
         "start", help="the Telegram bot when TELEGRAM_BOT_TOKEN is set, console mode otherwise"
@@ -160,7 +165,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """`python -m bot run`: the real bot by long polling."""
+    """`python -m bot run`: the real bot by long polling; `--webhook`: a webhook worker."""
     from bot.app import run_polling
 
     if not settings.telegram_bot_token:
@@ -168,6 +173,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if getattr(args, "webhook", False):
+        from bot.webhook import WebhookConfigError, check_webhook_settings, run_webhook
+
+        try:
+            check_webhook_settings(settings)
+        except WebhookConfigError as exc:
+            print(f"Cannot start the webhook worker: {exc}", file=sys.stderr)
+            return 2
+        run_webhook(settings)
+        return 0
     run_polling(settings)
     return 0
 

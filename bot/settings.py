@@ -29,6 +29,48 @@ class Settings(BaseSettings):
     telegram_base_url: str = ""
     telegram_base_file_url: str = ""
 
+    # Webhook mode (`python -m bot run --webhook`), see docs/deploy.md.
+    telegram_webhook_url: str = Field(
+        default="", description="Public HTTPS URL Telegram posts updates to; its path is the path served."
+    )
+    telegram_webhook_secret: str = Field(
+        default="", description="Required value of X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)."
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook worker listens on.")
+    webhook_port: int = Field(default=8080, description="Port the webhook worker listens on.")
+    webhook_register: bool = Field(
+        default=True,
+        description="Call setWebhook at start. With N workers set it true on one worker only (or none and run "
+        "`python -m bot webhook set` once).",
+    )
+    webhook_max_connections: int = Field(default=40, description="setWebhook max_connections (1-100).")
+    run_jobs: bool = Field(
+        default=True,
+        description="Run scheduled jobs (booking reminders) in this process. With N workers: true on one only.",
+    )
+
+    # Throughput and outgoing limits.
+    concurrent_updates: int = Field(default=64, description="Updates processed at once (one user's stay in order).")
+    worker_threads: int = Field(
+        default=32, description="Threads for database and CPU work off the event loop (at least CONCURRENT_UPDATES + 8)."
+    )
+    search_concurrency: int = Field(
+        default=1, description="Policy searches run at once per process (CPU-bound; 0: no limit). Not applied with an LLM."
+    )
+    telegram_rate_limit: float = Field(
+        default=30.0, description="Messages per second to Telegram overall (0: no overall limit; groups 20/min)."
+    )
+    telegram_max_retries: int = Field(default=3, description="Retries of a request Telegram answered 429 (retry_after).")
+
+    # Database timeouts: a slow or absent database yields a short "busy" reply instead of a stall.
+    db_busy_timeout_s: float = Field(default=5.0, description="SQLite: wait at most this long for a write lock.")
+    db_connect_timeout_s: int = Field(default=5, description="PostgreSQL: connect timeout (seconds).")
+    db_statement_timeout_ms: int = Field(default=15000, description="PostgreSQL: statement_timeout (0: none).")
+    db_lock_timeout_ms: int = Field(default=5000, description="PostgreSQL: lock_timeout (0: none).")
+    db_pool_size: int = Field(default=10, description="Connections kept open per process.")
+    db_max_overflow: int = Field(default=20, description="Extra connections per process under load.")
+    db_pool_timeout_s: float = Field(default=5.0, description="Wait at most this long for a free connection.")
+
     embedding_model: str = Field(
         default="use-multilingual-v3",
         description="'use-multilingual-v3' (bundled, numpy) or any sentence-transformers name or local path.",
@@ -50,6 +92,26 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tuoyu.sqlite3').as_posix()}"
+
+    @property
+    def engine_options(self) -> dict[str, float | int]:
+        """Keyword arguments of `db.engine.make_engine` from the database settings."""
+        return {
+            "busy_timeout_s": self.db_busy_timeout_s,
+            "connect_timeout_s": self.db_connect_timeout_s,
+            "statement_timeout_ms": self.db_statement_timeout_ms,
+            "lock_timeout_ms": self.db_lock_timeout_ms,
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout_s": self.db_pool_timeout_s,
+        }
+
+    @property
+    def webhook_path(self) -> str:
+        """The URL path the webhook worker serves: the path of TELEGRAM_WEBHOOK_URL (at least "/")."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.telegram_webhook_url).path or "/"
 
     @property
     def index_dir(self) -> Path:

@@ -154,6 +154,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "抱歉，处理时出了点问题，请稍后再试。您的消息没有丢失，可以重新发送。",
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
     },
+    "db_busy": {
+        "zh": "系统繁忙，请稍后再试。已完成的预约和资料不会丢失。",
+        "en": "The system is busy right now, please try again in a moment. Nothing you completed is lost.",
+    },
     "busy_loading": {
         "zh": "正在加载政策知识库，请稍等几秒再问。",
         "en": "The policy knowledge base is still loading; please ask again in a few seconds.",

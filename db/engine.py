@@ -1,34 +1,122 @@
-"""Engine and session factory for SQLite (default) and PostgreSQL (via DATABASE_URL)."""
+"""Engine and session factory for SQLite (default) and PostgreSQL (via DATABASE_URL).
+
+Every engine is built so that a slow or absent database fails fast instead of stalling the bot:
+SQLite waits at most `busy_timeout_s` for a write lock; PostgreSQL connections time out after
+`connect_timeout_s` and carry `statement_timeout` / `lock_timeout`; pooled connections are pinged
+before use (a restarted server is picked up by itself); waiting for a pooled connection is bounded.
+Bound parameters are never put into error messages or logs (`hide_parameters=True`): they carry
+user data. A SQLite file is created readable by its owner only (0600, and its WAL/SHM files inherit
+that mode), in a directory created 0700.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
+log = logging.getLogger(__name__)
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, make the file's folder, enable WAL and foreign keys."""
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+DEFAULT_CONNECT_TIMEOUT_S = 5
+DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
+DEFAULT_LOCK_TIMEOUT_MS = 5_000
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600); tighten an existing file and its WAL/SHM."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.exists() and candidate.stat().st_uid == os.getuid() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except OSError:  # pragma: no cover - a file we may not change; SQLite will report real problems
+            log.warning("Could not restrict permissions of a database file")
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout_s: float = 5.0,
+) -> Engine:
+    """Create an engine with bounded waits (see the module docstring).
+
+    SQLite: the file's folder is created, WAL and foreign keys are enabled, `busy_timeout` is set.
+    PostgreSQL: `connect_timeout`, `statement_timeout` and `lock_timeout` (0 disables either timeout).
+    """
+    pool_args = {
+        "pool_pre_ping": True,
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout_s,
+    }
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite_file(Path(path))
+        if not path or path == ":memory:":
+            pool_args = {}  # in-memory databases use a single-connection pool
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
+            hide_parameters=True,
+            **pool_args,
+        )
+        busy_ms = int(busy_timeout_s * 1000)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, object] = {}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = int(connect_timeout_s)
+        existing = parsed.query.get("options")  # e.g. -csearch_path=... : keep it, connect_args would replace it
+        options = [" ".join(existing) if isinstance(existing, tuple) else existing] if existing else []
+        if statement_timeout_ms:
+            options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+        if lock_timeout_ms:
+            options.append(f"-c lock_timeout={int(lock_timeout_ms)}")
+        if options:
+            connect_args["options"] = " ".join(options)
+    return create_engine(url, connect_args=connect_args, hide_parameters=True, **pool_args)
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """True when `error` (or an exception it was raised from) means the database is busy, slow or away:
+    a lock or statement timeout, a refused or dropped connection, no free pooled connection."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sa_exc.OperationalError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+            return True
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def create_schema(engine: Engine) -> None:

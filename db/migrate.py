@@ -63,6 +63,10 @@ def upgrade_to_head(engine_or_url: Engine | str) -> None:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             elif connection.dialect.name == "postgresql":
+                # The bot's engines carry short statement/lock timeouts; a migration (and a worker waiting
+                # for another worker's migration) may legitimately take longer.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(770011)")
             if MigrationContext.configure(connection).get_current_revision() == head_revision():
                 return

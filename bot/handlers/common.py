@@ -13,6 +13,7 @@ from bot.callbacks import CallbackCodec, CallbackError
 from bot.runtime import load_user_language, runtime, user_language
 from bot.texts import t
 from db import users
+from db.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -143,18 +144,21 @@ async def stale_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error; tell the user politely, never with the exception text."""
-    log.error("Unhandled error while handling an update", exc_info=context.error)
+    """Log the error; tell the user politely, never with the exception text.
+
+    A database that is busy, slow or away gets a short "busy, please try again" (logged without a stack
+    trace: it is an outage, not a bug); the next update tries the database again by itself.
+    """
+    db_down = is_database_unavailable(context.error)
+    if db_down:
+        log.warning("Database unavailable while handling an update: %s", type(context.error).__name__)
+    else:
+        log.error("Unhandled error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            lang = user_language(update, context)
-        except Exception:  # the database itself may be what failed
-            lang = "zh"
+        lang = user_language(update, context)  # from memory: never asks the database that may have failed
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            await context.bot.send_message(update.effective_chat.id, t("error", lang))
+            await context.bot.send_message(update.effective_chat.id, t("db_busy" if db_down else "error", lang))
         except Exception:
             log.exception("Could not tell the user about the error")
-
-

@@ -159,6 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 raw.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
                 params = decode_form_params(raw)
+            self.server.owner._before_call(m.group(2), params)
             result = asyncio.run(api.call(m.group(2), params, files))
         except BotApiError as exc:
             self._send_json(exc.code, exc.payload())
@@ -173,10 +174,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins request threads
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 1024  # listen backlog: a bot with 64 concurrent updates opens many connections at once
 
-    def __init__(self, address: tuple[str, int], api: LocalBotApi):
+    def __init__(self, address: tuple[str, int], api: LocalBotApi, owner: FakeBotApiServer):
         super().__init__(address, _Handler)
         self.api = api
+        self.owner = owner
 
 
 class FakeBotApiServer:
@@ -187,12 +190,47 @@ class FakeBotApiServer:
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._faults_lock = threading.Lock()
+        self._faults: dict[str, list[BotApiError]] = {}
+        self.webhook: dict[str, Any] = {}  # the last setWebhook's parameters; {} after deleteWebhook
+        self.refused_calls: list[str] = []  # methods answered by an injected error (see fail_next)
+
+    # fault injection and webhook bookkeeping (called from request threads)
+    def fail_next(self, method: str, *, times: int = 1, code: int = 429, retry_after: int | None = 1,
+                  description: str | None = None) -> None:
+        """Answer the next `times` calls of `method` with an error instead (default: 429 Too Many Requests
+        with `parameters.retry_after`, as Telegram does under flood control)."""
+        if description is None:
+            description = f"Too Many Requests: retry after {retry_after}" if code == 429 else "Bad Request"
+        error = BotApiError(code, description)
+        if retry_after is not None:
+            payload = error.payload
+
+            def with_retry_after() -> dict[str, Any]:
+                return {**payload(), "parameters": {"retry_after": retry_after}}
+
+            error.payload = with_retry_after  # type: ignore[method-assign]
+        with self._faults_lock:
+            self._faults.setdefault(method.lower(), []).extend([error] * times)
+
+    def _before_call(self, method: str, params: dict[str, Any]) -> None:
+        name = method.lower()
+        with self._faults_lock:
+            queued = self._faults.get(name)
+            if queued:
+                error = queued.pop(0)
+                self.refused_calls.append(method)
+                raise error
+        if name == "setwebhook":
+            self.webhook = dict(params)
+        elif name == "deletewebhook":
+            self.webhook = {}
 
     # lifecycle
     def start(self) -> FakeBotApiServer:
         if self._server is not None:
             return self
-        self._server = _Server(self._address, self.api)
+        self._server = _Server(self._address, self.api, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api", daemon=True
         )

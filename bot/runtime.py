@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from db import users
+from db.engine import is_database_unavailable
 
 
 @dataclass
@@ -43,8 +44,16 @@ async def load_user_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if user is None or context.user_data is None:
         return "zh"
     guess = _guess_language(update, context)
-    context.user_data["lang"] = await asyncio.to_thread(users.get_language, runtime(context).engine, user.id, guess)
-    return context.user_data["lang"]
+    try:
+        language = await asyncio.to_thread(users.get_language, runtime(context).engine, user.id, guess)
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        # The database is away: a turn that needs nothing else from it (/help) still gets its answer, in the
+        # language this worker last saw; a turn that does need it gets "busy" from the error handler.
+        return context.user_data.setdefault("lang", guess)
+    context.user_data["lang"] = language
+    return language
 
 
 def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

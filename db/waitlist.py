@@ -152,6 +152,7 @@ class WaitlistEntryView:
     end_time: time
     institution_id: int
     institution_name: str
+    price: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON shape used by `python -m bot waitlist list --json`."""
@@ -324,6 +325,7 @@ def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[Waitlis
                 end_time=care.end_time,
                 institution_id=inst.id,
                 institution_name=inst.name,
+                price=care.price,
             )
         )
     return views

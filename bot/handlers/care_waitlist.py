@@ -173,13 +173,16 @@ async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flo
     lang = user_language(update, context)
     engine = runtime(context).engine
     try:
-        entry = await asyncio.to_thread(waitlist.leave, engine, entry_id, update.effective_user.id)
+        entry, left = await asyncio.to_thread(waitlist.leave_outcome, engine, entry_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist leave entry=%s refused: %s", entry_id, error.code)
         if error.code == "not_found":
             await _care()._stale(update, lang)
         else:
             await query.answer(_error_text(error.code, lang), show_alert=True)
+        return
+    if not left:  # a second tap on the same button
+        await query.answer(_error_text("not_waiting", lang), show_alert=True)
         return
     await query.answer()
     await context.bot.send_message(
@@ -207,13 +210,18 @@ def today_queues(engine, institution_id: int, day) -> list:
 
 async def _send(bot, chat_id: int, text: str, markup=None) -> str:
     """Send one waitlist message: SENT; BLOCKED (the parent blocked the bot or the chat is gone); RETRY (surely
-    not sent, may later: flood control, refused connection, 5xx); KEEP (may have arrived: a timeout after the
-    request went out — sending again could repeat it)."""
+    not sent, may later: flood control, refused connection, 5xx); KEEP (may have arrived — a timeout after the
+    request went out — or was refused as malformed: sending again could repeat it or fail again; the hold then
+    lapses normally)."""
     try:
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except (Forbidden, BadRequest) as error:
-        log.info("waitlist message to %s refused for good: %s", chat_id, type(error).__name__)
+    except Forbidden:
+        log.info("waitlist message to %s refused: the bot is blocked", chat_id)
         return BLOCKED
+    except BadRequest as error:
+        gone = any(word in str(error).lower() for word in ("chat not found", "deactivated"))
+        log.warning("waitlist message to %s refused: %s", chat_id, "chat gone" if gone else "bad request")
+        return BLOCKED if gone else KEEP
     except RetryAfter:
         return RETRY
     except TimedOut as error:

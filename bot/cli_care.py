@@ -292,9 +292,13 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings cancel BOOKING_ID --user ID [--json]`."""
 
     def body(engine) -> int:
+        from datetime import timedelta
+
         from db.booking import cancel_booking
 
-        booking = cancel_booking(engine, args.booking_id, args.user)
+        # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
+        hold = timedelta(minutes=settings.waitlist_hold_minutes)
+        booking = cancel_booking(engine, args.booking_id, args.user, hold=hold)
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:

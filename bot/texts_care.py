@@ -314,6 +314,16 @@ CARE_TEXTS: dict[str, dict[str, str]] = {
     },
     "care_wl_btn_leave": {"zh": "退出排队 {n}", "en": "Leave waitlist {n}"},
     "care_wl_left": {"zh": "已退出排队：{inst} {date} {session}。", "en": "You left the waitlist: {inst}, {date} {session}."},
+    "care_addsession_resized": {
+        "zh": "这个时段已存在，已调整名额：{inst}\n{date} {session}，名额 {old} → {capacity}。"
+        "新增名额已优先提供给排队的 {offered} 位家长。",
+        "en": "This session exists already; its places were changed: {inst}\n{date} {session}, {old} → {capacity} "
+        "places. {offered} waiting parent(s) were offered the new places first.",
+    },
+    "care_addsession_reason_booked": {
+        "zh": "名额不能少于已预约或保留的 {booked} 个。",
+        "en": "places cannot be fewer than the {booked} already booked or held.",
+    },
     "care_today_queue": {
         "zh": "• {session} · 已约 {booked}/{capacity} · 排队 {n} 人",
         "en": "• {session} · {booked}/{capacity} booked · {n} waiting",

@@ -616,6 +616,26 @@ def change_capacity(
     return offers
 
 
+def find_same_session(engine: Engine, institution_id: int, service: str, day: date, start: time, end: time) -> int | None:
+    """The id of an institution's session with exactly this service, day and times (the first one), or None.
+
+    An operator who adds a session that exists already means more places in it (`change_capacity`), not a
+    second session that parents outside the queue could book while others wait."""
+    with session_scope(engine) as session:
+        return session.execute(
+            select(CareSession.id)
+            .where(
+                CareSession.institution_id == institution_id,
+                CareSession.service == service,
+                CareSession.date == day,
+                CareSession.start_time == start,
+                CareSession.end_time == end,
+            )
+            .order_by(CareSession.id)
+            .limit(1)
+        ).scalar_one_or_none()
+
+
 def _close_offer(
     session: Session, offer: WaitlistOffer, status: str, entry_status: str, now_utc: datetime
 ) -> Offer | None:

@@ -243,3 +243,35 @@ async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
     [offer] = _offers_to(api, PARENT)
     found = waitlist.get_offer(engine, _open_offer(engine, PARENT))
     assert found.status == "open" and found.expires_at > later
+
+
+async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_api, app_for, centre, engine):  # noqa: F811
+    api = fake_bot_api.api
+    for user in (OPERATOR, PARENT, SECOND):
+        api.add_user(user)
+    app = app_for(fake_bot_api)
+    _, session_id = centre
+    _fill(engine, session_id)
+    waitlist.join(engine, session_id, PARENT, 24)
+    waitlist.join(engine, session_id, SECOND, 20)
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    async with running_application(app):
+        # Fewer places than are booked: refused, nothing changes.
+        before = _snapshot(engine)
+        refused = (await _send(api, app, OPERATOR, f"/addsession {tomorrow} 09:00-12:00 临时托 1 120 12-36"))[-1]
+        assert "没有添加" in refused.text and "2" in refused.text and _snapshot(engine) == before
+        # The same session again with one more place: no second session; the place goes to the first in line.
+        done = (await _send(api, app, OPERATOR, f"/addsession {tomorrow} 09:00-12:00 临时托 3 120 12-36"))[-1]
+        assert "2 → 3" in done.text and "1 位家长" in done.text
+        assert len(_offers_to(api, PARENT)) == 1 and _offers_to(api, SECOND) == []
+        with session_scope(engine) as session:
+            rows = session.execute(select(CareSession.capacity, CareSession.booked)).all()
+        assert rows == [(3, 3)]  # two booked, one held for the offer: nobody outside the queue can take it
+        # A parent outside the queue trying to book gets "full" with the waitlist offered.
+        await _send(api, app, 5656, "/find")
+        results = (await _send(api, app, 5656, "思明区"))[-1]
+        since = api.seq
+        api.user_taps_button(5656, results.message_id, f"care:ok:{session_id}:20", stale_ok=True)
+        await _settle(api, app)
+        # Two in the queue: one holds the offered place, one waits.
+        assert "约满" in api.callback_answers[-1].text and "已有 2 人排队" in api.changes_since(since, 5656)[-1].text

@@ -563,10 +563,10 @@ async def _on_confirm(
     except bookings.BookingError as error:
         log.info("care booking refused: %s", error.code)
         message = _error_text(error.code, lang)
-        await query.answer(message, show_alert=True)
         full = None
         if error.code == "full":  # not a dead end: offer the waitlist
             full = await care_waitlist.full_session_markup(context, session_id, months, lang)
+        await query.answer(message, show_alert=full is None)
         if full is not None:
             await _safe_edit(query, *full)
         elif error.code in ("full", "past", "not_found"):
@@ -854,6 +854,8 @@ async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: F
 async def _add_session(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec: SessionSpec) -> None:
     lang = user_language(update, context)
     engine = runtime(context).engine
+    if await care_waitlist.resize_existing(update, context, institution, spec):
+        return  # the same session exists: its places were changed (added places go to the waitlist first)
     try:
         await asyncio.to_thread(
             lambda: bookings.add_session(

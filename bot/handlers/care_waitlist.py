@@ -205,6 +205,45 @@ def today_queues(engine, institution_id: int, day) -> list:
     return [(s, lengths.get(s.session_id, 0)) for s in slots]
 
 
+# --- operators: more places in an existing session ----------------------------------------------------------------
+
+
+async def resize_existing(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec) -> bool:
+    """/addsession of a session that exists already (same centre, service, day and times) sets its number of
+    places instead of adding a second one: added places are offered to the waitlist first, in the same
+    transaction (`waitlist.change_capacity`). False when there is no such session (add it as usual)."""
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    session_id = await asyncio.to_thread(
+        waitlist.find_same_session, engine, institution.id, spec.service, spec.day, spec.start, spec.end
+    )
+    if session_id is None:
+        return False
+    before = await asyncio.to_thread(get_session, engine, session_id)
+    try:
+        offers = await asyncio.to_thread(
+            lambda: waitlist.change_capacity(
+                engine, session_id, spec.capacity, operator_user_id=update.effective_user.id, hold=hold_of(context)
+            )
+        )
+    except waitlist.WaitlistError as error:
+        log.info("addsession capacity refused: %s", error.code)
+        reason = t("care_addsession_reason_booked", lang, booked=before.booked if before else 0)
+        if error.code != "invalid":
+            reason = t("care_addsession_reason_other", lang)
+        await context.bot.send_message(update.effective_chat.id, t("care_addsession_error", lang, reason=reason))
+        return True
+    log.info("addsession capacity session=%s offers=%s", session_id, len(offers))
+    await context.bot.send_message(
+        update.effective_chat.id,
+        t("care_addsession_resized", lang, inst=institution.name, date=views.day_label(spec.day, lang),
+          session=views.spec_session(spec, lang), old=before.capacity if before else "—", capacity=spec.capacity,
+          offered=len(offers)),
+    )
+    await send_offers(context.bot, engine)
+    return True
+
+
 # --- sending: the periodic job ------------------------------------------------------------------------------------
 
 

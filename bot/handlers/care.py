@@ -1,5 +1,6 @@
 """Find care nearby and book temporary care: /find, locations, filters, details, booking, /bookings,
-reminders, and the operator's /today and /addsession.
+reminders, and the operator's /today and /addsession. The waitlist of full sessions (join, offers with
+Take/Pass, leave, its job) lives in `care_waitlist`; its buttons are care actions routed here.
 
 Handlers stay thin: parse the update, call `db/`, render with `care_views`. Every care button is declared in
 `care_views.CODEC` and arrives at one dispatcher, `on_callback`, which decodes it (forged, stale or damaged

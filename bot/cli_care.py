@@ -224,16 +224,27 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot book --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
     def body(engine) -> int:
-        from db.booking import book_session, get_booking
+        from db.booking import BookingError, book_session, get_booking
+        from db.waitlist import queue_length
 
-        booking = book_session(
-            engine,
-            args.session,
-            args.user,
-            args.child_age_months,
-            child_name=args.child,
-            idempotency_key=args.key,
-        )
+        try:
+            booking = book_session(
+                engine,
+                args.session,
+                args.user,
+                args.child_age_months,
+                child_name=args.child,
+                idempotency_key=args.key,
+            )
+        except BookingError as error:
+            if error.code != "full" or queue_length(engine, args.session) == 0:
+                raise
+            # Parents already wait for this session: say so (join with `waitlist join`).
+            if args.json:
+                _emit({"error": "full", "message": error.message, "waitlist": True})
+            else:
+                sys.stderr.write(f"错误 (full): {error.message};可排队:python -m bot waitlist join\n")
+            return 1
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:
@@ -281,9 +292,13 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings cancel BOOKING_ID --user ID [--json]`."""
 
     def body(engine) -> int:
+        from datetime import timedelta
+
         from db.booking import cancel_booking
 
-        booking = cancel_booking(engine, args.booking_id, args.user)
+        # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
+        hold = timedelta(minutes=settings.waitlist_hold_minutes)
+        booking = cancel_booking(engine, args.booking_id, args.user, hold=hold)
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     admin_user_ids: str = Field(default="", description="Comma-separated Telegram user ids of the first admins.")
     timezone: str = "Asia/Shanghai"
+    waitlist_hold_minutes: int = Field(default=30, ge=1, description="How long a freed place is held for the first in the waitlist.")
 
     @property
     def sqlalchemy_url(self) -> str:

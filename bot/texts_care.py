@@ -126,6 +126,10 @@ CARE_TEXTS: dict[str, dict[str, str]] = {
         "en": "\n\nNo bookable temporary/hourly sessions soon.",
     },
     "care_session_button": {"zh": "{date} {session} 余{free}位", "en": "{date} {session}, {free} left"},
+    "care_session_button_full": {
+        "zh": "{date} {session} 已满·可排队",
+        "en": "{date} {session}, full: join waitlist",
+    },
     "care_btn_back": {"zh": "⬅️ 返回列表", "en": "⬅️ Back to list"},
     "care_ask_child_age": {
         "zh": "预约：{inst}\n{date} {session}\n\n孩子多大？请选择，或直接输入月龄（本时段收 {min}–{max} 个月，例如 {example}、{example_text}）。",
@@ -255,6 +259,75 @@ CARE_TEXTS: dict[str, dict[str, str]] = {
     },
     "care_addsession_reason_other": {"zh": "请检查输入后再试。", "en": "please check the details and try again."},
     "care_location_invalid": {"zh": "这个位置无效，请重新发送。", "en": "That location is not valid; please send it again."},
+    # --- waitlist (排队, issue 12 §1) ---
+    "care_wl_full": {
+        "zh": "这个时段已约满（{inst} {date} {session}）。{queue}可以排队：有人取消时按顺序通知，"
+        "为您保留 {hold} 分钟。",
+        "en": "This session is full ({inst}, {date} {session}). {queue}You can join the waitlist: when a place "
+        "frees up, parents are offered it in turn and it is held for you for {hold} minutes.",
+    },
+    "care_wl_queue_size": {"zh": "已有 {n} 人排队。", "en": "{n} already waiting. "},
+    "care_wl_btn_join": {"zh": "🙋 排队", "en": "🙋 Join the waitlist"},
+    "care_wl_joined": {
+        "zh": "已排队：{inst} {date} {session}，孩子 {age} 个月。您排在第 {position} 位。"
+        "有空位时会立即通知您。查看或退出：/bookings",
+        "en": "You're on the waitlist: {inst}, {date} {session}, child {age} months. You are number {position}. "
+        "I'll message you as soon as a place frees up. See or leave: /bookings",
+    },
+    "care_wl_not_full": {
+        "zh": "这个时段现在有空位，可以直接预约：",
+        "en": "This session has a free place now; you can book it directly:",
+    },
+    "care_wl_offer": {
+        "zh": "🎉 有空位了！<b>{inst}</b>\n{date} {session}\n孩子 {age} 个月\n名额为您保留到 {until}，"
+        "请在此之前确认。",
+        "en": "🎉 A place is free! <b>{inst}</b>\n{date} {session}\nChild {age} months\nIt is held for you until "
+        "{until}; please confirm before then.",
+    },
+    "care_wl_btn_take": {"zh": "✅ 确认", "en": "✅ Take it"},
+    "care_wl_btn_pass": {"zh": "放弃", "en": "Pass"},
+    "care_wl_passed": {
+        "zh": "好的，已放弃这个名额，并退出了排队。",
+        "en": "OK, you passed on the place and left the waitlist.",
+    },
+    "care_wl_expired_note": {
+        "zh": "⌛ {inst} {date} {session} 的保留名额已过期，已让给下一位。如仍需要，可用 /find 重新查找。",
+        "en": "⌛ The place held for you at {inst} ({date} {session}) has expired and went to the next in line. "
+        "Still need it? Search again with /find.",
+    },
+    "care_wl_err_expired": {"zh": "抱歉，这个名额的保留时间已过。", "en": "Sorry, the hold on this place has ended."},
+    "care_wl_err_passed": {"zh": "您已放弃这个名额。", "en": "You already passed on this place."},
+    "care_wl_err_taken": {"zh": "这个名额已经确认过了。", "en": "This place has already been taken."},
+    "care_wl_err_not_waiting": {"zh": "您已不在这个排队中。", "en": "You are no longer on this waitlist."},
+    "care_wl_err_already_booked": {
+        "zh": "您已为孩子预约了这个时段。",
+        "en": "You already have a booking for this child in this session.",
+    },
+    "care_wl_title": {"zh": "<b>排队中</b>", "en": "<b>On the waitlist</b>"},
+    "care_wl_line": {
+        "zh": "{n}. {date} {session}\n   {inst} · 孩子 {age} 个月 · 第 {position} 位",
+        "en": "{n}. {date} {session}\n   {inst} · child {age} months · number {position}",
+    },
+    "care_wl_line_offered": {
+        "zh": "{n}. {date} {session}\n   {inst} · 孩子 {age} 个月 · 名额保留中，至 {until}",
+        "en": "{n}. {date} {session}\n   {inst} · child {age} months · a place is held for you until {until}",
+    },
+    "care_wl_btn_leave": {"zh": "退出排队 {n}", "en": "Leave waitlist {n}"},
+    "care_wl_left": {"zh": "已退出排队：{inst} {date} {session}。", "en": "You left the waitlist: {inst}, {date} {session}."},
+    "care_addsession_resized": {
+        "zh": "这个时段已存在，已调整名额：{inst}\n{date} {session}，名额 {old} → {capacity}。"
+        "新增名额已优先提供给排队的 {offered} 位家长。",
+        "en": "This session exists already; its places were changed: {inst}\n{date} {session}, {old} → {capacity} "
+        "places. {offered} waiting parent(s) were offered the new places first.",
+    },
+    "care_addsession_reason_booked": {
+        "zh": "名额不能少于已预约或保留的 {booked} 个。",
+        "en": "places cannot be fewer than the {booked} already booked or held.",
+    },
+    "care_today_queue": {
+        "zh": "• {session} · 已约 {booked}/{capacity} · 排队 {n} 人",
+        "en": "• {session} · {booked}/{capacity} booked · {n} waiting",
+    },
     "care_filing_已备案": {"zh": "已备案", "en": "filed"},
     "care_filing_备案中": {"zh": "备案中", "en": "filing in progress"},
     "care_filing_未备案": {"zh": "未备案", "en": "not filed"},

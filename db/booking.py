@@ -314,8 +314,14 @@ def book_session(
     return book_session_outcome(engine, session_id, parent_id, child_age_months, child_name, idempotency_key, now)[0]
 
 
-def cancel_booking(engine: Engine, booking_id: int, parent_id: int, now: datetime | None = None) -> Booking:
+def cancel_booking(
+    engine: Engine, booking_id: int, parent_id: int, now: datetime | None = None, hold: timedelta | None = None
+) -> Booking:
     """Cancel a parent's booking and free its place (exactly once).
+
+    In the same transaction the freed place goes to the first parent on the session's waitlist, if any
+    (`db.waitlist.place_freed`), held for `hold` (default `db.waitlist.DEFAULT_HOLD`); the offer is sent by
+    the bot's claim of offer notifications.
 
     Raises BookingError: not_found (no such booking, or it is someone else's), already_cancelled,
     past (the session has already started).
@@ -347,6 +353,9 @@ def cancel_booking(engine: Engine, booking_id: int, parent_id: int, now: datetim
             .values(booked=CareSession.booked - 1)
             .execution_options(synchronize_session=False)
         )
+        from db import waitlist  # db.waitlist builds on this module
+
+        waitlist.place_freed(session, booking.session_id, local_now, hold or waitlist.DEFAULT_HOLD)
         booking.status = BOOKING_CANCELLED
         booking.cancelled_at = cancelled_at
         return booking

@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from db.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, _serialized, new_code
 from db.engine import session_scope
+from db.institutions import valid_row_id
 from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
 from db.timeutil import combine_local, fmt_time, to_local, utcnow
 from db.waitlist_models import (
@@ -152,6 +153,7 @@ class WaitlistEntryView:
     end_time: time
     institution_id: int
     institution_name: str
+    price: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON shape used by `python -m bot waitlist list --json`."""
@@ -324,6 +326,7 @@ def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[Waitlis
                 end_time=care.end_time,
                 institution_id=inst.id,
                 institution_name=inst.name,
+                price=care.price,
             )
         )
     return views
@@ -348,6 +351,8 @@ def join(
     not_full (a place is free: book it normally), invalid.
     """
     name = _validate(parent_id, child_age_months, child_name)
+    if not valid_row_id(session_id):
+        raise WaitlistError("not_found", "没有找到该时段 (session not found)")
     now_utc = _utc(now)
     try:
         with _serialized(engine, parent_id) as session:
@@ -414,7 +419,16 @@ def leave(engine: Engine, entry_id: int, parent_id: int, now: datetime | None = 
     Leaving twice is harmless (returns the left entry). Raises WaitlistError: not_found (no such entry or
     someone else's), not_waiting (the entry was booked, passed or expired).
     """
+    return leave_outcome(engine, entry_id, parent_id, now)[0]
+
+
+def leave_outcome(
+    engine: Engine, entry_id: int, parent_id: int, now: datetime | None = None
+) -> tuple[WaitlistEntryView, bool]:
+    """`leave`, and whether this call left the queue (False: the entry had left already, e.g. a double tap)."""
     now_utc = _utc(now)
+    if not valid_row_id(entry_id):
+        raise WaitlistError("not_found", "没有找到该排队 (waitlist entry not found)")
     with _serialized(engine, parent_id) as session:
         entry = session.get(WaitlistEntry, entry_id)
         if entry is None or entry.parent_id != parent_id:
@@ -422,7 +436,7 @@ def leave(engine: Engine, entry_id: int, parent_id: int, now: datetime | None = 
         _lock_care(session, entry.session_id)
         entry = _fresh(session, WaitlistEntry, entry_id)
         if entry.status == ENTRY_LEFT:
-            return _entry_views(session, [entry])[0]
+            return _entry_views(session, [entry])[0], False
         if entry.status not in ENTRY_ACTIVE:
             raise WaitlistError("not_waiting")
         next_offer = None
@@ -445,7 +459,7 @@ def leave(engine: Engine, entry_id: int, parent_id: int, now: datetime | None = 
         entry = _fresh(session, WaitlistEntry, entry_id)
         view = _entry_views(session, [entry])[0]
     log.info("waitlist leave entry=%s next_offer=%s", entry_id, next_offer.offer_id if next_offer else None)
-    return view
+    return view, True
 
 
 def entries_for_parent(engine: Engine, parent_id: int, now: datetime | None = None) -> list[WaitlistEntryView]:
@@ -602,6 +616,26 @@ def change_capacity(
     return offers
 
 
+def find_same_session(engine: Engine, institution_id: int, service: str, day: date, start: time, end: time) -> int | None:
+    """The id of an institution's session with exactly this service, day and times (the first one), or None.
+
+    An operator who adds a session that exists already means more places in it (`change_capacity`), not a
+    second session that parents outside the queue could book while others wait."""
+    with session_scope(engine) as session:
+        return session.execute(
+            select(CareSession.id)
+            .where(
+                CareSession.institution_id == institution_id,
+                CareSession.service == service,
+                CareSession.date == day,
+                CareSession.start_time == start,
+                CareSession.end_time == end,
+            )
+            .order_by(CareSession.id)
+            .limit(1)
+        ).scalar_one_or_none()
+
+
 def _close_offer(
     session: Session, offer: WaitlistOffer, status: str, entry_status: str, now_utc: datetime
 ) -> Offer | None:
@@ -633,7 +667,7 @@ def _close_offer(
 
 
 def _locked_offer(session: Session, offer_id: int, parent_id: int) -> WaitlistOffer:
-    offer = session.get(WaitlistOffer, offer_id)
+    offer = session.get(WaitlistOffer, offer_id) if valid_row_id(offer_id) else None
     if offer is None or offer.parent_id != parent_id:
         raise WaitlistError("not_found", "没有找到该名额 (offer not found)")
     _lock_care(session, offer.session_id)

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from bot.callbacks import sample_malformed
 from bot.console_transport import running_application
 from bot.handlers.care import CODEC
-from db import booking
+from db import booking, waitlist
 from db.conversation import load_state
 from db.engine import session_scope
 from db.models import Booking, CareSession, Institution
 from db.timeutil import local_today
+from db.waitlist_models import WaitlistEntry, WaitlistOffer
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
 
@@ -32,6 +33,8 @@ def _snapshot(db) -> tuple:
             sorted(tuple(r) for r in session.execute(select(Booking.id, Booking.status, Booking.parent_id)).all()),
             sorted(tuple(r) for r in session.execute(select(CareSession.id, CareSession.booked, CareSession.capacity)).all()),
             sorted(tuple(r) for r in session.execute(select(Institution.id, Institution.operator_user_id)).all()),
+            sorted(tuple(r) for r in session.execute(select(WaitlistEntry.id, WaitlistEntry.status)).all()),
+            sorted(tuple(r) for r in session.execute(select(WaitlistOffer.id, WaitlistOffer.status)).all()),
         )
 
 
@@ -76,9 +79,22 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
     others = booking.book_session(engine, session_id, OTHER_PARENT, 24, idempotency_key="other")
+    # Another parent's waitlist entry and offer, on a second, full session.
+    full_id = booking.add_session(
+        engine, institution_id, service="临时托", day=local_today() + timedelta(days=2), start_time=time(14),
+        end_time=time(17), capacity=1, price=100,
+    ).id
+    holder = booking.book_session(engine, full_id, 7001, 24, idempotency_key="holder")
+    entry = waitlist.join(engine, full_id, OTHER_PARENT, 24)
+    booking.cancel_booking(engine, holder.id, 7001)
+    offer_id = waitlist.entries_for_parent(engine, OTHER_PARENT)[0].offer_id
+    assert offer_id is not None
+    api.add_user(OTHER_PARENT)  # the waitlist job may send them the offer meanwhile (it changes no status)
     errors = _with_errors(app)
     forged = list(sample_malformed(CODEC))
     forged += [
+        f"care:wt:{offer_id}", f"care:wp:{offer_id}", f"care:wl:{entry.entry_id}",  # another parent's queue
+        f"care:wj:{full_id}:5", f"care:wj:{session_id}:5", "care:wj:2147483647:24", "care:wt:2147483647",
         f"care:cx:{others.id}", f"care:cxy:{others.id}",  # another parent's booking
         f"care:ok:{session_id}:5", f"care:age:{session_id}:72",  # ages outside the session's range
         "care:set:age:5", "care:set:age:-5", "care:set:budget:7", "care:set:date:2020-01-01", "care:set:svc:临时托",

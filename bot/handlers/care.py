@@ -1,5 +1,6 @@
 """Find care nearby and book temporary care: /find, locations, filters, details, booking, /bookings,
-reminders, and the operator's /today and /addsession.
+reminders, and the operator's /today and /addsession. The waitlist of full sessions (join, offers with
+Take/Pass, leave, its job) lives in `care_waitlist`; its buttons are care actions routed here.
 
 Handlers stay thin: parse the update, call `db/`, render with `care_views`. Every care button is declared in
 `care_views.CODEC` and arrives at one dispatcher, `on_callback`, which decodes it (forged, stale or damaged
@@ -45,6 +46,7 @@ from telegram.ext import (
 from bot import texts_care
 from bot.callbacks import CallbackError
 from bot.handlers import care_views as views
+from bot.handlers import care_waitlist
 from bot.handlers.care_views import CODEC  # noqa: F401  (the care buttons' codec, for tests and registration)
 from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
@@ -57,7 +59,7 @@ from db.child_age import parse_child_age
 from db.geo import valid_coordinates
 from db.institutions import get_institution, get_session, institutions_of_operator, list_sessions
 from db.session_spec import MAX_DAYS_AHEAD, SessionSpec, SpecError, parse_session_spec
-from db.timeutil import local_today
+from db.timeutil import local_today, to_local
 
 log = logging.getLogger(__name__)
 FLOW = "care"
@@ -440,7 +442,12 @@ def _card_data(engine, institution_id: int, state: dict):
     if institution is None:
         return None
     day = datetime.fromisoformat(state["date"]).date() if state.get("date") else None
-    slots = list_sessions(engine, institution.id, date_from=day, days=1 if day else 7, only_bookable=True)
+    # Full sessions stay on the card: their button leads to the waitlist instead of a dead end.
+    now = to_local(None)
+    slots = [
+        s for s in list_sessions(engine, institution.id, date_from=day, days=1 if day else 7)
+        if (s.date, s.start_time) > (now.date(), now.time().replace(tzinfo=None))
+    ]
     if state.get("service") in ("临时托", "计时托"):
         slots = [s for s in slots if s.service == state["service"]]
     if state.get("age") is not None:
@@ -525,6 +532,11 @@ async def _confirm(
         return
     flow.pop("await", None)
     await flow.save()
+    if session.booked >= session.capacity:
+        full = await care_waitlist.full_session_markup(context, session_id, months, lang)
+        if full is not None:
+            await _reply(update, context, *full)
+            return
     text, markup = views.render_confirm(session, institution, months, lang)
     await _reply(update, context, text, markup)
 
@@ -552,8 +564,13 @@ async def _on_confirm(
     except bookings.BookingError as error:
         log.info("care booking refused: %s", error.code)
         message = _error_text(error.code, lang)
-        await query.answer(message, show_alert=True)
-        if error.code in ("full", "past", "not_found"):
+        full = None
+        if error.code == "full":  # not a dead end: offer the waitlist
+            full = await care_waitlist.full_session_markup(context, session_id, months, lang)
+        await query.answer(message, show_alert=full is None)
+        if full is not None:
+            await _safe_edit(query, *full)
+        elif error.code in ("full", "past", "not_found"):
             await _safe_edit(query, message, None)
         return
     await query.answer()
@@ -656,11 +673,13 @@ async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except StateConflict:
         await _conflict(update, lang)
         return
-    found = await asyncio.to_thread(bookings.list_bookings, runtime(context).engine, update.effective_user.id)
-    if not found:
+    engine = runtime(context).engine
+    found = await asyncio.to_thread(bookings.list_bookings, engine, update.effective_user.id)
+    queued = await asyncio.to_thread(care_waitlist.entries_of, engine, update.effective_user.id)
+    if not found and not queued:
         await update.effective_message.reply_text(t("care_bookings_none", lang))
         return
-    text, markup = views.render_bookings(found, lang)
+    text, markup = views.render_bookings(found, lang, queued)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -690,7 +709,9 @@ async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flo
     lang = user_language(update, context)
     engine = runtime(context).engine
     try:
-        await asyncio.to_thread(bookings.cancel_booking, engine, booking_id, update.effective_user.id)
+        await asyncio.to_thread(
+            bookings.cancel_booking, engine, booking_id, update.effective_user.id, None, care_waitlist.hold_of(context)
+        )
     except bookings.BookingError as error:
         log.info("care cancel refused: %s", error.code)
         if error.code == "not_found":
@@ -702,6 +723,7 @@ async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flo
     view = await asyncio.to_thread(bookings.get_booking, engine, booking_id)
     await _safe_edit(query, t("care_cancelled", lang, code=view.code), None)
     await _notify_operator(context, view, "cancelled")
+    await care_waitlist.send_offers(context.bot, engine)  # the freed place, offered to the first in line
 
 
 async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
@@ -773,8 +795,9 @@ async def today_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             day = local_today()
     for institution in institutions:
         found = await asyncio.to_thread(bookings.bookings_for_institution_day, engine, institution.id, day)
+        queues = await asyncio.to_thread(care_waitlist.today_queues, engine, institution.id, day)
         await update.effective_message.reply_text(
-            views.render_today(institution.name, day, found, lang), parse_mode=ParseMode.HTML
+            views.render_today(institution.name, day, found, lang, queues), parse_mode=ParseMode.HTML
         )
 
 
@@ -832,6 +855,8 @@ async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: F
 async def _add_session(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec: SessionSpec) -> None:
     lang = user_language(update, context)
     engine = runtime(context).engine
+    if await care_waitlist.resize_existing(update, context, institution, spec):
+        return  # the same session exists: its places were changed (added places go to the waitlist first)
     try:
         await asyncio.to_thread(
             lambda: bookings.add_session(
@@ -871,6 +896,10 @@ _ROUTES = {
     views.A_CANCEL_YES: _on_cancel_yes,
     views.A_CANCEL_NO: _on_cancel_no,
     views.A_ADD_AT: _on_add_at,
+    views.A_WL_JOIN: care_waitlist.on_join,
+    views.A_WL_TAKE: care_waitlist.on_take,
+    views.A_WL_PASS: care_waitlist.on_pass,
+    views.A_WL_LEAVE: care_waitlist.on_leave,
 }
 assert set(_ROUTES) == set(CODEC.actions), "every declared care action has a handler"
 
@@ -886,3 +915,8 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(on_callback, pattern=CODEC.pattern))
     if application.job_queue is not None:
         application.job_queue.run_repeating(_reminder_job, interval=REMINDER_INTERVAL_S, first=5, name="care-reminders")
+        # The waitlist: expire lapsed holds and send new offers; the first run right after start-up processes
+        # holds that lapsed while the bot was down.
+        application.job_queue.run_repeating(
+            care_waitlist.waitlist_job, interval=care_waitlist.WAITLIST_INTERVAL_S, first=2, name="care-waitlist"
+        )

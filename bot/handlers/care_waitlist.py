@@ -1,0 +1,330 @@
+"""The waitlist (排队) of full temporary-care sessions in the bot (issue 12 §1): join, take or pass an offered
+place, leave a queue, and the periodic job that expires holds and sends offers.
+
+Rules live in `db.waitlist`; this module only parses taps, calls it off the event loop and renders with
+`care_views`. Buttons are care actions (`care_views.A_WL_*`) routed by `care.on_callback`, so forged or stale
+data is refused there first; ids that decode but are not the parent's (another parent's offer, a gone entry)
+get the same polite "this button has expired" and change nothing.
+
+Offers go out exactly once, whatever the number of workers: `db.waitlist.claim_offer_notifications` hands each
+offer to one caller (a conditional UPDATE). A send that failed for a passing reason gives the claim back
+(`release_offer_notification`); a parent who blocked the bot passes the offer (the next in line gets it); a
+send that may have arrived keeps the claim (never two offer messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ContextTypes
+
+from bot.handlers import care_views as views
+from bot.handlers.common import require_private_chat
+from bot.runtime import runtime, user_language
+from bot.state import FlowState
+from bot.texts import t
+from db import booking as bookings
+from db import waitlist
+from db.institutions import get_institution, get_session
+
+log = logging.getLogger(__name__)
+WAITLIST_INTERVAL_S = 45
+OFFER_BATCH = 50
+SENT, BLOCKED, KEEP, RETRY = "sent", "blocked", "keep", "retry"
+
+
+def hold_of(context: ContextTypes.DEFAULT_TYPE) -> timedelta:
+    """How long a freed place is held for a waiting parent (setting `WAITLIST_HOLD_MINUTES`)."""
+    return timedelta(minutes=runtime(context).settings.waitlist_hold_minutes)
+
+
+def _error_text(code: str, lang: str) -> str:
+    """A waitlist refusal in the parent's words (waitlist-specific text first, then the booking's)."""
+    from bot import texts_care
+
+    for key in (f"care_wl_err_{code}", f"care_err_{code}"):
+        if key in texts_care.CARE_TEXTS:
+            return t(key, lang)
+    return t("care_err_other", lang)
+
+
+def _care():
+    from bot.handlers import care  # care imports this module: resolve at call time
+
+    return care
+
+
+# --- a full session -----------------------------------------------------------------------------------------------
+
+
+def _full_view(engine, session_id: int):
+    """(session, institution, queue length) for the "join the waitlist" message, or None."""
+    session = get_session(engine, session_id)
+    if session is None:
+        return None
+    return session, get_institution(engine, session.institution_id), waitlist.queue_length(engine, session_id)
+
+
+async def full_session_markup(context: ContextTypes.DEFAULT_TYPE, session_id: int, months: int, lang: str):
+    """The "this session is full — join the waitlist?" text and buttons, or None when the session is gone."""
+    found = await asyncio.to_thread(_full_view, runtime(context).engine, session_id)
+    if found is None:
+        return None
+    session, institution, queue = found
+    minutes = runtime(context).settings.waitlist_hold_minutes
+    return views.render_waitlist_full(session, institution, queue, minutes, months, lang)
+
+
+async def on_join(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+) -> None:
+    """Join a full session's queue; a place that freed meanwhile is offered for booking directly."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    flow.pop("await", None)
+    await flow.save()
+    try:
+        entry = await asyncio.to_thread(waitlist.join, engine, session_id, update.effective_user.id, months)
+    except waitlist.WaitlistError as error:
+        log.info("waitlist join refused: %s", error.code)
+        if error.code == "not_found":
+            await _care()._stale(update, lang)
+            return
+        if error.code == "not_full":
+            found = await asyncio.to_thread(_care()._session_view, engine, session_id)
+            if found is not None:
+                await query.answer()
+                text, markup = views.render_confirm(found[0], found[1], months, lang)
+                await _care()._safe_edit(query, t("care_wl_not_full", lang) + "\n\n" + text, markup)
+                return
+        await query.answer(_error_text(error.code, lang), show_alert=True)
+        return
+    await query.answer()
+    log.info("waitlist joined entry=%s position=%s", entry.entry_id, entry.position)
+    await _care()._safe_edit(query, views.render_waitlist_joined(entry, lang), None)
+
+
+# --- offers: take, pass -------------------------------------------------------------------------------------------
+
+
+async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, offer_id: int) -> None:
+    """Take an offered place: a confirmed booking (code and price), the operator told once."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    try:
+        booked, created = await asyncio.to_thread(
+            waitlist.take_offer_outcome, engine, offer_id, update.effective_user.id
+        )
+    except waitlist.WaitlistError as error:
+        log.info("waitlist take offer=%s refused: %s", offer_id, error.code)
+        if error.code == "not_found":
+            await _care()._stale(update, lang)
+            return
+        message = _error_text(error.code, lang)
+        await query.answer(message, show_alert=True)
+        if error.code in ("expired", "passed"):
+            await _care()._safe_edit(query, message, None)
+        return
+    await query.answer()
+    view = await asyncio.to_thread(bookings.get_booking, engine, booked.id)
+    await _care()._safe_edit(query, views.render_booked(view, lang), None)
+    log.info("waitlist offer=%s taken booking=%s created=%s", offer_id, view.booking_id, created)
+    await _care()._notify_operator(context, view, "booked")  # claimed in the database: once
+
+
+async def on_pass(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, offer_id: int) -> None:
+    """Pass on an offered place: it goes to the next in line at once."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    try:
+        await asyncio.to_thread(waitlist.pass_offer, engine, offer_id, update.effective_user.id)
+    except waitlist.WaitlistError as error:
+        log.info("waitlist pass offer=%s refused: %s", offer_id, error.code)
+        if error.code == "not_found":
+            await _care()._stale(update, lang)
+        else:
+            await query.answer(_error_text(error.code, lang), show_alert=True)
+        return
+    await query.answer()
+    await _care()._safe_edit(query, t("care_wl_passed", lang), None)
+    await send_offers(context.bot, engine)
+
+
+async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, entry_id: int) -> None:
+    """Leave a queue (from /bookings); a place held for the entry goes to the next in line."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    try:
+        entry, left = await asyncio.to_thread(waitlist.leave_outcome, engine, entry_id, update.effective_user.id)
+    except waitlist.WaitlistError as error:
+        log.info("waitlist leave entry=%s refused: %s", entry_id, error.code)
+        if error.code == "not_found":
+            await _care()._stale(update, lang)
+        else:
+            await query.answer(_error_text(error.code, lang), show_alert=True)
+        return
+    if not left:  # a second tap on the same button
+        await query.answer(_error_text("not_waiting", lang), show_alert=True)
+        return
+    await query.answer()
+    await context.bot.send_message(
+        update.effective_chat.id, views.render_waitlist_left(entry, lang), parse_mode=ParseMode.HTML
+    )
+    await send_offers(context.bot, engine)
+
+
+def entries_of(engine, parent_id: int) -> list:
+    """A parent's active queue entries, for /bookings."""
+    return waitlist.entries_for_parent(engine, parent_id)
+
+
+def today_queues(engine, institution_id: int, day) -> list:
+    """(session slot, queue length) of an institution's sessions on `day`, for /today."""
+    from db.institutions import list_sessions
+
+    slots = list_sessions(engine, institution_id, date_from=day, days=1)
+    lengths = waitlist.queue_lengths(engine, [s.session_id for s in slots])
+    return [(s, lengths.get(s.session_id, 0)) for s in slots]
+
+
+# --- operators: more places in an existing session ----------------------------------------------------------------
+
+
+async def resize_existing(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec) -> bool:
+    """/addsession of a session that exists already (same centre, service, day and times) sets its number of
+    places instead of adding a second one: added places are offered to the waitlist first, in the same
+    transaction (`waitlist.change_capacity`). False when there is no such session (add it as usual)."""
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    session_id = await asyncio.to_thread(
+        waitlist.find_same_session, engine, institution.id, spec.service, spec.day, spec.start, spec.end
+    )
+    if session_id is None:
+        return False
+    before = await asyncio.to_thread(get_session, engine, session_id)
+    try:
+        offers = await asyncio.to_thread(
+            lambda: waitlist.change_capacity(
+                engine, session_id, spec.capacity, operator_user_id=update.effective_user.id, hold=hold_of(context)
+            )
+        )
+    except waitlist.WaitlistError as error:
+        log.info("addsession capacity refused: %s", error.code)
+        reason = t("care_addsession_reason_booked", lang, booked=before.booked if before else 0)
+        if error.code != "invalid":
+            reason = t("care_addsession_reason_other", lang)
+        await context.bot.send_message(update.effective_chat.id, t("care_addsession_error", lang, reason=reason))
+        return True
+    log.info("addsession capacity session=%s offers=%s", session_id, len(offers))
+    await context.bot.send_message(
+        update.effective_chat.id,
+        t("care_addsession_resized", lang, inst=institution.name, date=views.day_label(spec.day, lang),
+          session=views.spec_session(spec, lang), old=before.capacity if before else "—", capacity=spec.capacity,
+          offered=len(offers)),
+    )
+    await send_offers(context.bot, engine)
+    return True
+
+
+# --- sending: the periodic job ------------------------------------------------------------------------------------
+
+
+async def _send(bot, chat_id: int, text: str, markup=None) -> str:
+    """Send one waitlist message: SENT; BLOCKED (the parent blocked the bot or the chat is gone); RETRY (surely
+    not sent, may later: flood control, refused connection, 5xx); KEEP (may have arrived — a timeout after the
+    request went out — or was refused as malformed: sending again could repeat it or fail again; the hold then
+    lapses normally)."""
+    try:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except Forbidden:
+        log.info("waitlist message to %s refused: the bot is blocked", chat_id)
+        return BLOCKED
+    except BadRequest as error:
+        gone = any(word in str(error).lower() for word in ("chat not found", "deactivated"))
+        log.warning("waitlist message to %s refused: %s", chat_id, "chat gone" if gone else "bad request")
+        return BLOCKED if gone else KEEP
+    except RetryAfter:
+        return RETRY
+    except TimedOut as error:
+        cause = error.__cause__
+        unsent = cause is not None and type(cause).__name__ in ("ConnectTimeout", "PoolTimeout")
+        return RETRY if unsent else KEEP
+    except NetworkError as error:
+        log.info("waitlist message to %s not sent: %s", chat_id, type(error).__name__)
+        return RETRY
+    return SENT
+
+
+async def send_offers(bot, engine, now: datetime | None = None, limit: int = OFFER_BATCH) -> int:
+    """Claim and send the offers not sent yet (each to exactly one worker); returns how many were sent.
+
+    A parent who cannot be reached passes the offer, and the next parent's offer is claimed in the next round
+    of this call (bounded: a few rounds, the job does the rest)."""
+    sent = 0
+    for _ in range(5):
+        try:
+            claimed = await asyncio.to_thread(waitlist.claim_offer_notifications, engine, now, limit)
+        except SQLAlchemyError:
+            log.warning("waitlist offers: claim failed, left for a later run")
+            return sent
+        if not claimed:
+            break
+        passed_any = False
+        for view in claimed:
+            lang = await asyncio.to_thread(_care()._language_of, engine, view.parent_id)
+            text, markup = views.render_offer(view, lang)
+            outcome = await _send(bot, view.parent_id, text, markup)
+            log.info("waitlist offer=%s sent: %s", view.offer_id, outcome)
+            if outcome == SENT:
+                sent += 1
+            elif outcome == RETRY:
+                await _care()._release(waitlist.release_offer_notification, engine, view.offer_id)
+            elif outcome == BLOCKED:
+                try:
+                    await asyncio.to_thread(waitlist.pass_offer, engine, view.offer_id, view.parent_id, now)
+                    passed_any = True
+                except (waitlist.WaitlistError, SQLAlchemyError) as error:
+                    log.info("waitlist offer=%s not passed for a blocked parent: %s", view.offer_id, error)
+        if not passed_any:
+            break
+    return sent
+
+
+async def expire_and_send(bot, engine, now: datetime | None = None) -> tuple[int, int]:
+    """One run of the waitlist job: expire lapsed holds (telling those parents once), then send new offers.
+    Safe on any number of workers and at start-up (holds that lapsed while the bot was down). Returns
+    (offers expired, offers sent)."""
+    try:
+        expired = await asyncio.to_thread(waitlist.expire_offers, engine, now)
+    except SQLAlchemyError:
+        log.warning("waitlist expiry failed, left for a later run")
+        expired = []
+    if expired:
+        for view in await asyncio.to_thread(waitlist.offer_views, engine, [o.offer_id for o in expired]):
+            lang = await asyncio.to_thread(_care()._language_of, engine, view.parent_id)
+            outcome = await _send(bot, view.parent_id, views.render_offer_expired(view, lang))
+            log.info("waitlist offer=%s expiry note: %s", view.offer_id, outcome)
+    return len(expired), await send_offers(bot, engine, now)
+
+
+async def waitlist_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The repeating job (and its first run at start-up)."""
+    await expire_and_send(context.bot, runtime(context).engine)

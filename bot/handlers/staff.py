@@ -760,33 +760,34 @@ async def _btn_edit(update, context, kb, lang, state, row_id: int, code: str) ->
     )
 
 
-def _forget_draft(state: FlowState, row_id: int) -> None:
-    """The draft `row_id` is published or discarded: typed lines and awaited values no longer go to it."""
+async def _forget_draft(state: FlowState, row_id: int) -> None:
+    """The draft `row_id` is about to be published or discarded: typed lines and awaited values no longer go
+    to it. Stored BEFORE the registry changes, so a concurrent change (StateConflict: "tap again") means nothing
+    was done yet. Should publishing then fail, the draft's own preview button opens it again."""
     if state.get("draft") == row_id:
         state.pop("draft", None)
     if (state.get("edit") or {}).get("row") == row_id:
         state.pop("edit", None)
+    await state.save()
 
 
 async def _btn_publish(update, context, kb, lang, state, row_id: int) -> None:
     query = update.callback_query
     await _draft(kb, row_id)
+    await _forget_draft(state, row_id)
     await _answer_quietly(query, t("kb_publishing", lang))
     await _drop_keyboard(query)
     await query.message.reply_text(t("kb_publishing", lang))
     result = await asyncio.to_thread(kb.publish, row_id, _actor(update))
-    _forget_draft(state, row_id)
-    await state.save()
     await _send(update, render_change(result, lang))
 
 
 async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
     query = update.callback_query
     await _draft(kb, row_id)
+    await _forget_draft(state, row_id)
     await _answer_quietly(query)
     await asyncio.to_thread(kb.discard, row_id, _actor(update))
-    _forget_draft(state, row_id)
-    await state.save()
     await _drop_keyboard(query)
     await query.message.reply_text(t("kb_discarded", lang))
 

@@ -10,15 +10,14 @@ import pytest
 from telegram import Update
 
 from bot.app import build_application
-from bot.settings import KNOWLEDGE_DIR, Settings
+from bot.settings import Settings
 from db import filing
 from db.conversation import load_state
 from db.engine import make_engine
 from db.knowledge_registry import all_rows
-from retrieval.service import PolicyService
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_V1, caching
+from tests.kb_fixtures import SHENZHEN_V1
 
 OPERATOR, STAFF = 6262, 6363
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -51,18 +50,11 @@ class Worker:
         self.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, embedder):
-    """One policy service for both workers (each worker's own would hold the same published documents), built once
-    for this module; the drafts made here are discarded, nothing is published."""
-    built = PolicyService(tmp_path_factory.mktemp("workers") / "index", KNOWLEDGE_DIR, embedder=caching(embedder))
-    built.build()
-    return built
-
-
 @pytest.fixture
-async def workers(db_engine, fake_bot_api, tmp_path, service):  # noqa: F811
-    pair = [Worker(engine_url(db_engine), fake_bot_api, tmp_path, name, service) for name in ("w1", "w2")]
+async def workers(db_engine, fake_bot_api, tmp_path, policy_service):  # noqa: F811
+    """Two workers over one policy service (built once per test run; the drafts made here are discarded and
+    nothing is published, so it answers as before)."""
+    pair = [Worker(engine_url(db_engine), fake_bot_api, tmp_path, name, policy_service) for name in ("w1", "w2")]
     for worker in pair:
         await worker.app.initialize()
         worker.app.bot_data["runtime"].policy_ready.set()  # post_init (app.start) would set it

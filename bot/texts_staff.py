@@ -25,6 +25,11 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
         "zh": "抱歉，只有管理员可以授予或撤销工作人员权限。",
         "en": "Sorry, only administrators can grant or revoke staff access.",
     },
+    "kb_state_conflict": {
+        "zh": "刚才同时收到了您的另一个操作，这一步没有生效。请再点一次（或重新发送）。",
+        "en": "Another of your actions arrived at the same moment, so this step was not applied. Please tap (or "
+        "send) it again.",
+    },
     "kb_loading": {
         "zh": "知识库正在加载，请稍等几秒再试。",
         "en": "The knowledge base is still loading; please try again in a few seconds.",

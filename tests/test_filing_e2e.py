@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from db import filing
+from db.conversation import clear_state, load_state
 from db.filing_workflow import load_workflow
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 
@@ -144,10 +145,17 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
     assert license_doc.file_name == "营业执照.pdf" and license_doc.file_size == len(PDF)
     assert license_doc.sha256 == filing.sha256_hex(PDF) and license_doc.file_id
 
-    # the bot restarts: a new Application on the same database; in-memory state is gone
+    # the bot restarts: a new Application on the same database; in-memory state is gone, the flow state is not
+    assert load_state(app.bot_data["runtime"].engine, USER, "filing").data["case"] == case.id
     app2 = make_app(fake_bot_api)
     async with running_application(app2):
-        # after the restart an unrelated question is just answered: no filing reminder appended …
+        # the operator is still in the flow: a question is answered, then the reminder, as before the restart
+        replies = await _say(api, app2, "张家港困境婴幼儿入托能减免多少费用？")
+        assert any("减免500元" in m.text for m in replies)
+        assert "您正在准备" in replies[-1].text and "3/9" in replies[-1].text
+        # weeks later the stored state was purged: the flow is derived from the open case (files and asked-for
+        # answers still go to it) — an unrelated question is just answered, no filing reminder appended …
+        clear_state(app2.bot_data["runtime"].engine, USER, "filing")
         replies = await _say(api, app2, "张家港困境婴幼儿入托能减免多少费用？")
         assert any("减免500元" in m.text for m in replies)
         assert not any("您正在准备" in m.text for m in replies)

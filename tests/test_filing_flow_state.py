@@ -1,6 +1,7 @@
-"""Filing-flow membership: looked up once in an early async handler (in a worker thread) and stashed in
-user_data; the filters only read memory (no database work inside a filter on the event loop). After a
-restart the state comes back marked `restored` (no reminders appended to unrelated answers)."""
+"""Filing-flow membership: stored in the database (`bot.state`, flow "filing"), loaded once per update in an early
+async handler (in a worker thread) and kept for THAT update; the filters only read memory (no database work
+inside a filter on the event loop). With no stored state it is derived from the open case, marked `restored`
+(no reminders appended to unrelated answers)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 from types import SimpleNamespace
 
 from bot.handlers import filing as H
+from bot.state import FlowState
 from db import filing as F
+from db.conversation import load_state
 from db.engine import make_engine
 from db.filing_workflow import load_workflow
 from db.migrate import upgrade_to_head
@@ -28,26 +31,47 @@ def _app(user_data: dict, engine) -> SimpleNamespace:
     return SimpleNamespace(user_data=user_data, bot_data={"runtime": SimpleNamespace(engine=engine)})
 
 
-def _update(user_id: int | None = USER) -> SimpleNamespace:
-    return SimpleNamespace(effective_user=SimpleNamespace(id=user_id) if user_id is not None else None)
+_ids = iter(range(1, 10_000))
 
 
-def test_filter_reads_memory_only():
+def _update(user_id: int | None = USER, text: str = "") -> SimpleNamespace:
+    return SimpleNamespace(
+        update_id=next(_ids), effective_user=SimpleNamespace(id=user_id) if user_id is not None else None,
+        effective_message=SimpleNamespace(text=text),
+    )
+
+
+def _context(app: SimpleNamespace, user_id: int = USER) -> SimpleNamespace:
+    return SimpleNamespace(user_data=app.user_data.setdefault(user_id, {}), application=app)
+
+
+def test_filter_reads_memory_only_and_only_what_was_loaded_for_this_update():
     user_data: dict = {USER: {}}
     app = _app(user_data, _ForbiddenEngine())
     text_filter = H._InFlow(app, H.ACTIVE_SECONDS, "t")
     files_filter = H._InFlow(app, None, "f")
-    assert not text_filter.filter(_update()) and not files_filter.filter(_update())
+    update = _update()
+    assert not text_filter.filter(update) and not files_filter.filter(update)  # nothing loaded: not in the flow
     assert not text_filter.filter(_update(None))
-    user_data[USER][H.FLOW_KEY] = {"case": 1, "at": time.time()}
-    assert text_filter.filter(_update()) and files_filter.filter(_update())
-    user_data[USER][H.FLOW_KEY] = {"case": 1, "at": time.time() - H.ACTIVE_SECONDS - 1, "restored": True}
-    assert not text_filter.filter(_update()) and files_filter.filter(_update())
-    user_data[USER][H.FLOW_KEY] = None  # left the flow (another command)
-    assert not files_filter.filter(_update())
+
+    def loaded(data: dict) -> None:
+        H._keep(_context(app), update, FlowState(_ForbiddenEngine(), USER, H.FLOW, data, 3))
+
+    loaded({"case": 1, "at": time.time()})
+    assert text_filter.filter(update) and files_filter.filter(update)
+    assert H.in_flow(update, _context(app))
+    other = _update()  # another update of the same user: what was loaded for the first one does not count
+    assert not text_filter.filter(other) and not files_filter.filter(other) and not H.in_flow(other, _context(app))
+    loaded({"case": 1, "at": time.time() - H.ACTIVE_SECONDS - 1, "restored": True})
+    assert not text_filter.filter(update) and files_filter.filter(update)
+    loaded({"case": None})  # left the flow (another command)
+    assert not files_filter.filter(update) and not H.in_flow(update, _context(app))
+    for _ in range(10):  # the per-update cache stays small
+        H._keep(_context(app), _update(), FlowState(_ForbiddenEngine(), USER, H.FLOW, {}, None))
+    assert len(user_data[USER][H.SEEN_KEY]) == H._SEEN_KEEP
 
 
-async def test_note_flow_looks_up_the_case_off_the_event_loop(tmp_path, monkeypatch):
+async def test_note_flow_loads_the_state_off_the_event_loop_and_it_outlives_the_process(tmp_path, monkeypatch):
     engine = make_engine(f"sqlite:///{tmp_path / 'flow.db'}")
     upgrade_to_head(engine)
     case = F.start_case(engine, USER)
@@ -60,16 +84,39 @@ async def test_note_flow_looks_up_the_case_off_the_event_loop(tmp_path, monkeypa
         return real(*args)
 
     monkeypatch.setattr(F, "current_case", spy)
-    context = SimpleNamespace(user_data={}, application=_app({}, engine))
-    await H.note_flow(_update(), context)
-    state = context.user_data[H.FLOW_KEY]
-    assert state["case"] == case.id and state["restored"] is True
+    app = _app({}, engine)
+    update = _update()
+    await H.note_flow(update, _context(app))
+    state = H._seen(app.user_data[USER], update)
+    assert state["case"] == case.id and state["restored"] is True  # nothing stored: derived from the case
     assert threads and threads[0] != threading.main_thread().name  # a worker thread, not the event loop
-    await H.note_flow(_update(), context)  # known now: not looked up again
-    assert len(threads) == 1
-    fresh = SimpleNamespace(user_data={}, application=_app({}, engine))
-    await H.note_flow(_update(USER + 1), fresh)  # no case: not in the flow
-    assert fresh.user_data[H.FLOW_KEY] is None
+    assert load_state(engine, USER, H.FLOW) is None  # deriving stores nothing
+
+    await H._enter(update, _context(app), case.id)  # the operator works on the case: stored
+    stored = load_state(engine, USER, H.FLOW).data
+    assert stored["case"] == case.id and "restored" not in stored
+
+    fresh = _app({}, engine)  # a new process (or another worker): no memory, same state
+    again = _update()
+    await H.note_flow(again, _context(fresh))
+    assert H._seen(fresh.user_data[USER], again)["case"] == case.id
+    assert len(threads) == 1, "a stored state needs no look-up of the case"
+    assert H._InFlow(fresh, H.ACTIVE_SECONDS, "t").filter(again)
+
+    leave = _update(text="/find")  # another command leaves the flow, in the database
+    await H.leave_flow_on_command(leave, _context(fresh))
+    assert load_state(engine, USER, H.FLOW).data["case"] is None
+    later = _app({}, engine)
+    after = _update()
+    await H.note_flow(after, _context(later))
+    assert H._seen(later.user_data[USER], after) is not None and not H.in_flow(after, _context(later))
+
+    nobody = _app({}, engine)
+    stranger = _update(USER + 1)
+    await H.note_flow(stranger, _context(nobody, USER + 1))  # no case: not in the flow
+    assert not H.in_flow(stranger, _context(nobody, USER + 1))
+    await H.leave_flow_on_command(_update(USER + 1, "/find"), _context(nobody, USER + 1))
+    assert load_state(engine, USER + 1, H.FLOW) is None, "a user never in the flow gets no stored state"
 
 
 class _Message:

@@ -12,6 +12,21 @@ State lives in the database, never only in memory:
 While an operator is in the flow (used it in the last 24 hours and has not switched to another command since),
 typed text is answered by policy QA followed by a reminder of where they are in the checklist, or read as
 the class plan / institution name when the flow asked for one; files and photos go to the current item.
+
+Flow membership lives in the database too (`bot.state`, flow "filing"), so a restart or another worker continues
+it. Its keys:
+
+* "case": the id of the case worked on; None once the operator left the flow (another command);
+* "at": when they last worked on it (epoch seconds);
+* "restored": True when the membership was derived from the operator's open case because no state was stored
+  (e.g. purged after weeks of silence): typed answers and files still go to the case, but policy answers get
+  no reminder appended.
+
+An early handler (`note_flow`, group `FLOW_GROUP`) loads the state in a worker thread and keeps it for THIS
+update only (`SEEN_KEY` in user_data, keyed by update id — a per-update cache, never the source of truth); the
+filters and `in_flow` read that, so no filter touches the database on the event loop. Membership is
+last-writer-wins: two workers recording the same operator's entry at the same moment is harmless (the case and
+checklist rules live in `db.filing`), so a `StateConflict` here is logged, not shown.
 """
 
 from __future__ import annotations
@@ -76,6 +91,7 @@ from bot.handlers.filing_views import (  # noqa: F401  (the views are re-exporte
 )
 from bot.render import split_message
 from bot.runtime import runtime, user_language
+from bot.state import FlowState, StateConflict, load_flow_state
 from bot.texts import join_names, t
 from bot.texts_filing import summary_labels
 from db import filing as F
@@ -86,7 +102,9 @@ from db.readiness import check_plan, parse_plan
 
 log = logging.getLogger(__name__)
 
-FLOW_KEY = "filing_flow"  # user_data: {"case": id, "at": epoch seconds} in the flow, None when left
+FLOW = "filing"  # the bot.state flow name
+SEEN_KEY = "filing_seen"  # user_data, a per-update cache: {(update id, object id): the FlowState loaded for it}
+_SEEN_KEEP = 4  # updates of one user remembered (only the current one is ever read)
 ACTIVE_SECONDS = 24 * 3600
 #: The handler group of `note_flow`: before the staff flow's early group (-20), which also asks whether a
 #: document belongs to the filing flow.
@@ -98,39 +116,97 @@ KEEP_FLOW_COMMANDS = {"filing", "help", "lang"}
 # --- Flow membership ------------------------------------------------------------------------------------------
 
 
-def _enter(context: ContextTypes.DEFAULT_TYPE, case_id: int) -> None:
-    """The operator is working on `case_id` now (in this process: reminders may follow policy answers)."""
-    context.user_data[FLOW_KEY] = {"case": case_id, "at": time.time()}
+def _update_key(update: Update) -> tuple[int, int]:
+    """This very update: its id, and the object (a re-delivered update is a new object, loaded afresh)."""
+    return update.update_id, id(update)
+
+
+def _seen(user_data: dict | None, update: Update) -> FlowState | None:
+    """The filing state loaded for this update (by `note_flow` or a handler), or None."""
+    if not user_data:
+        return None
+    return (user_data.get(SEEN_KEY) or {}).get(_update_key(update))
+
+
+def _keep(context: ContextTypes.DEFAULT_TYPE, update: Update, state: FlowState) -> None:
+    if context.user_data is None:
+        return
+    seen = context.user_data.setdefault(SEEN_KEY, {})
+    seen[_update_key(update)] = state
+    while len(seen) > _SEEN_KEEP:
+        seen.pop(next(iter(seen)))
+
+
+async def _state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> FlowState:
+    """The user's filing state for this update: loaded once (off the event loop), then reused."""
+    state = _seen(context.user_data, update)
+    if state is None:
+        state = await load_flow_state(context, update.effective_user.id, FLOW)
+        _keep(context, update, state)
+    return state
+
+
+async def _save(state: FlowState) -> None:
+    """Store the membership; a concurrent change by another worker wins (see the module docstring)."""
+    try:
+        await state.save()
+    except StateConflict:
+        log.info("filing state of user %s changed concurrently; kept the other change", state.user_id)
+
+
+async def _enter(update: Update, context: ContextTypes.DEFAULT_TYPE, case_id: int) -> None:
+    """The operator is working on `case_id` now (reminders may follow policy answers), stored before answering."""
+    state = await _state(update, context)
+    state["case"] = case_id
+    state["at"] = time.time()
+    state.pop("restored", None)
+    await _save(state)
 
 
 def _restored_state(case: F.CaseView | None) -> dict | None:
-    """The flow state derived from the database when this process has none (after a restart, or on another
-    worker): the operator's open case with a legal nature. Marked `restored`: typed answers the flow asked for
-    (the institution's name, the class plan) and files still go to the case, but policy answers get no
-    reminder appended — the operator may long have moved on."""
+    """The flow state derived from the database when none is stored: the operator's open case with a legal
+    nature. Marked `restored`: typed answers the flow asked for (the institution's name, the class plan) and
+    files still go to the case, but policy answers get no reminder appended — the operator may long have moved
+    on."""
     if case is None or not case.legal_nature:
         return None
     return {"case": case.id, "at": case.updated_at.timestamp(), "restored": True}
 
 
 async def note_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Early group (`FLOW_GROUP`): make sure user_data knows whether the user is in the filing flow, looking
-    the case up in the database (in a worker thread) when this process does not know yet. The filters
-    below then only read user_data — no database work inside a filter on the event loop."""
+    """Early group (`FLOW_GROUP`): load the user's filing state in a worker thread (deriving it from their open
+    case when none is stored) and keep it for this update. The filters below then only read memory — no
+    database work inside a filter on the event loop."""
     user = update.effective_user
-    if user is None or context.user_data is None or FLOW_KEY in context.user_data:
+    if user is None or context.user_data is None:
         return
     try:
-        case = await asyncio.to_thread(F.current_case, runtime(context).engine, user.id)
+        state = await load_flow_state(context, user.id, FLOW)
+        if "case" not in state:
+            case = await asyncio.to_thread(F.current_case, runtime(context).engine, user.id)
+            state.update(_restored_state(case) or {})
     except Exception:  # a database problem must not break unrelated messages
-        log.exception("Could not look up the filing case of user %s", user.id)
+        log.exception("Could not look up the filing state of user %s", user.id)
         return
-    context.user_data[FLOW_KEY] = _restored_state(case)
+    _keep(context, update, state)
+
+
+def _member(state: FlowState | None, window: float | None) -> bool:
+    if state is None or not state.get("case"):
+        return False
+    return window is None or time.time() - float(state.get("at") or 0) < window
+
+
+def in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether this update's user is in the filing flow (any time since they last worked on it), as `note_flow`
+    found it for THIS update: for other flows deciding who a message belongs to. Reads memory only; False when
+    `note_flow` did not run for the update (callbacks, commands)."""
+    return _member(_seen(context.user_data, update), None)
 
 
 class _InFlow(filters.UpdateFilter):
-    """True when the update's user is in the filing flow, as `note_flow` recorded in user_data (worked on
-    within `window` seconds; None: any time). Reads memory only."""
+    """True when the update's user is in the filing flow, as `note_flow` loaded it for this very update (worked
+    on within `window` seconds; None: any time). Reads memory only."""
 
     def __init__(self, application: Application, window: float | None, name: str):
         super().__init__(name=name)
@@ -141,19 +217,27 @@ class _InFlow(filters.UpdateFilter):
         user = update.effective_user
         if user is None:
             return False
-        data = self.application.user_data.get(user.id)
-        state = data.get(FLOW_KEY) if data is not None else None
-        if not state:
-            return False
-        return self.window is None or time.time() - state["at"] < self.window
+        return _member(_seen(self.application.user_data.get(user.id), update), self.window)
 
 
 async def leave_flow_on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command (e.g. /find, /kb) leaves the filing flow (runs in an early group, stops nothing)."""
     text = (update.effective_message.text or "").strip()
     command = text.split()[0][1:].split("@")[0].lower() if text.startswith("/") else ""
-    if command and command not in KEEP_FLOW_COMMANDS and context.user_data is not None:
-        context.user_data[FLOW_KEY] = None
+    if not command or command in KEEP_FLOW_COMMANDS or update.effective_user is None:
+        return
+    try:
+        state = await _state(update, context)
+        if "case" not in state and _restored_state(
+            await asyncio.to_thread(F.current_case, runtime(context).engine, update.effective_user.id)
+        ) is None:
+            return  # never in the flow (no stored state, no open case): nothing to leave, nothing stored
+        if state.get("case", ...) is not None:
+            state["case"] = None
+            state.pop("restored", None)
+            await _save(state)
+    except Exception:  # a database problem must not break the command itself
+        log.exception("Could not record that user %s left the filing flow", update.effective_user.id)
 
 
 # --- Small helpers --------------------------------------------------------------------------------------------
@@ -244,7 +328,7 @@ async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     case = await _db(F.current_case, engine, user_id)
     if case is None:
         case = await _db(F.start_case, engine, user_id)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         text, markup = nature_view(wf, case, lang)
         await _send(update, context, text, markup)
@@ -321,7 +405,7 @@ async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
     case_id = _need(case_id, arg, with_arg=True)
     engine, user_id = runtime(context).engine, update.effective_user.id
     case = await _db(F.choose_nature, engine, user_id, case_id, arg, wf)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)]])
     await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
@@ -330,7 +414,7 @@ async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
 
 async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     text, markup = nature_view(wf, case, lang)
     await _show(update, context, text, markup)
@@ -339,7 +423,7 @@ async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
 async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
     engine, user_id = runtime(context).engine, update.effective_user.id
     case = await _db(F.set_step, engine, user_id, _need(case_id), "checklist")
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         text, markup = nature_view(wf, case, lang)
@@ -351,7 +435,7 @@ async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
 async def _act_item(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.open_item, runtime(context).engine, update.effective_user.id, _need(case_id, arg, with_arg=True),
                      arg, wf)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     text, markup = item_view(wf, case, case.item(wf, arg), lang)
     await _show(update, context, text, markup)
@@ -362,7 +446,7 @@ async def _act_what(update, context, wf, lang, case_id, arg) -> None:
     item = case.item(wf, arg)
     if item is None:
         raise F.FilingError("unknown_item", arg)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     back_to_item = _button(t("fl_btn_back_item", lang, name=item.material.name.get(lang)), A_ITEM, case.id,
                            item.material.id)
@@ -382,7 +466,7 @@ async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> Non
         key = "fl_not_allowed_na" if status == F.NOT_APPLICABLE else "fl_not_allowed_ready"
         await _answer(update, t(key, lang, name=material.name.get(lang) if material else arg), alert=True)
         return
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     material = wf.material(arg, case.city)
     key = "fl_marked_na" if status == F.NOT_APPLICABLE else "fl_marked_ready"
     await _answer(update, t(key, lang, name=material.name.get(lang)))
@@ -403,7 +487,7 @@ async def _act_clear(update, context, wf, lang, case_id, arg) -> None:
     item = case.item(wf, arg)
     if item is None:
         raise F.FilingError("unknown_item", arg)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update, t("fl_cleared", lang, name=item.material.name.get(lang)))
     text, markup = item_view(wf, case, item, lang)
     await _show(update, context, text, markup)
@@ -415,7 +499,7 @@ async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         await _answer(update, t("fl_need_nature", lang), alert=True)
         return
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     await send_summary(update, context, wf, case, lang)
 
@@ -454,7 +538,7 @@ async def _act_check(update, context, wf, lang, case_id, arg) -> None:
     if case.step != "plan":
         await _answer(update, t("fl_need_nature", lang), alert=True)
         return
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     text, markup = plan_prompt(wf, case, lang)
     await _show(update, context, text, markup)
@@ -464,7 +548,7 @@ async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         raise F.FilingError("no_nature")
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)], _back(case.id, lang)])
     await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
@@ -487,7 +571,7 @@ async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
 
 async def _act_new(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.start_case, runtime(context).engine, update.effective_user.id)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update, t("fl_new_case", lang))
     text, markup = nature_view(wf, case, lang)
     await _show(update, context, text, markup)
@@ -495,14 +579,14 @@ async def _act_new(update, context, wf, lang, case_id, arg) -> None:
 
 async def _act_rename(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.set_step, runtime(context).engine, update.effective_user.id, _need(case_id), "title")
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     await _show(update, context, _esc(t("fl_title_prompt", lang)), InlineKeyboardMarkup([_back(case.id, lang)]))
 
 
 async def _act_city_menu(update, context, wf, lang, case_id, arg) -> None:
     case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update)
     rows = []
     for city in wf.cities:
@@ -522,7 +606,7 @@ async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
         raise F.FilingError("unknown_city", arg)
     city = "" if arg is None else wf.city(arg).city
     case = await _db(F.set_city, runtime(context).engine, update.effective_user.id, case_id, city)
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     await _answer(update, t("fl_city_set", lang, city=city) if city else t("fl_city_cleared", lang))
     if not case.legal_nature:
         text, markup = nature_view(wf, case, lang)
@@ -556,10 +640,9 @@ assert set(_ACTIONS) == set(CODEC.actions), "every declared button has a handler
 # --- Typed text during the flow -------------------------------------------------------------------------------
 
 
-async def _flow_case(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> F.CaseView | None:
-    """The case the operator is working on: the one in user_data when still open, else the latest."""
+async def _flow_case(context: ContextTypes.DEFAULT_TYPE, state: FlowState, user_id: int) -> F.CaseView | None:
+    """The case the operator is working on: the one in the flow state when still open, else the latest."""
     engine = runtime(context).engine
-    state = (context.user_data or {}).get(FLOW_KEY) or {}
     if state.get("case"):
         try:
             return await _db(F.get_case, engine, user_id, state["case"])
@@ -601,25 +684,27 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("The filing workflow data is invalid")
         await policy.ask(update, context)
         return
-    restored = bool(((context.user_data or {}).get(FLOW_KEY) or {}).get("restored"))
-    case = await _flow_case(context, user_id)
+    state = await _state(update, context)
+    restored = bool(state.get("restored"))
+    case = await _flow_case(context, state, user_id)
     if case is None:
-        context.user_data[FLOW_KEY] = None
+        state["case"] = None
+        await _save(state)
         await policy.ask(update, context)
         return
     if case.step == "title" and text.strip():
-        _enter(context, case.id)
+        await _enter(update, context, case.id)
         case = await _db(F.set_title, engine, user_id, case.id, text)
         await _send_checklist(update, context, wf, case, lang,
                               prefix=_esc(t("fl_title_set", lang, title=case.title)))
         return
     if case.step == "plan" and re.search(r"[0-9０-９一二两三四五六七八九十]", text):
-        _enter(context, case.id)
+        await _enter(update, context, case.id)
         await _handle_plan(update, context, wf, case, lang, text)
         return
     await policy.ask(update, context)
     if not restored or _ASKS_ABOUT_FILING.search(text):
-        _enter(context, case.id)
+        await _enter(update, context, case.id)
         await _remind(update, context, wf, case, lang)
 
 
@@ -657,12 +742,12 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("The filing workflow data is invalid")
         await _send(update, context, t("fl_data_error", lang))
         return
-    case = await _flow_case(context, user_id)
+    case = await _flow_case(context, await _state(update, context), user_id)
     if case is None or not case.legal_nature or wf.nature(case.legal_nature) is None:
         await _send(update, context, _esc(t("fl_need_nature", lang)),
                     InlineKeyboardMarkup([[_button(t("fl_btn_start", lang), A_GO)]]))
         return
-    _enter(context, case.id)
+    await _enter(update, context, case.id)
     item = case.item(wf, case.current_item) if case.current_item else None
     if item is None:
         rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),

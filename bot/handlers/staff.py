@@ -8,6 +8,18 @@ Who gets a document message: a staff member's upload is claimed early (group `ST
 middle of the operators' filing flow — so no other flow sees it; anyone else's upload goes on to the other
 flows (the filing flow takes operators' uploads), and one that no flow takes gets a polite refusal here,
 which is logged and recorded in the audit log.
+
+State lives in the database, not in the process (`bot.state`, flow "kb"), so a restart or another worker continues
+a draft where the staff member was. Its keys:
+
+* "draft": the draft row id last previewed (a typed `城市：深圳市` line edits it);
+* "edit": {"row": draft row id, "field": name} while a typed value for that field is awaited (after ✏️);
+* "replace": the doc id whose new version the next upload is.
+
+The list page and a pending retire confirmation are carried by the buttons themselves (`kb:list:<page>`,
+`kb:retok:<doc id>`), so they need no state. Each update opens the state once and saves it before answering; a
+change racing another update of the same staff member on another worker is answered "please try again"
+(`StateConflict`), never silently lost.
 """
 
 from __future__ import annotations
@@ -34,9 +46,11 @@ from telegram.ext import (
 from bot import texts_staff  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, CallbackError, Choice, Id, Int, Token
 from bot.command_args import RECORD_ID, USER_ID, ArgumentError, parse_args
+from bot.handlers import filing
 from bot.handlers.common import require_private_chat
 from bot.render import split_message
 from bot.runtime import runtime, user_language
+from bot.state import FlowState, StateConflict, flow_state, load_flow_state
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import join_names, t
 from db import roles
@@ -45,9 +59,7 @@ from db.knowledge_registry import Actor, log_safe
 log = logging.getLogger(__name__)
 
 POLICY_WAIT_SECONDS = 60
-EDIT_KEY = "kb_edit"  # user_data: (draft row id, field) while waiting for a typed value
-DRAFT_KEY = "kb_draft"  # user_data: the draft row id last previewed
-REPLACE_KEY = "kb_replace"  # user_data: doc_id whose new version the next upload is
+FLOW = "kb"  # the bot.state flow name (keys: see the module docstring)
 FIELD_CODES = {"t": "title", "c": "city", "i": "issuer", "d": "date", "n": "doc_number"}
 _REPLY_FIELDS = {
     "标题": "title",
@@ -388,13 +400,18 @@ async def _send(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
 
 
 async def kb_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/kb`: the documents with their status, drafts waiting, and the actions (staff only)."""
-    context.user_data.pop(EDIT_KEY, None)
-    context.user_data.pop(REPLACE_KEY, None)
+    """`/kb`: the documents with their status, drafts waiting, and the actions (staff only). Forgets an awaited
+    field value or replacement file."""
     if not await require_private_chat(update, context):
         return
     if not await check_role(update, context, roles.STAFF, action="/kb"):
         return
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            state.pop("edit", None)
+            state.pop("replace", None)
+    except StateConflict:
+        log.info("kb state of user %s changed concurrently during /kb", update.effective_user.id)
     await show_list(update, context, page=0)
 
 
@@ -498,25 +515,33 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_
 # --- Uploads -------------------------------------------------------------------------------------------------
 
 
-def _in_filing_flow(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    try:
-        from bot.handlers.filing import FLOW_KEY
-    except ImportError:  # pragma: no cover - the filing flow is optional here
-        return False
-    return bool((context.user_data or {}).get(FLOW_KEY))
+async def _conflict(update: Update, lang: str) -> None:
+    """Another update of this staff member changed the same state at the same moment: nothing was done."""
+    if update.callback_query is not None:
+        await _answer_quietly(update.callback_query, t("kb_state_conflict", lang), alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(t("kb_state_conflict", lang))
 
 
 async def claim_staff_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Early group: a staff member's document is a knowledge-base upload (handled here, nobody else sees it).
-    Anyone else's goes on to the other flows."""
+    Anyone else's goes on to the other flows; so does a staff member's while they are in the operators' filing
+    flow (`filing.in_flow`), unless they asked to replace a document."""
     if update.effective_message is None or update.effective_message.document is None:
         return
-    replacing = context.user_data.get(REPLACE_KEY) if context.user_data is not None else None
-    if _in_filing_flow(context) and not replacing:
+    user_id = update.effective_user.id
+    if filing.in_flow(update, context):
+        state = await load_flow_state(context, user_id, FLOW)
+        if not state.get("replace") or not await is_staff(update, context):
+            return
+    elif not await is_staff(update, context):
         return
-    if not await is_staff(update, context):
-        return
-    await handle_upload(update, context)
+    else:
+        state = await load_flow_state(context, user_id, FLOW)
+    try:
+        await handle_upload(update, context, state)
+    except StateConflict:
+        await _conflict(update, user_language(update, context))
     raise ApplicationHandlerStop
 
 
@@ -544,8 +569,10 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.effective_message.reply_text(t("kb_refused_upload", user_language(update, context)))
 
 
-async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A staff upload → a draft and its preview (or the reason it was refused)."""
+async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState) -> None:
+    """A staff upload → a draft and its preview (or the reason it was refused). `state` is the staff member's
+    "kb" state: the awaited replacement is used up, the new draft remembered (stored before the preview is
+    sent; may raise StateConflict)."""
     from retrieval.staging import IngestError
 
     message = update.effective_message
@@ -554,8 +581,9 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
-    replace_doc_id = context.user_data.pop(REPLACE_KEY, None)
-    context.user_data.pop(EDIT_KEY, None)
+    replace_doc_id = state.pop("replace", None)
+    state.pop("edit", None)
+    await state.save()
     name = Path(document.file_name or "upload").name
     actor = _actor(update)
     if document.file_size and document.file_size > kb.max_upload_bytes:
@@ -590,7 +618,11 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except IngestError as exc:
         await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
         return
-    context.user_data[DRAFT_KEY] = row.id
+    state["draft"] = row.id
+    try:
+        await state.save()
+    except StateConflict:  # the preview's buttons carry the row id: nothing is lost by showing it anyway
+        log.info("kb state of user %s changed concurrently during an upload", update.effective_user.id)
     await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
 
 
@@ -606,24 +638,25 @@ def _caption_fields(caption: str) -> dict:
 async def claim_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Early group: a staff member's typed value for a draft field (after ✏️, or a `城市：深圳市` line while a
     draft is open). Any other text goes on to the other flows and to policy questions."""
-    if context.user_data is None:
+    if update.effective_user is None or update.effective_message is None:
         return
     text = (update.effective_message.text or "").strip()
-    pending = context.user_data.get(EDIT_KEY)
-    draft = context.user_data.get(DRAFT_KEY)
-    field = None
-    if pending:
-        row_id, field = pending
-        value = text
-    elif draft and (match := _FIELD_REPLY.match(text)) and match.group(1).lower() in _REPLY_FIELDS:
-        row_id, field, value = draft, _REPLY_FIELDS[match.group(1).lower()], match.group(2)
-    else:
-        return
-    if not await check_role(update, context, roles.STAFF, action="edit draft"):
-        context.user_data.pop(EDIT_KEY, None)
-        raise ApplicationHandlerStop
-    context.user_data.pop(EDIT_KEY, None)
-    await edit_draft(update, context, row_id, field, value)
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            pending = state.get("edit")
+            draft = state.get("draft")
+            if pending:
+                row_id, field, value = pending["row"], pending["field"], text
+            elif draft and (match := _FIELD_REPLY.match(text)) and match.group(1).lower() in _REPLY_FIELDS:
+                row_id, field, value = draft, _REPLY_FIELDS[match.group(1).lower()], match.group(2)
+            else:
+                return
+            state.pop("edit", None)
+            await state.save()  # the awaited value is used up before anything is answered
+            if await check_role(update, context, roles.STAFF, action="edit draft"):
+                await edit_draft(update, context, row_id, field, value)
+    except StateConflict:
+        await _conflict(update, user_language(update, context))
     raise ApplicationHandlerStop
 
 
@@ -673,7 +706,10 @@ async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _answer_quietly(query)
         return
     try:
-        await _BUTTONS[action](update, context, kb, lang, *args)
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            await _BUTTONS[action](update, context, kb, lang, state, *args)
+    except StateConflict:
+        await _conflict(update, lang)
     except IngestError as exc:
         await _answer_quietly(query)
         await query.message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
@@ -685,12 +721,12 @@ async def _answer_quietly(query, text: str | None = None, *, alert: bool = False
         await query.answer(text, show_alert=alert)
 
 
-async def _btn_list(update, context, kb, lang, page: int) -> None:
+async def _btn_list(update, context, kb, lang, state, page: int) -> None:
     await _answer_quietly(update.callback_query)
     await show_list(update, context, page=page)
 
 
-async def _btn_doc(update, context, kb, lang, doc_id: str) -> None:
+async def _btn_doc(update, context, kb, lang, state, doc_id: str) -> None:
     await _answer_quietly(update.callback_query)
     await show_document(update, context, doc_id)
 
@@ -704,42 +740,55 @@ async def _draft(kb, row_id: int):
     return row
 
 
-async def _btn_preview(update, context, kb, lang, row_id: int) -> None:
+async def _btn_preview(update, context, kb, lang, state, row_id: int) -> None:
     row = await _draft(kb, row_id)
+    state["draft"] = row.id
+    await state.save()
     await _answer_quietly(update.callback_query)
-    context.user_data[DRAFT_KEY] = row.id
     await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
 
 
-async def _btn_edit(update, context, kb, lang, row_id: int, code: str) -> None:
+async def _btn_edit(update, context, kb, lang, state, row_id: int, code: str) -> None:
     field = FIELD_CODES[code]
     row = await _draft(kb, row_id)
+    state["edit"] = {"row": row.id, "field": field}
+    await state.save()
     await _answer_quietly(update.callback_query)
-    context.user_data[EDIT_KEY] = (row.id, field)
     example = t(f"kb_example_{field}", lang) if field in ("date", "city") else ""
     await update.callback_query.message.reply_text(
         t("kb_ask_value", lang, field=t(f"kb_field_{field}", lang), example=example)
     )
 
 
-async def _btn_publish(update, context, kb, lang, row_id: int) -> None:
+async def _forget_draft(state: FlowState, row_id: int) -> None:
+    """The draft `row_id` is about to be published or discarded: typed lines and awaited values no longer go
+    to it. Stored BEFORE the registry changes, so a concurrent change (StateConflict: "tap again") means nothing
+    was done yet. Should publishing then fail, the draft's own preview button opens it again."""
+    if state.get("draft") == row_id:
+        state.pop("draft", None)
+    if (state.get("edit") or {}).get("row") == row_id:
+        state.pop("edit", None)
+    await state.save()
+
+
+async def _btn_publish(update, context, kb, lang, state, row_id: int) -> None:
     query = update.callback_query
     await _draft(kb, row_id)
+    await _forget_draft(state, row_id)
     await _answer_quietly(query, t("kb_publishing", lang))
     await _drop_keyboard(query)
     await query.message.reply_text(t("kb_publishing", lang))
     result = await asyncio.to_thread(kb.publish, row_id, _actor(update))
-    context.user_data.pop(DRAFT_KEY, None)
     await _send(update, render_change(result, lang))
 
 
-async def _btn_discard(update, context, kb, lang, row_id: int) -> None:
+async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
     query = update.callback_query
     await _draft(kb, row_id)
+    await _forget_draft(state, row_id)
     await _answer_quietly(query)
     await asyncio.to_thread(kb.discard, row_id, _actor(update))
     await _drop_keyboard(query)
-    context.user_data.pop(DRAFT_KEY, None)
     await query.message.reply_text(t("kb_discarded", lang))
 
 
@@ -752,14 +801,15 @@ async def _current(kb, doc_id: str):
     return row
 
 
-async def _btn_replace(update, context, kb, lang, doc_id: str) -> None:
+async def _btn_replace(update, context, kb, lang, state, doc_id: str) -> None:
     row = await _current(kb, doc_id)
+    state["replace"] = row.doc_id
+    await state.save()
     await _answer_quietly(update.callback_query)
-    context.user_data[REPLACE_KEY] = row.doc_id
     await update.callback_query.message.reply_text(t("kb_send_new_version", lang, title=row.title))
 
 
-async def _btn_retire(update, context, kb, lang, doc_id: str) -> None:
+async def _btn_retire(update, context, kb, lang, state, doc_id: str) -> None:
     """停用 asks first: what stops answering, and a button to confirm (or go back to the card)."""
     row = await _current(kb, doc_id)
     await _answer_quietly(update.callback_query)
@@ -775,7 +825,7 @@ async def _btn_retire(update, context, kb, lang, doc_id: str) -> None:
     await _send(update, _esc(t("kb_retire_confirm", lang, title=row.title, version=row.version)), keyboard)
 
 
-async def _btn_retire_confirmed(update, context, kb, lang, doc_id: str) -> None:
+async def _btn_retire_confirmed(update, context, kb, lang, state, doc_id: str) -> None:
     query = update.callback_query
     await _current(kb, doc_id)
     await _answer_quietly(query)
@@ -784,14 +834,14 @@ async def _btn_retire_confirmed(update, context, kb, lang, doc_id: str) -> None:
     await _send(update, render_change(result, lang))
 
 
-async def _btn_restore(update, context, kb, lang, doc_id: str) -> None:
+async def _btn_restore(update, context, kb, lang, state, doc_id: str) -> None:
     await _current(kb, doc_id)
     await _answer_quietly(update.callback_query, t("kb_publishing", lang))
     result = await asyncio.to_thread(kb.restore, doc_id, _actor(update))
     await _send(update, render_change(result, lang))
 
 
-async def _btn_reindex(update, context, kb, lang) -> None:
+async def _btn_reindex(update, context, kb, lang, state) -> None:
     query = update.callback_query
     await _answer_quietly(query)
     await query.message.reply_text(t("kb_reindexing", lang))
@@ -810,7 +860,7 @@ async def _btn_reindex(update, context, kb, lang) -> None:
     await query.message.reply_text(text)
 
 
-async def _btn_roles(update, context, kb, lang) -> None:
+async def _btn_roles(update, context, kb, lang, state) -> None:
     await _answer_quietly(update.callback_query)
     await show_roles(update, context)
 

@@ -244,9 +244,13 @@ class Gazetteer:
 
     def strip_places(self, text: str) -> str:
         """`text` with every place name removed."""
+        return self.replace_places(text, "")
+
+    def replace_places(self, text: str, replacement: str) -> str:
+        """`text` with every place name it mentions replaced by `replacement`."""
         result = text
         for start, alias, _ in reversed(self._mentions(text)):
-            result = result[:start] + result[start + len(alias):]
+            result = result[:start] + replacement + result[start + len(alias):]
         return result
 
 

@@ -80,8 +80,10 @@ def load_glossary(path: Path) -> Glossary:
 def resolve_followup(question: str, previous: str | None, gazetteer: Gazetteer) -> str:
     """Turn a place-only follow-up (`那张家港呢？`, `what about Xiamen?`) into a full question.
 
-    The previous question keeps its topic; its place names are replaced by the new place.
-    Any other question is returned unchanged.
+    The previous question keeps its topic and wording; the place it named is replaced by the new place in
+    the same spot (`How many places will Xiamen add?` → `How many places will Zhangjiagang add?`), so a chain
+    of follow-ups stays one readable question. A previous question that named no place gets the new place
+    in front (Chinese) or at the end (English). Any other question is returned unchanged.
     """
     if not previous:
         return question
@@ -89,16 +91,31 @@ def resolve_followup(question: str, previous: str | None, gazetteer: Gazetteer) 
     new_places = documented + undocumented
     if not new_places or not _FOLLOWUP_FILLER.match(gazetteer.strip_places(question)):
         return question
-    topic = gazetteer.strip_places(previous).strip()
     place = _display_place(question, gazetteer)
-    return f"{place}{topic}" if not topic.isascii() else f"{topic} ({place})"
+    if previous.isascii() and not place.isascii():  # an English question keeps an English place name
+        place = _latin_name(place, gazetteer) or place
+    if gazetteer.mentions_place(previous):
+        return " ".join(gazetteer.replace_places(previous, place).split())
+    topic = previous.strip()
+    return f"{place}{topic}" if not topic.isascii() else f"{topic.rstrip('?.! ')} in {place}?"
+
+
+def _latin_name(place: str, gazetteer: Gazetteer) -> str | None:
+    """A Latin-letter alias of the documented city `place` names (`张家港` → `Zhangjiagang`), if any."""
+    city = gazetteer.documented.get(place.lower())
+    if city is None:
+        return None
+    latin = sorted(alias for alias, target in gazetteer.documented.items() if target == city and alias.isascii())
+    return latin[0].title() if latin else None
 
 
 def _display_place(question: str, gazetteer: Gazetteer) -> str:
-    """The place as the user wrote it, e.g. `张家港` from `那张家港呢？`."""
+    """The place as the user wrote it (`张家港` from `那张家港呢？`); a place typed in lower-case Latin
+    letters is capitalised as a name (`shanghai` → `Shanghai`)."""
     lowered = question.lower()
     for name in sorted([*gazetteer.documented, *gazetteer.undocumented], key=len, reverse=True):
         index = lowered.find(name)
         if index >= 0:
-            return question[index : index + len(name)]
+            found = question[index : index + len(name)]
+            return found.title() if found.isascii() and found.islower() else found
     return question

@@ -61,6 +61,23 @@ def test_followup_switches_city_and_keeps_topic(policy_service):
     assert any("持证上岗率达100%" in s.text for s in follow.sources[:3])
 
 
+def test_a_chain_of_followups_stays_one_readable_question(policy_service):
+    """Each follow-up puts its place where the previous one was: no doubled spaces, no "() ()" residue, a
+    lower-case Latin place written as a name, and an English question keeps an English place name."""
+    previous = policy_service.ask("How many affordable childcare places will Xiamen add each year?").effective_question
+    expected = [
+        ("what about Zhangjiagang?", "How many affordable childcare places will Zhangjiagang add each year?"),
+        ("and shanghai?", "How many affordable childcare places will Shanghai add each year?"),
+        ("那张家港呢？", "How many affordable childcare places will Zhangjiagang add each year?"),
+    ]
+    for followup, rewritten in expected:
+        answer = policy_service.ask(followup, previous_question=previous)
+        assert answer.effective_question == rewritten
+        previous = answer.effective_question
+    chinese = policy_service.ask("那厦门呢？", previous_question="张家港每年新增多少个普惠托位？")
+    assert chinese.effective_question == "厦门每年新增多少个普惠托位？"
+
+
 def test_english_question_finds_chinese_passage(policy_service):
     answer = policy_service.ask("How many new affordable childcare places will Xiamen add every year?")
     assert answer.answered

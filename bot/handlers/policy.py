@@ -17,6 +17,7 @@ from bot.policy_render import (
 )
 from bot.render import answer_language, render_source, split_message
 from bot.runtime import runtime, user_language
+from bot.state import StateConflict, load_flow_state
 from bot.texts import t
 from retrieval.answer import source_of
 from retrieval.service import MAX_QUESTION_CHARS
@@ -52,9 +53,14 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if service is None:
         return
     await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    previous = context.chat_data.get("last_question")
-    answer = await asyncio.to_thread(service.ask, question, previous)
-    context.chat_data["last_question"] = answer.effective_question
+    # The question a follow-up ("那张家港呢？") refers to is kept in the database, so any worker resolves it.
+    state = await load_flow_state(context, update.effective_user.id, "policy")
+    answer = await asyncio.to_thread(service.ask, question, state.get("last_question"))
+    state["last_question"] = answer.effective_question
+    try:
+        await state.save()
+    except StateConflict:  # two questions at once: the other one's context is as good as this one's
+        log.info("policy context of user %s changed concurrently; kept the other", update.effective_user.id)
     covered = sorted({item.meta.city for item in service.searcher.items})
     text = render_policy_answer(answer, lang, covered)
     log.info("policy answer: answered=%s reason=%s sources=%d", answer.answered, answer.reason or "-",

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import ClassVar
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.engine import Engine
@@ -57,13 +58,21 @@ ERROR_MESSAGES = {
 }
 
 
-class BookingError(Exception):
-    """A booking rule said no. `code` is one of ERROR_MESSAGES' keys; `message` is Chinese with English."""
+class RuleError(Exception):
+    """A care rule said no. `code` is one of the class's MESSAGES keys; `message` is Chinese with English."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, code: str, message: str | None = None) -> None:
         self.code = code
-        self.message = message or ERROR_MESSAGES.get(code, code)
+        self.message = message or self.MESSAGES.get(code, code)
         super().__init__(f"{code}: {self.message}")
+
+
+class BookingError(RuleError):
+    """A booking rule said no (codes: ERROR_MESSAGES)."""
+
+    MESSAGES = ERROR_MESSAGES
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, _serialized, new_code
+from db.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError, _serialized, new_code
 from db.engine import session_scope
 from db.institutions import valid_row_id
 from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
@@ -78,13 +78,10 @@ ERROR_MESSAGES = {
 }
 
 
-class WaitlistError(Exception):
-    """A waitlist rule said no. `code` is one of ERROR_MESSAGES' keys; `message` is Chinese with English."""
+class WaitlistError(RuleError):
+    """A waitlist rule said no (codes: ERROR_MESSAGES)."""
 
-    def __init__(self, code: str, message: str | None = None) -> None:
-        self.code = code
-        self.message = message or ERROR_MESSAGES.get(code, code)
-        super().__init__(f"{code}: {self.message}")
+    MESSAGES = ERROR_MESSAGES
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ class Booking(SQLModel, table=True):
     reminded_at: datetime | None = Field(default=None)
 from db.conversation import ConversationState  # noqa: E402,F401
 from db.filing_models import *  # noqa: E402,F401,F403
+from db.knowledge_changes import KnowledgeChange  # noqa: E402,F401
 from db.knowledge_models import *  # noqa: E402,F401,F403
 from db.outbox import NoticeClaim  # noqa: E402,F401
 from db.waitlist_models import *  # noqa: E402,F401,F403

@@ -49,6 +49,8 @@ class PolicyService:
         self.kb_lock = threading.RLock()
         #: Bumped each time the searcher is rebuilt from the store (cache key for evaluations).
         self.generation = 0
+        #: The knowledge-base generation (db.knowledge_changes) this worker answers from; -1 = not followed yet.
+        self.synced_generation = -1
         self.embedding_model = embedding_model
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -96,6 +98,12 @@ class PolicyService:
         being answered meanwhile sees either the old or the new knowledge base, never a mix."""
         self._searcher = self._new_searcher()
         self.generation += 1
+
+    def note_generation(self, generation: int) -> None:
+        """This worker made change `generation` itself (and refreshed): it is in sync with it when it was in
+        sync with the one before; otherwise the next `sync` catches up on the changes in between."""
+        if self.synced_generation == generation - 1:
+            self.synced_generation = generation
 
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""

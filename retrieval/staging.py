@@ -820,8 +820,9 @@ class KnowledgeBase:
         )
         return meta, chunks, vectors, digest
 
-    def publish(self, row_id: int, actor, evaluate: bool = True) -> ChangeResult:
-        """Switch a draft in: it answers from now on; the version it replaces stops answering (kept)."""
+    def publish(self, row_id: int, actor, evaluate: bool = True, notify: bool = True) -> ChangeResult:
+        """Switch a draft in: it answers from now on; the version it replaces stops answering (kept).
+        `notify=False` publishes silently: followers of the place get no policy-change alert."""
         import time
 
         started = time.perf_counter()
@@ -859,6 +860,9 @@ class KnowledgeBase:
                     )
                     self._undo_publish(published, old, actor)
                     raise
+            self._record_change(
+                "replace" if old else "publish", published, old.index_id if old else None, notify=notify
+            )
             self.service.refresh()
             result = ChangeResult("replace" if old else "publish", published, old)
             if before is not None:
@@ -897,6 +901,7 @@ class KnowledgeBase:
                     session.get(KnowledgeDocument, row.id).status = "published"
                 registry.record_for(self.engine, actor, "undo", row, "retire undone after a store error")
                 raise
+            self._record_change("retire", row)
             self.service.refresh()
             result = ChangeResult("retire", row)
             if before is not None:
@@ -933,11 +938,26 @@ class KnowledgeBase:
                             log.exception("Could not reset %s", r.index_id)
                 registry.record_for(self.engine, actor, "undo", row, "restore undone after a store error")
                 raise
+            self._record_change("restore", row, old.index_id if old else None)
             self.service.refresh()
             result = ChangeResult("restore", row, old)
             if before is not None:
                 result.quality = compare_reports(before, self.quality())
         return result
+
+    def _record_change(self, action: str, row=None, previous_index_id: str | None = None, notify: bool = True) -> None:
+        """Append the change to the database's log, so every other worker picks it up (see
+        `db.knowledge_changes`); this worker's searcher is refreshed by the caller."""
+        from db import knowledge_changes
+
+        generation = knowledge_changes.record_change(
+            self.engine, action,
+            doc_id=row.doc_id if row is not None else "",
+            index_id=row.index_id if row is not None else "",
+            previous_index_id=previous_index_id,
+            notify=notify,
+        )
+        self.service.note_generation(generation)
 
     def _ensure_in_store(self, row, status: str) -> None:
         """Give a version `status` in the chunk store, indexing it from its file when it is not there."""
@@ -997,6 +1017,8 @@ class KnowledgeBase:
                 if have.origin == "staff" and index_id not in wanted:
                     store.delete_document(index_id)
                     result.removed.append(index_id)
+            if result.indexed or result.removed or result.status_fixed:
+                self._record_change("reindex")
             self.service.refresh()
         registry.record_for(
             self.engine,

@@ -1,0 +1,101 @@
+"""The knowledge base's change log (kb_changes): one row per change to what answers questions.
+
+Every publish, replacement, retirement, restore and re-index appends a row after the chunk store has been
+changed. The row's id is the knowledge base's *generation*: a worker that answers from generation 41 and
+sees 43 in the database re-reads only the documents of changes 42 and 43 (see `PolicyService.sync`), so a
+change made through one worker or the CLI is answered from by every worker within seconds, without a
+restart. Policy-change alerts read the same log to tell followers what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, func, insert, select, true
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
+
+#: publish · replace · retire · restore · reindex (a whole-store rebuild: every worker reloads)
+CHANGE_ACTIONS = ("publish", "replace", "retire", "restore", "reindex")
+REINDEX = "reindex"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class KnowledgeChange(SQLModel, table=True):
+    """One change to the answering documents; `id` is the generation it brings the knowledge base to."""
+
+    __tablename__ = "kb_changes"
+    __table_args__ = (Index("ix_kb_changes_doc", "doc_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    #: The document (staff name) and the chunk-store id of the version the change concerns; empty for reindex.
+    doc_id: str = Field(default="", sa_column=Column(String(48), nullable=False))
+    index_id: str = Field(default="", sa_column=Column(String(56), nullable=False))
+    #: For a replacement or a restore over a newer version: the version that stopped answering.
+    previous_index_id: str | None = Field(default=None, sa_column=Column(String(56), nullable=True))
+    #: False when staff published silently (no policy-change alert).
+    notify: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
+    at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change as read back: its generation and what it touched."""
+
+    generation: int
+    action: str
+    doc_id: str
+    index_id: str
+    previous_index_id: str | None
+    notify: bool
+    at: datetime
+
+    @property
+    def index_ids(self) -> list[str]:
+        """Every chunk-store document whose passages this change made answer or stop answering."""
+        return [i for i in (self.index_id, self.previous_index_id) if i]
+
+
+def record_change(
+    engine: Engine,
+    action: str,
+    doc_id: str = "",
+    index_id: str = "",
+    previous_index_id: str | None = None,
+    notify: bool = True,
+) -> int:
+    """Append a change; returns its generation."""
+    if action not in CHANGE_ACTIONS:
+        raise ValueError(f"unknown knowledge-base change {action!r}")
+    table = KnowledgeChange.__table__
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(table).values(
+                action=action, doc_id=doc_id, index_id=index_id, previous_index_id=previous_index_id,
+                notify=notify, at=_utcnow(),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def current_generation(engine: Engine) -> int:
+    """The newest generation (0 before any change)."""
+    table = KnowledgeChange.__table__
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+
+
+def changes_since(engine: Engine, generation: int, limit: int = 1000) -> list[Change]:
+    """The changes after `generation`, oldest first (at most `limit`)."""
+    table = KnowledgeChange.__table__
+    query = select(table).where(table.c.id > generation).order_by(table.c.id).limit(limit)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        Change(r.id, r.action, r.doc_id, r.index_id, r.previous_index_id, bool(r.notify), r.at) for r in rows
+    ]

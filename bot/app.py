@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "kb")
 
 
-def make_policy_service(settings: Settings, *, with_llm: bool = True):
-    """The policy service the settings describe (nothing is loaded or built yet)."""
+def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=None):
+    """The policy service the settings describe (nothing is loaded or built yet). With `engine`, it follows
+    the knowledge base's change log in that database, so changes made by other workers reach it."""
+    from db.knowledge_changes import ChangeLog
     from retrieval.service import PolicyService
 
     llm = None
@@ -51,13 +53,20 @@ def make_policy_service(settings: Settings, *, with_llm: bool = True):
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         llm=llm,
+        change_feed=ChangeLog(engine) if engine is not None else None,
+        sync_seconds=settings.kb_sync_seconds,
     )
 
 
-def load_policy_service(settings: Settings):
-    """Open the index (building it if missing or stale), load the model and warm up the searcher."""
-    service = make_policy_service(settings)
-    service.build()
+def load_policy_service(settings: Settings, engine=None):
+    """Open the index (building it if missing or stale), load the model and warm up the searcher. A build
+    that changed documents is logged as a re-index in `engine`'s change log (other workers re-read)."""
+    service = make_policy_service(settings, engine=engine)
+    report = service.build()
+    if report.changed and engine is not None:
+        from db.knowledge_changes import record_change
+
+        record_change(engine, "reindex")
     service.warm_up()
     return service
 
@@ -97,7 +106,7 @@ async def _post_init(application: Application) -> None:
 
 async def _load_policy(application: Application, rt: Runtime) -> None:
     try:
-        service = await asyncio.to_thread(load_policy_service, rt.settings)
+        service = await asyncio.to_thread(load_policy_service, rt.settings, rt.engine)
         if rt.settings.search_concurrency > 0 and not (rt.settings.llm_base_url and rt.settings.llm_model):
             from bot.cpu_gate import GatedPolicyService
 

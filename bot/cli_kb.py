@@ -99,21 +99,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # --- Opening things (tests replace `make_service`) -------------------------------------------------------------
 
 
-def make_service(settings: Settings, *, with_model: bool):
+def make_service(settings: Settings, *, with_model: bool, engine=None):
     """The policy service; with the model loaded and the index up to date when it will change things."""
     if with_model:
         from bot.app import load_policy_service
 
-        return load_policy_service(settings)
-    from retrieval.service import PolicyService
+        return load_policy_service(settings, engine)
+    from bot.app import make_policy_service
 
-    return PolicyService(
-        settings.index_dir,
-        settings.knowledge_dir,
-        embedding_model=settings.embedding_model,
-        chroma_host=settings.chroma_host,
-        chroma_port=settings.chroma_port,
-    )
+    return make_policy_service(settings, with_llm=False, engine=engine)
 
 
 def _open(settings: Settings, with_model: bool):
@@ -126,7 +120,7 @@ def _open(settings: Settings, with_model: bool):
     )
     engine = make_engine(settings.sqlalchemy_url)
     upgrade_to_head(engine)
-    return KnowledgeBase(engine, make_service(settings, with_model=with_model))
+    return KnowledgeBase(engine, make_service(settings, with_model=with_model, engine=engine))
 
 
 def _actor():

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     )
     chroma_host: str = ""
     chroma_port: int = 8000
+    kb_sync_seconds: float = Field(
+        default=2.0, ge=0, description="How often a worker checks the database for knowledge-base changes made elsewhere."
+    )
 
     llm_base_url: str = ""
     llm_model: str = ""

@@ -99,3 +99,29 @@ def changes_since(engine: Engine, generation: int, limit: int = 1000) -> list[Ch
     return [
         Change(r.id, r.action, r.doc_id, r.index_id, r.previous_index_id, bool(r.notify), r.at) for r in rows
     ]
+
+
+#: More documents changed than this since a worker's generation: it re-reads everything instead.
+MAX_INCREMENTAL_DOCUMENTS = 200
+
+
+class ChangeLog:
+    """The change log as a worker's policy service follows it (`retrieval.service.ChangeFeed`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def current(self) -> int:
+        """The newest generation."""
+        return current_generation(self.engine)
+
+    def since(self, generation: int) -> tuple[int, list[str] | None]:
+        """(newest generation, chunk-store ids changed after `generation`); None for the ids when a re-index
+        happened or too many documents changed."""
+        changes = changes_since(self.engine, generation, limit=MAX_INCREMENTAL_DOCUMENTS + 1)
+        if not changes:
+            return generation, []
+        if len(changes) > MAX_INCREMENTAL_DOCUMENTS or any(c.action == REINDEX for c in changes):
+            return max(changes[-1].generation, current_generation(self.engine)), None
+        ids = [index_id for change in changes for index_id in change.index_ids]
+        return changes[-1].generation, list(dict.fromkeys(ids))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -69,29 +69,45 @@ def _singular(word: str) -> str:
     return word
 
 
-class BilingualIndex:
-    """English phrase → Chinese words of the corpus."""
-
-    def __init__(self, vocabulary: Iterable[str]) -> None:
-        vocab = {w for w in vocabulary if len(w) >= 2}
-        ranked: dict[str, dict[str, int]] = {}
-        for word, glosses in _cedict_entries():
-            if word not in vocab:
+@lru_cache(maxsize=1)
+def _ranked_glosses() -> dict[str, tuple[str, ...]]:
+    """English phrase → every CC-CEDICT word with that gloss, best first: a word whose first sense is the
+    phrase renders it better than one where it is the fifth sense (then shorter words first). Built once per
+    process; `BilingualIndex` keeps the words its vocabulary has."""
+    ranked: dict[str, dict[str, int]] = {}
+    for word, glosses in _cedict_entries():
+        if len(word) < 2:
+            continue
+        for position, gloss in enumerate(glosses):
+            key = _normalise(gloss)
+            if not key or len(key.split()) > MAX_GLOSS_WORDS or key in STOPWORDS:
                 continue
-            for position, gloss in enumerate(glosses):
-                key = _normalise(gloss)
-                if not key or len(key.split()) > MAX_GLOSS_WORDS or key in STOPWORDS:
-                    continue
-                terms = ranked.setdefault(key, {})
-                terms[word] = min(terms.get(word, position), position)
-        # A word whose first sense is the phrase renders it better than one where it is the fifth sense.
-        self.index: dict[str, list[str]] = {
-            key: [w for w, _ in sorted(terms.items(), key=lambda kv: (kv[1], len(kv[0])))]
-            for key, terms in ranked.items()
-        }
+            terms = ranked.setdefault(key, {})
+            terms[word] = min(terms.get(word, position), position)
+    return {
+        key: tuple(w for w, _ in sorted(terms.items(), key=lambda kv: (kv[1], len(kv[0]))))
+        for key, terms in ranked.items()
+    }
 
-    def __len__(self) -> int:
-        return len(self.index)
+
+class BilingualIndex:
+    """English phrase → Chinese words of the corpus.
+
+    `vocabulary` is either the corpus's words or a predicate telling whether the corpus has a word (so a
+    growing corpus needs no rebuild: the predicate reads the live index).
+    """
+
+    def __init__(self, vocabulary: Iterable[str] | Callable[[str], bool]) -> None:
+        if callable(vocabulary):
+            self.known = vocabulary
+        else:
+            words = frozenset(vocabulary)
+            self.known = words.__contains__
+        self.glosses = _ranked_glosses()
+
+    def terms(self, phrase: str) -> list[str]:
+        """The corpus's words for an English phrase, best first."""
+        return [w for w in self.glosses.get(phrase, ()) if self.known(w)]
 
     def expand(self, text: str) -> dict[str, list[str]]:
         """Chinese words for the English words and phrases of `text`: {english phrase: [words]}.
@@ -108,7 +124,7 @@ class BilingualIndex:
                 phrase = " ".join(words[i : i + size])
                 if size == 1 and phrase in STOPWORDS:
                     continue
-                terms = self.index.get(phrase)
+                terms = self.terms(phrase)
                 if terms:
                     found[phrase] = terms[:MAX_TERMS_PER_PHRASE]
                     for k in range(i, i + size):

@@ -3,27 +3,23 @@ restricted to the documents of the city a question names, with a lexical confide
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from retrieval import answer_type
 from retrieval.bilingual import BilingualIndex, content_words
+from retrieval.corpus import Corpus, lexical_text  # noqa: F401  (lexical_text: re-exported)
 from retrieval.embedding import Embedder
-from retrieval.places import NATIONAL_CITY_NAMES, PlaceReading
+from retrieval.places import PlaceReading
 from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
 from retrieval.salience import Salient, chinese_salient, coverage, english_salient, load_synonyms
 from retrieval.store import ChunkStore, IndexedChunk
-from retrieval.tokenize import content_chars, load_stopwords, load_user_dictionary, tokenize
-from retrieval.units import quotable_units
-
-logging.getLogger("bm25s").setLevel(logging.WARNING)
-
+from retrieval.tokenize import load_stopwords, load_user_dictionary, tokenize
+from retrieval.types import DocumentMeta
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -99,7 +95,8 @@ class SearchResult:
 
 
 class HybridSearcher:
-    """Searches the passages of one chunk store. Build once, query many times (thread-safe for reads)."""
+    """Searches the passages of one chunk store. Build once, query many times (thread-safe); `apply` brings
+    in the changes of some documents at a cost proportional to them."""
 
     def __init__(
         self,
@@ -107,62 +104,63 @@ class HybridSearcher:
         embedder: Embedder,
         knowledge_dir: Path,
         params: SearchParams | None = None,
+        corpus: Corpus | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.params = params or SearchParams()
         load_user_dictionary(knowledge_dir / "jieba_userdict.txt")
         self.stopwords = load_stopwords(knowledge_dir / "stopwords.txt")
-        self.gazetteer: Gazetteer = load_gazetteer(knowledge_dir / "places.yaml")
+        self.base_gazetteer: Gazetteer = load_gazetteer(knowledge_dir / "places.yaml")
+        self.gazetteer: Gazetteer = self.base_gazetteer
         self.glossary: Glossary = load_glossary(knowledge_dir / "glossary.yaml")
         self.synonyms = load_synonyms(knowledge_dir / "synonyms.yaml")
-        self.reload()
+        self.corpus = corpus or Corpus(self.stopwords)
+        self.bilingual = BilingualIndex(self._known_word)
+        if corpus is None:
+            self.reload()
+        else:
+            self._places_changed()
+
+    def _known_word(self, word: str) -> bool:
+        return self.corpus.lexical.has_term(word)
 
     def reload(self) -> None:
-        """Re-read the passages from the store and rebuild the lexical index."""
-        self.items = self.store.all_chunks()
-        self.by_id = {item.chunk.chunk_id: item for item in self.items}
-        self.token_sets: list[set[str]] = []
-        self.char_sets: list[set[str]] = []
-        self.cover_texts: list[str] = []
-        self.units: list[list[tuple[str, str]]] = []  # per passage: (sentence or row, its lower-cased context)
-        corpus: list[list[str]] = []
-        for item in self.items:
-            text = lexical_text(item)
-            tokens = tokenize(text, self.stopwords)
-            corpus.append(tokens)
-            self.token_sets.append(set(tokens))
-            self.char_sets.append(content_chars(text, self.stopwords))
-            # Coverage ignores the document's title: front matter repeating it is not about every question.
-            title = item.meta.title
-            section = " ".join(s for s in item.chunk.section if s != title)
-            self.cover_texts.append(f"{section} {item.chunk.text}".replace(title, " ").lower())
-            self.units.append(
-                [(u, f"{section} {u}".replace(title, " ").lower()) for u in quotable_units(item.chunk.text)]
-            )
-        self.doc_freq: dict[str, int] = {}
-        for tokens in self.token_sets:
-            for token in tokens:
-                self.doc_freq[token] = self.doc_freq.get(token, 0) + 1
-        self.bm25 = bm25s.BM25()
-        if corpus:
-            self.bm25.index(corpus, show_progress=False)
-        self.bilingual = BilingualIndex(t for tokens in self.token_sets for t in tokens)
-        self.city_docs: dict[str, list[str]] = {}
-        self.national_docs: list[str] = []
-        for item in self.items:
-            docs = self.city_docs.setdefault(item.meta.city, [])
-            if item.meta.doc_id not in docs:
-                docs.append(item.meta.doc_id)
-            national = item.meta.level == "national" or item.meta.city in NATIONAL_CITY_NAMES
-            if national and item.meta.doc_id not in self.national_docs:
-                self.national_docs.append(item.meta.doc_id)
-        self.position = {item.chunk.chunk_id: i for i, item in enumerate(self.items)}
+        """Re-read every passage from the store and rebuild the lexical index."""
+        corpus = Corpus(self.stopwords)
+        corpus.replace((), corpus.prepare(self.store.all_chunks()))
+        self.corpus = corpus
+        self._places_changed()
+
+    def apply(self, doc_ids: list[str]) -> None:
+        """Bring the passages of `doc_ids` in line with the store: published ones answer, retired, replaced
+        or deleted ones stop answering. Everything else is untouched."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        prepared = self.corpus.prepare(self.store.document_chunks(doc_ids)) if doc_ids else []
+        self.corpus.replace(doc_ids, prepared)
+        self._places_changed()
+
+    def _places_changed(self) -> None:
+        self.gazetteer = live_gazetteer(self.base_gazetteer, list(self.corpus.docs.values()))
+
+    @property
+    def items(self) -> list[IndexedChunk]:
+        """The answering passages."""
+        return self.corpus.items
+
+    @property
+    def by_id(self) -> dict[str, IndexedChunk]:
+        """chunk id → answering passage."""
+        return self.corpus.by_id
+
+    def cities(self) -> list[str]:
+        """The cities with answering documents, sorted."""
+        return sorted({meta.city for meta in self.corpus.docs.values()})
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; unseen terms weigh the most (an unknown topic lowers confidence)."""
-        n = max(len(self.items), 1)
-        df = self.doc_freq.get(term, 0)
+        n = max(len(self.corpus), 1)
+        df = self.corpus.lexical.document_frequency(term)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def renderings(self, question: str) -> dict[str, list[str]]:
@@ -199,8 +197,13 @@ class HybridSearcher:
 
     def search(self, question: str, k: int = 5) -> SearchResult:
         """The `k` best passages for `question`, with places, scope and what the question asks for."""
+        with self.corpus.lock.reading():
+            return self._search(question, k)
+
+    def _search(self, question: str, k: int) -> SearchResult:
         from retrieval.confidence import RERANK
 
+        corpus = self.corpus
         reading: PlaceReading = self.gazetteer.read(question)
         english = is_english(question)
         terms = self.query_terms(question)
@@ -220,16 +223,16 @@ class HybridSearcher:
         if reading.unknown and not reading.cities:
             result.scope = "no_documents_for_place"
             return result
-        if not self.items:
+        if not len(corpus):
             return result
-        allowed_docs: list[str] | None = [d for city in reading.cities for d in self.city_docs.get(city, [])] or None
+        allowed_docs: list[str] | None = [d for city in reading.cities for d in corpus.city_docs.get(city, [])] or None
         if reading.national:
-            if not self.national_docs:
+            if not corpus.national_docs:
                 result.scope = "out_of_scope"
                 return result
-            allowed_docs = list(self.national_docs)
+            allowed_docs = list(corpus.national_docs)
         allowed_positions = (
-            np.array([i for i, item in enumerate(self.items) if item.meta.doc_id in allowed_docs])
+            np.array([slot for doc_id in allowed_docs for slot in corpus.doc_slots.get(doc_id, [])], dtype=np.int64)
             if allowed_docs
             else None
         )
@@ -255,12 +258,11 @@ class HybridSearcher:
         specific = result.specific_kinds
         classifier = answer_type.asked_classifier(question)
         for cid, score in ranked:
-            item = self.by_id.get(cid)
-            if item is None:  # the store changed under us; the next reload catches up
+            item = corpus.by_id.get(cid)
+            if item is None:  # in the store but not answering here (yet): the next sync catches up
                 continue
-            text = self.cover_texts[self.position[cid]]
+            text, units = corpus.features(corpus.position[cid])
             coverage = _coverage(result.salient, text)
-            units = self.units[self.position[cid]]
             states, unit_score = stating(result.salient, specific, units, self._names_place, classifier)
             local = any(place in text for place in reading.sub_places)
             hit = Hit(item, score, bm25_rank.get(cid), dense_rank.get(cid), similarity.get(cid, 0.0), coverage, states)
@@ -281,15 +283,22 @@ class HybridSearcher:
         return self.gazetteer.mentions_place(text)
 
     def _bm25_ranking(self, terms: list[str], allowed_positions: np.ndarray | None) -> list[str]:
+        """Chunk ids of the best `candidates` passages by BM25 (ties in slot order), within the allowed ones."""
         if not terms:
             return []
-        scores = np.asarray(self.bm25.get_scores(terms), dtype=np.float64)
+        scores = self.corpus.lexical.scores(terms)
         if allowed_positions is not None:
-            mask = np.full(scores.shape, -1.0)
-            mask[allowed_positions] = scores[allowed_positions]
-            scores = mask
-        order = np.argsort(-scores, kind="stable")
-        return [self.items[i].chunk.chunk_id for i in order if scores[i] > 0]
+            positive = allowed_positions[scores[allowed_positions] > 0]
+        else:
+            positive = np.flatnonzero(scores > 0)
+        limit = self.params.candidates
+        if len(positive) > limit:
+            values = scores[positive]
+            cutoff = np.partition(values, len(values) - limit)[len(values) - limit]
+            positive = positive[values >= cutoff]  # the best `limit`, and any tied with the last of them
+        order = np.lexsort((positive, -scores[positive].astype(np.float64)))
+        slots = self.corpus.slots
+        return [slots[i].chunk.chunk_id for i in positive[order]]
 
     def _answer_cities(self, result: SearchResult) -> list[str]:
         """Cities whose passages answer: the named ones, or every city scoring close to the best."""
@@ -336,6 +345,14 @@ def stating(
     return bool(stated), max(stated, default=0.0)
 
 
-def lexical_text(item: IndexedChunk) -> str:
-    """What BM25 sees for a passage: city, title and outline path add context the text alone lacks."""
-    return f"{item.meta.city} {item.meta.title} {' '.join(item.chunk.section)} {item.chunk.text}"
+def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:
+    """`base` (knowledge/places.yaml) attached to the documents that answer now.
+
+    A city with a published document is documented (with the places inside it), even when it is new; a city
+    whose documents are all retired is not, so questions about it are refused with "no documents for this
+    place" instead of being answered from other cities. A document's aliases never re-map a place of the
+    hierarchy (宁波 stays the city, whose 北仑 district alone has a document).
+    """
+    cities = [meta.city for meta in live if meta.city]
+    aliases = {alias: meta.city for meta in live if meta.city for alias in meta.aliases}
+    return Gazetteer(base.tree, cities, aliases)

@@ -13,19 +13,35 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
+from typing import Protocol
 
 from retrieval.answer import Answer, build_answer
+from retrieval.corpus import Corpus, SnapshotKey, lexical_fingerprint
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.indexer import BuildReport, build_index
 from retrieval.places import stem
-from retrieval.query import Gazetteer, resolve_followup, to_simplified
-from retrieval.search import HybridSearcher, SearchParams
+from retrieval.query import resolve_followup, to_simplified
+from retrieval.search import HybridSearcher, SearchParams, live_gazetteer  # noqa: F401  (re-exported)
 from retrieval.store import ChunkStore, collection_name, open_chroma
-from retrieval.types import DocumentMeta
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
+#: A worker saves its lexical snapshot after changes at most this often (it catches up from the change log
+#: anyway, so a snapshot a few changes old only costs those changes at the next start).
+SNAPSHOT_INTERVAL_S = 300.0
+
+
+class ChangeFeed(Protocol):
+    """The knowledge base's change log as a worker follows it (implemented by `db.knowledge_changes.ChangeLog`)."""
+
+    def current(self) -> int:
+        """The newest generation."""
+
+    def since(self, generation: int) -> tuple[int, list[str] | None]:
+        """(newest generation, chunk-store ids of the documents changed after `generation`); None instead of
+        the ids when everything must be re-read (a re-index)."""
 
 
 class PolicyService:
@@ -42,6 +58,9 @@ class PolicyService:
         params: SearchParams | None = None,
         embedder: Embedder | None = None,
         kb_dir: Path | None = None,
+        change_feed: ChangeFeed | None = None,
+        sync_seconds: float = 2.0,
+        snapshot: bool = True,
     ) -> None:
         self.knowledge_dir = knowledge_dir
         self.kb_dir = kb_dir if kb_dir is not None else Path(index_dir).parent / "kb"
@@ -60,6 +79,15 @@ class PolicyService:
         self.params = params
         self.llm = llm
         self._searcher: HybridSearcher | None = None
+        self._searcher_lock = threading.Lock()
+        self.change_feed = change_feed
+        self.sync_seconds = sync_seconds
+        self._last_sync = 0.0
+        self._sync_lock = threading.Lock()
+        self.snapshot_path: Path | None = (
+            Path(index_dir) / f"lexical-{self.store.collection.name}.pickle" if snapshot else None
+        )
+        self._snapshot_saved = 0.0
 
     @property
     def embedder(self) -> Embedder:
@@ -73,7 +101,7 @@ class PolicyService:
         """Bring the index up to date with the catalog (cheap when nothing changed)."""
         report = build_index(self.store, self.knowledge_dir, self.embedder_name, lambda: self.embedder, self.kb_dir)
         if report.changed and self._searcher is not None:
-            self.refresh()
+            self.refresh([d.doc_id for d in report.documents if d.action != "unchanged"])
         return report
 
     @property
@@ -83,21 +111,146 @@ class PolicyService:
 
     @property
     def searcher(self) -> HybridSearcher:
-        """The hybrid searcher (built on first use)."""
-        if self._searcher is None:
-            self._searcher = self._new_searcher()
-        return self._searcher
-
-    def _new_searcher(self) -> HybridSearcher:
-        searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params)
-        searcher.gazetteer = live_gazetteer(searcher.gazetteer, [item.meta for item in searcher.items])
+        """The hybrid searcher: on first use loaded from the snapshot (and caught up), or built from the store."""
+        searcher = self._searcher
+        if searcher is None:
+            with self._searcher_lock:
+                if self._searcher is None:
+                    self._searcher = self._start_searcher()
+                searcher = self._searcher
         return searcher
 
-    def refresh(self) -> None:
-        """Re-read the store after a change: a new searcher is built, then swapped in at once, so a question
-        being answered meanwhile sees either the old or the new knowledge base, never a mix."""
-        self._searcher = self._new_searcher()
+    def _snapshot_key(self, generation: int | None) -> SnapshotKey:
+        return SnapshotKey(
+            lexical_fingerprint(self.knowledge_dir), str(self.store.collection.id), generation,
+            self.store.collection.count(),
+        )
+
+    def _start_searcher(self) -> HybridSearcher:
+        started = time.perf_counter()
+        generation = self._feed_generation()
+        searcher = self._searcher_from_snapshot(generation)
+        how = "snapshot"
+        if searcher is None:
+            searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params)
+            how = "store"
+        if generation is not None:
+            self.synced_generation = generation
+        if how == "store" or self._snapshot_saved < 0:
+            self.save_snapshot(searcher)
+        log.info(
+            "policy searcher ready from the %s: %d passages in %.2f s", how, len(searcher.corpus),
+            time.perf_counter() - started,
+        )
+        return searcher
+
+    def _searcher_from_snapshot(self, generation: int | None) -> HybridSearcher | None:
+        """The searcher of the saved snapshot, brought up to `generation`; None when there is none or it does
+        not match the store any more."""
+        if self.snapshot_path is None:
+            return None
+        loaded = Corpus.load(self.snapshot_path, self.store_stopwords())
+        if loaded is None:
+            return None
+        corpus, key = loaded
+        now = self._snapshot_key(None)
+        if (key.fingerprint, key.collection) != (now.fingerprint, now.collection):
+            return None
+        changed: list[str] = []
+        if generation is None or key.generation is None:
+            stored = {d: doc.content_hash for d, doc in self.store.documents().items() if doc.live}
+            if stored != corpus.live_summary():
+                return None
+        elif key.generation > generation:  # the database was reset: trust nothing
+            return None
+        elif key.generation < generation:
+            try:
+                _, ids = self.change_feed.since(key.generation)
+            except Exception:
+                log.warning("knowledge-base change log unreadable; rebuilding the lexical index", exc_info=True)
+                return None
+            if ids is None:
+                return None
+            changed = ids
+        elif key.stored != now.stored:  # the store changed without a logged change (e.g. rebuilt)
+            return None
+        searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params, corpus=corpus)
+        if changed:
+            searcher.apply(changed)
+            self._snapshot_saved = -1.0  # save the caught-up snapshot
+        return searcher
+
+    def store_stopwords(self) -> frozenset[str]:
+        """The stop words the lexical index uses."""
+        from retrieval.tokenize import load_stopwords
+
+        return load_stopwords(self.knowledge_dir / "stopwords.txt")
+
+    def save_snapshot(self, searcher: HybridSearcher | None = None) -> None:
+        """Write the lexical snapshot now (a failure is logged: the next start rebuilds instead)."""
+        searcher = searcher or self._searcher
+        if self.snapshot_path is None or searcher is None:
+            return
+        try:
+            searcher.corpus.save(self.snapshot_path, self._snapshot_key(self.synced_generation_or_none()))
+            self._snapshot_saved = time.monotonic()
+        except Exception:
+            log.warning("could not save the lexical snapshot", exc_info=True)
+
+    def synced_generation_or_none(self) -> int | None:
+        """The generation this worker answers from, or None when it follows no change log."""
+        return self.synced_generation if self.change_feed is not None and self.synced_generation >= 0 else None
+
+    def _feed_generation(self) -> int | None:
+        if self.change_feed is None:
+            return None
+        try:
+            return self.change_feed.current()
+        except Exception:
+            log.warning("knowledge-base change log unreadable; answering without following it", exc_info=True)
+            return None
+
+    def refresh(self, doc_ids: list[str] | None = None) -> None:
+        """Re-read the store after a change: only the passages of `doc_ids` (chunk-store ids) when given, else
+        everything. A question being answered meanwhile sees either the old or the new knowledge base."""
+        if self._searcher is None:
+            self.generation += 1
+            return
+        if doc_ids is None:
+            searcher = HybridSearcher(self.store, self.embedder, self.knowledge_dir, self.params)
+            self._searcher = searcher
+        else:
+            self._searcher.apply(doc_ids)
         self.generation += 1
+        if self.snapshot_path is not None and time.monotonic() - self._snapshot_saved > SNAPSHOT_INTERVAL_S:
+            threading.Thread(target=self.save_snapshot, name="lexical-snapshot", daemon=True).start()
+
+    def sync(self, force: bool = False) -> bool:
+        """Catch up with changes other workers (or the CLI) made, read from the change log at most every
+        `sync_seconds`. Returns True when something changed. A database that cannot be read is logged and
+        skipped: questions are answered from what this worker has."""
+        if self.change_feed is None or self._searcher is None:
+            return False
+        now = time.monotonic()
+        if not force and now - self._last_sync < self.sync_seconds:
+            return False
+        with self._sync_lock:
+            if not force and now - self._last_sync < self.sync_seconds:
+                return False
+            self._last_sync = now
+            try:
+                current = self.change_feed.current()
+                if current == self.synced_generation:
+                    return False
+                newest, ids = self.change_feed.since(max(self.synced_generation, 0))
+            except Exception:
+                log.warning("knowledge-base change log unreadable; will retry", exc_info=True)
+                return False
+            with self.kb_lock:
+                self.refresh(ids)
+                self.synced_generation = newest
+            log.info("knowledge base caught up to generation %d (%s)", newest, "all" if ids is None else len(ids))
+            return True
 
     def note_generation(self, generation: int) -> None:
         """This worker made change `generation` itself (and refreshed): it is in sync with it when it was in
@@ -112,12 +265,14 @@ class PolicyService:
 
     def search(self, question: str, k: int = 5):
         """The search result for `question` alone (no follow-up), e.g. to fit the confidence weights."""
+        self.sync()
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         return self.searcher.search(to_simplified(question), k=k)
 
     def ask(self, question: str, previous_question: str | None = None, k: int = 5, use_llm: bool = True) -> Answer:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic.
         `use_llm=False` keeps the answer extractive even when an LLM is configured (evaluation runs)."""
+        self.sync()
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
         simplified = to_simplified(question)
         previous = to_simplified(previous_question) if previous_question else None
@@ -148,16 +303,3 @@ class PolicyService:
 def _city_stem(city: str) -> str:
     """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone); used by staff ingest."""
     return stem(city)
-
-
-def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:
-    """`base` (knowledge/places.yaml) attached to the documents that answer now.
-
-    A city with a published document is documented (with the places inside it), even when it is new; a city
-    whose documents are all retired is not, so questions about it are refused with "no documents for this
-    place" instead of being answered from other cities. A document's aliases never re-map a place of the
-    hierarchy (宁波 stays the city, whose 北仑 district alone has a document).
-    """
-    cities = [meta.city for meta in live if meta.city]
-    aliases = {alias: meta.city for meta in live if meta.city for alias in meta.aliases}
-    return Gazetteer(base.tree, cities, aliases)

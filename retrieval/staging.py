@@ -639,8 +639,10 @@ class KnowledgeBase:
     def refresh_if_changed(self) -> bool:
         """Rebuild the searcher when the store's published documents differ from what it answers from (e.g.
         after `python -m bot kb …` changed a shared Chroma server). Returns True when it did."""
+        if self.service.change_feed is not None:
+            return self.service.sync(force=True)
         stored = {doc_id: doc.content_hash for doc_id, doc in self.service.store.documents().items() if doc.live}
-        answering = {item.meta.doc_id: item.content_hash for item in self.service.searcher.items}
+        answering = self.service.searcher.corpus.live_summary()
         if stored == answering:
             return False
         with self.service.kb_lock:
@@ -863,7 +865,7 @@ class KnowledgeBase:
             self._record_change(
                 "replace" if old else "publish", published, old.index_id if old else None, notify=notify
             )
-            self.service.refresh()
+            self.service.refresh([published.index_id] + ([old.index_id] if old else []))
             result = ChangeResult("replace" if old else "publish", published, old)
             if before is not None:
                 result.quality = compare_reports(before, self.quality())
@@ -902,7 +904,7 @@ class KnowledgeBase:
                 registry.record_for(self.engine, actor, "undo", row, "retire undone after a store error")
                 raise
             self._record_change("retire", row)
-            self.service.refresh()
+            self.service.refresh([row.index_id])
             result = ChangeResult("retire", row)
             if before is not None:
                 result.quality = compare_reports(before, self.quality())
@@ -939,7 +941,7 @@ class KnowledgeBase:
                 registry.record_for(self.engine, actor, "undo", row, "restore undone after a store error")
                 raise
             self._record_change("restore", row, old.index_id if old else None)
-            self.service.refresh()
+            self.service.refresh([row.index_id] + ([old.index_id] if old else []))
             result = ChangeResult("restore", row, old)
             if before is not None:
                 result.quality = compare_reports(before, self.quality())

@@ -168,10 +168,20 @@ class ChunkStore:
 
     def all_chunks(self, include_inactive: bool = False) -> list[IndexedChunk]:
         """Every stored passage that answers questions (all of them with `include_inactive`), in document order."""
-        got = self.collection.get(include=["documents", "metadatas"])
-        items = [_from_stored(cid, text, m) for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        items = _items_from(self.collection.get(include=["documents", "metadatas"]))
         if not include_inactive:
             items = [item for item in items if item.status not in INACTIVE_STATUSES]
+        items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
+        return items
+
+    def document_chunks(self, doc_ids: list[str]) -> list[IndexedChunk]:
+        """The answering passages of some documents (none for a retired, replaced or unknown one), in
+        document order: what a worker re-reads after a change, instead of the whole store."""
+        items: list[IndexedChunk] = []
+        for start in range(0, len(doc_ids), _BATCH):
+            part = doc_ids[start : start + _BATCH]
+            got = self.collection.get(where={"doc_id": {"$in": part}}, include=["documents", "metadatas"])
+            items += [item for item in _items_from(got) if item.status not in INACTIVE_STATUSES]
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
         return items
 
@@ -210,12 +220,24 @@ def _metadata(
     }
 
 
-def _from_stored(chunk_id: str, text: str, m: dict) -> IndexedChunk:
+def _items_from(got: dict) -> list[IndexedChunk]:
+    """Passages of a Chroma `get`, with one metadata object per document (not one per passage)."""
+    metas: dict[str, DocumentMeta] = {}
+    items = []
+    for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        meta = metas.get(m["doc_id"])
+        if meta is None:
+            meta = metas[m["doc_id"]] = _meta_from_stored(m)
+        items.append(_from_stored(cid, text, m, meta))
+    return items
+
+
+def _from_stored(chunk_id: str, text: str, m: dict, meta: DocumentMeta | None = None) -> IndexedChunk:
     section = tuple(s for s in str(m.get("section", "")).split("\u241e") if s)
     chunk = Chunk(chunk_id=chunk_id, doc_id=m["doc_id"], ordinal=int(m["ordinal"]), section=section, text=text)
     return IndexedChunk(
         chunk=chunk,
-        meta=_meta_from_stored(m),
+        meta=meta or _meta_from_stored(m),
         content_hash=m.get("content_hash", ""),
         status=m.get("status", PUBLISHED),
         origin=m.get("origin", ORIGIN_CATALOG),

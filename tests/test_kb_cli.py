@@ -13,6 +13,7 @@ import pytest
 from bot import cli_kb
 from bot.cli import build_parser
 from bot.settings import KNOWLEDGE_DIR, PROJECT_ROOT
+from db.knowledge_changes import ChangeLog
 from retrieval.service import PolicyService
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching, encrypted_pdf
 
@@ -22,9 +23,12 @@ def run(settings, embedder, monkeypatch, capsys):
     """Run one `kb` command in-process (the model loaded once per test run); returns (exit code, stdout)."""
     services = {}
 
-    def make_service(settings, *, with_model):
+    def make_service(settings, *, with_model, engine=None):
         if "service" not in services:
-            services["service"] = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
+            feed = ChangeLog(engine) if engine is not None else None
+            services["service"] = PolicyService(
+                settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), change_feed=feed
+            )
             services["service"].build()
         return services["service"]
 

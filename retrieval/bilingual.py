@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
@@ -70,44 +71,53 @@ def _singular(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _ranked_glosses() -> dict[str, tuple[str, ...]]:
-    """English phrase → every CC-CEDICT word with that gloss, best first: a word whose first sense is the
-    phrase renders it better than one where it is the fifth sense (then shorter words first). Built once per
-    process; `BilingualIndex` keeps the words its vocabulary has."""
-    ranked: dict[str, dict[str, int]] = {}
+def _glosses_by_word() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Simplified word → the gloss lists of its CC-CEDICT entries (a word may have several entries)."""
+    found: dict[str, list[tuple[str, ...]]] = {}
     for word, glosses in _cedict_entries():
-        if len(word) < 2:
-            continue
-        for position, gloss in enumerate(glosses):
-            key = _normalise(gloss)
-            if not key or len(key.split()) > MAX_GLOSS_WORDS or key in STOPWORDS:
-                continue
-            terms = ranked.setdefault(key, {})
-            terms[word] = min(terms.get(word, position), position)
-    return {
-        key: tuple(w for w, _ in sorted(terms.items(), key=lambda kv: (kv[1], len(kv[0]))))
-        for key, terms in ranked.items()
-    }
+        if len(word) >= 2:
+            found.setdefault(word, []).append(glosses)
+    return {word: tuple(lists) for word, lists in found.items()}
 
 
 class BilingualIndex:
     """English phrase → Chinese words of the corpus.
 
-    `vocabulary` is either the corpus's words or a predicate telling whether the corpus has a word (so a
-    growing corpus needs no rebuild: the predicate reads the live index).
+    Built from the corpus's words and extended with `add_words` as the corpus grows; `known` (optional) tells
+    whether a word is still in the corpus, so words of removed passages are not offered.
     """
 
-    def __init__(self, vocabulary: Iterable[str] | Callable[[str], bool]) -> None:
-        if callable(vocabulary):
-            self.known = vocabulary
-        else:
-            words = frozenset(vocabulary)
-            self.known = words.__contains__
-        self.glosses = _ranked_glosses()
+    def __init__(self, vocabulary: Iterable[str] = (), known: Callable[[str], bool] | None = None) -> None:
+        self.known = known or (lambda word: True)
+        self._ranked: dict[str, dict[str, int]] = {}
+        self._ordered: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self.add_words(vocabulary)
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Index the English glosses of more corpus words."""
+        glosses = _glosses_by_word()
+        with self._lock:
+            for word in words:
+                for gloss_list in glosses.get(word, ()):
+                    for position, gloss in enumerate(gloss_list):
+                        key = _normalise(gloss)
+                        if not key or len(key.split()) > MAX_GLOSS_WORDS or key in STOPWORDS:
+                            continue
+                        terms = self._ranked.setdefault(key, {})
+                        terms[word] = min(terms.get(word, position), position)
+                        self._ordered.pop(key, None)
 
     def terms(self, phrase: str) -> list[str]:
-        """The corpus's words for an English phrase, best first."""
-        return [w for w in self.glosses.get(phrase, ()) if self.known(w)]
+        """The corpus's words for an English phrase, best first: a word whose first sense is the phrase
+        renders it better than one where it is the fifth sense (then shorter words first)."""
+        ordered = self._ordered.get(phrase)
+        if ordered is None:
+            with self._lock:
+                terms = self._ranked.get(phrase, {})
+                ordered = [w for w, _ in sorted(terms.items(), key=lambda kv: (kv[1], len(kv[0])))]
+                self._ordered[phrase] = ordered
+        return [w for w in ordered if self.known(w)]
 
     def expand(self, text: str) -> dict[str, list[str]]:
         """Chinese words for the English words and phrases of `text`: {english phrase: [words]}.

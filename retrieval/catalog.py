@@ -12,6 +12,8 @@ import yaml
 from retrieval.types import DocumentMeta
 
 CATALOG_NAME = "catalog.yaml"
+# libyaml's safe loader when PyYAML has it: a catalog of thousands of documents loads ~10x faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REQUIRED_FIELDS = ("doc_id", "file", "title", "city")
 _TEXT_FIELDS = ("title", "city", "province", "issuer", "doc_number")
 _DOC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -53,7 +55,7 @@ def load_catalog_entries(knowledge_dir: Path) -> list[CatalogEntry]:
     """Like `load_catalog`, with the extra per-document fields (e.g. `valid_until`)."""
     path = catalog_path(knowledge_dir)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read the catalog ({exc.strerror or exc})") from exc
     except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for dates like 2024-02-30

@@ -50,6 +50,7 @@ class LexicalIndex:
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
+        self.terms: list[str] = []  # term id → term (append-only: new words since n are terms[n:])
         self.df = _Growable(np.int64)
         self.lengths = _Growable(np.float64)
         self.alive = _Growable(np.bool_)
@@ -78,6 +79,7 @@ class LexicalIndex:
             term_id = self.vocab.get(term)
             if term_id is None:
                 term_id = self.vocab[term] = len(self.vocab)
+                self.terms.append(term)
                 self.df.append_many([0])
                 self._slots.append(np.zeros(0, dtype=np.int32))
                 self._tfs.append(np.zeros(0, dtype=np.float32))
@@ -208,7 +210,8 @@ class LexicalIndex:
     def from_state(cls, state: dict) -> LexicalIndex:
         """The index `to_state` saved."""
         index = cls()
-        index.vocab = {term: i for i, term in enumerate(state["vocab"])}
+        index.terms = list(state["vocab"])
+        index.vocab = {term: i for i, term in enumerate(index.terms)}
         index.df = _Growable(np.int64, state["df"])
         index.lengths = _Growable(np.float64, state["lengths"])
         index.alive = _Growable(np.bool_, state["alive"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,7 +117,9 @@ class HybridSearcher:
         self.glossary: Glossary = load_glossary(knowledge_dir / "glossary.yaml")
         self.synonyms = load_synonyms(knowledge_dir / "synonyms.yaml")
         self.corpus = corpus or Corpus(self.stopwords)
-        self.bilingual = BilingualIndex(self._known_word)
+        self._bilingual: BilingualIndex | None = None
+        self._bilingual_words = 0  # corpus words (lexical term ids) the bilingual index has seen
+        self._bilingual_lock = threading.Lock()
         if corpus is None:
             self.reload()
         else:
@@ -125,11 +128,25 @@ class HybridSearcher:
     def _known_word(self, word: str) -> bool:
         return self.corpus.lexical.has_term(word)
 
+    @property
+    def bilingual(self) -> BilingualIndex:
+        """English → corpus words; built at the first English question, then extended with new words only."""
+        with self._bilingual_lock:
+            if self._bilingual is None:
+                self._bilingual = BilingualIndex(known=self._known_word)
+            terms = self.corpus.lexical.terms
+            if len(terms) > self._bilingual_words:
+                self._bilingual.add_words(terms[self._bilingual_words :])
+                self._bilingual_words = len(terms)
+            return self._bilingual
+
     def reload(self) -> None:
         """Re-read every passage from the store and rebuild the lexical index."""
         corpus = Corpus(self.stopwords)
         corpus.replace((), corpus.prepare(self.store.all_chunks()))
-        self.corpus = corpus
+        with self._bilingual_lock:
+            self.corpus = corpus
+            self._bilingual, self._bilingual_words = None, 0  # a new vocabulary numbering
         self._places_changed()
 
     def apply(self, doc_ids: list[str]) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from retrieval.types import Chunk, DocumentMeta
 
 _BATCH = 256
+FIRST_ORDINAL = 1  # passages are numbered from 1 (retrieval.chunking)
 PUBLISHED = "published"
 INACTIVE_STATUSES = ("retired", "replaced")
 ORIGIN_CATALOG = "catalog"
@@ -40,13 +41,12 @@ class IndexedChunk:
 
 @dataclass(frozen=True)
 class StoredDocument:
-    """What the store holds for one document: its metadata, hash, status, origin and passage count."""
+    """What the store holds for one document: its metadata, hash, status and origin."""
 
     meta: DocumentMeta
     content_hash: str
     status: str
     origin: str
-    chunks: int
 
     @property
     def live(self) -> bool:
@@ -83,27 +83,19 @@ class ChunkStore:
 
     def document_hashes(self) -> dict[str, str]:
         """doc_id → content hash of what is indexed now."""
-        got = self.collection.get(include=["metadatas"])
-        return {m["doc_id"]: m["content_hash"] for m in got["metadatas"] or []}
+        return {doc_id: doc.content_hash for doc_id, doc in self.documents().items()}
 
     def documents(self) -> dict[str, StoredDocument]:
-        """doc_id → what is stored for it (any status), from the passages' metadata."""
-        got = self.collection.get(include=["metadatas"])
-        out: dict[str, StoredDocument] = {}
-        for m in got["metadatas"] or []:
-            doc_id = m["doc_id"]
-            known = out.get(doc_id)
-            if known is None:
-                out[doc_id] = StoredDocument(
-                    _meta_from_stored(m),
-                    m.get("content_hash", ""),
-                    m.get("status", PUBLISHED),
-                    m.get("origin", ORIGIN_CATALOG),
-                    1,
-                )
-            else:
-                out[doc_id] = StoredDocument(known.meta, known.content_hash, known.status, known.origin, known.chunks + 1)
-        return out
+        """doc_id → what is stored for it (any status). Every passage carries its document's metadata, so the
+        first passage of each document is read, not all of them."""
+        got = self.collection.get(where={"ordinal": {"$lte": FIRST_ORDINAL}}, include=["metadatas"])
+        return {
+            m["doc_id"]: StoredDocument(
+                _meta_from_stored(m), m.get("content_hash", ""), m.get("status", PUBLISHED),
+                m.get("origin", ORIGIN_CATALOG),
+            )
+            for m in got["metadatas"] or []
+        }
 
     def replace_document(
         self,
@@ -189,11 +181,8 @@ class ChunkStore:
         """(chunk_id, cosine similarity) of the `n` nearest published passages, optionally within some documents."""
         live: dict = {"status": {"$nin": list(INACTIVE_STATUSES)}}  # also matches passages without a status
         where = {"$and": [{"doc_id": {"$in": doc_ids}}, live]} if doc_ids else live
-        count = self.collection.count()
-        if count == 0:
-            return []
         result = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.settings import KNOWLEDGE_DIR
 from retrieval.evaluation import evaluate, read_eval_file
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA = Path(__file__).resolve().parent.parent / "knowledge" / "eval"
 DEV_SET = DATA / "policy_qa_dev.jsonl"
 HARD_SET = DATA / "policy_qa_hard_dev.jsonl"
 

@@ -37,7 +37,7 @@ import yaml
 from bot.settings import KNOWLEDGE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
+DATA = ROOT / "knowledge" / "eval"
 DEV_SETS = (DATA / "policy_qa_dev.jsonl", DATA / "policy_qa_hard_dev.jsonl")
 # Characters for fictional place names: none is a place-name suffix (市, 区, 县 …) and none starts a real
 # place of knowledge/places.yaml by itself (names are checked against the gazetteer too).
@@ -165,10 +165,10 @@ def serve(work: Path) -> dict:
     from db.knowledge_changes import ChangeLog
     from db.knowledge_registry import Actor
     from db.migrate import upgrade_to_head
+    from knowledge.admin import KnowledgeBase
     from retrieval.embedding import load_embedder
     from retrieval.evaluation import evaluate, read_eval_file
     from retrieval.service import PolicyService
-    from retrieval.staging import KnowledgeBase
 
     knowledge = work / "knowledge"
     t0 = time.perf_counter()

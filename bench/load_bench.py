@@ -79,7 +79,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def _questions() -> list[str]:
-    path = ROOT / "tests" / "data" / "policy_qa_dev.jsonl"
+    path = ROOT / "knowledge" / "eval" / "policy_qa_dev.jsonl"
     return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -113,7 +113,7 @@ def make_service(settings: Settings, *, with_model: bool, engine=None):
 def _open(settings: Settings, with_model: bool):
     from db.engine import make_engine
     from db.migrate import upgrade_to_head
-    from retrieval.staging import KnowledgeBase
+    from knowledge.admin import KnowledgeBase
 
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
@@ -187,7 +187,7 @@ def _print_quality(quality) -> None:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """`kb add FILE` / `kb replace DOC_ID FILE`: ingest, show what cleaning removed, publish unless --draft."""
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     replace_doc_id = getattr(args, "doc_id", None) if args.kb_command == "replace" else None
     if not args.file.is_file():
@@ -266,7 +266,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
     """`kb retire|restore|publish|discard DOC_ID`."""
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     command = args.kb_command
     kb = _open(settings, with_model=command != "discard")

@@ -1,7 +1,7 @@
 """The documents registry and the audit log: which policy documents exist, in which versions, which one
 answers (status), where each file is, what ingest found in it — and who changed what, when.
 
-This module only keeps records; `retrieval.staging` does the ingest and keeps the chunk store in step.
+This module only keeps records; `knowledge.admin` does the ingest and keeps the chunk store in step.
 Every state change here is one transaction that also writes its audit entry.
 """
 

@@ -11,8 +11,8 @@ Signals of the best passage (after re-ranking):
 A national question without national documents and a place without documents are refused before, by
 rule, and never reach this score.
 
-How the weights were chosen: `python -m retrieval.confidence` computes the signals for every question of
-both development sets (tests/data/policy_qa_dev.jsonl and policy_qa_hard_dev.jsonl; questions refused by
+How the weights were chosen: `python -m retrieval.confidence_fit` computes the signals for every question of
+both development sets (knowledge/eval/policy_qa_dev.jsonl and policy_qa_hard_dev.jsonl; questions refused by
 scope left out) and fits a logistic regression (L2 = 1.0, standardised inputs, then mapped back) of
 "answerable" on them; it prints the weights pasted below and the dev-set accuracy. The threshold is 0.5.
 The re-ranking weights were chosen by a grid over the same sets (retrieval 0.5–1.5, coverage 0–1, unit
@@ -50,9 +50,12 @@ class Signals:
         return [getattr(self, name) for name in WEIGHTS]
 
 
-def confidence(signals: Signals) -> float:
-    """Probability-like confidence in [0, 1] that the best passage answers the question."""
-    z = BIAS + sum(WEIGHTS[name] * value for name, value in zip(WEIGHTS, signals.vector(), strict=True))
+def confidence(signals: Signals, weights: dict[str, float] | None = None, bias: float | None = None) -> float:
+    """Probability-like confidence in [0, 1] that the best passage answers the question (with the fitted
+    `WEIGHTS`/`BIAS`, or others being tried)."""
+    weights = WEIGHTS if weights is None else weights
+    bias = BIAS if bias is None else bias
+    z = bias + sum(weights[name] * value for name, value in zip(weights, signals.vector(), strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -83,38 +86,3 @@ def fit(rows: list[tuple[Signals, bool]], l2: float = 1.0, steps: int = 4000, ra
         b -= rate * float(np.mean(p - y))
     raw = w / std
     return {name: round(float(v), 3) for name, v in zip(WEIGHTS, raw, strict=True)}, round(b - float(raw @ mean), 3)
-
-
-def main() -> None:
-    """Fit the weights on the dev sets and print them with the accuracy they reach."""
-    import json
-    import tempfile
-    from pathlib import Path
-
-    from bot.settings import KNOWLEDGE_DIR
-    from retrieval.service import PolicyService
-
-    data = Path(__file__).resolve().parent.parent / "tests" / "data"
-    files = [data / "policy_qa_dev.jsonl", data / "policy_qa_hard_dev.jsonl"]
-    with tempfile.TemporaryDirectory() as tmp:
-        service = PolicyService(Path(tmp) / "index", KNOWLEDGE_DIR)
-        service.build()
-        rows: list[tuple[Signals, bool]] = []
-        for file in files:
-            for line in file.read_text(encoding="utf-8").splitlines():
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                result = service.search(item["question"])
-                if result.scope or not result.hits:
-                    continue
-                rows.append((signals_of(result), item.get("evidence") is not None))
-    weights, bias = fit(rows)
-    global WEIGHTS, BIAS
-    WEIGHTS, BIAS = weights, bias
-    correct = sum(1 for s, label in rows if (confidence(s) >= THRESHOLD) == label)
-    print(json.dumps({"weights": weights, "bias": bias, "rows": len(rows), "accuracy": round(correct / len(rows), 3)}))
-
-
-if __name__ == "__main__":
-    main()

@@ -14,16 +14,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from retrieval.catalog import load_catalog
-from retrieval.chunking import chunk_document
-from retrieval.cleaning import clean_text
 from retrieval.embedding import Embedder
-from retrieval.loaders import load_bytes
+from retrieval.ingest import prepare_bytes, prepare_document  # noqa: F401  (prepare_document: re-exported)
+from retrieval.screening import screening_fingerprint
 from retrieval.store import ORIGIN_STAFF, ChunkStore
-from retrieval.types import Chunk, CleaningReport, DocumentMeta
+from retrieval.types import Chunk, DocumentMeta
 
 # Bump when the indexed text changes in a way the fingerprint below cannot see.
 PIPELINE_VERSION = "1"
-_PIPELINE_SOURCES = ("loaders.py", "cleaning.py", "chunking.py", "indexer.py")
+_PIPELINE_SOURCES = ("loaders.py", "cleaning.py", "chunking.py", "ingest.py", "indexer.py")
 
 
 def pipeline_fingerprint(knowledge_dir: Path) -> str:
@@ -40,8 +39,6 @@ def pipeline_fingerprint(knowledge_dir: Path) -> str:
 
 def staff_pipeline_fingerprint(knowledge_dir: Path) -> str:
     """`pipeline_fingerprint` plus the screening rules that staff uploads also go through."""
-    from retrieval.staging import screening_fingerprint
-
     return hashlib.sha256(f"{pipeline_fingerprint(knowledge_dir)}|{screening_fingerprint()}".encode()).hexdigest()
 
 
@@ -86,25 +83,6 @@ def content_hash(raw: bytes, meta: DocumentMeta, embedder_name: str, pipeline: s
     digest.update(json.dumps(asdict(meta), ensure_ascii=False, sort_keys=True).encode())
     digest.update(f"{pipeline}|{embedder_name}".encode())
     return digest.hexdigest()
-
-
-def prepare_document(meta: DocumentMeta, path: Path) -> tuple[list[Chunk], CleaningReport]:
-    """Load, clean and chunk one document."""
-    return prepare_bytes(meta, path.read_bytes(), path.name)
-
-
-def prepare_bytes(
-    meta: DocumentMeta, raw: bytes, name: str = "", screen: bool = False
-) -> tuple[list[Chunk], CleaningReport]:
-    """Load, clean and chunk one document held in memory. With `screen` (staff uploads) the text also
-    loses what `retrieval.staging.screen_text` flags (injected adverts, prompt-injection attempts)."""
-    cleaned, report = clean_text(load_bytes(raw, name))
-    if screen:
-        from retrieval.staging import screen_text
-
-        cleaned, flags = screen_text(cleaned)
-        report.removals.extend(flags)
-    return chunk_document(meta, cleaned), report
 
 
 def build_index(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from retrieval.catalog import CatalogError, load_catalog
+
 # Longest first: 特别行政区 before 区. A stem must keep at least two characters.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "街道", "新区",
              "省", "市", "区", "县", "镇", "乡")
@@ -261,8 +263,6 @@ def _add(items: list[str], item: str) -> None:
 
 def catalog_cities(knowledge_dir: Path) -> tuple[list[str], dict[str, str]]:
     """Cities of the catalog documents and their aliases (alias → city); empty when there is no catalog."""
-    from retrieval.catalog import CatalogError, load_catalog
-
     try:
         metas = [meta for meta, _ in load_catalog(knowledge_dir)]
     except CatalogError:

@@ -17,6 +17,7 @@ from pathlib import Path
 import jieba
 import yaml
 
+from retrieval.bilingual import content_words
 from retrieval.tokenize import CJK_CHAR
 
 # How rare a word must be before it weighs: ln(total/freq) of very common words is about 7 or less.
@@ -130,8 +131,6 @@ def english_salient(words: list[str], renderings: dict[str, list[str]]) -> list[
     for phrase, terms in renderings.items():
         weight = min((word_weight(t) for t in terms), default=UNKNOWN_ENGLISH_WEIGHT)
         out.append(Salient(phrase, max(weight, 1.0), tuple(terms)))
-    from retrieval.bilingual import content_words
-
     covered = {w for phrase in renderings for w in content_words(phrase)}
     for word in words:
         if word not in covered:

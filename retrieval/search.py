@@ -13,6 +13,7 @@ import numpy as np
 
 from retrieval import answer_type
 from retrieval.bilingual import BilingualIndex, content_words
+from retrieval.confidence import RERANK, THRESHOLD, confidence, signals_of
 from retrieval.corpus import Corpus, lexical_text  # noqa: F401  (lexical_text: re-exported)
 from retrieval.embedding import Embedder
 from retrieval.places import PlaceReading
@@ -82,8 +83,6 @@ class SearchResult:
     def confident(self) -> bool:
         """True when the best passage answers (in scope, the fitted confidence over its threshold, and it
         states the kind of fact asked for)."""
-        from retrieval.confidence import THRESHOLD, confidence, signals_of
-
         if self.scope or not self.hits:
             return False
         signals = signals_of(self)
@@ -218,8 +217,6 @@ class HybridSearcher:
             return self._search(question, k)
 
     def _search(self, question: str, k: int) -> SearchResult:
-        from retrieval.confidence import RERANK
-
         corpus = self.corpus
         reading: PlaceReading = self.gazetteer.read(question)
         english = is_english(question)

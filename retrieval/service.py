@@ -20,11 +20,12 @@ from typing import Protocol
 from retrieval.answer import Answer, build_answer
 from retrieval.corpus import Corpus, SnapshotKey, lexical_fingerprint
 from retrieval.embedding import Embedder, load_embedder
+from retrieval.guard import grounded
 from retrieval.indexer import BuildReport, build_index
-from retrieval.places import stem
 from retrieval.query import resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams, live_gazetteer  # noqa: F401  (re-exported)
 from retrieval.store import ChunkStore, collection_name, open_chroma
+from retrieval.tokenize import load_stopwords
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
@@ -182,8 +183,6 @@ class PolicyService:
 
     def store_stopwords(self) -> frozenset[str]:
         """The stop words the lexical index uses."""
-        from retrieval.tokenize import load_stopwords
-
         return load_stopwords(self.knowledge_dir / "stopwords.txt")
 
     def save_snapshot(self, searcher: HybridSearcher | None = None) -> None:
@@ -286,8 +285,7 @@ class PolicyService:
         # The LLM is asked only when the extractive answer passed the guard (confidence, the fact stated);
         # its text must pass the same guard after generation, else the extractive answer stands.
         if answer.answered and self.llm is not None and use_llm:
-            from retrieval.guard import grounded
-            from retrieval.llm import generate_answer
+            from retrieval.llm import generate_answer  # langchain only when an LLM is configured
 
             generated = generate_answer(self.llm, effective, answer.sources)
             passages = [q.source.text for q in answer.quotes] + [s.text for s in answer.sources]
@@ -298,8 +296,3 @@ class PolicyService:
             elif generated:
                 log.info("LLM answer dropped by the fact guard (%d chars)", len(generated))
         return answer
-
-
-def _city_stem(city: str) -> str:
-    """深圳市 → 深圳, 南山区 → 南山 (kept whole when too short to stand alone); used by staff ingest."""
-    return stem(city)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.settings import KNOWLEDGE_DIR, Settings
 
-DEV_SET = Path(__file__).resolve().parent / "data" / "policy_qa_dev.jsonl"
+DEV_SET = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "policy_qa_dev.jsonl"
 
 
 @pytest.fixture(scope="session")

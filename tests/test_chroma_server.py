@@ -10,9 +10,9 @@ from bot.settings import KNOWLEDGE_DIR, Settings
 from db.engine import make_engine
 from db.knowledge_registry import Actor
 from db.migrate import upgrade_to_head
+from knowledge.admin import KnowledgeBase
 from retrieval.evaluation import evaluate, read_eval_file
 from retrieval.service import PolicyService
-from retrieval.staging import KnowledgeBase
 from tests.conftest import DEV_SET
 from tests.fakes.chroma_server import HOST, chroma_server_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching

@@ -109,7 +109,7 @@ def test_no_chunk_crosses_a_level_1_or_2_boundary(doc_id: str) -> None:
 
 
 def dev_questions() -> list[dict]:
-    lines = (ROOT / "tests" / "data" / "policy_qa_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "knowledge" / "eval" / "policy_qa_dev.jsonl").read_text(encoding="utf-8").splitlines()
     return [q for q in map(json.loads, lines) if q.get("doc")]
 
 

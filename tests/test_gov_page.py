@@ -11,7 +11,8 @@ import pytest
 
 from retrieval.cleaning import clean_text
 from retrieval.html_page import strip_page_chrome, strip_site_suffix
-from retrieval.staging import detect_metadata, inspect_upload
+from retrieval.ingest import inspect_upload
+from retrieval.metadata import detect_metadata
 
 PAGE = Path(__file__).resolve().parent / "data" / "gov_page.html"
 

@@ -284,7 +284,8 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
 def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
     """Each ingest error code, the preview and the quality report format without a missing value."""
     from bot.handlers import staff
-    from retrieval.staging import ERROR_CODES, IngestError, QualityChange
+    from knowledge.quality import QualityChange
+    from retrieval.errors import ERROR_CODES, IngestError
 
     details = {
         "size": 11 << 20,

@@ -4,8 +4,6 @@ Chroma and SQLite; a hashing stand-in for the model (answer quality is tested el
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
@@ -13,23 +11,18 @@ from db import knowledge_registry as registry
 from db.engine import make_engine
 from db.knowledge_registry import Actor
 from db.migrate import upgrade_to_head
+from knowledge.admin import KnowledgeBase, clean_field
+from knowledge.quality import DEFAULT_DEV_SET, compare_reports
 from retrieval.catalog import load_catalog
 from retrieval.cleaning import clean_text
+from retrieval.errors import IngestError
 from retrieval.evaluation import EvalReport, EvalRow
+from retrieval.ingest import inspect_upload
 from retrieval.loaders import load_document
+from retrieval.metadata import detect_metadata, normalise_date
 from retrieval.query import load_gazetteer
+from retrieval.screening import screen_sentence, screen_text
 from retrieval.service import PolicyService, live_gazetteer
-from retrieval.staging import (
-    IngestError,
-    KnowledgeBase,
-    clean_field,
-    compare_reports,
-    detect_metadata,
-    inspect_upload,
-    normalise_date,
-    screen_sentence,
-    screen_text,
-)
 from retrieval.types import DocumentMeta
 from tests.kb_fixtures import (
     PNG,
@@ -432,7 +425,7 @@ def test_compare_reports_flags_questions_that_got_worse():
 
 
 def test_quality_before_and_after_on_the_dev_set(kb):
-    kb.dev_set = Path(__file__).resolve().parent / "data" / "policy_qa_dev.jsonl"
+    kb.dev_set = DEFAULT_DEV_SET
     row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
     result = kb.publish(row.id, STAFF)
     assert result.quality is not None

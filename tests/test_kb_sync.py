@@ -15,9 +15,9 @@ from db.engine import make_engine
 from db.knowledge_changes import ChangeLog
 from db.knowledge_registry import Actor
 from db.migrate import upgrade_to_head
+from knowledge.admin import KnowledgeBase
 from retrieval.search import HybridSearcher
 from retrieval.service import PolicyService
-from retrieval.staging import KnowledgeBase
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder
 

@@ -25,7 +25,7 @@ from bot.texts_staff import STAFF_TEXTS
 from db import filing as F
 from db.filing_summary import build_summary, summary_brief
 from db.filing_workflow import load_workflow
-from retrieval.staging import ERROR_CODES, IngestError
+from retrieval.errors import ERROR_CODES, IngestError
 
 TEXTS = {**FILING_TEXTS, **STAFF_TEXTS}
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")

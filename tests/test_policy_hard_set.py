@@ -1,4 +1,4 @@
-"""Quality gates of issue #9 on both development sets (tests/data), measured through the `ask --json`
+"""Quality gates of issue #9 on both development sets (knowledge/eval), measured through the `ask --json`
 reply a user gets: retrieval, the fact in the reply, refusals with reasons, per kind."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from bot.cli_policy import answer_to_contract
 from bot.render import answer_language
 from retrieval.evaluation import evaluate, read_eval_file
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "knowledge" / "eval"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 /link, /unlink, /roles).
 
 Handlers stay thin: roles are checked in `db.roles` (on the server side, for every command, button and
-upload), the knowledge-base work happens in `retrieval.staging.KnowledgeBase`.
+upload), the knowledge-base work happens in `knowledge.admin.KnowledgeBase`.
 
 Who gets a document message: a staff member's upload is claimed early (group `STAFF_GROUP`) — unless they are in the
 middle of the operators' filing flow — so no other flow sees it; anyone else's upload goes on to the other
@@ -171,7 +171,7 @@ async def _knowledge_base(update: Update, context: ContextTypes.DEFAULT_TYPE):
             return None
     kb = context.application.bot_data.get("knowledge_base")
     if kb is None or kb.service is not rt.policy:
-        from retrieval.staging import KnowledgeBase
+        from knowledge.admin import KnowledgeBase
 
         kb = KnowledgeBase(rt.engine, rt.policy)
         context.application.bot_data["knowledge_base"] = kb
@@ -573,7 +573,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
     """A staff upload → a draft and its preview (or the reason it was refused). `state` is the staff member's
     "kb" state: the awaited replacement is used up, the new draft remembered (stored before the preview is
     sent; may raise StateConflict)."""
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     message = update.effective_message
     document = message.document
@@ -663,7 +663,7 @@ async def claim_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def edit_draft(
     update: Update, context: ContextTypes.DEFAULT_TYPE, row_id: int, field: str, value: str
 ) -> None:
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     lang = user_language(update, context)
     kb = await _knowledge_base(update, context)
@@ -684,7 +684,7 @@ async def edit_draft(
 async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every `kb:` button: decoded by `CODEC` first (forged or stale data gets a polite answer and changes
     nothing), then the role is checked again for each tap."""
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     query = update.callback_query
     lang = user_language(update, context)
@@ -732,7 +732,7 @@ async def _btn_doc(update, context, kb, lang, state, doc_id: str) -> None:
 
 
 async def _draft(kb, row_id: int):
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     row = await asyncio.to_thread(kb.registry.get_row, kb.engine, row_id)
     if row is None or row.status != "draft":
@@ -793,7 +793,7 @@ async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
 
 
 async def _current(kb, doc_id: str):
-    from retrieval.staging import IngestError
+    from retrieval.errors import IngestError
 
     row = await asyncio.to_thread(kb.registry.current, kb.engine, doc_id)
     if row is None:

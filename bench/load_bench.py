@@ -14,6 +14,10 @@ Targets (issue #10): 100 users p95 < 0.5 s; 300 users p95 < 1.5 s, all answered;
 answered, p95 < 5 s, no error. Note that TELEGRAM_RATE_LIMIT (default 30 messages/s, Telegram's
 documented overall limit) by itself puts the k-th reply of a burst at about (k - 30) / 30 s; run with
 `--rate-limit 0` to measure the bot without that cap (the fake API enforces none).
+
+Each round reports the bot's CPU per update and, separately, this process's (the fake API): both share the
+machine, so a high `bench_cpu_ms_per_update` slows the bot's replies too. (The fake API answers one request
+per connection, HTTP/1.0; a kept-alive variant measured no cheaper for the bot.)
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -70,6 +75,12 @@ class TimedApi(LocalBotApi):
                     self.first_reply[chat_id] = now
                     self.first_text[chat_id] = result.get("text")
         return result
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time used so far by this process (the fake API and the bench)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pct(values: list[float], q: float) -> float:
@@ -308,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.users:
                 time.sleep(2)  # let the previous round settle
                 kinds = tuple(k for k in args.kinds.split(",") if k)
-                cpu_before = cpu_seconds(processes)
+                cpu_before, own_before = cpu_seconds(processes), own_cpu_seconds()
                 result = run_round(api, n, first_user, questions, args.timeout, kinds)
                 result["bot_cpu_ms_per_update"] = round((cpu_seconds(processes) - cpu_before) * 1000 / n, 1)
+                result["bench_cpu_ms_per_update"] = round((own_cpu_seconds() - own_before) * 1000 / n, 1)
                 report["rounds"].append(result)
                 first_user += n
             if pusher is not None:

@@ -46,10 +46,13 @@ def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=Non
         from retrieval.llm import make_chat_model
 
         llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
+    from bot.cpu_gate import OneThreadEmbedder
+
     return PolicyService(
         settings.index_dir,
         settings.knowledge_dir,
         embedding_model=settings.embedding_model,
+        embedder=OneThreadEmbedder(settings.embedding_model),  # loaded on first use, one thread (bot/cpu_gate.py)
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         llm=llm,

@@ -10,7 +10,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.settings import Settings
+from bot.state import current_prefetch
 from db import users
+from db.conversation import load_states
 from db.engine import is_database_unavailable
 
 
@@ -37,15 +39,32 @@ def _guess_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return runtime(context).settings.default_language
 
 
+def _read_user(engine: Engine, user_id: int) -> tuple[str | None, dict]:
+    """The user's stored language (None: unknown user) and every flow's state, on one connection."""
+    with engine.connect() as conn:
+        return users.stored_language(conn, user_id), load_states(conn, user_id)
+
+
 async def load_user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Read the user's stored language from the database (in a worker thread) at the start of each update,
-    so a change made through another worker is honoured; `user_language` then answers from memory."""
+    so a change made through another worker is honoured; `user_language` then answers from memory.
+
+    Within an update processed by `bot.update_processor` the same read (one thread hop, one connection) also
+    fetches the user's conversation states for the flows' handlers that follow (`bot.state.UpdatePrefetch`)."""
     user = update.effective_user
     if user is None or context.user_data is None:
         return "zh"
     guess = _guess_language(update, context)
+    engine = runtime(context).engine
+    holder = current_prefetch()
     try:
-        language = await asyncio.to_thread(users.get_language, runtime(context).engine, user.id, guess)
+        if holder is None:
+            language = await asyncio.to_thread(users.get_language, engine, user.id, guess)
+        else:
+            stored, states = await asyncio.to_thread(_read_user, engine, user.id)
+            holder.fill(engine, user.id, states)
+            holder.user_known = stored is not None
+            language = guess if stored is None else stored
     except Exception as error:
         if not is_database_unavailable(error):
             raise

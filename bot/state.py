@@ -31,6 +31,16 @@ are kept; if both changed the same key, neither wins silently and `StateConflict
 would send its messages twice). A flow catches `StateConflict` and asks the user to tap again, so a flow should
 `await state.save()` BEFORE it sends what it has decided: then nothing was said that the stored state does not
 reflect. A second concurrent change during the retry also raises `StateConflict`.
+
+Read once per update. An update of a private conversation passes through several flows' early handlers (filing,
+staff, care, then policy), each asking for its own state. So that this costs one database read rather than one
+per flow, the first read of an update (`bot.runtime.load_user_language`, with the user's language) fetches every
+flow's row of the update's user into an `UpdatePrefetch`, which lives exactly as long as that update
+(`update_prefetch()`, opened by `bot.update_processor`). The first `load_flow_state` of each flow in the update
+is answered from it; a second load of the same flow, a flow cleared meanwhile, another user, or anything after
+the update ended (a task it spawned) reads the database as before. One user's updates run one at a time in a
+process, so within the update the prefetched row is what a read would return; another worker writing meanwhile
+is the concurrent change the versions already detect.
 """
 
 from __future__ import annotations
@@ -38,14 +48,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import AsyncIterator, Iterator, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram.ext import ApplicationHandlerStop
 
-from db.conversation import StaleState, load_state, save_state
+from db.conversation import Snapshot, StaleState, load_state, save_state
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -53,6 +64,66 @@ _MISSING = object()
 
 class StateConflict(Exception):
     """Another update of the same user changed the same part of this flow's state at the same time."""
+
+
+class UpdatePrefetch:
+    """Every flow's state of one update's user, as read at the start of that update (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.user_id: int | None = None
+        self._states: dict[str, Callable[[], Snapshot]] = {}
+        self._taken: set[str] = set()
+        self.closed = False
+        self.user_known = False  # the update's user has a row in `users` (read with the language)
+
+    def fill(self, engine: Engine, user_id: int, states: dict[str, Callable[[], Snapshot]]) -> None:
+        """Remember `db.conversation.load_states` for this user (what is not in `states` has no state)."""
+        self.engine, self.user_id, self._states, self._taken = engine, user_id, dict(states), set()
+
+    def take(self, engine: Engine, user_id: int, flow: str) -> tuple[bool, Snapshot | None]:
+        """(True, the flow's snapshot or None) the first time this update asks for a flow of its own user;
+        (False, None) when the database must be asked."""
+        if self.closed or engine is not self.engine or user_id != self.user_id or flow in self._taken:
+            return False, None
+        self._taken.add(flow)
+        decode = self._states.pop(flow, None)
+        return True, (decode() if decode is not None else None)
+
+    def forget(self, user_id: int, flow: str | None = None) -> None:
+        """The user's state in `flow` (every flow: None) was changed otherwise: read it from the database."""
+        if user_id == self.user_id:
+            if flow is None:
+                self.closed = True
+            else:
+                self._taken.add(flow)
+                self._states.pop(flow, None)
+
+    def close(self) -> None:
+        """The update is over: nothing is answered from memory any more."""
+        self.closed = True
+        self._states = {}
+
+
+_PREFETCH: ContextVar[UpdatePrefetch | None] = ContextVar("tuoyu_update_prefetch", default=None)
+
+
+def current_prefetch() -> UpdatePrefetch | None:
+    """The prefetch of the update being processed (None outside one, or once it ended)."""
+    holder = _PREFETCH.get()
+    return None if holder is None or holder.closed else holder
+
+
+@contextmanager
+def update_prefetch() -> Iterator[UpdatePrefetch]:
+    """Open the prefetch of one update for the code run inside the block (and closed when it ends)."""
+    holder = UpdatePrefetch()
+    token = _PREFETCH.set(holder)
+    try:
+        yield holder
+    finally:
+        holder.close()
+        _PREFETCH.reset(token)
 
 
 def engine_of(source: Any) -> Engine:
@@ -155,7 +226,10 @@ async def load_flow_state(source: Any, user_id: int, flow: str) -> FlowState:
     """The user's state in `flow` (empty when there is none), read off the event loop. Call `save()` yourself;
     `flow_state` does it for you."""
     engine = engine_of(source)
-    snapshot = await asyncio.to_thread(load_state, engine, user_id, flow)
+    holder = current_prefetch()
+    found, snapshot = holder.take(engine, user_id, flow) if holder is not None else (False, None)
+    if not found:
+        snapshot = await asyncio.to_thread(load_state, engine, user_id, flow)
     if snapshot is None:
         return FlowState(engine, user_id, flow, {}, None)
     return FlowState(engine, user_id, flow, snapshot.data, snapshot.version)
@@ -177,4 +251,7 @@ async def clear_flow_state(source: Any, user_id: int, flow: str) -> None:
     """Forget the user's state in `flow` unconditionally (e.g. /start over, an operator's reset)."""
     from db.conversation import clear_state
 
+    holder = current_prefetch()
+    if holder is not None:
+        holder.forget(user_id, flow)
     await asyncio.to_thread(clear_state, engine_of(source), user_id, flow)

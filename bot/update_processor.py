@@ -20,6 +20,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.state import update_prefetch
+
 log = logging.getLogger(__name__)
 
 __all__ = ["PerUserUpdateProcessor", "ordering_key"]
@@ -104,8 +106,10 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                     del self._tails[key]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the Application's handling of the update (errors go to its error handlers)."""
-        await coroutine
+        """Run the Application's handling of the update (errors go to its error handlers), with a prefetch of
+        the user's conversation states that lives as long as this update (`bot.state.update_prefetch`)."""
+        with update_prefetch():
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to allocate."""

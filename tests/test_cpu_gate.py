@@ -41,3 +41,15 @@ def test_everything_else_is_the_services_own():
     gated = GatedPolicyService(service, 1)
     assert gated.knowledge_dir == "kb"
     assert gated.wrapped is service
+
+
+def test_one_thread_embedder_names_itself_without_loading_and_embeds_like_the_default(embedder):
+    import numpy as np
+
+    from bot.cpu_gate import OneThreadEmbedder
+
+    one = OneThreadEmbedder("")
+    assert one.name == embedder.name and one._model is None  # the index's collection name, nothing loaded yet
+    texts = ["厦门每年新增多少个普惠托位？", "How much is the childcare subsidy?"]
+    assert np.array_equal(one.encode(texts), embedder.encode(texts))
+    assert one.encode(texts[:1]).shape == (1, embedder.encode(texts[:1]).shape[1])

@@ -124,3 +124,44 @@ def test_engine_of_accepts_the_usual_sources(db_engine):
     assert engine_of(db_engine) is engine_of(runtime) is engine_of(application) is engine_of(context) is db_engine
     with pytest.raises(TypeError):
         engine_of(object())
+
+
+async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monkeypatch):
+    """The update's first read (language + every flow's row) answers each flow's first load once; a second load,
+    a cleared flow, another user and anything after the update read the database."""
+    import asyncio
+
+    from bot import state as state_module
+    from bot.runtime import _read_user
+    from bot.state import current_prefetch, update_prefetch
+
+    async with flow_state(db_engine, USER, "care") as care:
+        care["search"] = {"page": 1}
+    async with flow_state(db_engine, USER, "staff") as staff:
+        staff["draft"] = 7
+    reads: list[tuple[int, str]] = []
+    real_load = state_module.load_state
+
+    def counting_load(engine, user_id, flow):
+        reads.append((user_id, flow))
+        return real_load(engine, user_id, flow)
+
+    monkeypatch.setattr(state_module, "load_state", counting_load)
+    assert current_prefetch() is None
+    with update_prefetch() as holder:
+        language, states = await asyncio.to_thread(_read_user, db_engine, USER)
+        assert language is None and set(states) == {"care", "staff"}  # no users row, two flows
+        holder.fill(db_engine, USER, states)
+        care = await load_flow_state(db_engine, USER, "care")
+        assert dict(care) == {"search": {"page": 1}} and care.version == 1
+        assert dict(await load_flow_state(db_engine, USER, "policy")) == {}  # known: no row
+        assert reads == []
+        care["search"] = {"page": 2}
+        await care.save()
+        assert (await load_flow_state(db_engine, USER, "care"))["search"] == {"page": 2}  # second load: database
+        await clear_flow_state(db_engine, USER, "staff")
+        assert dict(await load_flow_state(db_engine, USER, "staff")) == {}  # cleared: database
+        await load_flow_state(db_engine, USER + 1, "care")  # another user: database
+        assert reads == [(USER, "care"), (USER, "staff"), (USER + 1, "care")]
+    assert current_prefetch() is None and holder.closed
+    assert holder.take(db_engine, USER, "filing") == (False, None)  # a task outliving the update reads the database

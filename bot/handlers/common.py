@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.callbacks import CallbackCodec, CallbackError
 from bot.runtime import load_user_language, runtime, user_language
+from bot.state import current_prefetch
 from bot.texts import t
 from db import users
 from db.engine import is_database_unavailable
@@ -44,7 +45,9 @@ async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet, say what the bot can do, ask whether the user is a parent or an operator."""
     user = update.effective_user
-    await asyncio.to_thread(users.get_or_create_user, runtime(context).engine, user.id, user.full_name or "")
+    holder = current_prefetch()  # the update's first read already saw whether the user has a row
+    if holder is None or holder.user_id != user.id or not holder.user_known:
+        await asyncio.to_thread(users.ensure_user, runtime(context).engine, user.id, user.full_name or "")
     lang = user_language(update, context)
     keyboard = InlineKeyboardMarkup(
         [[

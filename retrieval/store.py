@@ -20,6 +20,7 @@ import numpy as np
 from retrieval.types import Chunk, DocumentMeta
 
 _BATCH = 256
+_PAGE = 5000  # passages per read of a whole collection
 FIRST_ORDINAL = 1  # passages are numbered from 1 (retrieval.chunking)
 PUBLISHED = "published"
 INACTIVE_STATUSES = ("retired", "replaced")
@@ -81,6 +82,19 @@ class ChunkStore:
             name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
 
+    def _get_paged(self, **query) -> dict:
+        """`collection.get(**query)` read a page at a time: one `get` of a large collection (100,000 passages)
+        fails in Chroma's SQLite ("too many SQL variables")."""
+        merged: dict = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            got = self.collection.get(**query, limit=_PAGE, offset=offset)
+            for key in merged:
+                merged[key].extend(got.get(key) or [])
+            if len(got["ids"]) < _PAGE:
+                return merged
+            offset += _PAGE
+
     def document_hashes(self) -> dict[str, str]:
         """doc_id → content hash of what is indexed now."""
         return {doc_id: doc.content_hash for doc_id, doc in self.documents().items()}
@@ -88,7 +102,7 @@ class ChunkStore:
     def documents(self) -> dict[str, StoredDocument]:
         """doc_id → what is stored for it (any status). Every passage carries its document's metadata, so the
         first passage of each document is read, not all of them."""
-        got = self.collection.get(where={"ordinal": {"$lte": FIRST_ORDINAL}}, include=["metadatas"])
+        got = self._get_paged(where={"ordinal": {"$lte": FIRST_ORDINAL}}, include=["metadatas"])
         return {
             m["doc_id"]: StoredDocument(
                 _meta_from_stored(m), m.get("content_hash", ""), m.get("status", PUBLISHED),
@@ -160,7 +174,7 @@ class ChunkStore:
 
     def all_chunks(self, include_inactive: bool = False) -> list[IndexedChunk]:
         """Every stored passage that answers questions (all of them with `include_inactive`), in document order."""
-        items = _items_from(self.collection.get(include=["documents", "metadatas"]))
+        items = _items_from(self._get_paged(include=["documents", "metadatas"]))
         if not include_inactive:
             items = [item for item in items if item.status not in INACTIVE_STATUSES]
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))

@@ -179,3 +179,25 @@ def test_a_copied_snapshot_of_another_collection_is_ignored(engine, tmp_path, ca
     caplog.set_level("INFO", logger="retrieval.service")
     assert ranking(worker(tmp_path / "b", engine)) == ranking(first)
     assert "from the store" in caplog.text
+
+
+def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
+    """A single `get` of ~100,000 passages fails in Chroma's SQLite; the store reads a page at a time."""
+    from retrieval import store as store_module
+
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service.build()
+    everything = service.store.all_chunks(include_inactive=True)
+    documents = service.store.documents()
+    monkeypatch.setattr(store_module, "_PAGE", 7)
+    calls = []
+    real_get = service.store.collection.get
+
+    def counting_get(**query):
+        calls.append(query.get("limit"))
+        return real_get(**query)
+
+    monkeypatch.setattr(service.store.collection, "get", counting_get)
+    assert service.store.all_chunks(include_inactive=True) == everything
+    assert len(calls) == len(everything) // 7 + 1 and set(calls) == {7}
+    assert service.store.documents() == documents

@@ -66,16 +66,25 @@ def alert_keyboard(generation: int, lang: str) -> InlineKeyboardMarkup:
     ]])
 
 
-def _documented_places(engine) -> list[str]:
+def _documented_places(engine, answering: list[str]) -> list[str]:
+    """The places with documents: those the bot answers from now, and published ones in the registry."""
     from db import knowledge_registry as registry
 
-    keys = [words.place_key(row.city) for row in registry.published_rows(engine)]
+    cities = [*answering, *(row.city for row in registry.published_rows(engine))]
+    keys = [words.place_key(city) for city in cities]
     return [k for k in dict.fromkeys(keys) if k and k != words.EVERYONE]
 
 
-def _alerts_view(engine, user_id: int, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _answering_cities(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    service = runtime(context).policy
+    if service is None:
+        return []
+    return sorted({item.meta.city for item in service.searcher.items})
+
+
+def _alerts_view(engine, user_id: int, lang: str, answering: list[str]) -> tuple[str, InlineKeyboardMarkup | None]:
     followed = alerts.follows_of(engine, user_id)
-    offered = [k for k in _documented_places(engine) if k not in followed][:OFFERED]
+    offered = [k for k in _documented_places(engine, answering) if k not in followed][:OFFERED]
     rows = [[InlineKeyboardButton(t("al_btn_unfollow", lang, place=words.place_name(k, short=True)),
                                   callback_data=CODEC.encode(A_UNFOLLOW, words.place_token(k)))] for k in followed]
     follow_buttons = [follow_button(k, lang) for k in offered]
@@ -101,7 +110,8 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not await require_private_chat(update, context):
         return
     lang = user_language(update, context)
-    text, keyboard = await asyncio.to_thread(_alerts_view, runtime(context).engine, update.effective_user.id, lang)
+    text, keyboard = await asyncio.to_thread(_alerts_view, runtime(context).engine, update.effective_user.id, lang,
+                                           _answering_cities(context))
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 
@@ -122,15 +132,16 @@ async def alerts_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user_id = update.effective_user.id
     if decoded.action == A_LIST:
         await _answer(query)
-        text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang)
+        text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang, _answering_cities(context))
         await query.message.reply_text(text, reply_markup=keyboard)
         return
     if decoded.action == A_ASK:
         await _ask(update, context, decoded.args[0], lang)
         return
     token = decoded.args[0]
+    answering = _answering_cities(context)
     candidates = await asyncio.to_thread(
-        lambda: [*alerts.follows_of(engine, user_id), *_documented_places(engine)]
+        lambda: [*alerts.follows_of(engine, user_id), *_documented_places(engine, answering)]
     )
     key = words.resolve_token(token, candidates)
     if key is None:
@@ -149,7 +160,7 @@ async def alerts_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     removed = await asyncio.to_thread(alerts.unfollow, engine, user_id, key)
     await _answer(query, t("al_unfollowed" if removed else "al_not_following", lang, place=place))
-    text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang)
+    text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang, _answering_cities(context))
     with contextlib.suppress(BadRequest):  # "message is not modified" after a double tap
         await query.edit_message_text(text, reply_markup=keyboard)
 
@@ -303,5 +314,8 @@ def register(application: Application) -> None:
     rt = application.bot_data.get("runtime")
     if application.job_queue is not None and rt is not None:
         application.job_queue.run_repeating(
-            alerts_job, interval=rt.settings.alerts_interval_s, first=2, name="policy-alerts"
+            alerts_job, interval=rt.settings.alerts_interval_s, first=2, name="policy-alerts",
+            # A run sending a long batch overlaps the next tick: that one sees the lock and returns at once
+            # (rather than APScheduler skipping it with a warning every interval).
+            job_kwargs={"max_instances": 2, "coalesce": True},
         )

@@ -67,7 +67,7 @@ async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate:
     limiter = AIORateLimiter(overall_max_rate=limiter_rate, overall_time_period=1 if limiter_rate else 0,
                              max_retries=3)
     bot = ExtBot(TOKEN, base_url=server.base_url, rate_limiter=limiter,
-                 request=HTTPXRequest(connection_pool_size=64))
+                 request=HTTPXRequest(connection_pool_size=128, pool_timeout=10.0))
     refused_before = len(server.refused_calls)
     async with bot:
         started = time.perf_counter()

@@ -21,11 +21,21 @@ from db.knowledge_changes import current_generation
 from db.knowledge_registry import Actor
 from retrieval.service import PolicyService
 from retrieval.staging import KnowledgeBase
+from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
 
 ADMIN, STAFF, PARENT_ZH, PARENT_EN, PARENT_ZJG, BLOCKED = 9101, 9102, 9103, 9104, 9105, 9106
 SZ = "广东省/深圳市"
+GUIDE = """深圳市卫生健康委员会关于印发《深圳市托育机构入托指引》的通知
+深卫健规〔2025〕9号
+深圳市卫生健康委员会
+2025年6月1日
+一、适用范围
+本指引适用于深圳市内备案的托育机构。
+二、入托体检
+婴幼儿入托前应当在指定医疗机构完成健康检查，检查结果1个月内有效。
+"""
 
 
 @pytest.fixture
@@ -176,6 +186,15 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
                                       replace_doc_id="shenzhen")
         await asyncio.to_thread(kb.publish, row.id, staff_actor, evaluate=False, notify=False)
         await _alerts_done(engine)
+        # Staff publish a new document silently from its preview.
+        since = api.seq
+        api.user_sends_document(STAFF, "guide.txt", GUIDE.encode())
+        preview = _with(await _settle(api, app, STAFF, since), "草稿预览")
+        assert "发布后将通知 3 位关注者" in preview.text
+        await _tap(api, app, STAFF, preview, "🔕 静默发布")
+        await api.wait_for_bot(lambda m: "静默发布：没有通知关注者" in (m.text or ""), chat_id=STAFF, since=since,
+                               timeout=20)
+        await _alerts_done(engine)
         assert _alerts_to(api, PARENT_ZH, seen) == [] and _alerts_to(api, PARENT_EN, seen) == []
 
         # Retired: a message.
@@ -216,3 +235,39 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     assert counts["sent"] == len(followers)
     for uid in followers:
         assert len(api.messages_to(uid)) == 1, uid
+
+
+async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_engine):  # noqa: F811
+    """Two workers' dispatchers (own engines, own bots) on one database, SQLite and PostgreSQL: every follower gets
+    exactly one message; the one who blocked the bot fails without stopping either."""
+    from telegram.ext import ExtBot
+
+    from bot.handlers.alerts import dispatch
+    from db.engine import make_engine
+    from db.knowledge_changes import record_change
+    from tests.db_fixtures import engine_url
+
+    api = fake_bot_api.api
+    followers = list(range(30_001, 30_121))
+    for uid in followers:
+        api.add_user(uid)
+        alerts.follow(db_engine, uid, SZ)
+    api.user_blocks_bot(followers[7])
+    record_change(db_engine, "publish", "sz", "sz")
+    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
+    bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
+    try:
+        for bot in bots:
+            await bot.initialize()
+        reports = await asyncio.gather(*(dispatch(bot, engine, None, rate=0, batch=7, plan=False)
+                                         for bot, engine in zip(bots, engines, strict=True)))
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+        for engine in engines:
+            engine.dispose()
+    assert sum(r.sent for r in reports) == len(followers) - 1 and sum(r.failed for r in reports) == 1
+    assert all(r.sent for r in reports)  # both took part
+    for uid in followers:
+        assert len(api.messages_to(uid)) == (0 if uid == followers[7] else 1), uid

@@ -236,9 +236,12 @@ async def dispatch(bot, engine, store, *, rate: float = 25.0, batch: int | None 
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(alerts.expire_stale, engine)
     if plan:
-        report.changes, report.queued = await asyncio.to_thread(
-            alerts.plan, engine, partial(words.plan_change, engine, store)
-        )
+        try:
+            report.changes, report.queued = await asyncio.to_thread(
+                alerts.plan, engine, partial(words.plan_change, engine, store)
+            )
+        except Exception:  # e.g. the chunk store is away: the cursor did not move, the next run plans again
+            log.exception("alerts: planning failed; the pending deliveries are still sent")
     interval = 1.0 / rate if rate > 0 else 0.0
     size = batch or (max(1, int(rate)) if rate > 0 else 100)
     next_at = loop.time()

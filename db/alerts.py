@@ -329,18 +329,21 @@ def claim_batch(engine: Engine, limit: int, now: datetime | None = None) -> list
     table = AlertDelivery.__table__
     messages = AlertMessage.__table__
     token = uuid.uuid4().hex
-    with engine.begin() as conn:
-        ids = [
-            row[0] for row in conn.execute(
-                select(table.c.id).where(table.c.status == PENDING).order_by(table.c.id).limit(limit)
-            )
-        ]
-        if not ids:
-            return []
-        conn.execute(
-            update(table).where(table.c.id.in_(ids), table.c.status == PENDING)
-            .values(status=SENDING, claim=token, claimed_at=now)
-        )
+    for _attempt in range(5):  # candidates all taken by another sender meanwhile: look again
+        with engine.begin() as conn:
+            ids = [
+                row[0] for row in conn.execute(
+                    select(table.c.id).where(table.c.status == PENDING).order_by(table.c.id).limit(limit)
+                )
+            ]
+            if not ids:
+                return []
+            got = conn.execute(
+                update(table).where(table.c.id.in_(ids), table.c.status == PENDING)
+                .values(status=SENDING, claim=token, claimed_at=now)
+            ).rowcount
+        if got:
+            break
     query = (
         select(table.c.id, table.c.generation, table.c.user_id, table.c.lang, messages.c.texts, messages.c.doc_id)
         .join(messages, messages.c.generation == table.c.generation)

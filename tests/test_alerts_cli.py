@@ -32,3 +32,27 @@ def test_silent_publish_and_follower_counts(run, tmp_path, settings):  # noqa: F
         assert [(c.action, c.notify) for c in logged if c.doc_id == "sz"] == [("publish", False), ("replace", True)]
     finally:
         engine.dispose()
+
+
+def test_alerts_status_and_follows_commands(settings, capsys):
+    from bot.cli import build_parser
+
+    def run_alerts(*argv):
+        args = build_parser().parse_args(["alerts", *argv])
+        code = args.func(args, settings)
+        return code, capsys.readouterr().out
+
+    code, out = run_alerts("follow", "张家港", "--user", "7", "--json")
+    assert code == 0 and json.loads(out) == {"user": 7, "place": "江苏省/苏州市/张家港市", "changed": True}
+    code, out = run_alerts("follow", "张家港市", "--user", "7", "--json")
+    assert json.loads(out)["changed"] is False
+    code, out = run_alerts("follows", "--user", "7", "--json")
+    assert json.loads(out) == {"user": 7, "places": ["江苏省/苏州市/张家港市"]}
+    code, out = run_alerts("status", "--json")
+    status = json.loads(out)
+    assert code == 0 and status["follows"] == 1 and status["followers"] == 1 and status["behind"] == 0
+    assert status["deliveries"] == {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "unknown": 0}
+    code, out = run_alerts("follow", "全国", "--user", "7", "--json")
+    assert code == 1 and json.loads(out)["error"] == "bad_place"
+    code, out = run_alerts("unfollow", "张家港", "--user", "7", "--json")
+    assert json.loads(out)["changed"] is True

@@ -22,7 +22,7 @@ from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import alert_messages as words
@@ -225,6 +225,11 @@ async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
         return MAYBE, "maybe_sent", 0.0  # it may have arrived: never sent again
     except NetworkError:
         return RETRY, "network", 0.0
+    except TelegramError:  # anything else Telegram refused: not retried
+        return FAILED, "telegram", 0.0
+    except Exception:  # a bug or an unexpected library error: it may have gone out, so never again
+        log.exception("alerts: unexpected error sending delivery %s", delivery.id)
+        return MAYBE, "error", 0.0
     return SENT, "", 0.0
 
 

@@ -270,3 +270,28 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     assert sum(r.sent for r in reports) == len(followers) - 1 and sum(r.failed for r in reports) == 1
     for uid in followers:
         assert len(api.messages_to(uid)) == (0 if uid == followers[7] else 1), uid
+
+
+async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  # noqa: F811
+    """Telegram answers 429 retry_after=1 (no rate limiter in front): those deliveries go back to pending, the
+    dispatcher waits, then sends them — everyone once."""
+    from telegram.ext import ExtBot
+
+    from bot.handlers.alerts import dispatch
+    from db.knowledge_changes import record_change
+
+    api = fake_bot_api.api
+    followers = list(range(40_001, 40_011))
+    for uid in followers:
+        api.add_user(uid)
+        alerts.follow(db_engine, uid, SZ)
+    record_change(db_engine, "publish", "sz", "sz")
+    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
+    bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)
+    loop = asyncio.get_running_loop()
+    async with bot:
+        started = loop.time()
+        report = await dispatch(bot, db_engine, None, rate=0, plan=False)
+    assert report.flood_waits == 2 and report.sent == len(followers) and loop.time() - started >= 1.0
+    assert [len(api.messages_to(uid)) for uid in followers] == [1] * len(followers)

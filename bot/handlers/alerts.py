@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -206,6 +207,14 @@ class DispatchReport:
     errors: dict[str, int] = field(default_factory=dict)
 
 
+def _seconds(error: RetryAfter) -> float:
+    """retry_after in seconds (an int today, a timedelta in a later python-telegram-bot)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        retry = error.retry_after
+    return float(retry.total_seconds() if hasattr(retry, "total_seconds") else retry)
+
+
 async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
     """(outcome, error code, retry_after) of sending one alert to the follower's private chat."""
     try:
@@ -216,8 +225,7 @@ async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
     except BadRequest:
         return FAILED, "bad_request", 0.0
     except RetryAfter as error:
-        retry = error.retry_after
-        return RETRY, "retry_after", float(retry.total_seconds() if hasattr(retry, "total_seconds") else retry)
+        return RETRY, "retry_after", _seconds(error)
     except TimedOut as error:
         cause = error.__cause__
         if cause is not None and type(cause).__name__ in ("ConnectTimeout", "PoolTimeout"):

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.handlers import care, common, filing, policy, staff
+from bot.handlers import alerts, care, common, filing, policy, staff
 from bot.policy_render import SOURCE_CODEC
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -32,7 +32,7 @@ from bot.update_processor import PerUserUpdateProcessor
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
-MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "kb")
+MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts", "kb")
 
 
 def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=None):
@@ -84,7 +84,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("start", common.start))
     application.add_handler(CommandHandler("help", common.help_command))
     application.add_handler(CommandHandler("lang", common.lang_command))
-    for flow in (care, filing, staff):
+    for flow in (care, filing, staff, alerts):
         flow.register(application)
     application.add_handler(CallbackQueryHandler(common.choose_role, pattern=common.ROLE_CODEC.pattern))
     application.add_handler(CallbackQueryHandler(common.choose_language, pattern=common.LANG_CODEC.pattern))

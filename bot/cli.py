@@ -15,7 +15,7 @@ from bot.settings import get_settings
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
-    from bot import cli_care, cli_kb, cli_policy, cli_waitlist, cli_webhook
+    from bot import cli_alerts, cli_care, cli_kb, cli_policy, cli_waitlist, cli_webhook
 
     parser = argparse.ArgumentParser(prog="python -m bot", description="托育助手 command line")
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_care.register(subparsers)
     cli_kb.register(subparsers)
     cli_waitlist.register(subparsers)
+    cli_alerts.register(subparsers)
     cli_webhook.register(subparsers)
     return parser
 

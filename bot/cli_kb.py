@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             )
         parser.add_argument("--draft", action="store_true", help="keep it as a draft (publish later)")
         parser.add_argument("--no-eval", action="store_true", help="skip the development-set check")
+        parser.add_argument("--silent", action="store_true", help="publish without a policy-change alert to followers")
 
     add = common(sub.add_parser("add", help="ingest a document and publish it (or keep a draft)"))
     add.add_argument("file", type=Path)
@@ -80,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     publish = common(sub.add_parser("publish", help="publish a document's waiting draft"))
     publish.add_argument("doc_id")
     publish.add_argument("--no-eval", action="store_true")
+    publish.add_argument("--silent", action="store_true", help="no policy-change alert to followers")
     publish.set_defaults(func=cmd_change)
 
     discard = common(sub.add_parser("discard", help="throw a document's waiting draft away"))
@@ -204,7 +206,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             replace_doc_id=replace_doc_id,
             doc_id=getattr(args, "doc_id", None) if args.kb_command == "add" else None,
         )
-        result = None if args.draft else kb.publish(row.id, actor, evaluate=not args.no_eval)
+        result = None if args.draft else kb.publish(row.id, actor, evaluate=not args.no_eval, notify=not args.silent)
     except IngestError as exc:
         return _fail(args, exc.code, exc.message, exc.details)
     if result is not None:
@@ -216,6 +218,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         out["action"] = result.action if result else "draft"
         out["replaced"] = _row_dict(result.previous) if result and result.previous else None
         out["quality"] = result.quality.to_dict() if result and result.quality else None
+        out.update(_alert_fields(kb, row, result.action if result else "draft", args))
         print(json.dumps(out, ensure_ascii=False))
         return 0
     print(
@@ -238,6 +241,18 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{verb} in {result.seconds:.1f}s")
         _print_quality(result.quality)
     return 0
+
+
+def _alert_fields(kb, row, action: str, args: argparse.Namespace) -> dict:
+    """`followers`: how many users follow the document's place (or a place below it); `notify`: whether they get
+    a policy-change alert for this change (not for drafts, silent publishes, restores or discards; a replacement
+    whose facts did not change is dropped later by the alerts job)."""
+    from bot.alert_messages import reach_of
+    from db.alerts import count_followers
+
+    followers = count_followers(kb.engine, reach_of(row.city))
+    notify = action in ("publish", "replace", "retire") and not getattr(args, "silent", False)
+    return {"followers": followers, "notify": notify}
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -278,7 +293,7 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
             if not waiting:
                 raise IngestError("not_found", f"{args.doc_id} has no draft waiting")
             if command == "publish":
-                result = kb.publish(waiting[0].id, actor, evaluate=evaluate)
+                result = kb.publish(waiting[0].id, actor, evaluate=evaluate, notify=not args.silent)
             else:
                 result = kb.discard(waiting[0].id, actor)
         elif command == "retire":
@@ -291,6 +306,7 @@ def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
         out = {"action": result.action, "document": _row_dict(result.document)}
         out["replaced"] = _row_dict(result.previous) if result.previous else None
         out["quality"] = result.quality.to_dict() if result.quality else None
+        out.update(_alert_fields(kb, result.document, result.action, args))
         print(json.dumps(out, ensure_ascii=False))
         return 0
     row = result.document

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         default=30.0, description="Messages per second to Telegram overall (0: no overall limit; groups 20/min)."
     )
     telegram_max_retries: int = Field(default=3, description="Retries of a request Telegram answered 429 (retry_after).")
+    alerts_rate: float = Field(
+        default=25.0, ge=0, description="Policy-change alerts sent per second at most (0: no pacing; below Telegram's ~30/s)."
+    )
+    alerts_interval_s: float = Field(default=5.0, gt=0, description="How often the alerts job looks for changes to send.")
 
     # Database timeouts: a slow or absent database yields a short "busy" reply instead of a stall.
     db_busy_timeout_s: float = Field(default=5.0, description="SQLite: wait at most this long for a write lock.")

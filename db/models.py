@@ -132,6 +132,7 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = Field(default=None)
     reminded_at: datetime | None = Field(default=None)
+from db.alerts import AlertCursor, AlertDelivery, AlertMessage, PolicyFollow  # noqa: E402,F401
 from db.conversation import ConversationState  # noqa: E402,F401
 from db.filing_models import *  # noqa: E402,F401,F403
 from db.knowledge_changes import KnowledgeChange  # noqa: E402,F401

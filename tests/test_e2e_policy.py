@@ -38,7 +38,7 @@ async def test_start_help_and_role_choice(fake_bot_api, make_app):  # noqa: F811
     async with running_application(app):
         [greeting] = await _say(api, app, "/start")
         assert "托育助手" in greeting.text and "请问您是" in greeting.text
-        assert greeting.button_texts == ["我是家长", "我是托育机构经营者"]
+        assert greeting.button_texts == ["我是家长", "我是托育机构经营者", "🔔 政策更新提醒"]
         since = api.seq
         api.user_taps_button(USER, greeting.message_id, "role:operator")
         await api.wait_for_bot(chat_id=USER)

@@ -53,9 +53,18 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [[
             InlineKeyboardButton(t("btn_parent", lang), callback_data=ROLE_CODEC.encode("parent")),
             InlineKeyboardButton(t("btn_operator", lang), callback_data=ROLE_CODEC.encode("operator")),
-        ]]
+        ], *_settings_rows(update, lang)]
     )
     await update.effective_message.reply_text(t("start", lang), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+def _settings_rows(update: Update, lang: str) -> list[list[InlineKeyboardButton]]:
+    """The /start settings entries (policy-update alerts), in private chats."""
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        return []
+    from bot.handlers.alerts import settings_row
+
+    return [settings_row(lang)]
 
 
 async def choose_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.policy_render import (
@@ -46,6 +46,12 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(question) < 2:
         await message.reply_text(t("empty_question", lang))
         return
+    await answer_question(update, context, question, lang)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, lang: str) -> None:
+    """Answer `question` in the chat of the update (a typed question, or an alert's "ask about it" button)."""
+    message = update.effective_message
     lang = answer_language(question, lang)
     if len(question) > MAX_QUESTION_CHARS:
         await message.reply_text(t("too_long", lang, limit=MAX_QUESTION_CHARS))
@@ -70,11 +76,27 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         for i, data in enumerate((source_callback_data(s) for s in sources_for_buttons(answer)), start=1)
         if data is not None
     ]
-    keyboard = InlineKeyboardMarkup([buttons]) if buttons else None
+    rows = [buttons] if buttons else []
+    follow = _follow_button(update, answer, lang)
+    if follow is not None:
+        rows.append([follow])
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
     parts = split_message(text)
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None
         await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True)
+
+
+def _follow_button(update: Update, answer, lang: str) -> InlineKeyboardButton | None:
+    """"🔔 关注XX政策更新" under an answer about one city (or one asking about a city without documents yet), in
+    private chats only: alerts are personal."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    from bot.handlers.alerts import follow_button
+
+    cities = answer.cities or answer.named_cities or answer.unknown_places
+    return follow_button(cities[0], lang) if len(cities) == 1 else None
 
 
 async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

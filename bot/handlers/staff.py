@@ -29,6 +29,7 @@ import contextlib
 import html
 import logging
 import re
+from functools import partial
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -43,7 +44,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts_staff  # noqa: F401  (registers the texts)
+from bot import texts_alerts, texts_staff  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, CallbackError, Choice, Id, Int, Token
 from bot.command_args import RECORD_ID, USER_ID, ArgumentError, parse_args
 from bot.handlers import filing
@@ -89,6 +90,7 @@ A_DOC = CODEC.action("doc", _DOC)
 A_PREVIEW = CODEC.action("pv", Id())
 A_EDIT = CODEC.action("ed", Id(), Choice(tuple(FIELD_CODES)))
 A_PUBLISH = CODEC.action("pub", Id())
+A_PUBLISH_SILENT = CODEC.action("pubq", Id())  # publish without a policy-change alert
 A_DISCARD = CODEC.action("dis", Id())
 A_REPLACE = CODEC.action("rep", _DOC)
 A_RETIRE = CODEC.action("ret", _DOC)  # asks first
@@ -332,10 +334,34 @@ def preview_keyboard(row, lang: str) -> InlineKeyboardMarkup:
             edits[3:],
             [
                 _button(t("kb_btn_publish", lang), A_PUBLISH, row.id),
+                _button(t("kb_btn_publish_silent", lang), A_PUBLISH_SILENT, row.id),
                 _button(t("kb_btn_discard", lang), A_DISCARD, row.id),
             ],
         ]
     )
+
+
+def render_alert_preview(kb, row, lang: str) -> str:
+    """Before publishing: how many followers the alert would reach, and the message they would get."""
+    from bot.alert_messages import preview_for_draft
+
+    count, texts = preview_for_draft(kb, row)
+    if not count:
+        return t("kb_alert_none", lang)
+    if texts is None:
+        return t("kb_alert_cosmetic", lang, n=count)
+    return t("kb_alert_preview", lang, n=count) + "\n<blockquote>" + _esc(texts[lang]) + "</blockquote>"
+
+
+async def _send_preview(update: Update, kb, row, lang: str) -> None:
+    """The draft preview followed by the alert preview (computed off the event loop)."""
+    try:
+        alert = await asyncio.to_thread(render_alert_preview, kb, row, lang)
+    except Exception:  # the preview must not fail because the alert preview could not be built
+        log.exception("alert preview of draft #%s failed", row.id)
+        alert = ""
+    text = render_preview(kb, row, lang) + ("\n\n" + alert if alert else "")
+    await _send(update, text, preview_keyboard(row, lang))
 
 
 def _pct(value) -> str:
@@ -623,7 +649,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
         await state.save()
     except StateConflict:  # the preview's buttons carry the row id: nothing is lost by showing it anyway
         log.info("kb state of user %s changed concurrently during an upload", update.effective_user.id)
-    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+    await _send_preview(update, kb, row, lang)
 
 
 def _caption_fields(caption: str) -> dict:
@@ -675,7 +701,7 @@ async def edit_draft(
         await update.effective_message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
         return
     await update.effective_message.reply_text(t("kb_edited", lang, field=t(f"kb_field_{field}", lang)))
-    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+    await _send_preview(update, kb, row, lang)
 
 
 # --- Buttons ------------------------------------------------------------------------------------------------
@@ -745,7 +771,7 @@ async def _btn_preview(update, context, kb, lang, state, row_id: int) -> None:
     state["draft"] = row.id
     await state.save()
     await _answer_quietly(update.callback_query)
-    await _send(update, render_preview(kb, row, lang), preview_keyboard(row, lang))
+    await _send_preview(update, kb, row, lang)
 
 
 async def _btn_edit(update, context, kb, lang, state, row_id: int, code: str) -> None:
@@ -771,15 +797,20 @@ async def _forget_draft(state: FlowState, row_id: int) -> None:
     await state.save()
 
 
-async def _btn_publish(update, context, kb, lang, state, row_id: int) -> None:
+async def _btn_publish(update, context, kb, lang, state, row_id: int, notify: bool = True) -> None:
     query = update.callback_query
     await _draft(kb, row_id)
     await _forget_draft(state, row_id)
     await _answer_quietly(query, t("kb_publishing", lang))
     await _drop_keyboard(query)
     await query.message.reply_text(t("kb_publishing", lang))
-    result = await asyncio.to_thread(kb.publish, row_id, _actor(update))
-    await _send(update, render_change(result, lang))
+    result = await asyncio.to_thread(partial(kb.publish, row_id, _actor(update), notify=notify))
+    silent = "" if notify else "\n\n" + _esc(t("kb_published_silently", lang))
+    await _send(update, render_change(result, lang) + silent)
+
+
+async def _btn_publish_silent(update, context, kb, lang, state, row_id: int) -> None:
+    await _btn_publish(update, context, kb, lang, state, row_id, notify=False)
 
 
 async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
@@ -871,6 +902,7 @@ _BUTTONS = {
     A_PREVIEW: _btn_preview,
     A_EDIT: _btn_edit,
     A_PUBLISH: _btn_publish,
+    A_PUBLISH_SILENT: _btn_publish_silent,
     A_DISCARD: _btn_discard,
     A_REPLACE: _btn_replace,
     A_RETIRE: _btn_retire,

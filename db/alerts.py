@@ -1,0 +1,411 @@
+"""Policy-change alerts (issue #12, part 2): who follows which place, and the deliveries that tell them.
+
+Three tables:
+
+* `policy_follows` — (user, place): a parent follows a place of the place hierarchy (`place` is its path in
+  knowledge/places.yaml, e.g. 江苏省/苏州市/张家港市, or the plain name for a place outside it). A document
+  about a place reaches the followers of that place and of every place below it (a provincial rule applies to
+  张家港 too).
+* `alert_messages` — one row per knowledge-base change that warrants a message: its generation (kb_changes
+  id), the document, and the rendered text per language. Written by the planner together with the deliveries.
+* `alert_deliveries` — one row per (change, follower): pending → sending → sent | failed | unknown. A sender
+  CLAIMS a batch (pending → sending, under a claim token) before sending, marks each row sent or failed after,
+  and gives rows it did not get to back (→ pending). Rows are unique per (generation, user), so a follower is
+  told about one change at most once however many planners run; a restart picks up the pending rows. A row
+  left `sending` by a crash may or may not have gone out: after the lease it becomes `unknown`, never resent.
+* `alert_cursor` — the newest generation the planner has turned into deliveries (one row, compare-and-set).
+
+Nothing here keeps user text: ids, place names, statuses and counts only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel
+
+from db.knowledge_changes import Change, changes_since
+
+PLACE_MAX = 64
+CURSOR_NAME = "alerts"
+PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
+DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, UNKNOWN)
+#: Follows per user (a parent follows a handful of places; the list must fit one message).
+MAX_FOLLOWS = 20
+_INSERT_BATCH = 500
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PolicyFollow(SQLModel, table=True):
+    """A user follows the policy documents of a place."""
+
+    __tablename__ = "policy_follows"
+    __table_args__ = (Index("ix_policy_follows_place", "place"),)
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    place: str = Field(sa_column=Column(String(PLACE_MAX), primary_key=True))
+    #: The language the user had when following (used when the user has no stored language).
+    lang: str = Field(default="zh", sa_column=Column(String(8), nullable=False, server_default="zh"))
+    created_at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AlertMessage(SQLModel, table=True):
+    """The message about one knowledge-base change, rendered once per language."""
+
+    __tablename__ = "alert_messages"
+
+    generation: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    doc_id: str = Field(sa_column=Column(String(48), nullable=False))
+    index_id: str = Field(sa_column=Column(String(56), nullable=False))
+    place: str = Field(sa_column=Column(String(PLACE_MAX), nullable=False))
+    #: {"zh": text, "en": text}
+    texts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One follower's copy of one alert."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("generation", "user_id", name="uq_alert_deliveries_generation_user"),
+        Index("ix_alert_deliveries_status", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    generation: int = Field(sa_column=Column(Integer, nullable=False))
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lang: str = Field(default="zh", sa_column=Column(String(8), nullable=False))
+    status: str = Field(default=PENDING, sa_column=Column(String(12), nullable=False))
+    claim: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    error: str = Field(default="", sa_column=Column(String(32), nullable=False, server_default=""))
+
+
+class AlertCursor(SQLModel, table=True):
+    """The newest knowledge-base generation the planner has handled."""
+
+    __tablename__ = "alert_cursor"
+
+    name: str = Field(sa_column=Column(String(16), primary_key=True))
+    generation: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+# --- follows ----------------------------------------------------------------------------------------------------
+
+
+class FollowLimit(ValueError):
+    """The user follows MAX_FOLLOWS places already."""
+
+
+def follow(engine: Engine, user_id: int, place: str, lang: str = "zh") -> bool:
+    """Follow `place`; True when new, False when already followed. FollowLimit past MAX_FOLLOWS."""
+    if not place or len(place) > PLACE_MAX:
+        raise ValueError("bad place")
+    table = PolicyFollow.__table__
+    with engine.begin() as conn:
+        exists = conn.execute(
+            select(func.count()).select_from(table).where(table.c.user_id == user_id, table.c.place == place)
+        ).scalar_one()
+        if exists:
+            return False
+        count = conn.execute(select(func.count()).select_from(table).where(table.c.user_id == user_id)).scalar_one()
+        if count >= MAX_FOLLOWS:
+            raise FollowLimit(place)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(user_id=user_id, place=place, lang=lang, created_at=_utcnow()))
+    except IntegrityError:  # the same tap twice at once
+        return False
+    return True
+
+
+def unfollow(engine: Engine, user_id: int, place: str) -> bool:
+    """Stop following `place`; True when the user followed it."""
+    table = PolicyFollow.__table__
+    with engine.begin() as conn:
+        result = conn.execute(delete(table).where(table.c.user_id == user_id, table.c.place == place))
+    return result.rowcount > 0
+
+
+def follows_of(engine: Engine, user_id: int) -> list[str]:
+    """The places a user follows, in the order followed."""
+    table = PolicyFollow.__table__
+    query = select(table.c.place).where(table.c.user_id == user_id).order_by(table.c.created_at, table.c.place)
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(query)]
+
+
+def _reach(table, place: str):
+    """Follows that a document about `place` concerns: the place itself and every place below it (`*`: all)."""
+    if place == "*":
+        return true()
+    escaped = place.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(table.c.place == place, table.c.place.like(escaped + "/%", escape="\\"))
+
+
+def followers(engine: Engine, places: Iterable[str]) -> list[int]:
+    """Distinct users who follow any of `places` or a place below one of them, ascending."""
+    wanted = [p for p in dict.fromkeys(places) if p]
+    if not wanted:
+        return []
+    table = PolicyFollow.__table__
+    query = select(table.c.user_id).where(or_(*(_reach(table, p) for p in wanted))).distinct().order_by(table.c.user_id)
+    with engine.connect() as conn:
+        return [int(row[0]) for row in conn.execute(query)]
+
+
+def count_followers(engine: Engine, places: Iterable[str]) -> int:
+    """How many users a document about `places` would reach."""
+    wanted = [p for p in dict.fromkeys(places) if p]
+    if not wanted:
+        return 0
+    table = PolicyFollow.__table__
+    query = select(func.count(func.distinct(table.c.user_id))).where(or_(*(_reach(table, p) for p in wanted)))
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+# --- planning: kb_changes → alert_messages + alert_deliveries -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the planner made of one change: the message (None: nothing to tell) and the places it reaches."""
+
+    texts: dict[str, str] | None
+    places: tuple[str, ...] = ()
+    doc_id: str = ""
+    index_id: str = ""
+
+
+def cursor(engine: Engine) -> int:
+    """The newest generation handled (0 before the first run)."""
+    table = AlertCursor.__table__
+    with engine.connect() as conn:
+        value = conn.execute(select(table.c.generation).where(table.c.name == CURSOR_NAME)).scalar_one_or_none()
+    return int(value or 0)
+
+
+def _ensure_cursor(engine: Engine, start: int) -> None:
+    table = AlertCursor.__table__
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(name=CURSOR_NAME, generation=start))
+    except IntegrityError:
+        pass
+
+
+def _user_languages(conn, user_ids: list[int], fallback: dict[int, str]) -> dict[int, str]:
+    """Each user's stored language; the language they followed in when they have no user row."""
+    from db.models import User
+
+    out: dict[int, str] = dict(fallback)
+    table = User.__table__
+    for start in range(0, len(user_ids), _INSERT_BATCH):
+        part = user_ids[start:start + _INSERT_BATCH]
+        for telegram_id, language in conn.execute(
+            select(table.c.telegram_id, table.c.language).where(table.c.telegram_id.in_(part))
+        ):
+            out[int(telegram_id)] = language or "zh"
+    return out
+
+
+def plan(engine: Engine, build: Callable[[Change], Planned], limit: int = 50) -> tuple[int, int]:
+    """Turn the changes after the cursor into messages and deliveries; returns (changes handled, deliveries
+    queued). `build` renders a change (it may read the chunk store: it is called outside any transaction).
+
+    Each change is committed on its own with the cursor moved by compare-and-set, so two planners running at
+    once never queue a change twice (the loser's transaction is rolled back, and deliveries are unique per
+    (generation, user) besides)."""
+    _ensure_cursor(engine, 0)
+    handled = queued = 0
+    for change in changes_since(engine, cursor(engine), limit):
+        planned = build(change) if change.notify and change.action in ("publish", "replace", "retire") else None
+        moved, added = _commit_change(engine, change, planned)
+        if not moved:
+            break  # another planner got there first; it carries on from here
+        handled += 1
+        queued += added
+    return handled, queued
+
+
+def _commit_change(engine: Engine, change: Change, planned: Planned | None) -> tuple[bool, int]:
+    cursor_table = AlertCursor.__table__
+    deliveries = AlertDelivery.__table__
+    messages = AlertMessage.__table__
+    added = 0
+    try:
+        with engine.begin() as conn:
+            moved = conn.execute(
+                update(cursor_table)
+                .where(cursor_table.c.name == CURSOR_NAME, cursor_table.c.generation < change.generation)
+                .values(generation=change.generation)
+            ).rowcount
+            if not moved:
+                return False, 0
+            if planned is not None and planned.texts:
+                conn.execute(
+                    insert(messages).values(
+                        generation=change.generation, action=change.action, doc_id=planned.doc_id or change.doc_id,
+                        index_id=planned.index_id or change.index_id, place=(planned.places or ("",))[0][:PLACE_MAX],
+                        texts=planned.texts, created_at=_utcnow(),
+                    )
+                )
+                follow_langs = _followers_in(conn, planned.places)
+                users = sorted(follow_langs)
+                languages = _user_languages(conn, users, follow_langs)
+                rows = [
+                    {"generation": change.generation, "user_id": uid, "lang": languages.get(uid, "zh"),
+                     "status": PENDING, "error": ""}
+                    for uid in users
+                ]
+                for start in range(0, len(rows), _INSERT_BATCH):
+                    conn.execute(insert(deliveries), rows[start:start + _INSERT_BATCH])
+                added = len(rows)
+    except IntegrityError:  # a concurrent planner queued this generation
+        return False, 0
+    return True, added
+
+
+def _followers_in(conn, places: Iterable[str]) -> dict[int, str]:
+    """user id → the language of (one of) their follows, for the follows `places` reach."""
+    wanted = [p for p in dict.fromkeys(places) if p]
+    if not wanted:
+        return {}
+    table = PolicyFollow.__table__
+    query = select(table.c.user_id, table.c.lang).where(or_(*(_reach(table, p) for p in wanted)))
+    return {int(uid): lang for uid, lang in conn.execute(query)}
+
+
+# --- sending ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed delivery, ready to send."""
+
+    id: int
+    generation: int
+    user_id: int
+    lang: str
+    text: str
+    doc_id: str
+
+
+def claim_batch(engine: Engine, limit: int, now: datetime | None = None) -> list[Delivery]:
+    """Claim up to `limit` pending deliveries (oldest first) for this sender: pending → sending.
+
+    Two senders may pick the same candidates; the conditional UPDATE gives each row to one of them (the other's
+    update matches nothing), so no delivery is claimed twice."""
+    now = now or _utcnow()
+    table = AlertDelivery.__table__
+    messages = AlertMessage.__table__
+    token = uuid.uuid4().hex
+    for _attempt in range(5):  # candidates all taken by another sender meanwhile: look again
+        with engine.begin() as conn:
+            ids = [
+                row[0] for row in conn.execute(
+                    select(table.c.id).where(table.c.status == PENDING).order_by(table.c.id).limit(limit)
+                )
+            ]
+            if not ids:
+                return []
+            got = conn.execute(
+                update(table).where(table.c.id.in_(ids), table.c.status == PENDING)
+                .values(status=SENDING, claim=token, claimed_at=now)
+            ).rowcount
+        if got:
+            break
+    query = (
+        select(table.c.id, table.c.generation, table.c.user_id, table.c.lang, messages.c.texts, messages.c.doc_id)
+        .join(messages, messages.c.generation == table.c.generation)
+        .where(table.c.claim == token, table.c.status == SENDING)
+        .order_by(table.c.id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for row in rows:
+        texts = row.texts or {}
+        text = texts.get(row.lang) or texts.get("zh") or next(iter(texts.values()), "")
+        out.append(Delivery(row.id, row.generation, row.user_id, row.lang, text, row.doc_id))
+    return out
+
+
+def finish(engine: Engine, sent: list[int], failed: dict[int, str], released: list[int],
+           now: datetime | None = None) -> None:
+    """Record a batch's outcome: sent, failed for good (with a short error code), or given back (pending)."""
+    now = now or _utcnow()
+    table = AlertDelivery.__table__
+    with engine.begin() as conn:
+        if sent:
+            conn.execute(update(table).where(table.c.id.in_(sent), table.c.status == SENDING)
+                         .values(status=SENT, sent_at=now, claim=None))
+        for delivery_id, error in failed.items():
+            conn.execute(update(table).where(table.c.id == delivery_id, table.c.status == SENDING)
+                         .values(status=FAILED, error=error[:32], claim=None))
+        if released:
+            conn.execute(update(table).where(table.c.id.in_(released), table.c.status == SENDING)
+                         .values(status=PENDING, claim=None, claimed_at=None))
+
+
+def expire_stale(engine: Engine, lease: timedelta = timedelta(minutes=15), now: datetime | None = None) -> int:
+    """Deliveries left `sending` longer than `lease` (their sender died mid-send) become `unknown`: they may
+    have arrived, so they are never sent again. Returns how many."""
+    now = now or _utcnow()
+    table = AlertDelivery.__table__
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(table).where(table.c.status == SENDING, table.c.claimed_at < now - lease)
+            .values(status=UNKNOWN, claim=None)
+        )
+    return result.rowcount
+
+
+def delivery_counts(engine: Engine, generation: int | None = None) -> dict[str, int]:
+    """Deliveries per status (of one change, or all)."""
+    table = AlertDelivery.__table__
+    query = select(table.c.status, func.count()).group_by(table.c.status)
+    if generation is not None:
+        query = query.where(table.c.generation == generation)
+    with engine.connect() as conn:
+        found = {status: int(n) for status, n in conn.execute(query)}
+    return {status: found.get(status, 0) for status in DELIVERY_STATUSES}
+
+
+def alert_message(engine: Engine, generation: int) -> AlertMessage | None:
+    """The message of one change (for the "ask about it" button)."""
+    table = AlertMessage.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.generation == generation)).first()
+    if row is None:
+        return None
+    return AlertMessage(**row._mapping)

@@ -19,8 +19,8 @@ from bot.settings import KNOWLEDGE_DIR
 from db import alerts
 from db.knowledge_changes import current_generation
 from db.knowledge_registry import Actor
+from knowledge.admin import KnowledgeBase
 from retrieval.service import PolicyService
-from retrieval.staging import KnowledgeBase
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching

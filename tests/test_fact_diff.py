@@ -6,7 +6,7 @@ from __future__ import annotations
 from retrieval import fact_diff
 from retrieval.chunking import chunk_document
 from retrieval.cleaning import clean_text
-from retrieval.staging import screen_text
+from retrieval.screening import screen_text
 from retrieval.types import DocumentMeta
 from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2
 

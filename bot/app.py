@@ -125,10 +125,22 @@ async def _load_policy(application: Application, rt: Runtime) -> None:
     log.info("Policy knowledge base ready")
 
 
+class MessageRateLimiter(AIORateLimiter):
+    """`AIORateLimiter` for messages. Chat actions ("typing…") skip its queue: they are not messages, and one
+    held back behind a burst of replies would show "typing" after the answer arrived (callers ignore a
+    failed chat action)."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: PLR0913
+        """Send a chat action at once; everything else through the limiter."""
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
 def make_rate_limiter(settings: Settings) -> AIORateLimiter:
     """Outgoing limits: Telegram's overall rate (setting; 0 = none), 20/min per group, and `retry_after`
     honoured on a 429 (retried up to TELEGRAM_MAX_RETRIES times)."""
-    return AIORateLimiter(
+    return MessageRateLimiter(
         overall_max_rate=settings.telegram_rate_limit,
         overall_time_period=1 if settings.telegram_rate_limit else 0,
         max_retries=max(1, settings.telegram_max_retries),

@@ -98,7 +98,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     questions = _read_batch(args.batch) if args.batch else [args.question]
     service = open_policy_service(settings)
-    covered = sorted({item.meta.city for item in service.searcher.items})
+    covered = service.searcher.cities()
     for question in questions:
         answer = service.ask(question)
         lang = args.lang or answer_language(question, settings.default_language)
@@ -125,7 +125,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import answer_language
 
     service = open_policy_service(settings)
-    covered = sorted({item.meta.city for item in service.searcher.items})
+    covered = service.searcher.cities()
 
     def ask(question: str):
         return service.ask(question, use_llm=False)

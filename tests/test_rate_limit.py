@@ -3,6 +3,7 @@ real Application and the fake Bot API over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from telegram.ext import AIORateLimiter
@@ -48,3 +49,28 @@ def test_limits_come_from_the_settings(settings):
     limiter = make_rate_limiter(settings)
     assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 30
     assert limiter._max_retries == 5
+
+
+async def test_a_chat_action_does_not_wait_behind_a_burst_of_messages(settings):
+    """With 1 message per second allowed, four messages take ~3 s; "typing…" sent meanwhile goes out at once."""
+    settings.telegram_rate_limit = 1
+    limiter = make_rate_limiter(settings)
+    await limiter.initialize()
+    sent: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    def call(endpoint):
+        async def send(*args, **kwargs):
+            sent.append((endpoint, time.monotonic() - started))
+            return True
+
+        return limiter.process_request(send, (), {}, endpoint, {"chat_id": USER}, None)
+
+    messages = [asyncio.create_task(call("sendMessage")) for _ in range(4)]
+    await asyncio.sleep(0.2)
+    await call("sendChatAction")
+    action_at = dict(sent)["sendChatAction"]
+    await asyncio.gather(*messages)
+    await limiter.shutdown()
+    assert action_at < 1.0, f"the chat action waited {action_at:.1f} s behind the messages"
+    assert max(t for endpoint, t in sent if endpoint == "sendMessage") >= 2.0, "the messages were not limited"

@@ -7,6 +7,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.policy_render import (
@@ -58,7 +59,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     service = await _policy_service(update, context, lang)
     if service is None:
         return
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    try:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    except TelegramError:  # "typing…" is a courtesy: never a reason not to answer
+        log.info("chat action for user %s not sent", update.effective_user.id)
     # The question a follow-up ("那张家港呢？") refers to is kept in the database, so any worker resolves it.
     state = await load_flow_state(context, update.effective_user.id, "policy")
     answer = await asyncio.to_thread(service.ask, question, state.get("last_question"))
@@ -67,7 +71,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         await state.save()
     except StateConflict:  # two questions at once: the other one's context is as good as this one's
         log.info("policy context of user %s changed concurrently; kept the other", update.effective_user.id)
-    covered = sorted({item.meta.city for item in service.searcher.items})
+    covered = service.searcher.cities()
     text = render_policy_answer(answer, lang, covered)
     log.info("policy answer: answered=%s reason=%s sources=%d", answer.answered, answer.reason or "-",
              len(answer.sources))

@@ -157,6 +157,13 @@ class Corpus:
                 self._add(passage)
             self._changed()
 
+    def extend(self, prepared: list[Prepared]) -> None:
+        """Add passages (of documents that may already have some here, e.g. a build in batches)."""
+        with self.lock.writing():
+            for passage in prepared:
+                self._add(passage)
+            self._changed()
+
     def _add(self, passage: Prepared) -> None:
         item = passage.item
         meta = self.docs.setdefault(item.meta.doc_id, item.meta)

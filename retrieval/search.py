@@ -24,6 +24,7 @@ from retrieval.tokenize import load_stopwords, load_user_dictionary, tokenize
 from retrieval.types import DocumentMeta
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_BUILD_BATCH = 2000  # passages tokenised at a time when the lexical index is built from the store
 
 
 def is_english(text: str) -> bool:
@@ -142,7 +143,9 @@ class HybridSearcher:
     def reload(self) -> None:
         """Re-read every passage from the store and rebuild the lexical index."""
         corpus = Corpus(self.stopwords)
-        corpus.replace((), corpus.prepare(self.store.all_chunks()))
+        items = self.store.all_chunks()
+        for start in range(0, len(items), _BUILD_BATCH):  # tokens of a batch at a time, not of every passage
+            corpus.extend(corpus.prepare(items[start : start + _BUILD_BATCH]))
         with self._bilingual_lock:
             self.corpus = corpus
             self._bilingual, self._bilingual_words = None, 0  # a new vocabulary numbering

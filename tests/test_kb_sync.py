@@ -201,3 +201,15 @@ def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
     assert service.store.all_chunks(include_inactive=True) == everything
     assert len(calls) == len(everything) // 7 + 1 and set(calls) == {7}
     assert service.store.documents() == documents
+
+
+def test_a_build_in_batches_ranks_as_a_build_at_once(tmp_path, monkeypatch):
+    from retrieval import search as search_module
+
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service.build()
+    at_once = service.searcher
+    monkeypatch.setattr(search_module, "_BUILD_BATCH", 7)  # documents straddle batches
+    batched = HybridSearcher(service.store, service.embedder, KNOWLEDGE_DIR)
+    assert [i.chunk.chunk_id for i in batched.items] == [i.chunk.chunk_id for i in at_once.items]
+    assert ranking(batched) == ranking(at_once)

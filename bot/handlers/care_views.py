@@ -16,7 +16,7 @@ from bot import texts_care  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, Choice, Id, Int, IsoDate, Optional
 from bot.texts import join_names, t
 from db import care_search
-from db.care_prices import FEE_BASIS, full_day_fee, session_length
+from db.care_prices import BUDGET_BASIS, BUDGET_CHOICES, FEE_BASIS, SERVICES, full_day_fee, session_length
 from db.institutions import load_places, reductions_for_city
 from db.timeutil import fmt_time, to_local
 
@@ -24,12 +24,9 @@ PAGE_SIZE = 5
 DEFAULT_RADIUS_KM = 10.0
 AGE_CHOICES = (6, 12, 18, 24, 30)
 DATE_DAYS = 7
-SERVICES = ("全日托", "半日托", "临时托", "计时托")
 SERVICE_CODES = {"全日托": "full", "半日托": "half", "临时托": "temp", "计时托": "hourly"}
 CODE_SERVICES = {code: service for service, code in SERVICE_CODES.items()}
-#: Budget choices per pricing basis (a monthly budget means nothing for a per-session price).
-BUDGETS = {"month": (1000, 1500, 2000, 3000), "session": (60, 80, 120, 200), "hour": (20, 30, 50, 80)}
-BASIS_OF = {"month": "month", "half_day": "session", "hour": "hour"}
+BUDGETS = BUDGET_CHOICES  # declared in db.care_prices
 REDUCTION_KEY = "困境婴幼儿"
 FILTER_KEYS = ("age", "budget", "puhui", "service", "date", "reduction")
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -89,7 +86,7 @@ def service_name(service: str, lang: str) -> str:
 
 def budget_basis(service: str | None) -> str:
     """"month", "session" or "hour": what a budget for `service` (全日托 when None) is compared with."""
-    return BASIS_OF[FEE_BASIS[service or "全日托"]]
+    return BUDGET_BASIS[FEE_BASIS[service or "全日托"]]
 
 
 def budget_text(value: float, service: str | None, lang: str) -> str:

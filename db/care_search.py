@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
@@ -147,17 +148,22 @@ class SearchPage:
 
 # --- Place names -----------------------------------------------------------------------------------------------
 
-# Traditional → simplified for the characters of our place names (parents may type either).
-_TRAD = str.maketrans(
-    "區鎮門廈裡滄張楊錦豐橋樂餘鳳陰稅後積園縣濱灣開發農業範術產興達華寧國際東陽莊馬龍島嶼號廣場鄉聯葉",
-    "区镇门厦里沧张杨锦丰桥乐余凤阴税后积园县滨湾开发农业范术产兴达华宁国际东阳庄马龙岛屿号广场乡联叶",
-)
 _PUNCT = re.compile(r"[\s'’‘`´\-_.,，。、·()（）]+")
 _SUFFIXES = ("街道", "district", "subdistrict", "jiedao", "town", "zhen", "qu", "区", "镇", "市", "县")
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TRAD).lower()
+    """A place name as compared: NFKC, traditional → simplified (OpenCC: parents may type either), lower case,
+    no spaces or punctuation."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
     return _PUNCT.sub("", text)
 
 

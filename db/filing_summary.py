@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from db.filing import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
 from db.filing_workflow import Workflow
-from db.timeutil import SHANGHAI
+from db.timeutil import local_zone
 
 __all__ = [
     "LABEL_KEYS",
@@ -141,7 +141,7 @@ def _human_size(size: int) -> str:
 
 def _when(moment: datetime) -> str:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return aware.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _file_line(doc: DocumentInfo, labels: Mapping[str, str]) -> str:

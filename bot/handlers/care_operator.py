@@ -30,16 +30,23 @@ from db.timeutil import local_today
 log = logging.getLogger(__name__)
 
 
+async def _operator_institutions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list:
+    """The centres the user operates, in a private chat; [] (after saying why, where there is a user) otherwise."""
+    if not _has_user(update) or not await require_private_chat(update, context):
+        return []
+    institutions = await asyncio.to_thread(institutions_of_operator, runtime(context).engine, update.effective_user.id)
+    if not institutions:
+        await update.effective_message.reply_text(t("care_operator_only", user_language(update, context)))
+    return institutions
+
+
 async def today_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/today [YYYY-MM-DD]: the day's bookings at each of the operator's institutions (private chats only)."""
-    if not _has_user(update) or not await require_private_chat(update, context):
+    institutions = await _operator_institutions(update, context)
+    if not institutions:
         return
     lang = user_language(update, context)
     engine = runtime(context).engine
-    institutions = await asyncio.to_thread(institutions_of_operator, engine, update.effective_user.id)
-    if not institutions:
-        await update.effective_message.reply_text(t("care_operator_only", lang))
-        return
     day = local_today()
     if context.args:
         try:
@@ -57,14 +64,10 @@ async def today_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def addsession_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/addsession DATE START-END SERVICE PLACES PRICE [MIN-MAX]: an operator adds a session; an operator of
     several centres chooses which one with a button."""
-    if not _has_user(update) or not await require_private_chat(update, context):
+    institutions = await _operator_institutions(update, context)
+    if not institutions:
         return
     lang = user_language(update, context)
-    engine = runtime(context).engine
-    institutions = await asyncio.to_thread(institutions_of_operator, engine, update.effective_user.id)
-    if not institutions:
-        await update.effective_message.reply_text(t("care_operator_only", lang))
-        return
     try:
         spec = parse_session_spec(list(context.args or []), local_today())
     except SpecError as error:

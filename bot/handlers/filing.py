@@ -71,28 +71,18 @@ from bot.handlers.filing_base import (  # noqa: F401  (reached through `filing` 
     _send_checklist,
     _state,
     _workflow,
+    _workflow_or_say,
     in_flow,
     leave_flow_on_command,
     note_flow,
 )
-from bot.handlers.filing_views import (  # noqa: F401  (the views are re-exported: tests import them here)
-    A_CASES,
-    A_CHANGE_NATURE,
+
+# The views are re-exported (`x as x`): tests import them from here.
+from bot.handlers.filing_views import (
     A_CHECK,
-    A_CHECKLIST,
-    A_CITY_MENU,
-    A_CLEAR,
     A_GO,
     A_ITEM,
-    A_NATURE,
-    A_NEW,
-    A_NOT_APPLICABLE,
-    A_READY,
-    A_REGISTRATION,
-    A_RENAME,
-    A_SET_CITY,
     A_SUMMARY,
-    A_WHAT,
     CODEC,
     MARKS,
     _back,
@@ -102,16 +92,15 @@ from bot.handlers.filing_views import (  # noqa: F401  (the views are re-exporte
     _mb,
     _next_and_back,
     _size,
-    _stored_report,
     _title,
-    checklist_view,
-    item_view,
-    nature_view,
-    plan_prompt,
-    registration_text,
     report_lines,
-    what_text,
 )
+from bot.handlers.filing_views import checklist_view as checklist_view
+from bot.handlers.filing_views import item_view as item_view
+from bot.handlers.filing_views import nature_view as nature_view
+from bot.handlers.filing_views import plan_prompt as plan_prompt
+from bot.handlers.filing_views import registration_text as registration_text
+from bot.handlers.filing_views import what_text as what_text
 from bot.runtime import runtime, user_language
 from bot.state import FlowState
 from bot.texts import join_names, t
@@ -280,11 +269,8 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context)
     user_id = update.effective_user.id
     engine = runtime(context).engine
-    try:
-        wf = await _workflow(context)
-    except WorkflowError:
-        log.exception("The filing workflow data is invalid")
-        await _send(update, context, t("fl_data_error", lang))
+    wf = await _workflow_or_say(update, context, lang)
+    if wf is None:
         return
     case = await _flow_case(context, await _state(update, context), user_id)
     if case is None or not case.legal_nature or wf.nature(case.legal_nature) is None:

@@ -171,6 +171,16 @@ async def _workflow(context: ContextTypes.DEFAULT_TYPE) -> Workflow:
     return await asyncio.to_thread(get_workflow, runtime(context).settings.knowledge_dir)
 
 
+async def _workflow_or_say(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> Workflow | None:
+    """The workflow, or None after telling the operator its data is broken (logged)."""
+    try:
+        return await _workflow(context)
+    except WorkflowError:
+        log.exception("The filing workflow data is invalid")
+        await _send(update, context, t("fl_data_error", lang))
+        return None
+
+
 async def _db(fn, *args):
     return await asyncio.to_thread(fn, *args)
 
@@ -230,11 +240,8 @@ async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context)
     user_id = update.effective_user.id
     engine = runtime(context).engine
-    try:
-        wf = await _workflow(context)
-    except WorkflowError:
-        log.exception("The filing workflow data is invalid")
-        await _send(update, context, t("fl_data_error", lang))
+    wf = await _workflow_or_say(update, context, lang)
+    if wf is None:
         return
     case = await _db(F.current_case, engine, user_id)
     if case is None:

@@ -363,34 +363,31 @@ def _errors_from_validation(line: int, exc: ValidationError) -> list[RowError]:
     return out
 
 
-def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], ImportReport]:
-    """Parse and validate every row; returns the good rows and a report holding every problem found."""
-    path = Path(path)
-    report = ImportReport(path=str(path))
+def _file_content(path: Path) -> tuple[str | None, RowError | None]:
+    """The file's text, or why it cannot be read as a CSV file (line 0: the file itself)."""
     if not path.is_file():
-        report.errors.append(RowError(0, None, "文件不存在 (file not found)"))
-        return [], report
+        return None, RowError(0, None, "文件不存在 (file not found)")
     if path.stat().st_size > MAX_FILE_BYTES:
-        report.errors.append(RowError(0, None, f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)"))
-        return [], report
+        return None, RowError(0, None, f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)")
     try:
         content = _read_text(path)
     except UnicodeDecodeError:
-        report.errors.append(RowError(0, None, "无法识别的编码,请另存为 UTF-8 CSV (not a UTF-8/GB18030 text file)"))
-        return [], report
+        return None, RowError(0, None, "无法识别的编码,请另存为 UTF-8 CSV (not a UTF-8/GB18030 text file)")
     if "\x00" in content:
-        report.errors.append(RowError(0, None, "不是 CSV 文本文件 (binary content, not a CSV file)"))
-        return [], report
+        return None, RowError(0, None, "不是 CSV 文本文件 (binary content, not a CSV file)")
+    return content, None
 
-    reader = csv.reader(io.StringIO(content, newline=""))
+
+def _header_columns(reader, report: ImportReport) -> list[str] | None:
+    """The header row as column names (Chinese names mapped to English), or None after reporting its problems."""
     try:
         header = next(reader)
     except StopIteration:
         report.errors.append(RowError(0, None, "文件为空 (empty file)"))
-        return [], report
+        return None
     except csv.Error as exc:
         report.errors.append(RowError(1, None, f"CSV 格式错误 (malformed CSV): {exc}"))
-        return [], report
+        return None
     columns = []
     for name in header:
         key = name.strip().lstrip("\ufeff")
@@ -405,26 +402,44 @@ def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], Im
     duplicates = {c for c in columns if columns.count(c) > 1}
     for name in sorted(duplicates):
         report.errors.append(RowError(1, name, "列重复 (duplicate column)"))
-    if report.errors:
-        return [], report
+    return None if report.errors else columns
 
-    good: list[tuple[int, InstitutionRow]] = []
-    seen_ids: dict[str, int] = {}
+
+def _data_rows(reader, report: ImportReport):
+    """(line number, cells) of each non-blank data row; stops at a malformed line or at MAX_ROWS (reported)."""
     while True:
         try:
             values = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             report.errors.append(RowError(reader.line_num, None, f"CSV 格式错误 (malformed CSV): {exc}"))
-            break
-        line = reader.line_num
+            return
         if not any(v.strip() for v in values):
             continue  # blank line
         report.rows += 1
         if report.rows > MAX_ROWS:
-            report.errors.append(RowError(line, None, f"行数超过 {MAX_ROWS} (too many rows)"))
-            break
+            report.errors.append(RowError(reader.line_num, None, f"行数超过 {MAX_ROWS} (too many rows)"))
+            return
+        yield reader.line_num, values
+
+
+def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], ImportReport]:
+    """Parse and validate every row; returns the good rows and a report holding every problem found."""
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    content, problem = _file_content(path)
+    if problem is not None:
+        report.errors.append(problem)
+        return [], report
+    reader = csv.reader(io.StringIO(content, newline=""))
+    columns = _header_columns(reader, report)
+    if columns is None:
+        return [], report
+
+    good: list[tuple[int, InstitutionRow]] = []
+    seen_ids: dict[str, int] = {}
+    for line, values in _data_rows(reader, report):
         if len(values) != len(columns):
             report.errors.append(
                 RowError(line, None, f"列数为 {len(values)},表头为 {len(columns)} (wrong number of fields)")

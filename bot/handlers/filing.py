@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -262,10 +262,18 @@ async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: W
 # --- Uploads --------------------------------------------------------------------------------------------------
 
 
+def _attachment(message: Message) -> tuple[str, str, str, str, int | None]:
+    """(file id, unique id, name, MIME type, size) of the document, or of the largest size of the photo."""
+    if message.document is not None:
+        doc = message.document
+        return doc.file_id, doc.file_unique_id, doc.file_name or "", doc.mime_type or "", doc.file_size
+    photo = message.photo[-1]
+    return photo.file_id, photo.file_unique_id, f"photo_{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+
+
 async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A file or photo for the current checklist item: checked (type, size, content), then recorded by its
     Telegram file id with name, size and sha256. A refused file changes nothing."""
-    message = update.effective_message
     lang = user_language(update, context)
     user_id = update.effective_user.id
     engine = runtime(context).engine
@@ -285,14 +293,7 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(update, context, _esc(t("fl_upload_pick_item", lang)), InlineKeyboardMarkup(rows))
         return
     material = item.material
-    if message.document is not None:
-        doc = message.document
-        file_id, unique_id = doc.file_id, doc.file_unique_id
-        name, mime, size = doc.file_name or "", doc.mime_type or "", doc.file_size
-    else:
-        photo = message.photo[-1]
-        file_id, unique_id = photo.file_id, photo.file_unique_id
-        name, mime, size = f"photo_{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+    file_id, unique_id, name, mime, size = _attachment(update.effective_message)
     item_name = material.name.get(lang)
     verdict = F.check_upload(wf, material, file_name=name, mime_type=mime, file_size=size)
     if verdict.problem == "wrong_type":

@@ -25,7 +25,7 @@ from telegram.request import BaseRequest
 from bot.handlers import alerts, care, common, filing, policy, staff
 from bot.policy_render import SOURCE_CODEC
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import Settings, configure_layers
 from bot.texts import t
 from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
@@ -175,6 +175,7 @@ def build_application(
     """
     from db.migrate import upgrade_to_head
 
+    configure_layers(settings)
     if engine is None:
         if not settings.database_url:
             private_data_dir(settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.settings import get_settings
+from bot.settings import configure_layers, get_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,4 +34,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(encoding="utf-8")
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args, get_settings()) or 0)
+    settings = get_settings()
+    configure_layers(settings)
+    return int(args.func(args, settings) or 0)

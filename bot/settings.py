@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +91,19 @@ class Settings(BaseSettings):
 
     default_language: str = "zh"
     admin_user_ids: str = Field(default="", description="Comma-separated Telegram user ids of the first admins.")
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(default="Asia/Shanghai", description="IANA zone of care times (sessions, today, reminders).")
     waitlist_hold_minutes: int = Field(default=30, ge=1, description="How long a freed place is held for the first in the waitlist.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (an IANA name, e.g. Asia/Shanghai)") from None
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -130,6 +141,15 @@ class Settings(BaseSettings):
     def admin_ids(self) -> set[int]:
         """Parsed ADMIN_USER_IDS."""
         return {int(part) for part in self.admin_user_ids.replace(" ", "").split(",") if part}
+
+
+def configure_layers(settings: Settings) -> None:
+    """Hand the lower layers what they take from the settings (db/ reads no environment itself): the wall-clock
+    timezone of care times and the knowledge folder. Called by `bot.app.build_application` and the CLI."""
+    from db import institutions, timeutil
+
+    timeutil.configure(settings.timezone)
+    institutions.configure(settings.knowledge_dir)
 
 
 @lru_cache(maxsize=1)

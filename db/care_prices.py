@@ -19,8 +19,20 @@ from datetime import time
 HALF_DAY_MAX_HOURS = 4.0
 FULL_DAY_FACTOR = 1.7
 PER_MONTH, PER_HALF_DAY, PER_HOUR = "month", "half_day", "hour"
-#: What one unit of each service's listed fee buys.
+#: Service types (服务形式), declared once here (`db.models` re-exports them), and what one unit of each
+#: service's listed fee buys.
+SERVICES = ("全日托", "半日托", "临时托", "计时托")
+#: Services that are booked as dated sessions.
+SESSION_SERVICES = ("临时托", "计时托")
 FEE_BASIS = {"全日托": PER_MONTH, "半日托": PER_MONTH, "临时托": PER_HALF_DAY, "计时托": PER_HOUR}
+#: The unit written after a listed fee, per basis and per service.
+BASIS_UNITS = {PER_MONTH: "元/月", PER_HALF_DAY: "元/次", PER_HOUR: "元/小时"}
+SERVICE_UNITS = {service: BASIS_UNITS[FEE_BASIS[service]] for service in SERVICES}
+#: A parent's budget choices per pricing basis (a monthly budget means nothing for a per-session price):
+#: "session" budgets compare with a session's price (临时托), "hour" with 计时托's, "month" with the rest.
+BUDGET_CHOICES = {"month": (1000, 1500, 2000, 3000), "session": (60, 80, 120, 200), "hour": (20, 30, 50, 80)}
+#: The budget basis of each fee basis.
+BUDGET_BASIS = {PER_MONTH: "month", PER_HALF_DAY: "session", PER_HOUR: "hour"}
 
 _WEEKDAY_CHARS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 

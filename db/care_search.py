@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
@@ -147,17 +148,22 @@ class SearchPage:
 
 # --- Place names -----------------------------------------------------------------------------------------------
 
-# Traditional → simplified for the characters of our place names (parents may type either).
-_TRAD = str.maketrans(
-    "區鎮門廈裡滄張楊錦豐橋樂餘鳳陰稅後積園縣濱灣開發農業範術產興達華寧國際東陽莊馬龍島嶼號廣場鄉聯葉",
-    "区镇门厦里沧张杨锦丰桥乐余凤阴税后积园县滨湾开发农业范术产兴达华宁国际东阳庄马龙岛屿号广场乡联叶",
-)
 _PUNCT = re.compile(r"[\s'’‘`´\-_.,，。、·()（）]+")
 _SUFFIXES = ("街道", "district", "subdistrict", "jiedao", "town", "zhen", "qu", "区", "镇", "市", "县")
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TRAD).lower()
+    """A place name as compared: NFKC, traditional → simplified (OpenCC: parents may type either), lower case,
+    no spaces or punctuation."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
     return _PUNCT.sub("", text)
 
 
@@ -214,42 +220,44 @@ def find_place(name: str) -> Place | None:
 # --- Search ----------------------------------------------------------------------------------------------------
 
 
-def _check(
-    *,
-    age_months: int | None,
-    max_price: float | None,
-    service: str | None,
-    limit: int,
-    offset: int,
-    reduction_key: str | None,
-) -> Reduction | None:
-    if age_months is not None and not (0 <= age_months <= 72):
-        raise SearchError("invalid", "月龄应在 0–72 之间 (age in months must be 0–72)")
-    if max_price is not None and not (max_price >= 0):
-        raise SearchError("invalid", "预算不能为负 (budget must not be negative)")
-    if service is not None and service not in SERVICES:
-        raise SearchError(
-            "invalid", f"未知服务类型 {service!r} (unknown service; use one of {', '.join(SERVICES)})"
-        )
-    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        raise SearchError("invalid", f"分页参数无效 (limit must be 1–{MAX_LIMIT}, offset >= 0)")
-    if reduction_key:
-        reduction = find_reduction(reduction_key)
-        if reduction is None:
-            raise SearchError("invalid", f"未知的减免类型 {reduction_key!r} (unknown reduction)")
-        return reduction
-    return None
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a parent filters by and which page they see: the keyword arguments `search_nearby` and
+    `search_by_district` share (see `search_nearby` for their meaning)."""
+
+    age_months: int | None = None
+    max_price: float | None = None
+    puhui_only: bool = False
+    service: str | None = None
+    date: Date | None = None
+    reduction_key: str | None = None
+    limit: int = 10
+    offset: int = 0
+    now: datetime | None = None
+
+    def checked_reduction(self) -> Reduction | None:
+        """Check the filters (SearchError "invalid" when one is off); the reduction `reduction_key` names."""
+        if self.age_months is not None and not (0 <= self.age_months <= 72):
+            raise SearchError("invalid", "月龄应在 0–72 之间 (age in months must be 0–72)")
+        if self.max_price is not None and not (self.max_price >= 0):
+            raise SearchError("invalid", "预算不能为负 (budget must not be negative)")
+        if self.service is not None and self.service not in SERVICES:
+            raise SearchError(
+                "invalid", f"未知服务类型 {self.service!r} (unknown service; use one of {', '.join(SERVICES)})"
+            )
+        if not (1 <= self.limit <= MAX_LIMIT) or self.offset < 0:
+            raise SearchError("invalid", f"分页参数无效 (limit must be 1–{MAX_LIMIT}, offset >= 0)")
+        if self.reduction_key:
+            reduction = find_reduction(self.reduction_key)
+            if reduction is None:
+                raise SearchError("invalid", f"未知的减免类型 {self.reduction_key!r} (unknown reduction)")
+            return reduction
+        return None
 
 
-def _session_conditions(
-    *,
-    day: Date | None,
-    now_local: datetime,
-    age_months: int | None,
-    service: str | None,
-    max_price: float | None,
-) -> list[Any]:
+def _session_conditions(filters: SearchFilters, now_local: datetime) -> list[Any]:
     """SQL conditions on care_sessions for 'bookable and matching the filters'."""
+    day, age_months, service, max_price = filters.date, filters.age_months, filters.service, filters.max_price
     today, now_time = now_local.date(), now_local.time().replace(tzinfo=None)
     conds: list[Any] = [CareSession.booked < CareSession.capacity]
     if day is not None:
@@ -268,38 +276,29 @@ def _session_conditions(
 
 def _run_search(
     engine: Engine,
-    *,
     area: list[Any],
-    lat: float,
-    lon: float,
+    centre: Place,
     radius_km: float | None,
-    age_months: int | None,
-    max_price: float | None,
-    puhui_only: bool,
-    service: str | None,
-    day: Date | None,
+    filters: SearchFilters,
     reduction: Reduction | None,
-    limit: int,
-    offset: int,
-    now: datetime | None,
-    place: Place | None = None,
 ) -> SearchPage:
-    """Run the filtered query over `area` and return one page, nearest to (lat, lon) first."""
+    """Run the filtered query over `area` and return one page, nearest to `centre` first. `radius_km` None:
+    the whole of `area`, a named place (`centre`, reported as the page's `place`)."""
+    age_months, max_price, service = filters.age_months, filters.max_price, filters.service
+    limit, offset = filters.limit, filters.offset
     found = SearchPage(
-        results=[], total=0, limit=limit, offset=offset, centre=(lat, lon), radius_km=radius_km,
-        service=service, reduction=reduction, place=place,
+        results=[], total=0, limit=limit, offset=offset, centre=(centre.lat, centre.lon), radius_km=radius_km,
+        service=service, reduction=reduction, place=centre if radius_km is None else None,
     )
-    local_now = to_local(now)
+    local_now = to_local(filters.now)
     price_service = service or DEFAULT_SERVICE_FOR_PRICE
     conds = list(area)
-    if puhui_only:
+    if filters.puhui_only:
         conds.append(Institution.puhui.is_(True))
     if age_months is not None:
         conds += [Institution.age_min_months <= age_months, Institution.age_max_months >= age_months]
-    if day is not None:
-        session_conds = _session_conditions(
-            day=day, now_local=local_now, age_months=age_months, service=service, max_price=max_price
-        )
+    if filters.date is not None:
+        session_conds = _session_conditions(filters, local_now)
         conds.append(exists().where(CareSession.institution_id == Institution.id, *session_conds))
 
     need_fees = service is not None or max_price is not None or reduction is not None
@@ -309,26 +308,7 @@ def _run_search(
     with session_scope(engine) as session:
         candidates = session.execute(select(*columns).where(and_(*conds))).all()
 
-        # Exact haversine, inlined for speed: compare the haversine term with the radius's before paying for
-        # asin/sqrt (same result as db.geo.haversine_km, which the tests check against).
-        rlat0, cos0 = math.radians(lat), math.cos(math.radians(lat))
-        a_max = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2 if radius_km is not None else 2.0
-        sin, cos, deg, two_r = math.sin, math.cos, math.pi / 180, 2 * EARTH_RADIUS_KM
-        hits: list[tuple[float, int]] = []
-        for row in candidates:
-            rlat = row[1] * deg
-            a = sin((rlat - rlat0) / 2) ** 2 + cos0 * cos(rlat) * sin((row[2] - lon) * deg / 2) ** 2
-            if a > a_max:
-                continue
-            if need_fees:
-                if service is not None and service not in row.services:
-                    continue
-                if max_price is not None:
-                    price = _effective_price(row.fees, row.city, price_service, reduction)[1]
-                    if price is None or price > max_price:
-                        continue
-            hits.append((two_r * math.asin(math.sqrt(min(a, 1.0))), row[0]))
-        hits.sort()
+        hits = _within(candidates, centre, radius_km, filters, reduction)
         total = len(hits)
         page = hits[offset : offset + limit]
         if not page:
@@ -340,20 +320,7 @@ def _run_search(
             inst.id: inst
             for inst in session.execute(select(Institution).where(Institution.id.in_(ids))).scalars()
         }
-        sessions_by_inst: dict[int, list[SessionSlot]] = {i: [] for i in ids}
-        if service is None or service in SESSION_SERVICES:
-            session_conds = _session_conditions(
-                day=day, now_local=local_now, age_months=age_months, service=service, max_price=max_price
-            )
-            rows = session.execute(
-                select(CareSession)
-                .where(CareSession.institution_id.in_(ids), *session_conds)
-                .order_by(CareSession.date, CareSession.start_time, CareSession.id)
-            ).scalars()
-            for row in rows:
-                bucket = sessions_by_inst[row.institution_id]
-                if len(bucket) < MAX_SESSIONS_PER_RESULT:
-                    bucket.append(slot_from_row(row))
+        sessions_by_inst = _sessions_of(session, ids, filters, local_now)
 
     results = []
     for distance, institution_id in page:
@@ -393,6 +360,56 @@ def _run_search(
     return found
 
 
+def _within(
+    candidates: list[Any], centre: Place, radius_km: float | None, filters: SearchFilters, reduction: Reduction | None
+) -> list[tuple[float, int]]:
+    """(distance in km, institution id) of the candidate rows within `radius_km` of `centre` whose service and
+    price match the filters, nearest first. Rows carry (id, lat, lon[, city, fees, services])."""
+    service, max_price = filters.service, filters.max_price
+    need_fees = service is not None or max_price is not None or reduction is not None
+    price_service = service or DEFAULT_SERVICE_FOR_PRICE
+    lat, lon = centre.lat, centre.lon
+    # Exact haversine, inlined for speed: compare the haversine term with the radius's before paying for
+    # asin/sqrt (same result as db.geo.haversine_km, which the tests check against).
+    rlat0, cos0 = math.radians(lat), math.cos(math.radians(lat))
+    a_max = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2 if radius_km is not None else 2.0
+    sin, cos, deg, two_r = math.sin, math.cos, math.pi / 180, 2 * EARTH_RADIUS_KM
+    hits: list[tuple[float, int]] = []
+    for row in candidates:
+        rlat = row[1] * deg
+        a = sin((rlat - rlat0) / 2) ** 2 + cos0 * cos(rlat) * sin((row[2] - lon) * deg / 2) ** 2
+        if a > a_max:
+            continue
+        if need_fees:
+            if service is not None and service not in row.services:
+                continue
+            if max_price is not None:
+                price = _effective_price(row.fees, row.city, price_service, reduction)[1]
+                if price is None or price > max_price:
+                    continue
+        hits.append((two_r * math.asin(math.sqrt(min(a, 1.0))), row[0]))
+    hits.sort()
+    return hits
+
+
+def _sessions_of(session, ids: list[int], filters: SearchFilters, local_now: datetime) -> dict[int, list[SessionSlot]]:
+    """Up to MAX_SESSIONS_PER_RESULT bookable sessions matching the filters, per institution id."""
+    service = filters.service
+    sessions_by_inst: dict[int, list[SessionSlot]] = {i: [] for i in ids}
+    if service is None or service in SESSION_SERVICES:
+        session_conds = _session_conditions(filters, local_now)
+        rows = session.execute(
+            select(CareSession)
+            .where(CareSession.institution_id.in_(ids), *session_conds)
+            .order_by(CareSession.date, CareSession.start_time, CareSession.id)
+        ).scalars()
+        for row in rows:
+            bucket = sessions_by_inst[row.institution_id]
+            if len(bucket) < MAX_SESSIONS_PER_RESULT:
+                bucket.append(slot_from_row(row))
+    return sessions_by_inst
+
+
 def _effective_price(
     fees: dict, city: str, service: str, reduction: Reduction | None
 ) -> tuple[float | None, float | None, Reduction | None]:
@@ -406,124 +423,55 @@ def _effective_price(
     return base, base, None
 
 
-def search_nearby(
-    engine: Engine,
-    lat: float,
-    lon: float,
-    *,
-    radius_km: float = 5,
-    age_months: int | None = None,
-    max_price: float | None = None,
-    puhui_only: bool = False,
-    service: str | None = None,
-    date: Date | None = None,
-    reduction_key: str | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    now: datetime | None = None,
-) -> SearchPage:
+def search_nearby(engine: Engine, lat: float, lon: float, *, radius_km: float = 5, **filters: Any) -> SearchPage:
     """Institutions within `radius_km` of (lat, lon), nearest first, one page of them.
 
-    Filters: `age_months` (the institution's and the sessions' age ranges must include it), `max_price`
-    (compared with the fee of `service`, 全日托 when None, after the reduction), `puhui_only`, `service`
-    (the institution offers it; for 临时托/计时托 the sessions shown are of that type), `date` (only
-    institutions with a bookable session that day, and those sessions), `reduction_key` (e.g. "困境婴幼儿").
+    Filters (keyword arguments, the fields of `SearchFilters`): `age_months` (the institution's and the
+    sessions' age ranges must include it), `max_price` (compared with the fee of `service`, 全日托 when None,
+    after the reduction), `puhui_only`, `service` (the institution offers it; for 临时托/计时托 the sessions
+    shown are of that type), `date` (only institutions with a bookable session that day, and those sessions),
+    `reduction_key` (e.g. "困境婴幼儿"); the page: `limit` (default 10), `offset`; `now` (default now).
     Each result lists up to 6 bookable sessions (free places, not started; on `date`, or in the next 7 days).
-    Raises SearchError("invalid", ...) on bad input.
+    Raises SearchError("invalid", ...) on bad input (TypeError on an unknown keyword).
     """
+    wanted = SearchFilters(**filters)
     if not valid_coordinates(lat, lon):
         raise SearchError("invalid", "坐标无效 (latitude must be -90..90 and longitude -180..180)")
     if not (0 < radius_km <= MAX_RADIUS_KM):
         raise SearchError(
             "invalid", f"半径应在 0–{MAX_RADIUS_KM:g} 公里之间 (radius must be 0–{MAX_RADIUS_KM:g} km)"
         )
-    reduction = _check(
-        age_months=age_months,
-        max_price=max_price,
-        service=service,
-        limit=limit,
-        offset=offset,
-        reduction_key=reduction_key,
-    )
+    reduction = wanted.checked_reduction()
     box = bounding_box(lat, lon, radius_km)
     area = [
         Institution.lat.between(box.min_lat, box.max_lat),
         Institution.lon.between(box.min_lon, box.max_lon),
     ]
-    return _run_search(
-        engine,
-        area=area,
-        lat=lat,
-        lon=lon,
-        radius_km=radius_km,
-        age_months=age_months,
-        max_price=max_price,
-        puhui_only=puhui_only,
-        service=service,
-        day=date,
-        reduction=reduction,
-        limit=limit,
-        offset=offset,
-        now=now,
-    )
+    return _run_search(engine, area, Place(lat, lon, "", ""), radius_km, wanted, reduction)
 
 
-def search_by_district(
-    engine: Engine,
-    name: str,
-    *,
-    age_months: int | None = None,
-    max_price: float | None = None,
-    puhui_only: bool = False,
-    service: str | None = None,
-    date: Date | None = None,
-    reduction_key: str | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    now: datetime | None = None,
-) -> SearchPage | None:
+def search_by_district(engine: Engine, name: str, **filters: Any) -> SearchPage | None:
     """Institutions in the district/town (or city) a parent typed, nearest to its centre first.
 
     Names as in `find_place` (思明, 湖里區, Huli, 金港街道, 杨舍镇, 张家港...). Returns None when the name is
     not a known place (the handler then asks the parent to share a location instead). Same filters as
-    `search_nearby`; `distance_km` is measured from the district's centre.
+    `search_nearby` (the fields of `SearchFilters`); `distance_km` is measured from the district's centre.
     """
-    reduction = _check(
-        age_months=age_months,
-        max_price=max_price,
-        service=service,
-        limit=limit,
-        offset=offset,
-        reduction_key=reduction_key,
-    )
+    wanted = SearchFilters(**filters)
+    reduction = wanted.checked_reduction()
     place = find_place(name)
     if place is None:
         return None
     area = [Institution.city == place.city]
     if place.district:
         area.append(Institution.district == place.district)
-    return _run_search(
-        engine,
-        area=area,
-        lat=place.lat,
-        lon=place.lon,
-        radius_km=None,
-        age_months=age_months,
-        max_price=max_price,
-        puhui_only=puhui_only,
-        service=service,
-        day=date,
-        reduction=reduction,
-        limit=limit,
-        offset=offset,
-        now=now,
-        place=place,
-    )
+    return _run_search(engine, area, place, None, wanted, reduction)
 
 
 __all__ = [
     "Place",
     "SearchError",
+    "SearchFilters",
     "SearchPage",
     "SearchResult",
     "find_place",

@@ -44,19 +44,31 @@ from __future__ import annotations
 
 import csv
 import io
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from db.geo import in_china
-from db.models import FILING_STATUSES, FORMS, LEGAL_NATURES, SERVICES, Institution
+from db.models import (
+    FILING_STATUSES,
+    FORMS,
+    LEGAL_NATURES,
+    MAX_PLACES,
+    SERVICES,
+    Institution,
+    InstitutionFields,
+)
 from db.timeutil import utcnow
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_FEE = 100_000
 CLASSES = ("乳儿班", "托小班", "托大班", "混合编班")
 FEE_COLUMNS = {"fee_full_day": "全日托", "fee_half_day": "半日托", "fee_temporary": "临时托", "fee_hourly": "计时托"}
 REQUIRED = ("name", "city", "district", "address", "lat", "lon", "puhui", "total_places")
@@ -127,47 +139,30 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class InstitutionRow(BaseModel):
-    """One validated CSV row."""
+def _required(name: str) -> FieldInfo:
+    """The shared field `name` (its limits from `InstitutionFields`) without the table's default: a CSV row must
+    give it."""
+    info = copy(InstitutionFields.model_fields[name])
+    info.default = PydanticUndefined
+    return info
+
+
+class InstitutionRow(InstitutionFields):
+    """One validated CSV row: the institution's fields and limits (`db.models.InstitutionFields`), plus the
+    file's own columns (fees per service, lists) and the import's rules (required columns, vocabularies)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str
-    city: str
-    district: str
-    address: str
-    lat: float
-    lon: float
-    puhui: bool
-    total_places: int
-    external_id: str | None = None
-    free_places: int = 0
-    legal_nature: str = ""
-    form: str = ""
-    filing_status: str = "未备案"
-    age_min_months: int = 6
-    age_max_months: int = 36
+    address: str = _required("address")
+    puhui: bool = _required("puhui")
+    total_places: int = Field(ge=1, le=MAX_PLACES)  # an institution to import has places
     classes: list[str] = []
     services: list[str] | None = None
-    fee_full_day: float | None = None
-    fee_half_day: float | None = None
-    fee_temporary: float | None = None
-    fee_hourly: float | None = None
-    phone: str = ""
-    opening_hours: str = ""
+    fee_full_day: float | None = Field(default=None, ge=0, le=MAX_FEE)
+    fee_half_day: float | None = Field(default=None, ge=0, le=MAX_FEE)
+    fee_temporary: float | None = Field(default=None, ge=0, le=MAX_FEE)
+    fee_hourly: float | None = Field(default=None, ge=0, le=MAX_FEE)
     operator_user_id: int | None = None
-
-    @field_validator("name", "city", "district", "address")
-    @classmethod
-    def _text(cls, value: str, info) -> str:
-        limits = {"name": 200, "city": 32, "district": 64, "address": 300}
-        if not value:
-            raise ValueError("不能为空 (must not be empty)")
-        if len(value) > limits[info.field_name]:
-            raise ValueError(f"太长,最多 {limits[info.field_name]} 字 (too long)")
-        if any(ord(ch) < 32 for ch in value):
-            raise ValueError("含控制字符 (contains control characters)")
-        return value
 
     @field_validator("puhui", mode="before")
     @classmethod
@@ -213,13 +208,6 @@ class InstitutionRow(BaseModel):
             text = text.replace(sep, "|")
         return [part.strip() for part in text.split("|") if part.strip()]
 
-    @field_validator("fee_full_day", "fee_half_day", "fee_temporary", "fee_hourly")
-    @classmethod
-    def _fee(cls, value):
-        if value is not None and not (0 <= value <= 100_000):
-            raise ValueError("收费应在 0–100000 元之间 (fee must be 0–100000)")
-        return value
-
     @field_validator("legal_nature")
     @classmethod
     def _nature(cls, value: str) -> str:
@@ -258,14 +246,6 @@ class InstitutionRow(BaseModel):
                 raise ValueError(f"未知服务 {unknown} (unknown service; use {'/'.join(SERVICES)})")
         return value
 
-    @field_validator("external_id", "phone", "opening_hours")
-    @classmethod
-    def _short(cls, value, info):
-        limits = {"external_id": 64, "phone": 32, "opening_hours": 64}
-        if value is not None and len(value) > limits[info.field_name]:
-            raise ValueError(f"太长,最多 {limits[info.field_name]} 字 (too long)")
-        return value or (None if info.field_name == "external_id" else "")
-
     @model_validator(mode="after")
     def _consistent(self) -> InstitutionRow:
         if in_china(self.lon, self.lat) and not in_china(self.lat, self.lon):
@@ -274,11 +254,9 @@ class InstitutionRow(BaseModel):
             raise ValueError("坐标超出范围 (lat must be -90..90, lon -180..180) [lat/lon]")
         if not in_china(self.lat, self.lon):
             raise ValueError("坐标不在中国境内,经纬度是否写反? (coordinates outside China — lat/lon swapped?) [lat/lon]")
-        if self.total_places < 1 or self.total_places > 10_000:
-            raise ValueError("总托位应在 1–10000 之间 (total_places must be 1–10000) [total_places]")
         if not (0 <= self.free_places <= self.total_places):
             raise ValueError("空余托位应在 0 与总托位之间 (free_places must be 0..total_places) [free_places]")
-        if not (0 <= self.age_min_months < self.age_max_months <= 36):
+        if not self.age_min_months < self.age_max_months:
             raise ValueError("月龄范围应满足 0 ≤ 最小 < 最大 ≤ 36 (age range must be 0 <= min < max <= 36) [age]")
         fees = self.fees()
         if self.services is None:
@@ -340,16 +318,44 @@ def _read_text(path: Path) -> str:
     raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, "not UTF-8 or GB18030")
 
 
+#: The field constraints' errors (`InstitutionFields`), in the import's words.
+_LIMIT_MESSAGES = {
+    "string_too_short": lambda limits: "不能为空 (must not be empty)",
+    "string_too_long": lambda limits: f"太长,最多 {limits.get('max_length')} 字 (too long)",
+    "string_pattern_mismatch": lambda limits: "含控制字符 (contains control characters)",
+}
+_RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
+_RANGE_WORDS = {
+    "total_places": "总托位", "free_places": "空余托位", "age_min_months": "最小月龄", "age_max_months": "最大月龄",
+    **{column: "收费" for column in FEE_COLUMNS},
+}  # fmt: skip
+
+
+def _range_message(column: str | None) -> str:
+    """"总托位应在 1–10000 之间 (total_places must be 1–10000)", from the field's own bounds."""
+    field = InstitutionRow.model_fields.get(column or "")
+    metadata = field.metadata if field else []
+    low = next((m.ge for m in metadata if hasattr(m, "ge")), "?")
+    high = next((m.le for m in metadata if hasattr(m, "le")), "?")
+    unit = " 元" if column in FEE_COLUMNS else " "
+    return f"{_RANGE_WORDS.get(column, column)}应在 {low}–{high}{unit}之间 ({column} must be {low}–{high})"
+
+
 def _errors_from_validation(line: int, exc: ValidationError) -> list[RowError]:
     out = []
     for error in exc.errors():
         column = ".".join(str(part) for part in error.get("loc", ())) or None
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        if error.get("type") == "missing":
+        kind, limits = error.get("type", ""), error.get("ctx") or {}
+        if kind in _LIMIT_MESSAGES:
+            message = _LIMIT_MESSAGES[kind](limits)
+        elif kind in _RANGE_ERRORS:
+            message = _range_message(column)
+        elif kind == "missing":
             message = "必填列为空 (required value missing)"
-        elif error.get("type") == "extra_forbidden":
+        elif kind == "extra_forbidden":
             message = "未知列 (unknown column)"
-        elif error.get("type", "").endswith("_parsing") or error.get("type") in ("int_type", "float_type"):
+        elif kind.endswith("_parsing") or kind in ("int_type", "float_type"):
             message = f"格式不对 (wrong format): {message}"
         if column is None and message.endswith("]") and "[" in message:
             message, _, column = message[:-1].rpartition(" [")
@@ -357,34 +363,31 @@ def _errors_from_validation(line: int, exc: ValidationError) -> list[RowError]:
     return out
 
 
-def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], ImportReport]:
-    """Parse and validate every row; returns the good rows and a report holding every problem found."""
-    path = Path(path)
-    report = ImportReport(path=str(path))
+def _file_content(path: Path) -> tuple[str | None, RowError | None]:
+    """The file's text, or why it cannot be read as a CSV file (line 0: the file itself)."""
     if not path.is_file():
-        report.errors.append(RowError(0, None, "文件不存在 (file not found)"))
-        return [], report
+        return None, RowError(0, None, "文件不存在 (file not found)")
     if path.stat().st_size > MAX_FILE_BYTES:
-        report.errors.append(RowError(0, None, f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)"))
-        return [], report
+        return None, RowError(0, None, f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB (file too large)")
     try:
         content = _read_text(path)
     except UnicodeDecodeError:
-        report.errors.append(RowError(0, None, "无法识别的编码,请另存为 UTF-8 CSV (not a UTF-8/GB18030 text file)"))
-        return [], report
+        return None, RowError(0, None, "无法识别的编码,请另存为 UTF-8 CSV (not a UTF-8/GB18030 text file)")
     if "\x00" in content:
-        report.errors.append(RowError(0, None, "不是 CSV 文本文件 (binary content, not a CSV file)"))
-        return [], report
+        return None, RowError(0, None, "不是 CSV 文本文件 (binary content, not a CSV file)")
+    return content, None
 
-    reader = csv.reader(io.StringIO(content, newline=""))
+
+def _header_columns(reader, report: ImportReport) -> list[str] | None:
+    """The header row as column names (Chinese names mapped to English), or None after reporting its problems."""
     try:
         header = next(reader)
     except StopIteration:
         report.errors.append(RowError(0, None, "文件为空 (empty file)"))
-        return [], report
+        return None
     except csv.Error as exc:
         report.errors.append(RowError(1, None, f"CSV 格式错误 (malformed CSV): {exc}"))
-        return [], report
+        return None
     columns = []
     for name in header:
         key = name.strip().lstrip("\ufeff")
@@ -399,26 +402,44 @@ def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], Im
     duplicates = {c for c in columns if columns.count(c) > 1}
     for name in sorted(duplicates):
         report.errors.append(RowError(1, name, "列重复 (duplicate column)"))
-    if report.errors:
-        return [], report
+    return None if report.errors else columns
 
-    good: list[tuple[int, InstitutionRow]] = []
-    seen_ids: dict[str, int] = {}
+
+def _data_rows(reader, report: ImportReport):
+    """(line number, cells) of each non-blank data row; stops at a malformed line or at MAX_ROWS (reported)."""
     while True:
         try:
             values = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             report.errors.append(RowError(reader.line_num, None, f"CSV 格式错误 (malformed CSV): {exc}"))
-            break
-        line = reader.line_num
+            return
         if not any(v.strip() for v in values):
             continue  # blank line
         report.rows += 1
         if report.rows > MAX_ROWS:
-            report.errors.append(RowError(line, None, f"行数超过 {MAX_ROWS} (too many rows)"))
-            break
+            report.errors.append(RowError(reader.line_num, None, f"行数超过 {MAX_ROWS} (too many rows)"))
+            return
+        yield reader.line_num, values
+
+
+def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], ImportReport]:
+    """Parse and validate every row; returns the good rows and a report holding every problem found."""
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    content, problem = _file_content(path)
+    if problem is not None:
+        report.errors.append(problem)
+        return [], report
+    reader = csv.reader(io.StringIO(content, newline=""))
+    columns = _header_columns(reader, report)
+    if columns is None:
+        return [], report
+
+    good: list[tuple[int, InstitutionRow]] = []
+    seen_ids: dict[str, int] = {}
+    for line, values in _data_rows(reader, report):
         if len(values) != len(columns):
             report.errors.append(
                 RowError(line, None, f"列数为 {len(values)},表头为 {len(columns)} (wrong number of fields)")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from db.filing import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
 from db.filing_workflow import Workflow
-from db.timeutil import SHANGHAI
+from db.timeutil import local_zone
 
 __all__ = [
     "LABEL_KEYS",
@@ -141,7 +141,7 @@ def _human_size(size: int) -> str:
 
 def _when(moment: datetime) -> str:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return aware.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _file_line(doc: DocumentInfo, labels: Mapping[str, str]) -> str:
@@ -246,14 +246,11 @@ def docx_filename(s: Summary) -> str:
     return f"filing-summary-{s.case_id}-{_when(s.generated_at)[:10].replace('-', '')}.docx"
 
 
-def summary_docx(s: Summary, labels: Mapping[str, str]) -> bytes:
-    """The summary as a .docx (a table of every item with its status and files, then the facts)."""
-    from docx import Document
+def _docx_fonts(doc) -> None:
+    """SimSun body text and SimHei headings, also for the East Asian glyphs."""
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    zh = s.lang == "zh"
-    doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = "SimSun"
     normal.font.size = Pt(10.5)
@@ -262,11 +259,9 @@ def summary_docx(s: Summary, labels: Mapping[str, str]) -> bytes:
         style = doc.styles[style_name]
         style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimHei")
 
-    doc.add_heading(labels["title"], level=0)
-    for line in _header_lines(s, labels):
-        doc.add_paragraph(line)
 
-    doc.add_heading(labels["section_ready"] + " / " + labels["section_missing"], level=1)
+def _docx_items_table(doc, s: Summary, labels: Mapping[str, str]) -> None:
+    """Every checklist item with its status and files, as a table."""
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
     head = table.rows[0].cells
@@ -277,6 +272,22 @@ def summary_docx(s: Summary, labels: Mapping[str, str]) -> bytes:
         mark = {UPLOADED: "✅ ", READY: "✅ ", NOT_APPLICABLE: "➖ "}.get(item.status, "⬜ ")
         cells[1].text = mark + _status_label(item.status, labels)
         cells[2].text = "\n".join(_file_line(d, labels) for d in item.documents) or "—"
+
+
+def summary_docx(s: Summary, labels: Mapping[str, str]) -> bytes:
+    """The summary as a .docx (a table of every item with its status and files, then the facts)."""
+    from docx import Document
+
+    zh = s.lang == "zh"
+    doc = Document()
+    _docx_fonts(doc)
+
+    doc.add_heading(labels["title"], level=0)
+    for line in _header_lines(s, labels):
+        doc.add_paragraph(line)
+
+    doc.add_heading(labels["section_ready"] + " / " + labels["section_missing"], level=1)
+    _docx_items_table(doc, s, labels)
 
     missing = s.by_status("missing")
     doc.add_heading(labels["section_missing"], level=1)

@@ -4,7 +4,6 @@ editable data the care features read from `knowledge/` (district centres, fee re
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -28,10 +27,18 @@ def valid_row_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
 
 
+_knowledge_dir: Path | None = None
+
+
+def configure(knowledge_dir: Path | str | None) -> None:
+    """Set the knowledge folder (`Settings.knowledge_dir`, handed down by `bot.settings.configure_layers`)."""
+    global _knowledge_dir
+    _knowledge_dir = Path(knowledge_dir) if knowledge_dir is not None else None
+
+
 def knowledge_dir() -> Path:
-    """The knowledge folder: `KNOWLEDGE_DIR` from the environment (as in bot settings) or the repo's."""
-    configured = os.environ.get("KNOWLEDGE_DIR")
-    return Path(configured) if configured else DEFAULT_KNOWLEDGE_DIR
+    """The knowledge folder: the configured one, else the repository's."""
+    return _knowledge_dir or DEFAULT_KNOWLEDGE_DIR
 
 
 def _load_yaml(relative: str) -> Any:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from db.care_prices import SERVICE_UNITS, SERVICES, SESSION_SERVICES  # noqa: F401  (declared there, used as db.models.*)
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, for created/updated columns."""
@@ -29,11 +31,6 @@ class User(SQLModel, table=True):
 
 # --- Care: institutions, temporary-care sessions, bookings (issue 3) -------------------------------------------
 
-#: Service types (服务形式). Fees: 全日托/半日托 in 元/月, 临时托 in 元/次, 计时托 in 元/小时.
-SERVICES = ("全日托", "半日托", "临时托", "计时托")
-#: Services that are booked as dated sessions.
-SESSION_SERVICES = ("临时托", "计时托")
-SERVICE_UNITS = {"全日托": "元/月", "半日托": "元/月", "临时托": "元/次", "计时托": "元/小时"}
 LEGAL_NATURES = ("事业单位", "社会服务机构", "营利性")
 FORMS = ("独立托育机构", "社区嵌入式", "幼儿园托班", "用人单位办托", "家庭托育点", "托育综合服务中心")
 FILING_STATUSES = ("已备案", "备案中", "未备案")
@@ -41,7 +38,39 @@ BOOKING_CONFIRMED = "confirmed"
 BOOKING_CANCELLED = "cancelled"
 
 
-class Institution(SQLModel, table=True):
+#: Limits shared by the table and the CSV import (`db.csv_import`).
+MAX_PLACES = 10_000
+MAX_AGE_MONTHS = 36
+#: Text a person typed: no control characters (a CSV cell, a name shown in chat).
+PRINTABLE = r"^[^\x00-\x1f]*$"
+
+
+class InstitutionFields(SQLModel):
+    """An institution's descriptive fields and their limits, declared once: the `institutions` table and the
+    CSV row (`db.csv_import.InstitutionRow`) both inherit them. The table does not validate on construction
+    (SQLModel tables never do); the CSV row does, with these constraints."""
+
+    #: Stable outside key: `demo:...` for generated records, else e.g. the 统一社会信用代码 from an import.
+    external_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=200, schema_extra={"pattern": PRINTABLE})
+    city: str = Field(min_length=1, max_length=32, schema_extra={"pattern": PRINTABLE})
+    district: str = Field(min_length=1, max_length=64, schema_extra={"pattern": PRINTABLE})
+    address: str = Field(default="", max_length=300, schema_extra={"pattern": PRINTABLE})
+    lat: float
+    lon: float
+    legal_nature: str = Field(default="", max_length=16)  # 事业单位 | 社会服务机构 | 营利性
+    form: str = Field(default="", max_length=16)  # see FORMS
+    puhui: bool = Field(default=False)
+    filing_status: str = Field(default="未备案", max_length=8)  # 已备案 | 备案中 | 未备案
+    age_min_months: int = Field(default=6, ge=0, le=MAX_AGE_MONTHS)
+    age_max_months: int = Field(default=36, ge=0, le=MAX_AGE_MONTHS)
+    total_places: int = Field(default=0, ge=0, le=MAX_PLACES)
+    free_places: int = Field(default=0, ge=0, le=MAX_PLACES)
+    phone: str = Field(default="", max_length=32)
+    opening_hours: str = Field(default="", max_length=64)
+
+
+class Institution(InstitutionFields, table=True):
     """A childcare institution (托育机构) with its fee list per service and its places."""
 
     __tablename__ = "institutions"
@@ -52,28 +81,10 @@ class Institution(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    #: Stable outside key: `demo:...` for generated records, else e.g. the 统一社会信用代码 from an import.
-    external_id: str | None = Field(default=None, max_length=64)
-    name: str = Field(max_length=200)
-    city: str = Field(max_length=32)
-    district: str = Field(max_length=64)
-    address: str = Field(default="", max_length=300)
-    lat: float
-    lon: float
-    legal_nature: str = Field(default="", max_length=16)  # 事业单位 | 社会服务机构 | 营利性
-    form: str = Field(default="", max_length=16)  # see FORMS
-    puhui: bool = Field(default=False)
-    filing_status: str = Field(default="未备案", max_length=8)  # 已备案 | 备案中 | 未备案
-    age_min_months: int = Field(default=6)
-    age_max_months: int = Field(default=36)
     classes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     #: {"全日托": 元/月, "半日托": 元/月, "临时托": 元/次, "计时托": 元/小时} for the services offered.
     fees: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    total_places: int = Field(default=0)
-    free_places: int = Field(default=0)
-    phone: str = Field(default="", max_length=32)
-    opening_hours: str = Field(default="", max_length=64)
     is_demo: bool = Field(default=False, index=True)
     operator_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
     created_at: datetime = Field(default_factory=utcnow)

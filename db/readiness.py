@@ -211,22 +211,22 @@ def _classify_numbers(rest: str) -> tuple[list[int], int | None, int | None]:
     return plain, children, carers
 
 
-def _parse_segment(segment: str, aliases: list[tuple[str, str]], default_type: str | None) -> PlannedClass | PlanProblem:
-    original = segment.strip()
-    text = segment
-    class_type = None
-    count = 1
+def _class_named(text: str, aliases: list[tuple[str, str]]) -> tuple[str | None, int, str]:
+    """(the class type the first matching alias names, the count before it ("2个托小班", else 1), the text
+    without them); (None, 1, text) when no alias matches."""
     for alias, type_id in aliases:
         m = re.search(_alias_pattern(alias), text)
         if m:
-            class_type = type_id
             before = re.search(r"(\d+)\s*个\s*$", text[:m.start()])
             if before:
-                count = int(before.group(1))
-                text = text[:before.start()] + " " + text[m.end():]
-            else:
-                text = text[:m.start()] + " " + text[m.end():]
-            break
+                return type_id, int(before.group(1)), text[:before.start()] + " " + text[m.end():]
+            return type_id, 1, text[:m.start()] + " " + text[m.end():]
+    return None, 1, text
+
+
+def _parse_segment(segment: str, aliases: list[tuple[str, str]], default_type: str | None) -> PlannedClass | PlanProblem:
+    original = segment.strip()
+    class_type, count, text = _class_named(segment, aliases)
     if class_type is None:
         if not _NUMBER.search(text):
             return PlanProblem(original, "unknown_class")
@@ -280,6 +280,20 @@ def parse_plan(text: str, workflow: Workflow, *, family_default: bool = False) -
     return result
 
 
+def _family_violations(index: int, planned: PlannedClass, family, workflow: Workflow) -> list[Violation]:
+    """A family care point's (家庭托育点) size and carer-ratio violations."""
+    source = workflow.source(family.source).cite()
+    common = dict(index=index, class_type=FAMILY, class_name=family.name, children=planned.children,
+                  carers=planned.carers, rule=family.rule, source=source)
+    found = []
+    if planned.children > family.max_children:
+        found.append(Violation(kind="family_max", actual=planned.children, limit=family.max_children, **common))
+    needed = math.ceil(planned.children / family.children_per_carer)
+    if planned.carers < needed:
+        found.append(Violation(kind="family_ratio", actual=planned.carers, limit=needed, **common))
+    return found
+
+
 def check_plan(classes: list[PlannedClass], workflow: Workflow) -> ReadinessReport:
     """Every violation of the maximum class size, the carer ratio and the minimum age, named with its rule."""
     readiness = workflow.data.readiness
@@ -289,18 +303,8 @@ def check_plan(classes: list[PlannedClass], workflow: Workflow) -> ReadinessRepo
     notes: list[tuple[int, str, str]] = []
     for index, planned in enumerate(classes, start=1):
         if planned.class_type == FAMILY:
-            family = readiness.family
-            if family is None:
-                continue
-            source = workflow.source(family.source).cite()
-            common = dict(index=index, class_type=FAMILY, class_name=family.name, children=planned.children,
-                          carers=planned.carers, rule=family.rule, source=source)
-            if planned.children > family.max_children:
-                violations.append(Violation(kind="family_max", actual=planned.children, limit=family.max_children,
-                                            **common))
-            needed = math.ceil(planned.children / family.children_per_carer)
-            if planned.carers < needed:
-                violations.append(Violation(kind="family_ratio", actual=planned.carers, limit=needed, **common))
+            if readiness.family is not None:
+                violations += _family_violations(index, planned, readiness.family, workflow)
             continue
         ct = types.get(planned.class_type)
         if ct is None:  # a stored plan naming a class type the data no longer has

@@ -125,3 +125,30 @@ def test_file_level_errors(db_engine, tmp_path):
     report = import_institutions_csv(db_engine, binary)
     assert not report.applied and report.errors[0].line == 0
     assert count(db_engine) == 0
+
+
+def test_limits_are_declared_once_for_the_table_and_the_csv_row():
+    """The CSV row inherits the table's fields: its length limits are the table's column lengths."""
+    from db.csv_import import InstitutionRow
+
+    for column in ("external_id", "name", "city", "district", "address", "phone", "opening_hours"):
+        limit = next(m.max_length for m in InstitutionRow.model_fields[column].metadata if hasattr(m, "max_length"))
+        assert Institution.__table__.c[column].type.length == limit, column
+
+
+def test_limit_errors_speak_the_import_language(tmp_path):
+    head = "name,city,district,address,lat,lon,puhui,total_places,fee_full_day,phone"
+    rows = [
+        "长" * 201 + ",厦门市,思明区,某路1号,24.47,118.13,是,20,1800,",  # line 2: name too long
+        "控制\x01字符,厦门市,思明区,某路2号,24.47,118.13,是,20,1800,",  # line 3: a control character
+        "零托位,厦门市,思明区,某路3号,24.47,118.13,是,0,1800,",  # line 4: no places
+        "贵,厦门市,思明区,某路4号,24.47,118.13,是,20,200000,",  # line 5: fee out of range
+        "电话长,厦门市,思明区,某路5号,24.47,118.13,是,20,1800," + "1" * 40,  # line 6: phone too long
+    ]
+    _, report = validate_csv(write(tmp_path, [head, *rows]))
+    by_line = {e.line: (e.column, e.message) for e in report.errors}
+    assert by_line[2] == ("name", "太长,最多 200 字 (too long)")
+    assert by_line[3] == ("name", "含控制字符 (contains control characters)")
+    assert by_line[4] == ("total_places", "总托位应在 1–10000 之间 (total_places must be 1–10000)")
+    assert by_line[5] == ("fee_full_day", "收费应在 0–100000 元之间 (fee_full_day must be 0–100000)")
+    assert by_line[6] == ("phone", "太长,最多 32 字 (too long)")

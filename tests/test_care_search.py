@@ -273,3 +273,12 @@ def test_search_by_district(db_engine):
     whole_city = search_by_district(db_engine, "厦门", now=NOW)
     assert whole_city.total == 3
     assert search_by_district(db_engine, "火星", now=NOW) is None
+
+
+def test_traditional_place_names_go_through_opencc():
+    """Any traditional spelling OpenCC knows finds the place, not only the characters of a hand-made table."""
+    from db.care_search import find_place
+
+    assert find_place("廈門市湖裡區") == find_place("厦门市湖里区") is not None
+    assert find_place("張家港保稅區") == find_place("张家港保税区") is not None
+    assert find_place("錦豐鎮") == find_place("锦丰镇") is not None

@@ -3,6 +3,10 @@
 Every care button is built here with `CODEC.encode`, and every price goes through `fee_text` (a listed fee)
 or `session_text` (a bookable session, always with its length), so the list, the card, the session button,
 the confirmation, /bookings, the reminder and the operator's notification say the same thing.
+
+This module holds the result list, the filters, the card and the booking; the shared words and the buttons'
+codec live in `care_words`, the messages after the search in `care_messages`. All are re-exported here
+(`views.X`), so handlers and tests need one import.
 """
 
 from __future__ import annotations
@@ -10,172 +14,163 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot import texts_care  # noqa: F401  (registers the texts)
-from bot.callbacks import CallbackCodec, Choice, Id, Int, IsoDate, Optional
-from bot.texts import join_names, t
+from bot.handlers.care_messages import (
+    addsession_choose,
+    local_clock,
+    render_addsession_done,
+    render_booked,
+    render_bookings,
+    render_cancel_ask,
+    render_offer,
+    render_offer_expired,
+    render_operator_note,
+    render_reminder,
+    render_today,
+    render_waitlist_full,
+    render_waitlist_joined,
+    render_waitlist_left,
+    spec_session,
+    view_session,
+)
+from bot.handlers.care_words import (
+    A_ADD_AT,
+    A_AGE,
+    A_CANCEL_ASK,
+    A_CANCEL_NO,
+    A_CANCEL_YES,
+    A_CLEAR,
+    A_CONFIRM,
+    A_DROP,
+    A_FILTER,
+    A_INSTITUTION,
+    A_PAGE,
+    A_SESSION,
+    A_SET_AGE,
+    A_SET_BUDGET,
+    A_SET_DATE,
+    A_SET_SERVICE,
+    A_TOGGLE,
+    A_WL_JOIN,
+    A_WL_LEAVE,
+    A_WL_PASS,
+    A_WL_TAKE,
+    AGE_CHOICES,
+    BUDGETS,
+    CODE_SERVICES,
+    CODEC,
+    DATE_DAYS,
+    DEFAULT_RADIUS_KM,
+    FILTER_KEYS,
+    PAGE_SIZE,
+    REDUCTION_KEY,
+    SERVICE_CODES,
+    WEEKDAYS,
+    budget_basis,
+    budget_text,
+    button,
+    covered_cities,
+    day_label,
+    district_label,
+    fee_text,
+    hours_text,
+    label,
+    length_text,
+    money,
+    place_label,
+    service_name,
+    session_text,
+)
+from bot.texts import t
 from db import care_search
-from db.care_prices import FEE_BASIS, full_day_fee, session_length
-from db.institutions import load_places, reductions_for_city
-from db.timeutil import fmt_time, to_local
+from db.care_prices import SERVICES
+from db.institutions import reductions_for_city
 
-PAGE_SIZE = 5
-DEFAULT_RADIUS_KM = 10.0
-AGE_CHOICES = (6, 12, 18, 24, 30)
-DATE_DAYS = 7
-SERVICES = ("全日托", "半日托", "临时托", "计时托")
-SERVICE_CODES = {"全日托": "full", "半日托": "half", "临时托": "temp", "计时托": "hourly"}
-CODE_SERVICES = {code: service for service, code in SERVICE_CODES.items()}
-#: Budget choices per pricing basis (a monthly budget means nothing for a per-session price).
-BUDGETS = {"month": (1000, 1500, 2000, 3000), "session": (60, 80, 120, 200), "hour": (20, 30, 50, 80)}
-BASIS_OF = {"month": "month", "half_day": "session", "hour": "hour"}
-REDUCTION_KEY = "困境婴幼儿"
-FILTER_KEYS = ("age", "budget", "puhui", "service", "date", "reduction")
-WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-_WEEKDAY_EN = dict(zip("一二三四五六日", WEEKDAYS["en"], strict=True)) | {"天": "Sun"}
-
-# --- the care buttons, declared once ----------------------------------------------------------------------------
-CODEC = CallbackCodec("care")
-A_FILTER = CODEC.action("f", Choice(("age", "budget", "svc", "date")))
-A_SET_AGE = CODEC.action("set:age", Optional(Int(0, 36)))
-A_SET_BUDGET = CODEC.action("set:budget", Optional(Int(1, 100000)))
-A_SET_SERVICE = CODEC.action("set:svc", Optional(Choice(tuple(CODE_SERVICES))))
-A_SET_DATE = CODEC.action("set:date", Optional(IsoDate()))
-A_TOGGLE = CODEC.action("tog", Choice(("puhui", "red")))
-A_CLEAR = CODEC.action("clr")
-A_PAGE = CODEC.action("page", Int(0, 1000))
-A_INSTITUTION = CODEC.action("inst", Id())
-A_SESSION = CODEC.action("sess", Id())
-A_AGE = CODEC.action("age", Id(), Int(0, 72))
-A_CONFIRM = CODEC.action("ok", Id(), Int(0, 72))
-A_DROP = CODEC.action("drop")
-A_CANCEL_ASK = CODEC.action("cx", Id())
-A_CANCEL_YES = CODEC.action("cxy", Id())
-A_CANCEL_NO = CODEC.action("cxn")
-A_ADD_AT = CODEC.action("as", Id())
-# The waitlist (排队): join a full session with the child's age; take or pass an offer; leave a queue entry.
-A_WL_JOIN = CODEC.action("wj", Id(), Int(0, 72))
-A_WL_TAKE = CODEC.action("wt", Id())
-A_WL_PASS = CODEC.action("wp", Id())
-A_WL_LEAVE = CODEC.action("wl", Id())
-
-
-def button(text: str, action: str, *values: object) -> InlineKeyboardButton:
-    """An inline button carrying `action` with typed `values` (encoded and size-checked by the codec)."""
-    return InlineKeyboardButton(text, callback_data=CODEC.encode(action, *values))
-
-
-# --- words and numbers --------------------------------------------------------------------------------------------
-
-
-def money(value: float) -> str:
-    """120, 120.5 (never 120.0)."""
-    return f"{float(value):g}"
-
-
-def day_label(d: date, lang: str) -> str:
-    """12/1 周一 / Mon 12/1."""
-    if lang == "zh":
-        return f"{d.month}/{d.day} 周{WEEKDAYS['zh'][d.weekday()]}"
-    return f"{WEEKDAYS['en'][d.weekday()]} {d.month}/{d.day}"
-
-
-def service_name(service: str, lang: str) -> str:
-    """临时托 / temporary care."""
-    code = SERVICE_CODES.get(service)
-    return t(f"care_svc_{code}", lang) if code else service
-
-
-def budget_basis(service: str | None) -> str:
-    """"month", "session" or "hour": what a budget for `service` (全日托 when None) is compared with."""
-    return BASIS_OF[FEE_BASIS[service or "全日托"]]
-
-
-def budget_text(value: float, service: str | None, lang: str) -> str:
-    """≤1500元/月, ≤ ¥120/half day…"""
-    return t(f"care_budget_{budget_basis(service)}", lang, p=money(value))
-
-
-def fee_text(service: str, fee: float, lang: str) -> str:
-    """A listed fee with its unit; 临时托 shows the half-day and the full-day price."""
-    basis = FEE_BASIS.get(service, "month")
-    name = service_name(service, lang)
-    if basis == "half_day":
-        return t("care_fee_temp", lang, service=name, half=money(fee), full=money(full_day_fee(fee)))
-    key = "care_fee_hour" if basis == "hour" else "care_fee_month"
-    return t(key, lang, service=name, price=money(fee))
-
-
-def length_text(service: str, start, end, lang: str) -> str:
-    """半天 / 全天 / 2小时."""
-    length = session_length(service, start, end)
-    if length.kind == "hours":
-        return t("care_len_hours", lang, hours=money(round(length.hours, 1)))
-    return t(f"care_len_{length.kind}", lang)
-
-
-def session_text(service: str, start, end, price: float, lang: str) -> str:
-    """A bookable session: service, length, times and its price (the one price a parent pays)."""
-    return t(
-        "care_session", lang, service=service_name(service, lang), length=length_text(service, start, end, lang),
-        start=fmt_time(start), end=fmt_time(end), price=money(price),
-    )
-
-
-def _place_names(lang: str) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    cities, districts = {}, {}
-    for city in load_places():
-        cities[city["city"]] = city["city"] if lang == "zh" else city["key"].title()
-        for district in city["districts"]:
-            districts[(city["city"], district["name"])] = (
-                district["name"] if lang == "zh" else district["key"].title()
-            )
-    return cities, districts
-
-
-def place_label(city: str, district: str, lang: str) -> str:
-    """厦门市思明区 / Siming, Xiamen (unknown places stay as written)."""
-    if lang == "zh":
-        return city + district
-    cities, districts = _place_names(lang)
-    name = districts.get((city, district), district)
-    return f"{name}, {cities.get(city, city)}" if name else cities.get(city, city)
-
-
-def district_label(city: str, district: str, lang: str) -> str:
-    """思明区 / Siming."""
-    if lang == "zh":
-        return district
-    return _place_names(lang)[1].get((city, district), district)
-
-
-def covered_cities(lang: str) -> str:
-    """The cities that have care data: 厦门市、张家港市 / Xiamen, Zhangjiagang."""
-    return join_names(list(_place_names(lang)[0].values()), lang)
-
-
-def hours_text(opening: str | None, lang: str) -> str:
-    """周一至周五 08:00-18:00 / Mon–Fri 08:00-18:00."""
-    if not opening:
-        return "—"
-    if lang == "zh":
-        return opening
-    text = opening.replace("每天", "daily ").replace("至", "–").replace("到", "–")
-    for zh, en in _WEEKDAY_EN.items():
-        text = text.replace(f"周{zh}", en).replace(f"星期{zh}", en)
-    return " ".join(text.split())
-
-
-def label(value: str | None, lang: str) -> str:
-    """A data label (legal nature, form, filing status) in the user's language."""
-    if not value:
-        return "—"
-    for prefix in ("care_label_", "care_filing_"):
-        key = prefix + value
-        if key in texts_care.CARE_TEXTS:
-            return t(key, lang)
-    return value
+#: Everything the care flow renders, from here: the words (`care_words`), the messages after the search
+#: (`care_messages`) and the list, filters, card and booking defined below.
+__all__ = [
+    "AGE_CHOICES",
+    "A_ADD_AT",
+    "A_AGE",
+    "A_CANCEL_ASK",
+    "A_CANCEL_NO",
+    "A_CANCEL_YES",
+    "A_CLEAR",
+    "A_CONFIRM",
+    "A_DROP",
+    "A_FILTER",
+    "A_INSTITUTION",
+    "A_PAGE",
+    "A_SESSION",
+    "A_SET_AGE",
+    "A_SET_BUDGET",
+    "A_SET_DATE",
+    "A_SET_SERVICE",
+    "A_TOGGLE",
+    "A_WL_JOIN",
+    "A_WL_LEAVE",
+    "A_WL_PASS",
+    "A_WL_TAKE",
+    "BUDGETS",
+    "CODEC",
+    "CODE_SERVICES",
+    "DATE_DAYS",
+    "DEFAULT_RADIUS_KM",
+    "FILTER_KEYS",
+    "PAGE_SIZE",
+    "REDUCTION_KEY",
+    "SERVICE_CODES",
+    "WEEKDAYS",
+    "addsession_choose",
+    "age_example",
+    "age_retry",
+    "ask_age",
+    "budget_basis",
+    "budget_text",
+    "button",
+    "card_keyboard",
+    "covered_cities",
+    "day_label",
+    "district_label",
+    "example_text",
+    "fee_text",
+    "filter_choices",
+    "filter_menu",
+    "filters_summary",
+    "has_filters",
+    "hours_text",
+    "label",
+    "length_text",
+    "local_clock",
+    "money",
+    "no_data_keyboard",
+    "notice_text",
+    "place_label",
+    "render_addsession_done",
+    "render_booked",
+    "render_bookings",
+    "render_cancel_ask",
+    "render_card",
+    "render_confirm",
+    "render_no_data",
+    "render_offer",
+    "render_offer_expired",
+    "render_operator_note",
+    "render_reminder",
+    "render_results",
+    "render_today",
+    "render_waitlist_full",
+    "render_waitlist_joined",
+    "render_waitlist_left",
+    "result_price",
+    "results_keyboard",
+    "service_name",
+    "session_text",
+    "spec_session",
+    "view_session",
+]
 
 
 # --- the result list --------------------------------------------------------------------------------------------
@@ -449,176 +444,3 @@ def render_confirm(session, institution, months: int, lang: str) -> tuple[str, I
         button(t("care_btn_cancel_flow", lang), A_DROP),
     ]])
     return text, markup
-
-
-def view_session(view, lang: str) -> str:
-    """A booking's session in words (same as everywhere else)."""
-    return session_text(view.service, view.start_time, view.end_time, view.price, lang)
-
-
-def render_booked(view, lang: str) -> str:
-    """The confirmation after booking."""
-    return t(
-        "care_booked", lang, code=view.code, inst=html.escape(view.institution_name), date=day_label(view.date, lang),
-        session=view_session(view, lang), address=html.escape(view.address or view.district),
-    )
-
-
-def render_bookings(views: list, lang: str, entries: list | None = None) -> tuple[str, InlineKeyboardMarkup]:
-    """/bookings: each booking with its session (length, price), the child's age, the code; cancel buttons.
-    Then the parent's waitlist entries (`db.waitlist.WaitlistEntryView`) with their positions; leave buttons."""
-    lines = [t("care_bookings_title", lang)] if views else []
-    buttons = []
-    for n, v in enumerate(views, start=1):
-        lines.append(
-            t("care_booking_line", lang, n=n, date=day_label(v.date, lang), session=view_session(v, lang),
-              inst=html.escape(v.institution_name), age=v.child_age_months, code=v.code)
-        )
-        buttons.append(button(t("care_btn_cancel_booking", lang, n=n), A_CANCEL_ASK, v.booking_id))
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    if entries:
-        if lines:
-            lines.append("")
-        lines.append(t("care_wl_title", lang))
-        leave = []
-        for n, e in enumerate(entries, start=1):
-            common = dict(n=n, date=day_label(e.date, lang), inst=html.escape(e.institution_name),
-                          session=session_text(e.service, e.start_time, e.end_time, e.price, lang),
-                          age=e.child_age_months)
-            if e.position is None and e.offer_expires_at is not None:
-                lines.append(t("care_wl_line_offered", lang, until=local_clock(e.offer_expires_at), **common))
-            else:
-                lines.append(t("care_wl_line", lang, position=e.position or "—", **common))
-            leave.append(button(t("care_wl_btn_leave", lang, n=n), A_WL_LEAVE, e.entry_id))
-        rows += [leave[i : i + 2] for i in range(0, len(leave), 2)]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
-
-
-def local_clock(moment) -> str:
-    """An aware time as Asia/Shanghai HH:MM (M/D HH:MM when not today)."""
-    local = to_local(moment)
-    clock = local.strftime("%H:%M")
-    return clock if local.date() == to_local(None).date() else f"{local.month}/{local.day} {clock}"
-
-
-def render_waitlist_full(session, institution, queue: int, hold_minutes: int, months: int,
-                         lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """A full session: instead of a dead end, offer to join its waitlist (with the child's age)."""
-    text = t(
-        "care_wl_full", lang, inst=html.escape(institution.name), date=day_label(session.date, lang),
-        session=session_text(session.service, session.start_time, session.end_time, session.price, lang),
-        queue=t("care_wl_queue_size", lang, n=queue) if queue else "", hold=hold_minutes,
-    )
-    markup = InlineKeyboardMarkup([[
-        button(t("care_wl_btn_join", lang), A_WL_JOIN, session.id, months),
-        button(t("care_btn_cancel_flow", lang), A_DROP),
-    ]])
-    return text, markup
-
-
-def render_waitlist_joined(entry, lang: str) -> str:
-    """Joined: the position in the queue."""
-    return t(
-        "care_wl_joined", lang, inst=html.escape(entry.institution_name), date=day_label(entry.date, lang),
-        session=session_text(entry.service, entry.start_time, entry.end_time, entry.price, lang),
-        age=entry.child_age_months, position=entry.position or 1,
-    )
-
-
-def render_offer(view, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """A freed place offered to a waiting parent (`db.waitlist.OfferView`): take it or pass."""
-    text = t(
-        "care_wl_offer", lang, inst=html.escape(view.institution_name), date=day_label(view.date, lang),
-        session=session_text(view.service, view.start_time, view.end_time, view.price, lang),
-        age=view.child_age_months, until=local_clock(view.offer.expires_at),
-    )
-    markup = InlineKeyboardMarkup([[
-        button(t("care_wl_btn_take", lang), A_WL_TAKE, view.offer_id),
-        button(t("care_wl_btn_pass", lang), A_WL_PASS, view.offer_id),
-    ]])
-    return text, markup
-
-
-def render_offer_expired(view, lang: str) -> str:
-    """The hold on an offered place ended unanswered."""
-    return t(
-        "care_wl_expired_note", lang, inst=html.escape(view.institution_name), date=day_label(view.date, lang),
-        session=session_text(view.service, view.start_time, view.end_time, view.price, lang),
-    )
-
-
-def render_waitlist_left(entry, lang: str) -> str:
-    """Left a queue."""
-    return t(
-        "care_wl_left", lang, inst=html.escape(entry.institution_name), date=day_label(entry.date, lang),
-        session=session_text(entry.service, entry.start_time, entry.end_time, entry.price, lang),
-    )
-
-
-def render_cancel_ask(view, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """Are you sure?"""
-    text = t(
-        "care_cancel_confirm", lang, date=day_label(view.date, lang), start=fmt_time(view.start_time),
-        inst=view.institution_name, code=view.code,
-    )
-    markup = InlineKeyboardMarkup([[
-        button(t("care_btn_cancel_yes", lang), A_CANCEL_YES, view.booking_id),
-        button(t("care_btn_cancel_no", lang), A_CANCEL_NO),
-    ]])
-    return text, markup
-
-
-def render_operator_note(key: str, view, lang: str, booked: int, capacity: int) -> str:
-    """The operator's notification of a new or cancelled booking, with the session's price."""
-    return t(
-        key, lang, code=view.code, inst=view.institution_name, date=day_label(view.date, lang),
-        session=view_session(view, lang), age=view.child_age_months, booked=booked, capacity=capacity,
-    )
-
-
-def render_reminder(view, lang: str) -> str:
-    """The day-before reminder."""
-    return t(
-        "care_reminder", lang, inst=view.institution_name, code=view.code, session=view_session(view, lang),
-        address=view.address or view.district,
-    )
-
-
-def render_today(institution_name: str, day: date, views: list, lang: str,
-                 queues: list | None = None) -> str:
-    """An operator's bookings of one centre on one day; then, per session with a waitlist, its queue length
-    (`queues`: (session slot, waiting count) pairs)."""
-    queued = [(s, n) for s, n in (queues or []) if n > 0]
-    if not views and not queued:
-        return t("care_today_none", lang, inst=html.escape(institution_name), date=day_label(day, lang))
-    lines = [t("care_today_title", lang, inst=html.escape(institution_name), date=day_label(day, lang))]
-    lines += [
-        t("care_today_line", lang, session=view_session(v, lang), code=v.code, age=v.child_age_months,
-          status=t(f"care_status_{v.status}", lang))
-        for v in views
-    ]
-    lines += [
-        t("care_today_queue", lang, session=session_text(s.service, s.start_time, s.end_time, s.price, lang),
-          booked=s.booked, capacity=s.capacity, n=n)
-        for s, n in queued
-    ]
-    return "\n".join(lines)
-
-
-def spec_session(spec, lang: str) -> str:
-    """A session an operator is adding, in words."""
-    return session_text(spec.service, spec.start, spec.end, spec.price, lang)
-
-
-def addsession_choose(spec, institutions: list, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """Which of the operator's centres gets the session."""
-    text = t("care_addsession_choose", lang, session=spec_session(spec, lang), date=day_label(spec.day, lang),
-             capacity=spec.capacity)
-    rows = [[button(inst.name[:40], A_ADD_AT, inst.id)] for inst in institutions[:20]]
-    return text, InlineKeyboardMarkup(rows)
-
-
-def render_addsession_done(institution_name: str, spec, lang: str) -> str:
-    """The session was added."""
-    return t("care_addsession_done", lang, inst=institution_name, date=day_label(spec.day, lang),
-             session=spec_session(spec, lang), capacity=spec.capacity)

@@ -25,6 +25,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import ContextTypes
 
 from bot.handlers import care_views as views
+from bot.handlers.care_base import _safe_edit, _stale
+from bot.handlers.care_notify import _language_of, _notify_operator, _release
 from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
 from bot.state import FlowState
@@ -97,20 +99,20 @@ async def on_join(
     except waitlist.WaitlistError as error:
         log.info("waitlist join refused: %s", error.code)
         if error.code == "not_found":
-            await _care()._stale(update, lang)
+            await _stale(update, lang)
             return
         if error.code == "not_full":
             found = await asyncio.to_thread(_care()._session_view, engine, session_id)
             if found is not None:
                 await query.answer()
                 text, markup = views.render_confirm(found[0], found[1], months, lang)
-                await _care()._safe_edit(query, t("care_wl_not_full", lang) + "\n\n" + text, markup)
+                await _safe_edit(query, t("care_wl_not_full", lang) + "\n\n" + text, markup)
                 return
         await query.answer(_error_text(error.code, lang), show_alert=True)
         return
     await query.answer()
     log.info("waitlist joined entry=%s position=%s", entry.entry_id, entry.position)
-    await _care()._safe_edit(query, views.render_waitlist_joined(entry, lang), None)
+    await _safe_edit(query, views.render_waitlist_joined(entry, lang), None)
 
 
 # --- offers: take, pass -------------------------------------------------------------------------------------------
@@ -130,18 +132,18 @@ async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow
     except waitlist.WaitlistError as error:
         log.info("waitlist take offer=%s refused: %s", offer_id, error.code)
         if error.code == "not_found":
-            await _care()._stale(update, lang)
+            await _stale(update, lang)
             return
         message = _error_text(error.code, lang)
         await query.answer(message, show_alert=True)
         if error.code in ("expired", "passed"):
-            await _care()._safe_edit(query, message, None)
+            await _safe_edit(query, message, None)
         return
     await query.answer()
     view = await asyncio.to_thread(bookings.get_booking, engine, booked.id)
-    await _care()._safe_edit(query, views.render_booked(view, lang), None)
+    await _safe_edit(query, views.render_booked(view, lang), None)
     log.info("waitlist offer=%s taken booking=%s created=%s", offer_id, view.booking_id, created)
-    await _care()._notify_operator(context, view, "booked")  # claimed in the database: once
+    await _notify_operator(context, view, "booked")  # claimed in the database: once
 
 
 async def on_pass(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, offer_id: int) -> None:
@@ -156,12 +158,12 @@ async def on_pass(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow
     except waitlist.WaitlistError as error:
         log.info("waitlist pass offer=%s refused: %s", offer_id, error.code)
         if error.code == "not_found":
-            await _care()._stale(update, lang)
+            await _stale(update, lang)
         else:
             await query.answer(_error_text(error.code, lang), show_alert=True)
         return
     await query.answer()
-    await _care()._safe_edit(query, t("care_wl_passed", lang), None)
+    await _safe_edit(query, t("care_wl_passed", lang), None)
     await send_offers(context.bot, engine)
 
 
@@ -177,7 +179,7 @@ async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flo
     except waitlist.WaitlistError as error:
         log.info("waitlist leave entry=%s refused: %s", entry_id, error.code)
         if error.code == "not_found":
-            await _care()._stale(update, lang)
+            await _stale(update, lang)
         else:
             await query.answer(_error_text(error.code, lang), show_alert=True)
         return
@@ -289,14 +291,14 @@ async def send_offers(bot, engine, now: datetime | None = None, limit: int = OFF
             break
         passed_any = False
         for view in claimed:
-            lang = await asyncio.to_thread(_care()._language_of, engine, view.parent_id)
+            lang = await asyncio.to_thread(_language_of, engine, view.parent_id)
             text, markup = views.render_offer(view, lang)
             outcome = await _send(bot, view.parent_id, text, markup)
             log.info("waitlist offer=%s sent: %s", view.offer_id, outcome)
             if outcome == SENT:
                 sent += 1
             elif outcome == RETRY:
-                await _care()._release(waitlist.release_offer_notification, engine, view.offer_id)
+                await _release(waitlist.release_offer_notification, engine, view.offer_id)
             elif outcome == BLOCKED:
                 try:
                     await asyncio.to_thread(waitlist.pass_offer, engine, view.offer_id, view.parent_id, now)
@@ -319,7 +321,7 @@ async def expire_and_send(bot, engine, now: datetime | None = None) -> tuple[int
         expired = []
     if expired:
         for view in await asyncio.to_thread(waitlist.offer_views, engine, [o.offer_id for o in expired]):
-            lang = await asyncio.to_thread(_care()._language_of, engine, view.parent_id)
+            lang = await asyncio.to_thread(_language_of, engine, view.parent_id)
             outcome = await _send(bot, view.parent_id, views.render_offer_expired(view, lang))
             log.info("waitlist offer=%s expiry note: %s", view.offer_id, outcome)
     return len(expired), await send_offers(bot, engine, now)

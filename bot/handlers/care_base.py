@@ -1,0 +1,66 @@
+"""Small helpers every care handler module shares (`care`, `care_operator`, `care_notify`, `care_waitlist`):
+the state-conflict and stale-button answers, safe edits and replies, echoing user text."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    ContextTypes,
+)
+
+from bot import texts_care
+from bot.texts import t
+
+FLOW = "care"
+
+
+async def _conflict(update: Update, lang: str) -> None:
+    """Another update of this parent changed the same state at the same moment: nothing was done, tap again."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(t("care_state_conflict", lang), show_alert=True)
+            return
+        except BadRequest:  # the tap was answered already (Telegram takes one answer): say it in the chat
+            pass
+    if update.effective_chat is not None:
+        await update.get_bot().send_message(update.effective_chat.id, t("care_state_conflict", lang))
+
+
+async def _stale(update: Update, lang: str) -> None:
+    await update.callback_query.answer(t("stale_button", lang) + " /find", show_alert=False)
+
+
+async def _safe_edit(query, text: str, markup) -> None:
+    """Edit a message, ignoring "message is not modified" (a repeated tap changes nothing)."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup=None) -> None:
+    """Send into the chat the update came from (HTML)."""
+    await context.bot.send_message(
+        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+def _echo(text: str, limit: int = 40) -> str:
+    """User text safe to echo back in HTML: no lone surrogates or control characters, short, escaped."""
+    cleaned = "".join(ch for ch in text[:limit] if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return html.escape(cleaned)
+
+
+def _has_user(update: Update) -> bool:
+    """Channel posts and anonymous updates have no user: the care flow ignores them."""
+    return update.effective_user is not None and update.effective_chat is not None
+
+
+def _error_text(code: str, lang: str) -> str:
+    key = f"care_err_{code}"
+    return t(key if key in texts_care.CARE_TEXTS else "care_err_other", lang)

@@ -1,0 +1,96 @@
+"""A parent's bookings: /bookings (upcoming bookings and waitlist entries) and cancelling one, which tells the
+operator and offers the freed place to the first in line. Routed from `care`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    ContextTypes,
+)
+
+from bot.handlers import care_views as views
+from bot.handlers import care_waitlist
+from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _safe_edit, _stale
+from bot.handlers.care_notify import _notify_operator
+from bot.handlers.common import require_private_chat
+from bot.runtime import runtime, user_language
+from bot.state import FlowState, StateConflict, flow_state
+from bot.texts import t
+from db import booking as bookings
+from db.booking import BOOKING_CANCELLED
+
+log = logging.getLogger(__name__)
+
+
+async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bookings: upcoming bookings with cancel buttons (private chats only)."""
+    if not _has_user(update) or not await require_private_chat(update, context):
+        return
+    lang = user_language(update, context)
+    try:
+        async with flow_state(context, update.effective_user.id, FLOW) as state:
+            state.pop("await", None)  # a half-finished booking stops capturing typed text
+    except StateConflict:
+        await _conflict(update, lang)
+        return
+    engine = runtime(context).engine
+    found = await asyncio.to_thread(bookings.list_bookings, engine, update.effective_user.id)
+    queued = await asyncio.to_thread(care_waitlist.entries_of, engine, update.effective_user.id)
+    if not found and not queued:
+        await update.effective_message.reply_text(t("care_bookings_none", lang))
+        return
+    text, markup = views.render_bookings(found, lang, queued)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
+    """Ask before cancelling (only the parent's own bookings; anything else is a stale button)."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    view = await asyncio.to_thread(bookings.get_booking, runtime(context).engine, booking_id)
+    if view is None or view.parent_id != update.effective_user.id:
+        await _stale(update, lang)
+        return
+    if view.status == BOOKING_CANCELLED:
+        await query.answer(t("care_err_already_cancelled", lang), show_alert=True)
+        return
+    await query.answer()
+    text, markup = views.render_cancel_ask(view, lang)
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
+    """Cancel and free the place; an already-cancelled or someone else's booking gets a polite note."""
+    if not await require_private_chat(update, context):
+        return
+    query = update.callback_query
+    lang = user_language(update, context)
+    engine = runtime(context).engine
+    try:
+        await asyncio.to_thread(
+            bookings.cancel_booking, engine, booking_id, update.effective_user.id, None, care_waitlist.hold_of(context)
+        )
+    except bookings.BookingError as error:
+        log.info("care cancel refused: %s", error.code)
+        if error.code == "not_found":
+            await _stale(update, lang)
+        else:
+            await query.answer(_error_text(error.code, lang), show_alert=True)
+        return
+    await query.answer()
+    view = await asyncio.to_thread(bookings.get_booking, engine, booking_id)
+    await _safe_edit(query, t("care_cancelled", lang, code=view.code), None)
+    await _notify_operator(context, view, "cancelled")
+    await care_waitlist.send_offers(context.bot, engine)  # the freed place, offered to the first in line
+
+
+async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
+    """Keep the booking."""
+    await update.callback_query.answer()
+    await _safe_edit(update.callback_query, t("care_kept", user_language(update, context)), None)

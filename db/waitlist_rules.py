@@ -1,0 +1,281 @@
+"""Waitlist rules shared by the queue (`db.waitlist`) and the offers (`db.waitlist_offers`): error codes, the
+snapshots handed to callers, and the helpers every transaction uses (session lock, clocks, validation, views).
+
+Import from `db.waitlist`: it re-exports everything public here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from db.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError
+from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
+from db.timeutil import combine_local, fmt_time, to_local
+from db.waitlist_models import (
+    ENTRY_WAITING,
+    OFFER_OPEN,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+
+log = logging.getLogger(__name__)
+
+#: Default time an offered place is held (the bot passes its setting).
+DEFAULT_HOLD = timedelta(minutes=30)
+
+ERROR_MESSAGES = {
+    "not_found": "没有找到该时段、排队或名额 (session, waitlist entry or offer not found)",
+    "past": "该时段已开始或已结束 (this session has already started or ended)",
+    "not_full": "该时段还有空位,可直接预约 (this session has free places: book it directly)",
+    "age_out_of_range": "孩子月龄不在该时段的年龄范围内 (the child's age is outside the session's age range)",
+    "already_booked": "该孩子已预约该时段 (this child already has a booking for this session)",
+    "overlap": "该孩子在同一时间已有预约 (this child already has a booking at that time)",
+    "invalid": "输入无效 (invalid input)",
+    "expired": "名额保留已过期 (the offer has expired)",
+    "passed": "已放弃该名额 (the offer was passed on)",
+    "taken": "该名额已被确认 (the offer has already been taken)",
+    "not_waiting": "不在排队中 (this entry is no longer in the queue)",
+    "forbidden": "无权操作该机构 (you do not operate this institution)",
+}
+
+
+class WaitlistError(RuleError):
+    """A waitlist rule said no (codes: ERROR_MESSAGES)."""
+
+    MESSAGES = ERROR_MESSAGES
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A snapshot of one offer row."""
+
+    offer_id: int
+    entry_id: int
+    session_id: int
+    parent_id: int
+    status: str
+    hold_seconds: int
+    created_at: datetime
+    expires_at: datetime
+    notified_at: datetime | None
+    booking_id: int | None
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """An offer with what the parent's message needs: the child, the session and the institution."""
+
+    offer: Offer
+    child_name: str
+    child_age_months: int
+    service: str
+    date: date
+    start_time: time
+    end_time: time
+    price: float
+    institution_id: int
+    institution_name: str
+    address: str
+    phone: str
+
+    @property
+    def offer_id(self) -> int:
+        """The offer's id (what the take/pass buttons carry)."""
+        return self.offer.offer_id
+
+    @property
+    def parent_id(self) -> int:
+        """The parent to message."""
+        return self.offer.parent_id
+
+
+@dataclass(frozen=True)
+class WaitlistEntryView:
+    """A queue entry with its live position (1 = next to be offered) and the session it waits for.
+
+    `position` is None when the entry is not waiting (e.g. it holds an open offer: see `offer_id`).
+    """
+
+    entry_id: int
+    session_id: int
+    parent_id: int
+    child_name: str
+    child_age_months: int
+    status: str
+    position: int | None
+    offer_id: int | None
+    offer_expires_at: datetime | None
+    service: str
+    date: date
+    start_time: time
+    end_time: time
+    institution_id: int
+    institution_name: str
+    price: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON shape used by `python -m bot waitlist list --json`."""
+        return {
+            "entry_id": self.entry_id,
+            "session_id": self.session_id,
+            "status": self.status,
+            "position": self.position,
+            "offer_id": self.offer_id,
+            "offer_expires_at": self.offer_expires_at.isoformat() if self.offer_expires_at else None,
+            "institution_id": self.institution_id,
+            "institution": self.institution_name,
+            "service": self.service,
+            "date": self.date.isoformat(),
+            "start": fmt_time(self.start_time),
+            "end": fmt_time(self.end_time),
+            "child": self.child_name,
+            "child_age_months": self.child_age_months,
+        }
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime | None) -> datetime:
+    """`moment` (now when None; naive = Asia/Shanghai) as aware UTC — the only form written to the database."""
+    return to_local(moment).astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A stored datetime as aware UTC (SQLite hands back naive UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _starts_at(care: CareSession) -> datetime:
+    return combine_local(care.date, care.start_time).astimezone(UTC)
+
+
+def _offer(row: WaitlistOffer) -> Offer:
+    return Offer(
+        offer_id=row.id,
+        entry_id=row.entry_id,
+        session_id=row.session_id,
+        parent_id=row.parent_id,
+        status=row.status,
+        hold_seconds=row.hold_seconds,
+        created_at=_aware(row.created_at),
+        expires_at=_aware(row.expires_at),
+        notified_at=_aware(row.notified_at),
+        booking_id=row.booking_id,
+    )
+
+
+def _lock_care(session: Session, session_id: int) -> CareSession | None:
+    """The session row, locked for this transaction on PostgreSQL (SQLite: the transaction is immediate)."""
+    query = select(CareSession).where(CareSession.id == session_id).execution_options(populate_existing=True)
+    if session.connection().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def _fresh(session: Session, model, row_id: int):
+    """A row re-read from the database (after taking the session lock)."""
+    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
+def _hold_seconds(hold: timedelta) -> int:
+    seconds = int(hold.total_seconds())
+    if seconds <= 0:
+        raise WaitlistError("invalid", "保留时长应为正数 (the hold must be positive)")
+    return seconds
+
+
+def _validate(parent_id: int, child_age_months: int, child_name: str) -> str:
+    if not isinstance(parent_id, int) or isinstance(parent_id, bool) or parent_id <= 0:
+        raise WaitlistError("invalid", "用户编号无效 (invalid user id)")
+    if not isinstance(child_age_months, int) or isinstance(child_age_months, bool):
+        raise WaitlistError("invalid", "月龄应为整数 (age in months must be a whole number)")
+    if not (0 <= child_age_months <= MAX_CHILD_AGE_MONTHS):
+        raise WaitlistError("invalid", f"月龄应在 0–{MAX_CHILD_AGE_MONTHS} 之间 (age in months must be 0–72)")
+    name = " ".join((child_name or "").split())
+    if len(name) > MAX_CHILD_NAME:
+        raise WaitlistError("invalid", f"孩子称呼最多 {MAX_CHILD_NAME} 个字 (child's name: at most 32 characters)")
+    return name
+
+
+def _clashing_booking(session: Session, parent_id: int, child_name: str, care: CareSession) -> Booking | None:
+    """The same parent's same child's confirmed booking overlapping `care` in time (this session included)."""
+    return session.execute(
+        select(Booking)
+        .join(CareSession, CareSession.id == Booking.session_id)
+        .where(
+            Booking.parent_id == parent_id,
+            Booking.child_name == child_name,
+            Booking.status == BOOKING_CONFIRMED,
+            CareSession.date == care.date,
+            CareSession.start_time < care.end_time,
+            CareSession.end_time > care.start_time,
+        )
+        .order_by(Booking.session_id != care.id, Booking.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[WaitlistEntryView]:
+    """Views with live positions (one query for the queues, one for the open offers, one for the sessions)."""
+    if not entries:
+        return []
+    session_ids = sorted({e.session_id for e in entries})
+    waiting: dict[int, list[int]] = {}
+    for sid, eid in session.execute(
+        select(WaitlistEntry.session_id, WaitlistEntry.id)
+        .where(WaitlistEntry.session_id.in_(session_ids), WaitlistEntry.status == ENTRY_WAITING)
+        .order_by(WaitlistEntry.session_id, WaitlistEntry.id)
+    ).all():
+        waiting.setdefault(sid, []).append(eid)
+    offers = {
+        row.entry_id: row
+        for row in session.execute(
+            select(WaitlistOffer).where(
+                WaitlistOffer.entry_id.in_([e.id for e in entries]), WaitlistOffer.status == OFFER_OPEN
+            )
+        ).scalars()
+    }
+    places = {
+        care.id: (care, inst)
+        for care, inst in session.execute(
+            select(CareSession, Institution)
+            .join(Institution, Institution.id == CareSession.institution_id)
+            .where(CareSession.id.in_(session_ids))
+        ).all()
+    }
+    views = []
+    for entry in entries:
+        care, inst = places[entry.session_id]
+        queue = waiting.get(entry.session_id, [])
+        position = queue.index(entry.id) + 1 if entry.status == ENTRY_WAITING and entry.id in queue else None
+        offer = offers.get(entry.id)
+        views.append(
+            WaitlistEntryView(
+                entry_id=entry.id,
+                session_id=entry.session_id,
+                parent_id=entry.parent_id,
+                child_name=entry.child_name,
+                child_age_months=entry.child_age_months,
+                status=entry.status,
+                position=position,
+                offer_id=offer.id if offer else None,
+                offer_expires_at=_aware(offer.expires_at) if offer else None,
+                service=care.service,
+                date=care.date,
+                start_time=care.start_time,
+                end_time=care.end_time,
+                institution_id=inst.id,
+                institution_name=inst.name,
+                price=care.price,
+            )
+        )
+    return views

@@ -30,7 +30,7 @@ chat: $(STAMP)
 
 ## Installs and runs the whole test suite.
 test: $(STAMP)
-	$(PY) -m ruff check bot retrieval db tests bench
+	$(PY) -m ruff check bot retrieval db knowledge tests bench
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -71,9 +71,9 @@ async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate:
     refused_before = len(server.refused_calls)
     async with bot:
         started = time.perf_counter()
-        report = await dispatch(bot, engine, None, rate=rate, plan=False)
+        report = await dispatch(bot, engine, None, rate=rate)
         while (await asyncio.to_thread(alerts.delivery_counts, engine))["pending"]:  # retried ones
-            more = await dispatch(bot, engine, None, rate=rate, plan=False)
+            more = await dispatch(bot, engine, None, rate=rate)
             report.sent += more.sent
             report.failed += more.failed
         seconds = time.perf_counter() - started

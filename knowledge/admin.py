@@ -246,45 +246,8 @@ class KnowledgeBase:
         registry = self.registry
         self.sync_catalog()
         try:
-            if len(data) > self.max_upload_bytes:
-                raise IngestError(
-                    "too_large",
-                    f"{file_name} is {len(data)} bytes; the limit is {self.max_upload_bytes}",
-                    file_name=file_name,
-                    limit=self.max_upload_bytes,
-                    size=len(data),
-                )
-            inspection = inspect_upload(data, file_name, self.max_upload_bytes)
-            old = None
-            if replace_doc_id:
-                old = registry.current(self.engine, replace_doc_id)
-                if old is None:
-                    raise IngestError("not_found", f"no document {replace_doc_id}", doc_id=replace_doc_id)
-            same = registry.find_same_content(self.engine, inspection.content_hash, inspection.text_hash)
-            if same is not None:
-                raise IngestError(
-                    "duplicate",
-                    f"identical to {same.doc_id} v{same.version} ({same.status}): {same.title}",
-                    doc_id=same.doc_id,
-                    version=same.version,
-                    status=same.status,
-                    title=same.title,
-                )
-            fields = {
-                "title": inspection.meta.title,
-                "city": inspection.meta.city or (old.city if old else ""),
-                "province": inspection.meta.province or (old.province if old else ""),
-                "issuer": inspection.meta.issuer,
-                "date": inspection.meta.date,
-                "doc_number": inspection.meta.doc_number,
-                "aliases": sorted(set(inspection.meta.aliases) | set(old.aliases if old else [])),
-            }
-            for name, value in (overrides or {}).items():
-                if value is not None:
-                    fields[name] = clean_field(name, value)
-            for name in ("title", "issuer", "doc_number", "city"):
-                if fields[name] and screen_sentence(fields[name]):
-                    fields[name] = ""
+            inspection, old = self._check_upload(data, file_name, replace_doc_id)
+            fields = _draft_fields(inspection, old, overrides or {})
         except IngestError as exc:
             # The outcome, size and content hash: not the file name or the loader's text (user text).
             registry.record_for(
@@ -323,6 +286,35 @@ class KnowledgeBase:
             if exc.code == "bad_doc_id":
                 raise IngestError("bad_metadata", exc.message, field="doc_id", reason="bad_doc_id") from exc
             raise IngestError("duplicate", exc.message) from exc
+
+    def _check_upload(self, data: bytes, file_name: str, replace_doc_id: str | None):
+        """(inspection, the version it replaces or None); `IngestError` when the upload cannot be a draft:
+        too large, unreadable, replacing an unknown document, or identical to a known one."""
+        if len(data) > self.max_upload_bytes:
+            raise IngestError(
+                "too_large",
+                f"{file_name} is {len(data)} bytes; the limit is {self.max_upload_bytes}",
+                file_name=file_name,
+                limit=self.max_upload_bytes,
+                size=len(data),
+            )
+        inspection = inspect_upload(data, file_name, self.max_upload_bytes)
+        old = None
+        if replace_doc_id:
+            old = self.registry.current(self.engine, replace_doc_id)
+            if old is None:
+                raise IngestError("not_found", f"no document {replace_doc_id}", doc_id=replace_doc_id)
+        same = self.registry.find_same_content(self.engine, inspection.content_hash, inspection.text_hash)
+        if same is not None:
+            raise IngestError(
+                "duplicate",
+                f"identical to {same.doc_id} v{same.version} ({same.status}): {same.title}",
+                doc_id=same.doc_id,
+                version=same.version,
+                status=same.status,
+                title=same.title,
+            )
+        return inspection, old
 
     def edit(self, row_id: int, actor, **fields):
         """Change a draft's metadata (checked by `clean_field`); a new city brings its short name as alias."""
@@ -584,6 +576,27 @@ class KnowledgeBase:
         path = self.file_path(row)
         chunks, _ = prepare_bytes(self.meta_for(row), path.read_bytes(), path.name, screen=True)
         return chunks
+
+
+def _draft_fields(inspection, old, overrides: dict) -> dict:
+    """A draft's metadata: what was detected (the replaced version's place when none was), staff's
+    overrides (checked), and no field that itself looks like an advert or an injection."""
+    fields = {
+        "title": inspection.meta.title,
+        "city": inspection.meta.city or (old.city if old else ""),
+        "province": inspection.meta.province or (old.province if old else ""),
+        "issuer": inspection.meta.issuer,
+        "date": inspection.meta.date,
+        "doc_number": inspection.meta.doc_number,
+        "aliases": sorted(set(inspection.meta.aliases) | set(old.aliases if old else [])),
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            fields[name] = clean_field(name, value)
+    for name in ("title", "issuer", "doc_number", "city"):
+        if fields[name] and screen_sentence(fields[name]):
+            fields[name] = ""
+    return fields
 
 
 def _slug_base(fields: dict, file_name: str) -> str:

@@ -147,63 +147,67 @@ def _kinds(old: Sentence, new: Sentence, pairs) -> tuple[str, ...]:
 
 
 def diff(old_passages: Iterable[tuple[Sequence[str], str]], new_passages: Iterable[tuple[Sequence[str], str]]) -> FactDiff:
-    """What changed from the old version's passages to the new one's."""
+    """What changed from the old version's passages to the new one's: identical sentences are matched first
+    (the great majority), then the same sentence with other facts, then reworded ones by similarity."""
     old = sentences(old_passages)
-    new = sentences(new_passages)
     result = FactDiff()
-    unmatched_old = list(range(len(old)))
-    by_norm: dict[str, list[int]] = {}
-    for i in unmatched_old:
-        by_norm.setdefault(old[i].norm, []).append(i)
-    pending: list[Sentence] = []
-    for sentence in new:  # identical sentences first (the great majority)
-        hits = by_norm.get(sentence.norm)
-        if hits:
-            unmatched_old.remove(hits.pop(0))
-        else:
-            pending.append(sentence)
-    by_skeleton: dict[str, list[int]] = {}
-    for i in unmatched_old:
-        by_skeleton.setdefault(old[i].skeleton, []).append(i)
-    still: list[Sentence] = []
-    for sentence in pending:  # the same sentence with other facts
-        hits = by_skeleton.get(sentence.skeleton)
-        if hits:
-            i = hits.pop(0)
-            unmatched_old.remove(i)
-            pairs = _pairs(old[i], sentence)
-            if pairs:
-                result.changes.append(
-                    FactChange(sentence.clause, pairs, old[i].text, sentence.text, _kinds(old[i], sentence, pairs))
-                )
-        else:
-            still.append(sentence)
-    for sentence in still:  # reworded sentences: the closest old one, when close enough
-        best, best_ratio = None, REWORD_RATIO
-        for i in unmatched_old:
-            ratio = SequenceMatcher(a=old[i].skeleton, b=sentence.skeleton, autojunk=False).ratio()
-            if ratio >= best_ratio:
-                best, best_ratio = i, ratio
+    unmatched = list(range(len(old)))
+    pending = _match_by(old, sentences(new_passages), unmatched, lambda s: s.norm, result, compare=False)
+    pending = _match_by(old, pending, unmatched, lambda s: s.skeleton, result, compare=True)
+    for sentence in pending:
+        best = _closest(old, unmatched, sentence)
         if best is None:
             if sentence.facts:
                 result.added.append(sentence)
             else:
                 result.reworded += 1
             continue
-        unmatched_old.remove(best)
-        pairs = _pairs(old[best], sentence)
-        if pairs:
-            result.changes.append(
-                FactChange(sentence.clause, pairs, old[best].text, sentence.text, _kinds(old[best], sentence, pairs))
-            )
-        else:
+        unmatched.remove(best)
+        if not _record_change(result, old[best], sentence):
             result.reworded += 1
-    for i in unmatched_old:
+    for i in unmatched:
         if old[i].facts:
             result.removed.append(old[i])
         else:
             result.reworded += 1
     return result
+
+
+def _match_by(old: list[Sentence], new: list[Sentence], unmatched: list[int], key, result: FactDiff, compare: bool):
+    """Pair each new sentence with an unmatched old one of the same `key`; returns the new ones left over.
+    With `compare`, a pair whose facts differ is recorded as a change."""
+    by_key: dict[str, list[int]] = {}
+    for i in unmatched:
+        by_key.setdefault(key(old[i]), []).append(i)
+    left: list[Sentence] = []
+    for sentence in new:
+        hits = by_key.get(key(sentence))
+        if not hits:
+            left.append(sentence)
+            continue
+        i = hits.pop(0)
+        unmatched.remove(i)
+        if compare:
+            _record_change(result, old[i], sentence)
+    return left
+
+
+def _closest(old: list[Sentence], unmatched: list[int], sentence: Sentence) -> int | None:
+    """The unmatched old sentence most like `sentence`, when at least `REWORD_RATIO` alike."""
+    best, best_ratio = None, REWORD_RATIO
+    for i in unmatched:
+        ratio = SequenceMatcher(a=old[i].skeleton, b=sentence.skeleton, autojunk=False).ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = i, ratio
+    return best
+
+
+def _record_change(result: FactDiff, before: Sentence, after: Sentence) -> bool:
+    """Record the facts that differ between two versions of a sentence; False when none does."""
+    pairs = _pairs(before, after)
+    if pairs:
+        result.changes.append(FactChange(after.clause, pairs, before.text, after.text, _kinds(before, after, pairs)))
+    return bool(pairs)
 
 
 def headline_facts(passages: Iterable[tuple[Sequence[str], str]], limit: int = 3) -> list[tuple[str, str]]:

@@ -260,7 +260,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     try:
         for bot in bots:
             await bot.initialize()
-        reports = await asyncio.gather(*(dispatch(bot, engine, None, rate=0, batch=7, plan=False)
+        reports = await asyncio.gather(*(dispatch(bot, engine, None, rate=0, batch=7)
                                          for bot, engine in zip(bots, engines, strict=True)))
     finally:
         for bot in bots:
@@ -292,6 +292,6 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     loop = asyncio.get_running_loop()
     async with bot:
         started = loop.time()
-        report = await dispatch(bot, db_engine, None, rate=0, plan=False)
+        report = await dispatch(bot, db_engine, None, rate=0)
     assert report.flood_waits == 2 and report.sent == len(followers) and loop.time() - started >= 1.0
     assert [len(api.messages_to(uid)) for uid in followers] == [1] * len(followers)

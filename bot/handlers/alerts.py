@@ -242,73 +242,96 @@ async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
 
 
 async def dispatch(bot, engine, store, *, rate: float = 25.0, batch: int | None = None,
-                   keep_going=lambda: True, plan: bool = True) -> DispatchReport:
-    """Plan new changes, then send every pending delivery, at most `rate` messages per second (0: no pacing),
-    until none is left or `keep_going()` turns false (the application stops: the rest stay pending)."""
+                   keep_going=lambda: True) -> DispatchReport:
+    """Plan new changes (with the chunk store `store`; None: only send what is pending), then send every
+    pending delivery, at most `rate` messages per second (0: no pacing), until none is left or `keep_going()`
+    turns false (the application stops: the rest stay pending)."""
     report = DispatchReport()
-    loop = asyncio.get_running_loop()
     await asyncio.to_thread(alerts.expire_stale, engine)
-    if plan:
+    if store is not None:
         try:
             report.changes, report.queued = await asyncio.to_thread(
                 alerts.plan, engine, partial(words.plan_change, engine, store)
             )
         except Exception:  # e.g. the chunk store is away: the cursor did not move, the next run plans again
             log.exception("alerts: planning failed; the pending deliveries are still sent")
-    interval = 1.0 / rate if rate > 0 else 0.0
+    pacer = _Pacer(rate)
     size = batch or (max(1, int(rate)) if rate > 0 else 100)
-    next_at = loop.time()
     while keep_going():
         claimed = await asyncio.to_thread(alerts.claim_batch, engine, size)
         if not claimed:
             break
-        tasks: list[asyncio.Task] = []
-        try:
-            for delivery in claimed:
-                next_at = max(next_at, loop.time())
-                if next_at > loop.time():
-                    await asyncio.sleep(next_at - loop.time())
-                next_at += interval
-                tasks.append(asyncio.create_task(_send_one(bot, delivery)))
-            await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
-            # Stopped mid-batch: unsent rows go back to pending; rows whose send was under way stay `sending`
-            # (they may have arrived) and become `unknown` after the lease — never sent twice.
-            started = {id(task) for task in tasks}
-            done = [d.id for d, task in zip(claimed, tasks, strict=False) if task.done() and not task.cancelled()
-                    and task.result()[0] == SENT]
-            unsent = [d.id for d in claimed[len(tasks):]]
-            for task in tasks:
-                task.cancel()
-            log.info("alerts: stopped mid-batch (%d sent, %d given back, %d unclear)", len(done), len(unsent),
-                     len(started) - len(done))
-            alerts.finish(engine, done, {}, unsent)
-            raise
-        sent, failed, released = [], {}, []
-        pause = 0.0
-        for delivery, task in zip(claimed, tasks, strict=True):
-            outcome, code, retry_after = task.result()
-            if outcome == SENT:
-                sent.append(delivery.id)
-            elif outcome in (FAILED, MAYBE):
-                failed[delivery.id] = code
-            else:
-                released.append(delivery.id)
-                if code == "retry_after":
-                    report.flood_waits += 1
-                    pause = max(pause, retry_after)
-            if code:
-                report.errors[code] = report.errors.get(code, 0) + 1
-        await asyncio.to_thread(alerts.finish, engine, sent, failed, released)
-        report.sent += len(sent)
-        report.failed += len(failed)
-        report.retried += len(released)
-        if released:
-            await asyncio.sleep(max(pause, 1.0))  # flood control or the network: back off before the rest
+        tasks = await _send_batch(bot, engine, claimed, pacer)
+        pause = await _settle(engine, claimed, tasks, report)
+        if pause is not None:
+            await asyncio.sleep(pause)  # flood control or the network: back off before the rest
     if report.changes or report.sent or report.failed or report.retried:
         log.info("alerts: %d changes planned, %d queued, %d sent, %d failed, %d to retry", report.changes,
                  report.queued, report.sent, report.failed, report.retried)
     return report
+
+
+class _Pacer:
+    """Spaces sends `1/rate` seconds apart (no spacing for rate 0)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.loop = asyncio.get_running_loop()
+        self.next_at = self.loop.time()
+
+    async def wait(self) -> None:
+        """Return when the next send may start."""
+        self.next_at = max(self.next_at, self.loop.time())
+        if self.next_at > self.loop.time():
+            await asyncio.sleep(self.next_at - self.loop.time())
+        self.next_at += self.interval
+
+
+async def _send_batch(bot, engine, claimed: list, pacer: _Pacer) -> list[asyncio.Task]:
+    """Start one send per claimed delivery, paced, and wait for them all."""
+    tasks: list[asyncio.Task] = []
+    try:
+        for delivery in claimed:
+            await pacer.wait()
+            tasks.append(asyncio.create_task(_send_one(bot, delivery)))
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        # Stopped mid-batch: unsent rows go back to pending; rows whose send was under way stay `sending`
+        # (they may have arrived) and become `unknown` after the lease — never sent twice.
+        done = [d.id for d, task in zip(claimed, tasks, strict=False)
+                if task.done() and not task.cancelled() and task.result()[0] == SENT]
+        unsent = [d.id for d in claimed[len(tasks):]]
+        for task in tasks:
+            task.cancel()
+        log.info("alerts: stopped mid-batch (%d sent, %d given back, %d unclear)", len(done), len(unsent),
+                 len(tasks) - len(done))
+        await asyncio.to_thread(alerts.finish, engine, done, {}, unsent)
+        raise
+    return tasks
+
+
+async def _settle(engine, claimed: list, tasks: list[asyncio.Task], report: DispatchReport) -> float | None:
+    """Record a batch's outcomes; the pause to take before the next batch when some must be retried."""
+    sent, failed, released = [], {}, []
+    pause = 0.0
+    for delivery, task in zip(claimed, tasks, strict=True):
+        outcome, code, retry_after = task.result()
+        if outcome == SENT:
+            sent.append(delivery.id)
+        elif outcome in (FAILED, MAYBE):
+            failed[delivery.id] = code
+        else:
+            released.append(delivery.id)
+            if code == "retry_after":
+                report.flood_waits += 1
+                pause = max(pause, retry_after)
+        if code:
+            report.errors[code] = report.errors.get(code, 0) + 1
+    await asyncio.to_thread(alerts.finish, engine, sent, failed, released)
+    report.sent += len(sent)
+    report.failed += len(failed)
+    report.retried += len(released)
+    return max(pause, 1.0) if released else None
 
 
 async def alerts_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -33,10 +33,10 @@ from sqlalchemy import insert
 
 from bot.alert_messages import compose
 from bot.handlers.alerts import dispatch
-from db import alerts
-from db.engine import make_engine
-from db.knowledge_changes import record_change
-from db.migrate import upgrade_to_head
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.knowledge import alerts
+from db.knowledge.changes import record_change
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123:BENCH"

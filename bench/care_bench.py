@@ -32,13 +32,13 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from db.booking import BookingError, book_session
-from db.care_search import search_nearby
-from db.demo_data import BULK_CITIES, generate_bulk, generate_demo
-from db.engine import make_engine, session_scope
-from db.migrate import upgrade_to_head
+from db.care.booking import BookingError, book_session
+from db.care.demo_data import BULK_CITIES, generate_bulk, generate_demo
+from db.care.search import search_nearby
+from db.core.engine import make_engine, session_scope
+from db.core.migrate import upgrade_to_head
+from db.core.timeutil import SHANGHAI, now_local
 from db.models import CareSession, Institution
-from db.timeutil import SHANGHAI, now_local
 
 DEFAULT_PG = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
 GOAL_MS = 50.0

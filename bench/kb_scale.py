@@ -161,10 +161,10 @@ def rss_mb() -> tuple[float, float]:
 
 def serve(work: Path) -> dict:
     """The worker's side: start, answer, change; in its own process."""
-    from db.engine import make_engine
-    from db.knowledge_changes import ChangeLog
-    from db.knowledge_registry import Actor
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
+    from db.knowledge.changes import ChangeLog
+    from db.knowledge.registry import Actor
     from knowledge.admin import KnowledgeBase
     from retrieval.embedding import load_embedder
     from retrieval.evaluation import evaluate, read_eval_file
@@ -260,9 +260,9 @@ def main() -> None:
 
 def build_and_measure(work: Path, documents: int) -> dict:
     """Build in this process, measure a worker in a fresh one."""
-    from db.engine import make_engine
-    from db.knowledge_changes import ChangeLog
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
+    from db.knowledge.changes import ChangeLog
     from retrieval.embedding import load_embedder
     from retrieval.service import PolicyService
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from bot import texts_alerts  # noqa: F401  (registers the texts)
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
-from db import alerts
-from db.knowledge_changes import Change
+from db.knowledge import alerts
+from db.knowledge.changes import Change
 from retrieval import fact_diff
 from retrieval.places import NATIONAL_CITY_NAMES, load_place_tree, stem
 
@@ -154,7 +154,7 @@ def reach_of(city: str) -> tuple[str, ...]:
 
 def plan_change(engine, store, change: Change) -> alerts.Planned:
     """What to tell followers about one knowledge-base change (the planner's `build`)."""
-    from db import knowledge_registry as registry
+    from db.knowledge import registry
 
     rows = {row.index_id: row for row in registry.versions(engine, change.doc_id)} if change.doc_id else {}
     row = rows.get(change.index_id)

@@ -29,7 +29,7 @@ from bot.settings import Settings, configure_layers
 from bot.texts import t
 from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
-from db.engine import make_engine
+from db.core.engine import make_engine
 
 log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts", "kb")
@@ -38,7 +38,7 @@ MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts"
 def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=None):
     """The policy service the settings describe (nothing is loaded or built yet). With `engine`, it follows
     the knowledge base's change log in that database, so changes made by other workers reach it."""
-    from db.knowledge_changes import ChangeLog
+    from db.knowledge.changes import ChangeLog
     from retrieval.service import PolicyService
 
     llm = None
@@ -67,7 +67,7 @@ def load_policy_service(settings: Settings, engine=None):
     service = make_policy_service(settings, engine=engine)
     report = service.build()
     if report.changed and engine is not None:
-        from db.knowledge_changes import record_change
+        from db.knowledge.changes import record_change
 
         record_change(engine, "reindex")
     service.warm_up()
@@ -173,7 +173,7 @@ def build_application(
     Updates run concurrently (CONCURRENT_UPDATES at once), each user's in order; outgoing calls go
     through the rate limiter. `with_updater=False` builds a webhook worker (no long polling).
     """
-    from db.migrate import upgrade_to_head
+    from db.core.migrate import upgrade_to_head
 
     configure_layers(settings)
     if engine is None:

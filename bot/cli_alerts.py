@@ -38,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import func, select
 
-    from db import alerts
-    from db.knowledge_changes import current_generation
+    from db.knowledge import alerts
+    from db.knowledge.changes import current_generation
 
     def body(engine) -> int:
         table = alerts.PolicyFollow.__table__
@@ -62,7 +62,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_follows(args: argparse.Namespace, settings: Settings) -> int:
-    from db import alerts
+    from db.knowledge import alerts
 
     def body(engine) -> int:
         places = alerts.follows_of(engine, args.user)
@@ -77,7 +77,7 @@ def cmd_follows(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_change(args: argparse.Namespace, settings: Settings) -> int:
     from bot.alert_messages import EVERYONE, place_key
-    from db import alerts
+    from db.knowledge import alerts
 
     def body(engine) -> int:
         key = place_key(args.place)

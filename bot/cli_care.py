@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(func=cmd_institutions_demo)
     imp = inst_sub.add_parser("import", help="import institutions from a CSV file (all rows or none)")
-    imp.add_argument("file", help="CSV file; columns are documented in db/csv_import.py and README")
+    imp.add_argument("file", help="CSV file; columns are documented in db/care/csv_import.py and README")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=cmd_institutions_import)
 
@@ -99,10 +99,10 @@ def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
     """Open and migrate the database, run `body(engine)`, map failures to the error contract."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from db.booking import BookingError
-    from db.care_search import SearchError
-    from db.engine import make_engine
-    from db.migrate import upgrade_to_head
+    from db.care.booking import BookingError
+    from db.care.search import SearchError
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
 
     engine = None
     try:
@@ -127,7 +127,7 @@ def _fail(args: argparse.Namespace, code: str, message: str) -> int:
 
 
 def _parse_day(text: str | None, what: str = "--date"):
-    from db.timeutil import parse_date
+    from db.core.timeutil import parse_date
 
     if text is None:
         return None
@@ -144,7 +144,7 @@ def _service(text: str | None) -> str | None:
 
 
 def _yuan(value) -> str:
-    from db.institutions import json_number
+    from db.care.institutions import json_number
 
     return "—" if value is None else str(json_number(value))
 
@@ -156,7 +156,7 @@ def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot slots search --lat LAT --lon LON [...] [--json]`."""
 
     def body(engine) -> int:
-        from db.care_search import search_by_district, search_nearby
+        from db.care.search import search_by_district, search_nearby
 
         day = _parse_day(args.date)
         filters = dict(
@@ -224,8 +224,8 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot book --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
     def body(engine) -> int:
-        from db.booking import BookingError, book_session, get_booking
-        from db.waitlist import queue_length
+        from db.care.booking import BookingError, book_session, get_booking
+        from db.care.waitlist import queue_length
 
         try:
             booking = book_session(
@@ -266,7 +266,7 @@ def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings list --user ID [--all] [--json]`."""
 
     def body(engine) -> int:
-        from db.booking import list_bookings
+        from db.care.booking import list_bookings
 
         views = list_bookings(engine, args.user, upcoming_only=not args.all)
         if args.json:
@@ -294,7 +294,7 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
     def body(engine) -> int:
         from datetime import timedelta
 
-        from db.booking import cancel_booking
+        from db.care.booking import cancel_booking
 
         # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
         hold = timedelta(minutes=settings.waitlist_hold_minutes)
@@ -312,7 +312,7 @@ def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot institutions demo [--days N] [--today YYYY-MM-DD] [--seed S] [--json]`."""
 
     def body(engine) -> int:
-        from db.demo_data import DEMO_SEED, generate_demo
+        from db.care.demo_data import DEMO_SEED, generate_demo
 
         if not (0 <= args.days <= 60):
             raise CliError("invalid", "--days 应在 0–60 之间 (--days must be 0–60)")
@@ -337,7 +337,7 @@ def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int
     """`python -m bot institutions import FILE.csv [--json]` — exit 1 when any row is rejected."""
 
     def body(engine) -> int:
-        from db.csv_import import import_institutions_csv
+        from db.care.csv_import import import_institutions_csv
 
         report = import_institutions_csv(engine, args.file)
         if args.json:

@@ -113,8 +113,8 @@ def make_service(settings: Settings, *, with_model: bool, engine=None):
 
 
 def _open(settings: Settings, with_model: bool):
-    from db.engine import make_engine
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
     from knowledge.admin import KnowledgeBase
 
     logging.basicConfig(
@@ -126,7 +126,7 @@ def _open(settings: Settings, with_model: bool):
 
 
 def _actor():
-    from db.knowledge_registry import Actor
+    from db.knowledge.registry import Actor
 
     try:
         login = getpass.getuser()
@@ -248,7 +248,7 @@ def _alert_fields(kb, row, action: str, args: argparse.Namespace) -> dict:
     a policy-change alert for this change (not for drafts, silent publishes, restores or discards; a replacement
     whose facts did not change is dropped later by the alerts job)."""
     from bot.alert_messages import reach_of
-    from db.alerts import count_followers
+    from db.knowledge.alerts import count_followers
 
     followers = count_followers(kb.engine, reach_of(row.city))
     notify = action in ("publish", "replace", "retire") and not getattr(args, "silent", False)
@@ -335,9 +335,9 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """`kb audit [DOC_ID]`: who changed what, when, with which content hash."""
-    from db.engine import make_engine
-    from db.knowledge_registry import audit_entries
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
+    from db.knowledge.registry import audit_entries
 
     engine = make_engine(settings.sqlalchemy_url)
     upgrade_to_head(engine)

@@ -43,7 +43,7 @@ def _waitlist_errors(body: Callable) -> Callable:
     """`body`, with waitlist rule failures turned into the CLI error contract."""
 
     def wrapped(engine) -> int:
-        from db.waitlist import WaitlistError
+        from db.care.waitlist import WaitlistError
 
         try:
             return body(engine)
@@ -57,7 +57,7 @@ def _describe(view) -> str:
     where = f"{view.institution_name} · {view.date.isoformat()} {view.start_time:%H:%M}–{view.end_time:%H:%M}"
     child = f" · 孩子:{view.child_name}" if view.child_name else ""
     if view.status == "offered":
-        from db.timeutil import to_local
+        from db.core.timeutil import to_local
 
         until = to_local(view.offer_expires_at).strftime("%m-%d %H:%M") if view.offer_expires_at else "—"
         return f"#{view.entry_id}  有名额为您保留至 {until}(名额编号 {view.offer_id})  {where}{child}"
@@ -69,7 +69,7 @@ def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
 
     @_waitlist_errors
     def body(engine) -> int:
-        from db.waitlist import join
+        from db.care.waitlist import join
 
         view = join(engine, args.session, args.user, args.child_age_months, child_name=args.child)
         if args.json:
@@ -86,7 +86,7 @@ def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
 
     @_waitlist_errors
     def body(engine) -> int:
-        from db.waitlist import leave
+        from db.care.waitlist import leave
 
         view = leave(engine, args.entry_id, args.user)
         if args.json:
@@ -103,7 +103,7 @@ def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
 
     @_waitlist_errors
     def body(engine) -> int:
-        from db.waitlist import entries_for_parent
+        from db.care.waitlist import entries_for_parent
 
         views = entries_for_parent(engine, args.user)
         if args.json:

@@ -11,9 +11,9 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from bot.state import current_prefetch
-from db import users
-from db.conversation import load_states
-from db.engine import is_database_unavailable
+from db.accounts import users
+from db.core.conversation import load_states
+from db.core.engine import is_database_unavailable
 
 
 @dataclass

@@ -146,7 +146,8 @@ class Settings(BaseSettings):
 def configure_layers(settings: Settings) -> None:
     """Hand the lower layers what they take from the settings (db/ reads no environment itself): the wall-clock
     timezone of care times and the knowledge folder. Called by `bot.app.build_application` and the CLI."""
-    from db import institutions, timeutil
+    from db.care import institutions
+    from db.core import timeutil
 
     timeutil.configure(settings.timezone)
     institutions.configure(settings.knowledge_dir)

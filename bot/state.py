@@ -1,4 +1,4 @@
-"""Conversation state for every flow, kept in the database (`db/conversation.py`), never in process memory.
+"""Conversation state for every flow, kept in the database (`db/core/conversation.py`), never in process memory.
 
 A handler asks for ITS flow's state, changes it like a dict, and the change is written back within the same
 update, so a restarted bot or another worker continues where the user was:
@@ -56,7 +56,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram.ext import ApplicationHandlerStop
 
-from db.conversation import Snapshot, StaleState, load_state, save_state
+from db.core.conversation import Snapshot, StaleState, load_state, save_state
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -249,7 +249,7 @@ async def flow_state(source: Any, user_id: int, flow: str) -> AsyncIterator[Flow
 
 async def clear_flow_state(source: Any, user_id: int, flow: str) -> None:
     """Forget the user's state in `flow` unconditionally (e.g. /start over, an operator's reset)."""
-    from db.conversation import clear_state
+    from db.core.conversation import clear_state
 
     holder = current_prefetch()
     if holder is not None:

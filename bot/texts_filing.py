@@ -329,7 +329,7 @@ register_texts(FILING_TEXTS)
 
 
 def summary_labels(lang: str) -> dict[str, str]:
-    """The labels `db.filing_summary` needs, in `lang`."""
-    from db.filing_summary import LABEL_KEYS
+    """The labels `db.filing.summary` needs, in `lang`."""
+    from db.filing.summary import LABEL_KEYS
 
     return {key: t(f"fl_sum_{key}", lang) for key in LABEL_KEYS}

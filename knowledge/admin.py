@@ -12,7 +12,7 @@ How an upload travels:
 3. `KnowledgeBase.publish` is the switch. The draft is chunked and embedded in memory (the staging step),
    added to the chunk store under its own index id (a new version never overwrites the old one's
    passages), then the registry flips draft → published and old → replaced in one transaction, then the
-   old passages are marked replaced, the change is logged (`db.knowledge_changes`: every worker re-reads
+   old passages are marked replaced, the change is logged (`db.knowledge.changes`: every worker re-reads
    that document) and this worker's searcher takes it in. A failure at any step
    undoes the earlier ones: the published knowledge base stays exactly as it was.
 4. After each publish, replace, retire or restore the development question set runs again and the hit
@@ -30,8 +30,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from db import knowledge_changes, knowledge_registry
-from db.engine import session_scope
+from db.core.engine import session_scope
+from db.knowledge import changes as knowledge_changes
+from db.knowledge import registry as knowledge_registry
 from db.models import KnowledgeDocument
 from knowledge.quality import DEFAULT_DEV_SET, QualityChange, compare_reports
 from retrieval.catalog import catalog_path, load_catalog
@@ -482,7 +483,7 @@ class KnowledgeBase:
 
     def _record_change(self, action: str, row=None, previous_index_id: str | None = None, notify: bool = True) -> None:
         """Append the change to the database's log, so every other worker picks it up (see
-        `db.knowledge_changes`); this worker's searcher is refreshed by the caller."""
+        `db.knowledge.changes`); this worker's searcher is refreshed by the caller."""
         generation = knowledge_changes.record_change(
             self.engine, action,
             doc_id=row.doc_id if row is not None else "",

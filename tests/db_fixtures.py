@@ -31,8 +31,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from db.engine import make_engine
-from db.migrate import upgrade_to_head
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -156,7 +156,7 @@ db_url = db_url_fixture
 
 def make_institution(engine: Engine, **overrides) -> int:
     """Insert an institution (sensible defaults, Xiamen 思明) and return its id."""
-    from db.engine import session_scope
+    from db.core.engine import session_scope
     from db.models import Institution
 
     values = dict(
@@ -188,9 +188,9 @@ def make_institution(engine: Engine, **overrides) -> int:
 
 def make_session(engine: Engine, institution_id: int, day, start="09:00", end="12:00", **overrides) -> int:
     """Insert a temporary-care session and return its id (times as "HH:MM")."""
-    from db.engine import session_scope
+    from db.core.engine import session_scope
+    from db.core.timeutil import parse_time
     from db.models import CareSession
-    from db.timeutil import parse_time
 
     values = dict(
         institution_id=institution_id,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from db import alerts
-from db.engine import make_engine
-from db.knowledge_changes import changes_since
+from db.core.engine import make_engine
+from db.knowledge import alerts
+from db.knowledge.changes import changes_since
 from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2
 from tests.test_kb_cli import run  # noqa: F401  (the fixture)
 

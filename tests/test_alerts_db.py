@@ -12,10 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, select
 from sqlmodel import SQLModel
 
-from db import alerts
-from db.engine import make_engine
-from db.knowledge_changes import record_change
-from db.users import set_language
+from db.accounts.users import set_language
+from db.core.engine import make_engine
+from db.knowledge import alerts
+from db.knowledge.changes import record_change
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_kb_db import _table_of
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from db.booking import (
+from db.care.booking import (
     CODE_ALPHABET,
     BookingError,
     add_session,
@@ -20,8 +20,8 @@ from db.booking import (
     list_bookings,
     mark_reminded,
 )
-from db.institutions import get_session, institutions_of_operator, list_sessions, set_operator
-from db.timeutil import SHANGHAI
+from db.care.institutions import get_session, institutions_of_operator, list_sessions, set_operator
+from db.core.timeutil import SHANGHAI
 from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)

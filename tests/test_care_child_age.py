@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.child_age import MAX_MONTHS, parse_child_age
+from db.care.child_age import MAX_MONTHS, parse_child_age
 
 ACCEPTED = [
     ("18", 18), ("0", 0), (" 20 ", 20), ("18个月", 18), ("18 个月", 18), ("18個月", 18), ("18月", 18),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.cli import build_parser
 from bot.settings import Settings
-from db.timeutil import local_today
+from db.core.timeutil import local_today
 from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,8 +46,8 @@ def test_contract_end_to_end_in_subprocesses(tmp_path):
     url = f"sqlite:///{(tmp_path / 'cli.sqlite3').as_posix()}"
     day = local_today() + timedelta(days=2)
     # Schema and one institution with a 2-place session, through the library (the CLI migrates on its own too).
-    from db.engine import make_engine
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
 
     engine = make_engine(url)
     upgrade_to_head(engine)

@@ -11,11 +11,11 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from db.booking import BookingError, book_session, cancel_booking
-from db.engine import make_engine, session_scope
-from db.institutions import get_session
+from db.care.booking import BookingError, book_session, cancel_booking
+from db.care.institutions import get_session
+from db.core.engine import make_engine, session_scope
+from db.core.timeutil import SHANGHAI
 from db.models import Booking
-from db.timeutil import SHANGHAI
 from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.csv_import import import_institutions_csv, validate_csv
-from db.engine import session_scope
+from db.care.csv_import import import_institutions_csv, validate_csv
+from db.core.engine import session_scope
 from db.models import Institution
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 
@@ -129,7 +129,7 @@ def test_file_level_errors(db_engine, tmp_path):
 
 def test_limits_are_declared_once_for_the_table_and_the_csv_row():
     """The CSV row inherits the table's fields: its length limits are the table's column lengths."""
-    from db.csv_import import InstitutionRow
+    from db.care.csv_import import InstitutionRow
 
     for column in ("external_id", "name", "city", "district", "address", "phone", "opening_hours"):
         limit = next(m.max_length for m in InstitutionRow.model_fields[column].metadata if hasattr(m, "max_length"))

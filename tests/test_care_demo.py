@@ -9,14 +9,14 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from db.booking import book_session
-from db.care_search import find_place, search_nearby
-from db.demo_data import DEMO_MARK, demo_institution_rows, generate_bulk, generate_demo
-from db.engine import session_scope
-from db.geo import haversine_km
-from db.institutions import get_session, load_places, load_zhangjiagang_annex2
+from db.care.booking import book_session
+from db.care.demo_data import DEMO_MARK, demo_institution_rows, generate_bulk, generate_demo
+from db.care.geo import haversine_km
+from db.care.institutions import get_session, load_places, load_zhangjiagang_annex2
+from db.care.search import find_place, search_nearby
+from db.core.engine import session_scope
+from db.core.timeutil import SHANGHAI
 from db.models import CareSession, Institution
-from db.timeutil import SHANGHAI
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 
 TODAY = date(2030, 3, 4)  # a Monday
@@ -129,8 +129,8 @@ def test_generate_is_idempotent_and_keeps_bookings(db_engine):
 
 
 def test_generate_is_deterministic_across_databases(db_engine, tmp_path):
-    from db.engine import make_engine
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
 
     generate_demo(db_engine, today=TODAY, days=3)
     other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")

@@ -9,14 +9,14 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from bot.callbacks import MAX_ID
-from db.booking import BookingError, add_session, book_session, cancel_booking, get_booking
-from db.care_prices import open_weekdays
-from db.care_search import search_by_district
-from db.demo_data import generate_demo
-from db.engine import session_scope
-from db.institutions import get_institution, get_session, list_sessions
-from db.session_spec import parse_session_spec
-from db.timeutil import SHANGHAI
+from db.care.booking import BookingError, add_session, book_session, cancel_booking, get_booking
+from db.care.demo_data import generate_demo
+from db.care.institutions import get_institution, get_session, list_sessions
+from db.care.prices import open_weekdays
+from db.care.search import search_by_district
+from db.care.session_spec import parse_session_spec
+from db.core.engine import session_scope
+from db.core.timeutil import SHANGHAI
 from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
@@ -83,7 +83,7 @@ def test_demo_sessions_follow_opening_days_and_reduction_search_works(db_engine)
 
 @pytest.mark.parametrize("bad", [0, -1, MAX_ID + 1, 10**20, True])
 def test_impossible_ids_never_reach_sql(db_engine, bad):
-    from db.institutions import set_operator
+    from db.care.institutions import set_operator
 
     assert get_institution(db_engine, bad) is None and get_session(db_engine, bad) is None
     assert get_booking(db_engine, bad) is None and set_operator(db_engine, bad, 1) is False

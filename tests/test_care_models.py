@@ -11,8 +11,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from db.engine import make_engine, session_scope
-from db.migrate import current_revision, head_revision, upgrade_to_head
+from db.core.engine import make_engine, session_scope
+from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import Booking, CareSession, Institution, User
 from tests.db_fixtures import db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
 
@@ -23,7 +23,7 @@ def revision_history() -> list[str]:
     """Every revision id from head back to the first."""
     from alembic.script import ScriptDirectory
 
-    from db.migrate import alembic_config
+    from db.core.migrate import alembic_config
 
     return [rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
 
@@ -83,7 +83,7 @@ def test_upgrade_keeps_data_of_a_pre_alembic_database(db_url):
 
 def test_upgrade_keeps_care_data(db_engine):
     """Upgrading a database already at head (as at every bot start) leaves bookings and sessions alone."""
-    from db.booking import book_session
+    from db.care.booking import book_session
 
     inst = make_institution(db_engine)
     care = make_session(db_engine, inst, date(2030, 1, 2))

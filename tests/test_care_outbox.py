@@ -13,11 +13,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, func, select, update
 from sqlmodel import SQLModel
 
-from db import booking
-from db.engine import make_engine
-from db.migrate import alembic_config, upgrade_to_head
+from db.care import booking
+from db.core.engine import make_engine
+from db.core.migrate import alembic_config, upgrade_to_head
+from db.core.outbox import NoticeClaim, claim_notice, release_notice
 from db.models import Booking
-from db.outbox import NoticeClaim, claim_notice, release_notice
 from tests.db_fixtures import (  # noqa: F401
     db_engine_fixture,
     db_url_fixture,

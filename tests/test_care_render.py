@@ -17,11 +17,11 @@ import pytest
 
 from bot.handlers import care_views as views
 from bot.handlers.care import _card_data, _search_with_fallbacks
-from db.demo_data import generate_demo
-from db.engine import make_engine
-from db.institutions import load_places
-from db.migrate import upgrade_to_head
-from db.timeutil import local_today
+from db.care.demo_data import generate_demo
+from db.care.institutions import load_places
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.core.timeutil import local_today
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 CITIES = {"厦门市": "思明", "张家港市": "杨舍"}
@@ -133,7 +133,7 @@ def test_every_demo_card_is_in_the_users_language(demo_engine):
     """Cards of all demo centres: English labels (service names, filing status, nature, form, weekdays)."""
     from sqlalchemy import select
 
-    from db.engine import session_scope
+    from db.core.engine import session_scope
     from db.models import Institution
 
     with session_scope(demo_engine) as session:
@@ -153,8 +153,8 @@ def test_every_demo_card_is_in_the_users_language(demo_engine):
 def test_demo_sessions_only_on_the_days_the_card_names(demo_engine):
     from sqlalchemy import select
 
-    from db.care_prices import open_weekdays
-    from db.engine import session_scope
+    from db.care.prices import open_weekdays
+    from db.core.engine import session_scope
     from db.models import CareSession, Institution
 
     with session_scope(demo_engine) as session:
@@ -173,8 +173,8 @@ def test_demo_sessions_only_on_the_days_the_card_names(demo_engine):
 def test_demo_session_prices_match_the_listed_fee_for_their_length(demo_engine):
     from sqlalchemy import select
 
-    from db.care_prices import full_day_fee, session_length
-    from db.engine import session_scope
+    from db.care.prices import full_day_fee, session_length
+    from db.core.engine import session_scope
     from db.models import CareSession, Institution
 
     with session_scope(demo_engine) as session:

@@ -6,8 +6,8 @@ from datetime import date, time
 
 import pytest
 
-from db.care_prices import FULL_DAY_FACTOR, full_day_fee, open_weekdays, session_length
-from db.session_spec import SessionSpec, SpecError, parse_session_spec
+from db.care.prices import FULL_DAY_FACTOR, full_day_fee, open_weekdays, session_length
+from db.care.session_spec import SessionSpec, SpecError, parse_session_spec
 
 TODAY = date(2026, 11, 27)
 

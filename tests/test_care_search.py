@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 import pytest
 
-from db.care_search import SearchError, find_place, search_by_district, search_nearby
-from db.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
-from db.timeutil import SHANGHAI
+from db.care.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
+from db.care.search import SearchError, find_place, search_by_district, search_nearby
+from db.core.timeutil import SHANGHAI
 from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
@@ -277,7 +277,7 @@ def test_search_by_district(db_engine):
 
 def test_traditional_place_names_go_through_opencc():
     """Any traditional spelling OpenCC knows finds the place, not only the characters of a hand-made table."""
-    from db.care_search import find_place
+    from db.care.search import find_place
 
     assert find_place("廈門市湖裡區") == find_place("厦门市湖里区") is not None
     assert find_place("張家港保稅區") == find_place("张家港保税区") is not None

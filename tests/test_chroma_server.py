@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR, Settings
-from db.engine import make_engine
-from db.knowledge_registry import Actor
-from db.migrate import upgrade_to_head
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from retrieval.evaluation import evaluate, read_eval_file
 from retrieval.service import PolicyService

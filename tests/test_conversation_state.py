@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from db.conversation import (
+from db.core.conversation import (
     STATE_MAX_BYTES,
     StaleState,
     clear_state,
@@ -15,7 +15,7 @@ from db.conversation import (
     purge_states,
     save_state,
 )
-from db.engine import make_engine
+from db.core.engine import make_engine
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 
 

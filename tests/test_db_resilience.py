@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from bot.app import build_application
 from bot.console_transport import running_application
 from bot.texts import t
-from db.engine import is_database_unavailable, make_engine
-from db.migrate import upgrade_to_head
+from db.core.engine import is_database_unavailable, make_engine
+from db.core.migrate import upgrade_to_head
 from tests.db_fixtures import drop_postgres_schema, fresh_postgres_schema
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.fakes.tcp_proxy import TcpProxy

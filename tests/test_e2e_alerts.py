@@ -16,9 +16,9 @@ from bot.console_transport import running_application
 from bot.handlers.alerts import CODEC
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
-from db import alerts
-from db.knowledge_changes import current_generation
-from db.knowledge_registry import Actor
+from db.knowledge import alerts
+from db.knowledge.changes import current_generation
+from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from retrieval.service import PolicyService
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
@@ -243,8 +243,8 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     from telegram.ext import ExtBot
 
     from bot.handlers.alerts import dispatch
-    from db.engine import make_engine
-    from db.knowledge_changes import record_change
+    from db.core.engine import make_engine
+    from db.knowledge.changes import record_change
     from tests.db_fixtures import engine_url
 
     api = fake_bot_api.api
@@ -278,7 +278,7 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     from telegram.ext import ExtBot
 
     from bot.handlers.alerts import dispatch
-    from db.knowledge_changes import record_change
+    from db.knowledge.changes import record_change
 
     api = fake_bot_api.api
     followers = list(range(40_001, 40_011))

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.console_transport import running_application
-from db.conversation import load_state
-from db.demo_data import generate_demo
-from db.timeutil import local_today
+from db.care.demo_data import generate_demo
+from db.core.conversation import load_state
+from db.core.timeutil import local_today
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
 

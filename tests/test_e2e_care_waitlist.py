@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot.console_transport import running_application
 from bot.handlers import care_waitlist
-from db import booking, waitlist
-from db.engine import session_scope
+from db.care import booking, waitlist
+from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
+from db.core.engine import session_scope
+from db.core.timeutil import local_today
 from db.models import Booking, CareSession
-from db.timeutil import local_today
-from db.waitlist_models import WaitlistEntry, WaitlistOffer
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import OPERATOR, PARENT, _settle, _tap, app_for, centre, engine  # noqa: F401
 

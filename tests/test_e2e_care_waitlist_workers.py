@@ -13,11 +13,11 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.handlers import care_waitlist
-from db import booking, waitlist
-from db.engine import make_engine, session_scope
+from db.care import booking, waitlist
+from db.care.waitlist_models import WaitlistOffer
+from db.core.engine import make_engine, session_scope
+from db.core.timeutil import local_today
 from db.models import CareSession
-from db.timeutil import local_today
-from db.waitlist_models import WaitlistOffer
 from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, workers  # noqa: F401

@@ -7,7 +7,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.settings import Settings
-from db.engine import make_engine
+from db.core.engine import make_engine
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 
 PARENT = 8181

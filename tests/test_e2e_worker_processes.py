@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
-from db.booking import list_bookings
-from db.engine import make_engine
-from db.migrate import upgrade_to_head
-from db.timeutil import local_today
+from db.care.booking import list_bookings
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.core.timeutil import local_today
 from retrieval.service import PolicyService
 from tests.db_fixtures import fresh_database, make_institution, make_session
 from tests.fakes.chroma_server import chroma_server_fixture  # noqa: F401

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from db import filing as F
-from db.engine import make_engine
-from db.filing_workflow import FILE_TYPES, load_workflow
+from db.core.engine import make_engine
+from db.filing import cases as F
+from db.filing.workflow import FILE_TYPES, load_workflow
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 
 OP = 880001

@@ -14,9 +14,9 @@ from pypdf import PdfReader
 from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from db import filing
-from db.conversation import clear_state, load_state
-from db.filing_workflow import load_workflow
+from db.core.conversation import clear_state, load_state
+from db.filing import cases as filing
+from db.filing.workflow import load_workflow
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 
 USER = 5151

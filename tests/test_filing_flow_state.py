@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 from bot.handlers import filing as H
 from bot.state import FlowState
-from db import filing as F
-from db.conversation import load_state
-from db.engine import make_engine
-from db.filing_workflow import load_workflow
-from db.migrate import upgrade_to_head
+from db.core.conversation import load_state
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.filing import cases as F
+from db.filing.workflow import load_workflow
 
 USER = 4242
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from db import filing
-from db.conversation import load_state
-from db.knowledge_registry import all_rows
+from db.core.conversation import load_state
+from db.filing import cases as filing
+from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1

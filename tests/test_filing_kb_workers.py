@@ -11,10 +11,10 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.settings import Settings
-from db import filing
-from db.conversation import load_state
-from db.engine import make_engine
-from db.knowledge_registry import all_rows
+from db.core.conversation import load_state
+from db.core.engine import make_engine
+from db.filing import cases as filing
+from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1

@@ -8,8 +8,8 @@ import shutil
 import pytest
 import yaml
 
-from db.filing_workflow import DEFAULT_KNOWLEDGE_DIR, load_workflow
-from db.readiness import FAMILY, PlannedClass, check_plan, check_text, parse_plan
+from db.filing.readiness import FAMILY, PlannedClass, check_plan, check_text, parse_plan
+from db.filing.workflow import DEFAULT_KNOWLEDGE_DIR, load_workflow
 
 STANDARD = "《托育机构设置标准(试行)》国卫人口发〔2019〕58号"
 

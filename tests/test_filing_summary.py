@@ -12,9 +12,10 @@ from docx import Document
 from bot.handlers.filing import checklist_view, item_view, nature_view, registration_text, report_lines
 from bot.local_api import parse_html
 from bot.texts_filing import summary_labels
-from db import filing as F
-from db.filing_pdf import pdf_filename, summary_pdf
-from db.filing_summary import (
+from db.filing import cases as F
+from db.filing.pdf import pdf_filename, summary_pdf
+from db.filing.readiness import check_text
+from db.filing.summary import (
     LABEL_KEYS,
     build_summary,
     docx_filename,
@@ -22,8 +23,7 @@ from db.filing_summary import (
     summary_docx,
     summary_text,
 )
-from db.filing_workflow import load_workflow
-from db.readiness import check_text
+from db.filing.workflow import load_workflow
 
 NOW = datetime(2025, 3, 1, 2, 30, tzinfo=UTC)
 

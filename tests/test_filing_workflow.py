@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from db.filing_workflow import (
+from db.filing.workflow import (
     DEFAULT_KNOWLEDGE_DIR,
     FILE_TYPES,
     WorkflowError,

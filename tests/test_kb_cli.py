@@ -13,7 +13,7 @@ import pytest
 from bot import cli_kb
 from bot.cli import build_parser
 from bot.settings import KNOWLEDGE_DIR, PROJECT_ROOT
-from db.knowledge_changes import ChangeLog
+from db.knowledge.changes import ChangeLog
 from retrieval.service import PolicyService
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching, encrypted_pdf
 

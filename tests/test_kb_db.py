@@ -8,10 +8,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 from sqlmodel import SQLModel
 
-from db import knowledge_registry as registry
-from db import roles
-from db.engine import session_scope
-from db.knowledge_registry import Actor, RegistryError
+from db.accounts import roles
+from db.core.engine import session_scope
+from db.knowledge import registry
+from db.knowledge.registry import Actor, RegistryError
 from db.models import User
 from tests.db_fixtures import db_engine_fixture, make_institution  # noqa: F401
 

@@ -15,7 +15,7 @@ from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
-from db.knowledge_registry import all_rows, audit_entries
+from db.knowledge.registry import all_rows, audit_entries
 from retrieval.service import PolicyService
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
@@ -350,7 +350,7 @@ async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, c
 
 
 def test_log_safe_escapes_control_characters():
-    from db.knowledge_registry import log_safe
+    from db.knowledge.registry import log_safe
 
     assert log_safe("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
     assert len(log_safe("x" * 500)) == 80

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
-from db import knowledge_registry as registry
-from db.engine import make_engine
-from db.knowledge_registry import Actor
-from db.migrate import upgrade_to_head
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.knowledge import registry
+from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase, clean_field
 from knowledge.quality import DEFAULT_DEV_SET, compare_reports
 from retrieval.catalog import load_catalog

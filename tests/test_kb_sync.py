@@ -10,11 +10,11 @@ import shutil
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
-from db import knowledge_changes
-from db.engine import make_engine
-from db.knowledge_changes import ChangeLog
-from db.knowledge_registry import Actor
-from db.migrate import upgrade_to_head
+from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.knowledge import changes as knowledge_changes
+from db.knowledge.changes import ChangeLog
+from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from retrieval.search import HybridSearcher
 from retrieval.service import PolicyService

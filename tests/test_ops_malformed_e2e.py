@@ -20,8 +20,9 @@ from bot.handlers import staff as staff_handlers
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
-from db import filing, roles
-from db.filing_workflow import load_workflow
+from db.accounts import roles
+from db.filing import cases as filing
+from db.filing.workflow import load_workflow
 from retrieval.service import PolicyService
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401

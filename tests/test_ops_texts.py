@@ -22,9 +22,9 @@ from bot.handlers.filing import (
 from bot.local_api import parse_html
 from bot.texts_filing import FILING_TEXTS, summary_labels
 from bot.texts_staff import STAFF_TEXTS
-from db import filing as F
-from db.filing_summary import build_summary, summary_brief
-from db.filing_workflow import load_workflow
+from db.filing import cases as F
+from db.filing.summary import build_summary, summary_brief
+from db.filing.workflow import load_workflow
 from retrieval.errors import ERROR_CODES, IngestError
 
 TEXTS = {**FILING_TEXTS, **STAFF_TEXTS}

@@ -8,8 +8,8 @@ import pytest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.state import StateConflict, clear_flow_state, engine_of, flow_state, load_flow_state
-from db.conversation import load_state
-from db.engine import make_engine
+from db.core.conversation import load_state
+from db.core.engine import make_engine
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 
 USER = 4242

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from bot.settings import Settings, configure_layers
-from db import booking, institutions, timeutil
+from db.care import booking, institutions
+from db.core import timeutil
 from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
 
 #: 2030-03-04 20:00 UTC: already 03-05 (04:00) in Shanghai, still 03-04 (15:00) in New York.

@@ -1,4 +1,4 @@
-"""Waitlist rules (db.waitlist), on SQLite and PostgreSQL: joining and positions, every error code, offers on a
+"""Waitlist rules (db.care.waitlist), on SQLite and PostgreSQL: joining and positions, every error code, offers on a
 freed place in queue order, take / pass / leave / expiry, exactly-once claims, more capacity, the migration."""
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, update
 from sqlmodel import SQLModel
 
-from db.booking import BookingError, book_session, list_bookings
-from db.engine import session_scope
-from db.models import CareSession
-from db.waitlist import (
+from db.care.booking import BookingError, book_session, list_bookings
+from db.care.waitlist import (
     WaitlistError,
     change_capacity,
     claim_offer_notifications,
@@ -31,6 +29,8 @@ from db.waitlist import (
     take_offer,
     take_offer_outcome,
 )
+from db.core.engine import session_scope
+from db.models import CareSession
 from tests.db_fixtures import db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
 from tests.test_waitlist_helpers import (
     DAY,
@@ -315,8 +315,8 @@ def test_migration_creates_the_tables_and_matches_the_models(db_engine):
 def test_upgrade_from_0004_keeps_the_care_data(db_url):
     from alembic import command
 
-    from db.engine import make_engine
-    from db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 
     engine = make_engine(db_url)
     try:

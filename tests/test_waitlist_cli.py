@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from db.booking import book_session
-from db.timeutil import local_today
+from db.care.booking import book_session
+from db.core.timeutil import local_today
 from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
 from tests.test_care_cli import run_cli, run_inprocess
 
@@ -72,8 +72,8 @@ def test_waitlist_cli_in_process_both_databases(db_engine, tmp_path, capsys):
 
 
 def test_waitlist_cli_subprocess(tmp_path):
-    from db.engine import make_engine
-    from db.migrate import upgrade_to_head
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade_to_head
 
     url = f"sqlite:///{(tmp_path / 'cli.sqlite3').as_posix()}"
     engine = make_engine(url)

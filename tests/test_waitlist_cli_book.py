@@ -7,7 +7,7 @@ import json
 
 from bot.cli import build_parser
 from bot.settings import Settings
-from db import waitlist
+from db.care import waitlist
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_care_cli import run_inprocess
 from tests.test_waitlist_cli import full_session

@@ -20,10 +20,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from db.booking import BookingError
-from db.engine import make_engine, session_scope
-from db.models import BOOKING_CANCELLED, Booking, CareSession
-from db.waitlist import (
+from db.care.booking import BookingError
+from db.care.waitlist import (
     WaitlistError,
     claim_offer_notifications,
     expire_offers,
@@ -32,7 +30,9 @@ from db.waitlist import (
     take_offer,
     take_offer_outcome,
 )
-from db.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
+from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
+from db.core.engine import make_engine, session_scope
+from db.models import BOOKING_CANCELLED, Booking, CareSession
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_waitlist_helpers import HOLD, NOW, assert_invariants, cancel_and_offer, counts, full_session
 

@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from db.booking import BookingError, _serialized, book_session
-from db.engine import session_scope
+from db.care.booking import BookingError, _serialized, book_session
+from db.care.waitlist import Offer, place_freed
+from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
+from db.core.engine import session_scope
+from db.core.timeutil import SHANGHAI, utcnow
 from db.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, Booking, CareSession
-from db.timeutil import SHANGHAI, utcnow
-from db.waitlist import Offer, place_freed
-from db.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
 from tests.db_fixtures import make_institution, make_session
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)

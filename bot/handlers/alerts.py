@@ -1,7 +1,7 @@
 """Policy-change alerts: follow a place (from a policy answer, /start → 🔔, /alerts), unfollow, the "ask about it"
 button of an alert, and the dispatcher job that turns knowledge-base changes into one message per follower.
 
-The rules live in `db.alerts` (follows, deliveries, the planner's cursor) and `retrieval.fact_diff`; the words
+The rules live in `db.knowledge.alerts` (follows, deliveries, the planner's cursor) and `retrieval.fact_diff`; the words
 in `bot.alert_messages`. The dispatcher (`dispatch`) runs where RUN_JOBS is on:
 
 1. plan: the changes after the cursor (kb_changes) become an alert message and one pending delivery per
@@ -30,7 +30,7 @@ from bot import alert_messages as words
 from bot.callbacks import CallbackCodec, CallbackError, Id, Token
 from bot.runtime import runtime, user_language
 from bot.texts import t
-from db import alerts
+from db.knowledge import alerts
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def alert_keyboard(generation: int, lang: str) -> InlineKeyboardMarkup:
 
 def _documented_places(engine, answering: list[str]) -> list[str]:
     """The places with documents: those the bot answers from now, and published ones in the registry."""
-    from db import knowledge_registry as registry
+    from db.knowledge import registry
 
     cities = [*answering, *(row.city for row in registry.published_rows(engine))]
     keys = [words.place_key(city) for city in cities]
@@ -175,7 +175,7 @@ async def _ask(update: Update, context: ContextTypes.DEFAULT_TYPE, generation: i
         await _answer(query, t("al_gone", lang), alert=True)
         return
     await _answer(query)
-    from db import knowledge_registry as registry
+    from db.knowledge import registry
 
     row = await asyncio.to_thread(registry.current, runtime(context).engine, message.doc_id)
     if row is None or row.status != "published":

@@ -77,11 +77,11 @@ from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
-from db import booking as bookings
-from db import care_search
-from db.child_age import parse_child_age
-from db.institutions import get_institution, get_session, list_sessions
-from db.timeutil import to_local
+from db.care import booking as bookings
+from db.care import search as care_search
+from db.care.child_age import parse_child_age
+from db.care.institutions import get_institution, get_session, list_sessions
+from db.core.timeutil import to_local
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_S = 600

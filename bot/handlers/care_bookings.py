@@ -20,8 +20,8 @@ from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
-from db import booking as bookings
-from db.booking import BOOKING_CANCELLED
+from db.care import booking as bookings
+from db.care.booking import BOOKING_CANCELLED
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from bot.handlers.care_base import FLOW, _conflict, _echo, _has_user, _reply, _s
 from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
-from db import care_search
-from db.geo import valid_coordinates
-from db.timeutil import local_today
+from db.care import search as care_search
+from db.care.geo import valid_coordinates
+from db.core.timeutil import local_today
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bot.handlers.care_words import (
     session_text,
 )
 from bot.texts import t
-from db.timeutil import fmt_time, to_local
+from db.core.timeutil import fmt_time, to_local
 
 
 def view_session(view, lang: str) -> str:

@@ -18,8 +18,8 @@ from telegram.ext import (
 
 from bot.handlers import care_views as views
 from bot.runtime import runtime
-from db import booking as bookings
-from db.institutions import get_session
+from db.care import booking as bookings
+from db.care.institutions import get_session
 
 log = logging.getLogger(__name__)
 SENT, GIVE_UP, RETRY = "sent", "give_up", "retry"
@@ -89,7 +89,7 @@ async def _notify_operator(context: ContextTypes.DEFAULT_TYPE, view, kind: str) 
 
 
 def _language_of(engine, telegram_id: int) -> str:
-    from db.users import get_language
+    from db.accounts.users import get_language
 
     return get_language(engine, telegram_id)
 

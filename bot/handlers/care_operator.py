@@ -22,10 +22,10 @@ from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
-from db import booking as bookings
-from db.institutions import institutions_of_operator
-from db.session_spec import MAX_DAYS_AHEAD, SessionSpec, SpecError, parse_session_spec
-from db.timeutil import local_today
+from db.care import booking as bookings
+from db.care.institutions import institutions_of_operator
+from db.care.session_spec import MAX_DAYS_AHEAD, SessionSpec, SpecError, parse_session_spec
+from db.core.timeutil import local_today
 
 log = logging.getLogger(__name__)
 

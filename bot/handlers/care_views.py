@@ -84,9 +84,9 @@ from bot.handlers.care_words import (
     session_text,
 )
 from bot.texts import t
-from db import care_search
-from db.care_prices import SERVICES
-from db.institutions import reductions_for_city
+from db.care import search as care_search
+from db.care.institutions import reductions_for_city
+from db.care.prices import SERVICES
 
 #: Everything the care flow renders, from here: the words (`care_words`), the messages after the search
 #: (`care_messages`) and the list, filters, card and booking defined below.

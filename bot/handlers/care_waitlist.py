@@ -1,7 +1,7 @@
 """The waitlist (排队) of full temporary-care sessions in the bot (issue 12 §1): join, take or pass an offered
 place, leave a queue, and the periodic job that expires holds and sends offers.
 
-Rules live in `db.waitlist`; this module only parses taps, calls it off the event loop and renders with
+Rules live in `db.care.waitlist`; this module only parses taps, calls it off the event loop and renders with
 `care_views`. Buttons are care actions (`care_views.A_WL_*`) routed by `care.on_callback`, so forged or stale
 data is refused there first; ids that decode but are not the parent's (another parent's offer, a gone entry)
 get the same polite "this button has expired" and change nothing.
@@ -31,9 +31,9 @@ from bot.handlers.common import require_private_chat
 from bot.runtime import runtime, user_language
 from bot.state import FlowState
 from bot.texts import t
-from db import booking as bookings
-from db import waitlist
-from db.institutions import get_institution, get_session
+from db.care import booking as bookings
+from db.care import waitlist
+from db.care.institutions import get_institution, get_session
 
 log = logging.getLogger(__name__)
 WAITLIST_INTERVAL_S = 45
@@ -200,7 +200,7 @@ def entries_of(engine, parent_id: int) -> list:
 
 def today_queues(engine, institution_id: int, day) -> list:
     """(session slot, queue length) of an institution's sessions on `day`, for /today."""
-    from db.institutions import list_sessions
+    from db.care.institutions import list_sessions
 
     slots = list_sessions(engine, institution_id, date_from=day, days=1)
     lengths = waitlist.queue_lengths(engine, [s.session_id for s in slots])

@@ -11,9 +11,9 @@ from telegram import InlineKeyboardButton
 from bot import texts_care  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, Choice, Id, Int, IsoDate, Optional
 from bot.texts import join_names, t
-from db.care_prices import BUDGET_BASIS, BUDGET_CHOICES, FEE_BASIS, full_day_fee, session_length
-from db.institutions import load_places
-from db.timeutil import fmt_time
+from db.care.institutions import load_places
+from db.care.prices import BUDGET_BASIS, BUDGET_CHOICES, FEE_BASIS, full_day_fee, session_length
+from db.core.timeutil import fmt_time
 
 PAGE_SIZE = 5
 DEFAULT_RADIUS_KM = 10.0
@@ -21,7 +21,7 @@ AGE_CHOICES = (6, 12, 18, 24, 30)
 DATE_DAYS = 7
 SERVICE_CODES = {"全日托": "full", "半日托": "half", "临时托": "temp", "计时托": "hourly"}
 CODE_SERVICES = {code: service for service, code in SERVICE_CODES.items()}
-BUDGETS = BUDGET_CHOICES  # declared in db.care_prices
+BUDGETS = BUDGET_CHOICES  # declared in db.care.prices
 REDUCTION_KEY = "困境婴幼儿"
 FILTER_KEYS = ("age", "budget", "puhui", "service", "date", "reduction")
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}

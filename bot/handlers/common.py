@@ -13,8 +13,8 @@ from bot.callbacks import CallbackCodec, CallbackError
 from bot.runtime import load_user_language, runtime, user_language
 from bot.state import current_prefetch
 from bot.texts import t
-from db import users
-from db.engine import is_database_unavailable
+from db.accounts import users
+from db.core.engine import is_database_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Operators' registration and filing (登记 → 备案) walk-through: /filing, its buttons, uploads and typed input.
 
-Thin layer: the workflow facts come from `db.filing_workflow` (knowledge/filing.yaml), the case and checklist
-state from `db.filing`, the class check from `db.readiness`, the summary from `db.filing_summary`.
+Thin layer: the workflow facts come from `db.filing.workflow` (knowledge/filing.yaml), the case and checklist
+state from `db.filing.cases`, the class check from `db.filing.readiness`, the summary from `db.filing.summary`.
 The flow membership and shared helpers live in `filing_base`, the button actions in `filing_actions`, the
 messages and keyboards in `filing_views`.
 
@@ -28,7 +28,7 @@ An early handler (`note_flow`, group `FLOW_GROUP`) loads the state in a worker t
 update only (`SEEN_KEY` in user_data, keyed by update id — a per-update cache, never the source of truth); the
 filters and `in_flow` read that, so no filter touches the database on the event loop. Membership is
 last-writer-wins: two workers recording the same operator's entry at the same moment is harmless (the case and
-checklist rules live in `db.filing`), so a `StateConflict` here is logged, not shown.
+checklist rules live in `db.filing.cases`), so a `StateConflict` here is logged, not shown.
 """
 
 from __future__ import annotations
@@ -104,9 +104,9 @@ from bot.handlers.filing_views import what_text as what_text
 from bot.runtime import runtime, user_language
 from bot.state import FlowState
 from bot.texts import join_names, t
-from db import filing as F
-from db.filing_workflow import Workflow, WorkflowError
-from db.readiness import check_plan, parse_plan
+from db.filing import cases as F
+from db.filing.readiness import check_plan, parse_plan
+from db.filing.workflow import Workflow, WorkflowError
 
 log = logging.getLogger(__name__)
 

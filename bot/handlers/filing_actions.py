@@ -47,10 +47,10 @@ from bot.handlers.filing_views import (
 from bot.runtime import runtime
 from bot.texts import t
 from bot.texts_filing import summary_labels
-from db import filing as F
-from db.filing_pdf import pdf_filename, summary_pdf
-from db.filing_summary import build_summary, docx_filename, summary_brief, summary_docx
-from db.filing_workflow import Workflow
+from db.filing import cases as F
+from db.filing.pdf import pdf_filename, summary_pdf
+from db.filing.summary import build_summary, docx_filename, summary_brief, summary_docx
+from db.filing.workflow import Workflow
 
 log = logging.getLogger(__name__)
 

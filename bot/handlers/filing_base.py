@@ -29,8 +29,8 @@ from bot.render import split_message
 from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, load_flow_state
 from bot.texts import t
-from db import filing as F
-from db.filing_workflow import Workflow, WorkflowError, get_workflow
+from db.filing import cases as F
+from db.filing.workflow import Workflow, WorkflowError, get_workflow
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Arg, CallbackCodec, CallbackError, Id, Optional, Token
 from bot.texts import join_names, t
-from db import filing as F
-from db.filing_workflow import Material, Workflow
-from db.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan
-from db.timeutil import to_local
+from db.core.timeutil import to_local
+from db.filing import cases as F
+from db.filing.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan
+from db.filing.workflow import Material, Workflow
 
 MARKS = {F.UPLOADED: "✅", F.READY: "✅", F.NOT_APPLICABLE: "➖", F.MISSING: "⬜"}
 

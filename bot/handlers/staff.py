@@ -1,7 +1,7 @@
 """Staff keep the knowledge base current (/kb, document uploads) and admins manage roles (/grant, /revoke,
 /link, /unlink, /roles).
 
-Handlers stay thin: roles are checked in `db.roles` (on the server side, for every command, button and
+Handlers stay thin: roles are checked in `db.accounts.roles` (on the server side, for every command, button and
 upload), the knowledge-base work happens in `knowledge.admin.KnowledgeBase`.
 
 Who gets a document message: a staff member's upload is claimed early (group `STAFF_GROUP`) — unless they are in the
@@ -54,8 +54,8 @@ from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state, load_flow_state
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import join_names, t
-from db import roles
-from db.knowledge_registry import Actor, log_safe
+from db.accounts import roles
+from db.knowledge.registry import Actor, log_safe
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ PAGE_SIZE = 10
 
 #: Every button of the staff flow (data formats as before: `kb:<action>[:<row id>|<doc id>|<page>]`).
 CODEC = CallbackCodec("kb")
-_DOC = Token(40)  # a document id (db.knowledge_registry: [a-z0-9][a-z0-9_-]{0,39})
+_DOC = Token(40)  # a document id (db.knowledge.registry: [a-z0-9][a-z0-9_-]{0,39})
 A_LIST = CODEC.action("list", Int(0, 10_000))
 A_DOC = CODEC.action("doc", _DOC)
 A_PREVIEW = CODEC.action("pv", Id())

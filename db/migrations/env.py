@@ -1,6 +1,6 @@
-"""Alembic environment, configured programmatically by `db.migrate` (there is no alembic.ini).
+"""Alembic environment, configured programmatically by `db.core.migrate` (there is no alembic.ini).
 
-`db.migrate` passes an open connection in `config.attributes["connection"]`; offline mode (SQL scripts)
+`db.core.migrate` passes an open connection in `config.attributes["connection"]`; offline mode (SQL scripts)
 uses the `sqlalchemy.url` main option.
 """
 
@@ -28,10 +28,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    """Run the migrations on the connection `db.migrate` handed over."""
+    """Run the migrations on the connection `db.core.migrate` handed over."""
     connection = config.attributes.get("connection")
-    if connection is None:  # pragma: no cover - db.migrate always passes one
-        from db.engine import make_engine
+    if connection is None:  # pragma: no cover - db.core.migrate always passes one
+        from db.core.engine import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.begin() as connection:

@@ -7,7 +7,7 @@ the exact haversine distance, the price filters and the sort then run on those f
 full rows and sessions are loaded for the requested page alone.
 
 Prices: the budget is compared with the fee of the service asked for (全日托 when none is given; a 临时托 fee
-is per half-day session, a 计时托 fee per hour — see `db.care_prices`). When the
+is per half-day session, a 计时托 fee per hour — see `db.care.prices`). When the
 parent says a reduction applies (e.g. 困境婴幼儿 in Zhangjiagang, from `knowledge/fee_reductions.yaml`), the
 price shown and compared is the reduced one, and the result names the reduction's source document.
 """
@@ -26,9 +26,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Engine
 
-from db.engine import session_scope
-from db.geo import EARTH_RADIUS_KM, bounding_box, valid_coordinates
-from db.institutions import (
+from db.care.geo import EARTH_RADIUS_KM, bounding_box, valid_coordinates
+from db.care.institutions import (
     Reduction,
     SessionSlot,
     find_reduction,
@@ -36,8 +35,9 @@ from db.institutions import (
     load_places,
     slot_from_row,
 )
+from db.core.engine import session_scope
+from db.core.timeutil import to_local
 from db.models import SERVICES, SESSION_SERVICES, CareSession, Institution
-from db.timeutil import to_local
 
 DEFAULT_SERVICE_FOR_PRICE = "全日托"
 MAX_RADIUS_KM = 100.0

@@ -1,10 +1,10 @@
 """Schema migrations with alembic, configured in code (script location `db/migrations`, no alembic.ini).
 
-    from db.migrate import upgrade_to_head
+    from db.core.migrate import upgrade_to_head
     upgrade_to_head(engine)          # or upgrade_to_head("sqlite:///data/tuoyu.sqlite3")
 
 The CLI commands and the bot call `upgrade_to_head` at start; it is cheap when the schema is current.
-Create a new revision (developers): `python -m db.migrate revision -m "add x"` (autogenerate against a
+Create a new revision (developers): `python -m db.core.migrate revision -m "add x"` (autogenerate against a
 scratch SQLite database upgraded to head), then review the file under `db/migrations/versions/`.
 """
 
@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -50,7 +50,7 @@ def upgrade_to_head(engine_or_url: Engine | str) -> None:
     Accepts an Engine or a SQLAlchemy URL. Safe to call at every start: a database already at head is
     detected with one query and left alone.
     """
-    from db.engine import make_engine
+    from db.core.engine import make_engine
 
     own_engine = isinstance(engine_or_url, str)
     engine = make_engine(engine_or_url) if own_engine else engine_or_url
@@ -81,9 +81,9 @@ def _main(argv: list[str]) -> int:  # pragma: no cover - developer helper
     import argparse
     import tempfile
 
-    from db.engine import make_engine
+    from db.core.engine import make_engine
 
-    parser = argparse.ArgumentParser(prog="python -m db.migrate")
+    parser = argparse.ArgumentParser(prog="python -m db.core.migrate")
     sub = parser.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("upgrade", help="upgrade a database to head")
     up.add_argument("url")

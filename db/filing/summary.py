@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from db.filing import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
-from db.filing_workflow import Workflow
-from db.timeutil import local_zone
+from db.core.timeutil import local_zone
+from db.filing.cases import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
+from db.filing.workflow import Workflow
 
 __all__ = [
     "LABEL_KEYS",

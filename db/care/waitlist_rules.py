@@ -1,7 +1,7 @@
-"""Waitlist rules shared by the queue (`db.waitlist`) and the offers (`db.waitlist_offers`): error codes, the
+"""Waitlist rules shared by the queue (`db.care.waitlist`) and the offers (`db.care.waitlist_offers`): error codes, the
 snapshots handed to callers, and the helpers every transaction uses (session lock, clocks, validation, views).
 
-Import from `db.waitlist`: it re-exports everything public here.
+Import from `db.care.waitlist`: it re-exports everything public here.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError
-from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
-from db.timeutil import combine_local, fmt_time, to_local
-from db.waitlist_models import (
+from db.care.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError
+from db.care.waitlist_models import (
     ENTRY_WAITING,
     OFFER_OPEN,
     WaitlistEntry,
     WaitlistOffer,
 )
+from db.core.timeutil import combine_local, fmt_time, to_local
+from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
 
 log = logging.getLogger(__name__)
 

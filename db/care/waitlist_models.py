@@ -1,7 +1,7 @@
 """Waitlist tables for full temporary-care sessions (issue 12 §1): queue entries and the offers of held places.
 
 A held place is counted in `care_sessions.booked` but belongs to an open offer instead of a booking, so the
-booking guard `booked < capacity` keeps it from anyone else. The rules live in `db.waitlist`.
+booking guard `booked < capacity` keeps it from anyone else. The rules live in `db.care.waitlist`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
-from db.timeutil import utcnow
+from db.core.timeutil import utcnow
 
 ENTRY_WAITING = "waiting"  # in the queue
 ENTRY_OFFERED = "offered"  # holds an open offer

@@ -54,7 +54,8 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
-from db.geo import in_china
+from db.care.geo import in_china
+from db.core.timeutil import utcnow
 from db.models import (
     FILING_STATUSES,
     FORMS,
@@ -64,7 +65,6 @@ from db.models import (
     Institution,
     InstitutionFields,
 )
-from db.timeutil import utcnow
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000

@@ -6,12 +6,12 @@ schema and cross-checks references (every fact's `source` exists, ids are unique
 Any mistake in any file refuses the whole workflow: `WorkflowError` lists every problem as
 `<file>: <field path>: <message>` and nothing is returned half-loaded.
 
-    from db.filing_workflow import load_workflow, get_workflow
+    from db.filing.workflow import load_workflow, get_workflow
     wf = load_workflow()                      # knowledge/filing.yaml + knowledge/filing_cities/*.yaml
     wf = get_workflow(knowledge_dir)          # the same, cached until a file changes
     wf.materials_for("for_profit", "台州市")  # the checklist for a for-profit centre in Taizhou
 
-Check a file from the command line: `python -m db.filing_workflow [KNOWLEDGE_DIR]`.
+Check a file from the command line: `python -m db.filing.workflow [KNOWLEDGE_DIR]`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ __all__ = [
     "load_workflow",
 ]
 
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 WORKFLOW_FILE = "filing.yaml"
 CITIES_DIR = "filing_cities"
 #: Telegram lets a bot download files up to 20 MB, so no item may accept more.

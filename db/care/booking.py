@@ -27,9 +27,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db import outbox
-from db.engine import session_scope
-from db.institutions import json_number, valid_row_id
+from db.care.institutions import json_number, valid_row_id
+from db.core import outbox
+from db.core.engine import session_scope
+from db.core.timeutil import combine_local, fmt_time, to_local, utcnow
 from db.models import (
     BOOKING_CANCELLED,
     BOOKING_CONFIRMED,
@@ -38,7 +39,6 @@ from db.models import (
     CareSession,
     Institution,
 )
-from db.timeutil import combine_local, fmt_time, to_local, utcnow
 
 #: Booking codes: 6 characters without look-alikes (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -362,7 +362,7 @@ def cancel_booking(
             .values(booked=CareSession.booked - 1)
             .execution_options(synchronize_session=False)
         )
-        from db import waitlist  # db.waitlist builds on this module
+        from db.care import waitlist  # db.care.waitlist builds on this module
 
         waitlist.place_freed(session, booking.session_id, local_now, hold or waitlist.DEFAULT_HOLD)
         booking.status = BOOKING_CANCELLED

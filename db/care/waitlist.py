@@ -14,7 +14,7 @@ place (booked − 1) and hand it to the next in line in the same transaction.
 Concurrency: every transaction that changes a session's entries or offers first locks that session's row
 (PostgreSQL: `SELECT ... FOR UPDATE`, which also waits for a booking's or cancellation's UPDATE of the row;
 SQLite: the whole transaction runs under `BEGIN IMMEDIATE`, one writer at a time). Parent-initiated writes
-also take the booking module's per-parent lock first (same order as `db.booking`: parent, then session), so
+also take the booking module's per-parent lock first (same order as `db.care.booking`: parent, then session), so
 a take cannot race the same parent's bookings. Every state change is a conditional UPDATE whose row count
 is checked, so a second worker or a double tap changes nothing.
 
@@ -34,12 +34,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from db.booking import _serialized
-from db.engine import session_scope
-from db.institutions import valid_row_id
-from db.models import CareSession
-from db.timeutil import combine_local, utcnow
-from db.waitlist_models import (
+from db.care.booking import _serialized
+from db.care.institutions import valid_row_id
+from db.care.waitlist_models import (
     ENTRY_ACTIVE,
     ENTRY_LEFT,
     ENTRY_OFFERED,
@@ -49,7 +46,7 @@ from db.waitlist_models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from db.waitlist_offers import (
+from db.care.waitlist_offers import (
     _close_offer,
     change_capacity,
     claim_offer_notifications,
@@ -64,7 +61,7 @@ from db.waitlist_offers import (
     take_offer,
     take_offer_outcome,
 )
-from db.waitlist_rules import (
+from db.care.waitlist_rules import (
     DEFAULT_HOLD,
     ERROR_MESSAGES,
     Offer,
@@ -79,6 +76,9 @@ from db.waitlist_rules import (
     _utc,
     _validate,
 )
+from db.core.engine import session_scope
+from db.core.timeutil import combine_local, utcnow
+from db.models import CareSession
 
 __all__ = [
     "DEFAULT_HOLD",

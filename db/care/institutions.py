@@ -14,11 +14,11 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from db.engine import session_scope
+from db.core.engine import session_scope
+from db.core.timeutil import fmt_time, to_local
 from db.models import SERVICE_UNITS, CareSession, Institution
-from db.timeutil import fmt_time, to_local
 
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 MAX_ROW_ID = 2**31 - 1  # INTEGER primary keys (PostgreSQL int4): a larger id cannot exist
 
 

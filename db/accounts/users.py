@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from db.engine import session_scope
+from db.core.engine import session_scope
 from db.models import User
 
 SUPPORTED_LANGUAGES = ("zh", "en")

@@ -29,10 +29,10 @@ from datetime import date, time
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from db.care_prices import full_day_fee, open_weekdays, session_length
-from db.institutions import load_places, load_zhangjiagang_annex2
+from db.care.institutions import load_places, load_zhangjiagang_annex2
+from db.care.prices import full_day_fee, open_weekdays, session_length
+from db.core.timeutil import date_range, local_today, utcnow
 from db.models import CareSession, Institution
-from db.timeutil import date_range, local_today, utcnow
 
 DEMO_SEED = 20240927
 DEMO_PREFIX = "demo:"

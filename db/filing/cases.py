@@ -1,7 +1,7 @@
 """Operators' filing cases: the 备案 checklist of each institution, kept in the database.
 
 A case belongs to one operator (Telegram user id); an operator may have several (one per institution). The
-checklist itself comes from the workflow data (`db.filing_workflow`): an item's status is one of
+checklist itself comes from the workflow data (`db.filing.workflow`): an item's status is one of
 uploaded / ready / not_applicable, or missing when nothing was recorded. Uploaded files are stored by their
 Telegram file id with name, MIME type, size, sha256 and time — the bytes stay on Telegram.
 
@@ -29,9 +29,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db.engine import session_scope
-from db.filing_models import FilingCase, FilingDocument, FilingItem
-from db.filing_workflow import FILE_TYPES, FileType, Material, Workflow
+from db.core.engine import session_scope
+from db.filing.models import FilingCase, FilingDocument, FilingItem
+from db.filing.workflow import FILE_TYPES, FileType, Material, Workflow
 
 __all__ = [
     "MISSING",

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
-from db.knowledge_changes import Change, changes_since
+from db.knowledge.changes import Change, changes_since
 
 PLACE_MAX = 64
 CURSOR_NAME = "alerts"

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from db.engine import session_scope
-from db.knowledge_registry import record
+from db.core.engine import session_scope
+from db.knowledge.registry import record
 from db.models import Institution, User
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import io
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-from db.filing import NOT_APPLICABLE
-from db.filing_summary import (
+from db.filing.cases import NOT_APPLICABLE
+from db.filing.summary import (
     Fact,
     Summary,
     _fact_line,

@@ -1,7 +1,7 @@
-"""Waitlist offers (see `db.waitlist` for the held-place invariant): a freed place offered to the first in
+"""Waitlist offers (see `db.care.waitlist` for the held-place invariant): a freed place offered to the first in
 line, taken, passed, expired or re-armed, and the claim that sends each offer exactly once.
 
-Import from `db.waitlist`: it re-exports everything public here.
+Import from `db.care.waitlist`: it re-exports everything public here.
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.booking import _serialized, new_code
-from db.engine import session_scope
-from db.institutions import valid_row_id
-from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
-from db.timeutil import utcnow
-from db.waitlist_models import (
+from db.care.booking import _serialized, new_code
+from db.care.institutions import valid_row_id
+from db.care.waitlist_models import (
     ENTRY_BOOKED,
     ENTRY_EXPIRED,
     ENTRY_OFFERED,
@@ -32,7 +29,7 @@ from db.waitlist_models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from db.waitlist_rules import (
+from db.care.waitlist_rules import (
     DEFAULT_HOLD,
     Offer,
     OfferView,
@@ -46,6 +43,9 @@ from db.waitlist_rules import (
     _starts_at,
     _utc,
 )
+from db.core.engine import session_scope
+from db.core.timeutil import utcnow
+from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def place_freed(session: Session, session_id: int, now: datetime | None, hold: t
     not started, the place is taken back (`booked + 1` under the `booked < capacity` guard) and an open offer
     is created that holds it until `now + hold` (at most until the session starts). Returns the offer, or
     None when nobody waits, there is no free place, or the session has started.
-    On SQLite the caller's transaction must be a write transaction (as `db.booking`'s are).
+    On SQLite the caller's transaction must be a write transaction (as `db.care.booking`'s are).
     """
     seconds = _hold_seconds(hold)
     now_utc = _utc(now)

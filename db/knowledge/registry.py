@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from db.engine import session_scope
+from db.core.engine import session_scope
 from db.models import AuditEntry, KnowledgeDocument
 
 DRAFT, PUBLISHED, RETIRED, REPLACED, DISCARDED = "draft", "published", "retired", "replaced", "discarded"

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from db.filing_workflow import LocalText, Workflow
+from db.filing.workflow import LocalText, Workflow
 
 __all__ = [
     "FAMILY",

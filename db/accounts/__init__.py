@@ -1,0 +1,1 @@
+"""Users, their language, and roles (parent, operator, staff, admin) with their audit."""

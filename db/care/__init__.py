@@ -1,0 +1,1 @@
+"""Childcare institutions, nearby search, prices, temporary-care sessions, bookings and the waitlist."""

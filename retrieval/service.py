@@ -35,7 +35,7 @@ SNAPSHOT_INTERVAL_S = 300.0
 
 
 class ChangeFeed(Protocol):
-    """The knowledge base's change log as a worker follows it (implemented by `db.knowledge_changes.ChangeLog`)."""
+    """The knowledge base's change log as a worker follows it (implemented by `db.knowledge.changes.ChangeLog`)."""
 
     def current(self) -> int:
         """The newest generation."""
@@ -69,7 +69,7 @@ class PolicyService:
         self.kb_lock = threading.RLock()
         #: Bumped each time the searcher is rebuilt from the store (cache key for evaluations).
         self.generation = 0
-        #: The knowledge-base generation (db.knowledge_changes) this worker answers from; -1 = not followed yet.
+        #: The knowledge-base generation (db.knowledge.changes) this worker answers from; -1 = not followed yet.
         self.synced_generation = -1
         self.embedding_model = embedding_model
         self._embedder = embedder

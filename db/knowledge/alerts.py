@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
+from db.accounts.models import User
 from db.knowledge.changes import Change, changes_since
 
 PLACE_MAX = 64
@@ -225,8 +226,6 @@ def _ensure_cursor(engine: Engine, start: int) -> None:
 
 def _user_languages(conn, user_ids: list[int], fallback: dict[int, str]) -> dict[int, str]:
     """Each user's stored language; the language they followed in when they have no user row."""
-    from db.models import User
-
     out: dict[int, str] = dict(fallback)
     table = User.__table__
     for start in range(0, len(user_ids), _INSERT_BATCH):

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from retrieval.lexical import LexicalIndex
 from retrieval.places import NATIONAL_CITY_NAMES
 from retrieval.store import IndexedChunk
@@ -34,7 +36,7 @@ from retrieval.types import Chunk, DocumentMeta
 from retrieval.units import quotable_units
 
 log = logging.getLogger(__name__)
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: passage vectors included
 _FEATURE_CACHE = 4096  # passages whose ranking features are kept between questions
 _LEXICAL_SOURCES = ("tokenize.py", "lexical.py", "corpus.py")
 
@@ -117,12 +119,45 @@ class Prepared:
     tokens: list[str]
 
 
+class VectorMatrix:
+    """Passage vectors by slot (float32 rows, amortised appends); rows of slots without a vector are zero."""
+
+    def __init__(self, data: np.ndarray | None = None, complete: bool = True) -> None:
+        self.data = data if data is not None else np.zeros((0, 0), dtype=np.float32)
+        self.size = len(self.data)
+        #: False once a passage came without its vector: then dense search goes to the store.
+        self.complete = complete
+
+    def append(self, vector: np.ndarray | None) -> None:
+        """Add the next slot's row."""
+        if vector is None:
+            self.complete = False
+        dim = len(vector) if vector is not None else self.data.shape[1]
+        if self.size == 0 and self.data.shape[1] != dim:
+            self.data = np.zeros((0, dim), dtype=np.float32)
+        if vector is not None and len(vector) != self.data.shape[1]:  # another model's vectors
+            self.complete = False
+            vector = None
+        if self.size >= len(self.data):
+            grown = np.zeros((max(64, 2 * len(self.data)), self.data.shape[1]), dtype=np.float32)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        if vector is not None:
+            self.data[self.size] = vector
+        self.size += 1
+
+    def similarities(self, slots: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of some slots' passages to a unit-length `vector` (rows are unit length)."""
+        return self.data[slots] @ np.asarray(vector, dtype=np.float32)
+
+
 class Corpus:
     """The live passages and their lexical index (see the module docstring)."""
 
     def __init__(self, stopwords: frozenset[str]) -> None:
         self.stopwords = stopwords
         self.lexical = LexicalIndex()
+        self.vectors = VectorMatrix()
         self.slots: list[IndexedChunk | None] = []
         self.doc_slots: dict[str, list[int]] = {}
         self.docs: dict[str, DocumentMeta] = {}
@@ -167,8 +202,9 @@ class Corpus:
     def _add(self, passage: Prepared) -> None:
         item = passage.item
         meta = self.docs.setdefault(item.meta.doc_id, item.meta)
-        if item.meta is not meta:  # one metadata object per document, not one per passage
-            item = replace(item, meta=meta)
+        self.vectors.append(item.vector)
+        if item.meta is not meta or item.vector is not None:  # one metadata object per document; the vector
+            item = replace(item, meta=meta, vector=None)  # lives in the matrix, not twice
         slot = self.lexical.add(passage.tokens)
         self.slots.append(item)
         self.doc_slots.setdefault(meta.doc_id, []).append(slot)
@@ -238,6 +274,8 @@ class Corpus:
                     for item in self.slots
                 ],
                 "lexical": self.lexical.to_state(),
+                "vectors": self.vectors.data[: self.vectors.size].copy(),
+                "vectors_complete": self.vectors.complete,
             }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lexical-", suffix=".tmp")
@@ -261,6 +299,7 @@ class Corpus:
             corpus = cls(stopwords)
             docs = {doc_id: _meta(fields) for doc_id, fields in state["docs"].items()}
             corpus.lexical = LexicalIndex.from_state(state["lexical"])
+            corpus.vectors = VectorMatrix(state["vectors"], state["vectors_complete"])
             for slot, row in enumerate(state["slots"]):
                 if row is None:
                     corpus.slots.append(None)

@@ -56,6 +56,8 @@ class PlaceTree:
     nodes: dict[str, Place]
     by_alias: dict[str, tuple[str, ...]]  # lower-case alias → node keys
     national_markers: tuple[str, ...] = ()
+    #: lower-case name or joined path (宁波市北仑区) → the first node in tree order that has it
+    names: dict[str, str] = field(default_factory=dict)
 
     def ancestors(self, key: str) -> list[str]:
         """`key` and its ancestors, nearest first."""
@@ -71,11 +73,9 @@ class PlaceTree:
         wanted = city.strip().lower()
         if not wanted:
             return None
-        for key, node in self.nodes.items():
-            parts = key.split("/")
-            joined = {"".join(parts[i:]) for i in range(len(parts))}
-            if wanted in {n.lower() for n in joined} or wanted == node.name.lower():
-                return key
+        key = self.names.get(wanted)
+        if key is not None:
+            return key
         keys = self.by_alias.get(wanted, ())
         return keys[0] if keys else None
 
@@ -116,7 +116,13 @@ def load_place_tree(path: Path) -> PlaceTree:
         for alias in node.aliases:
             by_alias.setdefault(alias, []).append(key)
     markers = tuple(str(m).lower() for m in data.get("national") or [])
-    return PlaceTree(nodes, {a: tuple(k) for a, k in by_alias.items()}, markers)
+    names: dict[str, str] = {}
+    for key, node in nodes.items():
+        parts = key.split("/")
+        for i in range(len(parts)):
+            names.setdefault("".join(parts[i:]).lower(), key)
+        names.setdefault(node.name.lower(), key)
+    return PlaceTree(nodes, {a: tuple(k) for a, k in by_alias.items()}, markers, names)
 
 
 @dataclass

@@ -143,7 +143,7 @@ class HybridSearcher:
     def reload(self) -> None:
         """Re-read every passage from the store and rebuild the lexical index."""
         corpus = Corpus(self.stopwords)
-        items = self.store.all_chunks()
+        items = self.store.all_chunks(with_vectors=True)
         for start in range(0, len(items), _BUILD_BATCH):  # tokens of a batch at a time, not of every passage
             corpus.extend(corpus.prepare(items[start : start + _BUILD_BATCH]))
         with self._bilingual_lock:
@@ -155,7 +155,7 @@ class HybridSearcher:
         """Bring the passages of `doc_ids` in line with the store: published ones answer, retired, replaced
         or deleted ones stop answering. Everything else is untouched."""
         doc_ids = list(dict.fromkeys(doc_ids))
-        prepared = self.corpus.prepare(self.store.document_chunks(doc_ids)) if doc_ids else []
+        prepared = self.corpus.prepare(self.store.document_chunks(doc_ids, with_vectors=True)) if doc_ids else []
         self.corpus.replace(doc_ids, prepared)
         self._places_changed()
 
@@ -259,7 +259,7 @@ class HybridSearcher:
         bm25_ranked = bm25_ranked[: p.candidates]
         expansion = [t for ts in self.renderings(question).values() for t in ts] if english else []
         vector = self.embedder.encode([question + " " + " ".join(expansion)])[0]
-        dense = self.store.dense_search(vector, p.candidates, allowed_docs)
+        dense = self._dense_ranking(vector, p.candidates, allowed_docs, allowed_positions)
 
         fused: dict[str, float] = {}
         bm25_rank = {cid: rank for rank, cid in enumerate(bm25_ranked)}
@@ -298,6 +298,18 @@ class HybridSearcher:
     def _names_place(self, text: str) -> bool:
         """True when `text` names a place of the hierarchy (an answer to "where")."""
         return self.gazetteer.mentions_place(text)
+
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, allowed_docs: list[str] | None, allowed_positions: np.ndarray | None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest answering passages. Within some documents (a city's,
+        the national ones) exactly, from the vectors held in memory; over everything, through Chroma's index."""
+        corpus = self.corpus
+        if allowed_positions is None or not corpus.vectors.complete or not len(allowed_positions):
+            return self.store.dense_search(vector, n, allowed_docs)
+        similarities = corpus.vectors.similarities(allowed_positions, vector)
+        order = np.argsort(-similarities, kind="stable")[:n]
+        return [(corpus.slots[allowed_positions[i]].chunk.chunk_id, float(similarities[i])) for i in order]
 
     def _bm25_ranking(self, terms: list[str], allowed_positions: np.ndarray | None) -> list[str]:
         """Chunk ids of the best `candidates` passages by BM25 (ties in slot order), within the allowed ones."""

@@ -12,7 +12,7 @@ ones staff published (their raw file lives under the data directory, `source_fil
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,8 @@ class IndexedChunk:
     content_hash: str
     status: str = PUBLISHED
     origin: str = ORIGIN_CATALOG
+    #: The passage's vector, when it was read with it (`with_vectors`); the corpus keeps it in its matrix.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,13 @@ class ChunkStore:
     def _get_paged(self, **query) -> dict:
         """`collection.get(**query)` read a page at a time: one `get` of a large collection (100,000 passages)
         fails in Chroma's SQLite ("too many SQL variables")."""
-        merged: dict = {"ids": [], "documents": [], "metadatas": []}
+        merged: dict = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         offset = 0
         while True:
             got = self.collection.get(**query, limit=_PAGE, offset=offset)
             for key in merged:
-                merged[key].extend(got.get(key) or [])
+                found = got.get(key)
+                merged[key].extend(found if found is not None else [])
             if len(got["ids"]) < _PAGE:
                 return merged
             offset += _PAGE
@@ -172,21 +175,22 @@ class ChunkStore:
         """Remove every passage of `doc_id`."""
         self.collection.delete(where={"doc_id": doc_id})
 
-    def all_chunks(self, include_inactive: bool = False) -> list[IndexedChunk]:
-        """Every stored passage that answers questions (all of them with `include_inactive`), in document order."""
-        items = _items_from(self._get_paged(include=["documents", "metadatas"]))
+    def all_chunks(self, include_inactive: bool = False, with_vectors: bool = False) -> list[IndexedChunk]:
+        """Every stored passage that answers questions (all of them with `include_inactive`), in document order;
+        `with_vectors` reads their vectors too."""
+        items = _items_from(self._get_paged(include=_include(with_vectors)))
         if not include_inactive:
             items = [item for item in items if item.status not in INACTIVE_STATUSES]
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
         return items
 
-    def document_chunks(self, doc_ids: list[str]) -> list[IndexedChunk]:
+    def document_chunks(self, doc_ids: list[str], with_vectors: bool = False) -> list[IndexedChunk]:
         """The answering passages of some documents (none for a retired, replaced or unknown one), in
         document order: what a worker re-reads after a change, instead of the whole store."""
         items: list[IndexedChunk] = []
         for start in range(0, len(doc_ids), _BATCH):
             part = doc_ids[start : start + _BATCH]
-            got = self.collection.get(where={"doc_id": {"$in": part}}, include=["documents", "metadatas"])
+            got = self.collection.get(where={"doc_id": {"$in": part}}, include=_include(with_vectors))
             items += [item for item in _items_from(got) if item.status not in INACTIVE_STATUSES]
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
         return items
@@ -223,15 +227,26 @@ def _metadata(
     }
 
 
+def _include(with_vectors: bool) -> list[str]:
+    return ["documents", "metadatas", "embeddings"] if with_vectors else ["documents", "metadatas"]
+
+
 def _items_from(got: dict) -> list[IndexedChunk]:
     """Passages of a Chroma `get`, with one metadata object per document (not one per passage)."""
     metas: dict[str, DocumentMeta] = {}
     items = []
-    for cid, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+    vectors = got.get("embeddings")
+    if vectors is None or len(vectors) == 0:
+        vectors = [None] * len(got["ids"])
+    for cid, text, m, vector in zip(got["ids"], got["documents"], got["metadatas"], vectors, strict=True):
         meta = metas.get(m["doc_id"])
         if meta is None:
             meta = metas[m["doc_id"]] = _meta_from_stored(m)
-        items.append(_from_stored(cid, text, m, meta))
+        item = _from_stored(cid, text, m, meta)
+        if vector is not None:
+            item = IndexedChunk(item.chunk, meta, item.content_hash, item.status, item.origin,
+                                np.asarray(vector, dtype=np.float32))
+        items.append(item)
     return items
 
 

@@ -213,3 +213,33 @@ def test_a_build_in_batches_ranks_as_a_build_at_once(tmp_path, monkeypatch):
     batched = HybridSearcher(service.store, service.embedder, KNOWLEDGE_DIR)
     assert [i.chunk.chunk_id for i in batched.items] == [i.chunk.chunk_id for i in at_once.items]
     assert ranking(batched) == ranking(at_once)
+
+
+def test_dense_search_within_a_city_matches_chromas(tmp_path):
+    """Questions naming a place are searched within its documents from the vectors held in memory: the same
+    passages, in the same order, as Chroma's filtered search."""
+    from tests.conftest import DEV_SET
+
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service.build()
+    searcher = service.searcher
+    assert searcher.corpus.vectors.complete
+    import json
+
+    import numpy as np
+
+    compared = 0
+    for line in DEV_SET.read_text(encoding="utf-8").splitlines()[:15]:
+        question = json.loads(line)["question"]
+        reading = searcher.gazetteer.read(question)
+        docs = [d for city in reading.cities for d in searcher.corpus.city_docs.get(city, [])]
+        if not docs:
+            continue
+        positions = np.array([s for d in docs for s in searcher.corpus.doc_slots[d]])
+        vector = service.embedder.encode([question])[0]
+        ours = searcher._dense_ranking(vector, 10, docs, positions)
+        chroma = service.store.dense_search(vector, 10, docs)
+        assert [cid for cid, _ in ours] == [cid for cid, _ in chroma]
+        assert np.allclose([s for _, s in ours], [s for _, s in chroma], atol=1e-5)
+        compared += 1
+    assert compared >= 5

@@ -274,7 +274,8 @@ class Corpus:
                     for item in self.slots
                 ],
                 "lexical": self.lexical.to_state(),
-                "vectors": self.vectors.data[: self.vectors.size].copy(),
+                # Rows below `size` never change (slots are not reused): a view, not a 200 MB copy.
+                "vectors": self.vectors.data[: self.vectors.size],
                 "vectors_complete": self.vectors.complete,
             }
         path.parent.mkdir(parents=True, exist_ok=True)

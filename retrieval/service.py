@@ -139,6 +139,8 @@ class PolicyService:
             self.synced_generation = generation
         if how == "store" or self._snapshot_saved < 0:
             self.save_snapshot(searcher)
+        else:  # the snapshot on disk is this searcher: the next save is due after SNAPSHOT_INTERVAL_S
+            self._snapshot_saved = time.monotonic()
         log.info(
             "policy searcher ready from the %s: %d passages in %.2f s", how, len(searcher.corpus),
             time.perf_counter() - started,

@@ -195,6 +195,12 @@ class ChunkStore:
         items.sort(key=lambda item: (item.meta.doc_id, item.chunk.ordinal))
         return items
 
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the `n` nearest passages of any status, from the vector index alone
+        (no metadata filter: fast on a large collection; the caller drops the passages that do not answer)."""
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
     def dense_search(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the `n` nearest published passages, optionally within some documents."""
         live: dict = {"status": {"$nin": list(INACTIVE_STATUSES)}}  # also matches passages without a status

@@ -10,18 +10,22 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
+from bot.context import BotContext
 from bot.handlers import alerts, care, common, filing, policy, staff
 from bot.policy_render import SOURCE_CODEC
 from bot.runtime import Runtime
@@ -185,6 +189,8 @@ def build_application(
         ApplicationBuilder()
         .application_class(GuardedApplication)
         .token(token or settings.telegram_bot_token or "0:console")
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))  # every text is HTML: dynamic parts are escaped
         .post_init(_post_init)
         .concurrent_updates(PerUserUpdateProcessor(max(1, settings.concurrent_updates)))
         .rate_limiter(make_rate_limiter(settings))

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext, guess_language
 from bot.settings import Settings
 from bot.state import current_prefetch
 from db.accounts import users
@@ -26,36 +26,23 @@ class Runtime:
     policy_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    """The runtime of the running application."""
-    return context.application.bot_data["runtime"]
-
-
-def _guess_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """A new user gets English only if Telegram says their app is in English."""
-    user = update.effective_user
-    if user is not None and (user.language_code or "").startswith("en"):
-        return "en"
-    return runtime(context).settings.default_language
-
-
 def _read_user(engine: Engine, user_id: int) -> tuple[str | None, dict]:
     """The user's stored language (None: unknown user) and every flow's state, on one connection."""
     with engine.connect() as conn:
         return users.stored_language(conn, user_id), load_states(conn, user_id)
 
 
-async def load_user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def load_user_language(update: Update, context: BotContext) -> str:
     """Read the user's stored language from the database (in a worker thread) at the start of each update,
-    so a change made through another worker is honoured; `user_language` then answers from memory.
+    so a change made through another worker is honoured; `context.language` then answers from memory.
 
     Within an update processed by `bot.update_processor` the same read (one thread hop, one connection) also
     fetches the user's conversation states for the flows' handlers that follow (`bot.state.UpdatePrefetch`)."""
     user = update.effective_user
     if user is None or context.user_data is None:
         return "zh"
-    guess = _guess_language(update, context)
-    engine = runtime(context).engine
+    guess = guess_language(user.language_code, context.runtime.settings.default_language)
+    engine = context.runtime.engine
     holder = current_prefetch()
     try:
         if holder is None:
@@ -73,11 +60,3 @@ async def load_user_language(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return context.user_data.setdefault("lang", guess)
     context.user_data["lang"] = language
     return language
-
-
-def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The user's language as loaded for this update (never blocks: no database access here)."""
-    if update.effective_user is None:
-        return "zh"
-    cache = context.user_data if context.user_data is not None else {}
-    return cache.get("lang") or _guess_language(update, context)

@@ -196,7 +196,7 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
               "• 混合编班可加最小月龄：<code>混合编班 18 3 20月</code>\n"
               "• 家庭托育点：<code>家庭 5 2</code>\n"
               "也可以写成“托大班20人3名保育员”。{current}",
-        "en": "<b>Class & staff self-check</b> (per {source})\nSend your planned classes as “class type, children, "
+        "en": "<b>Class &amp; staff self-check</b> (per {source})\nSend your planned classes as “class type, children, "
               "carers”, several separated by “;” or new lines, e.g.:\n<code>infant 8 3; toddler 15 3; older 20 3</code>"
               "\n\n• Class types: {types}\n• Several identical classes: <code>toddler 15 3 x2</code>\n"
               "• A mixed class may give the youngest age: <code>mixed 18 3 20m</code>\n"

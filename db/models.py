@@ -21,12 +21,13 @@ from db.care.models import (
 )
 from db.care.prices import SERVICE_UNITS, SERVICES, SESSION_SERVICES
 from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
+from db.core.audit import AuditEntry
 from db.core.conversation import ConversationState
 from db.core.outbox import NoticeClaim
 from db.filing.models import FilingCase, FilingDocument, FilingItem
 from db.knowledge.alerts import AlertCursor, AlertDelivery, AlertMessage, PolicyFollow
 from db.knowledge.changes import KnowledgeChange
-from db.knowledge.models import DOCUMENT_STATUSES, AuditEntry, KnowledgeDocument
+from db.knowledge.models import DOCUMENT_STATUSES, KnowledgeDocument
 
 __all__ = [
     "AlertCursor",

@@ -18,12 +18,12 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.console import render_html, run_console
+from bot.context import BotContext
 from bot.local_api import LocalBotApi
 
 SEEN: dict[str, object] = {}
@@ -32,7 +32,7 @@ SEEN: dict[str, object] = {}
 def factory(request, get_updates_request):
     app = ApplicationBuilder().token("123:LOCAL").request(request).get_updates_request(get_updates_request).build()
 
-    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def start(update: Update, context: BotContext) -> None:
         await update.message.reply_text(
             '<b>欢迎</b>使用 <a href="https://example.org/">托育助手</a>\n请选择：',
             parse_mode="HTML",
@@ -42,29 +42,29 @@ def factory(request, get_updates_request):
             ]),
         )
 
-    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(update: Update, context: BotContext) -> None:
         await update.callback_query.answer("好的")
         await update.callback_query.edit_message_text(f"原文：第{update.callback_query.data}条")
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update: Update, context: BotContext) -> None:
         await update.message.reply_text(f"你说：{update.message.text}")
 
-    async def ask_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def ask_location(update: Update, context: BotContext) -> None:
         keyboard = ReplyKeyboardMarkup([[KeyboardButton("发送位置", request_location=True), "思明区"]])
         await update.message.reply_text("请分享位置或选择区", reply_markup=keyboard)
 
-    async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_location(update: Update, context: BotContext) -> None:
         loc = update.message.location
         SEEN["location"] = (loc.latitude, loc.longitude)
         await update.message.reply_text("收到位置", reply_markup=ReplyKeyboardRemove())
         await update.message.reply_venue(latitude=24.4798, longitude=118.0894, title="示范托育园", address="思明区湖滨南路 1 号")
 
-    async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_document(update: Update, context: BotContext) -> None:
         data = await (await update.message.document.get_file()).download_as_bytearray()
         SEEN["document"] = (update.message.document.file_name, bytes(data))
         await update.message.reply_document(document=b"%PDF-1.4 receipt", filename="回执.pdf", caption="已收到")
 
-    async def slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def slow(update: Update, context: BotContext) -> None:
         import asyncio
 
         await asyncio.sleep(0.4)  # thinks before answering: the console must wait for it

@@ -15,12 +15,12 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.console_transport import LocalRequest, running_application
+from bot.context import BotContext
 from bot.local_api import BotApiError, LocalBotApi
 from tests.fakes.bot_api_server import FakeBotApiServer
 
@@ -32,22 +32,22 @@ def add_demo_handlers(app: Application) -> None:
     """A tiny bot: /start with an inline keyboard, a button that edits its message, echo,
     a document round trip, a venue for a location, and two deliberate Bot API mistakes."""
 
-    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def start(update: Update, context: BotContext) -> None:
         keyboard = InlineKeyboardMarkup([
             [InlineKeyboardButton("显示原文", callback_data="show:1"), InlineKeyboardButton("下一页", callback_data="page:2")],
             [InlineKeyboardButton("官网", url="https://example.org/")],
         ])
         await update.message.reply_text("<b>欢迎</b> &lt;托育助手&gt;", parse_mode="HTML", reply_markup=keyboard)
 
-    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(update: Update, context: BotContext) -> None:
         query = update.callback_query
         await query.answer("好的")
         await query.edit_message_text(f"你选择了 {query.data}")
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update: Update, context: BotContext) -> None:
         await update.message.reply_text(f"echo: {update.message.text}", do_quote=True)
 
-    async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_document(update: Update, context: BotContext) -> None:
         document = update.message.document
         data = await (await document.get_file()).download_as_bytearray()
         context.bot_data["received"] = bytes(data)
@@ -55,18 +55,18 @@ def add_demo_handlers(app: Application) -> None:
             document=bytes(data), filename="回执-" + document.file_name, caption=f"收到 {len(data)} 字节"
         )
 
-    async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_location(update: Update, context: BotContext) -> None:
         loc = update.message.location
         await update.message.reply_venue(latitude=loc.latitude, longitude=loc.longitude, title="示范托育园",
                                          address="思明区 1 号")
 
-    async def bad_html(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def bad_html(update: Update, context: BotContext) -> None:
         try:
             await update.message.reply_text("价格 <1000 元", parse_mode="HTML")
         except BadRequest as exc:
             await update.message.reply_text(f"error: {exc.message}")
 
-    async def too_long(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def too_long(update: Update, context: BotContext) -> None:
         try:
             await update.message.reply_text("长" * 4097)
         except BadRequest as exc:

@@ -7,16 +7,17 @@ import asyncio
 import time
 
 from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
 from bot.console_transport import running_application
+from bot.context import BotContext
 from bot.local_api import application_is_busy
 from bot.update_processor import PerUserUpdateProcessor, ordering_key
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 
 
 def _app(server, processor: PerUserUpdateProcessor, handled: list[tuple[int, str]], delay_of):
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle(update: Update, context: BotContext) -> None:
         text = update.effective_message.text
         await asyncio.sleep(delay_of(update.effective_user.id, text))
         handled.append((update.effective_user.id, text))

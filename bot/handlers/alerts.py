@@ -24,11 +24,11 @@ from functools import partial
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alert_messages as words
 from bot.callbacks import CallbackCodec, CallbackError, Id, Token
-from bot.runtime import runtime, user_language
+from bot.context import BotContext
 from bot.texts import t
 from db.knowledge import alerts
 
@@ -76,8 +76,8 @@ def _documented_places(engine, answering: list[str]) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k and k != words.EVERYONE]
 
 
-def _answering_cities(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
-    service = runtime(context).policy
+def _answering_cities(context: BotContext) -> list[str]:
+    service = context.runtime.policy
     if service is None:
         return []
     return sorted({item.meta.city for item in service.searcher.items})
@@ -104,24 +104,24 @@ def _private(update: Update) -> bool:
     return chat is not None and chat.type == ChatType.PRIVATE
 
 
-async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alerts_command(update: Update, context: BotContext) -> None:
     """/alerts: what the user follows, with buttons to stop each or follow a documented city."""
     from bot.handlers.common import require_private_chat
 
     if not await require_private_chat(update, context):
         return
-    lang = user_language(update, context)
-    text, keyboard = await asyncio.to_thread(_alerts_view, runtime(context).engine, update.effective_user.id, lang,
+    lang = context.language
+    text, keyboard = await asyncio.to_thread(_alerts_view, context.runtime.engine, update.effective_user.id, lang,
                                            _answering_cities(context))
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 
-async def alerts_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alerts_callback(update: Update, context: BotContext) -> None:
     """Every `al:` button; forged or stale data gets a polite answer and changes nothing."""
     from bot.handlers.common import require_private_chat
 
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     try:
         decoded = CODEC.decode(query.data)
     except CallbackError:
@@ -129,7 +129,7 @@ async def alerts_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     if not await require_private_chat(update, context):
         return
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     user_id = update.effective_user.id
     if decoded.action == A_LIST:
         await _answer(query)
@@ -166,18 +166,18 @@ async def alerts_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.edit_message_text(text, reply_markup=keyboard)
 
 
-async def _ask(update: Update, context: ContextTypes.DEFAULT_TYPE, generation: int, lang: str) -> None:
+async def _ask(update: Update, context: BotContext, generation: int, lang: str) -> None:
     from bot.handlers import policy
 
     query = update.callback_query
-    message = await asyncio.to_thread(alerts.alert_message, runtime(context).engine, generation)
+    message = await asyncio.to_thread(alerts.alert_message, context.runtime.engine, generation)
     if message is None:
         await _answer(query, t("al_gone", lang), alert=True)
         return
     await _answer(query)
     from db.knowledge import registry
 
-    row = await asyncio.to_thread(registry.current, runtime(context).engine, message.doc_id)
+    row = await asyncio.to_thread(registry.current, context.runtime.engine, message.doc_id)
     if row is None or row.status != "published":
         await query.message.reply_text(t("al_gone", lang))
         return
@@ -334,9 +334,9 @@ async def _settle(engine, claimed: list, tasks: list[asyncio.Task], report: Disp
     return max(pause, 1.0) if released else None
 
 
-async def alerts_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alerts_job(context: BotContext) -> None:
     """The repeating job: dispatch while the application runs (one run at a time per process)."""
-    rt = runtime(context)
+    rt = context.runtime
     if rt.policy is None or not rt.policy_ready.is_set():
         return  # the chunk store is needed for the fact diff; the next run plans once the index is loaded
     lock: asyncio.Lock = context.application.bot_data.setdefault("alerts_lock", asyncio.Lock())

@@ -33,18 +33,17 @@ import time
 from datetime import datetime
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.callbacks import CallbackError
+from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
 from bot.handlers.care_base import FLOW, _conflict, _echo, _error_text, _has_user, _reply, _safe_edit, _stale
@@ -74,7 +73,6 @@ from bot.handlers.care_notify import (  # noqa: F401  (public names callers and 
 from bot.handlers.care_operator import _on_add_at, addsession_command, today_command
 from bot.handlers.care_views import CODEC  # noqa: F401  (the care buttons' codec, for tests and registration)
 from bot.handlers.common import require_private_chat
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db.care import booking as bookings
@@ -97,7 +95,7 @@ def _await_age(state: FlowState, session_id: int) -> None:
     state["await"] = {"kind": "age", "session": session_id, "at": time.time()}
 
 
-async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_awaited_text(update: Update, context: BotContext) -> None:
     """Text while the flow waits for a place or a child's age; other text falls through to policy QA."""
     if not _has_user(update) or update.effective_message is None:
         return
@@ -105,7 +103,7 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         async with flow_state(context, update.effective_user.id, FLOW) as state:
             handled = await _awaited_text(update, context, state)
     except StateConflict:
-        await _conflict(update, user_language(update, context))
+        await _conflict(update, context.language)
         handled = True
     if handled:
         raise ApplicationHandlerStop
@@ -117,13 +115,13 @@ def _age_hold_expired(awaiting: dict) -> bool:
     return not isinstance(at, int | float) or not 0 <= time.time() - at <= AGE_WAIT_S
 
 
-async def _awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState) -> bool:
+async def _awaited_text(update: Update, context: BotContext, state: FlowState) -> bool:
     """Handle text the flow waits for; True when it was the flow's (stop there), False to let others see it."""
     awaiting = state.get("await")
     if not awaiting:
         return False
     text = " ".join((update.effective_message.text or "").split())
-    lang = user_language(update, context)
+    lang = context.language
     if awaiting == "place":
         if care_search.find_place(text) is None:
             if len(text) > 12 or "?" in text or "？" in text:
@@ -131,7 +129,6 @@ async def _awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
                 return False  # a question, not a place: let policy QA answer it
             await update.effective_message.reply_text(
                 t("care_unknown_place", lang, name=_echo(text), cities=html.escape(views.covered_cities(lang))),
-                parse_mode=ParseMode.HTML,
             )
             return True
         await _new_search(update, context, state, place=text)
@@ -147,11 +144,11 @@ async def _awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
 
 
 async def _typed_age(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState, session_id: int, text: str
+    update: Update, context: BotContext, state: FlowState, session_id: int, text: str
 ) -> None:
     """A typed child age during a booking: understood → confirm; not understood → ask again (still booking)."""
-    lang = user_language(update, context)
-    session = await asyncio.to_thread(get_session, runtime(context).engine, session_id)
+    lang = context.language
+    session = await asyncio.to_thread(get_session, context.runtime.engine, session_id)
     if session is None:
         state.pop("await", None)
         await state.save()
@@ -171,12 +168,12 @@ async def _typed_age(
 # --- callbacks: one dispatcher ----------------------------------------------------------------------------------
 
 
-async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_callback(update: Update, context: BotContext) -> None:
     """Every `care:` button: decode with the codec, refuse anything forged or stale, route by action."""
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    lang = user_language(update, context)
+    lang = context.language
     try:
         decoded = CODEC.decode(query.data)
     except CallbackError:
@@ -216,13 +213,13 @@ def _card_data(engine, institution_id: int, state: dict):
 
 
 async def _on_institution(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, institution_id: int
+    update: Update, context: BotContext, flow: FlowState, institution_id: int
 ) -> None:
     """Details card (fees, hours, address, sessions) and a map pin."""
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     state = _search_state(flow) or {}
-    found = await asyncio.to_thread(_card_data, runtime(context).engine, institution_id, state)
+    found = await asyncio.to_thread(_card_data, context.runtime.engine, institution_id, state)
     if found is None:
         await _stale(update, lang)
         return
@@ -243,13 +240,13 @@ def _session_view(engine, session_id: int):
     return session, get_institution(engine, session.institution_id)
 
 
-async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int) -> None:
+async def _on_session(update: Update, context: BotContext, flow: FlowState, session_id: int) -> None:
     """A session was chosen: ask the child's age (offering the age filter first, never assuming it)."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    found = await asyncio.to_thread(_session_view, runtime(context).engine, session_id)
+    lang = context.language
+    found = await asyncio.to_thread(_session_view, context.runtime.engine, session_id)
     if found is None:
         await query.answer(t("care_err_not_found", lang), show_alert=True)
         return
@@ -262,7 +259,7 @@ async def _on_session(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: 
 
 
 async def _on_age(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+    update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """The child's age chosen with a button."""
     if not await require_private_chat(update, context):
@@ -272,11 +269,11 @@ async def _on_age(
 
 
 async def _confirm(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+    update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """Show the summary to confirm (the age fits the session), or ask the age again."""
-    lang = user_language(update, context)
-    found = await asyncio.to_thread(_session_view, runtime(context).engine, session_id)
+    lang = context.language
+    found = await asyncio.to_thread(_session_view, context.runtime.engine, session_id)
     if found is None:
         flow.pop("await", None)
         await flow.save()
@@ -302,14 +299,14 @@ async def _confirm(
 
 
 async def _on_confirm(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+    update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """Book. The confirm message's id is the idempotency key: a double tap or a re-delivered update books once."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     user_id = update.effective_user.id
     key = f"tg:{user_id}:{query.message.chat_id}:{query.message.message_id}"
     try:
@@ -338,12 +335,12 @@ async def _on_confirm(
     await _notify_operator(context, view, "booked")
 
 
-async def _on_drop(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
+async def _on_drop(update: Update, context: BotContext, flow: FlowState) -> None:
     """The parent changed their mind before confirming."""
     flow.pop("await", None)
     await flow.save()
     await update.callback_query.answer()
-    await _safe_edit(update.callback_query, t("care_flow_dropped", user_language(update, context)), None)
+    await _safe_edit(update.callback_query, t("care_flow_dropped", context.language), None)
 
 
 _ROUTES = {

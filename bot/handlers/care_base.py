@@ -6,13 +6,10 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import (
-    ContextTypes,
-)
 
 from bot import texts_care
+from bot.context import BotContext
 from bot.texts import t
 
 FLOW = "care"
@@ -37,16 +34,16 @@ async def _stale(update: Update, lang: str) -> None:
 async def _safe_edit(query, text: str, markup) -> None:
     """Edit a message, ignoring "message is not modified" (a repeated tap changes nothing)."""
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup=None) -> None:
+async def _reply(update: Update, context: BotContext, text: str, markup=None) -> None:
     """Send into the chat the update came from (HTML)."""
     await context.bot.send_message(
-        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        update.effective_chat.id, text, reply_markup=markup
     )
 
 

@@ -7,17 +7,13 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
+from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
 from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _safe_edit, _stale
 from bot.handlers.care_notify import _notify_operator
 from bot.handlers.common import require_private_chat
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db.care import booking as bookings
@@ -26,34 +22,34 @@ from db.care.booking import BOOKING_CANCELLED
 log = logging.getLogger(__name__)
 
 
-async def bookings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bookings_command(update: Update, context: BotContext) -> None:
     """/bookings: upcoming bookings with cancel buttons (private chats only)."""
     if not _has_user(update) or not await require_private_chat(update, context):
         return
-    lang = user_language(update, context)
+    lang = context.language
     try:
         async with flow_state(context, update.effective_user.id, FLOW) as state:
             state.pop("await", None)  # a half-finished booking stops capturing typed text
     except StateConflict:
         await _conflict(update, lang)
         return
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     found = await asyncio.to_thread(bookings.list_bookings, engine, update.effective_user.id)
     queued = await asyncio.to_thread(care_waitlist.entries_of, engine, update.effective_user.id)
     if not found and not queued:
         await update.effective_message.reply_text(t("care_bookings_none", lang))
         return
     text, markup = views.render_bookings(found, lang, queued)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
+async def _on_cancel_ask(update: Update, context: BotContext, flow: FlowState, booking_id: int) -> None:
     """Ask before cancelling (only the parent's own bookings; anything else is a stale button)."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    view = await asyncio.to_thread(bookings.get_booking, runtime(context).engine, booking_id)
+    lang = context.language
+    view = await asyncio.to_thread(bookings.get_booking, context.runtime.engine, booking_id)
     if view is None or view.parent_id != update.effective_user.id:
         await _stale(update, lang)
         return
@@ -65,13 +61,13 @@ async def _on_cancel_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, flo
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
-async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, booking_id: int) -> None:
+async def _on_cancel_yes(update: Update, context: BotContext, flow: FlowState, booking_id: int) -> None:
     """Cancel and free the place; an already-cancelled or someone else's booking gets a polite note."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     try:
         await asyncio.to_thread(
             bookings.cancel_booking, engine, booking_id, update.effective_user.id, None, care_waitlist.hold_of(context)
@@ -90,7 +86,7 @@ async def _on_cancel_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, flo
     await care_waitlist.send_offers(context.bot, engine)  # the freed place, offered to the first in line
 
 
-async def _on_cancel_no(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
+async def _on_cancel_no(update: Update, context: BotContext, flow: FlowState) -> None:
     """Keep the booking."""
     await update.callback_query.answer()
-    await _safe_edit(update.callback_query, t("care_kept", user_language(update, context)), None)
+    await _safe_edit(update.callback_query, t("care_kept", context.language), None)

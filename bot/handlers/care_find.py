@@ -12,13 +12,10 @@ import logging
 from datetime import datetime
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import (
-    ContextTypes,
-)
 
+from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers.care_base import FLOW, _conflict, _echo, _has_user, _reply, _safe_edit, _stale
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db.care import search as care_search
@@ -66,13 +63,13 @@ def _search_with_fallbacks(engine, state: dict) -> tuple[care_search.SearchPage 
     return page, bool(everything and everything.total)
 
 
-async def _show_results(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, *, edit: bool) -> None:
+async def _show_results(update: Update, context: BotContext, flow: FlowState, *, edit: bool) -> None:
     """Run the stored search, store the state, then show (or edit in place) the result list."""
-    lang = user_language(update, context)
+    lang = context.language
     state = flow["search"]
     notice = state.pop("notice", None)
     try:
-        page, anything = await asyncio.to_thread(_search_with_fallbacks, runtime(context).engine, state)
+        page, anything = await asyncio.to_thread(_search_with_fallbacks, context.runtime.engine, state)
     except care_search.SearchError as error:
         log.info("care search refused: %s", error.code)
         flow.pop("search", None)  # never keep a state that makes every later search fail
@@ -98,11 +95,11 @@ async def _show_results(update: Update, context: ContextTypes.DEFAULT_TYPE, flow
         await _reply(update, context, text, markup)
 
 
-async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def find_command(update: Update, context: BotContext) -> None:
     """/find: ask for a location or a district name."""
     if not _has_user(update):
         return
-    lang = user_language(update, context)
+    lang = context.language
     try:
         async with flow_state(context, update.effective_user.id, FLOW) as state:
             state["await"] = "place"
@@ -115,11 +112,11 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(t("care_ask_place", lang), reply_markup=keyboard)
 
 
-async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_location(update: Update, context: BotContext) -> None:
     """A shared location: search around it with the parent's current filters."""
     if not _has_user(update) or update.effective_message is None:
         return
-    lang = user_language(update, context)
+    lang = context.language
     location = update.effective_message.location
     if location is None or not valid_coordinates(location.latitude, location.longitude):
         await update.effective_message.reply_text(t("care_location_invalid", lang))
@@ -131,7 +128,7 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _conflict(update, lang)
 
 
-async def _new_search(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, **where: object) -> None:
+async def _new_search(update: Update, context: BotContext, flow: FlowState, **where: object) -> None:
     """Search around a new point or place, keeping (and announcing) the parent's filters from before."""
     previous = _search_state(flow) or {}
     kept = {k: previous[k] for k in views.FILTER_KEYS if previous.get(k) not in (None, False)}
@@ -144,9 +141,9 @@ async def _new_search(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: 
     await _show_results(update, context, flow, edit=False)
 
 
-async def _on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, kind: str) -> None:
+async def _on_filter_menu(update: Update, context: BotContext, flow: FlowState, kind: str) -> None:
     """Show the choices of one filter in place of the result buttons."""
-    lang = user_language(update, context)
+    lang = context.language
     state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
@@ -156,10 +153,10 @@ async def _on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, fl
 
 
 async def _apply_filter(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, kind: str, value: object
+    update: Update, context: BotContext, flow: FlowState, kind: str, value: object
 ) -> None:
     """Set one filter to an offered value (anything else is stale), announce a budget reset, show page 1."""
-    lang = user_language(update, context)
+    lang = context.language
     state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
@@ -202,8 +199,8 @@ async def _on_set_date(update, context, flow, value):
     await _apply_filter(update, context, flow, "date", value)
 
 
-async def _on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, which: str) -> None:
-    lang = user_language(update, context)
+async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which: str) -> None:
+    lang = context.language
     state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
@@ -215,8 +212,8 @@ async def _on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: F
     await _show_results(update, context, flow, edit=True)
 
 
-async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState) -> None:
-    lang = user_language(update, context)
+async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> None:
+    lang = context.language
     state = _search_state(flow)
     if state is None:
         await _stale(update, lang)
@@ -229,9 +226,9 @@ async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Fl
     await _show_results(update, context, flow, edit=True)
 
 
-async def _on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, number: int) -> None:
+async def _on_page(update: Update, context: BotContext, flow: FlowState, number: int) -> None:
     """Previous/next page, or back to the list from a details card."""
-    lang = user_language(update, context)
+    lang = context.language
     state = _search_state(flow)
     if state is None:
         await _stale(update, lang)

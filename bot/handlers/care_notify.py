@@ -12,12 +12,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import (
-    ContextTypes,
-)
 
+from bot.context import BotContext
 from bot.handlers import care_views as views
-from bot.runtime import runtime
 from db.care import booking as bookings
 from db.care.institutions import get_session
 
@@ -84,8 +81,8 @@ async def send_operator_note(bot, engine, view, kind: str) -> bool:
     return outcome == SENT
 
 
-async def _notify_operator(context: ContextTypes.DEFAULT_TYPE, view, kind: str) -> None:
-    await send_operator_note(context.bot, runtime(context).engine, view, kind)
+async def _notify_operator(context: BotContext, view, kind: str) -> None:
+    await send_operator_note(context.bot, context.runtime.engine, view, kind)
 
 
 def _language_of(engine, telegram_id: int) -> str:
@@ -127,7 +124,7 @@ async def send_pending_operator_notes(bot, engine, now: datetime | None = None) 
     return sent
 
 
-async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    engine = runtime(context).engine
+async def _reminder_job(context: BotContext) -> None:
+    engine = context.runtime.engine
     await send_due_reminders(context.bot, engine)
     await send_pending_operator_notes(context.bot, engine)

@@ -10,16 +10,12 @@ import logging
 from datetime import datetime
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
+from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
 from bot.handlers.care_base import FLOW, _conflict, _has_user, _reply, _stale
 from bot.handlers.common import require_private_chat
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db.care import booking as bookings
@@ -30,23 +26,23 @@ from db.core.timeutil import local_today
 log = logging.getLogger(__name__)
 
 
-async def _operator_institutions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list:
+async def _operator_institutions(update: Update, context: BotContext) -> list:
     """The centres the user operates, in a private chat; [] (after saying why, where there is a user) otherwise."""
     if not _has_user(update) or not await require_private_chat(update, context):
         return []
-    institutions = await asyncio.to_thread(institutions_of_operator, runtime(context).engine, update.effective_user.id)
+    institutions = await asyncio.to_thread(institutions_of_operator, context.runtime.engine, update.effective_user.id)
     if not institutions:
-        await update.effective_message.reply_text(t("care_operator_only", user_language(update, context)))
+        await update.effective_message.reply_text(t("care_operator_only", context.language))
     return institutions
 
 
-async def today_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def today_command(update: Update, context: BotContext) -> None:
     """/today [YYYY-MM-DD]: the day's bookings at each of the operator's institutions (private chats only)."""
     institutions = await _operator_institutions(update, context)
     if not institutions:
         return
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     day = local_today()
     if context.args:
         try:
@@ -57,17 +53,17 @@ async def today_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         found = await asyncio.to_thread(bookings.bookings_for_institution_day, engine, institution.id, day)
         queues = await asyncio.to_thread(care_waitlist.today_queues, engine, institution.id, day)
         await update.effective_message.reply_text(
-            views.render_today(institution.name, day, found, lang, queues), parse_mode=ParseMode.HTML
+            views.render_today(institution.name, day, found, lang, queues)
         )
 
 
-async def addsession_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def addsession_command(update: Update, context: BotContext) -> None:
     """/addsession DATE START-END SERVICE PLACES PRICE [MIN-MAX]: an operator adds a session; an operator of
     several centres chooses which one with a button."""
     institutions = await _operator_institutions(update, context)
     if not institutions:
         return
-    lang = user_language(update, context)
+    lang = context.language
     try:
         spec = parse_session_spec(list(context.args or []), local_today())
     except SpecError as error:
@@ -91,13 +87,13 @@ async def addsession_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _add_session(update, context, institutions[0], spec)
 
 
-async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, institution_id: int) -> None:
+async def _on_add_at(update: Update, context: BotContext, flow: FlowState, institution_id: int) -> None:
     """The operator chose the centre for the session they typed."""
     if not await require_private_chat(update, context):
         return
-    lang = user_language(update, context)
+    lang = context.language
     pending = flow.get("addsession")
-    institutions = await asyncio.to_thread(institutions_of_operator, runtime(context).engine, update.effective_user.id)
+    institutions = await asyncio.to_thread(institutions_of_operator, context.runtime.engine, update.effective_user.id)
     chosen = next((inst for inst in institutions if inst.id == institution_id), None)
     if pending is None or chosen is None:
         await _stale(update, lang)
@@ -108,9 +104,9 @@ async def _on_add_at(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: F
     await _add_session(update, context, chosen, SessionSpec.from_dict(pending))
 
 
-async def _add_session(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec: SessionSpec) -> None:
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+async def _add_session(update: Update, context: BotContext, institution, spec: SessionSpec) -> None:
+    lang = context.language
+    engine = context.runtime.engine
     if await care_waitlist.resize_existing(update, context, institution, spec):
         return  # the same session exists: its places were changed (added places go to the waitlist first)
     try:

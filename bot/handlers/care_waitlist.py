@@ -20,15 +20,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers.care_base import _safe_edit, _stale
 from bot.handlers.care_notify import _language_of, _notify_operator, _release
 from bot.handlers.common import require_private_chat
-from bot.runtime import runtime, user_language
 from bot.state import FlowState
 from bot.texts import t
 from db.care import booking as bookings
@@ -41,9 +39,9 @@ OFFER_BATCH = 50
 SENT, BLOCKED, KEEP, RETRY = "sent", "blocked", "keep", "retry"
 
 
-def hold_of(context: ContextTypes.DEFAULT_TYPE) -> timedelta:
+def hold_of(context: BotContext) -> timedelta:
     """How long a freed place is held for a waiting parent (setting `WAITLIST_HOLD_MINUTES`)."""
-    return timedelta(minutes=runtime(context).settings.waitlist_hold_minutes)
+    return timedelta(minutes=context.runtime.settings.waitlist_hold_minutes)
 
 
 def _error_text(code: str, lang: str) -> str:
@@ -73,25 +71,25 @@ def _full_view(engine, session_id: int):
     return session, get_institution(engine, session.institution_id), waitlist.queue_length(engine, session_id)
 
 
-async def full_session_markup(context: ContextTypes.DEFAULT_TYPE, session_id: int, months: int, lang: str):
+async def full_session_markup(context: BotContext, session_id: int, months: int, lang: str):
     """The "this session is full — join the waitlist?" text and buttons, or None when the session is gone."""
-    found = await asyncio.to_thread(_full_view, runtime(context).engine, session_id)
+    found = await asyncio.to_thread(_full_view, context.runtime.engine, session_id)
     if found is None:
         return None
     session, institution, queue = found
-    minutes = runtime(context).settings.waitlist_hold_minutes
+    minutes = context.runtime.settings.waitlist_hold_minutes
     return views.render_waitlist_full(session, institution, queue, minutes, months, lang)
 
 
 async def on_join(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, session_id: int, months: int
+    update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """Join a full session's queue; a place that freed meanwhile is offered for booking directly."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     flow.pop("await", None)
     await flow.save()
     try:
@@ -118,13 +116,13 @@ async def on_join(
 # --- offers: take, pass -------------------------------------------------------------------------------------------
 
 
-async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, offer_id: int) -> None:
+async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id: int) -> None:
     """Take an offered place: a confirmed booking (code and price), the operator told once."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     try:
         booked, created = await asyncio.to_thread(
             waitlist.take_offer_outcome, engine, offer_id, update.effective_user.id
@@ -146,13 +144,13 @@ async def on_take(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow
     await _notify_operator(context, view, "booked")  # claimed in the database: once
 
 
-async def on_pass(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, offer_id: int) -> None:
+async def on_pass(update: Update, context: BotContext, flow: FlowState, offer_id: int) -> None:
     """Pass on an offered place: it goes to the next in line at once."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     try:
         await asyncio.to_thread(waitlist.pass_offer, engine, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
@@ -167,13 +165,13 @@ async def on_pass(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flow
     await send_offers(context.bot, engine)
 
 
-async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: FlowState, entry_id: int) -> None:
+async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_id: int) -> None:
     """Leave a queue (from /bookings); a place held for the entry goes to the next in line."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     try:
         entry, left = await asyncio.to_thread(waitlist.leave_outcome, engine, entry_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
@@ -188,7 +186,7 @@ async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: Flo
         return
     await query.answer()
     await context.bot.send_message(
-        update.effective_chat.id, views.render_waitlist_left(entry, lang), parse_mode=ParseMode.HTML
+        update.effective_chat.id, views.render_waitlist_left(entry, lang)
     )
     await send_offers(context.bot, engine)
 
@@ -210,12 +208,12 @@ def today_queues(engine, institution_id: int, day) -> list:
 # --- operators: more places in an existing session ----------------------------------------------------------------
 
 
-async def resize_existing(update: Update, context: ContextTypes.DEFAULT_TYPE, institution, spec) -> bool:
+async def resize_existing(update: Update, context: BotContext, institution, spec) -> bool:
     """/addsession of a session that exists already (same centre, service, day and times) sets its number of
     places instead of adding a second one: added places are offered to the waitlist first, in the same
     transaction (`waitlist.change_capacity`). False when there is no such session (add it as usual)."""
-    lang = user_language(update, context)
-    engine = runtime(context).engine
+    lang = context.language
+    engine = context.runtime.engine
     session_id = await asyncio.to_thread(
         waitlist.find_same_session, engine, institution.id, spec.service, spec.day, spec.start, spec.end
     )
@@ -255,7 +253,7 @@ async def _send(bot, chat_id: int, text: str, markup=None) -> str:
     request went out — or was refused as malformed: sending again could repeat it or fail again; the hold then
     lapses normally)."""
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_message(chat_id, text, reply_markup=markup)
     except Forbidden:
         log.info("waitlist message to %s refused: the bot is blocked", chat_id)
         return BLOCKED
@@ -327,6 +325,6 @@ async def expire_and_send(bot, engine, now: datetime | None = None) -> tuple[int
     return len(expired), await send_offers(bot, engine, now)
 
 
-async def waitlist_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def waitlist_job(context: BotContext) -> None:
     """The repeating job (and its first run at start-up)."""
-    await expire_and_send(context.bot, runtime(context).engine)
+    await expire_and_send(context.bot, context.runtime.engine)

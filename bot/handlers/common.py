@@ -6,11 +6,12 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
 
 from bot.callbacks import CallbackCodec, CallbackError
-from bot.runtime import load_user_language, runtime, user_language
+from bot.context import BotContext
+from bot.runtime import load_user_language
 from bot.state import current_prefetch
 from bot.texts import t
 from db.accounts import users
@@ -26,7 +27,7 @@ for _lang in users.SUPPORTED_LANGUAGES:
     LANG_CODEC.action(_lang)
 
 
-async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def screen_update(update: object, context: BotContext) -> None:
     """Runs before every handler. Updates nobody could be answered for in a private conversation stop here:
     channel posts and other updates without a user, edited messages (the original was answered), and taps on
     buttons whose message is gone or inaccessible (every flow edits or replies to that message)."""
@@ -38,24 +39,24 @@ async def screen_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     await load_user_language(update, context)
     query = update.callback_query
     if query is not None and (query.message is None or not query.message.is_accessible):
-        await query.answer(t("stale_button", user_language(update, context)))
+        await query.answer(t("stale_button", context.language))
         raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greet, say what the bot can do, ask whether the user is a parent or an operator."""
     user = update.effective_user
     holder = current_prefetch()  # the update's first read already saw whether the user has a row
     if holder is None or holder.user_id != user.id or not holder.user_known:
-        await asyncio.to_thread(users.ensure_user, runtime(context).engine, user.id, user.full_name or "")
-    lang = user_language(update, context)
+        await asyncio.to_thread(users.ensure_user, context.runtime.engine, user.id, user.full_name or "")
+    lang = context.language
     keyboard = InlineKeyboardMarkup(
         [[
             InlineKeyboardButton(t("btn_parent", lang), callback_data=ROLE_CODEC.encode("parent")),
             InlineKeyboardButton(t("btn_operator", lang), callback_data=ROLE_CODEC.encode("operator")),
         ], *_settings_rows(update, lang)]
     )
-    await update.effective_message.reply_text(t("start", lang), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await update.effective_message.reply_text(t("start", lang), reply_markup=keyboard)
 
 
 def _settings_rows(update: Update, lang: str) -> list[list[InlineKeyboardButton]]:
@@ -67,58 +68,58 @@ def _settings_rows(update: Update, lang: str) -> list[list[InlineKeyboardButton]
     return [settings_row(lang)]
 
 
-async def choose_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_role(update: Update, context: BotContext) -> None:
     """Remember parent/operator and suggest the next step."""
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     try:
         kind = ROLE_CODEC.decode(query.data).action
     except CallbackError:
         await query.answer(t("stale_button", lang))
         return
     await query.answer()
-    await asyncio.to_thread(users.set_kind, runtime(context).engine, update.effective_user.id, kind)
+    await asyncio.to_thread(users.set_kind, context.runtime.engine, update.effective_user.id, kind)
     keyboard = None
     if kind == "operator":  # the filing guide's own button (bot/handlers/filing.py handles "fl:go")
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("fl_btn_start", lang), callback_data="fl:go")]])
     await query.message.reply_text(t(f"role_{kind}", lang), reply_markup=keyboard)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explain commands and how to ask."""
-    await update.effective_message.reply_text(t("help", user_language(update, context)), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(t("help", context.language))
 
 
-async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang_command(update: Update, context: BotContext) -> None:
     """Offer 中文 / English."""
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton("中文", callback_data=LANG_CODEC.encode("zh")),
           InlineKeyboardButton("English", callback_data=LANG_CODEC.encode("en"))]]
     )
-    await update.effective_message.reply_text(t("lang_choose", user_language(update, context)), reply_markup=keyboard)
+    await update.effective_message.reply_text(t("lang_choose", context.language), reply_markup=keyboard)
 
 
-async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_language(update: Update, context: BotContext) -> None:
     """Store the chosen language."""
     query = update.callback_query
     try:
         lang = LANG_CODEC.decode(query.data).action
     except CallbackError:
-        await query.answer(t("stale_button", user_language(update, context)))
+        await query.answer(t("stale_button", context.language))
         return
-    await asyncio.to_thread(users.set_language, runtime(context).engine, update.effective_user.id, lang)
+    await asyncio.to_thread(users.set_language, context.runtime.engine, update.effective_user.id, lang)
     context.user_data["lang"] = lang
     await query.answer()
     await query.edit_message_text(t("lang_set", lang))
 
 
-async def require_private_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def require_private_chat(update: Update, context: BotContext) -> bool:
     """True in a private chat. Elsewhere (a group, a channel) answer with a link to the private chat and
     return False, so personal data (bookings, a child's age, filing materials) is never posted to a group."""
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
         return True
-    lang = user_language(update, context)
+    lang = context.language
     try:
         username = context.bot.username
     except RuntimeError:  # the bot was not initialised (get_me not called): no link, the text still says why
@@ -135,27 +136,27 @@ async def require_private_chat(update: Update, context: ContextTypes.DEFAULT_TYP
     return False
 
 
-async def coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def coming_soon(update: Update, context: BotContext) -> None:
     """A menu command whose flow is not built yet."""
-    await update.effective_message.reply_text(t("coming_soon", user_language(update, context)))
+    await update.effective_message.reply_text(t("coming_soon", context.language))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Any command we do not know."""
-    await update.effective_message.reply_text(t("unknown_command", user_language(update, context)))
+    await update.effective_message.reply_text(t("unknown_command", context.language))
 
 
-async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsupported_message(update: Update, context: BotContext) -> None:
     """Stickers, voice, files outside a flow…"""
-    await update.effective_message.reply_text(t("unsupported_message", user_language(update, context)))
+    await update.effective_message.reply_text(t("unsupported_message", context.language))
 
 
-async def stale_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_callback(update: Update, context: BotContext) -> None:
     """A button whose data no handler understands (an old keyboard from an earlier version)."""
-    await update.callback_query.answer(t("stale_button", user_language(update, context)), show_alert=False)
+    await update.callback_query.answer(t("stale_button", context.language), show_alert=False)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error; tell the user politely, never with the exception text.
 
     A database that is busy, slow or away gets a short "busy, please try again" (logged without a stack
@@ -167,7 +168,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         log.error("Unhandled error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        lang = user_language(update, context)  # from memory: never asks the database that may have failed
+        lang = context.language  # from memory: never asks the database that may have failed
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()

@@ -42,12 +42,12 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.callbacks import CallbackError
+from bot.context import BotContext
 from bot.handlers import policy
 from bot.handlers.common import require_private_chat
 from bot.handlers.filing_actions import _ACTIONS
@@ -101,7 +101,6 @@ from bot.handlers.filing_views import nature_view as nature_view
 from bot.handlers.filing_views import plan_prompt as plan_prompt
 from bot.handlers.filing_views import registration_text as registration_text
 from bot.handlers.filing_views import what_text as what_text
-from bot.runtime import runtime, user_language
 from bot.state import FlowState
 from bot.texts import join_names, t
 from db.filing import cases as F
@@ -123,7 +122,7 @@ log = logging.getLogger(__name__)
 # --- /filing and resuming --------------------------------------------------------------------------------------
 
 
-async def filing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def filing_command(update: Update, context: BotContext) -> None:
     """Start, or resume where the operator left off (derived from the database). Private chats only."""
     if update.effective_user is None or not await require_private_chat(update, context):
         return
@@ -133,11 +132,11 @@ async def filing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # --- Buttons --------------------------------------------------------------------------------------------------
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Every `fl:` button. Forged, stale or foreign buttons get a polite answer, never an error; nothing is
     stored for them (the data is decoded by `CODEC` before anything else happens)."""
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     try:
         decoded = CODEC.decode(query.data)
     except CallbackError:
@@ -173,9 +172,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- Typed text during the flow -------------------------------------------------------------------------------
 
 
-async def _flow_case(context: ContextTypes.DEFAULT_TYPE, state: FlowState, user_id: int) -> F.CaseView | None:
+async def _flow_case(context: BotContext, state: FlowState, user_id: int) -> F.CaseView | None:
     """The case the operator is working on: the one in the flow state when still open, else the latest."""
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     if state.get("case"):
         try:
             return await _db(F.get_case, engine, user_id, state["case"])
@@ -193,7 +192,7 @@ def _reminder_markup(wf: Workflow, case: F.CaseView, lang: str) -> InlineKeyboar
     return InlineKeyboardMarkup([row])
 
 
-async def _remind(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+async def _remind(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
                   lang: str) -> None:
     if case.step == "plan":
         await _send(update, context, t("fl_reminder_plan", lang), InlineKeyboardMarkup([_back(case.id, lang)]))
@@ -205,11 +204,11 @@ async def _remind(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workfl
     await _send(update, context, _esc(text), _reminder_markup(wf, case, lang))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """Text while in the flow: the class plan or name when asked for, otherwise a policy question + reminder."""
-    lang = user_language(update, context)
+    lang = context.language
     user_id = update.effective_user.id
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     text = update.effective_message.text or ""
     try:
         wf = await _workflow(context)
@@ -241,7 +240,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _remind(update, context, wf, case, lang)
 
 
-async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+async def _handle_plan(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
                        lang: str, text: str) -> None:
     family = wf.data.readiness.family
     parsed = parse_plan(text, wf, family_default=family is not None and case.legal_nature == family.id)
@@ -252,7 +251,7 @@ async def _handle_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: W
         await _send(update, context, body, InlineKeyboardMarkup([_back(case.id, lang)]))
         return
     report = check_plan(parsed.classes, wf)
-    case = await _db(F.save_class_plan, runtime(context).engine, case.operator_id, case.id,
+    case = await _db(F.save_class_plan, context.runtime.engine, case.operator_id, case.id,
                      [c.as_dict() for c in parsed.classes])
     lines = report_lines(wf, report, lang) + problems
     markup = InlineKeyboardMarkup([[_button(t("fl_btn_recheck", lang), A_CHECK, case.id)], _back(case.id, lang)])
@@ -271,12 +270,12 @@ def _attachment(message: Message) -> tuple[str, str, str, str, int | None]:
     return photo.file_id, photo.file_unique_id, f"photo_{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
 
 
-async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_upload(update: Update, context: BotContext) -> None:
     """A file or photo for the current checklist item: checked (type, size, content), then recorded by its
     Telegram file id with name, size and sha256. A refused file changes nothing."""
-    lang = user_language(update, context)
+    lang = context.language
     user_id = update.effective_user.id
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     wf = await _workflow_or_say(update, context, lang)
     if wf is None:
         return

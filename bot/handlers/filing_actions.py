@@ -7,11 +7,9 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    ContextTypes,
-)
 
 from bot.callbacks import CallbackError
+from bot.context import BotContext
 from bot.handlers.filing_base import _answer, _db, _enter, _resume, _send, _send_checklist, _show
 from bot.handlers.filing_views import (
     A_CASES,
@@ -44,7 +42,6 @@ from bot.handlers.filing_views import (
     report_lines,
     what_text,
 )
-from bot.runtime import runtime
 from bot.texts import t
 from bot.texts_filing import summary_labels
 from db.filing import cases as F
@@ -69,7 +66,7 @@ async def _act_go(update, context, wf, lang, case_id, arg) -> None:
 
 async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
     case_id = _need(case_id, arg, with_arg=True)
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case = await _db(F.choose_nature, engine, user_id, case_id, arg, wf)
     await _enter(update, context, case.id)
     await _answer(update)
@@ -79,7 +76,7 @@ async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
     await _enter(update, context, case.id)
     await _answer(update)
     text, markup = nature_view(wf, case, lang)
@@ -87,7 +84,7 @@ async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case = await _db(F.set_step, engine, user_id, _need(case_id), "checklist")
     await _enter(update, context, case.id)
     await _answer(update)
@@ -99,7 +96,7 @@ async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_item(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.open_item, runtime(context).engine, update.effective_user.id, _need(case_id, arg, with_arg=True),
+    case = await _db(F.open_item, context.runtime.engine, update.effective_user.id, _need(case_id, arg, with_arg=True),
                      arg, wf)
     await _enter(update, context, case.id)
     await _answer(update)
@@ -108,7 +105,7 @@ async def _act_item(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_what(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id, arg, with_arg=True))
+    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id, arg, with_arg=True))
     item = case.item(wf, arg)
     if item is None:
         raise F.FilingError("unknown_item", arg)
@@ -121,7 +118,7 @@ async def _act_what(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> None:
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case_id = _need(case_id, arg, with_arg=True)
     try:
         case = await _db(F.mark_item, engine, user_id, case_id, arg, status, wf)
@@ -148,7 +145,7 @@ async def _act_not_applicable(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_clear(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case = await _db(F.clear_item, engine, user_id, _need(case_id, arg, with_arg=True), arg)
     item = case.item(wf, arg)
     if item is None:
@@ -160,7 +157,7 @@ async def _act_clear(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case = await _db(F.get_case, engine, user_id, _need(case_id))
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         await _answer(update, t("fl_need_nature", lang), alert=True)
@@ -171,7 +168,7 @@ async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_check(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = runtime(context).engine, update.effective_user.id
+    engine, user_id = context.runtime.engine, update.effective_user.id
     case = await _db(F.set_step, engine, user_id, _need(case_id), "plan")
     if case.step != "plan":
         await _answer(update, t("fl_need_nature", lang), alert=True)
@@ -183,7 +180,7 @@ async def _act_check(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
     if not case.legal_nature or wf.nature(case.legal_nature) is None:
         raise F.FilingError("no_nature")
     await _enter(update, context, case.id)
@@ -193,7 +190,7 @@ async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
-    cases = await _db(F.list_cases, runtime(context).engine, update.effective_user.id)
+    cases = await _db(F.list_cases, context.runtime.engine, update.effective_user.id)
     await _answer(update)
     lines, rows = [], []
     for case in cases:
@@ -208,7 +205,7 @@ async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_new(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.start_case, runtime(context).engine, update.effective_user.id)
+    case = await _db(F.start_case, context.runtime.engine, update.effective_user.id)
     await _enter(update, context, case.id)
     await _answer(update, t("fl_new_case", lang))
     text, markup = nature_view(wf, case, lang)
@@ -216,14 +213,14 @@ async def _act_new(update, context, wf, lang, case_id, arg) -> None:
 
 
 async def _act_rename(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.set_step, runtime(context).engine, update.effective_user.id, _need(case_id), "title")
+    case = await _db(F.set_step, context.runtime.engine, update.effective_user.id, _need(case_id), "title")
     await _enter(update, context, case.id)
     await _answer(update)
     await _show(update, context, _esc(t("fl_title_prompt", lang)), InlineKeyboardMarkup([_back(case.id, lang)]))
 
 
 async def _act_city_menu(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, _need(case_id))
+    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
     await _enter(update, context, case.id)
     await _answer(update)
     rows = []
@@ -243,7 +240,7 @@ async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
     if arg is not None and wf.city(arg) is None:
         raise F.FilingError("unknown_city", arg)
     city = "" if arg is None else wf.city(arg).city
-    case = await _db(F.set_city, runtime(context).engine, update.effective_user.id, case_id, city)
+    case = await _db(F.set_city, context.runtime.engine, update.effective_user.id, case_id, city)
     await _enter(update, context, case.id)
     await _answer(update, t("fl_city_set", lang, city=city) if city else t("fl_city_cleared", lang))
     if not case.legal_nature:
@@ -253,7 +250,7 @@ async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
     await _send_checklist(update, context, wf, case, lang, edit=True)
 
 
-async def send_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+async def send_summary(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
                        lang: str) -> None:
     """The summary: a short message (progress, what is missing, the next step), then the full summary as a
     PDF (to print and send) and as a DOCX (to edit)."""
@@ -273,7 +270,7 @@ async def send_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: W
         chat_id, document=docx, filename=docx_filename(summary), caption=caption,
         reply_markup=InlineKeyboardMarkup([_back(case.id, lang)]),
     )
-    await _db(F.mark_summary_sent, runtime(context).engine, case.operator_id, case.id)
+    await _db(F.mark_summary_sent, context.runtime.engine, case.operator_id, case.id)
 
 
 def _summary_files(summary, labels) -> tuple[bytes, bytes]:

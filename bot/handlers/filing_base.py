@@ -15,10 +15,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
-    ContextTypes,
     filters,
 )
 
+from bot.context import BotContext
 from bot.handlers.filing_views import (
     _esc,
     _title,
@@ -26,7 +26,6 @@ from bot.handlers.filing_views import (
     nature_view,
 )
 from bot.render import split_message
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, load_flow_state
 from bot.texts import t
 from db.filing import cases as F
@@ -55,7 +54,7 @@ def _seen(user_data: dict | None, update: Update) -> FlowState | None:
     return (user_data.get(SEEN_KEY) or {}).get(_update_key(update))
 
 
-def _keep(context: ContextTypes.DEFAULT_TYPE, update: Update, state: FlowState) -> None:
+def _keep(context: BotContext, update: Update, state: FlowState) -> None:
     if context.user_data is None:
         return
     seen = context.user_data.setdefault(SEEN_KEY, {})
@@ -64,7 +63,7 @@ def _keep(context: ContextTypes.DEFAULT_TYPE, update: Update, state: FlowState) 
         seen.pop(next(iter(seen)))
 
 
-async def _state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> FlowState:
+async def _state(update: Update, context: BotContext) -> FlowState:
     """The user's filing state for this update: loaded once (off the event loop), then reused."""
     state = _seen(context.user_data, update)
     if state is None:
@@ -81,7 +80,7 @@ async def _save(state: FlowState) -> None:
         log.info("filing state of user %s changed concurrently; kept the other change", state.user_id)
 
 
-async def _enter(update: Update, context: ContextTypes.DEFAULT_TYPE, case_id: int) -> None:
+async def _enter(update: Update, context: BotContext, case_id: int) -> None:
     """The operator is working on `case_id` now (reminders may follow policy answers), stored before answering."""
     state = await _state(update, context)
     state["case"] = case_id
@@ -100,7 +99,7 @@ def _restored_state(case: F.CaseView | None) -> dict | None:
     return {"case": case.id, "at": case.updated_at.timestamp(), "restored": True}
 
 
-async def note_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def note_flow(update: Update, context: BotContext) -> None:
     """Early group (`FLOW_GROUP`): load the user's filing state in a worker thread (deriving it from their open
     case when none is stored) and keep it for this update. The filters below then only read memory — no
     database work inside a filter on the event loop."""
@@ -110,7 +109,7 @@ async def note_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         state = await load_flow_state(context, user.id, FLOW)
         if "case" not in state:
-            case = await asyncio.to_thread(F.current_case, runtime(context).engine, user.id)
+            case = await asyncio.to_thread(F.current_case, context.runtime.engine, user.id)
             state.update(_restored_state(case) or {})
     except Exception:  # a database problem must not break unrelated messages
         log.exception("Could not look up the filing state of user %s", user.id)
@@ -124,7 +123,7 @@ def _member(state: FlowState | None, window: float | None) -> bool:
     return window is None or time.time() - float(state.get("at") or 0) < window
 
 
-def in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def in_flow(update: Update, context: BotContext) -> bool:
     """Whether this update's user is in the filing flow (any time since they last worked on it), as `note_flow`
     found it for THIS update: for other flows deciding who a message belongs to. Reads memory only; False when
     `note_flow` did not run for the update (callbacks, commands)."""
@@ -147,7 +146,7 @@ class _InFlow(filters.UpdateFilter):
         return _member(_seen(self.application.user_data.get(user.id), update), self.window)
 
 
-async def leave_flow_on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def leave_flow_on_command(update: Update, context: BotContext) -> None:
     """Any other command (e.g. /find, /kb) leaves the filing flow (runs in an early group, stops nothing)."""
     text = (update.effective_message.text or "").strip()
     command = text.split()[0][1:].split("@")[0].lower() if text.startswith("/") else ""
@@ -156,7 +155,7 @@ async def leave_flow_on_command(update: Update, context: ContextTypes.DEFAULT_TY
     try:
         state = await _state(update, context)
         if "case" not in state and _restored_state(
-            await asyncio.to_thread(F.current_case, runtime(context).engine, update.effective_user.id)
+            await asyncio.to_thread(F.current_case, context.runtime.engine, update.effective_user.id)
         ) is None:
             return  # never in the flow (no stored state, no open case): nothing to leave, nothing stored
         if state.get("case", ...) is not None:
@@ -167,11 +166,11 @@ async def leave_flow_on_command(update: Update, context: ContextTypes.DEFAULT_TY
         log.exception("Could not record that user %s left the filing flow", update.effective_user.id)
 
 
-async def _workflow(context: ContextTypes.DEFAULT_TYPE) -> Workflow:
-    return await asyncio.to_thread(get_workflow, runtime(context).settings.knowledge_dir)
+async def _workflow(context: BotContext) -> Workflow:
+    return await asyncio.to_thread(get_workflow, context.runtime.settings.knowledge_dir)
 
 
-async def _workflow_or_say(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> Workflow | None:
+async def _workflow_or_say(update: Update, context: BotContext, lang: str) -> Workflow | None:
     """The workflow, or None after telling the operator its data is broken (logged)."""
     try:
         return await _workflow(context)
@@ -185,7 +184,7 @@ async def _db(fn, *args):
     return await asyncio.to_thread(fn, *args)
 
 
-async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+async def _send(update: Update, context: BotContext, text: str,
                 markup: InlineKeyboardMarkup | None = None, *, html_mode: bool = True) -> Message:
     parts = split_message(text)
     sent = None
@@ -197,13 +196,13 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     return sent
 
 
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: InlineKeyboardMarkup) -> None:
+async def _show(update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup) -> None:
     """Replace the tapped message with this view (or send it anew when that message cannot be edited)."""
     query = update.callback_query
     message = query.message if query is not None else None
     if isinstance(message, Message) and len(text) <= 4096:
         try:
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            await message.edit_text(text, reply_markup=markup,
                                     disable_web_page_preview=True)
             return
         except BadRequest as exc:
@@ -221,11 +220,11 @@ async def _answer(update: Update, text: str | None = None, *, alert: bool = Fals
         await query.answer(text, show_alert=alert)
 
 
-async def _case_count(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> int:
-    return len(await _db(F.list_cases, runtime(context).engine, user_id))
+async def _case_count(context: BotContext, user_id: int) -> int:
+    return len(await _db(F.list_cases, context.runtime.engine, user_id))
 
 
-async def _send_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE, wf: Workflow, case: F.CaseView,
+async def _send_checklist(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
                           lang: str, *, prefix: str = "", edit: bool = False) -> None:
     text, markup = checklist_view(wf, case, lang, await _case_count(context, case.operator_id))
     if prefix:
@@ -236,10 +235,10 @@ async def _send_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE, wf
         await _send(update, context, text, markup)
 
 
-async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = user_language(update, context)
+async def _resume(update: Update, context: BotContext) -> None:
+    lang = context.language
     user_id = update.effective_user.id
-    engine = runtime(context).engine
+    engine = context.runtime.engine
     wf = await _workflow_or_say(update, context, lang)
     if wf is None:
         return
@@ -256,10 +255,10 @@ async def _resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send_checklist(update, context, wf, case, lang, prefix=_esc(t("fl_resume", lang, title=_title(case, lang))))
 
 
-async def _reshow_case(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, case_id: int) -> None:
+async def _reshow_case(update: Update, context: BotContext, lang: str, case_id: int) -> None:
     try:
         wf = await _workflow(context)
-        case = await _db(F.get_case, runtime(context).engine, update.effective_user.id, case_id)
+        case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, case_id)
     except (F.FilingError, WorkflowError):
         return
     if case.legal_nature and wf.nature(case.legal_nature) is not None:

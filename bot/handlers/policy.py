@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.policy_render import (
     parse_source_callback,
     render_policy_answer,
@@ -17,7 +17,6 @@ from bot.policy_render import (
     sources_for_buttons,
 )
 from bot.render import answer_language, render_source, split_message
-from bot.runtime import runtime, user_language
 from bot.state import StateConflict, load_flow_state
 from bot.texts import t
 from retrieval.answer import source_of
@@ -27,9 +26,9 @@ log = logging.getLogger(__name__)
 POLICY_LOAD_WAIT_SECONDS = 60
 
 
-async def _policy_service(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str):
+async def _policy_service(update: Update, context: BotContext, lang: str):
     """The policy service, waiting (bounded) while it loads in the background."""
-    rt = runtime(context)
+    rt = context.runtime
     if not rt.policy_ready.is_set():
         try:
             await asyncio.wait_for(rt.policy_ready.wait(), timeout=POLICY_LOAD_WAIT_SECONDS)
@@ -39,10 +38,10 @@ async def _policy_service(update: Update, context: ContextTypes.DEFAULT_TYPE, la
     return rt.policy
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     """Answer a typed question from the policy documents."""
     message = update.effective_message
-    lang = user_language(update, context)
+    lang = context.language
     question = " ".join((message.text or "").split())
     if len(question) < 2:
         await message.reply_text(t("empty_question", lang))
@@ -50,7 +49,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_question(update, context, question, lang)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, lang: str) -> None:
+async def answer_question(update: Update, context: BotContext, question: str, lang: str) -> None:
     """Answer `question` in the chat of the update (a typed question, or an alert's "ask about it" button)."""
     message = update.effective_message
     lang = answer_language(question, lang)
@@ -88,7 +87,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     parts = split_message(text)
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None
-        await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True)
+        await message.reply_text(part, reply_markup=markup, disable_web_page_preview=True)
 
 
 def _follow_button(update: Update, answer, lang: str) -> InlineKeyboardButton | None:
@@ -103,16 +102,16 @@ def _follow_button(update: Update, answer, lang: str) -> InlineKeyboardButton | 
     return follow_button(cities[0], lang) if len(cities) == 1 else None
 
 
-async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_source(update: Update, context: BotContext) -> None:
     """Send the full passage behind a "source" button; an outdated button gets a polite note."""
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     chunk_id = parse_source_callback(query.data)
     if chunk_id is None:  # forged, oversized or malformed data: never trusted, never an exception
         log.info("source button with invalid data (%d chars)", len(query.data or ""))
         await query.answer(t("stale_button", lang), show_alert=True)
         return
-    service = runtime(context).policy
+    service = context.runtime.policy
     item = service.searcher.by_id.get(chunk_id) if service is not None else None
     if item is None:
         await query.answer(t("source_gone", lang), show_alert=True)
@@ -120,4 +119,4 @@ async def show_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
     text = render_source(source_of(item), lang, item.meta.issuer, item.meta.date, item.meta.doc_number)
     for part in split_message(text):
-        await query.message.reply_text(part, parse_mode=ParseMode.HTML)
+        await query.message.reply_text(part)

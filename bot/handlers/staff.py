@@ -33,13 +33,11 @@ from functools import partial
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -47,10 +45,10 @@ from telegram.ext import (
 from bot import texts_alerts, texts_staff  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, CallbackError, Choice, Id, Int, Token
 from bot.command_args import RECORD_ID, USER_ID, ArgumentError, parse_args
+from bot.context import BotContext
 from bot.handlers import filing
 from bot.handlers.common import require_private_chat
 from bot.render import split_message
-from bot.runtime import runtime, user_language
 from bot.state import FlowState, StateConflict, flow_state, load_flow_state
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import join_names, t
@@ -126,9 +124,9 @@ def _actor(update: Update) -> Actor:
 # --- Role checks ------------------------------------------------------------------------------------------
 
 
-async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_staff(update: Update, context: BotContext) -> bool:
     """True for staff and admins (no logging: for deciding who a message belongs to)."""
-    rt = runtime(context)
+    rt = context.runtime
     user = update.effective_user
     if user is None:
         return False
@@ -139,14 +137,14 @@ async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 async def check_role(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     *allowed: str,
     action: str,
     refusal: str = "kb_refused",
 ) -> bool:
     """Server-side role check for a command or button: True when allowed; otherwise the user gets a polite
     refusal and the attempt is logged and recorded in the audit log. Usable by any flow's handlers."""
-    rt = runtime(context)
+    rt = context.runtime
     user = update.effective_user
     try:
         await asyncio.to_thread(
@@ -154,7 +152,7 @@ async def check_role(
         )
         return True
     except roles.RoleRequired:
-        lang = user_language(update, context)
+        lang = context.language
         if update.callback_query is not None:
             await update.callback_query.answer(t(refusal, lang), show_alert=True)
         else:
@@ -162,14 +160,14 @@ async def check_role(
         return False
 
 
-async def _knowledge_base(update: Update, context: ContextTypes.DEFAULT_TYPE):
+async def _knowledge_base(update: Update, context: BotContext):
     """The `KnowledgeBase` over the running policy service (None, after telling the user, while loading)."""
-    rt = runtime(context)
+    rt = context.runtime
     if not rt.policy_ready.is_set():
         try:
             await asyncio.wait_for(rt.policy_ready.wait(), timeout=POLICY_WAIT_SECONDS)
         except TimeoutError:
-            await update.effective_message.reply_text(t("kb_loading", user_language(update, context)))
+            await update.effective_message.reply_text(t("kb_loading", context.language))
             return None
     kb = context.application.bot_data.get("knowledge_base")
     if kb is None or kb.service is not rt.policy:
@@ -418,14 +416,14 @@ async def _send(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None
         await message.reply_text(
-            part, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+            part, reply_markup=markup, disable_web_page_preview=True
         )
 
 
 # --- /kb: the list and the document card -------------------------------------------------------------------
 
 
-async def kb_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def kb_command(update: Update, context: BotContext) -> None:
     """`/kb`: the documents with their status, drafts waiting, and the actions (staff only). Forgets an awaited
     field value or replacement file."""
     if not await require_private_chat(update, context):
@@ -441,8 +439,8 @@ async def kb_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await show_list(update, context, page=0)
 
 
-async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int = 0) -> None:
-    lang = user_language(update, context)
+async def show_list(update: Update, context: BotContext, page: int = 0) -> None:
+    lang = context.language
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
@@ -496,8 +494,8 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
     await _send(update, "\n".join(lines), InlineKeyboardMarkup(keyboard))
 
 
-async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE, doc_id: str) -> None:
-    lang = user_language(update, context)
+async def show_document(update: Update, context: BotContext, doc_id: str) -> None:
+    lang = context.language
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
@@ -549,7 +547,7 @@ async def _conflict(update: Update, lang: str) -> None:
         await update.effective_message.reply_text(t("kb_state_conflict", lang))
 
 
-async def claim_staff_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def claim_staff_document(update: Update, context: BotContext) -> None:
     """Early group: a staff member's document is a knowledge-base upload (handled here, nobody else sees it).
     Anyone else's goes on to the other flows; so does a staff member's while they are in the operators' filing
     flow (`filing.in_flow`), unless they asked to replace a document."""
@@ -567,14 +565,14 @@ async def claim_staff_document(update: Update, context: ContextTypes.DEFAULT_TYP
     try:
         await handle_upload(update, context, state)
     except StateConflict:
-        await _conflict(update, user_language(update, context))
+        await _conflict(update, context.language)
     raise ApplicationHandlerStop
 
 
-async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_document(update: Update, context: BotContext) -> None:
     """A document no flow took: only staff may add documents (polite refusal, logged and audited)."""
     document = update.effective_message.document
-    rt = runtime(context)
+    rt = context.runtime
     user = update.effective_user
     # Ids, sizes and the outcome only: a file name is user text (it may carry a phone number or forge a log
     # line with a newline), so it is neither logged nor recorded.
@@ -592,10 +590,10 @@ async def refuse_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         actor_id=user.id,
         detail=f"document upload ({document.file_size} bytes) needs staff",
     )
-    await update.effective_message.reply_text(t("kb_refused_upload", user_language(update, context)))
+    await update.effective_message.reply_text(t("kb_refused_upload", context.language))
 
 
-async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, state: FlowState) -> None:
+async def handle_upload(update: Update, context: BotContext, state: FlowState) -> None:
     """A staff upload → a draft and its preview (or the reason it was refused). `state` is the staff member's
     "kb" state: the awaited replacement is used up, the new draft remembered (stored before the preview is
     sent; may raise StateConflict)."""
@@ -603,7 +601,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
 
     message = update.effective_message
     document = message.document
-    lang = user_language(update, context)
+    lang = context.language
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
@@ -627,7 +625,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
             None,
             f"too_large: {document.file_size} bytes",
         )
-        await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(error_text(exc, lang))
         return
     overrides = _caption_fields(message.caption or "")
     try:
@@ -642,7 +640,7 @@ async def handle_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
             kb.ingest, data, name, actor, overrides=overrides, replace_doc_id=replace_doc_id
         )
     except IngestError as exc:
-        await message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(error_text(exc, lang))
         return
     state["draft"] = row.id
     try:
@@ -661,7 +659,7 @@ def _caption_fields(caption: str) -> dict:
     return fields
 
 
-async def claim_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def claim_staff_reply(update: Update, context: BotContext) -> None:
     """Early group: a staff member's typed value for a draft field (after ✏️, or a `城市：深圳市` line while a
     draft is open). Any other text goes on to the other flows and to policy questions."""
     if update.effective_user is None or update.effective_message is None:
@@ -682,23 +680,23 @@ async def claim_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             if await check_role(update, context, roles.STAFF, action="edit draft"):
                 await edit_draft(update, context, row_id, field, value)
     except StateConflict:
-        await _conflict(update, user_language(update, context))
+        await _conflict(update, context.language)
     raise ApplicationHandlerStop
 
 
 async def edit_draft(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, row_id: int, field: str, value: str
+    update: Update, context: BotContext, row_id: int, field: str, value: str
 ) -> None:
     from retrieval.errors import IngestError
 
-    lang = user_language(update, context)
+    lang = context.language
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
     try:
         row = await asyncio.to_thread(kb.edit, row_id, _actor(update), **{field: value})
     except IngestError as exc:
-        await update.effective_message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        await update.effective_message.reply_text(error_text(exc, lang))
         return
     await update.effective_message.reply_text(t("kb_edited", lang, field=t(f"kb_field_{field}", lang)))
     await _send_preview(update, kb, row, lang)
@@ -707,13 +705,13 @@ async def edit_draft(
 # --- Buttons ------------------------------------------------------------------------------------------------
 
 
-async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def kb_callback(update: Update, context: BotContext) -> None:
     """Every `kb:` button: decoded by `CODEC` first (forged or stale data gets a polite answer and changes
     nothing), then the role is checked again for each tap."""
     from retrieval.errors import IngestError
 
     query = update.callback_query
-    lang = user_language(update, context)
+    lang = context.language
     try:
         decoded = CODEC.decode(query.data)
     except CallbackError:
@@ -738,7 +736,7 @@ async def kb_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _conflict(update, lang)
     except IngestError as exc:
         await _answer_quietly(query)
-        await query.message.reply_text(error_text(exc, lang), parse_mode=ParseMode.HTML)
+        await query.message.reply_text(error_text(exc, lang))
 
 
 async def _answer_quietly(query, text: str | None = None, *, alert: bool = False) -> None:
@@ -924,9 +922,9 @@ async def _drop_keyboard(query) -> None:
 # --- Roles ----------------------------------------------------------------------------------------------------
 
 
-async def show_roles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = user_language(update, context)
-    rt = runtime(context)
+async def show_roles(update: Update, context: BotContext) -> None:
+    lang = context.language
+    rt = context.runtime
     people = await asyncio.to_thread(roles.people_with_roles, rt.engine, rt.settings.admin_ids)
     lines = [t("kb_roles_title", lang)]
     lines.extend(
@@ -939,7 +937,7 @@ async def show_roles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _send(update, "\n".join(lines))
 
 
-async def roles_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def roles_command(update: Update, context: BotContext) -> None:
     """`/roles`: who is staff, admin or operator (staff only; private chats: it lists people)."""
     if not await require_private_chat(update, context):
         return
@@ -947,7 +945,7 @@ async def roles_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await show_roles(update, context)
 
 
-def _command_args(context: ContextTypes.DEFAULT_TYPE, *types, optional: int = 0) -> tuple | None:
+def _command_args(context: BotContext, *types, optional: int = 0) -> tuple | None:
     """The command's arguments parsed by `bot.command_args` (None when missing, extra or out of range)."""
     try:
         return parse_args(context.args, *types, optional=optional)
@@ -955,9 +953,9 @@ def _command_args(context: ContextTypes.DEFAULT_TYPE, *types, optional: int = 0)
         return None
 
 
-async def _role_change(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, *args, **kwargs):
-    rt = runtime(context)
-    lang = user_language(update, context)
+async def _role_change(update: Update, context: BotContext, fn, *args, **kwargs):
+    rt = context.runtime
+    lang = context.language
     try:
         return await asyncio.to_thread(
             fn, rt.engine, update.effective_user.id, *args, admin_ids=rt.settings.admin_ids, **kwargs
@@ -982,16 +980,16 @@ async def _role_change(update: Update, context: ContextTypes.DEFAULT_TYPE, fn, *
     return None
 
 
-async def _usage(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, needed: str, action: str) -> None:
+async def _usage(update: Update, context: BotContext, key: str, needed: str, action: str) -> None:
     """Malformed arguments: the usage text for those allowed to use the command, the refusal for others."""
     refusal = "kb_refused_admin" if needed == roles.ADMIN else "kb_refused"
     if await check_role(update, context, needed, action=action, refusal=refusal):
-        await update.effective_message.reply_text(t(key, user_language(update, context)))
+        await update.effective_message.reply_text(t(key, context.language))
 
 
-async def grant_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def grant_command(update: Update, context: BotContext) -> None:
     """`/grant USER_ID [staff|admin]` (admins only)."""
-    lang = user_language(update, context)
+    lang = context.language
     if context.args and len(context.args) > 1:
         context.args[1] = context.args[1].lower()
     parsed = _command_args(context, USER_ID, Choice(roles.GRANTABLE), optional=1)
@@ -1006,9 +1004,9 @@ async def grant_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
 
 
-async def revoke_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def revoke_command(update: Update, context: BotContext) -> None:
     """`/revoke USER_ID` (admins only)."""
-    lang = user_language(update, context)
+    lang = context.language
     parsed = _command_args(context, USER_ID)
     if parsed is None:
         await _usage(update, context, "kb_usage_revoke", roles.ADMIN, "/revoke")
@@ -1020,9 +1018,9 @@ async def revoke_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
 
 
-async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def link_command(update: Update, context: BotContext) -> None:
     """`/link USER_ID INSTITUTION_ID`: make the user the institution's operator (staff and admins)."""
-    lang = user_language(update, context)
+    lang = context.language
     parsed = _command_args(context, USER_ID, RECORD_ID)
     if parsed is None:
         await _usage(update, context, "kb_usage_link", roles.STAFF, "/link")
@@ -1035,15 +1033,15 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
 
 
-async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unlink_command(update: Update, context: BotContext) -> None:
     """`/unlink INSTITUTION_ID` (staff and admins)."""
-    lang = user_language(update, context)
+    lang = context.language
     parsed = _command_args(context, RECORD_ID)
     if parsed is None:
         await _usage(update, context, "kb_usage_unlink", roles.STAFF, "/unlink")
         return
     (institution_id,) = parsed
-    rt = runtime(context)
+    rt = context.runtime
     try:
         await asyncio.to_thread(
             roles.unlink_operator,

@@ -1,23 +1,22 @@
 """SQLModel tables for the knowledge base staff keep current (issue 5): the documents registry and the
-audit log.
+audit log (`db.core.audit`).
 
 `KnowledgeDocument` has one row per version of a policy document. `doc_id` is the stable name staff use
 (`kb replace DOC_ID FILE`); `index_id` is the document's id in the chunk store (the doc_id itself for a
 first version, `{doc_id}-v{n}` after that). The five catalog documents (knowledge/policies) get rows too,
-so they can be replaced and retired like any other. `AuditEntry` records every change: who, when, what,
-and the content hash of the file concerned.
+so they can be replaced and retired like any other. Every change is recorded in the audit log
+(`db.core.audit.AuditEntry`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
     "DOCUMENT_STATUSES",
-    "AuditEntry",
     "KnowledgeDocument",
 ]
 
@@ -75,26 +74,3 @@ class KnowledgeDocument(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
     published_at: datetime | None = Field(default=None)
-
-
-class AuditEntry(SQLModel, table=True):
-    """One recorded change or refused attempt: who, when, what, on which document, with which content."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        Index("ix_audit_log_at", "at"),
-        Index("ix_audit_log_doc", "doc_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=_utcnow)
-    #: "tg:<telegram id>" for the bot, "cli:<login>" for the command line.
-    actor: str = Field(max_length=64)
-    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    #: upload, publish, replace, retire, restore, discard, edit, reindex, reject, denied, grant, revoke,
-    #: link_operator, unlink_operator
-    action: str = Field(max_length=32)
-    doc_id: str | None = Field(default=None, max_length=48)
-    version: int | None = Field(default=None)
-    content_hash: str = Field(default="", max_length=64)
-    detail: str = Field(default="", sa_column=Column(Text, nullable=False))

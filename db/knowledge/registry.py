@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from db.core import audit
+from db.core.audit import AuditEntry
 from db.core.engine import session_scope
-from db.models import AuditEntry, KnowledgeDocument
+from db.models import KnowledgeDocument
 
 DRAFT, PUBLISHED, RETIRED, REPLACED, DISCARDED = "draft", "published", "retired", "replaced", "discarded"
 #: Statuses whose document is kept (can be restored) but does not answer.
@@ -64,51 +66,11 @@ def _now() -> datetime:
 # --- Audit log -----------------------------------------------------------------------------------------------
 
 
-def _entry(
-    actor: str,
-    action: str,
-    *,
-    actor_id: int | None = None,
-    doc_id: str | None = None,
-    version: int | None = None,
-    content_hash: str = "",
-    detail: str = "",
-) -> AuditEntry:
-    return AuditEntry(
-        actor=actor[:64],
-        actor_id=actor_id,
-        action=action[:32],
-        doc_id=doc_id,
-        version=version,
-        content_hash=content_hash,
-        detail=detail[:2000],
-    )
-
-
-def record(
-    engine: Engine,
-    actor: str,
-    action: str,
-    *,
-    actor_id: int | None = None,
-    doc_id: str | None = None,
-    version: int | None = None,
-    content_hash: str = "",
-    detail: str = "",
-) -> None:
-    """Append one entry to the audit log (in its own transaction)."""
+def record(engine: Engine, actor: str, action: str, **columns) -> None:
+    """Append one entry to the audit log in its own transaction. TODO issue 11: callers move to
+    `db.core.audit.record(..., session=...)` inside their own unit of work; then this goes."""
     with session_scope(engine) as session:
-        session.add(
-            _entry(
-                actor,
-                action,
-                actor_id=actor_id,
-                doc_id=doc_id,
-                version=version,
-                content_hash=content_hash,
-                detail=detail,
-            )
-        )
+        audit.record(actor, action, session=session, **columns)
 
 
 def record_for(
@@ -128,12 +90,9 @@ def record_for(
 
 
 def audit_entries(engine: Engine, doc_id: str | None = None, limit: int = 50) -> list[AuditEntry]:
-    """The newest audit entries first, optionally about one document."""
+    """The newest audit entries first. TODO issue 11: callers move to `db.core.audit.entries`."""
     with session_scope(engine) as session:
-        query = select(AuditEntry)
-        if doc_id is not None:
-            query = query.where(AuditEntry.doc_id == doc_id)
-        return list(session.exec(query.order_by(AuditEntry.id.desc()).limit(limit)))
+        return audit.entries(session=session, doc_id=doc_id, limit=limit)
 
 
 # --- Reading -------------------------------------------------------------------------------------------------
@@ -282,8 +241,8 @@ def sync_catalog(engine: Engine, entries: list[dict]) -> int:
                 )
                 row.published_at = row.created_at
                 session.add(row)
-                session.add(
-                    _entry("system", "catalog", doc_id=row.doc_id, version=1, content_hash=row.content_hash)
+                audit.record(
+                    "system", "catalog", session=session, doc_id=row.doc_id, version=1, content_hash=row.content_hash
                 )
             added += 1
         except IntegrityError:  # another process added it first
@@ -314,16 +273,15 @@ def create_draft(engine: Engine, actor: Actor, **fields) -> KnowledgeDocument:
         row = KnowledgeDocument(status=DRAFT, **values)
         session.add(row)
         session.flush()
-        session.add(
-            _entry(
-                actor.label,
-                "upload",
-                actor_id=actor.telegram_id,
-                doc_id=doc_id,
-                version=version,
-                content_hash=row.content_hash,
-                detail=f"draft of {row.file_name!r}" + (f", to replace {replaces}" if replaces else ""),
-            )
+        audit.record(
+            actor.label,
+            "upload",
+            session=session,
+            actor_id=actor.telegram_id,
+            doc_id=doc_id,
+            version=version,
+            content_hash=row.content_hash,
+            detail=f"draft of {row.file_name!r}" + (f", to replace {replaces}" if replaces else ""),
         )
     return row
 
@@ -341,7 +299,7 @@ def update_draft(engine: Engine, row_id: int, actor: Actor, **fields) -> Knowled
                 setattr(row, name, value)
         row.updated_at = _now()
         if changes:
-            session.add(_doc_entry(actor, "edit", row, "; ".join(changes)))
+            _doc_entry(session, actor, "edit", row, "; ".join(changes))
     return row
 
 
@@ -364,7 +322,7 @@ def publish(engine: Engine, row_id: int, actor: Actor) -> tuple[KnowledgeDocumen
             old = other
         row.status, row.updated_at, row.published_at = PUBLISHED, _now(), _now()
         detail = f"v{row.version} published" + (f", replacing v{old.version}" if old else "")
-        session.add(_doc_entry(actor, "replace" if old else "publish", row, detail))
+        _doc_entry(session, actor, "replace" if old else "publish", row, detail)
     return row, old
 
 
@@ -375,7 +333,7 @@ def discard(engine: Engine, row_id: int, actor: Actor) -> KnowledgeDocument:
         if row.status != DRAFT:
             raise RegistryError("bad_state", f"{row.doc_id} v{row.version} is {row.status}, not a draft")
         row.status, row.updated_at = DISCARDED, _now()
-        session.add(_doc_entry(actor, "discard", row, f"draft v{row.version} discarded"))
+        _doc_entry(session, actor, "discard", row, f"draft v{row.version} discarded")
     return row
 
 
@@ -392,7 +350,7 @@ def retire(engine: Engine, doc_id: str, actor: Actor) -> KnowledgeDocument:
                 "bad_state" if _exists(session, doc_id) else "not_found", f"{doc_id} is not published"
             )
         row.status, row.updated_at = RETIRED, _now()
-        session.add(_doc_entry(actor, "retire", row, f"v{row.version} retired"))
+        _doc_entry(session, actor, "retire", row, f"v{row.version} retired")
     return row
 
 
@@ -421,7 +379,7 @@ def restore(
                 other.status, other.updated_at = REPLACED, _now()
                 old = other
         row.status, row.updated_at, row.published_at = PUBLISHED, _now(), _now()
-        session.add(_doc_entry(actor, "restore", row, f"v{row.version} restored"))
+        _doc_entry(session, actor, "restore", row, f"v{row.version} restored")
     return row, old
 
 
@@ -439,10 +397,11 @@ def _row(session, row_id: int) -> KnowledgeDocument:
     return row
 
 
-def _doc_entry(actor: Actor, action: str, row: KnowledgeDocument, detail: str) -> AuditEntry:
-    return _entry(
+def _doc_entry(session, actor: Actor, action: str, row: KnowledgeDocument, detail: str) -> AuditEntry:
+    return audit.record(
         actor.label,
         action,
+        session=session,
         actor_id=actor.telegram_id,
         doc_id=row.doc_id,
         version=row.version,

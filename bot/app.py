@@ -4,11 +4,15 @@ server (tests), or the in-process console transport."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
+from sqlalchemy.engine import Engine
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -26,6 +30,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.context import BotContext
+from bot.cpu_gate import GatedPolicyService, OneThreadEmbedder
 from bot.handlers import alerts, care, common, filing, policy, staff
 from bot.policy_render import SOURCE_CODEC
 from bot.runtime import Runtime
@@ -34,6 +39,9 @@ from bot.texts import t
 from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
 from db.core.engine import make_engine
+from db.core.migrate import upgrade_to_head
+from db.knowledge.changes import ChangeLog, record_change
+from retrieval.service import PolicyService
 
 log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts", "kb")
@@ -42,16 +50,11 @@ MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts"
 def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=None):
     """The policy service the settings describe (nothing is loaded or built yet). With `engine`, it follows
     the knowledge base's change log in that database, so changes made by other workers reach it."""
-    from db.knowledge.changes import ChangeLog
-    from retrieval.service import PolicyService
-
     llm = None
     if with_llm and settings.llm_base_url and settings.llm_model:
-        from retrieval.llm import make_chat_model
+        from retrieval.llm import make_chat_model  # langchain: imported only when an LLM is configured
 
         llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
-    from bot.cpu_gate import OneThreadEmbedder
-
     return PolicyService(
         settings.index_dir,
         settings.knowledge_dir,
@@ -71,8 +74,6 @@ def load_policy_service(settings: Settings, engine=None):
     service = make_policy_service(settings, engine=engine)
     report = service.build()
     if report.changed and engine is not None:
-        from db.knowledge.changes import record_change
-
         record_change(engine, "reindex")
     service.warm_up()
     return service
@@ -100,23 +101,61 @@ def register_handlers(application: Application) -> None:
     application.add_error_handler(common.on_error)
 
 
-async def _post_init(application: Application) -> None:
+@dataclass
+class OwnedServices:
+    """What the Application created and therefore closes in `post_shutdown`: the engine (None when the caller
+    passed one in), whether the policy service is its own (loaded in `post_init`) and the task loading it."""
+
+    engine: Engine | None
+    owns_policy: bool
+    loading: asyncio.Task | None = None
+
+
+async def post_init(application: Application) -> None:
+    """Start the services: the menu commands are set and the policy service is loaded in the background
+    (handlers that need it wait on `runtime.policy_ready`); an injected policy service is ready at once."""
     rt: Runtime = application.bot_data["runtime"]
+    owned: OwnedServices = application.bot_data["services"]
     for lang, language_code in (("zh", None), ("en", "en")):
         commands = [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU_COMMANDS]
         await application.bot.set_my_commands(commands, language_code=language_code)
     if rt.policy is None:
-        application.create_task(_load_policy(application, rt))
+        # Not `application.create_task`: that one is not awaited when created before `start()`; ours is
+        # owned here and cancelled in `post_shutdown` if still running.
+        owned.loading = asyncio.get_running_loop().create_task(_load_policy(rt))
     else:
         rt.policy_ready.set()
 
 
-async def _load_policy(application: Application, rt: Runtime) -> None:
+async def post_shutdown(application: Application) -> None:
+    """Close what the Application created: a policy load still running is cancelled, its policy service
+    closed (Chroma client) and its engine disposed (connection pool). Injected services are the caller's."""
+    rt: Runtime = application.bot_data["runtime"]
+    owned: OwnedServices = application.bot_data["services"]
+    if owned.loading is not None and not owned.loading.done():
+        owned.loading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await owned.loading
+    if owned.owns_policy and rt.policy is not None:
+        policy, rt.policy = rt.policy, None
+        rt.policy_ready.clear()
+        await asyncio.to_thread(close_policy_service, policy)
+    if owned.engine is not None:
+        owned.engine.dispose()
+    log.info("Services closed")
+
+
+def close_policy_service(service) -> None:
+    """Release a policy service's resources (its Chroma client), gated or not."""
+    close = getattr(service, "close", None)
+    if close is not None:
+        close()
+
+
+async def _load_policy(rt: Runtime) -> None:
     try:
         service = await asyncio.to_thread(load_policy_service, rt.settings, rt.engine)
         if rt.settings.search_concurrency > 0 and not (rt.settings.llm_base_url and rt.settings.llm_model):
-            from bot.cpu_gate import GatedPolicyService
-
             # CPU-bound searches one (or N) at a time; with an LLM, `ask` waits on the network instead.
             service = GatedPolicyService(service, rt.settings.search_concurrency)
         rt.policy = service
@@ -162,36 +201,53 @@ def private_data_dir(settings: Settings) -> None:
         log.warning("Could not restrict permissions of the data directory")
 
 
-def build_application(
-    settings: Settings,
-    *,
-    request: BaseRequest | None = None,
-    get_updates_request: BaseRequest | None = None,
-    policy_service=None,
-    engine=None,
-    token: str | None = None,
-    with_updater: bool = True,
-) -> Application:
+class BuildOptions(TypedDict, total=False):
+    """What a caller may pass to `build_application` besides the settings."""
+
+    request: BaseRequest | None  # replaces HTTP for the Bot API calls (console mode)
+    get_updates_request: BaseRequest | None  # …and for getUpdates
+    policy_service: object | None  # the caller's policy service (else loaded in post_init, the app's own)
+    engine: Engine | None  # the caller's engine (else made from the settings, the app's own)
+    token: str | None  # instead of TELEGRAM_BOT_TOKEN
+    with_updater: bool  # False: a webhook worker (no long polling)
+
+
+def build_application(settings: Settings, **options: Unpack[BuildOptions]) -> Application:
     """The Application with every handler; `request` objects replace HTTP (console mode).
 
     Updates run concurrently (CONCURRENT_UPDATES at once), each user's in order; outgoing calls go
     through the rate limiter. `with_updater=False` builds a webhook worker (no long polling).
-    """
-    from db.core.migrate import upgrade_to_head
 
+    Services and who closes them: an engine or policy service passed in belongs to the caller (tests share
+    one between Applications), who disposes of it; the ones the Application makes are its own — the engine
+    is made here (the database is brought to the newest schema now, since the CLI and tests use
+    `runtime.engine` before the bot runs), the policy service is loaded in `post_init`, and `post_shutdown`
+    closes both.
+    """
     configure_layers(settings)
+    engine = options.get("engine")
+    owned = OwnedServices(engine=None, owns_policy=options.get("policy_service") is None)
     if engine is None:
         if not settings.database_url:
             private_data_dir(settings)
-        engine = make_engine(settings.sqlalchemy_url, **settings.engine_options)
+        engine = owned.engine = make_engine(settings.sqlalchemy_url, **settings.engine_options)
     upgrade_to_head(engine)
+    application = _builder(settings, options).build()
+    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, policy=options.get("policy_service"))
+    application.bot_data["services"] = owned
+    register_handlers(application)
+    return application
+
+
+def _builder(settings: Settings, options: BuildOptions) -> ApplicationBuilder:
     builder = (
         ApplicationBuilder()
         .application_class(GuardedApplication)
-        .token(token or settings.telegram_bot_token or "0:console")
+        .token(options.get("token") or settings.telegram_bot_token or "0:console")
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))  # every text is HTML: dynamic parts are escaped
-        .post_init(_post_init)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .concurrent_updates(PerUserUpdateProcessor(max(1, settings.concurrent_updates)))
         .rate_limiter(make_rate_limiter(settings))
     )
@@ -199,18 +255,15 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url)
     if settings.telegram_base_file_url:
         builder = builder.base_file_url(settings.telegram_base_file_url)
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    if not with_updater:
+    if options.get("request") is not None:
+        builder = builder.request(options["request"])
+    if options.get("get_updates_request") is not None:
+        builder = builder.get_updates_request(options["get_updates_request"])
+    if not options.get("with_updater", True):
         builder = builder.updater(None)
     if not settings.run_jobs:  # another process sends the reminders (see docs/deploy.md)
         builder = builder.job_queue(None)
-    application = builder.build()
-    application.bot_data["runtime"] = Runtime(settings=settings, engine=engine, policy=policy_service)
-    register_handlers(application)
-    return application
+    return builder
 
 
 def new_event_loop(settings: Settings) -> asyncio.AbstractEventLoop:

@@ -259,6 +259,10 @@ class PolicyService:
         if self.synced_generation == generation - 1:
             self.synced_generation = generation
 
+    def close(self) -> None:
+        """Release the Chroma client; the service answers nothing afterwards."""
+        self.store.close()
+
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""
         for question in ("普惠托育", "How much is the childcare subsidy?", "托育機構在哪裡登記？"):

@@ -84,6 +84,11 @@ class ChunkStore:
             name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
 
+    def close(self) -> None:
+        """Release the Chroma client (an embedded one's SQLite files, a server's HTTP connections); the store is
+        not used afterwards. Chroma counts the clients sharing one system and stops it with the last."""
+        self._client.close()
+
     def _get_paged(self, **query) -> dict:
         """`collection.get(**query)` read a page at a time: one `get` of a large collection (100,000 passages)
         fails in Chroma's SQLite ("too many SQL variables")."""

@@ -15,6 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,9 +25,24 @@ from telegram.ext import Application
 from bot.console_transport import LocalRequest, start_application, stop_application
 from bot.local_api import LocalBotApi, SentMessage, application_is_busy
 
-__all__ = ["BANNER", "console_main", "render_html", "run_console"]
+__all__ = ["BANNER", "ConsoleOptions", "console_main", "render_html", "run_console"]
 
 ApplicationFactory = Callable[[LocalRequest, LocalRequest], Application]
+
+
+@dataclass
+class ConsoleOptions:
+    """Who chats and through what: the console user's id, language and name, the text streams, where
+    documents the bot sends are saved, the Bot API to run against and how long to wait for a reply."""
+
+    user_id: int = 10001
+    language: str = "zh"
+    first_name: str = "家长"
+    input_stream: TextIO = field(default_factory=lambda: sys.stdin)
+    output_stream: TextIO = field(default_factory=lambda: sys.stdout)
+    download_dir: Path = Path("data") / "console_downloads"
+    api: LocalBotApi | None = None
+    reply_timeout: float = 120.0
 
 BANNER = """\
 托育助手 · 本地控制台模式（不连接 Telegram，使用与 Telegram 相同的处理程序）
@@ -104,15 +120,14 @@ _LOCATION_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)
 class _Console:
     """Prints what the bot sends to one chat and turns typed lines into user actions."""
 
-    def __init__(self, api: LocalBotApi, user_id: int, language: str, out: TextIO, download_dir: Path,
-                 first_name: str):
+    def __init__(self, api: LocalBotApi, options: ConsoleOptions):
         self.api = api
-        self.user_id = user_id
-        self.language = language
-        self.first_name = first_name
-        self.out = out
-        self.color = bool(getattr(out, "isatty", lambda: False)())
-        self.download_dir = download_dir
+        self.user_id = options.user_id
+        self.language = options.language
+        self.first_name = options.first_name
+        self.out = options.output_stream
+        self.color = bool(getattr(self.out, "isatty", lambda: False)())
+        self.download_dir = Path(options.download_dir)
         self.seen_seq = 0
         self.answers_seen = 0
         self.printed: set[tuple[int, int]] = set()
@@ -288,24 +303,14 @@ def _start_reader(stream: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Qu
     return queue
 
 
-async def run_console(
-    application_factory: ApplicationFactory,
-    *,
-    user_id: int = 10001,
-    language: str = "zh",
-    input_stream: TextIO = sys.stdin,
-    output_stream: TextIO = sys.stdout,
-    first_name: str = "家长",
-    download_dir: Path | str = Path("data") / "console_downloads",
-    api: LocalBotApi | None = None,
-    reply_timeout: float = 120.0,
-) -> None:
+async def run_console(application_factory: ApplicationFactory, options: ConsoleOptions | None = None) -> None:
     """Chat with the Application built by `application_factory(request, get_updates_request)`
     from a terminal (or any text streams) until /quit, EOF or Ctrl-C."""
-    api = api or LocalBotApi()
+    options = options or ConsoleOptions()
+    api = options.api or LocalBotApi()
     application = application_factory(LocalRequest(api), LocalRequest(api))
-    console = _Console(api, user_id, language, output_stream, Path(download_dir), first_name)
-    echo_input = not bool(getattr(input_stream, "isatty", lambda: False)())
+    console = _Console(api, options)
+    echo_input = not bool(getattr(options.input_stream, "isatty", lambda: False)())
     console.write(BANNER)
     await start_application(application, poll_timeout=10)
 
@@ -316,24 +321,9 @@ async def run_console(
             console.flush()
 
     printer_task = asyncio.create_task(printer())
-    lines = _start_reader(input_stream, asyncio.get_running_loop())
+    lines = _start_reader(options.input_stream, asyncio.get_running_loop())
     try:
-        while True:
-            if not echo_input:
-                output_stream.write("你 you> ")
-                output_stream.flush()
-            line = await lines.get()
-            if line is None or line.strip() in ("/quit", "/exit"):
-                break
-            if not line.strip():
-                continue
-            if echo_input:
-                console.write(f"你 you> {line}")
-            if console.handle(line):
-                with contextlib.suppress(TimeoutError):
-                    await api.wait_until_idle(quiet=0.1, timeout=reply_timeout,
-                                              busy=lambda: application_is_busy(application))
-                console.flush()
+        await _chat_loop(console, lines, application, options, echo_input)
     finally:
         printer_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -345,8 +335,29 @@ async def run_console(
             console.write("\n再见 Bye." if not echo_input else "再见 Bye.")
 
 
-def console_main(application_factory: ApplicationFactory, **kwargs: Any) -> int:
+async def _chat_loop(console: _Console, lines: asyncio.Queue[str | None], application: Application,
+                     options: ConsoleOptions, echo_input: bool) -> None:
+    """Turn each typed line into a user action and print the replies, until /quit, /exit or EOF."""
+    while True:
+        if not echo_input:
+            options.output_stream.write("你 you> ")
+            options.output_stream.flush()
+        line = await lines.get()
+        if line is None or line.strip() in ("/quit", "/exit"):
+            return
+        if not line.strip():
+            continue
+        if echo_input:
+            console.write(f"你 you> {line}")
+        if console.handle(line):
+            with contextlib.suppress(TimeoutError):
+                await console.api.wait_until_idle(quiet=0.1, timeout=options.reply_timeout,
+                                                  busy=lambda: application_is_busy(application))
+            console.flush()
+
+
+def console_main(application_factory: ApplicationFactory, options: ConsoleOptions | None = None) -> int:
     """Blocking entry point for `python -m bot chat`: runs the console, Ctrl-C exits quietly."""
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(application_factory, **kwargs))
+        asyncio.run(run_console(application_factory, options))
     return 0

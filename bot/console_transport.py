@@ -54,7 +54,7 @@ class LocalRequest(BaseRequest):
     async def shutdown(self) -> None:
         return None
 
-    async def do_request(
+    async def do_request(  # noqa: PLR0913 - the signature of telegram.request.BaseRequest.do_request
         self,
         url: str,
         method: str,

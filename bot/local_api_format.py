@@ -65,94 +65,116 @@ def _entity_error(message: str) -> BotApiError:
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Parse Telegram-flavoured HTML into (plain text, entities) or raise `BotApiError` with the
     description Telegram gives (e.g. 'Unsupported start tag "br" at byte offset 12')."""
-    out: list[str] = []
-    pos16 = 0  # current length of the output in UTF-16 code units (entity offsets use them)
-    stack: list[dict[str, Any]] = []  # open tags: {"tag", "start", "attrs"}
-    entities: list[dict[str, Any]] = []
-    i, n = 0, len(text)
+    return _HtmlParser(text).parse()
 
-    def offset(k: int) -> int:
-        return len(text[:k].encode("utf-8"))
 
-    while i < n:
-        c = text[i]
-        if c == "&":
-            m = _ENTITY_RE.match(text, i)
-            ch = None
-            if m:
-                name = m.group(1)
-                if name.startswith(("#x", "#X")):
-                    ch = chr(int(name[2:], 16)) if int(name[2:], 16) <= 0x10FFFF else None
-                elif name.startswith("#"):
-                    ch = chr(int(name[1:])) if int(name[1:]) <= 0x10FFFF else None
-                else:
-                    ch = _NAMED.get(name)
-            if ch is not None and m is not None:
-                out.append(ch)
-                pos16 += _utf16_len(ch)
-                i = m.end()
-            else:  # Telegram keeps an unknown entity as literal text
-                out.append("&")
-                pos16 += 1
+class _HtmlParser:
+    """One pass over Telegram HTML: plain text out, entities with UTF-16 offsets, Telegram's error texts."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out: list[str] = []
+        self.pos16 = 0  # current length of the output in UTF-16 code units (entity offsets use them)
+        self.stack: list[dict[str, Any]] = []  # open tags: {"tag", "start", "attrs", "parent"}
+        self.entities: list[dict[str, Any]] = []
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        text, i = self.text, 0
+        while i < len(text):
+            c = text[i]
+            if c == "&":
+                i = self._char_reference(i)
+            elif c != "<":
+                self._emit(c)
                 i += 1
-            continue
-        if c != "<":
-            out.append(c)
-            pos16 += _utf16_len(c)
-            i += 1
-            continue
-        begin = i
-        if i + 1 < n and text[i + 1] == "/":  # end tag
-            if not stack:
-                raise _entity_error(f"Unexpected end tag at byte offset {offset(begin)}")
-            j = text.find(">", i + 2)
-            if j < 0:
-                raise _entity_error(f"Unclosed end tag at byte offset {offset(begin)}")
-            name = text[i + 2 : j].strip().lower()
-            top = stack[-1]
-            if name and name != top["tag"]:
-                raise _entity_error(f'Unmatched end tag at byte offset {offset(begin)}, expected "</{top["tag"]}>", '
-                    f'found "</{name}>"',
-                )
-            stack.pop()
-            _close_entity(top, pos16, entities)
-            i = j + 1
-            continue
-        # start tag
-        j = i + 1
+            elif i + 1 < len(text) and text[i + 1] == "/":
+                i = self._end_tag(i)
+            else:
+                i = self._start_tag(i)
+        if self.stack:
+            raise _entity_error(f'Can\'t find end tag corresponding to start tag "{self.stack[-1]["tag"]}"')
+        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+        return "".join(self.out), self.entities
+
+    def _offset(self, k: int) -> int:
+        return len(self.text[:k].encode("utf-8"))
+
+    def _emit(self, chars: str) -> None:
+        self.out.append(chars)
+        self.pos16 += _utf16_len(chars)
+
+    def _char_reference(self, i: int) -> int:
+        m = _ENTITY_RE.match(self.text, i)
+        ch = _decode_reference(m.group(1)) if m else None
+        if ch is None or m is None:  # Telegram keeps an unknown entity as literal text
+            self._emit("&")
+            return i + 1
+        self._emit(ch)
+        return m.end()
+
+    def _end_tag(self, begin: int) -> int:
+        if not self.stack:
+            raise _entity_error(f"Unexpected end tag at byte offset {self._offset(begin)}")
+        j = self.text.find(">", begin + 2)
+        if j < 0:
+            raise _entity_error(f"Unclosed end tag at byte offset {self._offset(begin)}")
+        name = self.text[begin + 2 : j].strip().lower()
+        top = self.stack[-1]
+        if name and name != top["tag"]:
+            raise _entity_error(f'Unmatched end tag at byte offset {self._offset(begin)}, expected "</{top["tag"]}>", '
+                f'found "</{name}>"',
+            )
+        self.stack.pop()
+        _close_entity(top, self.pos16, self.entities)
+        return j + 1
+
+    def _start_tag(self, begin: int) -> int:
+        text, n = self.text, len(self.text)
+        j = begin + 1
         while j < n and not text[j].isspace() and text[j] != ">":
             j += 1
         if j >= n:
-            raise _entity_error(f"Unclosed start tag at byte offset {offset(begin)}")
-        name = text[i + 1 : j].lower()
+            raise _entity_error(f"Unclosed start tag at byte offset {self._offset(begin)}")
+        name = text[begin + 1 : j].lower()
         if name not in _HTML_TAGS:
-            raise _entity_error(f'Unsupported start tag "{name}" at byte offset {offset(begin)}')
+            raise _entity_error(f'Unsupported start tag "{name}" at byte offset {self._offset(begin)}')
+        attrs, j = self._attributes(name, begin, j)
+        if name == "span" and attrs.get("class") != "tg-spoiler":
+            raise _entity_error('Tag "span" must have class "tg-spoiler"')
+        self.stack.append({"tag": name, "start": self.pos16, "attrs": attrs,
+                           "parent": self.stack[-1] if self.stack else None})
+        return j + 1
+
+    def _attributes(self, name: str, begin: int, j: int) -> tuple[dict[str, str], int]:
+        """The attributes of the start tag `name` from `j` on, and the position of its closing '>'."""
+        text, n = self.text, len(self.text)
         attrs: dict[str, str] = {}
         while True:
             while j < n and text[j].isspace():
                 j += 1
             if j >= n:
-                raise _entity_error(f"Unclosed start tag at byte offset {offset(begin)}")
+                raise _entity_error(f"Unclosed start tag at byte offset {self._offset(begin)}")
             if text[j] == ">":
-                break
+                return attrs, j
             m = _ATTR_RE.match(text, j)
             if not m or m.end() == j:
                 raise _entity_error(f'Expected equal sign in declaration of an attribute of the tag "{name}" '
-                    f"at byte offset {offset(begin)}",
+                    f"at byte offset {self._offset(begin)}",
                 )
             value = m.group(2) or ""
             if value[:1] in ("'", '"'):
                 value = value[1:-1]
             attrs[m.group(1).lower()] = html.unescape(value)
             j = m.end()
-        if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise _entity_error('Tag "span" must have class "tg-spoiler"')
-        stack.append({"tag": name, "start": pos16, "attrs": attrs, "parent": stack[-1] if stack else None})
-        i = j + 1
-    if stack:
-        raise _entity_error(f'Can\'t find end tag corresponding to start tag "{stack[-1]["tag"]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
+
+
+def _decode_reference(name: str) -> str | None:
+    """The character of `&name;` (numeric or one of the four named ones Telegram knows), else None."""
+    if name.startswith(("#x", "#X")):
+        return chr(int(name[2:], 16)) if int(name[2:], 16) <= 0x10FFFF else None
+    if name.startswith("#"):
+        return chr(int(name[1:])) if int(name[1:]) <= 0x10FFFF else None
+    return _NAMED.get(name)
 
 
 def _close_entity(tag: dict[str, Any], end16: int, entities: list[dict[str, Any]]) -> None:
@@ -282,19 +304,7 @@ def _check_markup(value: Any) -> dict[str, Any] | None:
     if not isinstance(markup, dict):
         raise _bad("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise _bad("can't parse inline keyboard button: field \"inline_keyboard\" must be an Array of Arrays")
-        for row in rows:
-            for b in row:
-                if not isinstance(b, dict) or not str(b.get("text", "")):
-                    raise _bad("can't parse inline keyboard button: Text must be non-empty")
-                if not any(k in b for k in _INLINE_ACTIONS):
-                    raise _bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
-                if "callback_data" in b and len(str(b["callback_data"]).encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
-                    raise _bad("BUTTON_DATA_INVALID")
-                if "url" in b and not re.match(r"^(https?|tg)://\S+$", str(b["url"])):
-                    raise _bad("BUTTON_URL_INVALID")
+        _check_inline_keyboard(markup["inline_keyboard"])
     elif "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
@@ -304,6 +314,25 @@ def _check_markup(value: Any) -> dict[str, Any] | None:
     elif not ({"remove_keyboard", "force_reply"} & markup.keys()):
         raise _bad("can't parse reply keyboard markup JSON object")
     return markup
+
+
+def _check_inline_keyboard(rows: Any) -> None:
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise _bad("can't parse inline keyboard button: field \"inline_keyboard\" must be an Array of Arrays")
+    for row in rows:
+        for button in row:
+            _check_inline_button(button)
+
+
+def _check_inline_button(b: Any) -> None:
+    if not isinstance(b, dict) or not str(b.get("text", "")):
+        raise _bad("can't parse inline keyboard button: Text must be non-empty")
+    if not any(k in b for k in _INLINE_ACTIONS):
+        raise _bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+    if "callback_data" in b and len(str(b["callback_data"]).encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+        raise _bad("BUTTON_DATA_INVALID")
+    if "url" in b and not re.match(r"^(https?|tg)://\S+$", str(b["url"])):
+        raise _bad("BUTTON_URL_INVALID")
 
 
 def _buttons(markup: dict[str, Any] | None) -> list[list[Button]]:

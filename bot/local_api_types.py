@@ -4,7 +4,7 @@ the users and chats it talks to."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.local_api_format import Button
 
@@ -12,6 +12,13 @@ from bot.local_api_format import Button
 # Records
 # --------------------------------------------------------------------------------------------------
 
+
+class Sender(TypedDict, total=False):
+    """Who a user action comes from, as keywords of every `user_*` method: the user's first name (kept when
+    omitted) and their Telegram app's language code ("zh" when omitted; None sends none)."""
+
+    first_name: str | None
+    language_code: str | None
 
 
 @dataclass

@@ -8,10 +8,10 @@ import mimetypes
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from bot.local_api_format import _BOT_COMMAND_RE, BotApiError, _utf16_len
-from bot.local_api_types import SentMessage, StoredFile, _User
+from bot.local_api_types import Sender, SentMessage, StoredFile, _User
 
 
 class UserSide:
@@ -38,10 +38,10 @@ class UserSide:
         self._user_action_seq = self._seq  # wait_for_bot() looks at changes after this
         return update
 
-    def _user_message(self, user_id: int, first_name: str | None, language_code: str | None,
-                      reply_to: int | None = None, **content: Any) -> dict[str, Any]:
+    def _user_message(self, user_id: int, sender: Sender, reply_to: int | None = None,
+                      **content: Any) -> dict[str, Any]:
         with self._lock:
-            user = self._user(user_id, first_name, language_code)
+            user = self._user(user_id, sender.get("first_name"), sender.get("language_code", "zh"))
             message = {
                 "message_id": self._new_message_id(user_id),
                 "from": user.as_user(),
@@ -55,15 +55,15 @@ class UserSide:
             self._queue_update("message", message)
             return message
 
-    def user_sends_text(self, user_id: int, text: str, *, first_name: str | None = None,
-                        language_code: str | None = "zh", reply_to: int | None = None) -> dict[str, Any]:
+    def user_sends_text(self, user_id: int, text: str, *, reply_to: int | None = None,
+                        **sender: Unpack[Sender]) -> dict[str, Any]:
         """The user types `text`. A leading /command gets the bot_command entity Telegram adds.
         Returns the Message object (dict) the bot will receive."""
         content: dict[str, Any] = {"text": text}
         m = _BOT_COMMAND_RE.match(text)
         if m:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(m.group(0))}]
-        return self._user_message(user_id, first_name, language_code, reply_to, **content)
+        return self._user_message(user_id, sender, reply_to, **content)
 
     def user_sends_text_in_group(self, user_id: int, group_id: int, text: str, *,
                                  language_code: str | None = "zh") -> dict[str, Any]:
@@ -109,9 +109,10 @@ class UserSide:
         text = "/" + command.lstrip("/") + (f" {args}" if args else "")
         return self.user_sends_text(user_id, text, **kwargs)
 
-    def user_shares_location(self, user_id: int, latitude: float, longitude: float, *,
-                             first_name: str | None = None, language_code: str | None = "zh") -> dict[str, Any]:
-        return self._user_message(user_id, first_name, language_code,
+    def user_shares_location(self, user_id: int, latitude: float, longitude: float,
+                             **sender: Unpack[Sender]) -> dict[str, Any]:
+        """The user shares a location (a map pin)."""
+        return self._user_message(user_id, sender,
                                   location={"latitude": float(latitude), "longitude": float(longitude)})
 
     def _store_file(self, data: bytes, filename: str | None, mime_type: str | None, folder: str) -> StoredFile:
@@ -134,25 +135,26 @@ class UserSide:
         return stored
 
     def user_sends_document(self, user_id: int, filename: str, data: bytes, mime_type: str | None = None, *,
-                            caption: str | None = None, first_name: str | None = None,
-                            language_code: str | None = "zh") -> dict[str, Any]:
+                            caption: str | None = None, **sender: Unpack[Sender]) -> dict[str, Any]:
+        """The user sends a file (MIME type guessed from the name when not given)."""
         mime_type = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         with self._lock:
             f = self._store_file(data, filename, mime_type, "documents")
             doc = {"file_id": f.file_id, "file_unique_id": f.file_unique_id, "file_name": filename,
                    "mime_type": mime_type, "file_size": len(f.data)}
             extra = {"caption": caption} if caption else {}
-            return self._user_message(user_id, first_name, language_code, document=doc, **extra)
+            return self._user_message(user_id, sender, document=doc, **extra)
 
-    def user_sends_photo(self, user_id: int, data: bytes, *, caption: str | None = None, width: int = 800,
-                         height: int = 600, first_name: str | None = None,
-                         language_code: str | None = "zh") -> dict[str, Any]:
+    def user_sends_photo(self, user_id: int, data: bytes, *, caption: str | None = None,
+                         size: tuple[int, int] = (800, 600), **sender: Unpack[Sender]) -> dict[str, Any]:
+        """The user sends a photo of `size` (width, height) pixels."""
+        width, height = size
         with self._lock:
             f = self._store_file(data, "photo.jpg", "image/jpeg", "photos")
             sizes = [{"file_id": f.file_id, "file_unique_id": f.file_unique_id, "width": width,
                       "height": height, "file_size": len(f.data)}]
             extra = {"caption": caption} if caption else {}
-            return self._user_message(user_id, first_name, language_code, photo=sizes, **extra)
+            return self._user_message(user_id, sender, photo=sizes, **extra)
 
     def user_taps_button(self, user_id: int, message_id: int, callback_data: str, *,
                          stale_ok: bool = False) -> str:

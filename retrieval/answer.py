@@ -129,14 +129,9 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
                 return re.split(r"[、,，]", value)[0], quoted(header, value)
     if kind in _NUMERIC_KINDS:
         values = [(h, v) for h, v in cells if h and _BARE_VALUE.match(v)]
-        in_label = answer_type.extract(kind, label_cell[1]) if label_cell[1] else ""
-        if in_label and values and salient:
-            # A figure inside the row's label (全日托平均价格(在2022年基础上下浮100~300元/月)) answers only when
-            # its own words carry what the question asks (便宜 → 下浮); otherwise the row's value does.
-            qualifier = next((c for c in re.split(r"[()（）]", label_cell[1]) if in_label in c), "")
-            head = label_cell[1].replace(qualifier, "")
-            if any(w.covered_by(qualifier) == 1.0 and w.covered_by(head) < 1.0 for w in salient):
-                return in_label, label
+        figure = _label_figure(kind, label_cell[1], salient) if values else ""
+        if figure:
+            return figure, label
         if values:
             header, value = values[0]
             unit = "%" if "%" in row and "%" not in value else ""
@@ -146,6 +141,17 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
             fact = value if len(value) <= 20 else answer_type.extract(kind, value)
             return fact, quoted(header, value)
     return "", row
+
+
+def _label_figure(kind: str, label: str, salient: list | None) -> str:
+    """A figure inside a row's label (全日托平均价格(在2022年基础上下浮100~300元/月)) answers only when its own
+    words carry what the question asks (便宜 → 下浮): then that figure, else "" (the row's value answers)."""
+    in_label = answer_type.extract(kind, label) if label else ""
+    if not (in_label and salient):
+        return ""
+    qualifier = next((c for c in re.split(r"[()（）]", label) if in_label in c), "")
+    head = label.replace(qualifier, "")
+    return in_label if any(w.covered_by(qualifier) == 1.0 and w.covered_by(head) < 1.0 for w in salient) else ""
 
 
 def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:

@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.console import render_html, run_console
+from bot.console import ConsoleOptions, render_html, run_console
 from bot.context import BotContext
 from bot.local_api import LocalBotApi
 
@@ -82,8 +82,8 @@ def factory(request, get_updates_request):
 
 async def chat(script: str, tmp_path, **kwargs) -> str:
     out = io.StringIO()
-    await run_console(factory, input_stream=io.StringIO(script), output_stream=out,
-                      download_dir=tmp_path / "downloads", **kwargs)
+    await run_console(factory, ConsoleOptions(input_stream=io.StringIO(script), output_stream=out,
+                                              download_dir=tmp_path / "downloads", **kwargs))
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
+from retrieval.tables import BARE_VALUE
 from retrieval.units import TABLE_CELL, is_table, quotable_units
 
 MAX_QUOTES = 2
@@ -105,14 +106,13 @@ def _cells(row: str) -> list[tuple[str, str]]:
     return out
 
 
-_BARE_VALUE = re.compile(r"^[≥≤<>＞＜≈约±]?\s*[-+]?\d+(?:[.,]\d+)*\s*[%％‰]?$")
 _NUMERIC_KINDS = frozenset({answer_type.AMOUNT, answer_type.COUNT, answer_type.PERCENTAGE})
 
 
 def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | None = None) -> tuple[str, str]:
     """(fact, quoted cells) of a table row: the cell of the named place, the lead unit, or the value."""
     cells = _cells(row)
-    label_cell = next(((h, v) for h, v in cells[:2] if v and not _BARE_VALUE.match(v)), ("", ""))
+    label_cell = next(((h, v) for h, v in cells[:2] if v and not BARE_VALUE.match(v)), ("", ""))
     label = f"{label_cell[0]}: {label_cell[1]}" if label_cell[0] else label_cell[1]
 
     def quoted(header: str, value: str) -> str:
@@ -128,7 +128,7 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
             if "单位" in header or "部门" in header:
                 return re.split(r"[、,，]", value)[0], quoted(header, value)
     if kind in _NUMERIC_KINDS:
-        values = [(h, v) for h, v in cells if h and _BARE_VALUE.match(v)]
+        values = [(h, v) for h, v in cells if h and BARE_VALUE.match(v)]
         figure = _label_figure(kind, label_cell[1], salient) if values else ""
         if figure:
             return figure, label

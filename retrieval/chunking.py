@@ -10,8 +10,10 @@ Long items are split at sentence ends, short siblings are merged. Tables scraped
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from retrieval.tables import PIPE_ONLY, Table, cell_table, is_cell_line, row_cells, row_table
 from retrieval.types import Chunk, DocumentMeta
 
 TARGET_CHARS = 360  # a long item is cut at the last sentence end before this length...
@@ -41,17 +43,13 @@ _INLINE_MARKER = re.compile(
 _HEADING_MARKER = re.compile(
     rf"^(?:[{_CN_NUM}]+、|[(（][{_CN_NUM}\d]{{1,3}}[)）]|\d{{1,2}}(?:[.．]\d{{1,2}})*[.．、]?|附\s*件\s*\d{{0,2}})\s*"
 )
-_TITLE_SUFFIX = re.compile(
-    r"(?:方案|办法|意见|通知|规定|细则|措施|决定|函|规划|指南|计划|答复|条例|纲要|公告)$"
-)
+#: Words a policy document's title ends with (… 实施方案, … 通知): a short first line ending so is the title.
+TITLE_WORDS = ("方案", "办法", "意见", "通知", "规定", "细则", "措施", "决定", "函", "规划", "指南", "计划", "答复",
+               "条例", "纲要", "公告")
+_TITLE_SUFFIX = re.compile(f"(?:{'|'.join(TITLE_WORDS)})$")
 _SENTENCE_END = re.compile(r"[。！？；;!?]+[”’」』）)]*|\n")
 _SENTENCES = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
 _COMMA_END = re.compile(r"[，,、：:]")
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
-_PIPE_ONLY = re.compile(r"^\|+$")
-_ONE_CELL = re.compile(r"^[^|]+\|$")
-_VALUE = re.compile(r"^[≥≤<>＞＜≈约±]?\s*[-+]?\d+(?:[.,]\d+)*\s*[%％‰]?$")
-_ENUM = re.compile(r"^\d{1,2}(?:(?:[.．]\d{1,2})+[.．、]?|[.．、])\s*[^\d\s]")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -72,37 +70,23 @@ def chunk_document(meta: DocumentMeta, text: str) -> list[Chunk]:
 # --- Reading the text: lines, tables --------------------------------------------------------------------
 
 
-@dataclass
-class _Table:
-    title: str
-    rows: list[tuple[str, str]]  # (group key, rendered row)
-
-
-def _segments(lines: list[str]) -> list[str | _Table]:
+def _segments(lines: list[str]) -> list[str | Table]:
     """Text lines (trimmed, table pipes dropped, flattened outlines split) and rebuilt tables."""
-    out: list[str | _Table] = []
+    out: list[str | Table] = []
     i = 0
     while i < len(lines):
         line = lines[i].strip()
-        if _is_cell_line(line):
-            j = i
-            while j < len(lines) and _is_cell_line(lines[j].strip()):
-                j += 1
-            table = _cell_table([lines[k].strip() for k in range(i, j)])
+        if is_cell_line(line):
+            j = _run_end(lines, i, is_cell_line)
+            table = cell_table([lines[k].strip() for k in range(i, j)])
             if table:
-                out.append(_Table(_take_table_title(out), table))
+                out.append(Table(_take_table_title(out), table))
             else:
-                out.extend(_text_lines([lines[k] for k in range(i, j)]))
+                out.extend(_text_lines(lines[i:j]))
             i = j
-        elif _row_cells(line):
-            j = i
-            while j < len(lines) and _row_cells(lines[j].strip()):
-                j += 1
-            out.append(
-                _Table(
-                    _take_table_title(out), _row_table([_row_cells(lines[k].strip()) for k in range(i, j)])
-                )
-            )
+        elif row_cells(line):
+            j = _run_end(lines, i, row_cells)
+            out.append(Table(_take_table_title(out), row_table([row_cells(lines[k].strip()) for k in range(i, j)])))
             i = j
         else:
             out.extend(_text_lines([lines[i]]))
@@ -110,27 +94,19 @@ def _segments(lines: list[str]) -> list[str | _Table]:
     return _join_markers(out)
 
 
-def _is_cell_line(line: str) -> bool:
-    return bool(_PIPE_ONLY.match(line) or _ONE_CELL.match(line))
-
-
-def _row_cells(line: str) -> list[str]:
-    """Cells of a `a | b | c` row (one table row per line), or [] when the line is not such a row."""
-    if "|" not in line.rstrip("|"):
-        return []
-    cells = [c.strip() for c in line.split("|")]
-    while cells and not cells[-1]:
-        cells.pop()
-    while cells and not cells[0]:
-        cells.pop(0)
-    return cells if sum(1 for c in cells if c) >= 2 else []
+def _run_end(lines: list[str], start: int, belongs: Callable[[str], object]) -> int:
+    """The index after the run of (stripped) lines from `start` that `belongs` accepts."""
+    end = start
+    while end < len(lines) and belongs(lines[end].strip()):
+        end += 1
+    return end
 
 
 def _text_lines(raw_lines: list[str]) -> list[str]:
     out: list[str] = []
     for raw in raw_lines:
         line = raw.strip()
-        if _PIPE_ONLY.match(line):
+        if PIPE_ONLY.match(line):
             continue
         line = line.rstrip("|").rstrip()
         if not line:
@@ -141,9 +117,9 @@ def _text_lines(raw_lines: list[str]) -> list[str]:
     return out
 
 
-def _join_markers(segments: list[str | _Table]) -> list[str | _Table]:
+def _join_markers(segments: list[str | Table]) -> list[str | Table]:
     """A marker alone on its line (`一、` then `总体要求`) belongs to the next line."""
-    joined: list[str | _Table] = []
+    joined: list[str | Table] = []
     for segment in segments:
         if (
             joined
@@ -157,7 +133,7 @@ def _join_markers(segments: list[str | _Table]) -> list[str | _Table]:
     return joined
 
 
-def _take_table_title(out: list[str | _Table]) -> str:
+def _take_table_title(out: list[str | Table]) -> str:
     """The short caption line just before a table, if any (removed from the text flow)."""
     if out and isinstance(out[-1], str):
         last = out[-1]
@@ -165,174 +141,6 @@ def _take_table_title(out: list[str | _Table]) -> str:
             out.pop()
             return last
     return ""
-
-
-# --- Tables ------------------------------------------------------------------------------------------
-
-
-def _cell(text: str) -> str:
-    # Scraped cells wrap inside words (`产出 指标`); the space is layout, not content.
-    return _CJK_GAP.sub("", text.strip().rstrip("|").strip())
-
-
-def _cell_table(lines: list[str]) -> list[tuple[str, str]] | None:
-    """Rebuild a table flattened to one `cell |` per line; None when the block is not a real table."""
-    cells: list[str] = []
-    for line in lines:
-        if _PIPE_ONLY.match(line):
-            cells.extend([""] * len(line))
-        else:
-            cells.append(_cell(line))
-    filled = [c for c in cells if c]
-    if len(filled) < 4 or any(len(c) > 300 for c in filled):
-        return None  # e.g. a whole letter stored as one table cell
-    split = _split_header(cells)
-    if split is None:
-        return [("", " | ".join(filled[k : k + 4])) for k in range(0, len(filled), 4)]
-    header, rest = split
-    rest = _drop_repeated_headers(rest, header)
-    if any(_VALUE.match(c) for c in rest):
-        return _numeric_rows(header, rest)
-    return _text_rows(header, rest)
-
-
-def _split_header(cells: list[str]) -> tuple[list[str], list[str]] | None:
-    kinds = [
-        "" if not c else "value" if _VALUE.match(c) else "enum" if _ENUM.match(c) else "text" for c in cells
-    ]
-    first_data = next((i for i, k in enumerate(kinds) if k in ("value", "enum")), len(cells))
-    first_empty = next((i for i, k in enumerate(kinds) if k == ""), len(cells))
-    if 2 <= first_empty < first_data:
-        return cells[:first_empty], cells[first_empty:]
-    if "value" in kinds:
-        # The first data row is complete (no merged cells yet), so header and that row have the same
-        # width h: k cells before its first value = h + (h - v) where v = its value slots.
-        first_value = kinds.index("value")
-        k = first_value
-        v = 0
-        for kind in kinds[first_value:]:
-            if kind not in ("value", ""):
-                break
-            v += 1
-        if (k + v) % 2 == 0 and 2 <= (h := (k + v) // 2) <= k and h > v:
-            return cells[:h], cells[h:]
-    first_enum = next((i for i, kind in enumerate(kinds) if kind == "enum"), None)
-    if first_enum is not None and first_enum >= 2:
-        return cells[:first_enum], cells[first_enum:]
-    return None
-
-
-def _drop_repeated_headers(cells: list[str], header: list[str]) -> list[str]:
-    """Remove header rows repeated at page breaks (the whole header or a run of it)."""
-    out: list[str] = []
-    i = 0
-    while i < len(cells):
-        run = 0
-        if cells[i] in header:
-            start = header.index(cells[i])
-            while (
-                i + run < len(cells) and start + run < len(header) and cells[i + run] == header[start + run]
-            ):
-                run += 1
-        if run >= 2:
-            i += run
-        else:
-            out.append(cells[i])
-            i += 1
-    return out
-
-
-def _numeric_rows(header: list[str], cells: list[str]) -> list[tuple[str, str]]:
-    """Rows of label cells followed by value cells; merged (omitted) label cells are filled down."""
-    records: list[tuple[list[str], list[str]]] = []
-    keys: list[str] = []
-    values: list[str] = []
-    for cell in cells:
-        if cell and not _VALUE.match(cell):
-            if values:
-                records.append((keys, values))
-                keys, values = [], []
-            keys.append(cell)
-        elif keys:  # a value, or an empty value slot, after the row's labels
-            values.append(cell)
-    if keys:
-        records.append((keys, values))
-    if not records:
-        return []
-    n_values = min(len(records[0][1]), len(header) - 1) or 1
-    value_headers = header[len(header) - n_values :]
-    key_headers = header[: len(header) - n_values]
-    width = len(records[0][0])
-    previous = [""] * width
-    rows: list[tuple[str, str]] = []
-    for row_keys, row_values in records:
-        row_keys = row_keys[-width:] if len(row_keys) > width else row_keys
-        full = previous[: width - len(row_keys)] + row_keys
-        previous = full
-        if len(key_headers) == width:
-            parts = [f"{h}: {k}" for h, k in zip(key_headers, full, strict=True) if k]
-        else:
-            label = "、".join(key_headers) or "项目"
-            parts = [f"{label}: {' / '.join(k for k in full if k)}"]
-        parts += [f"{h}: {v}" for h, v in zip(value_headers, row_values, strict=False) if v]
-        rows.append((full[0], "; ".join(parts)))
-    return rows
-
-
-def _text_kind(cell: str) -> str:
-    if _ENUM.match(cell):
-        return "enum"
-    return "sentence" if re.search(r"[。；;]", cell) or len(cell) > 60 else "short"
-
-
-def _text_rows(header: list[str], cells: list[str]) -> list[tuple[str, str]]:
-    """Rows of a text table: a row ends at a cell shaped like the last column right after one shaped
-    like the one before it (e.g. a measure ending in 。 then the list of departments)."""
-    filled = [c for c in cells if c]
-    width = len(header)
-    first = [_text_kind(c) for c in filled[:width]]
-    ends_by_shape = len(first) == width >= 2 and first[-1] != first[-2]
-    records: list[list[str]] = []
-    current: list[str] = []
-    for cell in filled:
-        current.append(cell)
-        shape_end = (
-            ends_by_shape
-            and len(current) >= 2
-            and _text_kind(current[-1]) == first[-1]
-            and _text_kind(current[-2]) == first[-2]
-        )
-        if shape_end or len(current) == width:
-            records.append(current)
-            current = []
-    if current:
-        records.append(current)
-    previous = [""] * width
-    rows: list[tuple[str, str]] = []
-    for record in records:
-        full = previous[: width - len(record)] + record
-        previous = full
-        parts = [f"{h}: {c}" for h, c in zip(header, full, strict=True) if c]
-        rows.append((full[0], "; ".join(parts)))
-    return rows
-
-
-def _row_table(rows: list[list[str]]) -> list[tuple[str, str]]:
-    """A table with one row per line (`a | b | c`, as DOCX/HTML/Markdown tables are loaded)."""
-    key_value = all(
-        len(r) % 2 == 0 and all(r[k].endswith((":", "：")) for k in range(0, len(r), 2)) for r in rows
-    )
-    if key_value:
-        return [("", "; ".join(f"{r[k]} {r[k + 1]}" for k in range(0, len(r), 2))) for r in rows]
-    if len(rows) == 1:
-        return [("", " | ".join(rows[0]))]
-    header = rows[0]
-    out = []
-    for row in rows[1:]:
-        parts = [f"{h}: {c}" if h else c for h, c in zip(header, row, strict=False) if c]
-        parts += [c for c in row[len(header) :] if c]
-        out.append((row[0] if row else "", "; ".join(parts)))
-    return out
 
 
 # --- Outline -------------------------------------------------------------------------------------------
@@ -344,7 +152,7 @@ class _Part:
     level: int  # 0 = front matter / title, 1..4 = outline depth, -1 = table
     lines: list[str] = field(default_factory=list)
     headed: bool = False
-    table: _Table | None = None
+    table: Table | None = None
 
 
 def _heading_level(line: str, in_level3: bool) -> int:
@@ -385,7 +193,7 @@ def _normalise_title(text: str) -> str:
     return re.sub(r"[\s《》|]", "", text)
 
 
-def _outline(meta: DocumentMeta, segments: list[str | _Table]) -> list[_Part]:
+def _outline(meta: DocumentMeta, segments: list[str | Table]) -> list[_Part]:
     parts: list[_Part] = []
     headings: dict[int, str] = {}
     current = _Part(path=(meta.title,), level=0)
@@ -396,7 +204,7 @@ def _outline(meta: DocumentMeta, segments: list[str | _Table]) -> list[_Part]:
         return tuple(headings[k] for k in sorted(headings))
 
     for segment in segments:
-        if isinstance(segment, _Table):
+        if isinstance(segment, Table):
             parts.append(current)
             section = (path() or (meta.title,)) + ((segment.title,) if segment.title else ())
             parts.append(_Part(path=section, level=-1, table=segment))

@@ -22,7 +22,7 @@ from retrieval.types import Chunk, DocumentMeta
 
 # Bump when the indexed text changes in a way the fingerprint below cannot see.
 PIPELINE_VERSION = "1"
-_PIPELINE_SOURCES = ("loaders.py", "cleaning.py", "chunking.py", "ingest.py", "indexer.py")
+_PIPELINE_SOURCES = ("loaders.py", "cleaning.py", "chunking.py", "tables.py", "ingest.py", "indexer.py")
 
 
 def pipeline_fingerprint(knowledge_dir: Path) -> str:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.chunking import TITLE_WORDS
 from retrieval.errors import IngestError
 from retrieval.places import stem as city_stem
 from retrieval.query import load_gazetteer
@@ -15,9 +16,8 @@ from retrieval.query import load_gazetteer
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-_TITLE_END = re.compile(
-    r"(?:方案|办法|意见|通知|规定|细则|措施|决定|函|规划|指南|计划|答复|条例|纲要|公告|通告|标准|规范|政策|实施方案)$"
-)
+# Detection reads any document staff upload, so it knows a few more title endings than the outline does.
+_TITLE_END = re.compile(f"(?:{'|'.join((*TITLE_WORDS, '通告', '标准', '规范', '政策', '实施方案'))})$")
 _ISSUER_END = re.compile(
     r"(?:人民政府|办公室|办公厅|委员会|卫生健康委|卫健委|财政局|民政局|教育局|局|厅|委|中心|联合会)$"
 )

@@ -1,5 +1,10 @@
 """Builds the python-telegram-bot Application: the same one runs against Telegram, a local Bot API
-server (tests), or the in-process console transport."""
+server (tests), or the in-process console transport.
+
+Lifecycle: every mode (polling, `bot.webhook`, `bot.console_transport`) runs `initialize()`, `post_init`,
+`start()` … `stop()`, `shutdown()`, `post_shutdown`. `post_init` starts the services (menu commands, the
+policy service loading in the background) and `post_shutdown` closes what the Application created (see
+`build_application` for who owns what)."""
 
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ async def register_webhook(application: Application, settings: Settings) -> bool
 
 
 async def serve_webhook(application: Application, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run `application` as a webhook worker until SIGINT/SIGTERM (or `stop` is set)."""
+    """Run `application` as a webhook worker until SIGINT/SIGTERM (or `stop` is set). Its `post_init` and
+    `post_shutdown` run as under `run_polling`: the services start and close with the worker."""
     check_webhook_settings(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,7 +6,7 @@ import pytest
 
 from bot.alert_messages import place_key, place_token, resolve_token
 from bot.callbacks import CallbackError, sample_malformed
-from bot.handlers.alerts import A_ASK, A_FOLLOW, A_LIST, CODEC, follow_button
+from bot.handlers.alerts_views import A_ASK, A_FOLLOW, A_LIST, CODEC, follow_button
 
 
 def test_buttons_round_trip_and_fit():

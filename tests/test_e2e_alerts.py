@@ -13,7 +13,8 @@ import pytest
 
 from bot.app import build_application
 from bot.console_transport import running_application
-from bot.handlers.alerts import CODEC
+from bot.handlers.alerts_dispatch import in_session, plan
+from bot.handlers.alerts_views import CODEC
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
 from db.knowledge import alerts
@@ -88,8 +89,8 @@ async def _alerts_done(engine, timeout=30.0):
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         gen = await asyncio.to_thread(current_generation, engine)
-        counts = await asyncio.to_thread(alerts.delivery_counts, engine)
-        if await asyncio.to_thread(alerts.cursor, engine) >= gen and not counts["pending"] and not counts["sending"]:
+        counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
+        if await asyncio.to_thread(in_session, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
             return counts
         await asyncio.sleep(0.1)
     raise AssertionError("alerts not delivered in time")
@@ -130,9 +131,9 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         assert "• 张家港市" in listed.text and "❌ 取消关注张家港" in listed.button_texts
         [edited] = await _tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
         assert "还没有关注" in edited.text
-        assert await asyncio.to_thread(alerts.follows_of, engine, PARENT_ZJG) == []
+        assert await asyncio.to_thread(in_session, engine, alerts.follows_of, PARENT_ZJG) == []
         # A follower who blocked the bot.
-        await asyncio.to_thread(alerts.follow, engine, BLOCKED, SZ)
+        await asyncio.to_thread(in_session, engine, alerts.follow, BLOCKED, SZ)
         api.add_user(BLOCKED)
         api.user_blocks_bot(BLOCKED)
 
@@ -214,7 +215,7 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     engine = app.bot_data["runtime"].engine
     for uid in followers:
         api.add_user(uid)
-        await asyncio.to_thread(alerts.follow, engine, uid, SZ)
+        await asyncio.to_thread(in_session, engine, alerts.follow, uid, SZ)
     kb = KnowledgeBase(engine, kb_service, dev_set=None)
     actor = Actor(telegram_id=STAFF)
     row = await asyncio.to_thread(kb.ingest, SHENZHEN_V1.encode(), "shenzhen.txt", actor)
@@ -222,9 +223,9 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     async with running_application(app):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
-        while (await asyncio.to_thread(alerts.delivery_counts, engine))["sent"] < 8 and loop.time() < deadline:
+        while (await asyncio.to_thread(in_session, engine, alerts.delivery_counts))["sent"] < 8 and loop.time() < deadline:
             await asyncio.sleep(0.05)
-    counts = await asyncio.to_thread(alerts.delivery_counts, engine)
+    counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
     assert 8 <= counts["sent"] < len(followers) and counts["pending"] > 0, counts
     assert counts["sending"] == 0  # a graceful stop gives unsent claims back
 
@@ -242,7 +243,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     exactly one message; the one who blocked the bot fails without stopping either."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts import dispatch
+    from bot.handlers.alerts_dispatch import dispatch
     from db.core.engine import make_engine
     from db.knowledge.changes import record_change
     from tests.db_fixtures import engine_url
@@ -251,10 +252,10 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     followers = list(range(30_001, 30_121))
     for uid in followers:
         api.add_user(uid)
-        alerts.follow(db_engine, uid, SZ)
+        in_session(db_engine, alerts.follow, uid, SZ)
     api.user_blocks_bot(followers[7])
     record_change(db_engine, "publish", "sz", "sz")
-    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
     bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
     try:
@@ -277,16 +278,16 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     dispatcher waits, then sends them — everyone once."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts import dispatch
+    from bot.handlers.alerts_dispatch import dispatch
     from db.knowledge.changes import record_change
 
     api = fake_bot_api.api
     followers = list(range(40_001, 40_011))
     for uid in followers:
         api.add_user(uid)
-        alerts.follow(db_engine, uid, SZ)
+        in_session(db_engine, alerts.follow, uid, SZ)
     record_change(db_engine, "publish", "sz", "sz")
-    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
     bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)
     loop = asyncio.get_running_loop()

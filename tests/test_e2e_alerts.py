@@ -11,20 +11,24 @@ import asyncio
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.handlers.alerts_dispatch import in_session, plan
 from bot.handlers.alerts_views import CODEC
-from bot.local_api import application_is_busy
-from bot.settings import KNOWLEDGE_DIR
 from db.knowledge import alerts
 from db.knowledge.changes import current_generation
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
-from retrieval.service import PolicyService
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
+from tests.e2e_harness import (
+    app_factory,
+    kb_service,  # noqa: F401  (the fixture)
+    latest_with,
+    say,
+    settle,
+    tap,
+)
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2
 
 ADMIN, STAFF, PARENT_ZH, PARENT_EN, PARENT_ZJG, BLOCKED = 9101, 9102, 9103, 9104, 9105, 9106
 SZ = "广东省/深圳市"
@@ -40,47 +44,10 @@ GUIDE = """深圳市卫生健康委员会关于印发《深圳市托育机构入
 
 
 @pytest.fixture
-def kb_service(settings, embedder):
-    service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
-    service.build()
-    return service
-
-
-@pytest.fixture
-def make_app(settings, kb_service):
-    settings.admin_user_ids = str(ADMIN)
+def make_app(settings, kb_service):  # noqa: F811
     settings.alerts_interval_s = 0.2
     settings.alerts_rate = 0
-
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=kb_service, token=FAKE_TOKEN)
-
-    return make
-
-
-async def _settle(api, app, user, since):
-    await api.wait_for_bot(chat_id=user, since=since, timeout=20)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-async def _say(api, app, user, text, **kwargs):
-    since = api.seq
-    api.user_sends_text(user, text, **kwargs)
-    return await _settle(api, app, user, since)
-
-
-async def _tap(api, app, user, message, text_contains):
-    since = api.seq
-    api.user_taps_button(user, message.message_id, message.callback_data(text_contains))
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-def _with(messages, text_contains):
-    return next(m for m in reversed(messages) if text_contains in (m.text or ""))
+    return app_factory(settings, kb_service, ADMIN)
 
 
 async def _alerts_done(engine, timeout=30.0):
@@ -109,27 +76,27 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
     staff_actor = Actor(telegram_id=STAFF)
     async with running_application(app):
         # A parent asks about 深圳 (no document yet) and follows it from the answer.
-        [answer] = await _say(api, app, PARENT_ZH, SHENZHEN_QUESTION)
+        [answer] = await say(api, app, PARENT_ZH, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in answer.text
-        [followed] = await _tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
+        [followed] = await tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
         assert "已关注深圳的政策更新" in followed.text
-        [again] = await _tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
+        [again] = await tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
         assert "已经关注了深圳" in again.text
         # An English-speaking parent follows it from an English answer.
-        [answer_en] = await _say(api, app, PARENT_EN, "How much is the childcare subsidy in Shenzhen?",
+        [answer_en] = await say(api, app, PARENT_EN, "How much is the childcare subsidy in Shenzhen?",
                                  language_code="en")
-        [followed_en] = await _tap(api, app, PARENT_EN, answer_en, "Follow 深圳 policy updates")
+        [followed_en] = await tap(api, app, PARENT_EN, answer_en, "Follow 深圳 policy updates")
         assert "You now follow policy updates for 深圳" in followed_en.text
         # A third follows 张家港 from /start → 🔔 settings, lists it in /alerts and stops it.
-        replies = await _say(api, app, PARENT_ZJG, "/start")
-        start = _with(replies, "")
-        [settings_view] = await _tap(api, app, PARENT_ZJG, start, "🔔 政策更新提醒")
+        replies = await say(api, app, PARENT_ZJG, "/start")
+        start = latest_with(replies, "")
+        [settings_view] = await tap(api, app, PARENT_ZJG, start, "🔔 政策更新提醒")
         assert "还没有关注" in settings_view.text
-        [zjg] = await _tap(api, app, PARENT_ZJG, settings_view, "关注张家港政策更新")
+        [zjg] = await tap(api, app, PARENT_ZJG, settings_view, "关注张家港政策更新")
         assert "已关注张家港" in zjg.text
-        [listed] = await _say(api, app, PARENT_ZJG, "/alerts")
+        [listed] = await say(api, app, PARENT_ZJG, "/alerts")
         assert "• 张家港市" in listed.text and "❌ 取消关注张家港" in listed.button_texts
-        [edited] = await _tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
+        [edited] = await tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
         assert "还没有关注" in edited.text
         assert await asyncio.to_thread(in_session, engine, alerts.follows_of, PARENT_ZJG) == []
         # A follower who blocked the bot.
@@ -138,16 +105,16 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         api.user_blocks_bot(BLOCKED)
 
         # Staff upload 深圳's policy: the preview tells how many followers will be told, and what.
-        [granted] = await _say(api, app, ADMIN, f"/grant {STAFF}")
+        [granted] = await say(api, app, ADMIN, f"/grant {STAFF}")
         since = api.seq
         api.user_sends_document(STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
-        replies = await _settle(api, app, STAFF, since)
-        preview = _with(replies, "草稿预览")
+        replies = await settle(api, app, STAFF, since)
+        preview = latest_with(replies, "草稿预览")
         assert "发布后将通知 3 位关注者" in preview.text
         assert "深圳市发布了新的政策文件" in preview.text and "每人每月500元" in preview.text
         assert "🔕 静默发布" in preview.button_texts
         seen = api.seq
-        await _tap(api, app, STAFF, preview, "✅ 发布")
+        await tap(api, app, STAFF, preview, "✅ 发布")
         counts = await _alerts_done(engine)
         assert counts["sent"] == 2 and counts["failed"] == 1  # the blocked one did not stop the batch
         [new_zh] = _alerts_to(api, PARENT_ZH, seen)
@@ -158,7 +125,7 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         assert _alerts_to(api, PARENT_ZJG, 0) == []
 
         # "Ask about it" answers from the new document.
-        replies = await _tap(api, app, PARENT_ZH, new_zh, "💬 问问这份文件")
+        replies = await tap(api, app, PARENT_ZH, new_zh, "💬 问问这份文件")
         assert any("出处：《深圳市普惠托育服务补贴实施办法》" in (m.text or "") for m in replies)
 
         # A replacement with a higher subsidy: the changed amount old → new, with the clause.
@@ -190,9 +157,9 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         # Staff publish a new document silently from its preview.
         since = api.seq
         api.user_sends_document(STAFF, "guide.txt", GUIDE.encode())
-        preview = _with(await _settle(api, app, STAFF, since), "草稿预览")
+        preview = latest_with(await settle(api, app, STAFF, since), "草稿预览")
         assert "发布后将通知 3 位关注者" in preview.text
-        await _tap(api, app, STAFF, preview, "🔕 静默发布")
+        await tap(api, app, STAFF, preview, "🔕 静默发布")
         await api.wait_for_bot(lambda m: "静默发布：没有通知关注者" in (m.text or ""), chat_id=STAFF, since=since,
                                timeout=20)
         await _alerts_done(engine)

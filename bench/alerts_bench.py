@@ -1,10 +1,10 @@
 """Alerts benchmark: how long does it take to tell 10,000 followers about a policy change, within Telegram's limits?
 
 Everything is real but Telegram: the database (SQLite file, or DATABASE_URL / --database-url), the planner
-(`db.alerts.plan`: one kb_changes row → one alert message + 10,000 pending deliveries), the dispatcher
-(`bot.handlers.alerts.dispatch`: claim a batch, pace, send, record) and python-telegram-bot's ExtBot with the
-app's AIORateLimiter, sending over HTTP to the fake Bot API server (tests/fakes/bot_api_server.py) in this
-process. 0.5 % of the followers blocked the bot (403) and the server answers a few sendMessage calls with 429
+(`bot.handlers.alerts_dispatch.plan`: one kb_changes row → one alert message + 10,000 pending deliveries), the
+dispatcher (`bot.handlers.alerts_dispatch.dispatch`: claim a batch, pace, send, record) and python-telegram-bot's
+ExtBot with the app's AIORateLimiter, sending over HTTP to the fake Bot API server (tests/fakes/bot_api_server.py) in
+this process. 0.5 % of the followers blocked the bot (403) and the server answers a few sendMessage calls with 429
 retry_after=1, to show both are survived: blocked ones are marked failed, 429s are retried.
 
 Two runs, because Telegram's ~30 messages/s makes 10,000 messages take ≥ 5.5 minutes:
@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.alert_messages import compose
-from bot.handlers.alerts import dispatch
+from bot.handlers.alerts_dispatch import dispatch, in_session, plan
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.knowledge import alerts
@@ -56,7 +56,7 @@ def _prepare(engine, followers: list[int], generation_doc: str) -> tuple[int, fl
             ])
     record_change(engine, "publish", generation_doc, generation_doc)
     started = time.perf_counter()
-    _, queued = alerts.plan(engine, lambda change: alerts.Planned(TEXTS, (PLACE,), change.doc_id, change.index_id))
+    _, queued = plan(engine, lambda change: alerts.Planned(TEXTS, (PLACE,), change.doc_id, change.index_id))
     return queued, time.perf_counter() - started
 
 
@@ -72,12 +72,12 @@ async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate:
     async with bot:
         started = time.perf_counter()
         report = await dispatch(bot, engine, None, rate=rate)
-        while (await asyncio.to_thread(alerts.delivery_counts, engine))["pending"]:  # retried ones
+        while (await asyncio.to_thread(in_session, engine, alerts.delivery_counts))["pending"]:  # retried ones
             more = await dispatch(bot, engine, None, rate=rate)
             report.sent += more.sent
             report.failed += more.failed
         seconds = time.perf_counter() - started
-    counts = alerts.delivery_counts(engine)
+    counts = in_session(engine, alerts.delivery_counts)
     return {
         "alerts_rate": rate,
         "telegram_rate_limit": limiter_rate,

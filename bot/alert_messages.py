@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from bot import texts_alerts  # noqa: F401  (registers the texts)
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
-from db.knowledge import alerts
+from db.core.engine import session_scope
+from db.knowledge import alerts, registry
 from db.knowledge.changes import Change
 from retrieval import fact_diff
 from retrieval.places import NATIONAL_CITY_NAMES, load_place_tree, stem
@@ -154,8 +155,6 @@ def reach_of(city: str) -> tuple[str, ...]:
 
 def plan_change(engine, store, change: Change) -> alerts.Planned:
     """What to tell followers about one knowledge-base change (the planner's `build`)."""
-    from db.knowledge import registry
-
     rows = {row.index_id: row for row in registry.versions(engine, change.doc_id)} if change.doc_id else {}
     row = rows.get(change.index_id)
     if row is None:
@@ -175,7 +174,8 @@ def plan_change(engine, store, change: Change) -> alerts.Planned:
 def preview_for_draft(kb, row) -> tuple[int, dict[str, str] | None]:
     """For staff before publishing a draft: how many followers would be told, and the message they would get
     (None: nothing would be sent — a cosmetic replacement)."""
-    count = alerts.count_followers(kb.engine, reach_of(row.city))
+    with session_scope(kb.engine) as session:
+        count = alerts.count_followers(reach_of(row.city), session=session)
     new_passages = [(c.section, c.text) for c in kb.preview_chunks(row)]
     old_passages = passages_of(kb.service.store, row.replaces) if row.replaces else None
     action = "replace" if old_passages else "publish"

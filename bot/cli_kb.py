@@ -248,9 +248,11 @@ def _alert_fields(kb, row, action: str, args: argparse.Namespace) -> dict:
     a policy-change alert for this change (not for drafts, silent publishes, restores or discards; a replacement
     whose facts did not change is dropped later by the alerts job)."""
     from bot.alert_messages import reach_of
+    from db.core.engine import session_scope
     from db.knowledge.alerts import count_followers
 
-    followers = count_followers(kb.engine, reach_of(row.city))
+    with session_scope(kb.engine) as session:
+        followers = count_followers(reach_of(row.city), session=session)
     notify = action in ("publish", "replace", "retire") and not getattr(args, "silent", False)
     return {"followers": followers, "notify": notify}
 

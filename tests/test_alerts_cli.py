@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.handlers.alerts_dispatch import in_session
 from db.core.engine import make_engine
 from db.knowledge import alerts
 from db.knowledge.changes import changes_since
@@ -19,9 +20,9 @@ def test_silent_publish_and_follower_counts(run, tmp_path, settings):  # noqa: F
     assert code == 0 and json.loads(out)["notify"] is False
     engine = make_engine(settings.sqlalchemy_url)
     try:
-        alerts.follow(engine, 1, "广东省/深圳市")
-        alerts.follow(engine, 2, "广东省")  # a province's follower does not hear of one city's rules
-        alerts.follow(engine, 3, "广东省/深圳市/南山区")  # a district's follower does
+        in_session(engine, alerts.follow, 1, "广东省/深圳市")
+        in_session(engine, alerts.follow, 2, "广东省")  # a province's follower does not hear of one city's rules
+        in_session(engine, alerts.follow, 3, "广东省/深圳市/南山区")  # a district's follower does
         code, out = run("publish", "sz", "--no-eval", "--silent", "--json")
         data = json.loads(out)
         assert code == 0 and data["action"] == "publish" and data["followers"] == 2 and data["notify"] is False

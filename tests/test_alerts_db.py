@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, select
 from sqlmodel import SQLModel
 
+from bot.handlers.alerts_dispatch import in_session, plan
 from db.accounts.users import set_language
 from db.core.engine import make_engine
 from db.knowledge import alerts
@@ -36,23 +37,23 @@ def test_migration_creates_the_tables_and_matches_the_models(db_engine):
 
 
 def test_follow_unfollow_limit_and_reach(db_engine):
-    assert alerts.follow(db_engine, 1, ZJG) is True
-    assert alerts.follow(db_engine, 1, ZJG) is False
-    alerts.follow(db_engine, 2, SUZHOU)
-    alerts.follow(db_engine, 3, "广东省/深圳市")
-    alerts.follow(db_engine, 4, "江苏省/苏州市_x")  # LIKE wildcards in names are literal
-    assert alerts.follows_of(db_engine, 1) == [ZJG]
+    assert in_session(db_engine, alerts.follow, 1, ZJG) is True
+    assert in_session(db_engine, alerts.follow, 1, ZJG) is False
+    in_session(db_engine, alerts.follow, 2, SUZHOU)
+    in_session(db_engine, alerts.follow, 3, "广东省/深圳市")
+    in_session(db_engine, alerts.follow, 4, "江苏省/苏州市_x")  # LIKE wildcards in names are literal
+    assert in_session(db_engine, alerts.follows_of, 1) == [ZJG]
     # A 苏州 document reaches 苏州's and 张家港's followers; a 张家港 one only 张家港's.
-    assert alerts.followers(db_engine, [SUZHOU]) == [1, 2]
-    assert alerts.followers(db_engine, [ZJG]) == [1]
-    assert alerts.count_followers(db_engine, ["江苏省"]) == 3
-    assert alerts.count_followers(db_engine, ["*"]) == 4
-    assert alerts.unfollow(db_engine, 1, ZJG) is True
-    assert alerts.unfollow(db_engine, 1, ZJG) is False
+    assert in_session(db_engine, alerts.followers, [SUZHOU]) == [1, 2]
+    assert in_session(db_engine, alerts.followers, [ZJG]) == [1]
+    assert in_session(db_engine, alerts.count_followers, ["江苏省"]) == 3
+    assert in_session(db_engine, alerts.count_followers, ["*"]) == 4
+    assert in_session(db_engine, alerts.unfollow, 1, ZJG) is True
+    assert in_session(db_engine, alerts.unfollow, 1, ZJG) is False
     for i in range(alerts.MAX_FOLLOWS):
-        alerts.follow(db_engine, 9, f"p{i}")
+        in_session(db_engine, alerts.follow, 9, f"p{i}")
     try:
-        alerts.follow(db_engine, 9, "one-too-many")
+        in_session(db_engine, alerts.follow, 9, "one-too-many")
     except alerts.FollowLimit:
         pass
     else:
@@ -68,30 +69,32 @@ def _build(change):
 
 def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
-        alerts.follow(db_engine, uid, ZJG, lang="en" if uid == 3 else "zh")
+        in_session(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
     set_language(db_engine, 2, "en")  # a stored language wins over the one followed in
     g1 = record_change(db_engine, "publish", "doc-a", "doc-a")
     record_change(db_engine, "publish", "doc-b", "doc-b", notify=False)  # silent
     record_change(db_engine, "reindex")
     record_change(db_engine, "replace", "cosmetic", "cosmetic-v2", "cosmetic")
     g5 = record_change(db_engine, "retire", "doc-a", "doc-a")
-    assert alerts.plan(db_engine, _build) == (5, 6)
-    assert alerts.plan(db_engine, _build) == (0, 0)
-    assert alerts.cursor(db_engine) == g5
-    claimed = alerts.claim_batch(db_engine, 100)
+    assert plan(db_engine, _build) == (5, 6)
+    assert plan(db_engine, _build) == (0, 0)
+    assert in_session(db_engine, alerts.cursor) == g5
+    claimed = in_session(db_engine, alerts.claim_batch, 100)
     assert sorted((d.generation, d.user_id, d.text) for d in claimed) == [
         (g1, 1, "中文 doc-a"), (g1, 2, "English doc-a"), (g1, 3, "English doc-a"),
         (g5, 1, "中文 doc-a"), (g5, 2, "English doc-a"), (g5, 3, "English doc-a"),
     ]
-    assert alerts.claim_batch(db_engine, 100) == []  # claimed already
-    alerts.finish(db_engine, [claimed[0].id], {claimed[1].id: "forbidden"}, [c.id for c in claimed[2:]])
-    assert alerts.delivery_counts(db_engine) == {"pending": 4, "sending": 0, "sent": 1, "failed": 1, "unknown": 0}
-    assert alerts.alert_message(db_engine, g1).doc_id == "doc-a"
+    assert in_session(db_engine, alerts.claim_batch, 100) == []  # claimed already
+    outcome = alerts.Outcome([claimed[0].id], {claimed[1].id: "forbidden"}, [c.id for c in claimed[2:]])
+    in_session(db_engine, alerts.finish, outcome)
+    counts = in_session(db_engine, alerts.delivery_counts)
+    assert counts == {"pending": 4, "sending": 0, "sent": 1, "failed": 1, "unknown": 0}
+    assert in_session(db_engine, alerts.alert_message, g1).doc_id == "doc-a"
 
 
 def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     for uid in range(1, 201):
-        alerts.follow(db_engine, uid, ZJG)
+        in_session(db_engine, alerts.follow, uid, ZJG)
     for n in range(3):
         record_change(db_engine, "publish", f"doc-{n}", f"doc-{n}")
     url = engine_url(db_engine)
@@ -101,10 +104,10 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
 
     def work(i):
         barrier.wait()
-        alerts.plan(engines[i], _build)
-        while batch := alerts.claim_batch(engines[i], 17):
+        plan(engines[i], _build)
+        while batch := in_session(engines[i], alerts.claim_batch, 17):
             got[i].extend(d.id for d in batch)
-            alerts.finish(engines[i], [d.id for d in batch], {}, [])
+            in_session(engines[i], alerts.finish, alerts.Outcome(sent=[d.id for d in batch]))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(engines))]
     for thread in threads:
@@ -119,17 +122,17 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     with db_engine.connect() as conn:
         pairs = conn.execute(select(table.c.generation, table.c.user_id)).all()
     assert len(pairs) == len(set(pairs)) == 600
-    assert alerts.delivery_counts(db_engine)["sent"] == 600
+    assert in_session(db_engine, alerts.delivery_counts)["sent"] == 600
 
 
 def test_stale_claims_become_unknown_and_are_never_resent(db_engine):
-    alerts.follow(db_engine, 1, ZJG)
-    alerts.follow(db_engine, 2, ZJG)
+    in_session(db_engine, alerts.follow, 1, ZJG)
+    in_session(db_engine, alerts.follow, 2, ZJG)
     record_change(db_engine, "publish", "doc-a", "doc-a")
-    alerts.plan(db_engine, _build)
+    plan(db_engine, _build)
     long_ago = datetime.now(UTC) - timedelta(hours=1)
-    [first] = alerts.claim_batch(db_engine, 1, now=long_ago)  # a sender that died mid-send
-    assert alerts.expire_stale(db_engine) == 1
-    [second] = alerts.claim_batch(db_engine, 10)
+    [first] = in_session(db_engine, alerts.claim_batch, 1, now=long_ago)  # a sender that died mid-send
+    assert in_session(db_engine, alerts.expire_stale) == 1
+    [second] = in_session(db_engine, alerts.claim_batch, 10)
     assert second.user_id != first.user_id
-    assert alerts.delivery_counts(db_engine)["unknown"] == 1
+    assert in_session(db_engine, alerts.delivery_counts)["unknown"] == 1

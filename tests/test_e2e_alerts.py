@@ -11,19 +11,24 @@ import asyncio
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
-from bot.handlers.alerts import CODEC
-from bot.local_api import application_is_busy
-from bot.settings import KNOWLEDGE_DIR
+from bot.handlers.alerts_dispatch import in_session, plan
+from bot.handlers.alerts_views import CODEC
 from db.knowledge import alerts
 from db.knowledge.changes import current_generation
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
-from retrieval.service import PolicyService
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
+from tests.e2e_harness import (
+    app_factory,
+    kb_service,  # noqa: F401  (the fixture)
+    latest_with,
+    say,
+    settle,
+    tap,
+)
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2
 
 ADMIN, STAFF, PARENT_ZH, PARENT_EN, PARENT_ZJG, BLOCKED = 9101, 9102, 9103, 9104, 9105, 9106
 SZ = "广东省/深圳市"
@@ -39,47 +44,10 @@ GUIDE = """深圳市卫生健康委员会关于印发《深圳市托育机构入
 
 
 @pytest.fixture
-def kb_service(settings, embedder):
-    service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
-    service.build()
-    return service
-
-
-@pytest.fixture
-def make_app(settings, kb_service):
-    settings.admin_user_ids = str(ADMIN)
+def make_app(settings, kb_service):  # noqa: F811
     settings.alerts_interval_s = 0.2
     settings.alerts_rate = 0
-
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=kb_service, token=FAKE_TOKEN)
-
-    return make
-
-
-async def _settle(api, app, user, since):
-    await api.wait_for_bot(chat_id=user, since=since, timeout=20)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-async def _say(api, app, user, text, **kwargs):
-    since = api.seq
-    api.user_sends_text(user, text, **kwargs)
-    return await _settle(api, app, user, since)
-
-
-async def _tap(api, app, user, message, text_contains):
-    since = api.seq
-    api.user_taps_button(user, message.message_id, message.callback_data(text_contains))
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-def _with(messages, text_contains):
-    return next(m for m in reversed(messages) if text_contains in (m.text or ""))
+    return app_factory(settings, kb_service, ADMIN)
 
 
 async def _alerts_done(engine, timeout=30.0):
@@ -88,8 +56,8 @@ async def _alerts_done(engine, timeout=30.0):
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         gen = await asyncio.to_thread(current_generation, engine)
-        counts = await asyncio.to_thread(alerts.delivery_counts, engine)
-        if await asyncio.to_thread(alerts.cursor, engine) >= gen and not counts["pending"] and not counts["sending"]:
+        counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
+        if await asyncio.to_thread(in_session, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
             return counts
         await asyncio.sleep(0.1)
     raise AssertionError("alerts not delivered in time")
@@ -108,45 +76,45 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
     staff_actor = Actor(telegram_id=STAFF)
     async with running_application(app):
         # A parent asks about 深圳 (no document yet) and follows it from the answer.
-        [answer] = await _say(api, app, PARENT_ZH, SHENZHEN_QUESTION)
+        [answer] = await say(api, app, PARENT_ZH, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in answer.text
-        [followed] = await _tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
+        [followed] = await tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
         assert "已关注深圳的政策更新" in followed.text
-        [again] = await _tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
+        [again] = await tap(api, app, PARENT_ZH, answer, "🔔 关注深圳政策更新")
         assert "已经关注了深圳" in again.text
         # An English-speaking parent follows it from an English answer.
-        [answer_en] = await _say(api, app, PARENT_EN, "How much is the childcare subsidy in Shenzhen?",
+        [answer_en] = await say(api, app, PARENT_EN, "How much is the childcare subsidy in Shenzhen?",
                                  language_code="en")
-        [followed_en] = await _tap(api, app, PARENT_EN, answer_en, "Follow 深圳 policy updates")
+        [followed_en] = await tap(api, app, PARENT_EN, answer_en, "Follow 深圳 policy updates")
         assert "You now follow policy updates for 深圳" in followed_en.text
         # A third follows 张家港 from /start → 🔔 settings, lists it in /alerts and stops it.
-        replies = await _say(api, app, PARENT_ZJG, "/start")
-        start = _with(replies, "")
-        [settings_view] = await _tap(api, app, PARENT_ZJG, start, "🔔 政策更新提醒")
+        replies = await say(api, app, PARENT_ZJG, "/start")
+        start = latest_with(replies, "")
+        [settings_view] = await tap(api, app, PARENT_ZJG, start, "🔔 政策更新提醒")
         assert "还没有关注" in settings_view.text
-        [zjg] = await _tap(api, app, PARENT_ZJG, settings_view, "关注张家港政策更新")
+        [zjg] = await tap(api, app, PARENT_ZJG, settings_view, "关注张家港政策更新")
         assert "已关注张家港" in zjg.text
-        [listed] = await _say(api, app, PARENT_ZJG, "/alerts")
+        [listed] = await say(api, app, PARENT_ZJG, "/alerts")
         assert "• 张家港市" in listed.text and "❌ 取消关注张家港" in listed.button_texts
-        [edited] = await _tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
+        [edited] = await tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
         assert "还没有关注" in edited.text
-        assert await asyncio.to_thread(alerts.follows_of, engine, PARENT_ZJG) == []
+        assert await asyncio.to_thread(in_session, engine, alerts.follows_of, PARENT_ZJG) == []
         # A follower who blocked the bot.
-        await asyncio.to_thread(alerts.follow, engine, BLOCKED, SZ)
+        await asyncio.to_thread(in_session, engine, alerts.follow, BLOCKED, SZ)
         api.add_user(BLOCKED)
         api.user_blocks_bot(BLOCKED)
 
         # Staff upload 深圳's policy: the preview tells how many followers will be told, and what.
-        [granted] = await _say(api, app, ADMIN, f"/grant {STAFF}")
+        [granted] = await say(api, app, ADMIN, f"/grant {STAFF}")
         since = api.seq
         api.user_sends_document(STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
-        replies = await _settle(api, app, STAFF, since)
-        preview = _with(replies, "草稿预览")
+        replies = await settle(api, app, STAFF, since)
+        preview = latest_with(replies, "草稿预览")
         assert "发布后将通知 3 位关注者" in preview.text
         assert "深圳市发布了新的政策文件" in preview.text and "每人每月500元" in preview.text
         assert "🔕 静默发布" in preview.button_texts
         seen = api.seq
-        await _tap(api, app, STAFF, preview, "✅ 发布")
+        await tap(api, app, STAFF, preview, "✅ 发布")
         counts = await _alerts_done(engine)
         assert counts["sent"] == 2 and counts["failed"] == 1  # the blocked one did not stop the batch
         [new_zh] = _alerts_to(api, PARENT_ZH, seen)
@@ -157,7 +125,7 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         assert _alerts_to(api, PARENT_ZJG, 0) == []
 
         # "Ask about it" answers from the new document.
-        replies = await _tap(api, app, PARENT_ZH, new_zh, "💬 问问这份文件")
+        replies = await tap(api, app, PARENT_ZH, new_zh, "💬 问问这份文件")
         assert any("出处：《深圳市普惠托育服务补贴实施办法》" in (m.text or "") for m in replies)
 
         # A replacement with a higher subsidy: the changed amount old → new, with the clause.
@@ -189,9 +157,9 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         # Staff publish a new document silently from its preview.
         since = api.seq
         api.user_sends_document(STAFF, "guide.txt", GUIDE.encode())
-        preview = _with(await _settle(api, app, STAFF, since), "草稿预览")
+        preview = latest_with(await settle(api, app, STAFF, since), "草稿预览")
         assert "发布后将通知 3 位关注者" in preview.text
-        await _tap(api, app, STAFF, preview, "🔕 静默发布")
+        await tap(api, app, STAFF, preview, "🔕 静默发布")
         await api.wait_for_bot(lambda m: "静默发布：没有通知关注者" in (m.text or ""), chat_id=STAFF, since=since,
                                timeout=20)
         await _alerts_done(engine)
@@ -214,7 +182,7 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     engine = app.bot_data["runtime"].engine
     for uid in followers:
         api.add_user(uid)
-        await asyncio.to_thread(alerts.follow, engine, uid, SZ)
+        await asyncio.to_thread(in_session, engine, alerts.follow, uid, SZ)
     kb = KnowledgeBase(engine, kb_service, dev_set=None)
     actor = Actor(telegram_id=STAFF)
     row = await asyncio.to_thread(kb.ingest, SHENZHEN_V1.encode(), "shenzhen.txt", actor)
@@ -222,9 +190,9 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     async with running_application(app):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
-        while (await asyncio.to_thread(alerts.delivery_counts, engine))["sent"] < 8 and loop.time() < deadline:
+        while (await asyncio.to_thread(in_session, engine, alerts.delivery_counts))["sent"] < 8 and loop.time() < deadline:
             await asyncio.sleep(0.05)
-    counts = await asyncio.to_thread(alerts.delivery_counts, engine)
+    counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
     assert 8 <= counts["sent"] < len(followers) and counts["pending"] > 0, counts
     assert counts["sending"] == 0  # a graceful stop gives unsent claims back
 
@@ -242,7 +210,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     exactly one message; the one who blocked the bot fails without stopping either."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts import dispatch
+    from bot.handlers.alerts_dispatch import dispatch
     from db.core.engine import make_engine
     from db.knowledge.changes import record_change
     from tests.db_fixtures import engine_url
@@ -251,10 +219,10 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     followers = list(range(30_001, 30_121))
     for uid in followers:
         api.add_user(uid)
-        alerts.follow(db_engine, uid, SZ)
+        in_session(db_engine, alerts.follow, uid, SZ)
     api.user_blocks_bot(followers[7])
     record_change(db_engine, "publish", "sz", "sz")
-    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
     bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
     try:
@@ -277,16 +245,16 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     dispatcher waits, then sends them — everyone once."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts import dispatch
+    from bot.handlers.alerts_dispatch import dispatch
     from db.knowledge.changes import record_change
 
     api = fake_bot_api.api
     followers = list(range(40_001, 40_011))
     for uid in followers:
         api.add_user(uid)
-        alerts.follow(db_engine, uid, SZ)
+        in_session(db_engine, alerts.follow, uid, SZ)
     record_change(db_engine, "publish", "sz", "sz")
-    alerts.plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
+    plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
     bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)
     loop = asyncio.get_running_loop()

@@ -1,77 +1,45 @@
 """Policy-change alerts: follow a place (from a policy answer, /start → 🔔, /alerts), unfollow, the "ask about it"
-button of an alert, and the dispatcher job that turns knowledge-base changes into one message per follower.
+button of an alert, and the repeating job that runs the dispatcher.
 
 The rules live in `db.knowledge.alerts` (follows, deliveries, the planner's cursor) and `retrieval.fact_diff`; the words
-in `bot.alert_messages`. The dispatcher (`dispatch`) runs where RUN_JOBS is on:
-
-1. plan: the changes after the cursor (kb_changes) become an alert message and one pending delivery per
-   follower (nothing for silent publishes, re-indexing or a cosmetic replacement);
-2. send: claim a batch (pending → sending), send each at most ALERTS_RATE per second (below Telegram's ~30/s;
-   the application's AIORateLimiter paces and retries 429s as well), then mark them sent / failed (blocked,
-   chat gone) / pending again (flood control, network) — so a restart resumes with the pending rows and
-   nobody gets a message twice. A 429 that outlasts the limiter's retries pauses the batch for retry_after.
+in `bot.alert_messages`; the texts and keyboards in `bot.handlers.alerts_views`; planning and sending in
+`bot.handlers.alerts_dispatch`. Each update is one unit of work (`context.db`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
-import warnings
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from sqlmodel import Session
+from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alert_messages as words
-from bot.callbacks import CallbackCodec, CallbackError, Id, Token
+from bot.callbacks import CallbackError
 from bot.context import BotContext
+from bot.handlers import policy
+from bot.handlers.alerts_dispatch import dispatch
+from bot.handlers.alerts_views import A_ASK, A_FOLLOW, A_LIST, CODEC, alerts_screen
+from bot.handlers.common import require_private_chat
 from bot.texts import t
-from db.knowledge import alerts
+from db.knowledge import alerts, registry
+from db.knowledge.registry import KnowledgeDocument
 
 log = logging.getLogger(__name__)
 
-CODEC = CallbackCodec("al")
-_PLACE = Token(words.TOKEN_LENGTH, r"^[0-9a-f]+$")
-A_FOLLOW = CODEC.action("f", _PLACE)
-A_UNFOLLOW = CODEC.action("u", _PLACE)
-A_ASK = CODEC.action("ask", Id())
-A_LIST = CODEC.action("ls")
 #: Cities offered in /alerts besides those followed.
 OFFERED = 8
 
 
-def follow_button(city_or_key: str, lang: str) -> InlineKeyboardButton | None:
-    """The "🔔 关注XX政策更新" button for a city an answer is about (None when no place is known)."""
-    key = words.place_key(city_or_key)
-    if not key or key == words.EVERYONE:
-        return None
-    return InlineKeyboardButton(
-        t("al_btn_follow", lang, place=words.place_name(key, short=True)),
-        callback_data=CODEC.encode(A_FOLLOW, words.place_token(key)),
-    )
-
-
-def settings_row(lang: str) -> list[InlineKeyboardButton]:
-    """The /start settings entry: one button opening the alerts screen."""
-    return [InlineKeyboardButton(t("al_btn_settings", lang), callback_data=CODEC.encode(A_LIST))]
-
-
-def alert_keyboard(generation: int, lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("al_btn_ask", lang), callback_data=CODEC.encode(A_ASK, generation)),
-        InlineKeyboardButton(t("al_btn_manage", lang), callback_data=CODEC.encode(A_LIST)),
-    ]])
-
-
-def _documented_places(engine, answering: list[str]) -> list[str]:
+def _documented_places(answering: list[str], *, session: Session) -> list[str]:
     """The places with documents: those the bot answers from now, and published ones in the registry."""
-    from db.knowledge import registry
-
-    cities = [*answering, *(row.city for row in registry.published_rows(engine))]
+    # The registry still takes the engine (a read of its own).
+    cities = [*answering, *(row.city for row in registry.published_rows(session.get_bind()))]
     keys = [words.place_key(city) for city in cities]
     return [k for k in dict.fromkeys(keys) if k and k != words.EVERYONE]
 
@@ -83,43 +51,59 @@ def _answering_cities(context: BotContext) -> list[str]:
     return sorted({item.meta.city for item in service.searcher.items})
 
 
-def _alerts_view(engine, user_id: int, lang: str, answering: list[str]) -> tuple[str, InlineKeyboardMarkup | None]:
-    followed = alerts.follows_of(engine, user_id)
-    offered = [k for k in _documented_places(engine, answering) if k not in followed][:OFFERED]
-    rows = [[InlineKeyboardButton(t("al_btn_unfollow", lang, place=words.place_name(k, short=True)),
-                                  callback_data=CODEC.encode(A_UNFOLLOW, words.place_token(k)))] for k in followed]
-    follow_buttons = [follow_button(k, lang) for k in offered]
-    follow_buttons = [b for b in follow_buttons if b is not None]
-    rows += [follow_buttons[i:i + 2] for i in range(0, len(follow_buttons), 2)]
-    if followed:
-        names = "\n".join(f"• {words.place_name(k)}" for k in followed)
-        text = t("al_list_title", lang, places=names)
-    else:
-        text = t("al_list_empty", lang)
-    return text, InlineKeyboardMarkup(rows) if rows else None
-
-
-def _private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == ChatType.PRIVATE
+def _screen(user_id: int, answering: list[str], *, session: Session) -> tuple[list[str], list[str]]:
+    """(places followed, places offered) for the /alerts screen."""
+    followed = alerts.follows_of(user_id, session=session)
+    offered = [k for k in _documented_places(answering, session=session) if k not in followed][:OFFERED]
+    return followed, offered
 
 
 async def alerts_command(update: Update, context: BotContext) -> None:
     """/alerts: what the user follows, with buttons to stop each or follow a documented city."""
-    from bot.handlers.common import require_private_chat
-
     if not await require_private_chat(update, context):
         return
     lang = context.language
-    text, keyboard = await asyncio.to_thread(_alerts_view, context.runtime.engine, update.effective_user.id, lang,
-                                           _answering_cities(context))
+    followed, offered = await context.db(_screen, update.effective_user.id, _answering_cities(context))
+    text, keyboard = alerts_screen(followed, offered, lang)
     await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+@dataclass(frozen=True)
+class _Tap:
+    """A follow or unfollow button as tapped: the action, the place token, the user's language, the cities
+    the bot answers from now."""
+
+    action: str
+    token: str
+    lang: str
+    answering: list[str]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A follow or unfollow tap, as one unit of work: the place it means (None: gone), whether it changed
+    anything, and the /alerts screen after an unfollow."""
+
+    key: str | None
+    changed: bool = False
+    screen: tuple[list[str], list[str]] | None = None
+
+
+def _follow_or_unfollow(user_id: int, tap: _Tap, *, session: Session) -> _Change:
+    """Resolve the place token and follow (FollowLimit past the limit) or unfollow it."""
+    candidates = [*alerts.follows_of(user_id, session=session),
+                  *_documented_places(tap.answering, session=session)]
+    key = words.resolve_token(tap.token, candidates)
+    if key is None:
+        return _Change(None)
+    if tap.action == A_FOLLOW:
+        return _Change(key, alerts.follow(user_id, key, tap.lang, session=session))
+    removed = alerts.unfollow(user_id, key, session=session)
+    return _Change(key, removed, _screen(user_id, tap.answering, session=session))
 
 
 async def alerts_callback(update: Update, context: BotContext) -> None:
     """Every `al:` button; forged or stale data gets a polite answer and changes nothing."""
-    from bot.handlers.common import require_private_chat
-
     query = update.callback_query
     lang = context.language
     try:
@@ -129,55 +113,61 @@ async def alerts_callback(update: Update, context: BotContext) -> None:
         return
     if not await require_private_chat(update, context):
         return
-    engine = context.runtime.engine
     user_id = update.effective_user.id
     if decoded.action == A_LIST:
         await _answer(query)
-        text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang, _answering_cities(context))
+        followed, offered = await context.db(_screen, user_id, _answering_cities(context))
+        text, keyboard = alerts_screen(followed, offered, lang)
         await query.message.reply_text(text, reply_markup=keyboard)
         return
     if decoded.action == A_ASK:
         await _ask(update, context, decoded.args[0], lang)
         return
-    token = decoded.args[0]
-    answering = _answering_cities(context)
-    candidates = await asyncio.to_thread(
-        lambda: [*alerts.follows_of(engine, user_id), *_documented_places(engine, answering)]
-    )
-    key = words.resolve_token(token, candidates)
-    if key is None:
+    await _change(update, context, decoded.action, decoded.args[0])
+
+
+async def _change(update: Update, context: BotContext, action: str, token: str) -> None:
+    """A follow or unfollow button."""
+    query = update.callback_query
+    lang = context.language
+    user_id = update.effective_user.id
+    try:
+        done = await context.db(_follow_or_unfollow, user_id, _Tap(action, token, lang, _answering_cities(context)))
+    except alerts.FollowLimit:
+        await _answer(query, t("al_limit", lang, n=alerts.MAX_FOLLOWS), alert=True)
+        return
+    if done.key is None:
         await _answer(query, t("al_place_gone", lang), alert=True)
         return
-    place = words.place_name(key, short=True)
-    if decoded.action == A_FOLLOW:
-        try:
-            added = await asyncio.to_thread(alerts.follow, engine, user_id, key, lang)
-        except alerts.FollowLimit:
-            await _answer(query, t("al_limit", lang, n=alerts.MAX_FOLLOWS), alert=True)
-            return
-        log.info("user %s follows a place (new=%s)", user_id, added)
+    place = words.place_name(done.key, short=True)
+    if action == A_FOLLOW:
+        log.info("user %s follows a place (new=%s)", user_id, done.changed)
         await _answer(query)
-        await query.message.reply_text(t("al_followed" if added else "al_already", lang, place=place))
+        await query.message.reply_text(t("al_followed" if done.changed else "al_already", lang,
+                                         place=html.escape(place)))
         return
-    removed = await asyncio.to_thread(alerts.unfollow, engine, user_id, key)
-    await _answer(query, t("al_unfollowed" if removed else "al_not_following", lang, place=place))
-    text, keyboard = await asyncio.to_thread(_alerts_view, engine, user_id, lang, _answering_cities(context))
+    await _answer(query, t("al_unfollowed" if done.changed else "al_not_following", lang, place=place))
+    text, keyboard = alerts_screen(*done.screen, lang)
     with contextlib.suppress(BadRequest):  # "message is not modified" after a double tap
         await query.edit_message_text(text, reply_markup=keyboard)
 
 
-async def _ask(update: Update, context: BotContext, generation: int, lang: str) -> None:
-    from bot.handlers import policy
-
-    query = update.callback_query
-    message = await asyncio.to_thread(alerts.alert_message, context.runtime.engine, generation)
+def _asked_document(generation: int, *, session: Session) -> tuple[bool, KnowledgeDocument | None]:
+    """(whether the alert exists, the document it is about as it stands now)."""
+    message = alerts.alert_message(generation, session=session)
     if message is None:
+        return False, None
+    # The registry still takes the engine (a read of its own).
+    return True, registry.current(session.get_bind(), message.doc_id)
+
+
+async def _ask(update: Update, context: BotContext, generation: int, lang: str) -> None:
+    query = update.callback_query
+    known, row = await context.db(_asked_document, generation)
+    if not known:
         await _answer(query, t("al_gone", lang), alert=True)
         return
     await _answer(query)
-    from db.knowledge import registry
-
-    row = await asyncio.to_thread(registry.current, context.runtime.engine, message.doc_id)
     if row is None or row.status != "published":
         await query.message.reply_text(t("al_gone", lang))
         return
@@ -187,151 +177,6 @@ async def _ask(update: Update, context: BotContext, generation: int, lang: str) 
 async def _answer(query, text: str | None = None, *, alert: bool = False) -> None:
     with contextlib.suppress(Exception):
         await query.answer(text, show_alert=alert)
-
-
-# --- the dispatcher -------------------------------------------------------------------------------------------------
-
-SENT, FAILED, RETRY, MAYBE = "sent", "failed", "retry", "maybe"
-
-
-@dataclass
-class DispatchReport:
-    """What one dispatcher run did (counts only)."""
-
-    changes: int = 0
-    queued: int = 0
-    sent: int = 0
-    failed: int = 0
-    retried: int = 0
-    flood_waits: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-
-def _seconds(error: RetryAfter) -> float:
-    """retry_after in seconds (an int today, a timedelta in a later python-telegram-bot)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        retry = error.retry_after
-    return float(retry.total_seconds() if hasattr(retry, "total_seconds") else retry)
-
-
-async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
-    """(outcome, error code, retry_after) of sending one alert to the follower's private chat."""
-    try:
-        await bot.send_message(delivery.user_id, delivery.text,
-                               reply_markup=alert_keyboard(delivery.generation, delivery.lang))
-    except Forbidden:
-        return FAILED, "forbidden", 0.0
-    except BadRequest:
-        return FAILED, "bad_request", 0.0
-    except RetryAfter as error:
-        return RETRY, "retry_after", _seconds(error)
-    except TimedOut as error:
-        cause = error.__cause__
-        if cause is not None and type(cause).__name__ in ("ConnectTimeout", "PoolTimeout"):
-            return RETRY, "timeout", 0.0
-        return MAYBE, "maybe_sent", 0.0  # it may have arrived: never sent again
-    except NetworkError:
-        return RETRY, "network", 0.0
-    except TelegramError:  # anything else Telegram refused: not retried
-        return FAILED, "telegram", 0.0
-    except Exception:  # a bug or an unexpected library error: it may have gone out, so never again
-        log.exception("alerts: unexpected error sending delivery %s", delivery.id)
-        return MAYBE, "error", 0.0
-    return SENT, "", 0.0
-
-
-async def dispatch(bot, engine, store, *, rate: float = 25.0, batch: int | None = None,
-                   keep_going=lambda: True) -> DispatchReport:
-    """Plan new changes (with the chunk store `store`; None: only send what is pending), then send every
-    pending delivery, at most `rate` messages per second (0: no pacing), until none is left or `keep_going()`
-    turns false (the application stops: the rest stay pending)."""
-    report = DispatchReport()
-    await asyncio.to_thread(alerts.expire_stale, engine)
-    if store is not None:
-        try:
-            report.changes, report.queued = await asyncio.to_thread(
-                alerts.plan, engine, partial(words.plan_change, engine, store)
-            )
-        except Exception:  # e.g. the chunk store is away: the cursor did not move, the next run plans again
-            log.exception("alerts: planning failed; the pending deliveries are still sent")
-    pacer = _Pacer(rate)
-    size = batch or (max(1, int(rate)) if rate > 0 else 100)
-    while keep_going():
-        claimed = await asyncio.to_thread(alerts.claim_batch, engine, size)
-        if not claimed:
-            break
-        tasks = await _send_batch(bot, engine, claimed, pacer)
-        pause = await _settle(engine, claimed, tasks, report)
-        if pause is not None:
-            await asyncio.sleep(pause)  # flood control or the network: back off before the rest
-    if report.changes or report.sent or report.failed or report.retried:
-        log.info("alerts: %d changes planned, %d queued, %d sent, %d failed, %d to retry", report.changes,
-                 report.queued, report.sent, report.failed, report.retried)
-    return report
-
-
-class _Pacer:
-    """Spaces sends `1/rate` seconds apart (no spacing for rate 0)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.loop = asyncio.get_running_loop()
-        self.next_at = self.loop.time()
-
-    async def wait(self) -> None:
-        """Return when the next send may start."""
-        self.next_at = max(self.next_at, self.loop.time())
-        if self.next_at > self.loop.time():
-            await asyncio.sleep(self.next_at - self.loop.time())
-        self.next_at += self.interval
-
-
-async def _send_batch(bot, engine, claimed: list, pacer: _Pacer) -> list[asyncio.Task]:
-    """Start one send per claimed delivery, paced, and wait for them all."""
-    tasks: list[asyncio.Task] = []
-    try:
-        for delivery in claimed:
-            await pacer.wait()
-            tasks.append(asyncio.create_task(_send_one(bot, delivery)))
-        await asyncio.gather(*tasks)
-    except asyncio.CancelledError:
-        # Stopped mid-batch: unsent rows go back to pending; rows whose send was under way stay `sending`
-        # (they may have arrived) and become `unknown` after the lease — never sent twice.
-        done = [d.id for d, task in zip(claimed, tasks, strict=False)
-                if task.done() and not task.cancelled() and task.result()[0] == SENT]
-        unsent = [d.id for d in claimed[len(tasks):]]
-        for task in tasks:
-            task.cancel()
-        log.info("alerts: stopped mid-batch (%d sent, %d given back, %d unclear)", len(done), len(unsent),
-                 len(tasks) - len(done))
-        await asyncio.to_thread(alerts.finish, engine, done, {}, unsent)
-        raise
-    return tasks
-
-
-async def _settle(engine, claimed: list, tasks: list[asyncio.Task], report: DispatchReport) -> float | None:
-    """Record a batch's outcomes; the pause to take before the next batch when some must be retried."""
-    sent, failed, released = [], {}, []
-    pause = 0.0
-    for delivery, task in zip(claimed, tasks, strict=True):
-        outcome, code, retry_after = task.result()
-        if outcome == SENT:
-            sent.append(delivery.id)
-        elif outcome in (FAILED, MAYBE):
-            failed[delivery.id] = code
-        else:
-            released.append(delivery.id)
-            if code == "retry_after":
-                report.flood_waits += 1
-                pause = max(pause, retry_after)
-        if code:
-            report.errors[code] = report.errors.get(code, 0) + 1
-    await asyncio.to_thread(alerts.finish, engine, sent, failed, released)
-    report.sent += len(sent)
-    report.failed += len(failed)
-    report.retried += len(released)
-    return max(pause, 1.0) if released else None
 
 
 async def alerts_job(context: BotContext) -> None:
@@ -348,6 +193,7 @@ async def alerts_job(context: BotContext) -> None:
 
 
 def register(application: Application) -> None:
+    """The /alerts command, the `al:` buttons and, where there is a job queue, the repeating alerts job."""
     application.add_handler(CommandHandler("alerts", alerts_command))
     application.add_handler(CallbackQueryHandler(alerts_callback, pattern=CODEC.pattern))
     rt = application.bot_data.get("runtime")

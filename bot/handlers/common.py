@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.callbacks import CallbackCodec, CallbackError
 from bot.context import BotContext
+from bot.handlers.alerts_views import settings_row
 from bot.runtime import load_user_language
 from bot.state import current_prefetch
 from bot.texts import t
@@ -63,8 +64,6 @@ def _settings_rows(update: Update, lang: str) -> list[list[InlineKeyboardButton]
     """The /start settings entries (policy-update alerts), in private chats."""
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         return []
-    from bot.handlers.alerts import settings_row
-
     return [settings_row(lang)]
 
 

@@ -10,6 +10,7 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 
 from bot.context import BotContext
+from bot.handlers.alerts_views import follow_button
 from bot.policy_render import (
     parse_source_callback,
     render_policy_answer,
@@ -96,8 +97,6 @@ def _follow_button(update: Update, answer, lang: str) -> InlineKeyboardButton | 
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE:
         return None
-    from bot.handlers.alerts import follow_button
-
     cities = answer.cities or answer.named_cities or answer.unknown_places
     return follow_button(cities[0], lang) if len(cities) == 1 else None
 

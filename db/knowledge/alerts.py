@@ -15,14 +15,19 @@ Three tables:
   left `sending` by a crash may or may not have gone out: after the lease it becomes `unknown`, never resent.
 * `alert_cursor` — the newest generation the planner has turned into deliveries (one row, compare-and-set).
 
+The caller owns the session: every public function takes `session` keyword-only and never commits. The delivery
+guarantees rest on the caller committing each step on its own (the dispatcher in `bot.handlers.alerts_dispatch`):
+a claim is committed before anything is sent, an outcome after; a planned change (cursor moved, message and
+deliveries queued) commits as one.
+
 Nothing here keeps user text: ids, place names, statuses and counts only.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -42,9 +47,8 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
 
 from db.accounts.models import User
 from db.knowledge.changes import Change, changes_since
@@ -119,6 +123,15 @@ class AlertCursor(SQLModel, table=True):
     generation: int = Field(default=0, sa_column=Column(Integer, nullable=False))
 
 
+def _insert_if_absent(session: Session, table, values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); True when the row was inserted. A concurrent
+    insert of the same key neither fails nor spoils the caller's transaction."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None  # rowcount is not reported by every driver here
+
+
 # --- follows ----------------------------------------------------------------------------------------------------
 
 
@@ -126,42 +139,36 @@ class FollowLimit(ValueError):
     """The user follows MAX_FOLLOWS places already."""
 
 
-def follow(engine: Engine, user_id: int, place: str, lang: str = "zh") -> bool:
+def follow(user_id: int, place: str, lang: str = "zh", *, session: Session) -> bool:
     """Follow `place`; True when new, False when already followed. FollowLimit past MAX_FOLLOWS."""
     if not place or len(place) > PLACE_MAX:
         raise ValueError("bad place")
     table = PolicyFollow.__table__
-    with engine.begin() as conn:
-        exists = conn.execute(
-            select(func.count()).select_from(table).where(table.c.user_id == user_id, table.c.place == place)
-        ).scalar_one()
-        if exists:
-            return False
-        count = conn.execute(select(func.count()).select_from(table).where(table.c.user_id == user_id)).scalar_one()
-        if count >= MAX_FOLLOWS:
-            raise FollowLimit(place)
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(user_id=user_id, place=place, lang=lang, created_at=_utcnow()))
-    except IntegrityError:  # the same tap twice at once
+    exists = session.execute(
+        select(func.count()).select_from(table).where(table.c.user_id == user_id, table.c.place == place)
+    ).scalar_one()
+    if exists:
         return False
-    return True
+    count = session.execute(select(func.count()).select_from(table).where(table.c.user_id == user_id)).scalar_one()
+    if count >= MAX_FOLLOWS:
+        raise FollowLimit(place)
+    # The same tap twice at once: the second insert does nothing.
+    return _insert_if_absent(session, table, {"user_id": user_id, "place": place, "lang": lang,
+                                              "created_at": _utcnow()})
 
 
-def unfollow(engine: Engine, user_id: int, place: str) -> bool:
+def unfollow(user_id: int, place: str, *, session: Session) -> bool:
     """Stop following `place`; True when the user followed it."""
     table = PolicyFollow.__table__
-    with engine.begin() as conn:
-        result = conn.execute(delete(table).where(table.c.user_id == user_id, table.c.place == place))
+    result = session.execute(delete(table).where(table.c.user_id == user_id, table.c.place == place))
     return result.rowcount > 0
 
 
-def follows_of(engine: Engine, user_id: int) -> list[str]:
+def follows_of(user_id: int, *, session: Session) -> list[str]:
     """The places a user follows, in the order followed."""
     table = PolicyFollow.__table__
     query = select(table.c.place).where(table.c.user_id == user_id).order_by(table.c.created_at, table.c.place)
-    with engine.connect() as conn:
-        return [row[0] for row in conn.execute(query)]
+    return [row[0] for row in session.execute(query)]
 
 
 def _reach(table, place: str):
@@ -172,26 +179,39 @@ def _reach(table, place: str):
     return or_(table.c.place == place, table.c.place.like(escaped + "/%", escape="\\"))
 
 
-def followers(engine: Engine, places: Iterable[str]) -> list[int]:
+def _reaching(table, places: Iterable[str]):
+    """The condition "a follow that a document about any of `places` reaches" (None: no place given)."""
+    wanted = [p for p in dict.fromkeys(places) if p]
+    return or_(*(_reach(table, p) for p in wanted)) if wanted else None
+
+
+def followers(places: Iterable[str], *, session: Session) -> list[int]:
     """Distinct users who follow any of `places` or a place below one of them, ascending."""
-    wanted = [p for p in dict.fromkeys(places) if p]
-    if not wanted:
+    table = PolicyFollow.__table__
+    reached = _reaching(table, places)
+    if reached is None:
         return []
-    table = PolicyFollow.__table__
-    query = select(table.c.user_id).where(or_(*(_reach(table, p) for p in wanted))).distinct().order_by(table.c.user_id)
-    with engine.connect() as conn:
-        return [int(row[0]) for row in conn.execute(query)]
+    query = select(table.c.user_id).where(reached).distinct().order_by(table.c.user_id)
+    return [int(row[0]) for row in session.execute(query)]
 
 
-def count_followers(engine: Engine, places: Iterable[str]) -> int:
+def count_followers(places: Iterable[str], *, session: Session) -> int:
     """How many users a document about `places` would reach."""
-    wanted = [p for p in dict.fromkeys(places) if p]
-    if not wanted:
-        return 0
     table = PolicyFollow.__table__
-    query = select(func.count(func.distinct(table.c.user_id))).where(or_(*(_reach(table, p) for p in wanted)))
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+    reached = _reaching(table, places)
+    if reached is None:
+        return 0
+    query = select(func.count(func.distinct(table.c.user_id))).where(reached)
+    return int(session.execute(query).scalar_one())
+
+
+def follow_counts(*, session: Session) -> tuple[int, int]:
+    """(follows, distinct followers) over everyone."""
+    table = PolicyFollow.__table__
+    follows, users = session.execute(
+        select(func.count(), func.count(func.distinct(table.c.user_id))).select_from(table)
+    ).one()
+    return int(follows), int(users)
 
 
 # --- planning: kb_changes → alert_messages + alert_deliveries -----------------------------------------------------
@@ -207,101 +227,82 @@ class Planned:
     index_id: str = ""
 
 
-def cursor(engine: Engine) -> int:
+def cursor(*, session: Session) -> int:
     """The newest generation handled (0 before the first run)."""
     table = AlertCursor.__table__
-    with engine.connect() as conn:
-        value = conn.execute(select(table.c.generation).where(table.c.name == CURSOR_NAME)).scalar_one_or_none()
+    value = session.execute(select(table.c.generation).where(table.c.name == CURSOR_NAME)).scalar_one_or_none()
     return int(value or 0)
 
 
-def _ensure_cursor(engine: Engine, start: int) -> None:
-    table = AlertCursor.__table__
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(name=CURSOR_NAME, generation=start))
-    except IntegrityError:
-        pass
+def notifies(change: Change) -> bool:
+    """Whether a change may warrant a message (its planner `build` is asked only then)."""
+    return change.notify and change.action in ("publish", "replace", "retire")
 
 
-def _user_languages(conn, user_ids: list[int], fallback: dict[int, str]) -> dict[int, str]:
+def changes_to_plan(limit: int = 50, *, session: Session) -> list[Change]:
+    """The changes after the cursor, oldest first (at most `limit`); creates the cursor on the first run."""
+    _insert_if_absent(session, AlertCursor.__table__, {"name": CURSOR_NAME, "generation": 0})
+    start = cursor(session=session)
+    # The change log still takes the engine (a read; the cursor row above is its own key).
+    return changes_since(session.get_bind(), start, limit)
+
+
+def queue_change(change: Change, planned: Planned | None, *, session: Session) -> int | None:
+    """Move the cursor to `change` by compare-and-set and queue its message and one delivery per follower;
+    returns the deliveries queued, or None when another planner moved the cursor first (nothing written).
+
+    Commit each change on its own: two planners then never queue a change twice (the loser's update matches
+    nothing, and deliveries are unique per (generation, user) besides: an IntegrityError means the same)."""
+    cursor_table = AlertCursor.__table__
+    moved = session.execute(
+        update(cursor_table)
+        .where(cursor_table.c.name == CURSOR_NAME, cursor_table.c.generation < change.generation)
+        .values(generation=change.generation)
+    ).rowcount
+    if not moved:
+        return None
+    if planned is None or not planned.texts:
+        return 0
+    session.execute(
+        insert(AlertMessage.__table__).values(
+            generation=change.generation, action=change.action, doc_id=planned.doc_id or change.doc_id,
+            index_id=planned.index_id or change.index_id, place=(planned.places or ("",))[0][:PLACE_MAX],
+            texts=planned.texts, created_at=_utcnow(),
+        )
+    )
+    follow_langs = _followers_in(session, planned.places)
+    users = sorted(follow_langs)
+    languages = _user_languages(session, users, follow_langs)
+    rows = [
+        {"generation": change.generation, "user_id": uid, "lang": languages.get(uid, "zh"), "status": PENDING,
+         "error": ""}
+        for uid in users
+    ]
+    for start in range(0, len(rows), _INSERT_BATCH):
+        session.execute(insert(AlertDelivery.__table__), rows[start:start + _INSERT_BATCH])
+    return len(rows)
+
+
+def _followers_in(session: Session, places: Iterable[str]) -> dict[int, str]:
+    """user id → the language of (one of) their follows, for the follows `places` reach."""
+    table = PolicyFollow.__table__
+    reached = _reaching(table, places)
+    if reached is None:
+        return {}
+    return {int(uid): lang for uid, lang in session.execute(select(table.c.user_id, table.c.lang).where(reached))}
+
+
+def _user_languages(session: Session, user_ids: list[int], fallback: dict[int, str]) -> dict[int, str]:
     """Each user's stored language; the language they followed in when they have no user row."""
     out: dict[int, str] = dict(fallback)
     table = User.__table__
     for start in range(0, len(user_ids), _INSERT_BATCH):
         part = user_ids[start:start + _INSERT_BATCH]
-        for telegram_id, language in conn.execute(
+        for telegram_id, language in session.execute(
             select(table.c.telegram_id, table.c.language).where(table.c.telegram_id.in_(part))
         ):
             out[int(telegram_id)] = language or "zh"
     return out
-
-
-def plan(engine: Engine, build: Callable[[Change], Planned], limit: int = 50) -> tuple[int, int]:
-    """Turn the changes after the cursor into messages and deliveries; returns (changes handled, deliveries
-    queued). `build` renders a change (it may read the chunk store: it is called outside any transaction).
-
-    Each change is committed on its own with the cursor moved by compare-and-set, so two planners running at
-    once never queue a change twice (the loser's transaction is rolled back, and deliveries are unique per
-    (generation, user) besides)."""
-    _ensure_cursor(engine, 0)
-    handled = queued = 0
-    for change in changes_since(engine, cursor(engine), limit):
-        planned = build(change) if change.notify and change.action in ("publish", "replace", "retire") else None
-        moved, added = _commit_change(engine, change, planned)
-        if not moved:
-            break  # another planner got there first; it carries on from here
-        handled += 1
-        queued += added
-    return handled, queued
-
-
-def _commit_change(engine: Engine, change: Change, planned: Planned | None) -> tuple[bool, int]:
-    cursor_table = AlertCursor.__table__
-    deliveries = AlertDelivery.__table__
-    messages = AlertMessage.__table__
-    added = 0
-    try:
-        with engine.begin() as conn:
-            moved = conn.execute(
-                update(cursor_table)
-                .where(cursor_table.c.name == CURSOR_NAME, cursor_table.c.generation < change.generation)
-                .values(generation=change.generation)
-            ).rowcount
-            if not moved:
-                return False, 0
-            if planned is not None and planned.texts:
-                conn.execute(
-                    insert(messages).values(
-                        generation=change.generation, action=change.action, doc_id=planned.doc_id or change.doc_id,
-                        index_id=planned.index_id or change.index_id, place=(planned.places or ("",))[0][:PLACE_MAX],
-                        texts=planned.texts, created_at=_utcnow(),
-                    )
-                )
-                follow_langs = _followers_in(conn, planned.places)
-                users = sorted(follow_langs)
-                languages = _user_languages(conn, users, follow_langs)
-                rows = [
-                    {"generation": change.generation, "user_id": uid, "lang": languages.get(uid, "zh"),
-                     "status": PENDING, "error": ""}
-                    for uid in users
-                ]
-                for start in range(0, len(rows), _INSERT_BATCH):
-                    conn.execute(insert(deliveries), rows[start:start + _INSERT_BATCH])
-                added = len(rows)
-    except IntegrityError:  # a concurrent planner queued this generation
-        return False, 0
-    return True, added
-
-
-def _followers_in(conn, places: Iterable[str]) -> dict[int, str]:
-    """user id → the language of (one of) their follows, for the follows `places` reach."""
-    wanted = [p for p in dict.fromkeys(places) if p]
-    if not wanted:
-        return {}
-    table = PolicyFollow.__table__
-    query = select(table.c.user_id, table.c.lang).where(or_(*(_reach(table, p) for p in wanted)))
-    return {int(uid): lang for uid, lang in conn.execute(query)}
 
 
 # --- sending ------------------------------------------------------------------------------------------------------
@@ -319,28 +320,26 @@ class Delivery:
     doc_id: str
 
 
-def claim_batch(engine: Engine, limit: int, now: datetime | None = None) -> list[Delivery]:
-    """Claim up to `limit` pending deliveries (oldest first) for this sender: pending → sending.
+def claim_batch(limit: int, *, session: Session, now: datetime | None = None) -> list[Delivery]:
+    """Claim up to `limit` pending deliveries (oldest first) for this sender: pending → sending. Commit the claim
+    before sending anything.
 
     Two senders may pick the same candidates; the conditional UPDATE gives each row to one of them (the other's
-    update matches nothing), so no delivery is claimed twice."""
+    update matches nothing, and it looks again with a fresh read), so no delivery is claimed twice."""
     now = now or _utcnow()
     table = AlertDelivery.__table__
     messages = AlertMessage.__table__
     token = uuid.uuid4().hex
     for _attempt in range(5):  # candidates all taken by another sender meanwhile: look again
-        with engine.begin() as conn:
-            ids = [
-                row[0] for row in conn.execute(
-                    select(table.c.id).where(table.c.status == PENDING).order_by(table.c.id).limit(limit)
-                )
-            ]
-            if not ids:
-                return []
-            got = conn.execute(
-                update(table).where(table.c.id.in_(ids), table.c.status == PENDING)
-                .values(status=SENDING, claim=token, claimed_at=now)
-            ).rowcount
+        ids = list(session.execute(
+            select(table.c.id).where(table.c.status == PENDING).order_by(table.c.id).limit(limit)
+        ).scalars())
+        if not ids:
+            return []
+        got = session.execute(
+            update(table).where(table.c.id.in_(ids), table.c.status == PENDING)
+            .values(status=SENDING, claim=token, claimed_at=now)
+        ).rowcount
         if got:
             break
     query = (
@@ -349,62 +348,61 @@ def claim_batch(engine: Engine, limit: int, now: datetime | None = None) -> list
         .where(table.c.claim == token, table.c.status == SENDING)
         .order_by(table.c.id)
     )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
     out = []
-    for row in rows:
+    for row in session.execute(query).all():
         texts = row.texts or {}
         text = texts.get(row.lang) or texts.get("zh") or next(iter(texts.values()), "")
         out.append(Delivery(row.id, row.generation, row.user_id, row.lang, text, row.doc_id))
     return out
 
 
-def finish(engine: Engine, sent: list[int], failed: dict[int, str], released: list[int],
-           now: datetime | None = None) -> None:
-    """Record a batch's outcome: sent, failed for good (with a short error code), or given back (pending)."""
+@dataclass
+class Outcome:
+    """A claimed batch's outcome: sent, failed for good (id → a short error code), given back (→ pending)."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    released: list[int] = field(default_factory=list)
+
+
+def finish(outcome: Outcome, *, session: Session, now: datetime | None = None) -> None:
+    """Record a batch's outcome (only rows still `sending` change)."""
     now = now or _utcnow()
     table = AlertDelivery.__table__
-    with engine.begin() as conn:
-        if sent:
-            conn.execute(update(table).where(table.c.id.in_(sent), table.c.status == SENDING)
-                         .values(status=SENT, sent_at=now, claim=None))
-        for delivery_id, error in failed.items():
-            conn.execute(update(table).where(table.c.id == delivery_id, table.c.status == SENDING)
-                         .values(status=FAILED, error=error[:32], claim=None))
-        if released:
-            conn.execute(update(table).where(table.c.id.in_(released), table.c.status == SENDING)
-                         .values(status=PENDING, claim=None, claimed_at=None))
+    if outcome.sent:
+        session.execute(update(table).where(table.c.id.in_(outcome.sent), table.c.status == SENDING)
+                        .values(status=SENT, sent_at=now, claim=None))
+    for delivery_id, error in outcome.failed.items():
+        session.execute(update(table).where(table.c.id == delivery_id, table.c.status == SENDING)
+                        .values(status=FAILED, error=error[:32], claim=None))
+    if outcome.released:
+        session.execute(update(table).where(table.c.id.in_(outcome.released), table.c.status == SENDING)
+                        .values(status=PENDING, claim=None, claimed_at=None))
 
 
-def expire_stale(engine: Engine, lease: timedelta = timedelta(minutes=15), now: datetime | None = None) -> int:
+def expire_stale(*, session: Session, lease: timedelta = timedelta(minutes=15), now: datetime | None = None) -> int:
     """Deliveries left `sending` longer than `lease` (their sender died mid-send) become `unknown`: they may
     have arrived, so they are never sent again. Returns how many."""
     now = now or _utcnow()
     table = AlertDelivery.__table__
-    with engine.begin() as conn:
-        result = conn.execute(
-            update(table).where(table.c.status == SENDING, table.c.claimed_at < now - lease)
-            .values(status=UNKNOWN, claim=None)
-        )
-    return result.rowcount
+    return session.execute(
+        update(table).where(table.c.status == SENDING, table.c.claimed_at < now - lease)
+        .values(status=UNKNOWN, claim=None)
+    ).rowcount
 
 
-def delivery_counts(engine: Engine, generation: int | None = None) -> dict[str, int]:
+def delivery_counts(generation: int | None = None, *, session: Session) -> dict[str, int]:
     """Deliveries per status (of one change, or all)."""
     table = AlertDelivery.__table__
     query = select(table.c.status, func.count()).group_by(table.c.status)
     if generation is not None:
         query = query.where(table.c.generation == generation)
-    with engine.connect() as conn:
-        found = {status: int(n) for status, n in conn.execute(query)}
+    found = {status: int(n) for status, n in session.execute(query)}
     return {status: found.get(status, 0) for status in DELIVERY_STATUSES}
 
 
-def alert_message(engine: Engine, generation: int) -> AlertMessage | None:
+def alert_message(generation: int, *, session: Session) -> AlertMessage | None:
     """The message of one change (for the "ask about it" button)."""
     table = AlertMessage.__table__
-    with engine.connect() as conn:
-        row = conn.execute(select(table).where(table.c.generation == generation)).first()
-    if row is None:
-        return None
-    return AlertMessage(**row._mapping)
+    row = session.execute(select(table).where(table.c.generation == generation)).first()
+    return None if row is None else AlertMessage(**row._mapping)

@@ -166,6 +166,7 @@ def serve(work: Path) -> dict:
     from db.knowledge.changes import ChangeLog
     from db.knowledge.registry import Actor
     from knowledge.admin import KnowledgeBase
+    from knowledge.uploads import Upload
     from retrieval.embedding import load_embedder
     from retrieval.evaluation import evaluate, read_eval_file
     from retrieval.service import PolicyService
@@ -207,13 +208,15 @@ def serve(work: Path) -> dict:
     for label, seed_id, evaluate_quality in (("publish_s", "xiamen", False), ("publish_with_quality_check_s", "zhangjiagang", True)):
         seed = seeds[seed_id]
         meta, text = reissue(seed.meta, seed.path.read_text(encoding="utf-8"), spare[seed_id], f"new-{seed_id}")
-        draft = kb.ingest(text.encode(), f"{meta.doc_id}.txt", actor, overrides={"title": meta.title, "city": meta.city})
+        draft = kb.ingest(
+            Upload(text.encode(), f"{meta.doc_id}.txt", overrides={"title": meta.title, "city": meta.city}), actor
+        )
         t0 = time.perf_counter()
         kb.publish(draft.id, actor, evaluate=evaluate_quality)
         timings[label] = round(time.perf_counter() - t0, 3)
         memory[f"after_{label[:-2]}"] = rss_mb()
     replaced_text = text.replace("托育", "托育服务", 1)
-    draft = kb.ingest(replaced_text.encode(), "v2.txt", actor, replace_doc_id=draft.doc_id)
+    draft = kb.ingest(Upload(replaced_text.encode(), "v2.txt", replace_doc_id=draft.doc_id), actor)
     t0 = time.perf_counter()
     kb.publish(draft.id, actor, evaluate=False)
     timings["replace_s"] = round(time.perf_counter() - t0, 3)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot import texts_alerts  # noqa: F401  (registers the texts)
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
+from db.core.engine import session_scope
 from db.knowledge import alerts
 from db.knowledge.changes import Change
 from retrieval import fact_diff
@@ -156,7 +157,10 @@ def plan_change(engine, store, change: Change) -> alerts.Planned:
     """What to tell followers about one knowledge-base change (the planner's `build`)."""
     from db.knowledge import registry
 
-    rows = {row.index_id: row for row in registry.versions(engine, change.doc_id)} if change.doc_id else {}
+    rows = {}
+    if change.doc_id:
+        with session_scope(engine) as session:
+            rows = {row.index_id: row for row in registry.versions(change.doc_id, session=session)}
     row = rows.get(change.index_id)
     if row is None:
         return alerts.Planned(None)

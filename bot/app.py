@@ -71,9 +71,11 @@ def load_policy_service(settings: Settings, engine=None):
     service = make_policy_service(settings, engine=engine)
     report = service.build()
     if report.changed and engine is not None:
+        from db.core.engine import session_scope
         from db.knowledge.changes import record_change
 
-        record_change(engine, "reindex")
+        with session_scope(engine) as session:
+            record_change("reindex", session=session)
     service.warm_up()
     return service
 

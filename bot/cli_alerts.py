@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import func, select
 
+    from db.core.engine import session_scope
     from db.knowledge import alerts
     from db.knowledge.changes import current_generation
 
@@ -47,7 +48,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             follows, followers = conn.execute(
                 select(func.count(), func.count(func.distinct(table.c.user_id))).select_from(table)
             ).one()
-        generation, cursor = current_generation(engine), alerts.cursor(engine)
+        with session_scope(engine) as session:
+            generation = current_generation(session=session)
+        cursor = alerts.cursor(engine)
         out = {"generation": generation, "cursor": cursor, "behind": max(0, generation - cursor),
                "follows": int(follows), "followers": int(followers), "deliveries": alerts.delivery_counts(engine)}
         if args.json:

@@ -161,3 +161,11 @@ def caching(embedder) -> CachingEmbedder:
     if id(embedder) not in _CACHING:
         _CACHING[id(embedder)] = CachingEmbedder(embedder)
     return _CACHING[id(embedder)]
+
+
+def in_unit(engine, fn, /, *args, **kwargs):
+    """`fn(*args, session=…, **kwargs)` as one unit of work on `engine` (how the tests call `db/` functions)."""
+    from db.core.engine import session_scope
+
+    with session_scope(engine) as session:
+        return fn(*args, session=session, **kwargs)

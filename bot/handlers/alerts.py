@@ -30,6 +30,7 @@ from bot import alert_messages as words
 from bot.callbacks import CallbackCodec, CallbackError, Id, Token
 from bot.context import BotContext
 from bot.texts import t
+from db.core.engine import session_scope
 from db.knowledge import alerts
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def _documented_places(engine, answering: list[str]) -> list[str]:
     """The places with documents: those the bot answers from now, and published ones in the registry."""
     from db.knowledge import registry
 
-    cities = [*answering, *(row.city for row in registry.published_rows(engine))]
+    with session_scope(engine) as session:
+        published = registry.published_rows(session=session)
+    cities = [*answering, *(row.city for row in published)]
     keys = [words.place_key(city) for city in cities]
     return [k for k in dict.fromkeys(keys) if k and k != words.EVERYONE]
 
@@ -177,7 +180,7 @@ async def _ask(update: Update, context: BotContext, generation: int, lang: str) 
     await _answer(query)
     from db.knowledge import registry
 
-    row = await asyncio.to_thread(registry.current, context.runtime.engine, message.doc_id)
+    row = await context.db(registry.current, message.doc_id)
     if row is None or row.status != "published":
         await query.message.reply_text(t("al_gone", lang))
         return

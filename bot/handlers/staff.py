@@ -53,7 +53,11 @@ from bot.state import FlowState, StateConflict, flow_state, load_flow_state
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import join_names, t
 from db.accounts import roles
-from db.knowledge.registry import Actor, log_safe
+from db.core import audit
+from db.core.audit import Actor
+from db.knowledge import registry
+from db.knowledge.registry import log_safe
+from knowledge.uploads import Upload
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +134,7 @@ async def is_staff(update: Update, context: BotContext) -> bool:
     user = update.effective_user
     if user is None:
         return False
-    return await asyncio.to_thread(
-        roles.has_role, rt.engine, user.id, roles.STAFF, admin_ids=rt.settings.admin_ids
-    )
+    return await context.db(roles.has_role, user.id, roles.STAFF, admin_ids=rt.settings.admin_ids)
 
 
 async def check_role(
@@ -143,21 +145,19 @@ async def check_role(
     refusal: str = "kb_refused",
 ) -> bool:
     """Server-side role check for a command or button: True when allowed; otherwise the user gets a polite
-    refusal and the attempt is logged and recorded in the audit log. Usable by any flow's handlers."""
+    refusal and the attempt is logged and recorded in the audit log (the check is its own unit of work, so the
+    `denied` entry is kept). Usable by any flow's handlers."""
     rt = context.runtime
     user = update.effective_user
-    try:
-        await asyncio.to_thread(
-            roles.require_role, rt.engine, user.id, *allowed, admin_ids=rt.settings.admin_ids, action=action
-        )
+    role = await context.db(roles.authorize, user.id, *allowed, admin_ids=rt.settings.admin_ids, action=action)
+    if role is not None:
         return True
-    except roles.RoleRequired:
-        lang = context.language
-        if update.callback_query is not None:
-            await update.callback_query.answer(t(refusal, lang), show_alert=True)
-        else:
-            await update.effective_message.reply_text(t(refusal, lang))
-        return False
+    lang = context.language
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(refusal, lang), show_alert=True)
+    else:
+        await update.effective_message.reply_text(t(refusal, lang))
+    return False
 
 
 async def _knowledge_base(update: Update, context: BotContext):
@@ -247,18 +247,15 @@ def error_text(exc, lang: str) -> str:
     return t("kb_err_failed", lang)
 
 
-def render_preview(kb, row, lang: str) -> str:
-    """The draft preview: detected metadata, structure, what cleaning removed, what was flagged."""
+def render_preview(row, lang: str, old=None) -> str:
+    """The draft preview: detected metadata, structure, what cleaning removed, what was flagged; `old`: the
+    version the draft replaces, if any."""
     unknown = t("kb_unknown_value", lang)
     parts = [t("kb_preview_title", lang)]
-    if row.replaces:
-        old = next(
-            (r for r in kb.registry.versions(kb.engine, row.doc_id) if r.index_id == row.replaces), None
+    if row.replaces and old is not None:
+        parts.append(
+            _esc(t("kb_preview_replace", lang, title=old.title, version=old.version, new=row.version))
         )
-        if old is not None:
-            parts.append(
-                _esc(t("kb_preview_replace", lang, title=old.title, version=old.version, new=row.version))
-            )
     parts.append(
         _esc(
             t(
@@ -351,14 +348,23 @@ def render_alert_preview(kb, row, lang: str) -> str:
     return t("kb_alert_preview", lang, n=count) + "\n<blockquote>" + _esc(texts[lang]) + "</blockquote>"
 
 
-async def _send_preview(update: Update, kb, row, lang: str) -> None:
+def _replaced_version(row, *, session):
+    """The version a draft replaces (None for a new document)."""
+    if not row.replaces:
+        return None
+    return next((r for r in registry.versions(row.doc_id, session=session) if r.index_id == row.replaces), None)
+
+
+async def _send_preview(update: Update, context: BotContext, kb, row) -> None:
     """The draft preview followed by the alert preview (computed off the event loop)."""
+    lang = context.language
     try:
         alert = await asyncio.to_thread(render_alert_preview, kb, row, lang)
     except Exception:  # the preview must not fail because the alert preview could not be built
         log.exception("alert preview of draft #%s failed", row.id)
         alert = ""
-    text = render_preview(kb, row, lang) + ("\n\n" + alert if alert else "")
+    old = await context.db(_replaced_version, row)
+    text = render_preview(row, lang, old) + ("\n\n" + alert if alert else "")
     await _send(update, text, preview_keyboard(row, lang))
 
 
@@ -499,8 +505,11 @@ async def show_document(update: Update, context: BotContext, doc_id: str) -> Non
     kb = await _knowledge_base(update, context)
     if kb is None:
         return
-    versions = await asyncio.to_thread(kb.registry.versions, kb.engine, doc_id)
-    row = await asyncio.to_thread(kb.registry.current, kb.engine, doc_id)
+
+    def read(*, session):
+        return registry.versions(doc_id, session=session), registry.current(doc_id, session=session)
+
+    versions, row = await context.db(read)
     if row is None:
         await update.effective_message.reply_text(t("kb_err_not_found", lang))
         return
@@ -572,7 +581,6 @@ async def claim_staff_document(update: Update, context: BotContext) -> None:
 async def refuse_document(update: Update, context: BotContext) -> None:
     """A document no flow took: only staff may add documents (polite refusal, logged and audited)."""
     document = update.effective_message.document
-    rt = context.runtime
     user = update.effective_user
     # Ids, sizes and the outcome only: a file name is user text (it may carry a phone number or forge a log
     # line with a newline), so it is neither logged nor recorded.
@@ -582,13 +590,8 @@ async def refuse_document(update: Update, context: BotContext) -> None:
         log_safe(document.file_unique_id),
         document.file_size,
     )
-    await asyncio.to_thread(
-        roles.record,
-        rt.engine,
-        roles.actor_label(user.id),
-        "denied",
-        actor_id=user.id,
-        detail=f"document upload ({document.file_size} bytes) needs staff",
+    await context.db(
+        audit.record_by, Actor(user.id), "denied", detail=f"document upload ({document.file_size} bytes) needs staff"
     )
     await update.effective_message.reply_text(t("kb_refused_upload", context.language))
 
@@ -617,14 +620,7 @@ async def handle_upload(update: Update, context: BotContext, state: FlowState) -
             size=document.file_size,
             limit=kb.max_upload_bytes,
         )
-        await asyncio.to_thread(
-            kb.registry.record_for,
-            kb.engine,
-            actor,
-            "reject",
-            None,
-            f"too_large: {document.file_size} bytes",
-        )
+        await context.db(registry.record_for, actor, "reject", detail=f"too_large: {document.file_size} bytes")
         await message.reply_text(error_text(exc, lang))
         return
     overrides = _caption_fields(message.caption or "")
@@ -636,9 +632,8 @@ async def handle_upload(update: Update, context: BotContext, state: FlowState) -
         await message.reply_text(t("kb_err_failed", lang))
         return
     try:
-        row = await asyncio.to_thread(
-            kb.ingest, data, name, actor, overrides=overrides, replace_doc_id=replace_doc_id
-        )
+        upload = Upload(data, name, overrides=overrides, replace_doc_id=replace_doc_id)
+        row = await asyncio.to_thread(kb.ingest, upload, actor)
     except IngestError as exc:
         await message.reply_text(error_text(exc, lang))
         return
@@ -647,7 +642,7 @@ async def handle_upload(update: Update, context: BotContext, state: FlowState) -
         await state.save()
     except StateConflict:  # the preview's buttons carry the row id: nothing is lost by showing it anyway
         log.info("kb state of user %s changed concurrently during an upload", update.effective_user.id)
-    await _send_preview(update, kb, row, lang)
+    await _send_preview(update, context, kb, row)
 
 
 def _caption_fields(caption: str) -> dict:
@@ -699,7 +694,7 @@ async def edit_draft(
         await update.effective_message.reply_text(error_text(exc, lang))
         return
     await update.effective_message.reply_text(t("kb_edited", lang, field=t(f"kb_field_{field}", lang)))
-    await _send_preview(update, kb, row, lang)
+    await _send_preview(update, context, kb, row)
 
 
 # --- Buttons ------------------------------------------------------------------------------------------------
@@ -755,26 +750,26 @@ async def _btn_doc(update, context, kb, lang, state, doc_id: str) -> None:
     await show_document(update, context, doc_id)
 
 
-async def _draft(kb, row_id: int):
+async def _draft(context: BotContext, row_id: int):
     from retrieval.errors import IngestError
 
-    row = await asyncio.to_thread(kb.registry.get_row, kb.engine, row_id)
+    row = await context.db(registry.get_row, row_id)
     if row is None or row.status != "draft":
         raise IngestError("bad_state", "not a draft")
     return row
 
 
 async def _btn_preview(update, context, kb, lang, state, row_id: int) -> None:
-    row = await _draft(kb, row_id)
+    row = await _draft(context, row_id)
     state["draft"] = row.id
     await state.save()
     await _answer_quietly(update.callback_query)
-    await _send_preview(update, kb, row, lang)
+    await _send_preview(update, context, kb, row)
 
 
 async def _btn_edit(update, context, kb, lang, state, row_id: int, code: str) -> None:
     field = FIELD_CODES[code]
-    row = await _draft(kb, row_id)
+    row = await _draft(context, row_id)
     state["edit"] = {"row": row.id, "field": field}
     await state.save()
     await _answer_quietly(update.callback_query)
@@ -797,7 +792,7 @@ async def _forget_draft(state: FlowState, row_id: int) -> None:
 
 async def _btn_publish(update, context, kb, lang, state, row_id: int, notify: bool = True) -> None:
     query = update.callback_query
-    await _draft(kb, row_id)
+    await _draft(context, row_id)
     await _forget_draft(state, row_id)
     await _answer_quietly(query, t("kb_publishing", lang))
     await _drop_keyboard(query)
@@ -813,7 +808,7 @@ async def _btn_publish_silent(update, context, kb, lang, state, row_id: int) -> 
 
 async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
     query = update.callback_query
-    await _draft(kb, row_id)
+    await _draft(context, row_id)
     await _forget_draft(state, row_id)
     await _answer_quietly(query)
     await asyncio.to_thread(kb.discard, row_id, _actor(update))
@@ -821,17 +816,17 @@ async def _btn_discard(update, context, kb, lang, state, row_id: int) -> None:
     await query.message.reply_text(t("kb_discarded", lang))
 
 
-async def _current(kb, doc_id: str):
+async def _current(context: BotContext, doc_id: str):
     from retrieval.errors import IngestError
 
-    row = await asyncio.to_thread(kb.registry.current, kb.engine, doc_id)
+    row = await context.db(registry.current, doc_id)
     if row is None:
         raise IngestError("not_found", "no such document", doc_id=doc_id)
     return row
 
 
 async def _btn_replace(update, context, kb, lang, state, doc_id: str) -> None:
-    row = await _current(kb, doc_id)
+    row = await _current(context, doc_id)
     state["replace"] = row.doc_id
     await state.save()
     await _answer_quietly(update.callback_query)
@@ -840,7 +835,7 @@ async def _btn_replace(update, context, kb, lang, state, doc_id: str) -> None:
 
 async def _btn_retire(update, context, kb, lang, state, doc_id: str) -> None:
     """停用 asks first: what stops answering, and a button to confirm (or go back to the card)."""
-    row = await _current(kb, doc_id)
+    row = await _current(context, doc_id)
     await _answer_quietly(update.callback_query)
     if row.status != "published":
         await update.callback_query.message.reply_text(t("kb_err_bad_state", lang))
@@ -856,7 +851,7 @@ async def _btn_retire(update, context, kb, lang, state, doc_id: str) -> None:
 
 async def _btn_retire_confirmed(update, context, kb, lang, state, doc_id: str) -> None:
     query = update.callback_query
-    await _current(kb, doc_id)
+    await _current(context, doc_id)
     await _answer_quietly(query)
     await _drop_keyboard(query)
     result = await asyncio.to_thread(kb.retire, doc_id, _actor(update))
@@ -864,7 +859,7 @@ async def _btn_retire_confirmed(update, context, kb, lang, state, doc_id: str) -
 
 
 async def _btn_restore(update, context, kb, lang, state, doc_id: str) -> None:
-    await _current(kb, doc_id)
+    await _current(context, doc_id)
     await _answer_quietly(update.callback_query, t("kb_publishing", lang))
     result = await asyncio.to_thread(kb.restore, doc_id, _actor(update))
     await _send(update, render_change(result, lang))
@@ -925,7 +920,7 @@ async def _drop_keyboard(query) -> None:
 async def show_roles(update: Update, context: BotContext) -> None:
     lang = context.language
     rt = context.runtime
-    people = await asyncio.to_thread(roles.people_with_roles, rt.engine, rt.settings.admin_ids)
+    people = await context.db(roles.people_with_roles, admin_ids=rt.settings.admin_ids)
     lines = [t("kb_roles_title", lang)]
     lines.extend(
         _esc(
@@ -953,20 +948,34 @@ def _command_args(context: BotContext, *types, optional: int = 0) -> tuple | Non
         return None
 
 
-async def _role_change(update: Update, context: BotContext, fn, *args, **kwargs):
+#: What each role command needs: the role, and the action named in the log and the audit log.
+_ROLE_CHECKS = {
+    "grant": (roles.ADMIN, "grant {}"),
+    "revoke": (roles.ADMIN, "revoke"),
+    "link": (roles.STAFF, "link operator"),
+    "unlink": (roles.STAFF, "unlink operator"),
+}
+_REFUSED = object()
+
+
+def _refusal(needed: str) -> str:
+    return "kb_refused_admin" if needed == roles.ADMIN else "kb_refused"
+
+
+async def _role_change(update: Update, context: BotContext, command: str, fn, *args):
+    """Check the role in a unit of its own (a refusal stays in the audit log), then run the change `fn(actor,
+    *args)` (which checks again) in another; `_REFUSED` after telling the user why it was not done."""
     rt = context.runtime
     lang = context.language
+    needed, action = _ROLE_CHECKS[command]
+    action = action.format(*args[1:])
+    if not await check_role(update, context, needed, action=action, refusal=_refusal(needed)):
+        return _REFUSED
+    actor = Actor(update.effective_user.id)
     try:
-        return await asyncio.to_thread(
-            fn, rt.engine, update.effective_user.id, *args, admin_ids=rt.settings.admin_ids, **kwargs
-        )
-    except roles.RoleRequired as exc:
-        key = (
-            "kb_refused_admin"
-            if roles.ADMIN in exc.needed and roles.STAFF not in exc.needed
-            else "kb_refused"
-        )
-        await update.effective_message.reply_text(t(key, lang))
+        return await context.db(fn, actor, *args, admin_ids=rt.settings.admin_ids)
+    except roles.RoleRequired:  # the role was taken away in between
+        await update.effective_message.reply_text(t(_refusal(needed), lang))
     except roles.RoleError as exc:
         if exc.code == "settings_admin":
             text = t("kb_role_settings_admin", lang, id=args[0])
@@ -977,13 +986,12 @@ async def _role_change(update: Update, context: BotContext, fn, *args, **kwargs)
         else:
             text = t("kb_err_failed", lang)
         await update.effective_message.reply_text(text)
-    return None
+    return _REFUSED
 
 
 async def _usage(update: Update, context: BotContext, key: str, needed: str, action: str) -> None:
     """Malformed arguments: the usage text for those allowed to use the command, the refusal for others."""
-    refusal = "kb_refused_admin" if needed == roles.ADMIN else "kb_refused"
-    if await check_role(update, context, needed, action=action, refusal=refusal):
+    if await check_role(update, context, needed, action=action, refusal=_refusal(needed)):
         await update.effective_message.reply_text(t(key, context.language))
 
 
@@ -997,11 +1005,9 @@ async def grant_command(update: Update, context: BotContext) -> None:
         await _usage(update, context, "kb_usage_grant", roles.ADMIN, "/grant")
         return
     user_id, role = parsed[0], parsed[1] or roles.STAFF
-    new = await _role_change(update, context, roles.grant_role, user_id, role)
-    if new:
-        await update.effective_message.reply_text(
-            t("kb_granted", lang, id=user_id, role=t(f"kb_role_{new}", lang))
-        )
+    new = await _role_change(update, context, "grant", roles.grant_role, user_id, role)
+    if new is not _REFUSED:
+        await update.effective_message.reply_text(t("kb_granted", lang, id=user_id, role=t(f"kb_role_{new}", lang)))
 
 
 async def revoke_command(update: Update, context: BotContext) -> None:
@@ -1011,52 +1017,34 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     if parsed is None:
         await _usage(update, context, "kb_usage_revoke", roles.ADMIN, "/revoke")
         return
-    new = await _role_change(update, context, roles.revoke_role, parsed[0])
-    if new:
-        await update.effective_message.reply_text(
-            t("kb_revoked", lang, id=parsed[0], role=t(f"kb_role_{new}", lang))
-        )
+    new = await _role_change(update, context, "revoke", roles.revoke_role, parsed[0])
+    if new is not _REFUSED:
+        await update.effective_message.reply_text(t("kb_revoked", lang, id=parsed[0], role=t(f"kb_role_{new}", lang)))
 
 
 async def link_command(update: Update, context: BotContext) -> None:
     """`/link USER_ID INSTITUTION_ID`: make the user the institution's operator (staff and admins)."""
-    lang = context.language
     parsed = _command_args(context, USER_ID, RECORD_ID)
     if parsed is None:
         await _usage(update, context, "kb_usage_link", roles.STAFF, "/link")
         return
     user_id, institution_id = parsed
-    name = await _role_change(update, context, roles.link_operator, user_id, institution_id)
-    if name:
+    name = await _role_change(update, context, "link", roles.link_operator, user_id, institution_id)
+    if name is not _REFUSED:
         await update.effective_message.reply_text(
-            t("kb_linked", lang, id=user_id, name=name, inst=institution_id)
+            t("kb_linked", context.language, id=user_id, name=name, inst=institution_id)
         )
 
 
 async def unlink_command(update: Update, context: BotContext) -> None:
     """`/unlink INSTITUTION_ID` (staff and admins)."""
-    lang = context.language
     parsed = _command_args(context, RECORD_ID)
     if parsed is None:
         await _usage(update, context, "kb_usage_unlink", roles.STAFF, "/unlink")
         return
     (institution_id,) = parsed
-    rt = context.runtime
-    try:
-        await asyncio.to_thread(
-            roles.unlink_operator,
-            rt.engine,
-            update.effective_user.id,
-            institution_id,
-            admin_ids=rt.settings.admin_ids,
-        )
-    except roles.RoleRequired:
-        await update.effective_message.reply_text(t("kb_refused", lang))
-        return
-    except roles.RoleError:
-        await update.effective_message.reply_text(t("kb_role_no_institution", lang, inst=institution_id))
-        return
-    await update.effective_message.reply_text(t("kb_unlinked", lang, inst=institution_id))
+    if await _role_change(update, context, "unlink", roles.unlink_operator, institution_id) is not _REFUSED:
+        await update.effective_message.reply_text(t("kb_unlinked", context.language, inst=institution_id))
 
 
 # --- Registration ----------------------------------------------------------------------------------------------

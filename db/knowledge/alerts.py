@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from db.accounts.models import User
+from db.core.engine import session_scope
 from db.knowledge.changes import Change, changes_since
 
 PLACE_MAX = 64
@@ -246,7 +247,9 @@ def plan(engine: Engine, build: Callable[[Change], Planned], limit: int = 50) ->
     (generation, user) besides)."""
     _ensure_cursor(engine, 0)
     handled = queued = 0
-    for change in changes_since(engine, cursor(engine), limit):
+    with session_scope(engine) as session:
+        pending = changes_since(cursor(engine), session=session, limit=limit)
+    for change in pending:
         planned = build(change) if change.notify and change.action in ("publish", "replace", "retire") else None
         moved, added = _commit_change(engine, change, planned)
         if not moved:

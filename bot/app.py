@@ -43,7 +43,7 @@ def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=Non
     """The policy service the settings describe (nothing is loaded or built yet). With `engine`, it follows
     the knowledge base's change log in that database, so changes made by other workers reach it."""
     from db.knowledge.changes import ChangeLog
-    from retrieval.service import PolicyService
+    from retrieval.service import PolicyService, ServiceOptions
 
     llm = None
     if with_llm and settings.llm_base_url and settings.llm_model:
@@ -52,16 +52,19 @@ def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=Non
         llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
     from bot.cpu_gate import OneThreadEmbedder
 
-    return PolicyService(
-        settings.index_dir,
-        settings.knowledge_dir,
+    options = ServiceOptions(
         embedding_model=settings.embedding_model,
-        embedder=OneThreadEmbedder(settings.embedding_model),  # loaded on first use, one thread (bot/cpu_gate.py)
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         llm=llm,
-        change_feed=ChangeLog(engine) if engine is not None else None,
         sync_seconds=settings.kb_sync_seconds,
+    )
+    return PolicyService(
+        settings.index_dir,
+        settings.knowledge_dir,
+        embedder=OneThreadEmbedder(settings.embedding_model),  # loaded on first use, one thread (bot/cpu_gate.py)
+        change_feed=ChangeLog(engine) if engine is not None else None,
+        options=options,
     )
 
 

@@ -13,7 +13,7 @@ from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from knowledge.uploads import Upload
 from retrieval.evaluation import evaluate, read_eval_file
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 from tests.conftest import DEV_SET
 from tests.fakes.chroma_server import HOST, chroma_server_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
@@ -24,7 +24,7 @@ def server_service(chroma_server, embedder, tmp_path_factory):
     host, port = chroma_server
     index_dir = tmp_path_factory.mktemp("server-data") / "index"
     service = PolicyService(
-        index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), chroma_host=host, chroma_port=port
+        index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), options=ServiceOptions(chroma_host=host, chroma_port=port)
     )
     report = service.build()
     assert {d.action for d in report.documents} == {"indexed"}

@@ -18,7 +18,7 @@ from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from knowledge.uploads import Upload
 from retrieval.search import HybridSearcher
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder, in_unit
 
@@ -34,9 +34,10 @@ QUESTIONS = [
 ]
 
 
-def worker(index_dir, engine, **kwargs) -> PolicyService:
+def worker(index_dir, engine, **options) -> PolicyService:
     return PolicyService(
-        index_dir, KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine), sync_seconds=0, **kwargs
+        index_dir, KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine),
+        options=ServiceOptions(**{"sync_seconds": 0, **options}),
     )
 
 
@@ -96,7 +97,7 @@ def test_sync_waits_sync_seconds_and_survives_an_unreadable_change_log(engine, t
     first.build()
     second = PolicyService(
         tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine),
-        sync_seconds=3600, snapshot=False,
+        options=ServiceOptions(sync_seconds=3600, snapshot=False),
     )
     second.searcher  # noqa: B018  (starts following the log)
     second.sync(force=True)
@@ -186,7 +187,7 @@ def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
     """A single `get` of ~100,000 passages fails in Chroma's SQLite; the store reads a page at a time."""
     from retrieval import store as store_module
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     everything = service.store.all_chunks(include_inactive=True)
     documents = service.store.documents()
@@ -207,7 +208,7 @@ def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
 def test_a_build_in_batches_ranks_as_a_build_at_once(tmp_path, monkeypatch):
     from retrieval import search as search_module
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     at_once = service.searcher
     monkeypatch.setattr(search_module, "_BUILD_BATCH", 7)  # documents straddle batches
@@ -221,7 +222,7 @@ def test_dense_search_within_a_city_matches_chromas(tmp_path):
     passages, in the same order, as Chroma's filtered search."""
     from tests.conftest import DEV_SET
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     searcher = service.searcher
     assert searcher.corpus.vectors.complete

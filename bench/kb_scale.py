@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.ask_latency import latency_summary
 from bot.settings import KNOWLEDGE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +42,6 @@ DEV_SETS = (DATA / "policy_qa_dev.jsonl", DATA / "policy_qa_hard_dev.jsonl")
 # Characters for fictional place names: none is a place-name suffix (市, 区, 县 …) and none starts a real
 # place of knowledge/places.yaml by itself (names are checked against the gazetteer too).
 NAME_CHARS = "青禾松岚溪桐梧枫柏苇杉屿澜芷蘅榆槐棠莘萱蕙荻蒲芸茗蓼菖藜蔚霁璟琪瑜璇珂玥琳瑶瑾"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def fictional_names(length: int, avoid: str):
@@ -229,12 +223,7 @@ def serve(work: Path) -> dict:
         "model_load_s": round(model_load_s, 2),
         "catalog_check_s": round(check_s, 2),
         "start_s": round(start_s, 2),
-        "ask_ms": {
-            "n": len(latencies),
-            "p50": round(statistics.median(latencies), 1),
-            "p95": round(percentile(latencies, 0.95), 1),
-            "max": round(max(latencies), 1),
-        },
+        "ask_ms": latency_summary(latencies, 1),
         "dev_hit@1": hits[-1],
         **timings,
         "rss_mb": memory,

@@ -33,7 +33,7 @@ from sqlalchemy import insert
 
 from bot.alert_messages import compose
 from bot.handlers.alerts_dispatch import dispatch, in_session, plan
-from db.core.engine import make_engine
+from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
@@ -54,7 +54,8 @@ def _prepare(engine, followers: list[int], generation_doc: str) -> tuple[int, fl
                 {"user_id": uid, "place": PLACE, "lang": "zh" if uid % 3 else "en", "created_at": alerts._utcnow()}
                 for uid in followers[start:start + 1000]
             ])
-    record_change(engine, "publish", generation_doc, generation_doc)
+    with session_scope(engine) as session:
+        record_change("publish", session=session, doc_id=generation_doc, index_id=generation_doc)
     started = time.perf_counter()
     _, queued = plan(engine, lambda change: alerts.Planned(TEXTS, (PLACE,), change.doc_id, change.index_id))
     return queued, time.perf_counter() - started

@@ -30,6 +30,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def latency_summary(latencies: list[float], digits: int) -> dict:
+    """How many, median, 95th percentile and slowest of `latencies`, rounded to `digits`."""
+    return {
+        "n": len(latencies),
+        "p50": round(statistics.median(latencies), digits),
+        "p95": round(percentile(latencies, 0.95), digits),
+        "max": round(max(latencies), digits),
+    }
+
+
 def main() -> None:
     """Measure and print JSON."""
     parser = argparse.ArgumentParser()
@@ -79,12 +89,7 @@ def main() -> None:
                 "model_load_s": round(model_load_s, 3),
                 "index_build_s": round(build_s, 3),
                 "index_rebuild_unchanged_s": round(rebuild_unchanged_s, 3),
-                "ask_ms": {
-                    "n": len(latencies),
-                    "p50": round(statistics.median(latencies), 2),
-                    "p95": round(percentile(latencies, 0.95), 2),
-                    "max": round(max(latencies), 2),
-                },
+                "ask_ms": latency_summary(latencies, 2),
                 "quality": quality,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             },

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.ask_latency import latency_summary
 from bot.settings import KNOWLEDGE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +42,6 @@ DEV_SETS = (DATA / "policy_qa_dev.jsonl", DATA / "policy_qa_hard_dev.jsonl")
 # Characters for fictional place names: none is a place-name suffix (市, 区, 县 …) and none starts a real
 # place of knowledge/places.yaml by itself (names are checked against the gazetteer too).
 NAME_CHARS = "青禾松岚溪桐梧枫柏苇杉屿澜芷蘅榆槐棠莘萱蕙荻蒲芸茗蓼菖藜蔚霁璟琪瑜璇珂玥琳瑶瑾"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def fictional_names(length: int, avoid: str):
@@ -166,6 +160,7 @@ def serve(work: Path) -> dict:
     from db.knowledge.changes import ChangeLog
     from db.knowledge.registry import Actor
     from knowledge.admin import KnowledgeBase
+    from knowledge.uploads import Upload
     from retrieval.embedding import load_embedder
     from retrieval.evaluation import evaluate, read_eval_file
     from retrieval.service import PolicyService
@@ -207,13 +202,15 @@ def serve(work: Path) -> dict:
     for label, seed_id, evaluate_quality in (("publish_s", "xiamen", False), ("publish_with_quality_check_s", "zhangjiagang", True)):
         seed = seeds[seed_id]
         meta, text = reissue(seed.meta, seed.path.read_text(encoding="utf-8"), spare[seed_id], f"new-{seed_id}")
-        draft = kb.ingest(text.encode(), f"{meta.doc_id}.txt", actor, overrides={"title": meta.title, "city": meta.city})
+        draft = kb.ingest(
+            Upload(text.encode(), f"{meta.doc_id}.txt", overrides={"title": meta.title, "city": meta.city}), actor
+        )
         t0 = time.perf_counter()
         kb.publish(draft.id, actor, evaluate=evaluate_quality)
         timings[label] = round(time.perf_counter() - t0, 3)
         memory[f"after_{label[:-2]}"] = rss_mb()
     replaced_text = text.replace("托育", "托育服务", 1)
-    draft = kb.ingest(replaced_text.encode(), "v2.txt", actor, replace_doc_id=draft.doc_id)
+    draft = kb.ingest(Upload(replaced_text.encode(), "v2.txt", replace_doc_id=draft.doc_id), actor)
     t0 = time.perf_counter()
     kb.publish(draft.id, actor, evaluate=False)
     timings["replace_s"] = round(time.perf_counter() - t0, 3)
@@ -226,12 +223,7 @@ def serve(work: Path) -> dict:
         "model_load_s": round(model_load_s, 2),
         "catalog_check_s": round(check_s, 2),
         "start_s": round(start_s, 2),
-        "ask_ms": {
-            "n": len(latencies),
-            "p50": round(statistics.median(latencies), 1),
-            "p95": round(percentile(latencies, 0.95), 1),
-            "max": round(max(latencies), 1),
-        },
+        "ask_ms": latency_summary(latencies, 1),
         "dev_hit@1": hits[-1],
         **timings,
         "rss_mb": memory,

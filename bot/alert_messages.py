@@ -155,7 +155,10 @@ def reach_of(city: str) -> tuple[str, ...]:
 
 def plan_change(engine, store, change: Change) -> alerts.Planned:
     """What to tell followers about one knowledge-base change (the planner's `build`)."""
-    rows = {row.index_id: row for row in registry.versions(engine, change.doc_id)} if change.doc_id else {}
+    rows = {}
+    if change.doc_id:
+        with session_scope(engine) as session:
+            rows = {row.index_id: row for row in registry.versions(change.doc_id, session=session)}
     row = rows.get(change.index_id)
     if row is None:
         return alerts.Planned(None)

@@ -43,10 +43,10 @@ from bot.settings import Settings, configure_layers
 from bot.texts import t
 from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
-from db.core.engine import make_engine
+from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
 from db.knowledge.changes import ChangeLog, record_change
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 
 log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "lang", "find", "bookings", "filing", "alerts", "kb")
@@ -60,16 +60,19 @@ def make_policy_service(settings: Settings, *, with_llm: bool = True, engine=Non
         from retrieval.llm import make_chat_model  # langchain: imported only when an LLM is configured
 
         llm = make_chat_model(settings.llm_base_url, settings.llm_model, settings.llm_api_key)
-    return PolicyService(
-        settings.index_dir,
-        settings.knowledge_dir,
+    options = ServiceOptions(
         embedding_model=settings.embedding_model,
-        embedder=OneThreadEmbedder(settings.embedding_model),  # loaded on first use, one thread (bot/cpu_gate.py)
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         llm=llm,
-        change_feed=ChangeLog(engine) if engine is not None else None,
         sync_seconds=settings.kb_sync_seconds,
+    )
+    return PolicyService(
+        settings.index_dir,
+        settings.knowledge_dir,
+        embedder=OneThreadEmbedder(settings.embedding_model),  # loaded on first use, one thread (bot/cpu_gate.py)
+        change_feed=ChangeLog(engine) if engine is not None else None,
+        options=options,
     )
 
 
@@ -79,7 +82,8 @@ def load_policy_service(settings: Settings, engine=None):
     service = make_policy_service(settings, engine=engine)
     report = service.build()
     if report.changed and engine is not None:
-        record_change(engine, "reindex")
+        with session_scope(engine) as session:
+            record_change("reindex", session=session)
     service.warm_up()
     return service
 

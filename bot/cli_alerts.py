@@ -55,8 +55,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(session) -> int:
         follows, followers = alerts.follow_counts(session=session)
-        # The change log still takes the engine (a read of its own).
-        generation, cursor = current_generation(session.get_bind()), alerts.cursor(session=session)
+        generation, cursor = current_generation(session=session), alerts.cursor(session=session)
         out = {"generation": generation, "cursor": cursor, "behind": max(0, generation - cursor),
                "follows": follows, "followers": followers, "deliveries": alerts.delivery_counts(session=session)}
         if args.json:

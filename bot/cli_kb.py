@@ -126,7 +126,7 @@ def _open(settings: Settings, with_model: bool):
 
 
 def _actor():
-    from db.knowledge.registry import Actor
+    from db.core.audit import Actor
 
     try:
         login = getpass.getuser()
@@ -189,6 +189,7 @@ def _print_quality(quality) -> None:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """`kb add FILE` / `kb replace DOC_ID FILE`: ingest, show what cleaning removed, publish unless --draft."""
+    from knowledge.uploads import Upload
     from retrieval.errors import IngestError
 
     replace_doc_id = getattr(args, "doc_id", None) if args.kb_command == "replace" else None
@@ -198,14 +199,14 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     kb = _open(settings, with_model=not args.draft)
     actor = _actor()
     try:
-        row = kb.ingest(
+        upload = Upload(
             args.file.read_bytes(),
             args.file.name,
-            actor,
             overrides=overrides,
             replace_doc_id=replace_doc_id,
             doc_id=getattr(args, "doc_id", None) if args.kb_command == "add" else None,
         )
+        row = kb.ingest(upload, actor)
         result = None if args.draft else kb.publish(row.id, actor, evaluate=not args.no_eval, notify=not args.silent)
     except IngestError as exc:
         return _fail(args, exc.code, exc.message, exc.details)
@@ -337,13 +338,14 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """`kb audit [DOC_ID]`: who changed what, when, with which content hash."""
-    from db.core.engine import make_engine
+    from db.core import audit
+    from db.core.engine import make_engine, session_scope
     from db.core.migrate import upgrade_to_head
-    from db.knowledge.registry import audit_entries
 
     engine = make_engine(settings.sqlalchemy_url)
     upgrade_to_head(engine)
-    entries = audit_entries(engine, args.doc_id, args.limit)
+    with session_scope(engine) as session:
+        entries = audit.entries(session=session, doc_id=args.doc_id, limit=args.limit)
     rows = [
         {
             "at": e.at.isoformat(),

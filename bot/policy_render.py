@@ -94,16 +94,23 @@ def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_ht
             lines.append(bold(esc(t(key, lang, fact=fact, city=city))))
         else:
             lines.append(bold(esc(t("policy_intro", lang, city=city))))
-        if lang == "en":
-            label = english_label(quote.text)
-            if label:
-                lines.append(esc(t("policy_gist", lang, label=label)))
-        lines.append(f"“{esc(quote.text)}”")
-        lines.append(esc(_source_line(quote.source, lang)))
+        lines.extend(_quote_lines(quote, lang, esc))
     if len(answer.sources) > len(answer.quotes):
         lines.append(esc(t("policy_more_sources", lang)))
     lines.append(esc(t("policy_footer", lang)))
     return "\n".join(lines)
+
+
+def _quote_lines(quote, lang: str, esc) -> list[str]:
+    """A quoted passage: its gist in English (for English readers, when known), the quote, its source."""
+    lines = []
+    if lang == "en":
+        label = english_label(quote.text)
+        if label:
+            lines.append(esc(t("policy_gist", lang, label=label)))
+    lines.append(f"“{esc(quote.text)}”")
+    lines.append(esc(_source_line(quote.source, lang)))
+    return lines
 
 
 def _refusal(answer: Answer, lang: str, covered: list[str], esc) -> list[str]:
@@ -123,12 +130,7 @@ def _refusal(answer: Answer, lang: str, covered: list[str], esc) -> list[str]:
         kinds = answer.missing_kinds or [answer.kind]
         missing = join_names([t(f"missing_{k}", lang) for k in kinds if f"missing_{k}" in _missing_keys()], lang)
         lines = [esc(t("policy_not_stated", lang, title=quote.source.title, missing=missing))]
-        if lang == "en":
-            label = english_label(quote.text)
-            if label:
-                lines.append(esc(t("policy_gist", lang, label=label)))
-        lines.append(f"“{esc(quote.text)}”")
-        lines.append(esc(_source_line(quote.source, lang)))
+        lines.extend(_quote_lines(quote, lang, esc))
         lines.append(esc(t("policy_not_stated_after", lang, missing=missing)))
         return lines
     return [esc(t("not_found", lang))]

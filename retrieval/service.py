@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -45,6 +46,23 @@ class ChangeFeed(Protocol):
         the ids when everything must be re-read (a re-index)."""
 
 
+@dataclass(frozen=True)
+class ServiceOptions:
+    """How a `PolicyService` is set up beyond its folders, embedder and change log: the embedding model to load
+    (when no embedder is given), a Chroma server (none: the local index), the LLM that phrases answers, search
+    parameters, where staff files live (default `kb/` beside the index), how often to follow the change log, and
+    whether to keep a lexical snapshot."""
+
+    embedding_model: str = ""
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    llm: object = None
+    params: SearchParams | None = None
+    kb_dir: Path | None = None
+    sync_seconds: float = 2.0
+    snapshot: bool = True
+
+
 class PolicyService:
     """Answers policy questions from the indexed documents."""
 
@@ -52,17 +70,12 @@ class PolicyService:
         self,
         index_dir: Path,
         knowledge_dir: Path,
-        embedding_model: str = "",
-        chroma_host: str = "",
-        chroma_port: int = 8000,
-        llm=None,
-        params: SearchParams | None = None,
+        *,
         embedder: Embedder | None = None,
-        kb_dir: Path | None = None,
         change_feed: ChangeFeed | None = None,
-        sync_seconds: float = 2.0,
-        snapshot: bool = True,
+        options: ServiceOptions = ServiceOptions(),  # noqa: B008  (frozen: shared safely)
     ) -> None:
+        embedding_model, kb_dir = options.embedding_model, options.kb_dir
         self.knowledge_dir = knowledge_dir
         self.kb_dir = kb_dir if kb_dir is not None else Path(index_dir).parent / "kb"
         #: Serialises changes to the knowledge base (publish, retire, …) within this process.
@@ -74,19 +87,19 @@ class PolicyService:
         self.embedding_model = embedding_model
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        client = open_chroma(index_dir, chroma_host, chroma_port)
+        client = open_chroma(index_dir, options.chroma_host, options.chroma_port)
         name = embedder.name if embedder else (embedding_model or "use-multilingual-v3")
         self.store = ChunkStore(client, collection_name(name))
-        self.params = params
-        self.llm = llm
+        self.params = options.params
+        self.llm = options.llm
         self._searcher: HybridSearcher | None = None
         self._searcher_lock = threading.Lock()
         self.change_feed = change_feed
-        self.sync_seconds = sync_seconds
+        self.sync_seconds = options.sync_seconds
         self._last_sync = 0.0
         self._sync_lock = threading.Lock()
         self.snapshot_path: Path | None = (
-            Path(index_dir) / f"lexical-{self.store.collection.name}.pickle" if snapshot else None
+            Path(index_dir) / f"lexical-{self.store.collection.name}.pickle" if options.snapshot else None
         )
         self._snapshot_saved = 0.0
 

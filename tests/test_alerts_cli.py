@@ -8,7 +8,7 @@ from bot.handlers.alerts_dispatch import in_session
 from db.core.engine import make_engine
 from db.knowledge import alerts
 from db.knowledge.changes import changes_since
-from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2
+from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2, in_unit
 from tests.test_kb_cli import run  # noqa: F401  (the fixture)
 
 
@@ -29,7 +29,7 @@ def test_silent_publish_and_follower_counts(run, tmp_path, settings):  # noqa: F
         code, out = run("replace", "sz", str(v2), "--no-eval", "--json")
         data = json.loads(out)
         assert data["action"] == "replace" and data["followers"] == 2 and data["notify"] is True
-        logged = changes_since(engine, 0)
+        logged = in_unit(engine, changes_since, 0)
         assert [(c.action, c.notify) for c in logged if c.doc_id == "sz"] == [("publish", False), ("replace", True)]
     finally:
         engine.dispose()

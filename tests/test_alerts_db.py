@@ -71,11 +71,11 @@ def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
         in_session(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
     set_language(db_engine, 2, "en")  # a stored language wins over the one followed in
-    g1 = record_change(db_engine, "publish", "doc-a", "doc-a")
-    record_change(db_engine, "publish", "doc-b", "doc-b", notify=False)  # silent
-    record_change(db_engine, "reindex")
-    record_change(db_engine, "replace", "cosmetic", "cosmetic-v2", "cosmetic")
-    g5 = record_change(db_engine, "retire", "doc-a", "doc-a")
+    g1 = in_session(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
+    in_session(db_engine, record_change, "publish", doc_id="doc-b", index_id="doc-b", notify=False)  # silent
+    in_session(db_engine, record_change, "reindex")
+    in_session(db_engine, record_change, "replace", doc_id="cosmetic", index_id="cosmetic-v2", previous_index_id="cosmetic")
+    g5 = in_session(db_engine, record_change, "retire", doc_id="doc-a", index_id="doc-a")
     assert plan(db_engine, _build) == (5, 6)
     assert plan(db_engine, _build) == (0, 0)
     assert in_session(db_engine, alerts.cursor) == g5
@@ -96,7 +96,7 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     for uid in range(1, 201):
         in_session(db_engine, alerts.follow, uid, ZJG)
     for n in range(3):
-        record_change(db_engine, "publish", f"doc-{n}", f"doc-{n}")
+        in_session(db_engine, record_change, "publish", doc_id=f"doc-{n}", index_id=f"doc-{n}")
     url = engine_url(db_engine)
     engines = [make_engine(url) for _ in range(4)]
     got: list[list[int]] = [[] for _ in engines]
@@ -128,7 +128,7 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
 def test_stale_claims_become_unknown_and_are_never_resent(db_engine):
     in_session(db_engine, alerts.follow, 1, ZJG)
     in_session(db_engine, alerts.follow, 2, ZJG)
-    record_change(db_engine, "publish", "doc-a", "doc-a")
+    in_session(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
     plan(db_engine, _build)
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     [first] = in_session(db_engine, alerts.claim_batch, 1, now=long_ago)  # a sender that died mid-send

@@ -11,8 +11,9 @@ from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
+from knowledge.uploads import Upload
 from retrieval.evaluation import evaluate, read_eval_file
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 from tests.conftest import DEV_SET
 from tests.fakes.chroma_server import HOST, chroma_server_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
@@ -23,7 +24,7 @@ def server_service(chroma_server, embedder, tmp_path_factory):
     host, port = chroma_server
     index_dir = tmp_path_factory.mktemp("server-data") / "index"
     service = PolicyService(
-        index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), chroma_host=host, chroma_port=port
+        index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), options=ServiceOptions(chroma_host=host, chroma_port=port)
     )
     report = service.build()
     assert {d.action for d in report.documents} == {"indexed"}
@@ -54,10 +55,10 @@ def test_staff_changes_through_the_server(server_service, tmp_path):
     kb = KnowledgeBase(engine, server_service, dev_set=None)
     staff = Actor(telegram_id=1)
     try:
-        row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", staff)
+        row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), staff)
         kb.publish(row.id, staff, evaluate=False)
         assert "每人每月500元" in server_service.ask(SHENZHEN_QUESTION).quotes[0].text
-        row = kb.ingest(SHENZHEN_V2.encode(), "shenzhen-2026.txt", staff, replace_doc_id="shenzhen")
+        row = kb.ingest(Upload(SHENZHEN_V2.encode(), "shenzhen-2026.txt", replace_doc_id="shenzhen"), staff)
         kb.publish(row.id, staff, evaluate=False)
         assert "每人每月800元" in server_service.ask(SHENZHEN_QUESTION).quotes[0].text
         stored = server_service.store.documents()

@@ -18,6 +18,7 @@ from db.knowledge import alerts
 from db.knowledge.changes import current_generation
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
+from knowledge.uploads import Upload
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.e2e_harness import (
     app_factory,
@@ -55,7 +56,7 @@ async def _alerts_done(engine, timeout=30.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        gen = await asyncio.to_thread(current_generation, engine)
+        gen = await asyncio.to_thread(in_session, engine, current_generation)
         counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
         if await asyncio.to_thread(in_session, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
             return counts
@@ -130,8 +131,7 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
 
         # A replacement with a higher subsidy: the changed amount old → new, with the clause.
         seen = api.seq
-        row = await asyncio.to_thread(kb.ingest, SHENZHEN_V2.encode(), "shenzhen-2026.txt", staff_actor,
-                                      replace_doc_id="shenzhen")
+        row = await asyncio.to_thread(kb.ingest, Upload(SHENZHEN_V2.encode(), "shenzhen-2026.txt", replace_doc_id="shenzhen"), staff_actor)
         await asyncio.to_thread(kb.publish, row.id, staff_actor, evaluate=False)
         await _alerts_done(engine)
         [changed] = _alerts_to(api, PARENT_ZH, seen)
@@ -144,14 +144,12 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         # A cosmetic replacement (whitespace, page furniture): no message.
         seen = api.seq
         cosmetic = SHENZHEN_V2.replace("，", ", ").replace("：", ":").replace("\n", "\n\n") + "\n【打印本页】\n"
-        row = await asyncio.to_thread(kb.ingest, cosmetic.encode(), "shenzhen-2026b.txt", staff_actor,
-                                      replace_doc_id="shenzhen")
+        row = await asyncio.to_thread(kb.ingest, Upload(cosmetic.encode(), "shenzhen-2026b.txt", replace_doc_id="shenzhen"), staff_actor)
         await asyncio.to_thread(kb.publish, row.id, staff_actor, evaluate=False)
         await _alerts_done(engine)
         # A silent publish of a real change: no message either.
         silent = SHENZHEN_V2.replace("每人每月800元", "每人每月900元")
-        row = await asyncio.to_thread(kb.ingest, silent.encode(), "shenzhen-2026c.txt", staff_actor,
-                                      replace_doc_id="shenzhen")
+        row = await asyncio.to_thread(kb.ingest, Upload(silent.encode(), "shenzhen-2026c.txt", replace_doc_id="shenzhen"), staff_actor)
         await asyncio.to_thread(kb.publish, row.id, staff_actor, evaluate=False, notify=False)
         await _alerts_done(engine)
         # Staff publish a new document silently from its preview.
@@ -185,7 +183,7 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
         await asyncio.to_thread(in_session, engine, alerts.follow, uid, SZ)
     kb = KnowledgeBase(engine, kb_service, dev_set=None)
     actor = Actor(telegram_id=STAFF)
-    row = await asyncio.to_thread(kb.ingest, SHENZHEN_V1.encode(), "shenzhen.txt", actor)
+    row = await asyncio.to_thread(kb.ingest, Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), actor)
     await asyncio.to_thread(kb.publish, row.id, actor, evaluate=False)
     async with running_application(app):
         loop = asyncio.get_running_loop()
@@ -221,7 +219,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
         api.add_user(uid)
         in_session(db_engine, alerts.follow, uid, SZ)
     api.user_blocks_bot(followers[7])
-    record_change(db_engine, "publish", "sz", "sz")
+    in_session(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
     bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
@@ -253,7 +251,7 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     for uid in followers:
         api.add_user(uid)
         in_session(db_engine, alerts.follow, uid, SZ)
-    record_change(db_engine, "publish", "sz", "sz")
+    in_session(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
     bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)

@@ -5,28 +5,32 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import fake_bot_api  # noqa: F401
+from tests.kb_fixtures import app_factory
 
 USER = 4242
 
 
 @pytest.fixture
 def make_app(settings, policy_service):
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
-
-    return make
+    return app_factory(settings, policy_service)
 
 
 async def _say(api, app, text: str):
     """Send `text` as the user and wait until the bot has fully reacted; returns its new messages."""
     since = api.seq
     api.user_sends_text(USER, text)
+    await api.wait_for_bot(chat_id=USER)
+    await api.wait_until_idle(busy=lambda: application_is_busy(app))
+    return api.changes_since(since, USER)
+
+
+async def _tap(api, app, message_id: int, data: str):
+    """Tap a button of the bot's message and wait until the bot has fully reacted; returns its new messages."""
+    since = api.seq
+    api.user_taps_button(USER, message_id, data)
     await api.wait_for_bot(chat_id=USER)
     await api.wait_until_idle(busy=lambda: application_is_busy(app))
     return api.changes_since(since, USER)
@@ -39,11 +43,7 @@ async def test_start_help_and_role_choice(fake_bot_api, make_app):  # noqa: F811
         [greeting] = await _say(api, app, "/start")
         assert "托育助手" in greeting.text and "请问您是" in greeting.text
         assert greeting.button_texts == ["我是家长", "我是托育机构经营者", "🔔 政策更新提醒"]
-        since = api.seq
-        api.user_taps_button(USER, greeting.message_id, "role:operator")
-        await api.wait_for_bot(chat_id=USER)
-        await api.wait_until_idle(busy=lambda: application_is_busy(app))
-        assert any("/filing" in m.text for m in api.changes_since(since, USER))
+        assert any("/filing" in m.text for m in await _tap(api, app, greeting.message_id, "role:operator"))
         assert api.callback_answers, "the button tap was answered"
         [help_text] = await _say(api, app, "/help")
         assert "/find" in help_text.text and "/lang" in help_text.text
@@ -61,11 +61,7 @@ async def test_question_is_answered_with_quote_source_and_full_passage(fake_bot_
         assert "减免500元/人/月" in answer.text
         assert answer.button_texts and answer.button_texts[0] == "原文 1"
 
-        since = api.seq
-        api.user_taps_button(USER, answer.message_id, answer.callback_data("原文 1"))
-        await api.wait_for_bot(chat_id=USER)
-        await api.wait_until_idle(busy=lambda: application_is_busy(app))
-        [passage] = api.changes_since(since, USER)
+        [passage] = await _tap(api, app, answer.message_id, answer.callback_data("原文 1"))
         assert "张家港市人民政府办公室" in passage.text and "2024-09-27" in passage.text
 
         [follow] = await _say(api, app, "那厦门呢？")

@@ -22,7 +22,7 @@ from db.care.booking import list_bookings
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 from tests.db_fixtures import fresh_database, make_institution, make_session
 from tests.fakes.chroma_server import chroma_server_fixture  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
@@ -111,8 +111,8 @@ def cluster(tmp_path, fake_bot_api, chroma_server, embedder):  # noqa: F811
     with fresh_database("postgres", tmp_path) as url:
         engine = make_engine(url)
         upgrade_to_head(engine)
-        PolicyService(tmp_path / "builder" / "index", KNOWLEDGE_DIR, embedder=embedder, chroma_host=host,
-                      chroma_port=port).build()
+        PolicyService(tmp_path / "builder" / "index", KNOWLEDGE_DIR, embedder=embedder,
+                      options=ServiceOptions(chroma_host=host, chroma_port=port)).build()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "DB_", "CHROMA_", "KB_"))}
         env.update(

@@ -15,7 +15,7 @@ from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_V1
+from tests.kb_fixtures import SHENZHEN_V1, in_unit
 from tests.test_e2e_care_restart import WAIT, BotProcess, _quiet
 
 OPERATOR, STAFF = 9393, 9494
@@ -67,7 +67,7 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
         bot.kill9()  # the operator chose the legal nature; the staff member's date is awaited
         case = filing.current_case(db_engine, OPERATOR)
         assert load_state(db_engine, OPERATOR, "filing").data["case"] == case.id
-        [draft] = [r for r in all_rows(db_engine) if r.status == "draft"]
+        [draft] = [r for r in in_unit(db_engine, all_rows) if r.status == "draft"]
         assert load_state(db_engine, STAFF, "kb").data == {"draft": draft.id, "edit": {"row": draft.id, "field": "date"}}
         bot = start()
         since = api.seq

@@ -17,7 +17,7 @@ from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_V1
+from tests.kb_fixtures import SHENZHEN_V1, in_unit
 
 OPERATOR, STAFF = 6262, 6363
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -115,7 +115,7 @@ async def test_a_staff_draft_continues_on_another_worker(db_engine, fake_bot_api
     api.user_sends_document(STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
     await w1.handle(_last_update(api))
     preview = _latest(api, STAFF, "草稿预览")
-    [draft] = [r for r in all_rows(db_engine) if r.status == "draft"]
+    [draft] = [r for r in in_unit(db_engine, all_rows) if r.status == "draft"]
     assert load_state(db_engine, STAFF, "kb").data == {"draft": draft.id}
 
     api.user_taps_button(STAFF, preview.message_id, preview.callback_data("✏️ 日期"))

@@ -9,11 +9,13 @@ from sqlalchemy import MetaData, inspect
 from sqlmodel import SQLModel
 
 from db.accounts import roles
+from db.core import audit
 from db.core.engine import session_scope
 from db.knowledge import registry
 from db.knowledge.registry import Actor, RegistryError
 from db.models import User
 from tests.db_fixtures import db_engine_fixture, make_institution  # noqa: F401
+from tests.kb_fixtures import in_unit
 
 TABLES = {"knowledge_documents", "audit_log"}
 ADMIN, STAFF, PARENT = 100, 200, 300
@@ -49,33 +51,38 @@ def _table_of(diff) -> str:
 
 def test_roles_from_settings_and_grants(db_engine):
     admins = {ADMIN}
-    assert roles.effective_role(db_engine, ADMIN, admins) == "admin"
-    assert roles.effective_role(db_engine, PARENT, admins) == "parent"  # a stranger is a parent
-    assert roles.grant_role(db_engine, ADMIN, STAFF, "staff", admin_ids=admins) == "staff"
-    assert roles.has_role(db_engine, STAFF, roles.STAFF, admin_ids=admins)
-    assert roles.has_role(db_engine, ADMIN, roles.STAFF, roles.OPERATOR, admin_ids=admins), (
+    assert in_unit(db_engine, roles.effective_role, ADMIN, admin_ids=admins) == "admin"
+    assert in_unit(db_engine, roles.effective_role, PARENT, admin_ids=admins) == "parent"  # a stranger is a parent
+    assert in_unit(db_engine, roles.grant_role, Actor(ADMIN), STAFF, "staff", admin_ids=admins) == "staff"
+    assert in_unit(db_engine, roles.has_role, STAFF, roles.STAFF, admin_ids=admins)
+    assert in_unit(db_engine, roles.has_role, ADMIN, roles.STAFF, roles.OPERATOR, admin_ids=admins), (
         "admins pass every check"
     )
-    assert not roles.has_role(db_engine, STAFF, roles.OPERATOR, admin_ids=admins), "staff are not operators"
-    assert roles.require_role(db_engine, STAFF, roles.STAFF, admin_ids=admins) == "staff"
+    assert not in_unit(db_engine, roles.has_role, STAFF, roles.OPERATOR, admin_ids=admins), "staff are not operators"
+    assert in_unit(db_engine, roles.require_role, STAFF, roles.STAFF, admin_ids=admins) == "staff"
 
+    # A refusal is checked in a unit of its own, so its `denied` entry commits although the action then fails …
+    assert in_unit(db_engine, roles.authorize, STAFF, roles.ADMIN, admin_ids=admins, action="grant staff") is None
+    assert in_unit(db_engine, roles.authorize, PARENT, roles.STAFF, admin_ids=admins, action="/kb") is None
+    # … and the change checks again: refused, nothing done (its unit, entry included, is rolled back).
     with pytest.raises(roles.RoleRequired) as caught:
-        roles.grant_role(db_engine, STAFF, PARENT, "staff", admin_ids=admins)
+        in_unit(db_engine, roles.grant_role, Actor(STAFF), PARENT, "staff", admin_ids=admins)
     assert caught.value.has == "staff" and caught.value.needed == ("admin",)
     with pytest.raises(roles.RoleRequired):
-        roles.require_role(db_engine, PARENT, roles.STAFF, admin_ids=admins, action="/kb")
+        in_unit(db_engine, roles.require_role, PARENT, roles.STAFF, admin_ids=admins, action="/kb")
+    assert in_unit(db_engine, roles.effective_role, PARENT) == "parent"
     with pytest.raises(roles.RoleError):
-        roles.grant_role(db_engine, ADMIN, PARENT, "operator", admin_ids=admins)
+        in_unit(db_engine, roles.grant_role, Actor(ADMIN), PARENT, "operator", admin_ids=admins)
     with pytest.raises(roles.RoleError) as settings_admin:
-        roles.revoke_role(db_engine, ADMIN, ADMIN, admin_ids=admins)
+        in_unit(db_engine, roles.revoke_role, Actor(ADMIN), ADMIN, admin_ids=admins)
     assert settings_admin.value.code == "settings_admin"
 
-    assert roles.revoke_role(db_engine, ADMIN, STAFF, admin_ids=admins) == "parent"
-    assert not roles.has_role(db_engine, STAFF, roles.STAFF, admin_ids=admins)
-    assert roles.grant_role(db_engine, None, STAFF, "admin", cli_user="ops") == "admin"  # the CLI is trusted
-    assert roles.has_role(db_engine, STAFF, roles.STAFF)
+    assert in_unit(db_engine, roles.revoke_role, Actor(ADMIN), STAFF, admin_ids=admins) == "parent"
+    assert not in_unit(db_engine, roles.has_role, STAFF, roles.STAFF, admin_ids=admins)
+    assert in_unit(db_engine, roles.grant_role, Actor(cli_user="ops"), STAFF, "admin") == "admin"  # the CLI is trusted
+    assert in_unit(db_engine, roles.has_role, STAFF, roles.STAFF)
 
-    log = registry.audit_entries(db_engine)
+    log = in_unit(db_engine, audit.entries)
     actions = [(e.actor, e.action) for e in reversed(log)]
     assert actions == [
         (f"tg:{ADMIN}", "grant"),
@@ -91,25 +98,25 @@ def test_operator_linking(db_engine):
     admins = {ADMIN}
     first = make_institution(db_engine, name="小橡果托育")
     second = make_institution(db_engine, name="阳光托育", external_id="demo:2")
-    roles.grant_role(db_engine, ADMIN, STAFF, "staff", admin_ids=admins)
-    assert roles.link_operator(db_engine, STAFF, PARENT, first, admin_ids=admins) == "小橡果托育"
-    roles.link_operator(db_engine, STAFF, PARENT, second, admin_ids=admins)
-    assert roles.effective_role(db_engine, PARENT) == "operator"
-    assert roles.operator_institutions(db_engine, PARENT) == [first, second]
+    in_unit(db_engine, roles.grant_role, Actor(ADMIN), STAFF, "staff", admin_ids=admins)
+    assert in_unit(db_engine, roles.link_operator, Actor(STAFF), PARENT, first, admin_ids=admins) == "小橡果托育"
+    in_unit(db_engine, roles.link_operator, Actor(STAFF), PARENT, second, admin_ids=admins)
+    assert in_unit(db_engine, roles.effective_role, PARENT) == "operator"
+    assert in_unit(db_engine, roles.operator_institutions, PARENT) == [first, second]
     with pytest.raises(roles.RoleRequired):
-        roles.link_operator(db_engine, PARENT, PARENT, first, admin_ids=admins)  # operators cannot link
+        in_unit(db_engine, roles.link_operator, Actor(PARENT), PARENT, first, admin_ids=admins)  # operators cannot link
     with pytest.raises(roles.RoleError):
-        roles.link_operator(db_engine, STAFF, PARENT, 999_999, admin_ids=admins)
-    assert roles.unlink_operator(db_engine, STAFF, first, admin_ids=admins) == PARENT
-    assert roles.effective_role(db_engine, PARENT) == "operator", "still runs the second one"
-    roles.link_operator(db_engine, STAFF, 400, second, admin_ids=admins)  # the centre changes hands
-    assert roles.effective_role(db_engine, PARENT) == "parent"
-    assert roles.operator_institutions(db_engine, 400) == [second]
-    roles.grant_role(db_engine, ADMIN, 400, "staff", admin_ids=admins)
-    assert roles.revoke_role(db_engine, ADMIN, 400, admin_ids=admins) == "operator", (
+        in_unit(db_engine, roles.link_operator, Actor(STAFF), PARENT, 999_999, admin_ids=admins)
+    assert in_unit(db_engine, roles.unlink_operator, Actor(STAFF), first, admin_ids=admins) == PARENT
+    assert in_unit(db_engine, roles.effective_role, PARENT) == "operator", "still runs the second one"
+    in_unit(db_engine, roles.link_operator, Actor(STAFF), 400, second, admin_ids=admins)  # the centre changes hands
+    assert in_unit(db_engine, roles.effective_role, PARENT) == "parent"
+    assert in_unit(db_engine, roles.operator_institutions, 400) == [second]
+    in_unit(db_engine, roles.grant_role, Actor(ADMIN), 400, "staff", admin_ids=admins)
+    assert in_unit(db_engine, roles.revoke_role, Actor(ADMIN), 400, admin_ids=admins) == "operator", (
         "back to operator, still linked"
     )
-    people = roles.people_with_roles(db_engine, admins)
+    people = in_unit(db_engine, roles.people_with_roles, admin_ids=admins)
     assert [(uid, role) for uid, role, _ in people] == [(ADMIN, "admin"), (STAFF, "staff"), (400, "operator")]
     with session_scope(db_engine) as session:
         assert session.get(User, PARENT).role == "parent"
@@ -125,57 +132,58 @@ FIELDS = dict(
 def test_document_lifecycle_and_audit(db_engine):
     staff = Actor(telegram_id=STAFF)
     cli = Actor(cli_user="ops")
-    registry.sync_catalog(
-        db_engine, [dict(doc_id="xiamen", title="厦门", city="厦门市", content_hash="c" * 64)]
+    in_unit(
+        db_engine, registry.sync_catalog, [dict(doc_id="xiamen", title="厦门", city="厦门市", content_hash="c" * 64)]
     )
-    assert registry.sync_catalog(db_engine, [dict(doc_id="xiamen", title="厦门", city="厦门市")]) == 0
-    draft = registry.create_draft(db_engine, staff, doc_id="shenzhen", file_name="sz.txt", **FIELDS)
+    assert in_unit(db_engine, registry.sync_catalog, [dict(doc_id="xiamen", title="厦门", city="厦门市")]) == 0
+    draft = in_unit(db_engine, registry.create_draft, staff, doc_id="shenzhen", file_name="sz.txt", **FIELDS)
     assert (draft.version, draft.index_id, draft.status) == (1, "shenzhen", "draft")
     with pytest.raises(RegistryError) as exists:
-        registry.create_draft(db_engine, staff, doc_id="shenzhen", **FIELDS)
+        in_unit(db_engine, registry.create_draft, staff, doc_id="shenzhen", **FIELDS)
     assert exists.value.code == "exists"
     for bad in ("Shenzhen", "shenzhen-v2", "深圳", "a" * 41, ""):
         with pytest.raises(RegistryError):
             registry.check_doc_id(bad)
-    assert registry.suggest_doc_id(db_engine, "Shenzhen 2025!") == "shenzhen-2025"
-    assert registry.suggest_doc_id(db_engine, "shenzhen") == "shenzhen-2"
+    assert in_unit(db_engine, registry.suggest_doc_id, "Shenzhen 2025!") == "shenzhen-2025"
+    assert in_unit(db_engine, registry.suggest_doc_id, "shenzhen") == "shenzhen-2"
 
-    registry.update_draft(db_engine, draft.id, staff, date="2025-03-01")
-    published, old = registry.publish(db_engine, draft.id, staff)
+    in_unit(db_engine, registry.update_draft, draft.id, staff, date="2025-03-01")
+    published, old = in_unit(db_engine, registry.publish, draft.id, staff)
     assert published.status == "published" and old is None
     with pytest.raises(RegistryError):
-        registry.publish(db_engine, draft.id, staff)
-    assert registry.find_same_content(db_engine, "x" * 64, "b" * 64).doc_id == "shenzhen"
+        in_unit(db_engine, registry.publish, draft.id, staff)
+    assert in_unit(db_engine, registry.find_same_content, "x" * 64, "b" * 64).doc_id == "shenzhen"
 
-    v2 = registry.create_draft(
+    v2 = in_unit(
         db_engine,
+        registry.create_draft,
         staff,
         doc_id="shenzhen",
         replaces="shenzhen",
         **{**FIELDS, "content_hash": "d" * 64, "text_hash": "e" * 64},
     )
     assert (v2.version, v2.index_id) == (2, "shenzhen-v2")
-    new, old = registry.publish(db_engine, v2.id, staff)
-    assert old.version == 1 and registry.get_row(db_engine, old.id).status == "replaced"
-    assert registry.current(db_engine, "shenzhen").version == 2
+    new, old = in_unit(db_engine, registry.publish, v2.id, staff)
+    assert old.version == 1 and in_unit(db_engine, registry.get_row, old.id).status == "replaced"
+    assert in_unit(db_engine, registry.current, "shenzhen").version == 2
 
-    registry.retire(db_engine, "shenzhen", cli)
-    assert registry.current(db_engine, "shenzhen").status == "retired"
+    in_unit(db_engine, registry.retire, "shenzhen", cli)
+    assert in_unit(db_engine, registry.current, "shenzhen").status == "retired"
     with pytest.raises(RegistryError):
-        registry.retire(db_engine, "shenzhen", cli)
-    restored, old = registry.restore(db_engine, "shenzhen", cli, version=1)
+        in_unit(db_engine, registry.retire, "shenzhen", cli)
+    restored, old = in_unit(db_engine, registry.restore, "shenzhen", cli, version=1)
     assert restored.version == 1 and old is None
-    assert [r.status for r in registry.versions(db_engine, "shenzhen")] == ["published", "retired"]
-    restored, old = registry.restore(db_engine, "shenzhen", cli)
+    assert [r.status for r in in_unit(db_engine, registry.versions, "shenzhen")] == ["published", "retired"]
+    restored, old = in_unit(db_engine, registry.restore, "shenzhen", cli)
     assert restored.version == 2 and old.version == 1
 
-    listed = registry.list_documents(db_engine)
+    listed = in_unit(db_engine, registry.list_documents)
     assert [(r.doc_id, r.version, r.status) for r in listed] == [
         ("xiamen", 1, "published"),
         ("shenzhen", 2, "published"),
     ]
 
-    entries = registry.audit_entries(db_engine, "shenzhen")
+    entries = in_unit(db_engine, audit.entries, doc_id="shenzhen")
     assert [e.action for e in reversed(entries)] == [
         "upload", "edit", "publish", "upload", "replace", "retire", "restore", "restore",
     ]  # fmt: skip
@@ -186,10 +194,10 @@ def test_document_lifecycle_and_audit(db_engine):
 
 def test_discard_and_drafts(db_engine):
     staff = Actor(telegram_id=STAFF)
-    draft = registry.create_draft(db_engine, staff, doc_id="tmp", **FIELDS)
-    assert [d.id for d in registry.drafts(db_engine, staff.label)] == [draft.id]
-    assert registry.drafts(db_engine, "tg:1") == []
-    registry.discard(db_engine, draft.id, staff)
-    assert registry.drafts(db_engine) == [] and registry.list_documents(db_engine) == []
+    draft = in_unit(db_engine, registry.create_draft, staff, doc_id="tmp", **FIELDS)
+    assert [d.id for d in in_unit(db_engine, registry.drafts, staff.label)] == [draft.id]
+    assert in_unit(db_engine, registry.drafts, "tg:1") == []
+    in_unit(db_engine, registry.discard, draft.id, staff)
+    assert in_unit(db_engine, registry.drafts) == [] and in_unit(db_engine, registry.list_documents) == []
     with pytest.raises(RegistryError):
-        registry.update_draft(db_engine, draft.id, staff, title="x")
+        in_unit(db_engine, registry.update_draft, draft.id, staff, title="x")

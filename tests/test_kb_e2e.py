@@ -11,12 +11,11 @@ import re
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
-from db.knowledge.registry import all_rows, audit_entries
-from retrieval.service import PolicyService
+from db.core import audit
+from db.knowledge.registry import all_rows
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import (
@@ -24,10 +23,17 @@ from tests.kb_fixtures import (
     SHENZHEN_QUESTION,
     SHENZHEN_V1,
     SHENZHEN_V2,
-    caching,
+    app_factory,
+    built_service,
     corrupt_pdf,
     docx_zip_bomb,
     encrypted_pdf,
+    in_unit,
+    last_with,
+    say,
+    tap,
+    text_of,
+    upload,
 )
 
 ADMIN, STAFF, PARENT = 9001, 9002, 9003
@@ -35,54 +41,13 @@ ADMIN, STAFF, PARENT = 9001, 9002, 9003
 
 @pytest.fixture
 def kb_service(settings, embedder):
-    service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
-    service.build()
-    return service
+    return built_service(settings, embedder)
 
 
 @pytest.fixture
 def make_app(settings, kb_service):
     settings.admin_user_ids = str(ADMIN)
-
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=kb_service, token=FAKE_TOKEN)
-
-    return make
-
-
-async def _settle(api, app, user, since):
-    await api.wait_for_bot(chat_id=user, since=since, timeout=20)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-async def _say(api, app, user, text):
-    since = api.seq
-    api.user_sends_text(user, text)
-    return await _settle(api, app, user, since)
-
-
-async def _upload(api, app, user, name, data, caption=None):
-    since = api.seq
-    api.user_sends_document(user, name, data, caption=caption)
-    return await _settle(api, app, user, since)
-
-
-async def _tap(api, app, user, message, text_contains):
-    since = api.seq
-    api.user_taps_button(user, message.message_id, message.callback_data(text_contains))
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-def _text(messages) -> str:
-    return "\n".join(m.text or "" for m in messages)
-
-
-def _with(messages, text_contains):
-    return next(m for m in reversed(messages) if text_contains in (m.text or ""))
+    return app_factory(settings, kb_service)
 
 
 async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_service):  # noqa: F811
@@ -90,15 +55,15 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
     async with running_application(app):
-        [granted] = await _say(api, app, ADMIN, f"/grant {STAFF}")
+        [granted] = await say(api, app, ADMIN, f"/grant {STAFF}")
         assert granted.text == f"✅ 用户 {STAFF} 现在是工作人员。"
 
-        [before] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [before] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in before.text
 
         # Upload → draft preview; nothing reaches parents yet.
-        replies = await _upload(api, app, STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
-        preview = _with(replies, "草稿预览")
+        replies = await upload(api, app, STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
+        preview = last_with(replies, "草稿预览")
         for expected in (
             "尚未发布，家长看不到",
             "标题：深圳市普惠托育服务补贴实施办法",
@@ -115,79 +80,79 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         ):
             assert expected in preview.text, (expected, preview.text)
         assert "✅ 发布" in preview.button_texts and "🗑 丢弃" in preview.button_texts
-        [still] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [still] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in still.text
 
         # Edit the date with a button and a typed reply.
-        [prompt] = await _tap(api, app, STAFF, preview, "✏️ 日期")
+        [prompt] = await tap(api, app, STAFF, preview, "✏️ 日期")
         assert "请回复新的日期" in prompt.text
-        replies = await _say(api, app, STAFF, "2025年3月2日")
-        assert "已修改日期。" in _text(replies)
-        preview = _with(replies, "草稿预览")
+        replies = await say(api, app, STAFF, "2025年3月2日")
+        assert "已修改日期。" in text_of(replies)
+        preview = last_with(replies, "草稿预览")
         assert "日期：2025-03-02" in preview.text
 
         # Publish → the hit rate before and after, with the drop flagged (the dev set expects 深圳 refused).
-        replies = await _tap(api, app, STAFF, preview, "✅ 发布")
-        report = _with(replies, "已发布")
+        replies = await tap(api, app, STAFF, preview, "✅ 发布")
+        report = last_with(replies, "已发布")
         assert "已发布《深圳市普惠托育服务补贴实施办法》第1版" in report.text
         assert "开发问题集（32 题）" in report.text and "命中率 hit@5：100.0% → 100.0%" in report.text
         assert "拒答正确率：100.0% → 96.9%" in report.text
         assert "质量下降" in report.text and "深圳的普惠托育补贴每月多少钱？" in report.text
 
-        [answer] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [answer] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert answer.text.startswith("答：500元"), "the fact first"
         assert "每人每月500元" in answer.text and "《深圳市普惠托育服务补贴实施办法》" in answer.text
-        [free] = await _say(api, app, PARENT, "深圳的托育机构是不是都免费？需要申请吗？")
+        [free] = await say(api, app, PARENT, "深圳的托育机构是不是都免费？需要申请吗？")
         for text in (answer.text, free.text):
             assert "忽略以上指令" not in text and "tuoyu888" not in text and "都免费，不需要申请" not in text
         indexed = [i.chunk.text for i in kb_service.store.all_chunks(include_inactive=True)]
         assert not any("忽略以上指令" in t or "tuoyu888" in t for t in indexed)
 
         # /kb → the document → replace with a new version.
-        [listing] = await _say(api, app, STAFF, "/kb")
+        [listing] = await say(api, app, STAFF, "/kb")
         assert "知识库" in listing.text and "《深圳市普惠托育服务补贴实施办法》" in listing.text
         assert "深圳市 · 2025-03-02 · 第1版 · 已发布" in listing.text
         number = re.search(r"(\d+)\. 《深圳市普惠托育服务补贴实施办法》", listing.text).group(1)
-        [card] = await _tap(api, app, STAFF, listing, number)
+        [card] = await tap(api, app, STAFF, listing, number)
         assert "编号：shenzhen" in card.text and "工作人员上传（shenzhen.txt）" in card.text
-        [ask_file] = await _tap(api, app, STAFF, card, "上传新版本替换")
+        [ask_file] = await tap(api, app, STAFF, card, "上传新版本替换")
         assert "新版本文件发给我" in ask_file.text
-        replies = await _upload(api, app, STAFF, "shenzhen-2026.docx.txt", SHENZHEN_V2.encode())
-        preview = _with(replies, "草稿预览")
+        replies = await upload(api, app, STAFF, "shenzhen-2026.docx.txt", SHENZHEN_V2.encode())
+        preview = last_with(replies, "草稿预览")
         assert "将替换：《深圳市普惠托育服务补贴实施办法》第1版 → 第2版" in preview.text
         assert "日期：2026-01-15" in preview.text
-        replies = await _tap(api, app, STAFF, preview, "✅ 发布")
-        report = _with(replies, "替换")
+        replies = await tap(api, app, STAFF, preview, "✅ 发布")
+        report = last_with(replies, "替换")
         assert "已用第2版替换《深圳市普惠托育服务补贴实施办法》；旧的第1版已停止回答" in report.text
         assert "质量没有下降" in report.text
 
-        [answer] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [answer] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "每人每月800元" in answer.text and "500元" not in answer.text
 
         # Retire → refused again; restore → answered again.
-        [listing] = await _say(api, app, STAFF, "/kb")
-        [card] = await _tap(api, app, STAFF, listing, number)
+        [listing] = await say(api, app, STAFF, "/kb")
+        [card] = await tap(api, app, STAFF, listing, number)
         assert "当前：第2版 · 已发布" in card.text and "v1 已被新版本替换、v2 已发布" in card.text
         # 停用 asks first; "取消" goes back to the card and nothing changes.
-        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
+        [confirm] = await tap(api, app, STAFF, card, "⏸ 停用")
         assert "确定停用《深圳市普惠托育服务补贴实施办法》第2版吗" in confirm.text
-        [card] = await _tap(api, app, STAFF, confirm, "取消")
+        [card] = await tap(api, app, STAFF, confirm, "取消")
         assert "当前：第2版 · 已发布" in card.text
-        [still_there] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [still_there] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "每人每月800元" in still_there.text
-        [confirm] = await _tap(api, app, STAFF, card, "⏸ 停用")
-        replies = await _tap(api, app, STAFF, confirm, "确认停用")
-        assert "已停用《深圳市普惠托育服务补贴实施办法》第2版" in _text(replies)
-        [gone] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [confirm] = await tap(api, app, STAFF, card, "⏸ 停用")
+        replies = await tap(api, app, STAFF, confirm, "确认停用")
+        assert "已停用《深圳市普惠托育服务补贴实施办法》第2版" in text_of(replies)
+        [gone] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "没有深圳的政策文件" in gone.text
-        [listing] = await _say(api, app, STAFF, "/kb")
-        [card] = await _tap(api, app, STAFF, listing, number)
-        replies = await _tap(api, app, STAFF, card, "▶️ 恢复")
-        assert "已恢复《深圳市普惠托育服务补贴实施办法》第2版" in _text(replies)
-        [back] = await _say(api, app, PARENT, SHENZHEN_QUESTION)
+        [listing] = await say(api, app, STAFF, "/kb")
+        [card] = await tap(api, app, STAFF, listing, number)
+        replies = await tap(api, app, STAFF, card, "▶️ 恢复")
+        assert "已恢复《深圳市普惠托育服务补贴实施办法》第2版" in text_of(replies)
+        [back] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "每人每月800元" in back.text
 
-    actions = [(e.actor, e.action, e.doc_id, e.version) for e in audit_entries(engine, "shenzhen")]
+    actions = [(e.actor, e.action, e.doc_id, e.version) for e in in_unit(engine, audit.entries, doc_id="shenzhen")]
     for expected in (
         ("tg:9002", "upload", "shenzhen", 1),
         ("tg:9002", "edit", "shenzhen", 1),
@@ -198,7 +163,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         ("tg:9002", "restore", "shenzhen", 2),
     ):
         assert expected in actions
-    assert all(e.content_hash for e in audit_entries(engine, "shenzhen"))
+    assert all(e.content_hash for e in in_unit(engine, audit.entries, doc_id="shenzhen"))
 
 
 async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make_app, kb_service):  # noqa: F811
@@ -207,11 +172,11 @@ async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make
     engine = app.bot_data["runtime"].engine
     hashes = kb_service.store.document_hashes()
     async with running_application(app):
-        [refused] = await _say(api, app, PARENT, "/kb")
+        [refused] = await say(api, app, PARENT, "/kb")
         assert refused.text == "抱歉，知识库管理仅限工作人员使用。如需权限，请联系管理员。"
-        [upload] = await _upload(api, app, PARENT, "shenzhen.txt", SHENZHEN_V1.encode())
-        assert "只有工作人员可以向知识库上传政策文件" in upload.text and "/filing" in upload.text
-        [grant] = await _say(api, app, PARENT, f"/grant {PARENT}")
+        [uploaded] = await upload(api, app, PARENT, "shenzhen.txt", SHENZHEN_V1.encode())
+        assert "只有工作人员可以向知识库上传政策文件" in uploaded.text and "/filing" in uploaded.text
+        [grant] = await say(api, app, PARENT, f"/grant {PARENT}")
         assert grant.text == "抱歉，只有管理员可以授予或撤销工作人员权限。"
         # A forged button is checked on the server side too.
         since = api.seq
@@ -220,24 +185,24 @@ async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make
         assert api.callback_answers[-1].text.startswith("抱歉，知识库管理仅限工作人员使用")
         assert api.changes_since(since, PARENT) == []
         # Staff may manage documents but not grant roles.
-        await _say(api, app, ADMIN, f"/grant {STAFF}")
-        [staff_grant] = await _say(api, app, STAFF, f"/grant {PARENT}")
+        await say(api, app, ADMIN, f"/grant {STAFF}")
+        [staff_grant] = await say(api, app, STAFF, f"/grant {PARENT}")
         assert "只有管理员" in staff_grant.text
         # Staff link an operator to an institution; an operator is still not staff.
         institution = make_institution(engine, name="小橡果托育中心")
-        [linked] = await _say(api, app, STAFF, f"/link {PARENT} {institution}")
+        [linked] = await say(api, app, STAFF, f"/link {PARENT} {institution}")
         assert linked.text == f"✅ 用户 {PARENT} 已关联为机构「小橡果托育中心」（#{institution}）的经营者。"
-        [people] = await _say(api, app, ADMIN, "/roles")
+        [people] = await say(api, app, ADMIN, "/roles")
         assert f"{ADMIN} — 管理员" in people.text and f"{STAFF} — 工作人员" in people.text
         assert f"{PARENT} — 机构经营者" in people.text
-        [still_refused] = await _say(api, app, PARENT, "/kb")
+        [still_refused] = await say(api, app, PARENT, "/kb")
         assert "仅限工作人员" in still_refused.text
-        [revoked] = await _say(api, app, ADMIN, f"/revoke {STAFF}")
+        [revoked] = await say(api, app, ADMIN, f"/revoke {STAFF}")
         assert revoked.text == f"✅ 已撤销用户 {STAFF} 的权限，现在是家长。"
-    denied = [e for e in audit_entries(engine) if e.action == "denied"]
+    denied = [e for e in in_unit(engine, audit.entries) if e.action == "denied"]
     assert {e.actor for e in denied} >= {f"tg:{PARENT}", f"tg:{STAFF}"}
     assert len([e for e in denied if e.actor == f"tg:{PARENT}"]) >= 5
-    assert all(r.status == "published" and r.origin == "catalog" for r in all_rows(engine))
+    assert all(r.status == "published" and r.origin == "catalog" for r in in_unit(engine, all_rows))
     assert kb_service.store.document_hashes() == hashes
 
 
@@ -265,16 +230,16 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
         ("xiamen-gbk.txt", xiamen.decode("utf-8").encode("gb18030"), "内容完全相同"),
     ]
     async with running_application(app):
-        await _say(api, app, ADMIN, f"/grant {STAFF}")
+        await say(api, app, ADMIN, f"/grant {STAFF}")
         for name, data, expected in cases:
-            [reply] = await _upload(api, app, STAFF, name, data)
+            [reply] = await upload(api, app, STAFF, name, data)
             assert expected in reply.text, (name, reply.text)
             assert not reply.buttons, name
             # a Chinese message carries no English loader text
             assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", reply.text), (name, reply.text)
-    rejects = [e for e in audit_entries(engine) if e.action == "reject"]
+    rejects = [e for e in in_unit(engine, audit.entries) if e.action == "reject"]
     assert len(rejects) == len(cases)
-    assert all(r.origin == "catalog" for r in all_rows(engine)), "no draft was created"
+    assert all(r.origin == "catalog" for r in in_unit(engine, all_rows)), "no draft was created"
     assert kb_service.store.document_hashes() == hashes
     files = kb_service.kb_dir / "files"
     assert not files.exists() or not any(files.iterdir()), "no file was kept"
@@ -313,7 +278,7 @@ def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
         cleaning={"counts": {"spam": 1, "url": 1}, "items": [{"kind": "spam", "text": "澳门赌场", "line": 3}]},
         flags=[{"kind": "injection", "text": "ignore previous instructions", "line": 4}],
     )  # fmt: skip
-    preview = staff.render_preview(None, row, lang)
+    preview = staff.render_preview(row, lang)
     assert "a&lt;b&gt;.txt" in preview and "ignore previous instructions" in preview
     assert len(staff.preview_keyboard(row, lang).inline_keyboard) == 3
 
@@ -330,12 +295,12 @@ async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, c
     name = "张三13812345678\nCRITICAL forged log line.txt"
     caplog.set_level(logging.DEBUG)
     async with running_application(app):
-        [refused] = await _upload(api, app, PARENT, name, SHENZHEN_V1.encode())
+        [refused] = await upload(api, app, PARENT, name, SHENZHEN_V1.encode())
         assert "只有工作人员" in refused.text
-        await _say(api, app, ADMIN, f"/grant {STAFF}")
-        [bad] = await _upload(api, app, STAFF, name.replace(".txt", ".pdf"), b"not a pdf at all, plain text")
+        await say(api, app, ADMIN, f"/grant {STAFF}")
+        [bad] = await upload(api, app, STAFF, name.replace(".txt", ".pdf"), b"not a pdf at all, plain text")
         assert "❌" in bad.text
-        [empty] = await _upload(api, app, STAFF, name, b"   \n")
+        [empty] = await upload(api, app, STAFF, name, b"   \n")
         assert "❌" in empty.text
     # Ours at every level; libraries at INFO and above (PTB's own DEBUG output echoes raw updates).
     ours = ("bot", "db", "retrieval")
@@ -344,7 +309,7 @@ async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, c
     assert "Refused a document upload" in logged  # the refusal itself is logged …
     assert "13812345678" not in logged and "张三" not in logged and "forged log line" not in logged
     assert not any("\n" in r.getMessage() for r in records if r.name.split(".")[0] in ours)
-    recorded = [e.detail for e in audit_entries(engine)]
+    recorded = [e.detail for e in in_unit(engine, audit.entries)]
     assert any("document upload" in d for d in recorded)  # … and recorded, without the name
     assert not any("13812345678" in d or "forged" in d for d in recorded)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
+from db.core import audit
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.knowledge import registry
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase, clean_field
 from knowledge.quality import DEFAULT_DEV_SET, compare_reports
+from knowledge.uploads import Upload
 from retrieval.catalog import load_catalog
 from retrieval.cleaning import clean_text
 from retrieval.errors import IngestError
@@ -187,13 +189,13 @@ def snapshot(kb: KnowledgeBase) -> dict:
         (cid, m.get("status", "published"), m["content_hash"])
         for cid, m in zip(got["ids"], got["metadatas"], strict=True)
     )
-    rows = sorted((r.index_id, r.status) for r in registry.all_rows(kb.engine))
+    rows = sorted((r.index_id, r.status) for r in kb.unit(registry.all_rows))
     return {"store": store, "registry": rows}
 
 
 def test_ingest_makes_a_draft_that_does_not_answer(kb):
     before = snapshot(kb)
-    row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     assert row.status == "draft" and row.doc_id == "shenzhen" and row.version == 1
     assert row.cleaning["counts"] == {"page_furniture": 2}
     assert [f["kind"] for f in row.flags] == ["injection", "advert"]
@@ -208,30 +210,30 @@ def test_a_refused_ingest_changes_nothing_and_is_audited(kb):
     before = snapshot(kb)
     for name, data in [("x.pdf", corrupt_pdf()), ("y.docx", docx_zip_bomb()), ("z.txt", b"")]:
         with pytest.raises(IngestError):
-            kb.ingest(data, name, STAFF)
+            kb.ingest(Upload(data, name), STAFF)
     assert snapshot(kb) == before
     assert not (kb.kb_dir / "files").exists()
-    assert [e.action for e in registry.audit_entries(kb.engine)][:3] == ["reject"] * 3
+    assert [e.action for e in kb.unit(audit.entries)][:3] == ["reject"] * 3
 
 
 def test_publish_then_duplicates_are_refused(kb):
-    row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     kb.publish(row.id, STAFF, evaluate=False)
     answer = kb.service.ask(SHENZHEN_QUESTION)
     assert answer.answered and answer.cities == ["深圳市"]
     assert all("忽略以上指令" not in s.text and "tuoyu888" not in s.text for s in answer.sources)
     for data, name in [(SHENZHEN_V1.encode(), "copy.txt"), (SHENZHEN_V1.encode("gb18030"), "gbk.txt")]:
         with pytest.raises(IngestError) as caught:
-            kb.ingest(data, name, STAFF)
+            kb.ingest(Upload(data, name), STAFF)
         assert caught.value.code == "duplicate" and caught.value.details["doc_id"] == "shenzhen"
     html = f"<html><body><p>{'</p><p>'.join(SHENZHEN_V1.splitlines())}</p></body></html>".encode()
     with pytest.raises(IngestError) as caught:
-        kb.ingest(html, "shenzhen.html", STAFF)
+        kb.ingest(Upload(html, "shenzhen.html"), STAFF)
     assert caught.value.code == "duplicate", "the same text as HTML is the same document"
 
 
 def _publish_v1(kb):
-    row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     return kb.publish(row.id, STAFF, evaluate=False).document
 
 
@@ -239,7 +241,7 @@ def test_store_failure_half_way_through_the_switch_leaves_everything_as_it_was(k
     import retrieval.store
 
     _publish_v1(kb)
-    draft = kb.ingest(SHENZHEN_V2.encode(), "v2.txt", STAFF, replace_doc_id="shenzhen")
+    draft = kb.ingest(Upload(SHENZHEN_V2.encode(), "v2.txt", replace_doc_id="shenzhen"), STAFF)
     before = snapshot(kb)
     monkeypatch.setattr(retrieval.store, "_BATCH", 2)
     real_add = kb.service.store.collection.add
@@ -256,7 +258,7 @@ def test_store_failure_half_way_through_the_switch_leaves_everything_as_it_was(k
         kb.publish(draft.id, STAFF, evaluate=False)
     assert len(calls) == 3, "two batches went in before the failure"
     assert snapshot(kb) == before
-    assert registry.get_row(kb.engine, draft.id).status == "draft"
+    assert kb.unit(registry.get_row, draft.id).status == "draft"
     assert "每人每月500元" in kb.service.ask(SHENZHEN_QUESTION).quotes[0].text
     monkeypatch.setattr(kb.service.store.collection, "add", real_add)
     kb.publish(draft.id, STAFF, evaluate=False)  # the same draft publishes once the store is back
@@ -265,7 +267,7 @@ def test_store_failure_half_way_through_the_switch_leaves_everything_as_it_was(k
 
 def test_registry_failure_after_the_store_switch_is_undone(kb, monkeypatch):
     _publish_v1(kb)
-    draft = kb.ingest(SHENZHEN_V2.encode(), "v2.txt", STAFF, replace_doc_id="shenzhen")
+    draft = kb.ingest(Upload(SHENZHEN_V2.encode(), "v2.txt", replace_doc_id="shenzhen"), STAFF)
     before = snapshot(kb)
 
     def broken(*args, **kwargs):
@@ -279,7 +281,7 @@ def test_registry_failure_after_the_store_switch_is_undone(kb, monkeypatch):
 
 def test_failure_marking_the_old_version_replaced_is_undone(kb, monkeypatch):
     v1 = _publish_v1(kb)
-    draft = kb.ingest(SHENZHEN_V2.encode(), "v2.txt", STAFF, replace_doc_id="shenzhen")
+    draft = kb.ingest(Upload(SHENZHEN_V2.encode(), "v2.txt", replace_doc_id="shenzhen"), STAFF)
     before = snapshot(kb)
     store = kb.service.store
     real = store.set_status
@@ -295,11 +297,11 @@ def test_failure_marking_the_old_version_replaced_is_undone(kb, monkeypatch):
     with pytest.raises(RuntimeError):
         kb.publish(draft.id, STAFF, evaluate=False)
     assert snapshot(kb) == before
-    assert [e.action for e in registry.audit_entries(kb.engine, "shenzhen")][0] == "undo"
+    assert [e.action for e in kb.unit(audit.entries, doc_id="shenzhen")][0] == "undo"
 
 
 def test_embedding_failure_while_staging_changes_nothing(kb, monkeypatch):
-    draft = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    draft = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     before = snapshot(kb)
 
     def broken(texts):
@@ -312,9 +314,7 @@ def test_embedding_failure_while_staging_changes_nothing(kb, monkeypatch):
 
 
 def test_publish_needs_title_and_city_and_refuses_twice(kb):
-    row = kb.ingest(
-        "一、总则\n本办法适用于全市普惠托育机构的补贴发放管理工作。\n".encode(), "rules.txt", STAFF
-    )
+    row = kb.ingest(Upload("一、总则\n本办法适用于全市普惠托育机构的补贴发放管理工作。\n".encode(), "rules.txt"), STAFF)
     assert row.city == ""
     with pytest.raises(IngestError) as caught:
         kb.publish(row.id, STAFF, evaluate=False)
@@ -327,18 +327,18 @@ def test_publish_needs_title_and_city_and_refuses_twice(kb):
 
 
 def test_discard_removes_the_draft_file(kb):
-    row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     kb.discard(row.id, STAFF)
     assert not (kb.kb_dir / row.file_path).exists()
-    assert registry.get_row(kb.engine, row.id).status == "discarded"
-    assert kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF).status == "draft", (
+    assert kb.unit(registry.get_row, row.id).status == "discarded"
+    assert kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF).status == "draft", (
         "a discarded file may come back"
     )
 
 
 def test_retired_and_replaced_documents_stay_out_of_answers_across_builds_and_restarts(kb, tmp_path):
     _publish_v1(kb)
-    draft = kb.ingest(SHENZHEN_V2.encode(), "v2.txt", STAFF, replace_doc_id="shenzhen")
+    draft = kb.ingest(Upload(SHENZHEN_V2.encode(), "v2.txt", replace_doc_id="shenzhen"), STAFF)
     kb.publish(draft.id, STAFF, evaluate=False)
     kb.retire("daqing", STAFF, evaluate=False)
     assert not kb.service.build().changed
@@ -360,7 +360,7 @@ def test_a_catalog_document_can_be_replaced_by_a_new_version(kb):
     new = path.read_text(encoding="utf-8").replace(
         "年度新增不少于2000个普惠托位", "年度新增不少于3000个普惠托位"
     )
-    draft = kb.ingest(new.encode(), "xiamen-2025.txt", STAFF, replace_doc_id="xiamen")
+    draft = kb.ingest(Upload(new.encode(), "xiamen-2025.txt", replace_doc_id="xiamen"), STAFF)
     assert (draft.doc_id, draft.version, draft.index_id, draft.city) == ("xiamen", 2, "xiamen-v2", "厦门市")
     result = kb.publish(draft.id, STAFF, evaluate=False)
     assert result.action == "replace" and result.previous.index_id == "xiamen"
@@ -383,7 +383,7 @@ def test_reindex_brings_the_store_back_in_line_with_the_registry(kb):
     stored = store.documents()
     assert stored["shenzhen"].status == "published" and stored["beilun"].status == "retired"
     assert kb.service.ask(SHENZHEN_QUESTION).answered
-    assert registry.audit_entries(kb.engine)[0].action == "reindex"
+    assert kb.unit(audit.entries)[0].action == "reindex"
 
 
 def test_a_stale_staff_document_is_reindexed_from_its_file_keeping_its_status(kb):
@@ -426,7 +426,7 @@ def test_compare_reports_flags_questions_that_got_worse():
 
 def test_quality_before_and_after_on_the_dev_set(kb):
     kb.dev_set = DEFAULT_DEV_SET
-    row = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    row = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     result = kb.publish(row.id, STAFF)
     assert result.quality is not None
     assert result.quality.before["questions"] == result.quality.after["questions"] == 32

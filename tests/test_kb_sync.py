@@ -16,10 +16,11 @@ from db.knowledge import changes as knowledge_changes
 from db.knowledge.changes import ChangeLog
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
+from knowledge.uploads import Upload
 from retrieval.search import HybridSearcher
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder, in_unit
 
 STAFF = Actor(telegram_id=7)
 QUESTIONS = [
@@ -33,9 +34,10 @@ QUESTIONS = [
 ]
 
 
-def worker(index_dir, engine, **kwargs) -> PolicyService:
+def worker(index_dir, engine, **options) -> PolicyService:
     return PolicyService(
-        index_dir, KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine), sync_seconds=0, **kwargs
+        index_dir, KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine),
+        options=ServiceOptions(**{"sync_seconds": 0, **options}),
     )
 
 
@@ -57,11 +59,11 @@ def test_changes_update_the_searcher_in_place_and_rank_as_a_rebuild_would(engine
     service.build()
     kb = KnowledgeBase(engine, service, dev_set=None)
     corpus = service.searcher.corpus
-    draft = kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF)
+    draft = kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF)
     kb.publish(draft.id, STAFF, evaluate=False)
     assert service.searcher.corpus is corpus, "a publish rebuilt the whole searcher"
     assert service.ask(SHENZHEN_QUESTION).answered
-    kb.publish(kb.ingest(SHENZHEN_V2.encode(), "v2.txt", STAFF, replace_doc_id="shenzhen").id, STAFF, evaluate=False)
+    kb.publish(kb.ingest(Upload(SHENZHEN_V2.encode(), "v2.txt", replace_doc_id="shenzhen"), STAFF).id, STAFF, evaluate=False)
     kb.retire("taizhou", STAFF, evaluate=False)
     kb.restore("taizhou", STAFF, evaluate=False)
     kb.retire("daqing", STAFF, evaluate=False)
@@ -81,13 +83,13 @@ def test_a_change_through_one_worker_reaches_the_other_through_the_database(db_e
     assert not second.ask(SHENZHEN_QUESTION).answered
     corpus = second.searcher.corpus
     kb = KnowledgeBase(engine, first, dev_set=None)
-    kb.publish(kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF).id, STAFF, evaluate=False)
+    kb.publish(kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF).id, STAFF, evaluate=False)
     answer = second.ask(SHENZHEN_QUESTION)
     assert answer.answered and "500元" in answer.quotes[0].text
     assert second.searcher.corpus is corpus, "the other worker re-read everything instead of one document"
     kb.retire("shenzhen", STAFF, evaluate=False)
     assert second.ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
-    assert second.synced_generation == first.synced_generation == knowledge_changes.current_generation(engine)
+    assert second.synced_generation == first.synced_generation == in_unit(engine, knowledge_changes.current_generation)
 
 
 def test_sync_waits_sync_seconds_and_survives_an_unreadable_change_log(engine, tmp_path):
@@ -95,12 +97,12 @@ def test_sync_waits_sync_seconds_and_survives_an_unreadable_change_log(engine, t
     first.build()
     second = PolicyService(
         tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), change_feed=ChangeLog(engine),
-        sync_seconds=3600, snapshot=False,
+        options=ServiceOptions(sync_seconds=3600, snapshot=False),
     )
     second.searcher  # noqa: B018  (starts following the log)
     second.sync(force=True)
     kb = KnowledgeBase(engine, first, dev_set=None)
-    kb.publish(kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF).id, STAFF, evaluate=False)
+    kb.publish(kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF).id, STAFF, evaluate=False)
     assert not second.ask(SHENZHEN_QUESTION).answered, "checked the database before sync_seconds passed"
     assert second.sync(force=True) and second.ask(SHENZHEN_QUESTION).answered
 
@@ -131,7 +133,7 @@ def test_a_restarted_worker_starts_from_its_snapshot_and_catches_up(engine, tmp_
 
     # Changes while a worker is down (made through another one) are applied on top of its snapshot.
     kb = KnowledgeBase(engine, worker(index, engine, snapshot=False), dev_set=None)
-    kb.publish(kb.ingest(SHENZHEN_V1.encode(), "shenzhen.txt", STAFF).id, STAFF, evaluate=False)
+    kb.publish(kb.ingest(Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), STAFF).id, STAFF, evaluate=False)
     kb.retire("taizhou", STAFF, evaluate=False)
     caplog.clear()
     restarted = worker(index, engine)
@@ -165,7 +167,7 @@ def test_a_snapshot_that_does_not_match_the_store_is_not_used(engine, tmp_path, 
     fourth = worker(index, engine)
     fourth.searcher  # noqa: B018
     first.store.set_status("taizhou", "published")
-    knowledge_changes.record_change(engine, "reindex")
+    in_unit(engine, knowledge_changes.record_change, "reindex")
     assert fourth.ask("台州托育补贴政策有哪些？").answered
 
 
@@ -185,7 +187,7 @@ def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
     """A single `get` of ~100,000 passages fails in Chroma's SQLite; the store reads a page at a time."""
     from retrieval import store as store_module
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     everything = service.store.all_chunks(include_inactive=True)
     documents = service.store.documents()
@@ -206,7 +208,7 @@ def test_the_whole_store_is_read_in_pages(tmp_path, monkeypatch):
 def test_a_build_in_batches_ranks_as_a_build_at_once(tmp_path, monkeypatch):
     from retrieval import search as search_module
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     at_once = service.searcher
     monkeypatch.setattr(search_module, "_BUILD_BATCH", 7)  # documents straddle batches
@@ -220,7 +222,7 @@ def test_dense_search_within_a_city_matches_chromas(tmp_path):
     passages, in the same order, as Chroma's filtered search."""
     from tests.conftest import DEV_SET
 
-    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), snapshot=False)
+    service = PolicyService(tmp_path / "index", KNOWLEDGE_DIR, embedder=HashEmbedder(), options=ServiceOptions(snapshot=False))
     service.build()
     searcher = service.searcher
     assert searcher.corpus.vectors.complete

@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.settings import KNOWLEDGE_DIR
 from retrieval.guard import figures, grounded
-from retrieval.service import PolicyService
+from retrieval.service import PolicyService, ServiceOptions
 
 
 class RecordingFakeModel(FakeListChatModel):
@@ -24,7 +24,7 @@ class RecordingFakeModel(FakeListChatModel):
 def service_with(policy_service, policy_index_dir, embedder):
     def make(responses: list[str]) -> PolicyService:
         llm = RecordingFakeModel(responses=responses, prompts=[])
-        return PolicyService(policy_index_dir / "index", KNOWLEDGE_DIR, embedder=embedder, llm=llm)
+        return PolicyService(policy_index_dir / "index", KNOWLEDGE_DIR, embedder=embedder, options=ServiceOptions(llm=llm))
 
     return make
 

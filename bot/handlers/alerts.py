@@ -38,8 +38,7 @@ OFFERED = 8
 
 def _documented_places(answering: list[str], *, session: Session) -> list[str]:
     """The places with documents: those the bot answers from now, and published ones in the registry."""
-    # The registry still takes the engine (a read of its own).
-    cities = [*answering, *(row.city for row in registry.published_rows(session.get_bind()))]
+    cities = [*answering, *(row.city for row in registry.published_rows(session=session))]
     keys = [words.place_key(city) for city in cities]
     return [k for k in dict.fromkeys(keys) if k and k != words.EVERYONE]
 
@@ -157,8 +156,7 @@ def _asked_document(generation: int, *, session: Session) -> tuple[bool, Knowled
     message = alerts.alert_message(generation, session=session)
     if message is None:
         return False, None
-    # The registry still takes the engine (a read of its own).
-    return True, registry.current(session.get_bind(), message.doc_id)
+    return True, registry.current(message.doc_id, session=session)
 
 
 async def _ask(update: Update, context: BotContext, generation: int, lang: str) -> None:

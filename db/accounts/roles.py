@@ -3,11 +3,18 @@
 The first admins come from a setting (ADMIN_USER_IDS, passed in as `admin_ids`: nothing in `db/` reads
 bot settings); they and admins granted later may grant and revoke staff and admins. Staff and admins link
 operators to institutions. Every check runs here, on the server side; a refused attempt is logged and
-recorded in the audit log.
+recorded in the audit log. Functions take the caller's session; a change and its audit entry commit together.
 
-    role = require_role(engine, user_id, STAFF, admin_ids=settings.admin_ids, action="kb")   # or RoleRequired
+A refusal must stay in the audit log although the refused action then fails (and its unit rolls back), so the
+check is a unit of work of its own, before the action's:
 
-An admin passes every check; `require_role(..., OPERATOR)` admits operators, staff do not count as operators.
+    with session_scope(engine) as session:                       # or: await context.db(roles.authorize, …)
+        role = authorize(user_id, STAFF, session=session, admin_ids=settings.admin_ids, action="kb")
+    if role is None: ...                                          # refused: the `denied` entry is committed
+
+`require_role` is the same check raising `RoleRequired`; the role changes call it again inside their own unit
+(defence in depth: a refused change never happens, whoever calls it). An admin passes every check;
+`require_role(..., OPERATOR)` admits operators, staff do not count as operators.
 """
 
 from __future__ import annotations
@@ -15,11 +22,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from db.core.engine import session_scope
-from db.knowledge.registry import record
+from db.core import audit
+from db.core.audit import Actor
 from db.models import Institution, User
 
 log = logging.getLogger(__name__)
@@ -50,49 +56,56 @@ class RoleError(ValueError):
         self.message = message
 
 
-def actor_label(telegram_id: int | None, cli_user: str = "") -> str:
-    """How the audit log names who acted: `tg:<id>` or `cli:<login>`."""
-    return f"tg:{telegram_id}" if telegram_id is not None else f"cli:{cli_user or 'unknown'}"
-
-
-def effective_role(engine: Engine, telegram_id: int, admin_ids: Iterable[int] = ()) -> str:
+def effective_role(telegram_id: int, *, session: Session, admin_ids: Iterable[int] = ()) -> str:
     """The user's role: `admin` for the ADMIN_USER_IDS, else the stored role (parent for a stranger)."""
     if telegram_id in set(admin_ids):
         return ADMIN
-    with session_scope(engine) as session:
-        user = session.get(User, telegram_id)
-        role = user.role if user is not None else PARENT
+    user = session.get(User, telegram_id)
+    role = user.role if user is not None else PARENT
     return role if role in ROLES else PARENT
 
 
-def has_role(engine: Engine, telegram_id: int, *allowed: str, admin_ids: Iterable[int] = ()) -> bool:
-    """True when the user's role is one of `allowed` (an admin always is)."""
-    role = effective_role(engine, telegram_id, admin_ids)
+def has_role(telegram_id: int, *allowed: str, session: Session, admin_ids: Iterable[int] = ()) -> bool:
+    """True when the user's role is one of `allowed` (an admin always is). Records nothing."""
+    role = effective_role(telegram_id, session=session, admin_ids=admin_ids)
     return role == ADMIN or role in allowed
 
 
-def require_role(
-    engine: Engine, telegram_id: int, *allowed: str, admin_ids: Iterable[int] = (), action: str = ""
-) -> str:
-    """The user's role when it is one of `allowed` (or admin); otherwise log the attempt, record it in
-    the audit log as `denied`, and raise `RoleRequired`."""
-    role = effective_role(engine, telegram_id, admin_ids)
+def authorize(
+    telegram_id: int, *allowed: str, session: Session, admin_ids: Iterable[int] = (), action: str = ""
+) -> str | None:
+    """The user's role when it is one of `allowed` (or admin); otherwise None, the attempt logged and a
+    `denied` entry added to `session` (run this as its own unit so that the entry commits)."""
+    role = effective_role(telegram_id, session=session, admin_ids=admin_ids)
     if role == ADMIN or role in allowed:
         return role
-    log.warning(
-        "Refused %s to user %s (role %s, needs %s)", action or "an action", telegram_id, role, allowed
-    )
-    record(
-        engine,
-        actor_label(telegram_id),
-        "denied",
-        actor_id=telegram_id,
+    log.warning("Refused %s to user %s (role %s, needs %s)", action or "an action", telegram_id, role, allowed)
+    audit.record_by(
+        Actor(telegram_id), "denied", session=session,
         detail=f"{action or 'action'} needs {'/'.join(allowed)}; user is {role}",
     )
-    raise RoleRequired(telegram_id, tuple(allowed), role, action)
+    return None
 
 
-def _user(session, telegram_id: int) -> User:
+def require_role(
+    telegram_id: int, *allowed: str, session: Session, admin_ids: Iterable[int] = (), action: str = ""
+) -> str:
+    """`authorize`, raising `RoleRequired` when refused (the `denied` entry is in `session`: it commits only
+    if the caller's unit does; see the module docstring)."""
+    role = authorize(telegram_id, *allowed, session=session, admin_ids=admin_ids, action=action)
+    if role is None:
+        has = effective_role(telegram_id, session=session, admin_ids=admin_ids)
+        raise RoleRequired(telegram_id, tuple(allowed), has, action)
+    return role
+
+
+def _check_actor(actor: Actor, needed: str, session: Session, admin_ids: Iterable[int], action: str) -> None:
+    """Refuse a Telegram user without the role `needed`; the command line (no Telegram id) is trusted."""
+    if actor.telegram_id is not None:
+        require_role(actor.telegram_id, needed, session=session, admin_ids=admin_ids, action=action)
+
+
+def _user(session: Session, telegram_id: int) -> User:
     user = session.get(User, telegram_id)
     if user is None:
         user = User(telegram_id=telegram_id)
@@ -100,133 +113,83 @@ def _user(session, telegram_id: int) -> User:
     return user
 
 
+def _institution(session: Session, institution_id: int) -> Institution:
+    institution = session.get(Institution, institution_id)
+    if institution is None:
+        raise RoleError("no_institution", f"no institution with id {institution_id}")
+    return institution
+
+
+def _record(actor: Actor, action: str, detail: str, session: Session) -> None:
+    audit.record_by(actor, action, session=session, detail=detail)
+    session.flush()
+
+
 def grant_role(
-    engine: Engine,
-    actor_id: int | None,
-    telegram_id: int,
-    role: str,
-    *,
-    admin_ids: Iterable[int] = (),
-    cli_user: str = "",
+    actor: Actor, telegram_id: int, role: str, *, session: Session, admin_ids: Iterable[int] = ()
 ) -> str:
-    """Make `telegram_id` staff or admin. Only an admin may (`actor_id` None: the command line, trusted).
-    Returns the new role."""
+    """Make `telegram_id` staff or admin. Only an admin may (an `actor` without a Telegram id is the command
+    line: trusted). Returns the new role."""
     if role not in GRANTABLE:
         raise RoleError("bad_role", f"{role!r} cannot be granted; use one of {', '.join(GRANTABLE)}")
-    if actor_id is not None:
-        require_role(engine, actor_id, ADMIN, admin_ids=admin_ids, action=f"grant {role}")
-    with session_scope(engine) as session:
-        user = _user(session, telegram_id)
-        before = user.role
-        user.role = role
-    record(
-        engine,
-        actor_label(actor_id, cli_user),
-        "grant",
-        actor_id=actor_id,
-        detail=f"user {telegram_id}: {before} → {role}",
-    )
+    _check_actor(actor, ADMIN, session, admin_ids, f"grant {role}")
+    user = _user(session, telegram_id)
+    before = user.role
+    user.role = role
+    _record(actor, "grant", f"user {telegram_id}: {before} → {role}", session)
     return role
 
 
-def revoke_role(
-    engine: Engine,
-    actor_id: int | None,
-    telegram_id: int,
-    *,
-    admin_ids: Iterable[int] = (),
-    cli_user: str = "",
-) -> str:
+def revoke_role(actor: Actor, telegram_id: int, *, session: Session, admin_ids: Iterable[int] = ()) -> str:
     """Take staff/admin away: the user becomes an operator again if linked to an institution, else a parent.
     Admins from ADMIN_USER_IDS cannot be revoked here (change the setting). Returns the new role."""
     admin_ids = set(admin_ids)
-    if actor_id is not None:
-        require_role(engine, actor_id, ADMIN, admin_ids=admin_ids, action="revoke")
+    _check_actor(actor, ADMIN, session, admin_ids, "revoke")
     if telegram_id in admin_ids:
         raise RoleError("settings_admin", f"user {telegram_id} is an admin by the ADMIN_USER_IDS setting")
-    with session_scope(engine) as session:
-        user = _user(session, telegram_id)
-        before = user.role
-        linked = session.exec(
-            select(Institution.id).where(Institution.operator_user_id == telegram_id)
-        ).first()
-        user.role = OPERATOR if linked is not None else PARENT
-        after = user.role
-    record(
-        engine,
-        actor_label(actor_id, cli_user),
-        "revoke",
-        actor_id=actor_id,
-        detail=f"user {telegram_id}: {before} → {after}",
-    )
-    return after
+    user = _user(session, telegram_id)
+    before = user.role
+    linked = session.exec(select(Institution.id).where(Institution.operator_user_id == telegram_id)).first()
+    user.role = OPERATOR if linked is not None else PARENT
+    _record(actor, "revoke", f"user {telegram_id}: {before} → {user.role}", session)
+    return user.role
 
 
 def link_operator(
-    engine: Engine,
-    actor_id: int | None,
-    telegram_id: int,
-    institution_id: int,
-    *,
-    admin_ids: Iterable[int] = (),
-    cli_user: str = "",
+    actor: Actor, telegram_id: int, institution_id: int, *, session: Session, admin_ids: Iterable[int] = ()
 ) -> str:
     """Link a user to the institution they run (staff or admin only). A parent becomes an operator; staff
     and admins keep their role. Returns the institution's name."""
-    if actor_id is not None:
-        require_role(engine, actor_id, STAFF, admin_ids=admin_ids, action="link operator")
-    with session_scope(engine) as session:
-        institution = session.get(Institution, institution_id)
-        if institution is None:
-            raise RoleError("no_institution", f"no institution with id {institution_id}")
-        previous = institution.operator_user_id
-        institution.operator_user_id = telegram_id
-        name = institution.name
-        user = _user(session, telegram_id)
-        if user.role == PARENT:
-            user.role = OPERATOR
-        if previous is not None and previous != telegram_id:
-            _demote_if_unlinked(session, previous, institution_id)
-    record(
-        engine,
-        actor_label(actor_id, cli_user),
-        "link_operator",
-        actor_id=actor_id,
-        detail=f"user {telegram_id} → institution {institution_id} ({name}); was {previous}",
-    )
-    return name
+    _check_actor(actor, STAFF, session, admin_ids, "link operator")
+    institution = _institution(session, institution_id)
+    previous = institution.operator_user_id
+    institution.operator_user_id = telegram_id
+    user = _user(session, telegram_id)
+    if user.role == PARENT:
+        user.role = OPERATOR
+    if previous is not None and previous != telegram_id:
+        _demote_if_unlinked(session, previous, institution_id)
+    detail = f"user {telegram_id} → institution {institution_id} ({institution.name}); was {previous}"
+    _record(actor, "link_operator", detail, session)
+    return institution.name
 
 
 def unlink_operator(
-    engine: Engine,
-    actor_id: int | None,
-    institution_id: int,
-    *,
-    admin_ids: Iterable[int] = (),
-    cli_user: str = "",
+    actor: Actor, institution_id: int, *, session: Session, admin_ids: Iterable[int] = ()
 ) -> int | None:
     """Remove the institution's operator link; returns the user who was linked (None if nobody)."""
-    if actor_id is not None:
-        require_role(engine, actor_id, STAFF, admin_ids=admin_ids, action="unlink operator")
-    with session_scope(engine) as session:
-        institution = session.get(Institution, institution_id)
-        if institution is None:
-            raise RoleError("no_institution", f"no institution with id {institution_id}")
-        previous = institution.operator_user_id
-        institution.operator_user_id = None
-        if previous is not None:
-            _demote_if_unlinked(session, previous, institution_id)
-    record(
-        engine,
-        actor_label(actor_id, cli_user),
-        "unlink_operator",
-        actor_id=actor_id,
-        detail=f"institution {institution_id}: operator {previous} unlinked",
-    )
+    _check_actor(actor, STAFF, session, admin_ids, "unlink operator")
+    institution = _institution(session, institution_id)
+    previous = institution.operator_user_id
+    institution.operator_user_id = None
+    if previous is not None:
+        _demote_if_unlinked(session, previous, institution_id)
+    _record(actor, "unlink_operator", f"institution {institution_id}: operator {previous} unlinked", session)
     return previous
 
 
-def _demote_if_unlinked(session, telegram_id: int, except_institution: int) -> None:
+def _demote_if_unlinked(session: Session, telegram_id: int, except_institution: int) -> None:
+    session.flush()
     others = session.exec(
         select(Institution.id).where(
             Institution.operator_user_id == telegram_id, Institution.id != except_institution
@@ -237,25 +200,17 @@ def _demote_if_unlinked(session, telegram_id: int, except_institution: int) -> N
         user.role = PARENT
 
 
-def operator_institutions(engine: Engine, telegram_id: int) -> list[int]:
+def operator_institutions(telegram_id: int, *, session: Session) -> list[int]:
     """Ids of the institutions linked to this operator."""
-    with session_scope(engine) as session:
-        return list(
-            session.exec(
-                select(Institution.id)
-                .where(Institution.operator_user_id == telegram_id)
-                .order_by(Institution.id)
-            )
-        )
+    query = select(Institution.id).where(Institution.operator_user_id == telegram_id)
+    return list(session.exec(query.order_by(Institution.id)))
 
 
-def people_with_roles(engine: Engine, admin_ids: Iterable[int] = ()) -> list[tuple[int, str, str]]:
+def people_with_roles(*, session: Session, admin_ids: Iterable[int] = ()) -> list[tuple[int, str, str]]:
     """(telegram id, role, display name) of everyone who is not a plain parent, settings admins included."""
-    admin_ids = set(admin_ids)
-    with session_scope(engine) as session:
-        rows = session.exec(select(User).where(User.role != PARENT).order_by(User.telegram_id)).all()
-        people = {u.telegram_id: (u.telegram_id, u.role, u.display_name) for u in rows}
-        for admin in admin_ids:
-            user = session.get(User, admin)
-            people[admin] = (admin, ADMIN, user.display_name if user else "")
+    rows = session.exec(select(User).where(User.role != PARENT).order_by(User.telegram_id)).all()
+    people = {u.telegram_id: (u.telegram_id, u.role, u.display_name) for u in rows}
+    for admin in set(admin_ids):
+        user = session.get(User, admin)
+        people[admin] = (admin, ADMIN, user.display_name if user else "")
     return [people[k] for k in sorted(people)]

@@ -9,6 +9,7 @@ Entries are written in the caller's session, so a change and its entry commit to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Column, Index, Text
@@ -17,6 +18,21 @@ from sqlmodel import Field, Session, SQLModel, select
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a Telegram user (`telegram_id`) or a command-line user (`cli_user`)."""
+
+    telegram_id: int | None = None
+    cli_user: str = ""
+
+    @property
+    def label(self) -> str:
+        """`tg:<id>` or `cli:<login>`, as written in the audit log."""
+        return (
+            f"tg:{self.telegram_id}" if self.telegram_id is not None else f"cli:{self.cli_user or 'unknown'}"
+        )
 
 
 class AuditEntry(SQLModel, table=True):
@@ -65,6 +81,11 @@ def record(  # noqa: PLR0913  (one entry's columns, all keyword-only but the two
     )
     session.add(entry)
     return entry
+
+
+def record_by(actor: Actor, action: str, *, session: Session, detail: str = "", **columns) -> AuditEntry:
+    """`record` for an `Actor` (its label and Telegram id); `columns`: doc_id, version, content_hash."""
+    return record(actor.label, action, session=session, actor_id=actor.telegram_id, detail=detail, **columns)
 
 
 def entries(*, session: Session, doc_id: str | None = None, limit: int = 50) -> list[AuditEntry]:

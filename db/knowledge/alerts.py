@@ -244,7 +244,7 @@ def changes_to_plan(limit: int = 50, *, session: Session) -> list[Change]:
     _insert_if_absent(session, AlertCursor.__table__, {"name": CURSOR_NAME, "generation": 0})
     start = cursor(session=session)
     # The change log still takes the engine (a read; the cursor row above is its own key).
-    return changes_since(session.get_bind(), start, limit)
+    return changes_since(start, session=session, limit=limit)
 
 
 def queue_change(change: Change, planned: Planned | None, *, session: Session) -> int | None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, func, insert, select, true
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, func, select, true
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
+
+from db.core.engine import session_scope
 
 #: publish · replace · retire · restore · reindex (a whole-store rebuild: every worker reloads)
 CHANGE_ACTIONS = ("publish", "replace", "retire", "restore", "reindex")
@@ -62,40 +64,36 @@ class Change:
 
 
 def record_change(
-    engine: Engine,
     action: str,
+    *,
+    session: Session,
     doc_id: str = "",
     index_id: str = "",
     previous_index_id: str | None = None,
     notify: bool = True,
 ) -> int:
-    """Append a change; returns its generation."""
+    """Append a change in the caller's unit of work; returns its generation."""
     if action not in CHANGE_ACTIONS:
         raise ValueError(f"unknown knowledge-base change {action!r}")
-    table = KnowledgeChange.__table__
-    with engine.begin() as conn:
-        result = conn.execute(
-            insert(table).values(
-                action=action, doc_id=doc_id, index_id=index_id, previous_index_id=previous_index_id,
-                notify=notify, at=_utcnow(),
-            )
-        )
-        return int(result.inserted_primary_key[0])
+    change = KnowledgeChange(
+        action=action, doc_id=doc_id, index_id=index_id, previous_index_id=previous_index_id, notify=notify
+    )
+    session.add(change)
+    session.flush()
+    return int(change.id)
 
 
-def current_generation(engine: Engine) -> int:
+def current_generation(*, session: Session) -> int:
     """The newest generation (0 before any change)."""
     table = KnowledgeChange.__table__
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+    return int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
 
 
-def changes_since(engine: Engine, generation: int, limit: int = 1000) -> list[Change]:
+def changes_since(generation: int, *, session: Session, limit: int = 1000) -> list[Change]:
     """The changes after `generation`, oldest first (at most `limit`)."""
     table = KnowledgeChange.__table__
     query = select(table).where(table.c.id > generation).order_by(table.c.id).limit(limit)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    rows = session.execute(query).all()
     return [
         Change(r.id, r.action, r.doc_id, r.index_id, r.previous_index_id, bool(r.notify), r.at) for r in rows
     ]
@@ -106,22 +104,26 @@ MAX_INCREMENTAL_DOCUMENTS = 200
 
 
 class ChangeLog:
-    """The change log as a worker's policy service follows it (`retrieval.service.ChangeFeed`)."""
+    """The change log as a worker's policy service follows it (`retrieval.service.ChangeFeed`); each call is
+    one short unit of work of its own (the service runs outside any caller's transaction)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def current(self) -> int:
         """The newest generation."""
-        return current_generation(self.engine)
+        with session_scope(self.engine) as session:
+            return current_generation(session=session)
 
     def since(self, generation: int) -> tuple[int, list[str] | None]:
         """(newest generation, chunk-store ids changed after `generation`); None for the ids when a re-index
         happened or too many documents changed."""
-        changes = changes_since(self.engine, generation, limit=MAX_INCREMENTAL_DOCUMENTS + 1)
+        with session_scope(self.engine) as session:
+            changes = changes_since(generation, session=session, limit=MAX_INCREMENTAL_DOCUMENTS + 1)
+            newest = current_generation(session=session) if changes else generation
         if not changes:
             return generation, []
         if len(changes) > MAX_INCREMENTAL_DOCUMENTS or any(c.action == REINDEX for c in changes):
-            return max(changes[-1].generation, current_generation(self.engine)), None
+            return max(changes[-1].generation, newest), None
         ids = [index_id for change in changes for index_id in change.index_ids]
         return changes[-1].generation, list(dict.fromkeys(ids))

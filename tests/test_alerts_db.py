@@ -18,6 +18,7 @@ from db.knowledge import alerts
 from db.knowledge.changes import record_change
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_kb_db import _table_of
+from tests.unit_of_work import work
 
 TABLES = {"policy_follows", "alert_messages", "alert_deliveries", "alert_cursor"}
 ZJG = "江苏省/苏州市/张家港市"
@@ -69,7 +70,7 @@ def _build(change):
 def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
         alerts.follow(db_engine, uid, ZJG, lang="en" if uid == 3 else "zh")
-    set_language(db_engine, 2, "en")  # a stored language wins over the one followed in
+    work(db_engine, set_language, 2, "en")  # a stored language wins over the one followed in
     g1 = record_change(db_engine, "publish", "doc-a", "doc-a")
     record_change(db_engine, "publish", "doc-b", "doc-b", notify=False)  # silent
     record_change(db_engine, "reindex")

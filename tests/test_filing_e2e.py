@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from db.core.conversation import clear_state, load_state
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.unit_of_work import clear_state, load_state, work
 
 USER = 5151
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -65,7 +65,7 @@ def _latest(messages, text_contains):
 
 def _case(app):
     engine = app.bot_data["runtime"].engine
-    return filing.current_case(engine, USER)
+    return work(engine, filing.current_case, USER)
 
 
 async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, make_app):  # noqa: F811

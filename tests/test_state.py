@@ -8,9 +8,9 @@ import pytest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.state import StateConflict, clear_flow_state, engine_of, flow_state, load_flow_state
-from db.core.conversation import load_state
 from db.core.engine import make_engine
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.unit_of_work import load_state, work
 
 USER = 4242
 
@@ -140,16 +140,16 @@ async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monk
     async with flow_state(db_engine, USER, "staff") as staff:
         staff["draft"] = 7
     reads: list[tuple[int, str]] = []
-    real_load = state_module.load_state
+    real_load = state_module._read_state
 
     def counting_load(engine, user_id, flow):
         reads.append((user_id, flow))
         return real_load(engine, user_id, flow)
 
-    monkeypatch.setattr(state_module, "load_state", counting_load)
+    monkeypatch.setattr(state_module, "_read_state", counting_load)
     assert current_prefetch() is None
     with update_prefetch() as holder:
-        language, states = await asyncio.to_thread(_read_user, db_engine, USER)
+        language, states = await asyncio.to_thread(work, db_engine, _read_user, USER)
         assert language is None and set(states) == {"care", "staff"}  # no users row, two flows
         holder.fill(db_engine, USER, states)
         care = await load_flow_state(db_engine, USER, "care")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -48,7 +47,7 @@ async def start(update: Update, context: BotContext) -> None:
     user = update.effective_user
     holder = current_prefetch()  # the update's first read already saw whether the user has a row
     if holder is None or holder.user_id != user.id or not holder.user_known:
-        await asyncio.to_thread(users.ensure_user, context.runtime.engine, user.id, user.full_name or "")
+        await context.db(users.ensure_user, user.id, user.full_name or "")
     lang = context.language
     keyboard = InlineKeyboardMarkup(
         [[
@@ -78,7 +77,7 @@ async def choose_role(update: Update, context: BotContext) -> None:
         await query.answer(t("stale_button", lang))
         return
     await query.answer()
-    await asyncio.to_thread(users.set_kind, context.runtime.engine, update.effective_user.id, kind)
+    await context.db(users.set_kind, update.effective_user.id, kind)
     keyboard = None
     if kind == "operator":  # the filing guide's own button (bot/handlers/filing.py handles "fl:go")
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("fl_btn_start", lang), callback_data="fl:go")]])
@@ -107,7 +106,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
     except CallbackError:
         await query.answer(t("stale_button", context.language))
         return
-    await asyncio.to_thread(users.set_language, context.runtime.engine, update.effective_user.id, lang)
+    await context.db(users.set_language, update.effective_user.id, lang)
     context.user_data["lang"] = lang
     await query.answer()
     await query.edit_message_text(t("lang_set", lang))

@@ -23,6 +23,11 @@ update, so a restarted bot or another worker continues where the user was:
 * Open the state once per update and pass the `FlowState` down: a second block on the same flow inside the first
   would see the first one's save as a concurrent change.
 
+Flows never reach into each other. A flow that must know whether the update's user is in another flow asks
+`in_flow(context.user_data, update, "filing")` or `active_flows(context, update)` (memory only: what that flow's
+early handler kept for THIS update with `keep_for_update`, judged by the rule it gave `define_membership`);
+`clear_flows(context, user_id, except_=("care",))` forgets every other flow's state.
+
 Conflicts. Saving carries the version read. When another update of the same user was stored meanwhile (two
 workers handling two taps at the same moment), the save re-reads the row and re-applies THIS block's change once,
 as a three-way merge at the level of top-level keys: if the other writer changed only other keys, both changes
@@ -237,9 +242,11 @@ def _read_state(engine: Engine, user_id: int, flow: str) -> Snapshot | None:
         return load_state(user_id, flow, session=session)
 
 
-def _clear_states(engine: Engine, user_id: int, flows: tuple[str, ...] | None) -> None:
+def _clear_states(engine: Engine, user_id: int, *, only: str | None = None, keep: tuple[str, ...] = ()) -> None:
+    """Forget the user's state in `only` (every flow but those in `keep` when None), in one unit of work."""
     with session_scope(engine) as session:
-        for flow in flows if flows is not None else (None,):
+        flows = [only] if only is not None else [f for f in load_states(user_id, session=session) if f not in keep]
+        for flow in flows:
             clear_state(user_id, flow, session=session)
 
 
@@ -273,28 +280,18 @@ async def clear_flow_state(source: Any, user_id: int, flow: str) -> None:
     holder = current_prefetch()
     if holder is not None:
         holder.forget(user_id, flow)
-    await asyncio.to_thread(_clear_states, engine_of(source), user_id, (flow,))
+    await asyncio.to_thread(_clear_states, engine_of(source), user_id, only=flow)
 
 
 async def clear_flows(source: Any, user_id: int, *, except_: tuple[str, ...] = ()) -> None:
-    """Forget the user's state in every flow but those in `except_` (e.g. a command that starts over). A flow
-    never needs another flow's keys or module for this."""
-    engine = engine_of(source)
-
-    def work() -> None:
-        with session_scope(engine) as session:
-            for flow in [f for f in load_states(user_id, session=session) if f not in except_]:
-                clear_state(user_id, flow, session=session)
-
+    """Forget the user's state in every flow but those in `except_` (e.g. a command that starts over): a flow
+    never needs another flow's keys, or its module, for this."""
     holder = current_prefetch()
     if holder is not None:
-        if except_:
-            for flow in holder.flows():
-                if flow not in except_:
-                    holder.forget(user_id, flow)
-        else:
-            holder.forget(user_id)
-    await asyncio.to_thread(work)
+        for flow in holder.flows():
+            if flow not in except_:
+                holder.forget(user_id, flow)
+    await asyncio.to_thread(_clear_states, engine_of(source), user_id, keep=except_)
 
 
 # --- Who is in which flow, for this update -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.state import StateConflict, clear_flow_state, engine_of, flow_state, load_flow_state
+from bot.state import StateConflict, clear_flow_state, clear_flows, engine_of, flow_state, load_flow_state
 from db.core.engine import make_engine
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.unit_of_work import load_state, work
@@ -165,3 +165,26 @@ async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monk
         assert reads == [(USER, "care"), (USER, "staff"), (USER + 1, "care")]
     assert current_prefetch() is None and holder.closed
     assert holder.take(db_engine, USER, "filing") == (False, None)  # a task outliving the update reads the database
+
+
+async def test_clear_flows_forgets_every_flow_but_those_kept_also_within_a_prefetched_update(db_engine):
+    """`clear_flows` clears other flows' rows without knowing their keys; a flow cleared during an update whose
+    states were prefetched is read again from the database, not from the prefetch."""
+    import asyncio
+
+    from bot.runtime import _read_user
+    from bot.state import update_prefetch
+
+    for flow in ("care", "kb", "filing"):
+        async with flow_state(db_engine, USER, flow) as state:
+            state["x"] = flow
+    async with flow_state(db_engine, USER + 1, "care") as other:
+        other["x"] = 1
+    with update_prefetch() as holder:
+        holder.fill(db_engine, USER, (await asyncio.to_thread(work, db_engine, _read_user, USER))[1])
+        await clear_flows(db_engine, USER, except_=("filing",))
+        assert dict(await load_flow_state(db_engine, USER, "care")) == {}
+        assert dict(await load_flow_state(db_engine, USER, "filing")) == {"x": "filing"}
+    assert load_state(db_engine, USER, "kb") is None and load_state(db_engine, USER + 1, "care").data == {"x": 1}
+    await clear_flows(db_engine, USER)
+    assert load_state(db_engine, USER, "filing") is None

@@ -62,55 +62,56 @@ async def test_explicit_save_then_more_changes(db_engine):
     assert snapshot.data == {} and snapshot.version == 2
 
 
-async def test_two_workers_changing_different_keys_both_keep_their_change(db_engine):
+@pytest.fixture
+def other_engine(db_engine):
+    """A second worker's engine on the same database."""
+    engine = make_engine(engine_url(db_engine))
+    yield engine
+    engine.dispose()
+
+
+async def _two_readers(db_engine, other_engine):
+    """A seeded care search, read by two workers at the same version."""
+    async with flow_state(db_engine, USER, "care") as seed:
+        seed["search"] = {"place": "思明区", "page": 0}
+    return await load_flow_state(db_engine, USER, "care"), await load_flow_state(other_engine, USER, "care")
+
+
+async def test_two_workers_changing_different_keys_both_keep_their_change(db_engine, other_engine):
     """Two workers read the same version; one stores a new search, the other the awaited age: both survive."""
-    other_engine = make_engine(engine_url(db_engine))
-    try:
-        async with flow_state(db_engine, USER, "care") as seed:
-            seed["search"] = {"place": "思明区", "page": 0}
-        first = await load_flow_state(db_engine, USER, "care")
-        second = await load_flow_state(other_engine, USER, "care")
-        first["search"]["page"] = 1
-        second["await"] = {"kind": "age", "session": 7, "at": 1.0}
-        await first.save()
-        await second.save()  # stale: re-read, re-applied on top of the first's change
-        stored = load_state(db_engine, USER, "care")
-        assert stored.data == {"search": {"place": "思明区", "page": 1}, "await": {"kind": "age", "session": 7, "at": 1.0}}
-        assert stored.version == 3 and second.version == 3 and dict(second) == stored.data
-        # both start from scratch (no row yet) in another flow: the second insert merges too
-        a, b = await load_flow_state(db_engine, USER, "x"), await load_flow_state(other_engine, USER, "x")
-        a["one"], b["two"] = 1, 2
-        await a.save()
-        await b.save()
-        assert load_state(db_engine, USER, "x").data == {"one": 1, "two": 2}
-    finally:
-        other_engine.dispose()
+    first, second = await _two_readers(db_engine, other_engine)
+    first["search"]["page"] = 1
+    second["await"] = {"kind": "age", "session": 7, "at": 1.0}
+    await first.save()
+    await second.save()  # stale: re-read, re-applied on top of the first's change
+    stored = load_state(db_engine, USER, "care")
+    assert stored.data == {"search": {"place": "思明区", "page": 1}, "await": {"kind": "age", "session": 7, "at": 1.0}}
+    assert stored.version == 3 and second.version == 3 and dict(second) == stored.data
+    # both start from scratch (no row yet) in another flow: the second insert merges too
+    a, b = await load_flow_state(db_engine, USER, "x"), await load_flow_state(other_engine, USER, "x")
+    a["one"], b["two"] = 1, 2
+    await a.save()
+    await b.save()
+    assert load_state(db_engine, USER, "x").data == {"one": 1, "two": 2}
 
 
-async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss(db_engine):
-    other_engine = make_engine(engine_url(db_engine))
-    try:
-        async with flow_state(db_engine, USER, "care") as seed:
-            seed["search"] = {"place": "思明区", "page": 0}
-        first = await load_flow_state(db_engine, USER, "care")
-        second = await load_flow_state(other_engine, USER, "care")
-        first["search"]["age"] = 12
-        second["search"]["puhui"] = True
-        await first.save()
-        with pytest.raises(StateConflict):
-            await second.save()
-        assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0, "age": 12}}
-        # a removal racing a change of the same key is a conflict as well
-        third = await load_flow_state(other_engine, USER, "care")
-        fourth = await load_flow_state(db_engine, USER, "care")
-        third.pop("search")
-        fourth["search"]["page"] = 3
-        await fourth.save()
-        with pytest.raises(StateConflict):
-            await third.save()
-        assert load_state(db_engine, USER, "care").data["search"]["page"] == 3
-    finally:
-        other_engine.dispose()
+async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss(db_engine, other_engine):
+    first, second = await _two_readers(db_engine, other_engine)
+    first["search"]["age"] = 12
+    second["search"]["puhui"] = True
+    await first.save()
+    with pytest.raises(StateConflict):
+        await second.save()
+    assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0, "age": 12}}
+    # a removal racing a change of the same key is a conflict as well
+    third = await load_flow_state(other_engine, USER, "care")
+    fourth = await load_flow_state(db_engine, USER, "care")
+    third.pop("search")
+    fourth["search"]["page"] = 3
+    await fourth.save()
+    with pytest.raises(StateConflict):
+        await third.save()
+    assert load_state(db_engine, USER, "care").data["search"]["page"] == 3
 
 
 def test_engine_of_accepts_the_usual_sources(db_engine):

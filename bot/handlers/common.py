@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.callbacks import CallbackCodec, CallbackError
+from bot.callbacks import CallbackCodec, CallbackError, Decoded
 from bot.context import BotContext
 from bot.runtime import load_user_language
 from bot.state import current_prefetch
@@ -133,6 +135,33 @@ async def require_private_chat(update: Update, context: BotContext) -> bool:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(t("private_only", lang), reply_markup=keyboard)
     return False
+
+
+async def answer_quietly(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the tap (when the update is one); a tap already answered, or too old, is left as it is."""
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer(text, show_alert=alert)
+
+
+async def decode_button(update: Update, context: BotContext, codec: CallbackCodec) -> Decoded | None:
+    """A tap's data decoded by `codec`, or None once the tap was answered: forged or stale data and buttons of
+    inline messages get "stale button" (nothing else happens), taps outside a private chat the private-chat
+    link (`require_private_chat`)."""
+    query = update.callback_query
+    try:
+        decoded = codec.decode(query.data)
+    except CallbackError:
+        await answer_quietly(update, t("stale_button", context.language))
+        return None
+    if query.message is None or update.effective_user is None:  # e.g. a button of an inline message
+        await answer_quietly(update, t("stale_button", context.language))
+        return None
+    if not await require_private_chat(update, context):
+        return None
+    return decoded
 
 
 async def coming_soon(update: Update, context: BotContext) -> None:

@@ -45,10 +45,9 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import CallbackError
 from bot.context import BotContext
 from bot.handlers import policy
-from bot.handlers.common import require_private_chat
+from bot.handlers.common import decode_button, require_private_chat
 from bot.handlers.filing_actions import _ACTIONS, Tap
 from bot.handlers.filing_base import (
     _ASKS_ABOUT_FILING,
@@ -115,17 +114,9 @@ async def filing_command(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Every `fl:` button. Forged, stale or foreign buttons get a polite answer, never an error; nothing is
     stored for them (the data is decoded by `CODEC` before anything else happens)."""
-    query = update.callback_query
     lang = context.language
-    try:
-        decoded = CODEC.decode(query.data)
-    except CallbackError:
-        await _answer(update, t("stale_button", lang))
-        return
-    if query.message is None or update.effective_user is None:  # e.g. a button of an inline message
-        await _answer(update, t("stale_button", lang))
-        return
-    if not await require_private_chat(update, context):
+    decoded = await decode_button(update, context, CODEC)
+    if decoded is None:
         return
     args = decoded.args
     case_id = args[0] if args else None

@@ -6,7 +6,6 @@ See `bot.handlers.filing` for the flow as a whole."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -15,11 +14,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import Application, filters
 
 from bot import state as flows
 from bot.context import BotContext
+from bot.handlers.common import answer_quietly
 from bot.handlers.filing_views import _esc, _title, checklist_view, nature_view
 from bot.render import split_message
 from bot.state import FlowState, StateConflict, load_flow_state
@@ -240,12 +240,7 @@ async def _show(update: Update, context: BotContext, text: str, markup: InlineKe
     await _send(update, context, text, markup)
 
 
-async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    with contextlib.suppress(TelegramError):  # already answered, or too old: nothing more to say
-        await query.answer(text, show_alert=alert)
+_answer = answer_quietly
 
 
 async def _send_checklist(turn: Turn, screen: Screen, *, prefix: str = "", edit: bool = False) -> None:

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import Arg, CallbackCodec, CallbackError, Id, Optional, Token
 from bot.texts import join_names, t
 from db.core.timeutil import to_local
-from db.filing import cases as F
+from db.filing import case_view as F
 from db.filing.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan
 from db.filing.summary import human_size
 from db.filing.workflow import Material, Workflow

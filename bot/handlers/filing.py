@@ -47,7 +47,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.handlers import policy
-from bot.handlers.common import decode_button, require_private_chat
+from bot.handlers.common import answer_quietly, decode_button, require_private_chat
 from bot.handlers.filing_actions import _ACTIONS, Tap
 from bot.handlers.filing_base import (
     _ASKS_ABOUT_FILING,
@@ -55,7 +55,6 @@ from bot.handlers.filing_base import (
     FLOW,
     FLOW_GROUP,
     Turn,
-    _answer,
     _enter,
     _InFlow,
     _keep,
@@ -125,11 +124,11 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _ACTIONS[decoded.action](Tap(update, context, wf, lang, case_id, args[1] if len(args) > 1 else None))
     except WorkflowError:
         log.exception("The filing workflow data is invalid")
-        await _answer(update, t("fl_data_error", lang), alert=True)
+        await answer_quietly(update, t("fl_data_error", lang), alert=True)
     except F.CaseNotFound:
-        await _answer(update, t("fl_case_gone", lang), alert=True)
+        await answer_quietly(update, t("fl_case_gone", lang), alert=True)
     except F.FilingError as exc:
-        await _answer(update, t(_FILING_ERRORS.get(exc.code, "fl_stale"), lang), alert=True)
+        await answer_quietly(update, t(_FILING_ERRORS.get(exc.code, "fl_stale"), lang), alert=True)
         if exc.code not in _FILING_ERRORS and case_id is not None:
             # an item or nature the data no longer has: show the current checklist
             await _reshow_case(update, context, lang, case_id)

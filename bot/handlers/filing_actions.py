@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 
+from bot.handlers.common import answer_quietly
 from bot.handlers.filing_base import (
     Turn,
-    _answer,
     _enter,
     _resume,
     _send,
@@ -77,14 +77,14 @@ class Tap(Turn):
 
 
 async def _act_go(tap: Tap) -> None:
-    await _answer(tap.update)
+    await answer_quietly(tap.update)
     await _resume(tap.update, tap.context)
 
 
 async def _entered(tap: Tap, case: F.CaseView, note: str | None = None) -> None:
     """The operator works on `case` now (stored), and the tap is answered (with `note`, if any)."""
     await _enter(tap.update, tap.context, case.id)
-    await _answer(tap.update, note)
+    await answer_quietly(tap.update, note)
 
 
 async def _act_nature(tap: Tap) -> None:
@@ -130,7 +130,7 @@ async def _act_mark(tap: Tap, status: str) -> None:
             raise
         material = tap.wf.material(tap.arg)
         key = "fl_not_allowed_na" if status == F.NOT_APPLICABLE else "fl_not_allowed_ready"
-        await _answer(tap.update, t(key, tap.lang, name=material.name.get(tap.lang) if material else tap.arg),
+        await answer_quietly(tap.update, t(key, tap.lang, name=material.name.get(tap.lang) if material else tap.arg),
                       alert=True)
         return
     material = tap.wf.material(tap.arg, screen.case.city)
@@ -159,7 +159,7 @@ async def _act_clear(tap: Tap) -> None:
 async def _act_summary(tap: Tap) -> None:
     case = await tap.context.db(F.get_case, tap.user_id, tap.need())
     if not case.legal_nature or tap.wf.nature(case.legal_nature) is None:
-        await _answer(tap.update, t("fl_need_nature", tap.lang), alert=True)
+        await answer_quietly(tap.update, t("fl_need_nature", tap.lang), alert=True)
         return
     await _entered(tap, case)
     await send_summary(tap, case)
@@ -168,7 +168,7 @@ async def _act_summary(tap: Tap) -> None:
 async def _act_check(tap: Tap) -> None:
     case = await tap.context.db(F.set_step, tap.user_id, tap.need(), "plan")
     if case.step != "plan":
-        await _answer(tap.update, t("fl_need_nature", tap.lang), alert=True)
+        await answer_quietly(tap.update, t("fl_need_nature", tap.lang), alert=True)
         return
     await _entered(tap, case)
     await _show(tap.update, tap.context, *plan_prompt(tap.wf, case, tap.lang))
@@ -184,7 +184,7 @@ async def _act_registration(tap: Tap) -> None:
 
 async def _act_cases(tap: Tap) -> None:
     cases = await tap.context.db(F.list_cases, tap.user_id)
-    await _answer(tap.update)
+    await answer_quietly(tap.update)
     await _show(tap.update, tap.context, *cases_view(tap.wf, cases, tap.lang))
 
 

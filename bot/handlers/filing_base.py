@@ -19,7 +19,6 @@ from telegram.ext import Application, filters
 
 from bot import state as flows
 from bot.context import BotContext
-from bot.handlers.common import answer_quietly
 from bot.handlers.filing_views import _esc, _title, checklist_view, nature_view
 from bot.render import split_message
 from bot.state import FlowState, StateConflict, load_flow_state
@@ -238,9 +237,6 @@ async def _show(update: Update, context: BotContext, text: str, markup: InlineKe
                 return
             log.info("Could not edit the filing message (%s); sending a new one", exc)
     await _send(update, context, text, markup)
-
-
-_answer = answer_quietly
 
 
 async def _send_checklist(turn: Turn, screen: Screen, *, prefix: str = "", edit: bool = False) -> None:

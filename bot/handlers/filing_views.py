@@ -67,9 +67,6 @@ def _title(case: F.CaseView, lang: str) -> str:
     return case.title or t("fl_case_title", lang, id=case.id)
 
 
-_size = human_size
-
-
 def _mb(max_bytes: int) -> str:
     return f"{max_bytes / 1024 / 1024:g}"
 
@@ -196,7 +193,7 @@ def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) 
 
 def _file_lines(item: F.ItemState, lang: str) -> str:
     return "\n".join(
-        t("fl_file_line", lang, name=_esc(d.file_name), size=_size(d.file_size),
+        t("fl_file_line", lang, name=_esc(d.file_name), size=human_size(d.file_size),
           time=to_local(d.uploaded_at).strftime("%Y-%m-%d %H:%M"))
         for d in item.documents
     )
@@ -384,7 +381,7 @@ def upload_refused_view(case: F.CaseView, refusal: UploadRefusal, lang: str) -> 
     if refusal.problem == "wrong_type":
         return _esc(t("fl_upload_wrong_type", lang, name=name, types=refusal.types, got=refusal.got)), back
     if refusal.problem == "too_large":
-        text = _esc(t("fl_upload_too_large", lang, size=_size(refusal.size), name=name, max_mb=max_mb))
+        text = _esc(t("fl_upload_too_large", lang, size=human_size(refusal.size), name=name, max_mb=max_mb))
         return text, back if refusal.with_back else None
     if refusal.problem == "corrupt":
         return _esc(t("fl_upload_corrupt", lang, type=refusal.got)), back
@@ -396,7 +393,7 @@ def upload_done_view(wf: Workflow, outcome: F.UploadOutcome, material: Material,
     """A recorded file (`sent`, as the operator sent it): what was filed where, the progress, and what next."""
     progress = outcome.case.progress(wf)
     key = "fl_upload_ok" if outcome.added else "fl_upload_dup"
-    text = t(key, lang, file=_esc(sent.file_name), size=_size(sent.file_size), name=_esc(material.name.get(lang)),
+    text = t(key, lang, file=_esc(sent.file_name), size=human_size(sent.file_size), name=_esc(material.name.get(lang)),
              done=progress.done, total=progress.total)
     rows = [_next_and_back(wf, outcome.case, material.id, lang)]
     if progress.complete:

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotContext, guess_language
@@ -26,10 +27,9 @@ class Runtime:
     policy_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def _read_user(engine: Engine, user_id: int) -> tuple[str | None, dict]:
-    """The user's stored language (None: unknown user) and every flow's state, on one connection."""
-    with engine.connect() as conn:
-        return users.stored_language(conn, user_id), load_states(conn, user_id)
+def _read_user(user_id: int, *, session: Session) -> tuple[str | None, dict]:
+    """The user's stored language (None: unknown user) and every flow's state, in one unit of work."""
+    return users.stored_language(user_id, session=session), load_states(user_id, session=session)
 
 
 async def load_user_language(update: Update, context: BotContext) -> str:
@@ -42,14 +42,13 @@ async def load_user_language(update: Update, context: BotContext) -> str:
     if user is None or context.user_data is None:
         return "zh"
     guess = guess_language(user.language_code, context.runtime.settings.default_language)
-    engine = context.runtime.engine
     holder = current_prefetch()
     try:
         if holder is None:
-            language = await asyncio.to_thread(users.get_language, engine, user.id, guess)
+            language = await context.db(users.get_language, user.id, guess)
         else:
-            stored, states = await asyncio.to_thread(_read_user, engine, user.id)
-            holder.fill(engine, user.id, states)
+            stored, states = await context.db(_read_user, user.id)
+            holder.fill(context.runtime.engine, user.id, states)
             holder.user_known = stored is not None
             language = guess if stored is None else stored
     except Exception as error:

@@ -23,6 +23,11 @@ update, so a restarted bot or another worker continues where the user was:
 * Open the state once per update and pass the `FlowState` down: a second block on the same flow inside the first
   would see the first one's save as a concurrent change.
 
+Flows never reach into each other. A flow that must know whether the update's user is in another flow asks
+`in_flow(context.user_data, update, "filing")` or `active_flows(context, update)` (memory only: what that flow's
+early handler kept for THIS update with `keep_for_update`, judged by the rule it gave `define_membership`);
+`clear_flows(context, user_id, except_=("care",))` forgets every other flow's state.
+
 Conflicts. Saving carries the version read. When another update of the same user was stored meanwhile (two
 workers handling two taps at the same moment), the save re-reads the row and re-applies THIS block's change once,
 as a three-way merge at the level of top-level keys: if the other writer changed only other keys, both changes
@@ -56,7 +61,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram.ext import ApplicationHandlerStop
 
-from db.core.conversation import Snapshot, StaleState, load_state, save_state
+from db.core.conversation import Snapshot, StaleState, clear_state, load_state, load_states, save_state
+from db.core.engine import session_scope
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -98,6 +104,10 @@ class UpdatePrefetch:
             else:
                 self._taken.add(flow)
                 self._states.pop(flow, None)
+
+    def flows(self) -> list[str]:
+        """The flows whose prefetched state is still to be taken."""
+        return list(self._states)
 
     def close(self) -> None:
         """The update is over: nothing is answered from memory any more."""
@@ -184,16 +194,20 @@ class FlowState(MutableMapping):
         keys = set(self._data) | set(self._base)
         return {k for k in keys if self._data.get(k, _MISSING) != self._base.get(k, _MISSING)}
 
+    def _store(self, data: dict, expected_version: int | None) -> int:
+        with session_scope(self.engine) as session:
+            return save_state(self.user_id, self.flow, data, expected_version=expected_version, session=session)
+
     def _save_sync(self) -> None:
         try:
-            self.version = save_state(self.engine, self.user_id, self.flow, self._data, expected_version=self.version)
+            self.version = self._store(self._data, self.version)
             self._base = copy.deepcopy(self._data)
             return
         except StaleState:
             pass
         # Someone else stored a newer version: re-apply our change on top of theirs, once.
         mine = self._changed_keys()
-        fresh = load_state(self.engine, self.user_id, self.flow)
+        fresh = _read_state(self.engine, self.user_id, self.flow)
         theirs_data, theirs_version = (fresh.data, fresh.version) if fresh else ({}, None)
         keys = set(theirs_data) | set(self._base)
         theirs = {k for k in keys if theirs_data.get(k, _MISSING) != self._base.get(k, _MISSING)}
@@ -207,7 +221,7 @@ class FlowState(MutableMapping):
             else:
                 merged.pop(key, None)
         try:
-            self.version = save_state(self.engine, self.user_id, self.flow, merged, expected_version=theirs_version)
+            self.version = self._store(merged, theirs_version)
         except StaleState as error:
             log.info("state conflict on retry: user %s flow %s", self.user_id, self.flow)
             raise StateConflict(f"{self.flow}: changed again while merging") from error
@@ -222,6 +236,20 @@ class FlowState(MutableMapping):
             await asyncio.to_thread(self._save_sync)
 
 
+def _read_state(engine: Engine, user_id: int, flow: str) -> Snapshot | None:
+    """One flow's stored state, read in its own short unit of work (worker thread)."""
+    with session_scope(engine) as session:
+        return load_state(user_id, flow, session=session)
+
+
+def _clear_states(engine: Engine, user_id: int, *, only: str | None = None, keep: tuple[str, ...] = ()) -> None:
+    """Forget the user's state in `only` (every flow but those in `keep` when None), in one unit of work."""
+    with session_scope(engine) as session:
+        flows = [only] if only is not None else [f for f in load_states(user_id, session=session) if f not in keep]
+        for flow in flows:
+            clear_state(user_id, flow, session=session)
+
+
 async def load_flow_state(source: Any, user_id: int, flow: str) -> FlowState:
     """The user's state in `flow` (empty when there is none), read off the event loop. Call `save()` yourself;
     `flow_state` does it for you."""
@@ -229,7 +257,7 @@ async def load_flow_state(source: Any, user_id: int, flow: str) -> FlowState:
     holder = current_prefetch()
     found, snapshot = holder.take(engine, user_id, flow) if holder is not None else (False, None)
     if not found:
-        snapshot = await asyncio.to_thread(load_state, engine, user_id, flow)
+        snapshot = await asyncio.to_thread(_read_state, engine, user_id, flow)
     if snapshot is None:
         return FlowState(engine, user_id, flow, {}, None)
     return FlowState(engine, user_id, flow, snapshot.data, snapshot.version)
@@ -249,9 +277,71 @@ async def flow_state(source: Any, user_id: int, flow: str) -> AsyncIterator[Flow
 
 async def clear_flow_state(source: Any, user_id: int, flow: str) -> None:
     """Forget the user's state in `flow` unconditionally (e.g. /start over, an operator's reset)."""
-    from db.core.conversation import clear_state
-
     holder = current_prefetch()
     if holder is not None:
         holder.forget(user_id, flow)
-    await asyncio.to_thread(clear_state, engine_of(source), user_id, flow)
+    await asyncio.to_thread(_clear_states, engine_of(source), user_id, only=flow)
+
+
+async def clear_flows(source: Any, user_id: int, *, except_: tuple[str, ...] = ()) -> None:
+    """Forget the user's state in every flow but those in `except_` (e.g. a command that starts over): a flow
+    never needs another flow's keys, or its module, for this."""
+    holder = current_prefetch()
+    if holder is not None:
+        for flow in holder.flows():
+            if flow not in except_:
+                holder.forget(user_id, flow)
+    await asyncio.to_thread(_clear_states, engine_of(source), user_id, keep=except_)
+
+
+# --- Who is in which flow, for this update -------------------------------------------------------------------
+#
+# A flow's early handler loads its state once per update and keeps it here (in user_data, keyed by the update:
+# a per-update cache, never the source of truth), so filters and other flows can ask, from memory only, whether
+# the update's user is in that flow — without importing the flow or reading its keys.
+
+UPDATE_STATES_KEY = "flow_states_seen"  # user_data: {(update id, object id): {flow: FlowState}}
+UPDATE_STATES_KEEP = 4  # updates of one user remembered (only the current one is ever read)
+_MEMBERSHIP: dict[str, Callable[[FlowState, float | None], bool]] = {}
+
+
+def update_key(update: Any) -> tuple[int, int]:
+    """This very update: its id, and the object (a re-delivered update is a new object, loaded afresh)."""
+    return update.update_id, id(update)
+
+
+def keep_for_update(user_data: dict | None, update: Any, state: FlowState) -> None:
+    """Remember the flow state loaded for this update (read back by `kept_for_update` and `in_flow`)."""
+    if user_data is None:
+        return
+    seen = user_data.setdefault(UPDATE_STATES_KEY, {})
+    seen.setdefault(update_key(update), {})[state.flow] = state
+    while len(seen) > UPDATE_STATES_KEEP:
+        seen.pop(next(iter(seen)))
+
+
+def kept_for_update(user_data: dict | None, update: Any, flow: str) -> FlowState | None:
+    """The state of `flow` kept for this update, or None (memory only)."""
+    if not user_data:
+        return None
+    return (user_data.get(UPDATE_STATES_KEY) or {}).get(update_key(update), {}).get(flow)
+
+
+def define_membership(flow: str, member: Callable[[FlowState, float | None], bool]) -> None:
+    """Say how to tell, from its state, that a user is in `flow` (`member(state, window_seconds)`)."""
+    _MEMBERSHIP[flow] = member
+
+
+def in_flow(user_data: dict | None, update: Any, flow: str, window: float | None = None) -> bool:
+    """Whether this update's user is in `flow`, as the flow's state kept for THIS update says (memory only;
+    False when the flow kept nothing for the update). `window`: worked on within that many seconds."""
+    state = kept_for_update(user_data, update, flow)
+    member = _MEMBERSHIP.get(flow)
+    return state is not None and member is not None and member(state, window)
+
+
+def active_flows(context: Any, update: Any) -> list[str]:
+    """The flows this update's user is in (those that kept their state for this update), for a flow deciding
+    whether a message is its own: `if "filing" in active_flows(context, update): ...`."""
+    seen = (context.user_data or {}).get(UPDATE_STATES_KEY) or {}
+    return [flow for flow in seen.get(update_key(update), {}) if in_flow(context.user_data, update, flow)]

@@ -70,7 +70,7 @@ def _build(change):
 def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
         in_session(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
-    set_language(db_engine, 2, "en")  # a stored language wins over the one followed in
+    in_session(db_engine, set_language, 2, "en")  # a stored language wins over the one followed in
     g1 = in_session(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
     in_session(db_engine, record_change, "publish", doc_id="doc-b", index_id="doc-b", notify=False)  # silent
     in_session(db_engine, record_change, "reindex")

@@ -7,16 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from db.core.conversation import (
-    STATE_MAX_BYTES,
-    StaleState,
-    clear_state,
-    load_state,
-    purge_states,
-    save_state,
-)
-from db.core.engine import make_engine
+from db.core import conversation
+from db.core.conversation import STATE_MAX_BYTES, StaleState, purge_states
+from db.core.engine import make_engine, session_scope
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.unit_of_work import clear_state, load_state, save_state, work
 
 
 def test_round_trip_and_versions(db_engine):
@@ -53,8 +48,8 @@ def test_oversized_state_is_refused(db_engine):
 
 def test_purge_keeps_recent_states(db_engine):
     save_state(db_engine, 1, "care", {}, expected_version=None)
-    assert purge_states(db_engine, timedelta(days=30)) == 0
-    assert purge_states(db_engine, timedelta(seconds=-1)) == 1
+    assert work(db_engine, purge_states, timedelta(days=30)) == 0
+    assert work(db_engine, purge_states, timedelta(seconds=-1)) == 1
     assert load_state(db_engine, 1, "care") is None
 
 
@@ -83,3 +78,20 @@ def test_concurrent_writers_from_one_version_exactly_one_wins(db_engine):
         thread.join()
     assert sorted(outcomes) == ["ok"] + ["stale"] * 7
     assert load_state(db_engine, 5, "kb").version == 2
+
+
+def test_the_caller_owns_the_session_a_refused_write_leaves_it_usable(db_engine):
+    """Several writes in one unit of work commit together; a stale write raises but the session goes on (no
+    aborted transaction on PostgreSQL), and nothing is stored when the unit of work fails."""
+    save_state(db_engine, 9, "care", {"a": 1}, expected_version=None)
+    with session_scope(db_engine) as session:
+        with pytest.raises(StaleState):
+            conversation.save_state(9, "care", {"a": 2}, expected_version=None, session=session)
+        conversation.save_state(9, "kb", {"draft": 4}, expected_version=None, session=session)
+        conversation.save_state(9, "care", {"a": 3}, expected_version=1, session=session)
+        assert set(conversation.load_states(9, session=session)) == {"care", "kb"}
+    assert load_state(db_engine, 9, "care").data == {"a": 3} and load_state(db_engine, 9, "kb").version == 1
+    with pytest.raises(RuntimeError), session_scope(db_engine) as session:
+        conversation.clear_state(9, session=session)
+        raise RuntimeError("the unit of work failed")
+    assert load_state(db_engine, 9, "kb").data == {"draft": 4}, "rolled back with the unit of work"

@@ -13,12 +13,12 @@ from bot.console_transport import running_application
 from bot.handlers.care import send_due_reminders
 from bot.local_api import application_is_busy
 from db.care import booking
-from db.core.conversation import clear_state
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
 from db.models import Institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.unit_of_work import clear_state
 
 PARENT, OPERATOR = 5151, 7070
 HOME = (24.4800, 118.0900)  # 厦门思明

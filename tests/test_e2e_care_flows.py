@@ -8,10 +8,10 @@ import pytest
 
 from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
-from db.core.conversation import load_state
 from db.core.timeutil import local_today
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
+from tests.unit_of_work import load_state
 
 ZH_PARENT, EN_PARENT = 8181, 8282
 WORDS = {

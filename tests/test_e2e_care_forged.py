@@ -17,12 +17,12 @@ from bot.console_transport import running_application
 from bot.handlers.care import CODEC
 from db.care import booking, waitlist
 from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
-from db.core.conversation import load_state
 from db.core.engine import session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession, Institution
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
+from tests.unit_of_work import load_state
 
 OTHER_PARENT = 6262
 
@@ -301,7 +301,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     import time as clock
 
     from bot.handlers.care import AGE_WAIT_S
-    from db.core.conversation import save_state
+    from tests.unit_of_work import save_state
 
     api = fake_bot_api.api
     app = app_for(fake_bot_api)

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from db.care import booking
-from db.core.conversation import load_state
 from db.core.engine import session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
 from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.unit_of_work import load_state
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT, OPERATOR = 9191, 9292

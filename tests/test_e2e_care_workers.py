@@ -18,12 +18,12 @@ from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
 from bot.settings import Settings
 from db.care import booking
-from db.core.conversation import load_state
 from db.core.engine import make_engine, session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
 from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.unit_of_work import load_state
 
 PARENT, OPERATOR = 6161, 7171
 NOW = datetime.combine(local_today(), time(10))  # reminders go out the day before

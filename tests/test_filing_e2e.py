@@ -7,31 +7,20 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from db.core.conversation import clear_state, load_state
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.test_e2e_policy import make_app  # noqa: F401  (the fixture)
+from tests.unit_of_work import clear_state, load_state, work
 
 USER = 5151
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
-
-
-@pytest.fixture
-def make_app(settings, policy_service):
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
-
-    return make
 
 
 async def _settle(api, app, since):
@@ -65,7 +54,7 @@ def _latest(messages, text_contains):
 
 def _case(app):
     engine = app.bot_data["runtime"].engine
-    return filing.current_case(engine, USER)
+    return work(engine, filing.current_case, USER)
 
 
 async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, make_app):  # noqa: F811

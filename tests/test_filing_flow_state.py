@@ -5,17 +5,19 @@ inside a filter on the event loop). With no stored state it is derived from the 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from types import SimpleNamespace
 
+from bot import state
 from bot.handlers import filing as H
 from bot.state import FlowState
-from db.core.conversation import load_state
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.filing import cases as F
 from db.filing.workflow import load_workflow
+from tests.unit_of_work import load_state, work
 
 USER = 4242
 
@@ -41,8 +43,16 @@ def _update(user_id: int | None = USER, text: str = "") -> SimpleNamespace:
     )
 
 
-def _context(app: SimpleNamespace, user_id: int = USER) -> SimpleNamespace:
-    return SimpleNamespace(user_data=app.user_data.setdefault(user_id, {}), application=app)
+class _Context(SimpleNamespace):
+    """What the filing handlers use of `bot.context.BotContext`: user_data, the application, `db(work)`."""
+
+    async def db(self, fn, /, *args, **kwargs):
+        engine = self.application.bot_data["runtime"].engine
+        return await asyncio.to_thread(work, engine, fn, *args, **kwargs)
+
+
+def _context(app: SimpleNamespace, user_id: int = USER) -> _Context:
+    return _Context(user_data=app.user_data.setdefault(user_id, {}), application=app)
 
 
 def test_filter_reads_memory_only_and_only_what_was_loaded_for_this_update():
@@ -60,6 +70,9 @@ def test_filter_reads_memory_only_and_only_what_was_loaded_for_this_update():
     loaded({"case": 1, "at": time.time()})
     assert text_filter.filter(update) and files_filter.filter(update)
     assert H.in_flow(update, _context(app))
+    # what other flows ask, without importing the filing flow
+    assert state.in_flow(user_data[USER], update, "filing") and state.active_flows(_context(app), update) == ["filing"]
+    assert not state.in_flow(user_data[USER], update, "kb"), "a flow that kept nothing for the update"
     other = _update()  # another update of the same user: what was loaded for the first one does not count
     assert not text_filter.filter(other) and not files_filter.filter(other) and not H.in_flow(other, _context(app))
     loaded({"case": 1, "at": time.time() - H.ACTIVE_SECONDS - 1, "restored": True})
@@ -68,20 +81,20 @@ def test_filter_reads_memory_only_and_only_what_was_loaded_for_this_update():
     assert not files_filter.filter(update) and not H.in_flow(update, _context(app))
     for _ in range(10):  # the per-update cache stays small
         H._keep(_context(app), _update(), FlowState(_ForbiddenEngine(), USER, H.FLOW, {}, None))
-    assert len(user_data[USER][H.SEEN_KEY]) == H._SEEN_KEEP
+    assert len(user_data[USER][state.UPDATE_STATES_KEY]) == state.UPDATE_STATES_KEEP
 
 
 async def test_note_flow_loads_the_state_off_the_event_loop_and_it_outlives_the_process(tmp_path, monkeypatch):
     engine = make_engine(f"sqlite:///{tmp_path / 'flow.db'}")
     upgrade_to_head(engine)
-    case = F.start_case(engine, USER)
-    F.choose_nature(engine, USER, case.id, "for_profit", load_workflow())
+    case = work(engine, F.start_case, USER)
+    work(engine, F.choose_nature, USER, case.id, "for_profit", load_workflow())
     threads: list[str] = []
     real = F.current_case
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         threads.append(threading.current_thread().name)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(F, "current_case", spy)
     app = _app({}, engine)
@@ -139,8 +152,8 @@ async def test_personal_commands_answer_only_in_private_chats():
             effective_chat=SimpleNamespace(type="group", id=-100), effective_user=SimpleNamespace(id=USER),
             effective_message=message, callback_query=None,
         )
-        context = SimpleNamespace(
-            user_data={"lang": "zh"}, bot=SimpleNamespace(username="tuoyu_bot"),
+        context = _Context(
+            user_data={"lang": "zh"}, bot=SimpleNamespace(username="tuoyu_bot"), language="zh",
             application=_app({}, _ForbiddenEngine()),
         )
         await command(update, context)

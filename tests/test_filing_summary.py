@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from docx import Document
 
-from bot.handlers.filing import checklist_view, item_view, nature_view, registration_text, report_lines
+from bot.handlers.filing_views import checklist_view, item_view, nature_view, registration_text, report_lines
 from bot.local_api import parse_html
 from bot.texts_filing import summary_labels
 from db.filing import cases as F

@@ -27,6 +27,7 @@ from retrieval.service import PolicyService
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import caching, in_unit
+from tests.unit_of_work import work
 
 ADMIN, PARENT, OPERATOR, OTHER_OPERATOR = 9101, 9102, 9103, 9104
 MALFORMED_IDS = ["", "abc", "-5", "0", "99999999999999999999", "1e3", "٣", "1.5", "%00", "9" * 13]
@@ -107,11 +108,11 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     app.add_error_handler(record_error)
     make_institution(engine, name="阳光托育")
     wf = load_workflow()
-    other_case = filing.start_case(engine, OTHER_OPERATOR)
-    other_case = filing.choose_nature(engine, OTHER_OPERATOR, other_case.id, "for_profit", wf)
+    other_case = work(engine, filing.start_case, OTHER_OPERATOR)
+    other_case = work(engine, filing.choose_nature, OTHER_OPERATOR, other_case.id, "for_profit", wf)
     assert other_case.id == 1  # the forged variants' default id is someone else's case
-    own_case = filing.start_case(engine, OPERATOR)
-    filing.choose_nature(engine, OPERATOR, own_case.id, "for_profit", wf)
+    own_case = work(engine, filing.start_case, OPERATOR)
+    work(engine, filing.choose_nature, OPERATOR, own_case.id, "for_profit", wf)
 
     async with running_application(app):
         anchors = {}
@@ -176,5 +177,5 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     new_audit = audit_actions(engine)[audit_before:]
     assert set(new_audit) <= {"denied"}, set(new_audit)
     # The operators' cases are untouched: the other operator's case still has only its own state.
-    assert filing.get_case(engine, OTHER_OPERATOR, 1) == other_case
+    assert work(engine, filing.get_case, OTHER_OPERATOR, 1) == other_case
     assert not in_unit(engine, roles.has_role, PARENT, roles.STAFF)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.handlers import staff
-from bot.handlers.filing import (
+from bot.handlers.filing_views import (
     checklist_view,
     item_view,
     nature_view,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.state import StateConflict, clear_flow_state, engine_of, flow_state, load_flow_state
-from db.core.conversation import load_state
+from bot.state import StateConflict, clear_flow_state, clear_flows, engine_of, flow_state, load_flow_state
 from db.core.engine import make_engine
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.unit_of_work import load_state, work
 
 USER = 4242
 
@@ -62,55 +62,56 @@ async def test_explicit_save_then_more_changes(db_engine):
     assert snapshot.data == {} and snapshot.version == 2
 
 
-async def test_two_workers_changing_different_keys_both_keep_their_change(db_engine):
+@pytest.fixture
+def other_engine(db_engine):
+    """A second worker's engine on the same database."""
+    engine = make_engine(engine_url(db_engine))
+    yield engine
+    engine.dispose()
+
+
+async def _two_readers(db_engine, other_engine):
+    """A seeded care search, read by two workers at the same version."""
+    async with flow_state(db_engine, USER, "care") as seed:
+        seed["search"] = {"place": "思明区", "page": 0}
+    return await load_flow_state(db_engine, USER, "care"), await load_flow_state(other_engine, USER, "care")
+
+
+async def test_two_workers_changing_different_keys_both_keep_their_change(db_engine, other_engine):
     """Two workers read the same version; one stores a new search, the other the awaited age: both survive."""
-    other_engine = make_engine(engine_url(db_engine))
-    try:
-        async with flow_state(db_engine, USER, "care") as seed:
-            seed["search"] = {"place": "思明区", "page": 0}
-        first = await load_flow_state(db_engine, USER, "care")
-        second = await load_flow_state(other_engine, USER, "care")
-        first["search"]["page"] = 1
-        second["await"] = {"kind": "age", "session": 7, "at": 1.0}
-        await first.save()
-        await second.save()  # stale: re-read, re-applied on top of the first's change
-        stored = load_state(db_engine, USER, "care")
-        assert stored.data == {"search": {"place": "思明区", "page": 1}, "await": {"kind": "age", "session": 7, "at": 1.0}}
-        assert stored.version == 3 and second.version == 3 and dict(second) == stored.data
-        # both start from scratch (no row yet) in another flow: the second insert merges too
-        a, b = await load_flow_state(db_engine, USER, "x"), await load_flow_state(other_engine, USER, "x")
-        a["one"], b["two"] = 1, 2
-        await a.save()
-        await b.save()
-        assert load_state(db_engine, USER, "x").data == {"one": 1, "two": 2}
-    finally:
-        other_engine.dispose()
+    first, second = await _two_readers(db_engine, other_engine)
+    first["search"]["page"] = 1
+    second["await"] = {"kind": "age", "session": 7, "at": 1.0}
+    await first.save()
+    await second.save()  # stale: re-read, re-applied on top of the first's change
+    stored = load_state(db_engine, USER, "care")
+    assert stored.data == {"search": {"place": "思明区", "page": 1}, "await": {"kind": "age", "session": 7, "at": 1.0}}
+    assert stored.version == 3 and second.version == 3 and dict(second) == stored.data
+    # both start from scratch (no row yet) in another flow: the second insert merges too
+    a, b = await load_flow_state(db_engine, USER, "x"), await load_flow_state(other_engine, USER, "x")
+    a["one"], b["two"] = 1, 2
+    await a.save()
+    await b.save()
+    assert load_state(db_engine, USER, "x").data == {"one": 1, "two": 2}
 
 
-async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss(db_engine):
-    other_engine = make_engine(engine_url(db_engine))
-    try:
-        async with flow_state(db_engine, USER, "care") as seed:
-            seed["search"] = {"place": "思明区", "page": 0}
-        first = await load_flow_state(db_engine, USER, "care")
-        second = await load_flow_state(other_engine, USER, "care")
-        first["search"]["age"] = 12
-        second["search"]["puhui"] = True
-        await first.save()
-        with pytest.raises(StateConflict):
-            await second.save()
-        assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0, "age": 12}}
-        # a removal racing a change of the same key is a conflict as well
-        third = await load_flow_state(other_engine, USER, "care")
-        fourth = await load_flow_state(db_engine, USER, "care")
-        third.pop("search")
-        fourth["search"]["page"] = 3
-        await fourth.save()
-        with pytest.raises(StateConflict):
-            await third.save()
-        assert load_state(db_engine, USER, "care").data["search"]["page"] == 3
-    finally:
-        other_engine.dispose()
+async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss(db_engine, other_engine):
+    first, second = await _two_readers(db_engine, other_engine)
+    first["search"]["age"] = 12
+    second["search"]["puhui"] = True
+    await first.save()
+    with pytest.raises(StateConflict):
+        await second.save()
+    assert load_state(db_engine, USER, "care").data == {"search": {"place": "思明区", "page": 0, "age": 12}}
+    # a removal racing a change of the same key is a conflict as well
+    third = await load_flow_state(other_engine, USER, "care")
+    fourth = await load_flow_state(db_engine, USER, "care")
+    third.pop("search")
+    fourth["search"]["page"] = 3
+    await fourth.save()
+    with pytest.raises(StateConflict):
+        await third.save()
+    assert load_state(db_engine, USER, "care").data["search"]["page"] == 3
 
 
 def test_engine_of_accepts_the_usual_sources(db_engine):
@@ -140,16 +141,16 @@ async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monk
     async with flow_state(db_engine, USER, "staff") as staff:
         staff["draft"] = 7
     reads: list[tuple[int, str]] = []
-    real_load = state_module.load_state
+    real_load = state_module._read_state
 
     def counting_load(engine, user_id, flow):
         reads.append((user_id, flow))
         return real_load(engine, user_id, flow)
 
-    monkeypatch.setattr(state_module, "load_state", counting_load)
+    monkeypatch.setattr(state_module, "_read_state", counting_load)
     assert current_prefetch() is None
     with update_prefetch() as holder:
-        language, states = await asyncio.to_thread(_read_user, db_engine, USER)
+        language, states = await asyncio.to_thread(work, db_engine, _read_user, USER)
         assert language is None and set(states) == {"care", "staff"}  # no users row, two flows
         holder.fill(db_engine, USER, states)
         care = await load_flow_state(db_engine, USER, "care")
@@ -165,3 +166,26 @@ async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monk
         assert reads == [(USER, "care"), (USER, "staff"), (USER + 1, "care")]
     assert current_prefetch() is None and holder.closed
     assert holder.take(db_engine, USER, "filing") == (False, None)  # a task outliving the update reads the database
+
+
+async def test_clear_flows_forgets_every_flow_but_those_kept_also_within_a_prefetched_update(db_engine):
+    """`clear_flows` clears other flows' rows without knowing their keys; a flow cleared during an update whose
+    states were prefetched is read again from the database, not from the prefetch."""
+    import asyncio
+
+    from bot.runtime import _read_user
+    from bot.state import update_prefetch
+
+    for flow in ("care", "kb", "filing"):
+        async with flow_state(db_engine, USER, flow) as state:
+            state["x"] = flow
+    async with flow_state(db_engine, USER + 1, "care") as other:
+        other["x"] = 1
+    with update_prefetch() as holder:
+        holder.fill(db_engine, USER, (await asyncio.to_thread(work, db_engine, _read_user, USER))[1])
+        await clear_flows(db_engine, USER, except_=("filing",))
+        assert dict(await load_flow_state(db_engine, USER, "care")) == {}
+        assert dict(await load_flow_state(db_engine, USER, "filing")) == {"x": "filing"}
+    assert load_state(db_engine, USER, "kb") is None and load_state(db_engine, USER + 1, "care").data == {"x": 1}
+    await clear_flows(db_engine, USER)
+    assert load_state(db_engine, USER, "filing") is None

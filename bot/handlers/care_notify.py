@@ -87,8 +87,10 @@ async def _notify_operator(context: BotContext, view, kind: str) -> None:
 
 def _language_of(engine, telegram_id: int) -> str:
     from db.accounts.users import get_language
+    from db.core.engine import session_scope
 
-    return get_language(engine, telegram_id)
+    with session_scope(engine) as session:
+        return get_language(telegram_id, session=session)
 
 
 async def send_due_reminders(bot, engine, now: datetime | None = None) -> int:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.callbacks import CallbackCodec, CallbackError
+from bot.callbacks import CallbackCodec, CallbackError, Decoded
 from bot.context import BotContext
 from bot.handlers.alerts_views import settings_row
 from bot.runtime import load_user_language
@@ -49,7 +50,7 @@ async def start(update: Update, context: BotContext) -> None:
     user = update.effective_user
     holder = current_prefetch()  # the update's first read already saw whether the user has a row
     if holder is None or holder.user_id != user.id or not holder.user_known:
-        await asyncio.to_thread(users.ensure_user, context.runtime.engine, user.id, user.full_name or "")
+        await context.db(users.ensure_user, user.id, user.full_name or "")
     lang = context.language
     keyboard = InlineKeyboardMarkup(
         [[
@@ -77,7 +78,7 @@ async def choose_role(update: Update, context: BotContext) -> None:
         await query.answer(t("stale_button", lang))
         return
     await query.answer()
-    await asyncio.to_thread(users.set_kind, context.runtime.engine, update.effective_user.id, kind)
+    await context.db(users.set_kind, update.effective_user.id, kind)
     keyboard = None
     if kind == "operator":  # the filing guide's own button (bot/handlers/filing.py handles "fl:go")
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("fl_btn_start", lang), callback_data="fl:go")]])
@@ -106,7 +107,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
     except CallbackError:
         await query.answer(t("stale_button", context.language))
         return
-    await asyncio.to_thread(users.set_language, context.runtime.engine, update.effective_user.id, lang)
+    await context.db(users.set_language, update.effective_user.id, lang)
     context.user_data["lang"] = lang
     await query.answer()
     await query.edit_message_text(t("lang_set", lang))
@@ -133,6 +134,33 @@ async def require_private_chat(update: Update, context: BotContext) -> bool:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(t("private_only", lang), reply_markup=keyboard)
     return False
+
+
+async def answer_quietly(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the tap (when the update is one); a tap already answered, or too old, is left as it is."""
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer(text, show_alert=alert)
+
+
+async def decode_button(update: Update, context: BotContext, codec: CallbackCodec) -> Decoded | None:
+    """A tap's data decoded by `codec`, or None once the tap was answered: forged or stale data and buttons of
+    inline messages get "stale button" (nothing else happens), taps outside a private chat the private-chat
+    link (`require_private_chat`)."""
+    query = update.callback_query
+    try:
+        decoded = codec.decode(query.data)
+    except CallbackError:
+        await answer_quietly(update, t("stale_button", context.language))
+        return None
+    if query.message is None or update.effective_user is None:  # e.g. a button of an inline message
+        await answer_quietly(update, t("stale_button", context.language))
+        return None
+    if not await require_private_chat(update, context):
+        return None
+    return decoded
 
 
 async def coming_soon(update: Update, context: BotContext) -> None:

@@ -1,16 +1,26 @@
 """The filing flow's buttons: one function per action (`_ACTIONS`, keyed by the `filing_views` action codes),
-called by `bot.handlers.filing.on_button` with the decoded case id and argument."""
+called by `bot.handlers.filing.on_button` with the decoded tap (`Tap`). Each action does one unit of work
+(`context.db`), stores the flow membership, then shows a view from `filing_views`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import CallbackError
-from bot.context import BotContext
-from bot.handlers.filing_base import _answer, _db, _enter, _resume, _send, _send_checklist, _show
+from bot.handlers.common import answer_quietly
+from bot.handlers.filing_base import (
+    Turn,
+    _enter,
+    _resume,
+    _send,
+    _send_case,
+    _send_checklist,
+    _show,
+    counted,
+)
 from bot.handlers.filing_views import (
     A_CASES,
     A_CHANGE_NATURE,
@@ -31,229 +41,190 @@ from bot.handlers.filing_views import (
     A_WHAT,
     CODEC,
     _back,
-    _button,
     _esc,
     _stored_report,
     _title,
+    cases_view,
+    city_menu,
     item_view,
     nature_view,
     plan_prompt,
-    registration_text,
+    registration_view,
     report_lines,
-    what_text,
+    what_view,
 )
 from bot.texts import t
 from bot.texts_filing import summary_labels
 from db.filing import cases as F
 from db.filing.pdf import pdf_filename, summary_pdf
 from db.filing.summary import build_summary, docx_filename, summary_brief, summary_docx
-from db.filing.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
 
-def _need(case_id: int | None, arg: str | None = None, *, with_arg: bool = False) -> int:
-    """The case id of a decoded button (the codec guarantees it; this keeps the type checker honest)."""
-    if case_id is None or (with_arg and arg is None):
-        raise F.FilingError("incomplete")
-    return case_id
+@dataclass(frozen=True)
+class Tap(Turn):
+    """One tap on a `fl:` button: the turn plus the decoded case id and argument (item, nature or city)."""
+
+    case_id: int | None = None
+    arg: str | None = None
+
+    def need(self, *, with_arg: bool = False) -> int:
+        """The case id (the codec guarantees it for actions that carry one; this keeps the type checker honest)."""
+        if self.case_id is None or (with_arg and self.arg is None):
+            raise F.FilingError("incomplete")
+        return self.case_id
 
 
-async def _act_go(update, context, wf, lang, case_id, arg) -> None:
-    await _answer(update)
-    await _resume(update, context)
+async def _act_go(tap: Tap) -> None:
+    await answer_quietly(tap.update)
+    await _resume(tap.update, tap.context)
 
 
-async def _act_nature(update, context, wf, lang, case_id, arg) -> None:
-    case_id = _need(case_id, arg, with_arg=True)
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case = await _db(F.choose_nature, engine, user_id, case_id, arg, wf)
-    await _enter(update, context, case.id)
-    await _answer(update)
-    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)]])
-    await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
-    await _send_checklist(update, context, wf, case, lang)
+async def _entered(tap: Tap, case: F.CaseView, note: str | None = None) -> None:
+    """The operator works on `case` now (stored), and the tap is answered (with `note`, if any)."""
+    await _enter(tap.update, tap.context, case.id)
+    await answer_quietly(tap.update, note)
 
 
-async def _act_change_nature(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
-    await _enter(update, context, case.id)
-    await _answer(update)
-    text, markup = nature_view(wf, case, lang)
-    await _show(update, context, text, markup)
+async def _act_nature(tap: Tap) -> None:
+    screen = await tap.context.db(counted(F.choose_nature), tap.user_id, tap.need(with_arg=True), tap.arg, tap.wf)
+    await _entered(tap, screen.case)
+    await _show(tap.update, tap.context, *registration_view(tap.wf, screen.case, tap.lang, with_back=False))
+    await _send_checklist(tap, screen)
 
 
-async def _act_checklist(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case = await _db(F.set_step, engine, user_id, _need(case_id), "checklist")
-    await _enter(update, context, case.id)
-    await _answer(update)
-    if not case.legal_nature or wf.nature(case.legal_nature) is None:
-        text, markup = nature_view(wf, case, lang)
-        await _show(update, context, text, markup)
-        return
-    await _send_checklist(update, context, wf, case, lang, edit=True)
+async def _act_change_nature(tap: Tap) -> None:
+    case = await tap.context.db(F.get_case, tap.user_id, tap.need())
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *nature_view(tap.wf, case, tap.lang))
 
 
-async def _act_item(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.open_item, context.runtime.engine, update.effective_user.id, _need(case_id, arg, with_arg=True),
-                     arg, wf)
-    await _enter(update, context, case.id)
-    await _answer(update)
-    text, markup = item_view(wf, case, case.item(wf, arg), lang)
-    await _show(update, context, text, markup)
+async def _act_checklist(tap: Tap) -> None:
+    screen = await tap.context.db(counted(F.set_step), tap.user_id, tap.need(), "checklist")
+    await _entered(tap, screen.case)
+    await _send_case(tap, screen, edit=True)
 
 
-async def _act_what(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id, arg, with_arg=True))
-    item = case.item(wf, arg)
+async def _act_item(tap: Tap) -> None:
+    case = await tap.context.db(F.open_item, tap.user_id, tap.need(with_arg=True), tap.arg, tap.wf)
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *item_view(tap.wf, case, case.item(tap.wf, tap.arg), tap.lang))
+
+
+async def _act_what(tap: Tap) -> None:
+    case = await tap.context.db(F.get_case, tap.user_id, tap.need(with_arg=True))
+    item = case.item(tap.wf, tap.arg)
     if item is None:
-        raise F.FilingError("unknown_item", arg)
-    await _enter(update, context, case.id)
-    await _answer(update)
-    back_to_item = _button(t("fl_btn_back_item", lang, name=item.material.name.get(lang)), A_ITEM, case.id,
-                           item.material.id)
-    await _show(update, context, what_text(wf, item.material, lang),
-                InlineKeyboardMarkup([[back_to_item], _back(case.id, lang)]))
+        raise F.FilingError("unknown_item", tap.arg)
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *what_view(tap.wf, case, item.material, tap.lang))
 
 
-async def _act_mark(update, context, wf, lang, case_id, arg, status: str) -> None:
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case_id = _need(case_id, arg, with_arg=True)
+async def _act_mark(tap: Tap, status: str) -> None:
     try:
-        case = await _db(F.mark_item, engine, user_id, case_id, arg, status, wf)
+        screen = await tap.context.db(counted(F.mark_item), tap.user_id, tap.need(with_arg=True), tap.arg, status,
+                                      tap.wf)
     except F.FilingError as exc:
         if exc.code != "not_allowed":
             raise
-        material = wf.material(arg)
+        material = tap.wf.material(tap.arg)
         key = "fl_not_allowed_na" if status == F.NOT_APPLICABLE else "fl_not_allowed_ready"
-        await _answer(update, t(key, lang, name=material.name.get(lang) if material else arg), alert=True)
+        await answer_quietly(tap.update, t(key, tap.lang, name=material.name.get(tap.lang) if material else tap.arg),
+                      alert=True)
         return
-    await _enter(update, context, case.id)
-    material = wf.material(arg, case.city)
+    material = tap.wf.material(tap.arg, screen.case.city)
     key = "fl_marked_na" if status == F.NOT_APPLICABLE else "fl_marked_ready"
-    await _answer(update, t(key, lang, name=material.name.get(lang)))
-    await _send_checklist(update, context, wf, case, lang, edit=True)
+    await _entered(tap, screen.case, t(key, tap.lang, name=material.name.get(tap.lang)))
+    await _send_checklist(tap, screen, edit=True)
 
 
-async def _act_ready(update, context, wf, lang, case_id, arg) -> None:
-    await _act_mark(update, context, wf, lang, case_id, arg, F.READY)
+async def _act_ready(tap: Tap) -> None:
+    await _act_mark(tap, F.READY)
 
 
-async def _act_not_applicable(update, context, wf, lang, case_id, arg) -> None:
-    await _act_mark(update, context, wf, lang, case_id, arg, F.NOT_APPLICABLE)
+async def _act_not_applicable(tap: Tap) -> None:
+    await _act_mark(tap, F.NOT_APPLICABLE)
 
 
-async def _act_clear(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case = await _db(F.clear_item, engine, user_id, _need(case_id, arg, with_arg=True), arg)
-    item = case.item(wf, arg)
+async def _act_clear(tap: Tap) -> None:
+    case = await tap.context.db(F.clear_item, tap.user_id, tap.need(with_arg=True), tap.arg)
+    item = case.item(tap.wf, tap.arg)
     if item is None:
-        raise F.FilingError("unknown_item", arg)
-    await _enter(update, context, case.id)
-    await _answer(update, t("fl_cleared", lang, name=item.material.name.get(lang)))
-    text, markup = item_view(wf, case, item, lang)
-    await _show(update, context, text, markup)
+        raise F.FilingError("unknown_item", tap.arg)
+    await _entered(tap, case, t("fl_cleared", tap.lang, name=item.material.name.get(tap.lang)))
+    await _show(tap.update, tap.context, *item_view(tap.wf, case, item, tap.lang))
 
 
-async def _act_summary(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case = await _db(F.get_case, engine, user_id, _need(case_id))
-    if not case.legal_nature or wf.nature(case.legal_nature) is None:
-        await _answer(update, t("fl_need_nature", lang), alert=True)
+async def _act_summary(tap: Tap) -> None:
+    case = await tap.context.db(F.get_case, tap.user_id, tap.need())
+    if not case.legal_nature or tap.wf.nature(case.legal_nature) is None:
+        await answer_quietly(tap.update, t("fl_need_nature", tap.lang), alert=True)
         return
-    await _enter(update, context, case.id)
-    await _answer(update)
-    await send_summary(update, context, wf, case, lang)
+    await _entered(tap, case)
+    await send_summary(tap, case)
 
 
-async def _act_check(update, context, wf, lang, case_id, arg) -> None:
-    engine, user_id = context.runtime.engine, update.effective_user.id
-    case = await _db(F.set_step, engine, user_id, _need(case_id), "plan")
+async def _act_check(tap: Tap) -> None:
+    case = await tap.context.db(F.set_step, tap.user_id, tap.need(), "plan")
     if case.step != "plan":
-        await _answer(update, t("fl_need_nature", lang), alert=True)
+        await answer_quietly(tap.update, t("fl_need_nature", tap.lang), alert=True)
         return
-    await _enter(update, context, case.id)
-    await _answer(update)
-    text, markup = plan_prompt(wf, case, lang)
-    await _show(update, context, text, markup)
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *plan_prompt(tap.wf, case, tap.lang))
 
 
-async def _act_registration(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
-    if not case.legal_nature or wf.nature(case.legal_nature) is None:
+async def _act_registration(tap: Tap) -> None:
+    case = await tap.context.db(F.get_case, tap.user_id, tap.need())
+    if not case.legal_nature or tap.wf.nature(case.legal_nature) is None:
         raise F.FilingError("no_nature")
-    await _enter(update, context, case.id)
-    await _answer(update)
-    markup = InlineKeyboardMarkup([[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)], _back(case.id, lang)])
-    await _show(update, context, registration_text(wf, case.legal_nature, lang), markup)
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *registration_view(tap.wf, case, tap.lang, with_back=True))
 
 
-async def _act_cases(update, context, wf, lang, case_id, arg) -> None:
-    cases = await _db(F.list_cases, context.runtime.engine, update.effective_user.id)
-    await _answer(update)
-    lines, rows = [], []
-    for case in cases:
-        nature = wf.nature(case.legal_nature)
-        progress = case.progress(wf)
-        lines.append(_esc(t("fl_case_line", lang, title=_title(case, lang),
-                            nature=nature.name.get(lang) if nature else t("fl_no_nature_yet", lang),
-                            done=progress.done, total=progress.total)))
-        rows.append([_button(f"{_title(case, lang)} {progress.done}/{progress.total}", A_CHECKLIST, case.id)])
-    rows.append([_button(t("fl_btn_new", lang), A_NEW)])
-    await _show(update, context, t("fl_cases", lang, lines="\n".join(lines)), InlineKeyboardMarkup(rows))
+async def _act_cases(tap: Tap) -> None:
+    cases = await tap.context.db(F.list_cases, tap.user_id)
+    await answer_quietly(tap.update)
+    await _show(tap.update, tap.context, *cases_view(tap.wf, cases, tap.lang))
 
 
-async def _act_new(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.start_case, context.runtime.engine, update.effective_user.id)
-    await _enter(update, context, case.id)
-    await _answer(update, t("fl_new_case", lang))
-    text, markup = nature_view(wf, case, lang)
-    await _show(update, context, text, markup)
+async def _act_new(tap: Tap) -> None:
+    case = await tap.context.db(F.start_case, tap.user_id)
+    await _entered(tap, case, t("fl_new_case", tap.lang))
+    await _show(tap.update, tap.context, *nature_view(tap.wf, case, tap.lang))
 
 
-async def _act_rename(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.set_step, context.runtime.engine, update.effective_user.id, _need(case_id), "title")
-    await _enter(update, context, case.id)
-    await _answer(update)
-    await _show(update, context, _esc(t("fl_title_prompt", lang)), InlineKeyboardMarkup([_back(case.id, lang)]))
+async def _act_rename(tap: Tap) -> None:
+    case = await tap.context.db(F.set_step, tap.user_id, tap.need(), "title")
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, _esc(t("fl_title_prompt", tap.lang)),
+                InlineKeyboardMarkup([_back(case.id, tap.lang)]))
 
 
-async def _act_city_menu(update, context, wf, lang, case_id, arg) -> None:
-    case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, _need(case_id))
-    await _enter(update, context, case.id)
-    await _answer(update)
-    rows = []
-    for city in wf.cities:
-        try:
-            rows.append([_button(("✓ " if city.city == case.city else "") + city.city, A_SET_CITY, case.id,
-                                 city.city)])
-        except CallbackError:  # a name too long for a button: the operator can still type it in the notes
-            log.warning("City name of %s characters does not fit a button", len(city.city))
-    rows.append([_button(t("fl_btn_no_city", lang), A_SET_CITY, case.id, None)])
-    rows.append(_back(case.id, lang))
-    await _show(update, context, _esc(t("fl_city_prompt", lang)), InlineKeyboardMarkup(rows))
+async def _act_city_menu(tap: Tap) -> None:
+    case = await tap.context.db(F.get_case, tap.user_id, tap.need())
+    await _entered(tap, case)
+    await _show(tap.update, tap.context, *city_menu(tap.wf, case, tap.lang))
 
 
-async def _act_set_city(update, context, wf, lang, case_id, arg) -> None:
-    case_id = _need(case_id)
-    if arg is not None and wf.city(arg) is None:
-        raise F.FilingError("unknown_city", arg)
-    city = "" if arg is None else wf.city(arg).city
-    case = await _db(F.set_city, context.runtime.engine, update.effective_user.id, case_id, city)
-    await _enter(update, context, case.id)
-    await _answer(update, t("fl_city_set", lang, city=city) if city else t("fl_city_cleared", lang))
-    if not case.legal_nature:
-        text, markup = nature_view(wf, case, lang)
-        await _show(update, context, text, markup)
+async def _act_set_city(tap: Tap) -> None:
+    case_id = tap.need()
+    if tap.arg is not None and tap.wf.city(tap.arg) is None:
+        raise F.FilingError("unknown_city", tap.arg)
+    city = "" if tap.arg is None else tap.wf.city(tap.arg).city
+    screen = await tap.context.db(counted(F.set_city), tap.user_id, case_id, city)
+    note = t("fl_city_set", tap.lang, city=city) if city else t("fl_city_cleared", tap.lang)
+    await _entered(tap, screen.case, note)
+    if not screen.case.legal_nature:
+        await _show(tap.update, tap.context, *nature_view(tap.wf, screen.case, tap.lang))
         return
-    await _send_checklist(update, context, wf, case, lang, edit=True)
+    await _send_checklist(tap, screen, edit=True)
 
 
-async def send_summary(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
-                       lang: str) -> None:
+async def send_summary(turn: Turn, case: F.CaseView) -> None:
     """The summary: a short message (progress, what is missing, the next step), then the full summary as a
     PDF (to print and send) and as a DOCX (to edit)."""
+    wf, lang, context = turn.wf, turn.lang, turn.context
     report = _stored_report(wf, case)
     lines = report_lines(wf, report, lang) if report is not None else []
     summary = build_summary(case, wf, lang, readiness_lines=[line.strip() for line in lines])
@@ -261,16 +232,16 @@ async def send_summary(update: Update, context: BotContext, wf: Workflow, case: 
     title = _title(case, lang)
     summary.title = title
     pdf, docx = await asyncio.to_thread(_summary_files, summary, labels)
-    await _send(update, context, summary_brief(summary, labels), html_mode=False)
+    await _send(turn.update, context, summary_brief(summary, labels), html_mode=False)
     progress = summary.progress
     caption = t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total)
-    chat_id = update.effective_chat.id
+    chat_id = turn.update.effective_chat.id
     await context.bot.send_document(chat_id, document=pdf, filename=pdf_filename(summary), caption=caption)
     await context.bot.send_document(
         chat_id, document=docx, filename=docx_filename(summary), caption=caption,
         reply_markup=InlineKeyboardMarkup([_back(case.id, lang)]),
     )
-    await _db(F.mark_summary_sent, context.runtime.engine, case.operator_id, case.id)
+    await context.db(F.mark_summary_sent, case.operator_id, case.id)
 
 
 def _summary_files(summary, labels) -> tuple[bytes, bytes]:

@@ -1,30 +1,25 @@
 """The filing flow's membership (who is in the flow, kept in `bot.state`, cached per update) and the helpers
-every filing handler shares: sending and editing, answering taps, showing the checklist, resuming a case.
+every filing handler shares: one turn's context (`Turn`), units of work that also count the operator's cases,
+sending and editing, answering taps, showing the checklist, resuming a case.
 See `bot.handlers.filing` for the flow as a whole."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    Application,
-    filters,
-)
+from telegram.error import BadRequest
+from telegram.ext import Application, filters
 
+from bot import state as flows
 from bot.context import BotContext
-from bot.handlers.filing_views import (
-    _esc,
-    _title,
-    checklist_view,
-    nature_view,
-)
+from bot.handlers.filing_views import _esc, _title, checklist_view, nature_view
 from bot.render import split_message
 from bot.state import FlowState, StateConflict, load_flow_state
 from bot.texts import t
@@ -34,33 +29,35 @@ from db.filing.workflow import Workflow, WorkflowError, get_workflow
 log = logging.getLogger(__name__)
 
 FLOW = "filing"  # the bot.state flow name
-SEEN_KEY = "filing_seen"  # user_data, a per-update cache: {(update id, object id): the FlowState loaded for it}
-_SEEN_KEEP = 4  # updates of one user remembered (only the current one is ever read)
 ACTIVE_SECONDS = 24 * 3600
+#: The handler group of `note_flow`: before the staff flow's early group (-20), which also asks whether a
+#: document belongs to the filing flow.
 FLOW_GROUP = -30
+#: A question about filing itself: worth a reminder of where the operator's own case stands.
 _ASKS_ABOUT_FILING = re.compile(r"备案|登记|材料|清单|filing|checklist|registration", re.IGNORECASE)
+#: Commands that do not take the operator out of the filing flow.
 KEEP_FLOW_COMMANDS = {"filing", "help", "lang"}
 
 
-def _update_key(update: Update) -> tuple[int, int]:
-    """This very update: its id, and the object (a re-delivered update is a new object, loaded afresh)."""
-    return update.update_id, id(update)
+# --- Membership -------------------------------------------------------------------------------------------------
+
+
+def _member(state: FlowState | None, window: float | None) -> bool:
+    if state is None or not state.get("case"):
+        return False
+    return window is None or time.time() - float(state.get("at") or 0) < window
+
+
+flows.define_membership(FLOW, _member)
 
 
 def _seen(user_data: dict | None, update: Update) -> FlowState | None:
     """The filing state loaded for this update (by `note_flow` or a handler), or None."""
-    if not user_data:
-        return None
-    return (user_data.get(SEEN_KEY) or {}).get(_update_key(update))
+    return flows.kept_for_update(user_data, update, FLOW)
 
 
 def _keep(context: BotContext, update: Update, state: FlowState) -> None:
-    if context.user_data is None:
-        return
-    seen = context.user_data.setdefault(SEEN_KEY, {})
-    seen[_update_key(update)] = state
-    while len(seen) > _SEEN_KEEP:
-        seen.pop(next(iter(seen)))
+    flows.keep_for_update(context.user_data, update, state)
 
 
 async def _state(update: Update, context: BotContext) -> FlowState:
@@ -73,7 +70,7 @@ async def _state(update: Update, context: BotContext) -> FlowState:
 
 
 async def _save(state: FlowState) -> None:
-    """Store the membership; a concurrent change by another worker wins (see the module docstring)."""
+    """Store the membership; a concurrent change by another worker wins (see `bot.handlers.filing`)."""
     try:
         await state.save()
     except StateConflict:
@@ -109,25 +106,18 @@ async def note_flow(update: Update, context: BotContext) -> None:
     try:
         state = await load_flow_state(context, user.id, FLOW)
         if "case" not in state:
-            case = await asyncio.to_thread(F.current_case, context.runtime.engine, user.id)
-            state.update(_restored_state(case) or {})
+            state.update(_restored_state(await context.db(F.current_case, user.id)) or {})
     except Exception:  # a database problem must not break unrelated messages
         log.exception("Could not look up the filing state of user %s", user.id)
         return
     _keep(context, update, state)
 
 
-def _member(state: FlowState | None, window: float | None) -> bool:
-    if state is None or not state.get("case"):
-        return False
-    return window is None or time.time() - float(state.get("at") or 0) < window
-
-
 def in_flow(update: Update, context: BotContext) -> bool:
     """Whether this update's user is in the filing flow (any time since they last worked on it), as `note_flow`
-    found it for THIS update: for other flows deciding who a message belongs to. Reads memory only; False when
-    `note_flow` did not run for the update (callbacks, commands)."""
-    return _member(_seen(context.user_data, update), None)
+    found it for THIS update (`bot.state.in_flow(user_data, update, "filing")` says the same to other flows).
+    Reads memory only; False when `note_flow` did not run for the update (callbacks, commands)."""
+    return flows.in_flow(context.user_data, update, FLOW)
 
 
 class _InFlow(filters.UpdateFilter):
@@ -143,7 +133,7 @@ class _InFlow(filters.UpdateFilter):
         user = update.effective_user
         if user is None:
             return False
-        return _member(_seen(self.application.user_data.get(user.id), update), self.window)
+        return flows.in_flow(self.application.user_data.get(user.id), update, FLOW, self.window)
 
 
 async def leave_flow_on_command(update: Update, context: BotContext) -> None:
@@ -155,7 +145,7 @@ async def leave_flow_on_command(update: Update, context: BotContext) -> None:
     try:
         state = await _state(update, context)
         if "case" not in state and _restored_state(
-            await asyncio.to_thread(F.current_case, context.runtime.engine, update.effective_user.id)
+            await context.db(F.current_case, update.effective_user.id)
         ) is None:
             return  # never in the flow (no stored state, no open case): nothing to leave, nothing stored
         if state.get("case", ...) is not None:
@@ -164,6 +154,43 @@ async def leave_flow_on_command(update: Update, context: BotContext) -> None:
             await _save(state)
     except Exception:  # a database problem must not break the command itself
         log.exception("Could not record that user %s left the filing flow", update.effective_user.id)
+
+
+# --- One turn and its unit of work -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What every step of one filing update needs: the update, its context, the workflow and the language."""
+
+    update: Update
+    context: BotContext
+    wf: Workflow
+    lang: str
+
+    @property
+    def user_id(self) -> int:
+        """The operator (the update's user)."""
+        return self.update.effective_user.id
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A case as a handler shows it: the case and how many open cases its operator has (the checklist's
+    "cases" button)."""
+
+    case: F.CaseView
+    n_cases: int = 1
+
+
+def counted(change: Callable[..., F.CaseView]) -> Callable[..., Screen]:
+    """`change(*args, session=…)`, then the operator's number of open cases, in the same unit of work."""
+
+    def work(*args, session: Session, **kwargs) -> Screen:
+        case = change(*args, session=session, **kwargs)
+        return Screen(case, len(F.list_cases(case.operator_id, session=session)))
+
+    return work
 
 
 async def _workflow(context: BotContext) -> Workflow:
@@ -180,18 +207,19 @@ async def _workflow_or_say(update: Update, context: BotContext, lang: str) -> Wo
         return None
 
 
-async def _db(fn, *args):
-    return await asyncio.to_thread(fn, *args)
+# --- Sending ---------------------------------------------------------------------------------------------------
 
 
 async def _send(update: Update, context: BotContext, text: str,
                 markup: InlineKeyboardMarkup | None = None, *, html_mode: bool = True) -> Message:
+    """Send `text` (HTML unless `html_mode` is False), split when too long; the keyboard goes on the last part."""
+    plain = {} if html_mode else {"parse_mode": None}
     parts = split_message(text)
     sent = None
     for i, part in enumerate(parts):
         sent = await context.bot.send_message(
-            update.effective_chat.id, part, parse_mode=ParseMode.HTML if html_mode else None,
-            reply_markup=markup if i == len(parts) - 1 else None, disable_web_page_preview=True,
+            update.effective_chat.id, part, reply_markup=markup if i == len(parts) - 1 else None,
+            disable_web_page_preview=True, **plain,
         )
     return sent
 
@@ -202,8 +230,7 @@ async def _show(update: Update, context: BotContext, text: str, markup: InlineKe
     message = query.message if query is not None else None
     if isinstance(message, Message) and len(text) <= 4096:
         try:
-            await message.edit_text(text, reply_markup=markup,
-                                    disable_web_page_preview=True)
+            await message.edit_text(text, reply_markup=markup, disable_web_page_preview=True)
             return
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -212,57 +239,56 @@ async def _show(update: Update, context: BotContext, text: str, markup: InlineKe
     await _send(update, context, text, markup)
 
 
-async def _answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    with contextlib.suppress(TelegramError):  # already answered, or too old: nothing more to say
-        await query.answer(text, show_alert=alert)
-
-
-async def _case_count(context: BotContext, user_id: int) -> int:
-    return len(await _db(F.list_cases, context.runtime.engine, user_id))
-
-
-async def _send_checklist(update: Update, context: BotContext, wf: Workflow, case: F.CaseView,
-                          lang: str, *, prefix: str = "", edit: bool = False) -> None:
-    text, markup = checklist_view(wf, case, lang, await _case_count(context, case.operator_id))
+async def _send_checklist(turn: Turn, screen: Screen, *, prefix: str = "", edit: bool = False) -> None:
+    """The checklist of `screen.case` (edited into the tapped message when `edit`), after `prefix`."""
+    text, markup = checklist_view(turn.wf, screen.case, turn.lang, screen.n_cases)
     if prefix:
         text = f"{prefix}\n\n{text}"
     if edit:
-        await _show(update, context, text, markup)
+        await _show(turn.update, turn.context, text, markup)
     else:
-        await _send(update, context, text, markup)
+        await _send(turn.update, turn.context, text, markup)
+
+
+async def _send_case(turn: Turn, screen: Screen, *, prefix: str = "", edit: bool = False) -> None:
+    """The checklist when the case has a (known) legal nature, else the choice of one."""
+    case = screen.case
+    if case.legal_nature and turn.wf.nature(case.legal_nature) is not None:
+        await _send_checklist(turn, screen, prefix=prefix, edit=edit)
+        return
+    text, markup = nature_view(turn.wf, case, turn.lang)
+    if edit:
+        await _show(turn.update, turn.context, text, markup)
+    else:
+        await _send(turn.update, turn.context, text, markup)
+
+
+# --- Resuming ----------------------------------------------------------------------------------------------------
+
+
+def _resume_work(user_id: int, wf: Workflow, *, session: Session) -> Screen:
+    """The case /filing resumes (a new one when there is none), back at its checklist when it has a nature."""
+    case = F.current_case(user_id, session=session) or F.start_case(user_id, session=session)
+    if case.legal_nature and wf.nature(case.legal_nature) is not None and case.step != "checklist":
+        case = F.set_step(user_id, case.id, "checklist", session=session)
+    return Screen(case, len(F.list_cases(user_id, session=session)))
 
 
 async def _resume(update: Update, context: BotContext) -> None:
     lang = context.language
-    user_id = update.effective_user.id
-    engine = context.runtime.engine
     wf = await _workflow_or_say(update, context, lang)
     if wf is None:
         return
-    case = await _db(F.current_case, engine, user_id)
-    if case is None:
-        case = await _db(F.start_case, engine, user_id)
-    await _enter(update, context, case.id)
-    if not case.legal_nature or wf.nature(case.legal_nature) is None:
-        text, markup = nature_view(wf, case, lang)
-        await _send(update, context, text, markup)
-        return
-    if case.step != "checklist":
-        case = await _db(F.set_step, engine, user_id, case.id, "checklist")
-    await _send_checklist(update, context, wf, case, lang, prefix=_esc(t("fl_resume", lang, title=_title(case, lang))))
+    turn = Turn(update, context, wf, lang)
+    screen = await context.db(_resume_work, turn.user_id, wf)
+    await _enter(update, context, screen.case.id)
+    await _send_case(turn, screen, prefix=_esc(t("fl_resume", lang, title=_title(screen.case, lang))))
 
 
 async def _reshow_case(update: Update, context: BotContext, lang: str, case_id: int) -> None:
     try:
         wf = await _workflow(context)
-        case = await _db(F.get_case, context.runtime.engine, update.effective_user.id, case_id)
+        screen = await context.db(counted(F.get_case), update.effective_user.id, case_id)
     except (F.FilingError, WorkflowError):
         return
-    if case.legal_nature and wf.nature(case.legal_nature) is not None:
-        await _send_checklist(update, context, wf, case, lang)
-    else:
-        text, markup = nature_view(wf, case, lang)
-        await _send(update, context, text, markup)
+    await _send_case(Turn(update, context, wf, lang), screen)

@@ -4,16 +4,21 @@ rendered from the workflow data — pure functions, no I/O. The handlers are in 
 from __future__ import annotations
 
 import html
+import logging
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Arg, CallbackCodec, CallbackError, Id, Optional, Token
 from bot.texts import join_names, t
 from db.core.timeutil import to_local
-from db.filing import cases as F
+from db.filing import case_view as F
 from db.filing.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan
+from db.filing.summary import human_size
 from db.filing.workflow import Material, Workflow
 
+log = logging.getLogger(__name__)
+View = tuple[str, InlineKeyboardMarkup]
 MARKS = {F.UPLOADED: "✅", F.READY: "✅", F.NOT_APPLICABLE: "➖", F.MISSING: "⬜"}
 
 
@@ -60,14 +65,6 @@ def _esc(text: str) -> str:
 
 def _title(case: F.CaseView, lang: str) -> str:
     return case.title or t("fl_case_title", lang, id=case.id)
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} B"
 
 
 def _mb(max_bytes: int) -> str:
@@ -122,6 +119,43 @@ def registration_text(wf: Workflow, nature_id: str, lang: str) -> str:
     )
 
 
+def registration_view(wf: Workflow, case: F.CaseView, lang: str, *, with_back: bool) -> View:
+    """Where an institution of the case's legal nature registers, with a button to change the nature (and one
+    back to the checklist when `with_back`)."""
+    rows = [[_button(t("fl_btn_nature", lang), A_CHANGE_NATURE, case.id)]]
+    if with_back:
+        rows.append(_back(case.id, lang))
+    return registration_text(wf, case.legal_nature, lang), InlineKeyboardMarkup(rows)
+
+
+def cases_view(wf: Workflow, cases: list[F.CaseView], lang: str) -> View:
+    """The operator's institutions, each with its progress and a button, and one for a new institution."""
+    lines, rows = [], []
+    for case in cases:
+        nature = wf.nature(case.legal_nature)
+        progress = case.progress(wf)
+        lines.append(_esc(t("fl_case_line", lang, title=_title(case, lang),
+                            nature=nature.name.get(lang) if nature else t("fl_no_nature_yet", lang),
+                            done=progress.done, total=progress.total)))
+        rows.append([_button(f"{_title(case, lang)} {progress.done}/{progress.total}", A_CHECKLIST, case.id)])
+    rows.append([_button(t("fl_btn_new", lang), A_NEW)])
+    return t("fl_cases", lang, lines="\n".join(lines)), InlineKeyboardMarkup(rows)
+
+
+def city_menu(wf: Workflow, case: F.CaseView, lang: str) -> View:
+    """The cities the workflow has additions for (the case's own ticked), and "no city"."""
+    rows = []
+    for city in wf.cities:
+        try:
+            rows.append([_button(("✓ " if city.city == case.city else "") + city.city, A_SET_CITY, case.id,
+                                 city.city)])
+        except CallbackError:  # a name too long for a button: the operator can still type it in the notes
+            log.warning("City name of %s characters does not fit a button", len(city.city))
+    rows.append([_button(t("fl_btn_no_city", lang), A_SET_CITY, case.id, None)])
+    rows.append(_back(case.id, lang))
+    return _esc(t("fl_city_prompt", lang)), InlineKeyboardMarkup(rows)
+
+
 def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) -> tuple[str, InlineKeyboardMarkup]:
     items = case.items(wf)
     progress = case.progress(wf)
@@ -159,7 +193,7 @@ def checklist_view(wf: Workflow, case: F.CaseView, lang: str, n_cases: int = 1) 
 
 def _file_lines(item: F.ItemState, lang: str) -> str:
     return "\n".join(
-        t("fl_file_line", lang, name=_esc(d.file_name), size=_size(d.file_size),
+        t("fl_file_line", lang, name=_esc(d.file_name), size=human_size(d.file_size),
           time=to_local(d.uploaded_at).strftime("%Y-%m-%d %H:%M"))
         for d in item.documents
     )
@@ -204,6 +238,12 @@ def _next_and_back(wf: Workflow, case: F.CaseView, after: str | None, lang: str)
 def what_text(wf: Workflow, m: Material, lang: str) -> str:
     return t("fl_what", lang, name=_esc(m.name.get(lang)), unconfirmed=_esc(_unconfirmed(m.confirmed, lang)),
              what=_esc(m.what.get(lang)), who=_esc(m.who.get(lang)), source=_esc(wf.cite(m)))
+
+
+def what_view(wf: Workflow, case: F.CaseView, m: Material, lang: str) -> View:
+    """What an item is and who issues it, with buttons back to the item and to the checklist."""
+    back_to_item = _button(t("fl_btn_back_item", lang, name=m.name.get(lang)), A_ITEM, case.id, m.id)
+    return what_text(wf, m, lang), InlineKeyboardMarkup([[back_to_item], _back(case.id, lang)])
 
 
 def _class_name(wf: Workflow, class_type: str, lang: str) -> str:
@@ -267,3 +307,96 @@ def _stored_report(wf: Workflow, case: F.CaseView) -> ReadinessReport | None:
         return None
     classes = [PlannedClass.from_dict(d) for d in case.class_plan]
     return check_plan(classes, wf)
+
+
+@dataclass(frozen=True)
+class UploadRefusal:
+    """Why a file is not recorded: `problem` is wrong_type, too_large, empty, unreadable or corrupt; `got` is
+    the type it seems to be; `with_back`: offer the way back to the checklist (not after a download)."""
+
+    problem: str
+    item_name: str = ""
+    max_bytes: int = 0
+    size: int = 0
+    types: str = ""
+    got: str = ""
+    with_back: bool = True
+
+
+# --- Typed text and uploads --------------------------------------------------------------------------------------
+
+
+def reminder_view(wf: Workflow, case: F.CaseView, lang: str) -> View:
+    """Where the operator is in the case (after a policy answer): the plan prompt's reminder, or the progress
+    with a button back to the item last opened."""
+    if case.step == "plan":
+        return t("fl_reminder_plan", lang), InlineKeyboardMarkup([_back(case.id, lang)])
+    progress = case.progress(wf)
+    item = case.item(wf, case.current_item) if case.current_item else None
+    item_text = t("fl_reminder_item", lang, name=item.material.name.get(lang)) if item is not None else ""
+    text = t("fl_reminder", lang, title=_title(case, lang), done=progress.done, total=progress.total, item=item_text)
+    row = _back(case.id, lang)
+    if item is not None:
+        row.append(_button(t("fl_btn_item", lang, mark=MARKS[item.status], name=item.material.name.get(lang)),
+                           A_ITEM, case.id, item.material.id))
+    return _esc(text), InlineKeyboardMarkup([row])
+
+
+def plan_problem_lines(wf: Workflow, problems: list, lang: str) -> list[str]:
+    """What could not be read in a typed class plan, one line each (plain text)."""
+    types = _class_types_text(wf, lang)
+    return [t(f"fl_plan_problem_{p.reason}", lang, text=p.text[:40], types=types) for p in problems]
+
+
+def plan_unreadable_view(case: F.CaseView, problems: list[str], lang: str) -> View:
+    """No class could be read from the typed plan."""
+    body = "\n".join([t("fl_plan_unreadable", lang), *map(_esc, problems)])
+    return body, InlineKeyboardMarkup([_back(case.id, lang)])
+
+
+def plan_report_view(wf: Workflow, case: F.CaseView, report: ReadinessReport, problems: list[str],
+                     lang: str) -> View:
+    """The self-check of a typed plan, then what could not be read, with "check again" and back."""
+    lines = report_lines(wf, report, lang) + problems
+    markup = InlineKeyboardMarkup([[_button(t("fl_btn_recheck", lang), A_CHECK, case.id)], _back(case.id, lang)])
+    return "\n".join(_esc(line) for line in lines), markup
+
+
+def need_nature_view(lang: str) -> View:
+    """A file sent before a case has a legal nature: start (or resume) the flow first."""
+    return _esc(t("fl_need_nature", lang)), InlineKeyboardMarkup([[_button(t("fl_btn_start", lang), A_GO)]])
+
+
+def pick_item_view(wf: Workflow, case: F.CaseView, lang: str) -> View:
+    """A file sent with no item open: which item is it for?"""
+    rows = [[_button(t("fl_btn_item", lang, mark=MARKS[i.status], name=i.material.name.get(lang)),
+                     A_ITEM, case.id, i.material.id)] for i in case.items(wf)]
+    return _esc(t("fl_upload_pick_item", lang)), InlineKeyboardMarkup(rows)
+
+
+def upload_refused_view(case: F.CaseView, refusal: UploadRefusal, lang: str) -> View:
+    """Why a file was not recorded (nothing changed), with a button back to the checklist where it helps."""
+    name, max_mb = refusal.item_name, _mb(refusal.max_bytes)
+    back = InlineKeyboardMarkup([_back(case.id, lang)])
+    if refusal.problem == "wrong_type":
+        return _esc(t("fl_upload_wrong_type", lang, name=name, types=refusal.types, got=refusal.got)), back
+    if refusal.problem == "too_large":
+        text = _esc(t("fl_upload_too_large", lang, size=human_size(refusal.size), name=name, max_mb=max_mb))
+        return text, back if refusal.with_back else None
+    if refusal.problem == "corrupt":
+        return _esc(t("fl_upload_corrupt", lang, type=refusal.got)), back
+    return _esc(t(f"fl_upload_{refusal.problem}", lang)), None  # empty, unreadable
+
+
+def upload_done_view(wf: Workflow, outcome: F.UploadOutcome, material: Material, sent: F.UploadedFile,
+                     lang: str) -> View:
+    """A recorded file (`sent`, as the operator sent it): what was filed where, the progress, and what next."""
+    progress = outcome.case.progress(wf)
+    key = "fl_upload_ok" if outcome.added else "fl_upload_dup"
+    text = t(key, lang, file=_esc(sent.file_name), size=human_size(sent.file_size), name=_esc(material.name.get(lang)),
+             done=progress.done, total=progress.total)
+    rows = [_next_and_back(wf, outcome.case, material.id, lang)]
+    if progress.complete:
+        text += "\n" + t("fl_checklist_done", lang)
+        rows.insert(0, [_button(t("fl_btn_summary", lang), A_SUMMARY, outcome.case.id)])
+    return text, InlineKeyboardMarkup(rows)

@@ -13,7 +13,6 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
-from bot.handlers import filing
 from bot.handlers.staff_common import (
     FLOW,
     actor,
@@ -24,7 +23,7 @@ from bot.handlers.staff_common import (
     send_preview,
 )
 from bot.handlers.staff_views import error_text
-from bot.state import FlowState, StateConflict, flow_state, load_flow_state
+from bot.state import FlowState, StateConflict, flow_state, in_flow, load_flow_state
 from bot.texts import t
 from db.accounts import roles
 from db.core import audit
@@ -70,12 +69,9 @@ def _caption_fields(caption: str) -> dict:
 
 
 def _in_filing_flow(update: Update, context: BotContext) -> bool:
-    """Whether the user is in the operators' filing flow.
-
-    FLOW-STATE (issue 11): the single call into the filing flow's state. When `bot.state` offers the small
-    flow-state API (the filing side adds it), ask it here instead of `bot.handlers.filing`.
-    """
-    return filing.in_flow(update, context)
+    """Whether the user is in the operators' filing flow, as that flow kept its state for this update
+    (`bot.state`'s flow-membership API: no import of the filing flow's keys)."""
+    return in_flow(context.user_data, update, "filing")
 
 
 async def claim_staff_document(update: Update, context: BotContext) -> None:

@@ -6,34 +6,54 @@ uploaded / ready / not_applicable, or missing when nothing was recorded. Uploade
 Telegram file id with name, MIME type, size, sha256 and time — the bytes stay on Telegram.
 
 Every function takes the operator id and refuses (CaseNotFound) a case of someone else, so a stale or forged
-button can never touch another operator's case.
+button can never touch another operator's case. Every function takes the caller's session and never commits
+(the caller's unit of work does); the snapshots returned (`CaseView`) are detached and pure
+(`db.filing.case_view`), and so are the upload checks (`db.filing.uploads`), re-exported here.
 
-    case = start_case(engine, operator_id)
-    case = choose_nature(engine, operator_id, case.id, "for_profit", workflow)
-    problem = check_upload(workflow, material, file_name="执照.pdf", mime_type="application/pdf", file_size=123)
-    record_upload(engine, operator_id, case.id, "license", UploadedFile(...), workflow)
-    mark_item(engine, operator_id, case.id, "food", NOT_APPLICABLE, workflow)
+    with session_scope(engine) as session:
+        case = start_case(operator_id, session=session)
+        case = choose_nature(operator_id, case.id, "for_profit", workflow, session=session)
+        problem = check_upload(workflow, material, file_name="执照.pdf", mime_type="application/pdf", file_size=123)
+        record_upload(operator_id, case.id, "license", UploadedFile(...), workflow, session=session)
+        mark_item(operator_id, case.id, "food", NOT_APPLICABLE, workflow, session=session)
     case.progress(workflow)  # Progress(done=2, total=9, ...)
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from db.core.engine import session_scope
+from db.filing.case_view import (
+    MAX_CASES_PER_OPERATOR,
+    MAX_CITY,
+    MAX_TITLE,
+    MISSING,
+    NOT_APPLICABLE,
+    READY,
+    STEPS,
+    UPLOADED,
+    CaseNotFound,
+    CaseView,
+    DocumentInfo,
+    FilingError,
+    ItemState,
+    Progress,
+    UploadedFile,
+    UploadOutcome,
+)
 from db.filing.models import FilingCase, FilingDocument, FilingItem
-from db.filing.workflow import FILE_TYPES, FileType, Material, Workflow
+from db.filing.uploads import UploadCheck, check_content, check_upload, sha256_hex
+from db.filing.workflow import Material, Workflow
 
 __all__ = [
+    "MAX_CASES_PER_OPERATOR",
+    "MAX_CITY",
+    "MAX_TITLE",
     "MISSING",
     "NOT_APPLICABLE",
     "READY",
@@ -68,34 +88,7 @@ __all__ = [
     "start_case",
 ]
 
-UPLOADED = "uploaded"
-READY = "ready"
-NOT_APPLICABLE = "not_applicable"
-MISSING = "missing"
-#: Where an operator is in a case: choosing the legal nature, working on the checklist, typing the class plan
-#: for the readiness self-check, or typing the institution's name.
-STEPS = ("nature", "checklist", "plan", "title")
-MAX_TITLE = 60
-MAX_CITY = 32
-MAX_CASES_PER_OPERATOR = 20
-
-T = TypeVar("T")
-
-
-class FilingError(Exception):
-    """A refused change; `code` says why (for the bot's message)."""
-
-    code = "error"
-
-    def __init__(self, code: str | None = None, detail: str = ""):
-        self.code = code or self.code
-        super().__init__(f"{self.code}: {detail}" if detail else self.code)
-
-
-class CaseNotFound(FilingError):
-    """No such case for this operator (deleted, closed, or someone else's)."""
-
-    code = "case_not_found"
+_UPSERT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def _utcnow() -> datetime:
@@ -109,179 +102,6 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One uploaded file (metadata only)."""
-
-    id: int
-    item_id: str
-    file_id: str
-    file_unique_id: str
-    file_name: str
-    mime_type: str
-    file_size: int
-    sha256: str
-    uploaded_at: datetime
-
-
-@dataclass(frozen=True)
-class ItemState:
-    """A checklist item with its status and files."""
-
-    material: Material
-    status: str  # uploaded | ready | not_applicable | missing
-    documents: tuple[DocumentInfo, ...] = ()
-
-    @property
-    def done(self) -> bool:
-        return self.status != MISSING
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    uploaded: int
-    ready: int
-    not_applicable: int
-    missing: tuple[str, ...]  # item ids, in checklist order
-
-    @property
-    def complete(self) -> bool:
-        return self.total > 0 and self.done == self.total
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A case as read from the database (a detached snapshot)."""
-
-    id: int
-    operator_id: int
-    title: str
-    city: str
-    legal_nature: str
-    step: str
-    status: str
-    current_item: str | None
-    class_plan: list[dict]
-    created_at: datetime
-    updated_at: datetime
-    summary_sent_at: datetime | None
-    statuses: dict[str, str] = field(default_factory=dict)
-    documents: dict[str, tuple[DocumentInfo, ...]] = field(default_factory=dict)
-
-    def items(self, workflow: Workflow) -> list[ItemState]:
-        """The checklist for this case's legal nature and city, with statuses (empty before a nature is chosen)."""
-        if not self.legal_nature:
-            return []
-        return [
-            ItemState(m, self.statuses.get(m.id, MISSING), self.documents.get(m.id, ()))
-            for m in workflow.materials_for(self.legal_nature, self.city)
-        ]
-
-    def item(self, workflow: Workflow, item_id: str) -> ItemState | None:
-        return next((i for i in self.items(workflow) if i.material.id == item_id), None)
-
-    def progress(self, workflow: Workflow) -> Progress:
-        items = self.items(workflow)
-        count = {s: sum(1 for i in items if i.status == s) for s in (UPLOADED, READY, NOT_APPLICABLE)}
-        return Progress(
-            done=sum(1 for i in items if i.done),
-            total=len(items),
-            uploaded=count[UPLOADED],
-            ready=count[READY],
-            not_applicable=count[NOT_APPLICABLE],
-            missing=tuple(i.material.id for i in items if not i.done),
-        )
-
-    def next_missing(self, workflow: Workflow, after: str | None = None) -> str | None:
-        """The first missing item after `after` (wrapping around), or None when all are done."""
-        items = self.items(workflow)
-        ids = [i.material.id for i in items]
-        start = ids.index(after) + 1 if after in ids else 0
-        for i in items[start:] + items[:start]:
-            if not i.done:
-                return i.material.id
-        return None
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """What the bot learnt about an uploaded file (the bytes themselves are not kept)."""
-
-    file_id: str
-    file_unique_id: str
-    file_name: str
-    mime_type: str
-    file_size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class UploadCheck:
-    """The verdict on an upload before it is downloaded: `problem` is None, wrong_type, too_large or empty."""
-
-    problem: str | None
-    file_type: FileType | None
-    accepted: tuple[FileType, ...]
-    max_bytes: int
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-@dataclass(frozen=True)
-class UploadOutcome:
-    case: CaseView
-    added: bool  # False when the same file (same sha256) was already uploaded for this item
-    document: DocumentInfo
-
-
-# --- Upload checks (pure) -------------------------------------------------------------------------------------
-
-
-def _type_of(file_name: str, mime_type: str) -> FileType | None:
-    """The file type its name says (or, without an extension, its MIME type)."""
-    name = (file_name or "").lower().strip()
-    mime = (mime_type or "").lower().split(";")[0].strip()
-    if "." in name:
-        ext = "." + name.rsplit(".", 1)[1]
-        by_ext = next((ft for ft in FILE_TYPES.values() if ext in ft.extensions), None)
-        if by_ext is None:
-            return None
-        # a name and a MIME type that disagree about a known type are not trusted
-        by_mime = next((ft for ft in FILE_TYPES.values() if mime in ft.mime_types), None)
-        if by_mime is not None and by_mime.key != by_ext.key:
-            return None
-        return by_ext
-    return next((ft for ft in FILE_TYPES.values() if mime in ft.mime_types), None)
-
-
-def check_upload(workflow: Workflow, material: Material, *, file_name: str, mime_type: str,
-                 file_size: int | None) -> UploadCheck:
-    """Is this file acceptable for this item, judging by its name, MIME type and size?"""
-    accepted = workflow.accepted_types(material)
-    max_bytes = workflow.max_bytes(material)
-    file_type = _type_of(file_name, mime_type)
-    if file_type is None or file_type not in accepted:
-        return UploadCheck("wrong_type", file_type, accepted, max_bytes)
-    if file_size is not None and file_size > max_bytes:
-        return UploadCheck("too_large", file_type, accepted, max_bytes)
-    if file_size == 0:
-        return UploadCheck("empty", file_type, accepted, max_bytes)
-    return UploadCheck(None, file_type, accepted, max_bytes)
-
-
-def check_content(file_type: FileType, data: bytes) -> bool:
-    """Do the bytes really start like this type (a renamed .exe is not a PDF)?"""
-    return bool(data) and any(data.startswith(magic) for magic in file_type.magic)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # --- Reading --------------------------------------------------------------------------------------------------
 
 
@@ -293,7 +113,10 @@ def _doc_info(d: FilingDocument) -> DocumentInfo:
 def _view(session: Session, case: FilingCase) -> CaseView:
     statuses = {
         row.item_id: row.status
-        for row in session.execute(select(FilingItem).where(FilingItem.case_id == case.id)).scalars()
+        for row in session.execute(
+            # statuses may have been written by a statement (`_set_status`): never trust objects loaded before
+            select(FilingItem).where(FilingItem.case_id == case.id).execution_options(populate_existing=True)
+        ).scalars()
     }
     documents: dict[str, list[DocumentInfo]] = {}
     rows = session.execute(
@@ -321,47 +144,32 @@ def _load(session: Session, operator_id: int, case_id: int, *, for_update: bool 
     return case
 
 
-def list_cases(engine: Engine, operator_id: int, *, include_closed: bool = False) -> list[CaseView]:
+def list_cases(operator_id: int, *, include_closed: bool = False, session: Session) -> list[CaseView]:
     """The operator's cases, most recently worked on first."""
-    with session_scope(engine) as session:
-        stmt = select(FilingCase).where(FilingCase.operator_id == operator_id)
-        if not include_closed:
-            stmt = stmt.where(FilingCase.status == "open")
-        cases = session.execute(stmt.order_by(FilingCase.updated_at.desc(), FilingCase.id.desc())).scalars().all()
-        return [_view(session, c) for c in cases]
+    stmt = select(FilingCase).where(FilingCase.operator_id == operator_id)
+    if not include_closed:
+        stmt = stmt.where(FilingCase.status == "open")
+    cases = session.execute(stmt.order_by(FilingCase.updated_at.desc(), FilingCase.id.desc())).scalars().all()
+    return [_view(session, c) for c in cases]
 
 
-def current_case(engine: Engine, operator_id: int) -> CaseView | None:
+def current_case(operator_id: int, *, session: Session) -> CaseView | None:
     """The open case the operator worked on last (what /filing resumes), or None."""
-    with session_scope(engine) as session:
-        case = session.execute(
-            select(FilingCase)
-            .where(FilingCase.operator_id == operator_id, FilingCase.status == "open")
-            .order_by(FilingCase.updated_at.desc(), FilingCase.id.desc())
-            .limit(1)
-        ).scalars().first()
-        return _view(session, case) if case is not None else None
+    case = session.execute(
+        select(FilingCase)
+        .where(FilingCase.operator_id == operator_id, FilingCase.status == "open")
+        .order_by(FilingCase.updated_at.desc(), FilingCase.id.desc())
+        .limit(1)
+    ).scalars().first()
+    return _view(session, case) if case is not None else None
 
 
-def get_case(engine: Engine, operator_id: int, case_id: int) -> CaseView:
+def get_case(operator_id: int, case_id: int, *, session: Session) -> CaseView:
     """One open case of this operator; CaseNotFound otherwise."""
-    with session_scope(engine) as session:
-        return _view(session, _load(session, operator_id, case_id))
+    return _view(session, _load(session, operator_id, case_id))
 
 
 # --- Changing -------------------------------------------------------------------------------------------------
-
-
-def _write(engine: Engine, fn: Callable[[Session], T]) -> T:
-    """Run `fn` in a transaction, once more if a concurrent double tap hit a unique constraint."""
-    for attempt in range(2):
-        try:
-            with session_scope(engine) as session:
-                return fn(session)
-        except IntegrityError:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _touch(session: Session, case: FilingCase, **changes) -> CaseView:
@@ -373,77 +181,58 @@ def _touch(session: Session, case: FilingCase, **changes) -> CaseView:
     return _view(session, case)
 
 
-def start_case(engine: Engine, operator_id: int, *, title: str = "", city: str = "") -> CaseView:
+def start_case(operator_id: int, *, title: str = "", city: str = "", session: Session) -> CaseView:
     """A new case at the legal-nature step. An untouched one (no nature chosen yet) is reused, so a double
     tap on "new institution" makes one case."""
-
-    def run(session: Session) -> CaseView:
-        blank = session.execute(
-            select(FilingCase).where(FilingCase.operator_id == operator_id, FilingCase.status == "open",
-                                     FilingCase.legal_nature == "")
-            .order_by(FilingCase.id.desc()).limit(1)
-        ).scalars().first()
-        if blank is not None:
-            return _touch(session, blank, title=title[:MAX_TITLE] or blank.title, city=city[:MAX_CITY] or blank.city)
-        count = len(session.execute(select(FilingCase.id).where(FilingCase.operator_id == operator_id,
-                                                             FilingCase.status == "open")).all())
-        if count >= MAX_CASES_PER_OPERATOR:
-            raise FilingError("too_many_cases", f"{count} open cases")
-        case = FilingCase(operator_id=operator_id, title=title.strip()[:MAX_TITLE], city=city.strip()[:MAX_CITY],
-                          step="nature", class_plan=[])
-        session.add(case)
-        session.flush()
-        return _view(session, case)
-
-    return _write(engine, run)
+    blank = session.execute(
+        select(FilingCase).where(FilingCase.operator_id == operator_id, FilingCase.status == "open",
+                                 FilingCase.legal_nature == "")
+        .order_by(FilingCase.id.desc()).limit(1)
+    ).scalars().first()
+    if blank is not None:
+        return _touch(session, blank, title=title[:MAX_TITLE] or blank.title, city=city[:MAX_CITY] or blank.city)
+    count = len(session.execute(select(FilingCase.id).where(FilingCase.operator_id == operator_id,
+                                                         FilingCase.status == "open")).all())
+    if count >= MAX_CASES_PER_OPERATOR:
+        raise FilingError("too_many_cases", f"{count} open cases")
+    case = FilingCase(operator_id=operator_id, title=title.strip()[:MAX_TITLE], city=city.strip()[:MAX_CITY],
+                      step="nature", class_plan=[])
+    session.add(case)
+    session.flush()
+    return _view(session, case)
 
 
-def choose_nature(engine: Engine, operator_id: int, case_id: int, nature_id: str, workflow: Workflow) -> CaseView:
+def choose_nature(operator_id: int, case_id: int, nature_id: str, workflow: Workflow, *,
+                  session: Session) -> CaseView:
     """Set the legal nature (from the workflow) and move on to the checklist. Statuses already recorded are
     kept; items that do not apply to the new nature are simply not shown."""
     if workflow.nature(nature_id) is None:
         raise FilingError("unknown_nature", nature_id)
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id, for_update=True)
-        return _touch(session, case, legal_nature=nature_id, step="checklist")
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id, for_update=True)
+    return _touch(session, case, legal_nature=nature_id, step="checklist")
 
 
-def set_city(engine: Engine, operator_id: int, case_id: int, city: str) -> CaseView:
+def set_city(operator_id: int, case_id: int, city: str, *, session: Session) -> CaseView:
     """The institution's city (selects per-city additions; "" for none)."""
-
-    def run(session: Session) -> CaseView:
-        return _touch(session, _load(session, operator_id, case_id), city=city.strip()[:MAX_CITY])
-
-    return _write(engine, run)
+    return _touch(session, _load(session, operator_id, case_id), city=city.strip()[:MAX_CITY])
 
 
-def set_title(engine: Engine, operator_id: int, case_id: int, title: str) -> CaseView:
+def set_title(operator_id: int, case_id: int, title: str, *, session: Session) -> CaseView:
     """The operator's name for the institution (trimmed to MAX_TITLE); back to the checklist."""
     clean = " ".join(title.split())[:MAX_TITLE]
     if not clean:
         raise FilingError("empty_title")
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id)
-        return _touch(session, case, title=clean, step="checklist" if case.legal_nature else "nature")
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id)
+    return _touch(session, case, title=clean, step="checklist" if case.legal_nature else "nature")
 
 
-def set_step(engine: Engine, operator_id: int, case_id: int, step: str) -> CaseView:
+def set_step(operator_id: int, case_id: int, step: str, *, session: Session) -> CaseView:
     """Remember where the operator is (see STEPS); also marks the case as the one worked on last."""
     if step not in STEPS:
         raise FilingError("unknown_step", step)
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id)
-        step_now = "nature" if step in ("checklist", "plan") and not case.legal_nature else step
-        return _touch(session, case, step=step_now)
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id)
+    step_now = "nature" if step in ("checklist", "plan") and not case.legal_nature else step
+    return _touch(session, case, step=step_now)
 
 
 def _material(case: FilingCase, item_id: str, workflow: Workflow) -> Material:
@@ -455,117 +244,96 @@ def _material(case: FilingCase, item_id: str, workflow: Workflow) -> Material:
     return material
 
 
-def open_item(engine: Engine, operator_id: int, case_id: int, item_id: str, workflow: Workflow) -> CaseView:
+def open_item(operator_id: int, case_id: int, item_id: str, workflow: Workflow, *, session: Session) -> CaseView:
     """The operator looks at an item: it becomes the one a file sent next is for."""
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id)
-        _material(case, item_id, workflow)
-        return _touch(session, case, current_item=item_id, step="checklist")
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id)
+    _material(case, item_id, workflow)
+    return _touch(session, case, current_item=item_id, step="checklist")
 
 
 def _set_status(session: Session, case_id: int, item_id: str, status: str) -> None:
+    """Insert or update the item's status in one statement: two taps at once cannot both insert."""
+    table = FilingItem.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in _UPSERT_INSERTS:
+        stmt = _UPSERT_INSERTS[dialect](table).values(case_id=case_id, item_id=item_id, status=status,
+                                                      updated_at=_utcnow())
+        session.execute(stmt.on_conflict_do_update(index_elements=["case_id", "item_id"],
+                                                   set_={"status": status, "updated_at": _utcnow()}))
+        return
     row = session.execute(
         select(FilingItem).where(FilingItem.case_id == case_id, FilingItem.item_id == item_id)
     ).scalars().first()
-    if row is None:
-        row = FilingItem(case_id=case_id, item_id=item_id, status=status)
-    else:
-        row.status = status
-        row.updated_at = _utcnow()
+    row = row or FilingItem(case_id=case_id, item_id=item_id, status=status)
+    row.status, row.updated_at = status, _utcnow()
     session.add(row)
     session.flush()
 
 
-def mark_item(engine: Engine, operator_id: int, case_id: int, item_id: str, status: str,
-              workflow: Workflow) -> CaseView:
+def mark_item(operator_id: int, case_id: int, item_id: str, status: str, workflow: Workflow, *,
+              session: Session) -> CaseView:
     """Mark an item 已准备 (READY) or 不适用 (NOT_APPLICABLE), where the workflow allows it."""
     if status not in (READY, NOT_APPLICABLE):
         raise FilingError("bad_status", status)
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id, for_update=True)
-        material = _material(case, item_id, workflow)
-        allowed = material.can_mark_ready if status == READY else material.can_be_not_applicable
-        if not allowed:
-            raise FilingError("not_allowed", f"{item_id} cannot be {status}")
-        _set_status(session, case.id, item_id, status)
-        return _touch(session, case, current_item=item_id)
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id, for_update=True)
+    material = _material(case, item_id, workflow)
+    allowed = material.can_mark_ready if status == READY else material.can_be_not_applicable
+    if not allowed:
+        raise FilingError("not_allowed", f"{item_id} cannot be {status}")
+    _set_status(session, case.id, item_id, status)
+    return _touch(session, case, current_item=item_id)
 
 
-def clear_item(engine: Engine, operator_id: int, case_id: int, item_id: str) -> CaseView:
+def clear_item(operator_id: int, case_id: int, item_id: str, *, session: Session) -> CaseView:
     """Back to missing: forget the status and the files recorded for the item."""
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id, for_update=True)
-        session.execute(delete(FilingItem).where(FilingItem.case_id == case.id, FilingItem.item_id == item_id))
-        session.execute(delete(FilingDocument).where(FilingDocument.case_id == case.id,
-                                                  FilingDocument.item_id == item_id))
-        return _touch(session, case, current_item=item_id)
-
-    return _write(engine, run)
+    case = _load(session, operator_id, case_id, for_update=True)
+    session.execute(delete(FilingItem).where(FilingItem.case_id == case.id, FilingItem.item_id == item_id))
+    session.execute(delete(FilingDocument).where(FilingDocument.case_id == case.id,
+                                              FilingDocument.item_id == item_id))
+    return _touch(session, case, current_item=item_id)
 
 
-def record_upload(engine: Engine, operator_id: int, case_id: int, item_id: str, upload: UploadedFile,
-                  workflow: Workflow) -> UploadOutcome:
+def record_upload(operator_id: int, case_id: int, item_id: str, upload: UploadedFile, workflow: Workflow, *,
+                  session: Session) -> UploadOutcome:
     """Record an uploaded file for an item (status becomes uploaded). The same file twice is recorded once.
 
     The caller has checked the file (`check_upload`, `check_content`); this re-checks the name/size rule so
     nothing unchecked is ever stored.
     """
-
-    def run(session: Session) -> UploadOutcome:
-        case = _load(session, operator_id, case_id, for_update=True)
-        material = _material(case, item_id, workflow)
-        verdict = check_upload(workflow, material, file_name=upload.file_name, mime_type=upload.mime_type,
-                               file_size=upload.file_size)
-        if not verdict.ok:
-            raise FilingError(verdict.problem, upload.file_name)
-        existing = session.execute(
-            select(FilingDocument).where(FilingDocument.case_id == case.id, FilingDocument.item_id == item_id,
-                                         FilingDocument.sha256 == upload.sha256)
-        ).scalars().first()
-        if existing is not None:
-            _set_status(session, case.id, item_id, UPLOADED)
-            return UploadOutcome(_touch(session, case, current_item=item_id), False, _doc_info(existing))
-        doc = FilingDocument(
-            case_id=case.id, item_id=item_id, file_id=upload.file_id[:255],
-            file_unique_id=upload.file_unique_id[:128], file_name=(upload.file_name or "")[:255],
-            mime_type=(upload.mime_type or "")[:128], file_size=int(upload.file_size or 0), sha256=upload.sha256,
-        )
-        session.add(doc)
-        session.flush()
-        _set_status(session, case.id, item_id, UPLOADED)
-        return UploadOutcome(_touch(session, case, current_item=item_id), True, _doc_info(doc))
-
-    return _write(engine, run)
+    row = _load(session, operator_id, case_id, for_update=True)
+    material = _material(row, item_id, workflow)
+    verdict = check_upload(workflow, material, file_name=upload.file_name, mime_type=upload.mime_type,
+                           file_size=upload.file_size)
+    if not verdict.ok:
+        raise FilingError(verdict.problem, upload.file_name)
+    existing = session.execute(
+        select(FilingDocument).where(FilingDocument.case_id == row.id, FilingDocument.item_id == item_id,
+                                     FilingDocument.sha256 == upload.sha256)
+    ).scalars().first()
+    if existing is not None:
+        _set_status(session, row.id, item_id, UPLOADED)
+        return UploadOutcome(_touch(session, row, current_item=item_id), False, _doc_info(existing))
+    doc = FilingDocument(
+        case_id=row.id, item_id=item_id, file_id=upload.file_id[:255],
+        file_unique_id=upload.file_unique_id[:128], file_name=(upload.file_name or "")[:255],
+        mime_type=(upload.mime_type or "")[:128], file_size=int(upload.file_size or 0), sha256=upload.sha256,
+    )
+    session.add(doc)
+    session.flush()
+    _set_status(session, row.id, item_id, UPLOADED)
+    return UploadOutcome(_touch(session, row, current_item=item_id), True, _doc_info(doc))
 
 
-def save_class_plan(engine: Engine, operator_id: int, case_id: int, classes: list[dict]) -> CaseView:
+def save_class_plan(operator_id: int, case_id: int, classes: list[dict], *, session: Session) -> CaseView:
     """Keep the last readiness self-check input (parsed) and go back to the checklist."""
-
-    def run(session: Session) -> CaseView:
-        case = _load(session, operator_id, case_id)
-        return _touch(session, case, class_plan=list(classes), step="checklist")
-
-    return _write(engine, run)
+    return _touch(session, _load(session, operator_id, case_id), class_plan=list(classes), step="checklist")
 
 
-def mark_summary_sent(engine: Engine, operator_id: int, case_id: int) -> CaseView:
-    def run(session: Session) -> CaseView:
-        return _touch(session, _load(session, operator_id, case_id), summary_sent_at=_utcnow())
-
-    return _write(engine, run)
+def mark_summary_sent(operator_id: int, case_id: int, *, session: Session) -> CaseView:
+    """Note when the summary was last sent."""
+    return _touch(session, _load(session, operator_id, case_id), summary_sent_at=_utcnow())
 
 
-def close_case(engine: Engine, operator_id: int, case_id: int) -> None:
+def close_case(operator_id: int, case_id: int, *, session: Session) -> None:
     """Archive a case (it no longer appears in /filing); its records stay in the database."""
-
-    def run(session: Session) -> None:
-        _touch(session, _load(session, operator_id, case_id), status="closed")
-
-    _write(engine, run)
+    _touch(session, _load(session, operator_id, case_id), status="closed")

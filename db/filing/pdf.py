@@ -14,7 +14,7 @@ import io
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-from db.filing.cases import NOT_APPLICABLE
+from db.filing.case_view import NOT_APPLICABLE
 from db.filing.summary import (
     Fact,
     Summary,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from db.core.timeutil import local_zone
-from db.filing.cases import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
+from db.filing.case_view import NOT_APPLICABLE, READY, UPLOADED, CaseView, DocumentInfo, Progress
 from db.filing.workflow import Workflow
 
 __all__ = [
@@ -131,7 +131,8 @@ def build_summary(case: CaseView, workflow: Workflow, lang: str, *,
     )
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
+    """A file size as people read it: 2.0 MB, 12 KB, 300 B."""
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:.1f} MB"
     if size >= 1024:
@@ -145,7 +146,7 @@ def _when(moment: datetime) -> str:
 
 
 def _file_line(doc: DocumentInfo, labels: Mapping[str, str]) -> str:
-    return labels["file_line"].format(name=doc.file_name or doc.file_unique_id, size=_human_size(doc.file_size),
+    return labels["file_line"].format(name=doc.file_name or doc.file_unique_id, size=human_size(doc.file_size),
                                       sha=doc.sha256[:12], time=_when(doc.uploaded_at))
 
 

@@ -223,3 +223,24 @@ async def test_self_check_title_and_english(fake_bot_api, make_app):  # noqa: F8
         await api.wait_until_idle(busy=lambda: application_is_busy(app))
         [resumed] = await _say(api, app, "/filing")
         assert "Welcome back" in resumed.text and "Filing form" in resumed.text
+
+
+async def test_an_institution_name_with_html_characters_is_shown_as_typed(fake_bot_api, make_app):  # noqa: F811
+    """Every text is HTML: a name such as "<A&B>" must reach the operator escaped in every message that
+    repeats it (the title reply, the reminder after a policy answer, the summary's caption)."""
+    api = fake_bot_api.api
+    app = make_app(fake_bot_api)
+    hostile = "<阳光&宝贝> 托育点 </b>"
+    async with running_application(app):
+        [natures] = await _say(api, app, "/filing")
+        checklist = _latest(await _tap(api, app, natures, "营利性"), "备案材料清单")
+        await _tap(api, app, checklist, "机构名称")
+        [named] = await _say(api, app, hostile)
+        assert hostile in named.text
+        await _tap(api, app, named, "营业执照")
+        replies = await _say(api, app, "什么是普惠托育？")  # a question inside the flow: answer + reminder
+        assert any(hostile in (m.text or "") and "备案材料" in m.text for m in replies), [m.text for m in replies]
+        [resumed] = await _say(api, app, "/filing")
+        changes = await _tap(api, app, resumed, "生成备案小结")
+        documents = [m for m in changes if m.kind == "document"]
+        assert len(documents) == 2 and all(hostile in (m.text or "") for m in documents)

@@ -5,6 +5,7 @@ called by `bot.handlers.filing.on_button` with the decoded tap (`Tap`). Each act
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from dataclasses import dataclass
 
@@ -234,7 +235,7 @@ async def send_summary(turn: Turn, case: F.CaseView) -> None:
     pdf, docx = await asyncio.to_thread(_summary_files, summary, labels)
     await _send(turn.update, context, summary_brief(summary, labels), html_mode=False)
     progress = summary.progress
-    caption = t("fl_summary_caption", lang, title=title, done=progress.done, total=progress.total)
+    caption = t("fl_summary_caption", lang, title=html.escape(title, quote=False), done=progress.done, total=progress.total)
     chat_id = turn.update.effective_chat.id
     await context.bot.send_document(chat_id, document=pdf, filename=pdf_filename(summary), caption=caption)
     await context.bot.send_document(

@@ -96,19 +96,21 @@ def _emit(obj: dict) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
-    """Open and migrate the database, run `body(engine)`, map failures to the error contract."""
+    """Open and migrate the database, run `body(session)` as one unit of work, map failures to the error
+    contract."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from db.care.booking import BookingError
     from db.care.search import SearchError
-    from db.core.engine import make_engine
+    from db.core.engine import make_engine, session_scope
     from db.core.migrate import upgrade_to_head
 
     engine = None
     try:
         engine = make_engine(settings.sqlalchemy_url)
         upgrade_to_head(engine)
-        return body(engine)
+        with session_scope(engine) as session:
+            return body(session)
     except (BookingError, SearchError, CliError) as exc:
         return _fail(args, exc.code, exc.message)
     except SQLAlchemyError as exc:
@@ -155,7 +157,7 @@ def _yuan(value) -> str:
 def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot slots search --lat LAT --lon LON [...] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.search import search_by_district, search_nearby
 
         day = _parse_day(args.date)
@@ -170,13 +172,13 @@ def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
             offset=args.offset,
         )
         if args.district:
-            page = search_by_district(engine, args.district, **filters)
+            page = search_by_district(args.district, session=session, **filters)
             if page is None:
                 raise CliError("unknown_place", f"不认识的地名 (unknown district or town): {args.district}")
         else:
             if args.lat is None or args.lon is None:
                 raise CliError("invalid", "需要 --lat 和 --lon,或 --district (give --lat and --lon, or --district)")
-            page = search_nearby(engine, args.lat, args.lon, radius_km=args.radius_km, **filters)
+            page = search_nearby(args.lat, args.lon, session=session, radius_km=args.radius_km, **filters)
         if args.json:
             _emit(page.to_dict(with_reduction=bool(args.reduction)))
         else:
@@ -223,21 +225,16 @@ def _print_page(page) -> None:
 def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot book --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
-    def body(engine) -> int:
-        from db.care.booking import BookingError, book_session, get_booking
+    def body(session) -> int:
+        from db.care.booking import BookingError, BookingRequest, book_session, get_booking
         from db.care.waitlist import queue_length
 
+        request = BookingRequest(args.session, args.user, args.child_age_months, args.child, args.key)
         try:
-            booking = book_session(
-                engine,
-                args.session,
-                args.user,
-                args.child_age_months,
-                child_name=args.child,
-                idempotency_key=args.key,
-            )
+            booking = book_session(request, session=session)
         except BookingError as error:
-            if error.code != "full" or queue_length(engine, args.session) == 0:
+            session.rollback()
+            if error.code != "full" or queue_length(args.session, session=session) == 0:
                 raise
             # Parents already wait for this session: say so (join with `waitlist join`).
             if args.json:
@@ -248,7 +245,7 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:
-            view = get_booking(engine, booking.id)
+            view = get_booking(booking.id, session=session)
             print(f"预约成功!预约码 {booking.code}(预约编号 {booking.id})")
             print(
                 f"  {view.institution_name} · {view.date.isoformat()} {view.start_time:%H:%M}–{view.end_time:%H:%M}"
@@ -265,10 +262,10 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings list --user ID [--all] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.booking import list_bookings
 
-        views = list_bookings(engine, args.user, upcoming_only=not args.all)
+        views = list_bookings(args.user, upcoming_only=not args.all, session=session)
         if args.json:
             _emit({"bookings": [v.to_dict() for v in views]})
             return 0
@@ -291,14 +288,14 @@ def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings cancel BOOKING_ID --user ID [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from datetime import timedelta
 
         from db.care.booking import cancel_booking
 
         # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
         hold = timedelta(minutes=settings.waitlist_hold_minutes)
-        booking = cancel_booking(engine, args.booking_id, args.user, hold=hold)
+        booking = cancel_booking(args.booking_id, args.user, hold=hold, session=session)
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:
@@ -311,14 +308,14 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot institutions demo [--days N] [--today YYYY-MM-DD] [--seed S] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.demo_data import DEMO_SEED, generate_demo
 
         if not (0 <= args.days <= 60):
             raise CliError("invalid", "--days 应在 0–60 之间 (--days must be 0–60)")
         today = _parse_day(args.today, "--today")
         seed = DEMO_SEED if args.seed is None else args.seed
-        report = generate_demo(engine, today=today, days=args.days, seed=seed)
+        report = generate_demo(session=session, today=today, days=args.days, seed=seed)
         if args.json:
             _emit(report.to_dict())
         else:
@@ -336,10 +333,10 @@ def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot institutions import FILE.csv [--json]` — exit 1 when any row is rejected."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.csv_import import import_institutions_csv
 
-        report = import_institutions_csv(engine, args.file)
+        report = import_institutions_csv(args.file, session=session)
         if args.json:
             out = report.to_dict()
             if not report.applied:

@@ -42,11 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _waitlist_errors(body: Callable) -> Callable:
     """`body`, with waitlist rule failures turned into the CLI error contract."""
 
-    def wrapped(engine) -> int:
+    def wrapped(session) -> int:
         from db.care.waitlist import WaitlistError
 
         try:
-            return body(engine)
+            return body(session)
         except WaitlistError as exc:
             raise CliError(exc.code, exc.message) from None
 
@@ -68,10 +68,10 @@ def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist join --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import join
 
-        view = join(engine, args.session, args.user, args.child_age_months, child_name=args.child)
+        view = join(args.session, args.user, args.child_age_months, child_name=args.child, session=session)
         if args.json:
             _emit({"entry_id": view.entry_id, "position": view.position, "status": view.status})
         else:
@@ -85,10 +85,10 @@ def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist leave ENTRY_ID --user ID [--json]`."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import leave
 
-        view = leave(engine, args.entry_id, args.user)
+        view = leave(args.entry_id, args.user, session=session)
         if args.json:
             _emit({"entry_id": view.entry_id, "status": view.status})
         else:
@@ -102,10 +102,10 @@ def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist list --user ID [--json]` — active entries of upcoming sessions."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import entries_for_parent
 
-        views = entries_for_parent(engine, args.user)
+        views = entries_for_parent(args.user, session=session)
         if args.json:
             _emit({"entries": [v.to_dict() for v in views]})
             return 0

@@ -10,6 +10,7 @@ from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
 from db.core.conversation import load_state
 from db.core.timeutil import local_today
+from tests.db_fixtures import unit
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
 
@@ -25,7 +26,7 @@ WORDS = {
 
 @pytest.fixture
 def demo(engine):  # noqa: F811
-    generate_demo(engine, today=local_today(), days=7)
+    unit(engine, generate_demo, today=local_today(), days=7)
     return engine
 
 

@@ -18,7 +18,7 @@ from db.care.waitlist_models import WaitlistOffer
 from db.core.engine import make_engine, session_scope
 from db.core.timeutil import local_today
 from db.models import CareSession
-from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session, unit  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, workers  # noqa: F401
 
@@ -33,11 +33,11 @@ def _queues(engine) -> list[tuple[int, int, int]]:
     for n in range(SESSIONS):
         sid = make_session(engine, institution_id, local_today() + timedelta(days=2), capacity=1, age_min_months=12)
         holder = 8000 + n
-        placed = booking.book_session(engine, sid, holder, 24, idempotency_key=f"h{n}")
+        placed = book(engine, sid, holder, 24, idempotency_key=f"h{n}")
         first, second = 8100 + n, 8200 + n
-        waitlist.join(engine, sid, first, 24)
-        waitlist.join(engine, sid, second, 20)
-        booking.cancel_booking(engine, placed.id, holder)
+        unit(engine, waitlist.join, sid, first, 24)
+        unit(engine, waitlist.join, sid, second, 20)
+        unit(engine, booking.cancel_booking, placed.id, holder)
         made.append((sid, first, second))
     return made
 
@@ -117,7 +117,7 @@ async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_a
     tap = _last_update(api)
     await asyncio.gather(w1.handle(tap), w2.handle(tap))
     assert w1.errors == [] and w2.errors == []
-    [mine] = booking.list_bookings(db_engine, first)
+    [mine] = unit(db_engine, booking.list_bookings, first)
     assert mine.session_id == sid
     assert sum(mine.code in (m.text or "") for m in api.messages_to(OPERATOR)) == 1
     assert sum("预约成功" in (m.text or "") for m in api.messages_to(first)) == 1

@@ -6,11 +6,11 @@ Routed from `care` (the filter, page and clear buttons arrive at `care.on_callba
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from datetime import datetime
 
+from sqlmodel import Session
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.context import BotContext
@@ -31,7 +31,7 @@ def _search_state(state: FlowState) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def _search(engine, state: dict, *, unfiltered: bool = False) -> care_search.SearchPage | None:
+def _search(state: dict, *, session: Session, unfiltered: bool = False) -> care_search.SearchPage | None:
     kwargs: dict = {"limit": views.PAGE_SIZE, "offset": 0 if unfiltered else state.get("page", 0) * views.PAGE_SIZE}
     if not unfiltered:
         kwargs.update(
@@ -43,23 +43,23 @@ def _search(engine, state: dict, *, unfiltered: bool = False) -> care_search.Sea
             reduction_key=views.REDUCTION_KEY if state.get("reduction") else None,
         )
     if state.get("place"):
-        return care_search.search_by_district(engine, state["place"], **kwargs)
+        return care_search.search_by_district(state["place"], session=session, **kwargs)
     return care_search.search_nearby(
-        engine, state["lat"], state["lon"], radius_km=state.get("radius", views.DEFAULT_RADIUS_KM), **kwargs
+        state["lat"], state["lon"], session=session, radius_km=state.get("radius", views.DEFAULT_RADIUS_KM), **kwargs
     )
 
 
-def _search_with_fallbacks(engine, state: dict) -> tuple[care_search.SearchPage | None, bool]:
+def _search_with_fallbacks(state: dict, *, session: Session) -> tuple[care_search.SearchPage | None, bool]:
     """(page, whether anything at all is within reach). A page past the end goes back to the first page."""
-    page = _search(engine, state)
+    page = _search(state, session=session)
     if page is not None and not page.results and page.total > 0 and state.get("page", 0) > 0:
         state["page"] = 0
-        page = _search(engine, state)
+        page = _search(state, session=session)
     if page is None or page.total > 0:
         return page, True
     if not views.has_filters(state):
         return page, False
-    everything = _search(engine, state, unfiltered=True)
+    everything = _search(state, session=session, unfiltered=True)
     return page, bool(everything and everything.total)
 
 
@@ -69,7 +69,7 @@ async def _show_results(update: Update, context: BotContext, flow: FlowState, *,
     state = flow["search"]
     notice = state.pop("notice", None)
     try:
-        page, anything = await asyncio.to_thread(_search_with_fallbacks, context.runtime.engine, state)
+        page, anything = await context.db(_search_with_fallbacks, state)
     except care_search.SearchError as error:
         log.info("care search refused: %s", error.code)
         flow.pop("search", None)  # never keep a state that makes every later search fail

@@ -52,7 +52,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from db.care.geo import in_china
 from db.core.timeutil import utcnow
@@ -469,43 +469,43 @@ def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], Im
     return good, report
 
 
-def import_institutions_csv(engine: Engine, path: str | Path) -> ImportReport:
-    """Validate the whole file, then apply it in one transaction — or apply nothing (see module docstring)."""
+def import_institutions_csv(path: str | Path, *, session: Session) -> ImportReport:
+    """Validate the whole file, then apply it in the caller's unit of work — or apply nothing (see module
+    docstring)."""
     good, report = validate_csv(path)
     if report.errors:
         report.applied = False
         return report
     table = Institution.__table__
     now = utcnow()
-    with engine.begin() as conn:
-        by_external = {}
-        ids = [row.external_id for _, row in good if row.external_id]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for found in conn.execute(select(table.c.id, table.c.external_id).where(table.c.external_id.in_(chunk))):
-                by_external[found.external_id] = found.id
-        new_rows = []
-        for _, row in good:
-            columns = row.to_columns()
-            target = by_external.get(row.external_id) if row.external_id else None
-            if target is None and not row.external_id:
-                target = conn.execute(
-                    select(table.c.id).where(
-                        table.c.name == row.name,
-                        table.c.city == row.city,
-                        table.c.address == row.address,
-                        table.c.is_demo.is_(False),
-                    )
-                ).scalar()
-            if target is not None:
-                if columns["external_id"] is None:
-                    del columns["external_id"]  # keep an id the record already has
-                conn.execute(update(table).where(table.c.id == target).values(**columns, updated_at=now))
-                report.updated += 1
-            else:
-                new_rows.append(columns | {"created_at": now, "updated_at": now})
-        for start in range(0, len(new_rows), 1000):
-            conn.execute(insert(table), new_rows[start : start + 1000])
-        report.inserted = len(new_rows)
+    by_external = {}
+    ids = [row.external_id for _, row in good if row.external_id]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for found in session.execute(select(table.c.id, table.c.external_id).where(table.c.external_id.in_(chunk))):
+            by_external[found.external_id] = found.id
+    new_rows = []
+    for _, row in good:
+        columns = row.to_columns()
+        target = by_external.get(row.external_id) if row.external_id else None
+        if target is None and not row.external_id:
+            target = session.execute(
+                select(table.c.id).where(
+                    table.c.name == row.name,
+                    table.c.city == row.city,
+                    table.c.address == row.address,
+                    table.c.is_demo.is_(False),
+                )
+            ).scalar()
+        if target is not None:
+            if columns["external_id"] is None:
+                del columns["external_id"]  # keep an id the record already has
+            session.execute(update(table).where(table.c.id == target).values(**columns, updated_at=now))
+            report.updated += 1
+        else:
+            new_rows.append(columns | {"created_at": now, "updated_at": now})
+    for start in range(0, len(new_rows), 1000):
+        session.execute(insert(table), new_rows[start : start + 1000])
+    report.inserted = len(new_rows)
     report.applied = True
     return report

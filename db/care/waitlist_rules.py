@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.care.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError
+from db.care.care_rules import RuleError
 from db.care.waitlist_models import (
     ENTRY_WAITING,
     OFFER_OPEN,
@@ -21,7 +21,7 @@ from db.care.waitlist_models import (
     WaitlistOffer,
 )
 from db.core.timeutil import combine_local, fmt_time, to_local
-from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
+from db.models import CareSession, Institution
 
 log = logging.getLogger(__name__)
 
@@ -191,37 +191,6 @@ def _hold_seconds(hold: timedelta) -> int:
     if seconds <= 0:
         raise WaitlistError("invalid", "保留时长应为正数 (the hold must be positive)")
     return seconds
-
-
-def _validate(parent_id: int, child_age_months: int, child_name: str) -> str:
-    if not isinstance(parent_id, int) or isinstance(parent_id, bool) or parent_id <= 0:
-        raise WaitlistError("invalid", "用户编号无效 (invalid user id)")
-    if not isinstance(child_age_months, int) or isinstance(child_age_months, bool):
-        raise WaitlistError("invalid", "月龄应为整数 (age in months must be a whole number)")
-    if not (0 <= child_age_months <= MAX_CHILD_AGE_MONTHS):
-        raise WaitlistError("invalid", f"月龄应在 0–{MAX_CHILD_AGE_MONTHS} 之间 (age in months must be 0–72)")
-    name = " ".join((child_name or "").split())
-    if len(name) > MAX_CHILD_NAME:
-        raise WaitlistError("invalid", f"孩子称呼最多 {MAX_CHILD_NAME} 个字 (child's name: at most 32 characters)")
-    return name
-
-
-def _clashing_booking(session: Session, parent_id: int, child_name: str, care: CareSession) -> Booking | None:
-    """The same parent's same child's confirmed booking overlapping `care` in time (this session included)."""
-    return session.execute(
-        select(Booking)
-        .join(CareSession, CareSession.id == Booking.session_id)
-        .where(
-            Booking.parent_id == parent_id,
-            Booking.child_name == child_name,
-            Booking.status == BOOKING_CONFIRMED,
-            CareSession.date == care.date,
-            CareSession.start_time < care.end_time,
-            CareSession.end_time > care.start_time,
-        )
-        .order_by(Booking.session_id != care.id, Booking.id)
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[WaitlistEntryView]:

@@ -53,10 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.set_defaults(func=cmd_slots_search)
 
     book = subparsers.add_parser("book", help="book a place in a temporary-care session")
-    book.add_argument("--session", type=int, required=True, help="session id (from slots search)")
-    book.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
-    book.add_argument("--child-age-months", type=int, required=True)
-    book.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+    add_child_arguments(book)
     book.add_argument("--key", help="idempotency key: repeating a command with the same key books once")
     book.add_argument("--json", action="store_true")
     book.set_defaults(func=cmd_book)
@@ -69,10 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_bookings_list)
     cancel = bookings_sub.add_parser("cancel", help="cancel a booking and free its place")
-    cancel.add_argument("booking_id", type=int)
-    cancel.add_argument("--user", type=int, required=True)
-    cancel.add_argument("--json", action="store_true")
-    cancel.set_defaults(func=cmd_bookings_cancel)
+    add_own_row_arguments(cancel, "booking_id", cmd_bookings_cancel)
 
     institutions = subparsers.add_parser("institutions", help="institution data: demo data or a CSV import")
     inst_sub = institutions.add_subparsers(dest="institutions_command", required=True)
@@ -86,6 +80,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="CSV file; columns are documented in db/care/csv_import.py and README")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=cmd_institutions_import)
+
+
+def add_child_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--session ID --user ID --child-age-months M [--child NAME]`: a parent's child and a session."""
+    parser.add_argument("--session", type=int, required=True, help="session id (from slots search)")
+    parser.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
+    parser.add_argument("--child-age-months", type=int, required=True)
+    parser.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+
+
+def add_own_row_arguments(parser: argparse.ArgumentParser, id_name: str, command: Callable) -> None:
+    """`ID --user ID [--json]`: a row (booking, queue entry) of the parent's, handled by `command`."""
+    parser.add_argument(id_name, type=int)
+    parser.add_argument("--user", type=int, required=True)
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=command)
 
 
 # --- plumbing --------------------------------------------------------------------------------------------------
@@ -118,6 +128,15 @@ def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _report(args: argparse.Namespace, obj: dict, text: str) -> int:
+    """Print the command's outcome: `obj` as JSON with --json, else `text`; exit code 0."""
+    if args.json:
+        _emit(obj)
+    else:
+        print(text)
+    return 0
 
 
 def _fail(args: argparse.Namespace, code: str, message: str) -> int:
@@ -296,11 +315,10 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
         # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
         hold = timedelta(minutes=settings.waitlist_hold_minutes)
         booking = cancel_booking(args.booking_id, args.user, hold=hold, session=session)
-        if args.json:
-            _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
-        else:
-            print(f"已取消预约 {booking.code}(预约编号 {booking.id}),名额已释放。")
-        return 0
+        return _report(
+            args, {"booking_id": booking.id, "code": booking.code, "status": booking.status},
+            f"已取消预约 {booking.code}(预约编号 {booking.id}),名额已释放。",
+        )
 
     return _run(args, settings, body)
 

@@ -55,6 +55,7 @@ from bot.handlers.care_base import (
     _reply,
     _safe_edit,
     _stale,
+    booked_view,
     session_view,
 )
 from bot.handlers.care_bookings import _on_cancel_ask, _on_cancel_no, _on_cancel_yes, bookings_command
@@ -153,6 +154,13 @@ async def _awaited_text(update: Update, context: BotContext, state: FlowState) -
     return False
 
 
+async def _session_gone(update: Update, context: BotContext, flow: FlowState) -> None:
+    """The session of a booking in progress is gone: stop capturing typed text and say so."""
+    flow.pop("await", None)
+    await flow.save()
+    await _reply(update, context, t("care_err_not_found", context.language))
+
+
 async def _typed_age(
     update: Update, context: BotContext, state: FlowState, session_id: int, text: str
 ) -> None:
@@ -160,9 +168,7 @@ async def _typed_age(
     lang = context.language
     session = await context.db(get_session, session_id)
     if session is None:
-        state.pop("await", None)
-        await state.save()
-        await _reply(update, context, t("care_err_not_found", lang))
+        await _session_gone(update, context, state)
         return
     months = parse_child_age(text)
     log.info("care typed age: understood=%s", months is not None)
@@ -277,9 +283,7 @@ async def _confirm(
     lang = context.language
     found = await context.db(session_view, session_id)
     if found is None:
-        flow.pop("await", None)
-        await flow.save()
-        await _reply(update, context, t("care_err_not_found", lang))
+        await _session_gone(update, context, flow)
         return
     session, institution = found
     if not session.age_min_months <= months <= session.age_max_months:
@@ -312,13 +316,8 @@ async def _on_confirm(
     request = bookings.BookingRequest(
         session_id, user_id, months, idempotency_key=f"tg:{user_id}:{query.message.chat_id}:{query.message.message_id}"
     )
-
-    def work(*, session: Session):
-        booked, created = bookings.book_session_outcome(request, session=session)
-        return bookings.get_booking(booked.id, session=session), created
-
     try:
-        view, created = await context.db(work)
+        view, created = await context.db(booked_view, bookings.book_session_outcome, request)
     except bookings.BookingError as error:
         log.info("care booking refused: %s", error.code)
         message = _error_text(error.code, lang)

@@ -17,9 +17,11 @@ from telegram.error import BadRequest
 from bot import texts_care
 from bot.context import BotContext
 from bot.texts import t
+from db.care.booking import get_booking
+from db.care.booking_views import BookingView
 from db.care.institutions import get_institution, get_session
 from db.core.engine import session_scope
-from db.models import CareSession, Institution
+from db.models import Booking, CareSession, Institution
 
 T = TypeVar("T")
 
@@ -40,6 +42,15 @@ async def _conflict(update: Update, lang: str) -> None:
 
 async def _stale(update: Update, lang: str) -> None:
     await update.callback_query.answer(t("stale_button", lang) + " /find", show_alert=False)
+
+
+async def _refused(update: Update, lang: str, code: str, text: str) -> None:
+    """A rule said no to a tap: "this button has expired" when the thing is gone or not the user's (`not_found`),
+    else `text` (the reason) as an alert."""
+    if code == "not_found":
+        await _stale(update, lang)
+    else:
+        await update.callback_query.answer(text, show_alert=True)
 
 
 async def _safe_edit(query, text: str, markup) -> None:
@@ -99,3 +110,12 @@ def session_view(session_id: int, *, session: Session) -> tuple[CareSession, Ins
     if care is None:
         return None
     return care, get_institution(care.institution_id, session=session)
+
+
+def booked_view(
+    book: Callable[..., tuple[Booking, bool]], /, *args, session: Session
+) -> tuple[BookingView | None, bool]:
+    """Book with `book(*args, session=…)` (a session booked, an offer taken) in the caller's unit of work;
+    returns (the booking's view, whether this call created it)."""
+    booked, created = book(*args, session=session)
+    return get_booking(booked.id, session=session), created

@@ -11,7 +11,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
-from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _safe_edit, _stale
+from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _refused, _safe_edit, _stale
 from bot.handlers.care_notify import _notify_operator
 from bot.handlers.common import require_private_chat
 from bot.state import FlowState, StateConflict, flow_state
@@ -84,10 +84,7 @@ async def _on_cancel_yes(update: Update, context: BotContext, flow: FlowState, b
         view = await context.db(work)
     except bookings.BookingError as error:
         log.info("care cancel refused: %s", error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     await query.answer()
     await _safe_edit(query, t("care_cancelled", lang, code=view.code), None)

@@ -25,12 +25,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.context import BotContext
 from bot.handlers import care_views as views
-from bot.handlers.care_base import _error_text_in, _safe_edit, _stale, session_view, unit_of_work
+from bot.handlers.care_base import (
+    _error_text_in,
+    _refused,
+    _safe_edit,
+    _stale,
+    booked_view,
+    session_view,
+    unit_of_work,
+)
 from bot.handlers.care_notify import _language_of, _notify_operator, _release
 from bot.handlers.common import require_private_chat
 from bot.state import FlowState
 from bot.texts import t
-from db.care import booking as bookings
 from db.care import waitlist
 from db.care.institutions import get_session, list_sessions
 
@@ -111,14 +118,8 @@ async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id
         return
     query = update.callback_query
     lang = context.language
-    parent_id = update.effective_user.id
-
-    def work(*, session: Session):
-        booked, created = waitlist.take_offer_outcome(offer_id, parent_id, session=session)
-        return bookings.get_booking(booked.id, session=session), created
-
     try:
-        view, created = await context.db(work)
+        view, created = await context.db(booked_view, waitlist.take_offer_outcome, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist take offer=%s refused: %s", offer_id, error.code)
         if error.code == "not_found":
@@ -145,10 +146,7 @@ async def on_pass(update: Update, context: BotContext, flow: FlowState, offer_id
         await context.db(waitlist.pass_offer, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist pass offer=%s refused: %s", offer_id, error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     await query.answer()
     await _safe_edit(query, t("care_wl_passed", lang), None)
@@ -165,10 +163,7 @@ async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_i
         entry, left = await context.db(waitlist.leave_outcome, entry_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist leave entry=%s refused: %s", entry_id, error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     if not left:  # a second tap on the same button
         await query.answer(_error_text("not_waiting", lang), show_alert=True)

@@ -48,7 +48,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert, select, update
@@ -139,6 +139,19 @@ class ImportReport:
         return "\n".join(lines)
 
 
+#: Columns copied as they are from a row to the institutions table (`InstitutionRow.to_columns`).
+_TABLE_COLUMNS = {
+    "external_id", "name", "city", "district", "address", "lat", "lon", "legal_nature", "form", "puhui",
+    "filing_status", "age_min_months", "age_max_months", "classes", "total_places", "free_places", "phone",
+    "opening_hours", "operator_user_id",
+}  # fmt: skip
+_VOCABULARIES = {
+    "legal_nature": (LEGAL_NATURES, "unknown legal nature"),
+    "form": (FORMS, "unknown form"),
+    "filing_status": (FILING_STATUSES, "unknown filing status"),
+}
+
+
 def _required(name: str) -> FieldInfo:
     """The shared field `name` (its limits from `InstitutionFields`) without the table's default: a CSV row must
     give it."""
@@ -208,25 +221,12 @@ class InstitutionRow(InstitutionFields):
             text = text.replace(sep, "|")
         return [part.strip() for part in text.split("|") if part.strip()]
 
-    @field_validator("legal_nature")
+    @field_validator("legal_nature", "form", "filing_status")
     @classmethod
-    def _nature(cls, value: str) -> str:
-        if value and value not in LEGAL_NATURES:
-            raise ValueError(f"应为 {'/'.join(LEGAL_NATURES)} (unknown legal nature)")
-        return value
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, value: str) -> str:
-        if value and value not in FORMS:
-            raise ValueError(f"应为 {'/'.join(FORMS)} (unknown form)")
-        return value
-
-    @field_validator("filing_status")
-    @classmethod
-    def _filing(cls, value: str) -> str:
-        if value not in FILING_STATUSES:
-            raise ValueError(f"应为 {'/'.join(FILING_STATUSES)} (unknown filing status)")
+    def _vocabulary(cls, value: str, info: ValidationInfo) -> str:
+        choices, what = _VOCABULARIES[info.field_name]
+        if (value or info.field_name == "filing_status") and value not in choices:  # only the status is required
+            raise ValueError(f"应为 {'/'.join(choices)} ({what})")
         return value
 
     @field_validator("classes")
@@ -282,31 +282,8 @@ class InstitutionRow(InstitutionFields):
 
     def to_columns(self) -> dict:
         """Column values for the institutions table."""
-        return {
-            "external_id": self.external_id,
-            "name": self.name,
-            "city": self.city,
-            "district": self.district,
-            "address": self.address,
-            "lat": self.lat,
-            "lon": self.lon,
-            "legal_nature": self.legal_nature,
-            "form": self.form,
-            "puhui": self.puhui,
-            "filing_status": self.filing_status,
-            "age_min_months": self.age_min_months,
-            "age_max_months": self.age_max_months,
-            "classes": self.classes,
-            "services": self.services or [],
-            "fees": self.fees(),
-            "total_places": self.total_places,
-            "free_places": self.free_places,
-            "phone": self.phone,
-            "opening_hours": self.opening_hours,
-            "operator_user_id": self.operator_user_id,
-            "is_demo": False,
-        }
-
+        columns = self.model_dump(include=_TABLE_COLUMNS)
+        return columns | {"services": self.services or [], "fees": self.fees(), "is_demo": False}
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()

@@ -11,7 +11,14 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from db.care.booking import BookingError, cancel_booking
+from db.care.booking import (
+    BookingError,
+    BookingRequest,
+    book_session,
+    cancel_booking,
+    get_booking,
+    list_bookings,
+)
 from db.care.institutions import get_session
 from db.core.engine import make_engine, session_scope
 from db.core.timeutil import SHANGHAI
@@ -51,6 +58,24 @@ def test_threads_exactly_k_succeed(db_engine):
     assert outcomes == {"ok": k, "full": n - k}
     assert unit(db_engine, get_session, sid).booked == k
     assert confirmed_count(db_engine, sid) == k
+
+
+def test_a_unit_that_reads_first_still_books_serialised(db_engine):
+    """The handler's unit of work reads (the session, the parent's bookings) before it books and reads the booking
+    after: the booking still takes the write lock (SQLite) or the parent lock (PostgreSQL) before its checks."""
+    k, n = 3, 16
+    sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=k)
+
+    def read_then_book(i: int) -> None:
+        with session_scope(db_engine) as session:
+            assert get_session(sid, session=session) is not None
+            list_bookings(77, session=session)
+            booked = book_session(BookingRequest(sid, 77, 20, child_name=f"c{i % 5}"), NOW, session=session)
+            assert get_booking(booked.id, session=session).status == "confirmed"
+
+    outcomes = Counter(run_threads(n, read_then_book))
+    assert outcomes["ok"] == k and outcomes["ok"] + outcomes["full"] + outcomes["overlap"] == n
+    assert unit(db_engine, get_session, sid).booked == k == confirmed_count(db_engine, sid)
 
 
 def test_threads_double_tap_same_key_books_once(db_engine):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from db.care.booking import BookingError
-from db.care.care_rules import lock_parent
+from db.care.care_rules import lock_parent, release_place
 from db.care.waitlist import Offer, place_freed
 from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
 from db.core.engine import session_scope
@@ -44,12 +44,7 @@ def cancel_and_offer(engine, booking_id: int, parent_id: int, now=NOW, hold=HOLD
         )
         if changed.rowcount != 1:
             raise BookingError("already_cancelled")
-        session.execute(
-            update(CareSession)
-            .where(CareSession.id == booking.session_id, CareSession.booked > 0)
-            .values(booked=CareSession.booked - 1)
-            .execution_options(synchronize_session=False)
-        )
+        release_place(session, booking.session_id)
         return place_freed(booking.session_id, now, hold, session=session)
 
 

@@ -31,6 +31,14 @@ def _search_state(state: FlowState) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
+async def _current_search(update: Update, lang: str, flow: FlowState) -> dict | None:
+    """The parent's current search for a filter or page button; None (after a stale-button note) when gone."""
+    state = _search_state(flow)
+    if state is None:
+        await _stale(update, lang)
+    return state
+
+
 def _search(state: dict, *, session: Session, unfiltered: bool = False) -> care_search.SearchPage | None:
     kwargs: dict = {"limit": views.PAGE_SIZE, "offset": 0 if unfiltered else state.get("page", 0) * views.PAGE_SIZE}
     if not unfiltered:
@@ -144,9 +152,8 @@ async def _new_search(update: Update, context: BotContext, flow: FlowState, **wh
 async def _on_filter_menu(update: Update, context: BotContext, flow: FlowState, kind: str) -> None:
     """Show the choices of one filter in place of the result buttons."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(views.filter_menu(kind, state, lang, local_today()))
@@ -157,9 +164,8 @@ async def _apply_filter(
 ) -> None:
     """Set one filter to an offered value (anything else is stale), announce a budget reset, show page 1."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     menu_kind = {"age": "age", "budget": "budget", "service": "svc", "date": "date"}[kind]
     if value is not None and value not in views.filter_choices(menu_kind, state, local_today()):
@@ -201,9 +207,8 @@ async def _on_set_date(update, context, flow, value):
 
 async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which: str) -> None:
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     key = {"puhui": "puhui", "red": "reduction"}[which]
     state[key] = not state.get(key)
@@ -214,9 +219,8 @@ async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which
 
 async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> None:
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     for key in views.FILTER_KEYS:
         state.pop(key, None)
@@ -229,9 +233,8 @@ async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> Non
 async def _on_page(update: Update, context: BotContext, flow: FlowState, number: int) -> None:
     """Previous/next page, or back to the list from a details card."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     state["page"] = number
     await update.callback_query.answer()

@@ -4,10 +4,10 @@ Never overbook: the free-place check and the increment are ONE statement,
 
     UPDATE care_sessions SET booked = booked + 1 WHERE id = :id AND booked < capacity
 
-whose row count says whether a place was taken, in the same transaction as the booking insert. PostgreSQL
-locks the row for the UPDATE and re-checks the condition after a concurrent commit; SQLite runs each booking
-transaction as a writer from its start (`BEGIN IMMEDIATE`: one writer at a time). A CHECK constraint
-(booked <= capacity) backs it.
+whose row count says whether a place was taken (`care_rules.take_place`), in the same transaction as the
+booking insert. PostgreSQL locks the row for the UPDATE and re-checks the condition after a concurrent commit;
+SQLite runs each booking transaction as a writer from its start (`BEGIN IMMEDIATE`: one writer at a time).
+A CHECK constraint (booked <= capacity) backs it.
 
 A parent's bookings are serialised (SQLite: the immediate transaction; PostgreSQL: a transaction-level
 advisory lock on the parent, `care_rules.lock_parent`) so that the idempotency and overlap checks cannot race
@@ -31,6 +31,8 @@ from db.care.care_rules import (
     checked_child,
     clashing_booking,
     lock_parent,
+    release_place,
+    take_place,
     unused_code,
 )
 from db.care.institutions import valid_row_id
@@ -96,13 +98,7 @@ def _bookable(session: Session, request: BookingRequest, name: str, local_now: d
 
 def _take_place(session: Session, request: BookingRequest, name: str) -> Booking:
     """`booked + 1` under the `booked < capacity` guard, and the booking row (flushed)."""
-    taken = session.execute(
-        update(CareSession)
-        .where(CareSession.id == request.session_id, CareSession.booked < CareSession.capacity)
-        .values(booked=CareSession.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if not take_place(session, request.session_id):
         raise BookingError("full")
     booking = Booking(
         session_id=request.session_id,
@@ -194,12 +190,7 @@ def cancel_booking(
     )
     if changed.rowcount != 1:
         raise BookingError("already_cancelled")
-    session.execute(
-        update(CareSession)
-        .where(CareSession.id == booking.session_id, CareSession.booked > 0)
-        .values(booked=CareSession.booked - 1)
-        .execution_options(synchronize_session=False)
-    )
+    release_place(session, booking.session_id)
     place_freed(booking.session_id, local_now, hold or DEFAULT_HOLD, session=session)
     booking.status = BOOKING_CANCELLED
     booking.cancelled_at = cancelled_at

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.core.engine import serialize_writes
@@ -66,6 +66,28 @@ def check_age_range(error: type[RuleError], care: CareSession, child_age_months:
             f"该时段接收 {care.age_min_months}–{care.age_max_months} 个月的孩子 "
             f"(this session takes children aged {care.age_min_months}–{care.age_max_months} months)",
         )
+
+
+def take_place(session: Session, session_id: int) -> bool:
+    """Take one place of a session: `booked + 1` under the `booked < capacity` guard, in ONE statement (the
+    check and the increment cannot be separated by a concurrent booking); True when a place was taken."""
+    taken = session.execute(
+        update(CareSession)
+        .where(CareSession.id == session_id, CareSession.booked < CareSession.capacity)
+        .values(booked=CareSession.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
+def release_place(session: Session, session_id: int) -> None:
+    """Give one place of a session back: `booked − 1`, never below 0."""
+    session.execute(
+        update(CareSession)
+        .where(CareSession.id == session_id, CareSession.booked > 0)
+        .values(booked=CareSession.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def lock_parent(session: Session, parent_id: int) -> None:

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from db.care.care_rules import clashing_booking, lock_parent, unused_code
+from db.care.care_rules import clashing_booking, lock_parent, release_place, take_place, unused_code
 from db.care.institutions import valid_row_id
 from db.care.waitlist_models import (
     ENTRY_BOOKED,
@@ -75,13 +75,7 @@ def place_freed(session_id: int, now: datetime | None, hold: timedelta, *, sessi
     ).scalar_one_or_none()
     if entry is None:
         return None
-    taken = session.execute(
-        update(CareSession)
-        .where(CareSession.id == session_id, CareSession.booked < CareSession.capacity)
-        .values(booked=CareSession.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if not take_place(session, session_id):
         return None
     moved = session.execute(
         update(WaitlistEntry)
@@ -207,12 +201,7 @@ def _close_offer(
         .values(status=entry_status, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        update(CareSession)
-        .where(CareSession.id == offer.session_id, CareSession.booked > 0)
-        .values(booked=CareSession.booked - 1)
-        .execution_options(synchronize_session=False)
-    )
+    release_place(session, offer.session_id)
     return place_freed(offer.session_id, now_utc, timedelta(seconds=offer.hold_seconds), session=session)
 
 

@@ -75,6 +75,16 @@ async def _open_results(api, app):
     return [m for m in api.messages_to(PARENT) if m.buttons][-1]
 
 
+async def _choose_half_day(api, app, institution_id: int) -> None:
+    """/find, share the location, open the centre's card and choose its half-day session (the age is asked)."""
+    results = await _open_results(api, app)
+    api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
+    await _settle(api, app)
+    card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
+    api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
+    await _settle(api, app)
+
+
 async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):  # noqa: F811
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
@@ -182,12 +192,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
     institution_id, session_id = centre
     errors = _with_errors(app)
     async with running_application(app):
-        results = await _open_results(api, app)
-        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-        await _settle(api, app)
-        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
-        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-        await _settle(api, app)
+        await _choose_half_day(api, app, institution_id)
         ask = api.messages_to(PARENT)[-1]
         assert "孩子多大" in ask.text and "12–36" in ask.text
         since = api.seq
@@ -309,12 +314,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     institution_id, session_id = centre
     errors = _with_errors(app)
     async with running_application(app):
-        results = await _open_results(api, app)
-        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-        await _settle(api, app)
-        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
-        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-        await _settle(api, app)
+        await _choose_half_day(api, app, institution_id)
         snapshot = load_state(engine, PARENT, "care")
         assert snapshot.data["await"]["session"] == session_id
         assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"

@@ -171,6 +171,32 @@ def _due_bookings(engine, n: int) -> list:
     return [book(engine, session_id, p, 24, idempotency_key=f"r{p}") for p in parents]
 
 
+def two_workers(db_engine, fake_bot_api, job, timeout: float = 60) -> None:  # noqa: F811
+    """Two threads, each a worker with its own engine, event loop and HTTP client, start `await job(bot, engine)`
+    at the same moment; returns when both are done."""
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        engine = make_engine(engine_url(db_engine))
+
+        async def run() -> None:
+            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
+                start.wait()
+                await job(bot, engine)
+
+        try:
+            asyncio.run(run())
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads)
+
+
 def _reminders_to(api, made) -> dict[int, int]:
     return {b.parent_id: sum(b.code in (m.text or "") for m in api.messages_to(b.parent_id)) for b in made}
 
@@ -183,27 +209,12 @@ def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bo
     for b in made:
         api.add_user(b.parent_id)
     sent: list[int] = []
-    start = threading.Barrier(2)
 
-    def worker() -> None:
-        engine = make_engine(engine_url(db_engine))
+    async def job(bot, engine) -> None:
+        sent.append(await care.send_due_reminders(bot, engine, now=NOW))
+        sent.append(await care.send_due_reminders(bot, engine, now=NOW))
 
-        async def run() -> None:
-            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
-                start.wait()
-                sent.append(await care.send_due_reminders(bot, engine, now=NOW))
-                sent.append(await care.send_due_reminders(bot, engine, now=NOW))
-
-        try:
-            asyncio.run(run())
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    two_workers(db_engine, fake_bot_api, job)
     assert sum(sent) == len(made), sent
     assert _reminders_to(api, made) == {b.parent_id: 1 for b in made}
     assert unit(db_engine, booking_notices.due_reminders, NOW) == []

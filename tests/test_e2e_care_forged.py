@@ -58,6 +58,7 @@ def _utf8(text: str) -> bool:
 
 
 def _with_errors(app) -> list:
+    """The errors the application's handlers raise from now on (a list that fills as they happen)."""
     errors: list = []
 
     async def record(update, context):

@@ -246,6 +246,18 @@ def _contend_process(url: str, sid: int, parents: list[int], barrier, results) -
     engine.dispose()
 
 
+def _contention_outcome(engine: Engine, sid: int, codes: list[str], places: int, start: float) -> dict:
+    """What a contention run did: attempts, outcomes, the session's counter, wall time, exactly k booked."""
+    wall = time.perf_counter() - start
+    with session_scope(engine) as session:
+        booked = session.get(CareSession, sid).booked
+    counts = Counter(codes)
+    return {
+        "attempts": len(codes), "places": places, "succeeded": counts["ok"], "outcomes": dict(counts),
+        "booked_counter": booked, "wall_s": round(wall, 3), "exactly_k": counts["ok"] == places == booked,
+    }  # fmt: skip
+
+
 def bench_contention(engine: Engine, url: str, attempts: int, places: int, workers: int) -> dict:
     out = {}
     # Threads sharing one engine (as the bot does).
@@ -266,15 +278,7 @@ def bench_contention(engine: Engine, url: str, attempts: int, places: int, worke
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         codes = [c for batch in pool.map(attempt_batch, range(workers)) for c in batch]
-    wall = time.perf_counter() - start
-    with session_scope(engine) as session:
-        booked = session.get(CareSession, sid).booked
-    counts = Counter(codes)
-    out["threads"] = {
-        "attempts": attempts, "places": places, "workers": workers, "succeeded": counts["ok"],
-        "outcomes": dict(counts), "booked_counter": booked, "wall_s": round(wall, 3),
-        "exactly_k": counts["ok"] == places == booked,
-    }  # fmt: skip
+    out["threads"] = {"workers": workers} | _contention_outcome(engine, sid, codes, places, start)
 
     # Separate processes, each with its own engine.
     sid = make_bench_session(engine, capacity=places)
@@ -291,15 +295,7 @@ def bench_contention(engine: Engine, url: str, attempts: int, places: int, worke
     codes = [results.get(timeout=300) for _ in range(attempts)]
     for child in children:
         child.join()
-    wall = time.perf_counter() - start
-    with session_scope(engine) as session:
-        booked = session.get(CareSession, sid).booked
-    counts = Counter(codes)
-    out["processes"] = {
-        "attempts": attempts, "places": places, "processes": procs, "succeeded": counts["ok"],
-        "outcomes": dict(counts), "booked_counter": booked, "wall_s": round(wall, 3),
-        "exactly_k": counts["ok"] == places == booked,
-    }  # fmt: skip
+    out["processes"] = {"processes": procs} | _contention_outcome(engine, sid, codes, places, start)
     return out
 
 

@@ -106,21 +106,19 @@ def _emit(obj: dict) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
-    """Open and migrate the database, run `body(session)` as one unit of work, map failures to the error
-    contract."""
+    """Open and migrate the database, run `body(engine)`, map failures to the error contract."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from db.care.booking import BookingError
     from db.care.search import SearchError
-    from db.core.engine import make_engine, session_scope
+    from db.core.engine import make_engine
     from db.core.migrate import upgrade_to_head
 
     engine = None
     try:
         engine = make_engine(settings.sqlalchemy_url)
         upgrade_to_head(engine)
-        with session_scope(engine) as session:
-            return body(session)
+        return body(engine)
     except (BookingError, SearchError, CliError) as exc:
         return _fail(args, exc.code, exc.message)
     except SQLAlchemyError as exc:
@@ -128,6 +126,18 @@ def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _run_unit(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
+    """`_run` with `body(session)` as one unit of work (committed when it returns, rolled back when it raises)."""
+
+    def in_unit(engine) -> int:
+        from db.core.engine import session_scope
+
+        with session_scope(engine) as session:
+            return body(session)
+
+    return _run(args, settings, in_unit)
 
 
 def _report(args: argparse.Namespace, obj: dict, text: str) -> int:
@@ -204,7 +214,7 @@ def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
             _print_page(page)
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def _print_page(page) -> None:
@@ -275,7 +285,7 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
                 print("  (演示数据:该机构和时段是生成的示例,不是真实机构。)")
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -301,7 +311,7 @@ def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
             )
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
@@ -320,7 +330,7 @@ def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
             f"已取消预约 {booking.code}(预约编号 {booking.id}),名额已释放。",
         )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -345,7 +355,7 @@ def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
             print("所有演示记录都标记为演示数据,机构名称带“（演示）”。")
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -364,4 +374,4 @@ def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int
             print(report.summary(), file=sys.stdout if report.applied else sys.stderr)
         return 0 if report.applied else 1
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)

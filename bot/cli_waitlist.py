@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bot.cli_care import CliError, _emit, _report, _run, add_child_arguments, add_own_row_arguments
+from bot.cli_care import CliError, _emit, _report, _run_unit, add_child_arguments, add_own_row_arguments
 from bot.settings import Settings
 
 
@@ -71,7 +71,7 @@ def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
             f"已加入排队 (joined the waitlist): {_describe(view)}",
         )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,7 +86,7 @@ def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
             args, {"entry_id": view.entry_id, "status": view.status}, f"已退出排队 #{view.entry_id} (left the waitlist)."
         )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,4 +107,4 @@ def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
             print(_describe(view))
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from db.care.booking_views import BookingView, to_view, view_query
 from db.care.care_rules import (
+    SHARED_MESSAGES,
     RuleError,
     check_age_range,
     checked_child,
@@ -52,12 +53,8 @@ from db.models import (
 ERROR_MESSAGES = {
     "full": "该时段已约满 (this session is full)",
     "not_found": "没有找到该时段或预约 (session or booking not found)",
-    "past": "该时段已开始或已结束 (this session has already started or ended)",
-    "age_out_of_range": "孩子月龄不在该时段的年龄范围内 (the child's age is outside the session's age range)",
-    "overlap": "该孩子在同一时间已有预约 (this child already has a booking at that time)",
-    "invalid": "输入无效 (invalid input)",
     "already_cancelled": "该预约已取消 (this booking is already cancelled)",
-    "forbidden": "无权操作该机构 (you do not operate this institution)",
+    **SHARED_MESSAGES,
 }
 
 

@@ -20,6 +20,16 @@ MAX_CHILD_AGE_MONTHS = 72
 MAX_CHILD_NAME = 32
 
 
+#: Refusals booking and the waitlist word alike (each module adds its own codes).
+SHARED_MESSAGES = {
+    "past": "该时段已开始或已结束 (this session has already started or ended)",
+    "age_out_of_range": "孩子月龄不在该时段的年龄范围内 (the child's age is outside the session's age range)",
+    "overlap": "该孩子在同一时间已有预约 (this child already has a booking at that time)",
+    "invalid": "输入无效 (invalid input)",
+    "forbidden": "无权操作该机构 (you do not operate this institution)",
+}
+
+
 class RuleError(Exception):
     """A care rule said no. `code` is one of the class's MESSAGES keys; `message` is Chinese with English."""
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.care.care_rules import RuleError
+from db.care.care_rules import SHARED_MESSAGES, RuleError
 from db.care.waitlist_models import (
     ENTRY_WAITING,
     OFFER_OPEN,
@@ -30,17 +30,13 @@ DEFAULT_HOLD = timedelta(minutes=30)
 
 ERROR_MESSAGES = {
     "not_found": "没有找到该时段、排队或名额 (session, waitlist entry or offer not found)",
-    "past": "该时段已开始或已结束 (this session has already started or ended)",
     "not_full": "该时段还有空位,可直接预约 (this session has free places: book it directly)",
-    "age_out_of_range": "孩子月龄不在该时段的年龄范围内 (the child's age is outside the session's age range)",
     "already_booked": "该孩子已预约该时段 (this child already has a booking for this session)",
-    "overlap": "该孩子在同一时间已有预约 (this child already has a booking at that time)",
-    "invalid": "输入无效 (invalid input)",
     "expired": "名额保留已过期 (the offer has expired)",
     "passed": "已放弃该名额 (the offer was passed on)",
     "taken": "该名额已被确认 (the offer has already been taken)",
     "not_waiting": "不在排队中 (this entry is no longer in the queue)",
-    "forbidden": "无权操作该机构 (you do not operate this institution)",
+    **SHARED_MESSAGES,
 }
 
 

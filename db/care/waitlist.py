@@ -30,7 +30,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -73,6 +73,7 @@ from db.care.waitlist_rules import (
     _entry_views,
     _fresh,
     _lock_care,
+    _move,
     _starts_at,
     _utc,
 )
@@ -226,14 +227,9 @@ def leave_outcome(
         ).scalar_one_or_none()
         if offer is not None:
             next_offer = _close_offer(session, offer, OFFER_PASSED, ENTRY_LEFT, now_utc)
-    changed = session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry_id, WaitlistEntry.status.in_((*ENTRY_ACTIVE, ENTRY_LEFT)))
-        .values(status=ENTRY_LEFT, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # pragma: no cover - the session lock makes this unreachable
-        raise WaitlistError("not_waiting")
+    leaving = WaitlistEntry.status.in_((*ENTRY_ACTIVE, ENTRY_LEFT))
+    if not _move(session, WaitlistEntry, entry_id, leaving, status=ENTRY_LEFT, updated_at=utcnow()):  # pragma: no cover
+        raise WaitlistError("not_waiting")  # the session lock makes this unreachable
     entry = _fresh(session, WaitlistEntry, entry_id)
     view = _entry_views(session, [entry])[0]
     log.info("waitlist leave entry=%s next_offer=%s", entry_id, next_offer.offer_id if next_offer else None)

@@ -37,6 +37,8 @@ from db.care.waitlist_rules import (
     _fresh,
     _hold_seconds,
     _lock_care,
+    _move,
+    _must_move,
     _offer,
     _starts_at,
     _utc,
@@ -77,14 +79,8 @@ def place_freed(session_id: int, now: datetime | None, hold: timedelta, *, sessi
         return None
     if not take_place(session, session_id):
         return None
-    moved = session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == ENTRY_WAITING)
-        .values(status=ENTRY_OFFERED, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # pragma: no cover - the session lock makes this unreachable
-        raise RuntimeError(f"waitlist entry {entry.id} changed under the session lock")
+    _must_move(session, WaitlistEntry, entry.id, WaitlistEntry.status == ENTRY_WAITING, status=ENTRY_OFFERED,
+               updated_at=utcnow())
     offer = WaitlistOffer(
         entry_id=entry.id,
         session_id=session_id,
@@ -187,20 +183,10 @@ def _close_offer(
 
     Caller holds the session lock. Returns the next offer, or None when the place went back to the pool.
     """
-    closed = session.execute(
-        update(WaitlistOffer)
-        .where(WaitlistOffer.id == offer.id, WaitlistOffer.status == OFFER_OPEN)
-        .values(status=status, resolved_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if closed.rowcount != 1:  # pragma: no cover - the session lock makes this unreachable
-        raise RuntimeError(f"waitlist offer {offer.id} changed under the session lock")
-    session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == offer.entry_id, WaitlistEntry.status == ENTRY_OFFERED)
-        .values(status=entry_status, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    _must_move(session, WaitlistOffer, offer.id, WaitlistOffer.status == OFFER_OPEN, status=status,
+               resolved_at=utcnow())
+    _move(session, WaitlistEntry, offer.entry_id, WaitlistEntry.status == ENTRY_OFFERED, status=entry_status,
+          updated_at=utcnow())
     release_place(session, offer.session_id)
     return place_freed(offer.session_id, now_utc, timedelta(seconds=offer.hold_seconds), session=session)
 
@@ -251,20 +237,10 @@ def take_offer_outcome(
     )
     session.add(booking)
     session.flush()
-    taken = session.execute(
-        update(WaitlistOffer)
-        .where(WaitlistOffer.id == offer_id, WaitlistOffer.status == OFFER_OPEN)
-        .values(status=OFFER_TAKEN, resolved_at=stamp, booking_id=booking.id)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # pragma: no cover - the session lock makes this unreachable
-        raise RuntimeError(f"waitlist offer {offer_id} changed under the session lock")
-    session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == ENTRY_OFFERED)
-        .values(status=ENTRY_BOOKED, booking_id=booking.id, updated_at=stamp)
-        .execution_options(synchronize_session=False)
-    )
+    _must_move(session, WaitlistOffer, offer_id, WaitlistOffer.status == OFFER_OPEN, status=OFFER_TAKEN,
+               resolved_at=stamp, booking_id=booking.id)
+    _move(session, WaitlistEntry, entry.id, WaitlistEntry.status == ENTRY_OFFERED, status=ENTRY_BOOKED,
+          booking_id=booking.id, updated_at=stamp)
     log.info("waitlist take offer=%s booking=%s", offer_id, booking.id)
     return booking, True
 
@@ -333,12 +309,7 @@ def expire_session_offers(session_id: int, now: datetime | None = None, *, sessi
     for offer in due:
         if offer.notified_at is None and not started:
             rearmed = min(now_utc + timedelta(seconds=offer.hold_seconds), _starts_at(care))
-            session.execute(
-                update(WaitlistOffer)
-                .where(WaitlistOffer.id == offer.id, WaitlistOffer.status == OFFER_OPEN)
-                .values(expires_at=rearmed)
-                .execution_options(synchronize_session=False)
-            )
+            _move(session, WaitlistOffer, offer.id, WaitlistOffer.status == OFFER_OPEN, expires_at=rearmed)
             log.info("waitlist rearm offer=%s (never sent)", offer.id)
             continue
         next_offer = _close_offer(session, offer, OFFER_EXPIRED, ENTRY_EXPIRED, now_utc)
@@ -389,20 +360,10 @@ def claim_offer_notifications(now: datetime | None = None, limit: int = 50, *, s
         care = session.get(CareSession, offer.session_id)
         if care is None or _starts_at(care) <= now_utc:
             continue  # the session started: expire_offers closes it
-        result = session.execute(
-            update(WaitlistOffer)
-            .where(
-                WaitlistOffer.id == offer.id,
-                WaitlistOffer.status == OFFER_OPEN,
-                WaitlistOffer.notified_at.is_(None),
-            )
-            .values(
-                notified_at=now_utc,
-                expires_at=min(now_utc + timedelta(seconds=offer.hold_seconds), _starts_at(care)),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
+        if _move(
+            session, WaitlistOffer, offer.id, WaitlistOffer.status == OFFER_OPEN, WaitlistOffer.notified_at.is_(None),
+            notified_at=now_utc, expires_at=min(now_utc + timedelta(seconds=offer.hold_seconds), _starts_at(care)),
+        ):
             claimed.append(offer.id)
     if claimed:
         log.info("waitlist claimed offers=%s", claimed)
@@ -411,17 +372,10 @@ def claim_offer_notifications(now: datetime | None = None, limit: int = 50, *, s
 
 def release_offer_notification(offer_id: int, *, session: Session) -> bool:
     """Un-claim an open offer whose message could not be sent, so a later claim sends it; False if not claimed."""
-    result = session.execute(
-        update(WaitlistOffer)
-        .where(
-            WaitlistOffer.id == offer_id,
-            WaitlistOffer.status == OFFER_OPEN,
-            WaitlistOffer.notified_at.is_not(None),
-        )
-        .values(notified_at=None)
-        .execution_options(synchronize_session=False)
+    return _move(
+        session, WaitlistOffer, offer_id, WaitlistOffer.status == OFFER_OPEN, WaitlistOffer.notified_at.is_not(None),
+        notified_at=None,
     )
-    return result.rowcount == 1
 
 
 def offer_views(offer_ids: Iterable[int], *, session: Session) -> list[OfferView]:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.care.care_rules import SHARED_MESSAGES, RuleError
@@ -174,6 +174,24 @@ def _lock_care(session: Session, session_id: int) -> CareSession | None:
     if session.connection().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.execute(query).scalar_one_or_none()
+
+
+def _move(session: Session, model, row_id: int, *conditions, **values) -> bool:
+    """UPDATE the `model` row `row_id` where `conditions` still hold (e.g. its status); True when it changed.
+    The ORM's copies are not touched: re-read with `_fresh`."""
+    result = session.execute(
+        update(model)
+        .where(model.id == row_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _must_move(session: Session, model, row_id: int, *conditions, **values) -> None:
+    """`_move` where the session lock rules out a concurrent change (a failure is a bug)."""
+    if not _move(session, model, row_id, *conditions, **values):  # pragma: no cover - unreachable under the lock
+        raise RuntimeError(f"{model.__tablename__} {row_id} changed under the session lock")
 
 
 def _fresh(session: Session, model, row_id: int):

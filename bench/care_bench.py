@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from db.care.booking import BookingError, book_session
+from db.care.booking import BookingError, BookingRequest, book_session
 from db.care.demo_data import BULK_CITIES, generate_bulk, generate_demo
 from db.care.search import search_nearby
 from db.core.engine import make_engine, session_scope
@@ -112,6 +112,18 @@ class Scratch:
             self.tmp.cleanup()
 
 
+def _search(engine: Engine, lat: float, lon: float, **kw):
+    """`search_nearby` in its own unit of work (as the bot runs it)."""
+    with session_scope(engine) as session:
+        return search_nearby(lat, lon, session=session, **kw)
+
+
+def _book(engine: Engine, *request, **fields):
+    """`book_session` in its own unit of work (as the bot runs it)."""
+    with session_scope(engine) as session:
+        return book_session(BookingRequest(*request, **fields), session=session)
+
+
 def analyze(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -153,11 +165,11 @@ def bench_search(engine: Engine, queries: int, seed: int) -> dict:
         clat, clon = centres[rng.choices(names, weights=weights, k=1)[0]]
         points.append((clat + rng.gauss(0, 0.08), clon + rng.gauss(0, 0.08), rng.choice(filters)))
     for lat, lon, kw in points[:20]:  # warm-up
-        search_nearby(engine, lat, lon, radius_km=5, now=now, **kw)
+        _search(engine, lat, lon, radius_km=5, now=now, **kw)
     times, totals = [], []
     for lat, lon, kw in points[20:]:
         start = time.perf_counter()
-        page = search_nearby(engine, lat, lon, radius_km=5, now=now, **kw)
+        page = _search(engine, lat, lon, radius_km=5, now=now, **kw)
         times.append(time.perf_counter() - start)
         totals.append(page.total)
     out = summary_ms(times) | {"radius_km": 5, "mean_matches": round(statistics.fmean(totals), 1)}
@@ -165,10 +177,10 @@ def bench_search(engine: Engine, queries: int, seed: int) -> dict:
     # Worst case we could think of: 20 km around the densest city centre, no filter.
     dense = []
     for _ in range(3):  # warm-up: these pages were not touched by the 5 km queries
-        search_nearby(engine, 31.2304, 121.4737, radius_km=20, now=now)
+        _search(engine, 31.2304, 121.4737, radius_km=20, now=now)
     for _ in range(30):
         start = time.perf_counter()
-        page = search_nearby(engine, 31.2304, 121.4737, radius_km=20, now=now)
+        page = _search(engine, 31.2304, 121.4737, radius_km=20, now=now)
         dense.append(time.perf_counter() - start)
     out["dense_shanghai_20km"] = summary_ms(dense) | {"matches": page.total}
     # The same after gc.freeze(): the tail above is CPython's full cyclic-GC passes over every long-lived
@@ -179,7 +191,7 @@ def bench_search(engine: Engine, queries: int, seed: int) -> dict:
         frozen = []
         for _ in range(30):
             start = time.perf_counter()
-            search_nearby(engine, 31.2304, 121.4737, radius_km=20, now=now)
+            _search(engine, 31.2304, 121.4737, radius_km=20, now=now)
             frozen.append(time.perf_counter() - start)
     finally:
         gc.unfreeze()
@@ -213,7 +225,7 @@ def bench_booking(engine: Engine, bookings: int) -> dict:
     times = []
     for i in range(bookings):
         start = time.perf_counter()
-        book_session(engine, sid, 10_000_000 + i, 20, idempotency_key=f"bench:{i}")
+        _book(engine, sid, 10_000_000 + i, 20, idempotency_key=f"bench:{i}")
         times.append(time.perf_counter() - start)
     return summary_ms(times[10:])  # the first few include connection set-up
 
@@ -225,13 +237,25 @@ def _contend_process(url: str, sid: int, parents: list[int], barrier, results) -
     barrier.wait(timeout=120)
     for parent in parents:
         try:
-            book_session(engine, sid, parent, 20)
+            _book(engine, sid, parent, 20)
             results.put("ok")
         except BookingError as exc:
             results.put(exc.code)
         except Exception as exc:  # noqa: BLE001
             results.put(f"error:{type(exc).__name__}")
     engine.dispose()
+
+
+def _contention_outcome(engine: Engine, sid: int, codes: list[str], places: int, start: float) -> dict:
+    """What a contention run did: attempts, outcomes, the session's counter, wall time, exactly k booked."""
+    wall = time.perf_counter() - start
+    with session_scope(engine) as session:
+        booked = session.get(CareSession, sid).booked
+    counts = Counter(codes)
+    return {
+        "attempts": len(codes), "places": places, "succeeded": counts["ok"], "outcomes": dict(counts),
+        "booked_counter": booked, "wall_s": round(wall, 3), "exactly_k": counts["ok"] == places == booked,
+    }  # fmt: skip
 
 
 def bench_contention(engine: Engine, url: str, attempts: int, places: int, workers: int) -> dict:
@@ -245,7 +269,7 @@ def bench_contention(engine: Engine, url: str, attempts: int, places: int, worke
         codes = []
         for i in range(w, attempts, workers):
             try:
-                book_session(engine, sid, 20_000_000 + i, 20)
+                _book(engine, sid, 20_000_000 + i, 20)
                 codes.append("ok")
             except BookingError as exc:
                 codes.append(exc.code)
@@ -254,15 +278,7 @@ def bench_contention(engine: Engine, url: str, attempts: int, places: int, worke
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         codes = [c for batch in pool.map(attempt_batch, range(workers)) for c in batch]
-    wall = time.perf_counter() - start
-    with session_scope(engine) as session:
-        booked = session.get(CareSession, sid).booked
-    counts = Counter(codes)
-    out["threads"] = {
-        "attempts": attempts, "places": places, "workers": workers, "succeeded": counts["ok"],
-        "outcomes": dict(counts), "booked_counter": booked, "wall_s": round(wall, 3),
-        "exactly_k": counts["ok"] == places == booked,
-    }  # fmt: skip
+    out["threads"] = {"workers": workers} | _contention_outcome(engine, sid, codes, places, start)
 
     # Separate processes, each with its own engine.
     sid = make_bench_session(engine, capacity=places)
@@ -279,15 +295,7 @@ def bench_contention(engine: Engine, url: str, attempts: int, places: int, worke
     codes = [results.get(timeout=300) for _ in range(attempts)]
     for child in children:
         child.join()
-    wall = time.perf_counter() - start
-    with session_scope(engine) as session:
-        booked = session.get(CareSession, sid).booked
-    counts = Counter(codes)
-    out["processes"] = {
-        "attempts": attempts, "places": places, "processes": procs, "succeeded": counts["ok"],
-        "outcomes": dict(counts), "booked_counter": booked, "wall_s": round(wall, 3),
-        "exactly_k": counts["ok"] == places == booked,
-    }  # fmt: skip
+    out["processes"] = {"processes": procs} | _contention_outcome(engine, sid, codes, places, start)
     return out
 
 
@@ -297,10 +305,12 @@ def run_backend(backend: str, args) -> dict:
     try:
         upgrade_to_head(engine)
         start = time.perf_counter()
-        generate_bulk(engine, args.n, seed=args.seed)
+        with session_scope(engine) as session:
+            generate_bulk(args.n, session=session, seed=args.seed)
         bulk_s = time.perf_counter() - start
         start = time.perf_counter()
-        demo = generate_demo(engine, days=14)
+        with session_scope(engine) as session:
+            demo = generate_demo(session=session, days=14)
         demo_s = time.perf_counter() - start
         analyze(engine)
         result = {

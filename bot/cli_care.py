@@ -53,10 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.set_defaults(func=cmd_slots_search)
 
     book = subparsers.add_parser("book", help="book a place in a temporary-care session")
-    book.add_argument("--session", type=int, required=True, help="session id (from slots search)")
-    book.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
-    book.add_argument("--child-age-months", type=int, required=True)
-    book.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+    add_child_arguments(book)
     book.add_argument("--key", help="idempotency key: repeating a command with the same key books once")
     book.add_argument("--json", action="store_true")
     book.set_defaults(func=cmd_book)
@@ -69,10 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_bookings_list)
     cancel = bookings_sub.add_parser("cancel", help="cancel a booking and free its place")
-    cancel.add_argument("booking_id", type=int)
-    cancel.add_argument("--user", type=int, required=True)
-    cancel.add_argument("--json", action="store_true")
-    cancel.set_defaults(func=cmd_bookings_cancel)
+    add_own_row_arguments(cancel, "booking_id", cmd_bookings_cancel)
 
     institutions = subparsers.add_parser("institutions", help="institution data: demo data or a CSV import")
     inst_sub = institutions.add_subparsers(dest="institutions_command", required=True)
@@ -86,6 +80,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="CSV file; columns are documented in db/care/csv_import.py and README")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=cmd_institutions_import)
+
+
+def add_child_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--session ID --user ID --child-age-months M [--child NAME]`: a parent's child and a session."""
+    parser.add_argument("--session", type=int, required=True, help="session id (from slots search)")
+    parser.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
+    parser.add_argument("--child-age-months", type=int, required=True)
+    parser.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+
+
+def add_own_row_arguments(parser: argparse.ArgumentParser, id_name: str, command: Callable) -> None:
+    """`ID --user ID [--json]`: a row (booking, queue entry) of the parent's, handled by `command`."""
+    parser.add_argument(id_name, type=int)
+    parser.add_argument("--user", type=int, required=True)
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=command)
 
 
 # --- plumbing --------------------------------------------------------------------------------------------------
@@ -116,6 +126,27 @@ def _run(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _run_unit(args: argparse.Namespace, settings: Settings, body: Callable) -> int:
+    """`_run` with `body(session)` as one unit of work (committed when it returns, rolled back when it raises)."""
+
+    def in_unit(engine) -> int:
+        from db.core.engine import session_scope
+
+        with session_scope(engine) as session:
+            return body(session)
+
+    return _run(args, settings, in_unit)
+
+
+def _report(args: argparse.Namespace, obj: dict, text: str) -> int:
+    """Print the command's outcome: `obj` as JSON with --json, else `text`; exit code 0."""
+    if args.json:
+        _emit(obj)
+    else:
+        print(text)
+    return 0
 
 
 def _fail(args: argparse.Namespace, code: str, message: str) -> int:
@@ -155,7 +186,7 @@ def _yuan(value) -> str:
 def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot slots search --lat LAT --lon LON [...] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.search import search_by_district, search_nearby
 
         day = _parse_day(args.date)
@@ -170,20 +201,20 @@ def cmd_slots_search(args: argparse.Namespace, settings: Settings) -> int:
             offset=args.offset,
         )
         if args.district:
-            page = search_by_district(engine, args.district, **filters)
+            page = search_by_district(args.district, session=session, **filters)
             if page is None:
                 raise CliError("unknown_place", f"不认识的地名 (unknown district or town): {args.district}")
         else:
             if args.lat is None or args.lon is None:
                 raise CliError("invalid", "需要 --lat 和 --lon,或 --district (give --lat and --lon, or --district)")
-            page = search_nearby(engine, args.lat, args.lon, radius_km=args.radius_km, **filters)
+            page = search_nearby(args.lat, args.lon, session=session, radius_km=args.radius_km, **filters)
         if args.json:
             _emit(page.to_dict(with_reduction=bool(args.reduction)))
         else:
             _print_page(page)
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def _print_page(page) -> None:
@@ -223,21 +254,16 @@ def _print_page(page) -> None:
 def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot book --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
-    def body(engine) -> int:
-        from db.care.booking import BookingError, book_session, get_booking
+    def body(session) -> int:
+        from db.care.booking import BookingError, BookingRequest, book_session, get_booking
         from db.care.waitlist import queue_length
 
+        request = BookingRequest(args.session, args.user, args.child_age_months, args.child, args.key)
         try:
-            booking = book_session(
-                engine,
-                args.session,
-                args.user,
-                args.child_age_months,
-                child_name=args.child,
-                idempotency_key=args.key,
-            )
+            booking = book_session(request, session=session)
         except BookingError as error:
-            if error.code != "full" or queue_length(engine, args.session) == 0:
+            session.rollback()
+            if error.code != "full" or queue_length(args.session, session=session) == 0:
                 raise
             # Parents already wait for this session: say so (join with `waitlist join`).
             if args.json:
@@ -248,7 +274,7 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
         else:
-            view = get_booking(engine, booking.id)
+            view = get_booking(booking.id, session=session)
             print(f"预约成功!预约码 {booking.code}(预约编号 {booking.id})")
             print(
                 f"  {view.institution_name} · {view.date.isoformat()} {view.start_time:%H:%M}–{view.end_time:%H:%M}"
@@ -259,16 +285,16 @@ def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
                 print("  (演示数据:该机构和时段是生成的示例,不是真实机构。)")
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings list --user ID [--all] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.booking import list_bookings
 
-        views = list_bookings(engine, args.user, upcoming_only=not args.all)
+        views = list_bookings(args.user, upcoming_only=not args.all, session=session)
         if args.json:
             _emit({"bookings": [v.to_dict() for v in views]})
             return 0
@@ -285,40 +311,39 @@ def cmd_bookings_list(args: argparse.Namespace, settings: Settings) -> int:
             )
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_bookings_cancel(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot bookings cancel BOOKING_ID --user ID [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from datetime import timedelta
 
         from db.care.booking import cancel_booking
 
         # A waiting parent is offered the freed place (held for WAITLIST_HOLD_MINUTES); the bot sends the offer.
         hold = timedelta(minutes=settings.waitlist_hold_minutes)
-        booking = cancel_booking(engine, args.booking_id, args.user, hold=hold)
-        if args.json:
-            _emit({"booking_id": booking.id, "code": booking.code, "status": booking.status})
-        else:
-            print(f"已取消预约 {booking.code}(预约编号 {booking.id}),名额已释放。")
-        return 0
+        booking = cancel_booking(args.booking_id, args.user, hold=hold, session=session)
+        return _report(
+            args, {"booking_id": booking.id, "code": booking.code, "status": booking.status},
+            f"已取消预约 {booking.code}(预约编号 {booking.id}),名额已释放。",
+        )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot institutions demo [--days N] [--today YYYY-MM-DD] [--seed S] [--json]`."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.demo_data import DEMO_SEED, generate_demo
 
         if not (0 <= args.days <= 60):
             raise CliError("invalid", "--days 应在 0–60 之间 (--days must be 0–60)")
         today = _parse_day(args.today, "--today")
         seed = DEMO_SEED if args.seed is None else args.seed
-        report = generate_demo(engine, today=today, days=args.days, seed=seed)
+        report = generate_demo(session=session, today=today, days=args.days, seed=seed)
         if args.json:
             _emit(report.to_dict())
         else:
@@ -330,16 +355,16 @@ def cmd_institutions_demo(args: argparse.Namespace, settings: Settings) -> int:
             print("所有演示记录都标记为演示数据,机构名称带“（演示）”。")
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot institutions import FILE.csv [--json]` — exit 1 when any row is rejected."""
 
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.csv_import import import_institutions_csv
 
-        report = import_institutions_csv(engine, args.file)
+        report = import_institutions_csv(args.file, session=session)
         if args.json:
             out = report.to_dict()
             if not report.applied:
@@ -349,4 +374,4 @@ def cmd_institutions_import(args: argparse.Namespace, settings: Settings) -> int
             print(report.summary(), file=sys.stdout if report.applied else sys.stderr)
         return 0 if report.applied else 1
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)

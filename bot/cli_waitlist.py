@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bot.cli_care import CliError, _emit, _run
+from bot.cli_care import CliError, _emit, _report, _run_unit, add_child_arguments, add_own_row_arguments
 from bot.settings import Settings
 
 
@@ -20,18 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = waitlist.add_subparsers(dest="waitlist_command", required=True)
 
     join = sub.add_parser("join", help="join the queue of a full session")
-    join.add_argument("--session", type=int, required=True, help="session id (from slots search)")
-    join.add_argument("--user", type=int, required=True, help="the parent's Telegram user id")
-    join.add_argument("--child-age-months", type=int, required=True)
-    join.add_argument("--child", default="", help="the child's name or nickname (tells two children apart)")
+    add_child_arguments(join)
     join.add_argument("--json", action="store_true")
     join.set_defaults(func=cmd_waitlist_join)
 
     leave = sub.add_parser("leave", help="leave a queue (an offered place passes to the next in line)")
-    leave.add_argument("entry_id", type=int)
-    leave.add_argument("--user", type=int, required=True)
-    leave.add_argument("--json", action="store_true")
-    leave.set_defaults(func=cmd_waitlist_leave)
+    add_own_row_arguments(leave, "entry_id", cmd_waitlist_leave)
 
     listing = sub.add_parser("list", help="a parent's queue entries with their positions")
     listing.add_argument("--user", type=int, required=True)
@@ -42,11 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _waitlist_errors(body: Callable) -> Callable:
     """`body`, with waitlist rule failures turned into the CLI error contract."""
 
-    def wrapped(engine) -> int:
+    def wrapped(session) -> int:
         from db.care.waitlist import WaitlistError
 
         try:
-            return body(engine)
+            return body(session)
         except WaitlistError as exc:
             raise CliError(exc.code, exc.message) from None
 
@@ -68,44 +62,41 @@ def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist join --session ID --user ID --child-age-months M [--child NAME] [--json]`."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import join
 
-        view = join(engine, args.session, args.user, args.child_age_months, child_name=args.child)
-        if args.json:
-            _emit({"entry_id": view.entry_id, "position": view.position, "status": view.status})
-        else:
-            print(f"已加入排队 (joined the waitlist): {_describe(view)}")
-        return 0
+        view = join(args.session, args.user, args.child_age_months, child_name=args.child, session=session)
+        return _report(
+            args, {"entry_id": view.entry_id, "position": view.position, "status": view.status},
+            f"已加入排队 (joined the waitlist): {_describe(view)}",
+        )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_waitlist_leave(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist leave ENTRY_ID --user ID [--json]`."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import leave
 
-        view = leave(engine, args.entry_id, args.user)
-        if args.json:
-            _emit({"entry_id": view.entry_id, "status": view.status})
-        else:
-            print(f"已退出排队 #{view.entry_id} (left the waitlist).")
-        return 0
+        view = leave(args.entry_id, args.user, session=session)
+        return _report(
+            args, {"entry_id": view.entry_id, "status": view.status}, f"已退出排队 #{view.entry_id} (left the waitlist)."
+        )
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)
 
 
 def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
     """`python -m bot waitlist list --user ID [--json]` — active entries of upcoming sessions."""
 
     @_waitlist_errors
-    def body(engine) -> int:
+    def body(session) -> int:
         from db.care.waitlist import entries_for_parent
 
-        views = entries_for_parent(engine, args.user)
+        views = entries_for_parent(args.user, session=session)
         if args.json:
             _emit({"entries": [v.to_dict() for v in views]})
             return 0
@@ -116,4 +107,4 @@ def cmd_waitlist_list(args: argparse.Namespace, settings: Settings) -> int:
             print(_describe(view))
         return 0
 
-    return _run(args, settings, body)
+    return _run_unit(args, settings, body)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -35,6 +36,7 @@ from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
+T = TypeVar("T")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -210,3 +212,43 @@ def make_session(engine: Engine, institution_id: int, day, start="09:00", end="1
         session.add(care)
         session.flush()
         return care.id
+
+
+# --- Units of work for care tests --------------------------------------------------------------------------------
+
+
+def unit(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
+    """`work(*args, session=…, **kwargs)` as one unit of work (commit on return), as `context.db` runs it."""
+    from db.core.engine import session_scope
+
+    with session_scope(engine) as session:
+        return work(*args, session=session, **kwargs)
+
+
+def book_outcome(engine: Engine, *request, now=None, **fields):
+    """`booking.book_session_outcome` in one unit; `request`/`fields` are those of `booking.BookingRequest`."""
+    from db.care.booking import BookingRequest, book_session_outcome
+
+    return unit(engine, book_session_outcome, BookingRequest(*request, **fields), now)
+
+
+def book(engine: Engine, *request, now=None, **fields):
+    """`booking.book_session` in one unit; `request`/`fields` are those of `booking.BookingRequest`."""
+    return book_outcome(engine, *request, now=now, **fields)[0]
+
+
+def add_care_session(engine: Engine, institution_id: int, *, now=None, **fields):
+    """`booking.add_session` in one unit, from keyword fields: service, day, start_time, end_time, capacity,
+    price, age_min_months, age_max_months (a `SessionSpec`), operator_user_id, is_demo."""
+    from db.care.booking import add_session
+    from db.care.session_spec import SessionSpec
+
+    options = {key: fields.pop(key) for key in ("operator_user_id", "is_demo") if key in fields}
+    spec = SessionSpec(
+        day=fields.pop("day"), start=fields.pop("start_time"), end=fields.pop("end_time"), service=fields.pop("service"),
+        capacity=fields.pop("capacity"), price=fields.pop("price"), age_min=fields.pop("age_min_months", None),
+        age_max=fields.pop("age_max_months", None),
+    )
+    if fields:
+        raise TypeError(f"unknown session fields: {sorted(fields)}")
+    return unit(engine, add_session, institution_id, spec, now, **options)

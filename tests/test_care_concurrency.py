@@ -11,12 +11,19 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from db.care.booking import BookingError, book_session, cancel_booking
+from db.care.booking import (
+    BookingError,
+    BookingRequest,
+    book_session,
+    cancel_booking,
+    get_booking,
+    list_bookings,
+)
 from db.care.institutions import get_session
 from db.core.engine import make_engine, session_scope
 from db.core.timeutil import SHANGHAI
 from db.models import Booking
-from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session, unit  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 DAY = date(2030, 3, 5)
@@ -47,10 +54,28 @@ def run_threads(n: int, fn) -> list[str]:
 def test_threads_exactly_k_succeed(db_engine):
     k, n = 7, 40
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=k)
-    outcomes = Counter(run_threads(n, lambda i: book_session(db_engine, sid, 1000 + i, 20, now=NOW)))
+    outcomes = Counter(run_threads(n, lambda i: book(db_engine, sid, 1000 + i, 20, now=NOW)))
     assert outcomes == {"ok": k, "full": n - k}
-    assert get_session(db_engine, sid).booked == k
+    assert unit(db_engine, get_session, sid).booked == k
     assert confirmed_count(db_engine, sid) == k
+
+
+def test_a_unit_that_reads_first_still_books_serialised(db_engine):
+    """The handler's unit of work reads (the session, the parent's bookings) before it books and reads the booking
+    after: the booking still takes the write lock (SQLite) or the parent lock (PostgreSQL) before its checks."""
+    k, n = 3, 16
+    sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=k)
+
+    def read_then_book(i: int) -> None:
+        with session_scope(db_engine) as session:
+            assert get_session(sid, session=session) is not None
+            list_bookings(77, session=session)
+            booked = book_session(BookingRequest(sid, 77, 20, child_name=f"c{i % 5}"), NOW, session=session)
+            assert get_booking(booked.id, session=session).status == "confirmed"
+
+    outcomes = Counter(run_threads(n, read_then_book))
+    assert outcomes["ok"] == k and outcomes["ok"] + outcomes["full"] + outcomes["overlap"] == n
+    assert unit(db_engine, get_session, sid).booked == k == confirmed_count(db_engine, sid)
 
 
 def test_threads_double_tap_same_key_books_once(db_engine):
@@ -59,31 +84,31 @@ def test_threads_double_tap_same_key_books_once(db_engine):
     lock = threading.Lock()
 
     def tap(_i: int) -> None:
-        booking = book_session(db_engine, sid, 77, 20, idempotency_key="tg:77:msg:5", now=NOW)
+        booking = book(db_engine, sid, 77, 20, idempotency_key="tg:77:msg:5", now=NOW)
         with lock:
             ids.add(booking.id)
 
     outcomes = Counter(run_threads(12, tap))
     assert outcomes == {"ok": 12}
     assert len(ids) == 1
-    assert get_session(db_engine, sid).booked == 1
+    assert unit(db_engine, get_session, sid).booked == 1
 
 
 def test_threads_same_child_without_key_books_once(db_engine):
     """Concurrent taps without a key: one booking, the rest are reported as overlaps — never two places."""
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=5)
-    outcomes = Counter(run_threads(10, lambda i: book_session(db_engine, sid, 78, 20, child_name="小明", now=NOW)))
+    outcomes = Counter(run_threads(10, lambda i: book(db_engine, sid, 78, 20, child_name="小明", now=NOW)))
     assert outcomes == {"ok": 1, "overlap": 9}
-    assert get_session(db_engine, sid).booked == 1
+    assert unit(db_engine, get_session, sid).booked == 1
 
 
 def test_threads_cancel_frees_once(db_engine):
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=3)
-    booking = book_session(db_engine, sid, 79, 20, now=NOW)
-    book_session(db_engine, sid, 80, 20, now=NOW)
-    outcomes = Counter(run_threads(10, lambda i: cancel_booking(db_engine, booking.id, 79, now=NOW)))
+    booking = book(db_engine, sid, 79, 20, now=NOW)
+    book(db_engine, sid, 80, 20, now=NOW)
+    outcomes = Counter(run_threads(10, lambda i: unit(db_engine, cancel_booking, booking.id, 79, now=NOW)))
     assert outcomes == {"ok": 1, "already_cancelled": 9}
-    assert get_session(db_engine, sid).booked == 1
+    assert unit(db_engine, get_session, sid).booked == 1
 
 
 def _process_worker(url: str, session_id: int, parents: list[int], barrier, results) -> None:
@@ -94,7 +119,7 @@ def _process_worker(url: str, session_id: int, parents: list[int], barrier, resu
         barrier.wait(timeout=60)
         for parent in parents:
             try:
-                book_session(engine, session_id, parent, 20, now=NOW)
+                book(engine, session_id, parent, 20, now=NOW)
                 results.put("ok")
             except BookingError as exc:
                 results.put(exc.code)
@@ -126,5 +151,5 @@ def test_processes_exactly_k_succeed(db_engine):
         worker.join(timeout=60)
         assert worker.exitcode == 0
     assert outcomes == {"ok": k, "full": processes * per_process - k}
-    assert get_session(db_engine, sid).booked == k
+    assert unit(db_engine, get_session, sid).booked == k
     assert confirmed_count(db_engine, sid) == k

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import Booking, CareSession, Institution, User
-from tests.db_fixtures import db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
 
 CARE_TABLES = {"users", "institutions", "care_sessions", "bookings"}
 
@@ -83,11 +83,10 @@ def test_upgrade_keeps_data_of_a_pre_alembic_database(db_url):
 
 def test_upgrade_keeps_care_data(db_engine):
     """Upgrading a database already at head (as at every bot start) leaves bookings and sessions alone."""
-    from db.care.booking import book_session
 
     inst = make_institution(db_engine)
     care = make_session(db_engine, inst, date(2030, 1, 2))
-    booking = book_session(db_engine, care, 5, 20, now=datetime(2030, 1, 1, tzinfo=UTC))
+    booking = book(db_engine, care, 5, 20, now=datetime(2030, 1, 1, tzinfo=UTC))
     upgrade_to_head(db_engine)
     upgrade_to_head(db_engine.url.render_as_string(hide_password=False))
     with session_scope(db_engine) as session:

@@ -22,6 +22,7 @@ from db.care.institutions import load_places
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
+from tests.db_fixtures import unit
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 CITIES = {"厦门市": "思明", "张家港市": "杨舍"}
@@ -31,7 +32,7 @@ CITIES = {"厦门市": "思明", "张家港市": "杨舍"}
 def demo_engine(tmp_path_factory):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('render')}/care.db")
     upgrade_to_head(engine)
-    generate_demo(engine, today=local_today(), days=14)
+    unit(engine, generate_demo, today=local_today(), days=14)
     return engine
 
 
@@ -50,7 +51,7 @@ def _assert_english(text: str, allowed: list[str]) -> None:
 
 
 def _check_render(engine, state: dict) -> None:
-    page, anything = _search_with_fallbacks(engine, state)
+    page, anything = unit(engine, _search_with_fallbacks, state)
     assert page is not None
     for lang in ("zh", "en"):
         if anything:
@@ -121,7 +122,7 @@ def test_each_value_of_each_filter_renders(demo_engine, city):
 def test_the_reduction_toggle_in_yangshe_renders(demo_engine):
     """The crash of issue 8 §1: 杨舍 with 困境婴幼儿减免 on, then back to the list."""
     state = {"place": "杨舍", "page": 0, "reduction": True}
-    page, _ = _search_with_fallbacks(demo_engine, state)
+    page, _ = unit(demo_engine, _search_with_fallbacks, state)
     for lang in ("zh", "en"):
         text = views.render_results(page, state, lang)
         assert page.reduction is not None and page.total > 0
@@ -140,7 +141,7 @@ def test_every_demo_card_is_in_the_users_language(demo_engine):
         ids = list(session.execute(select(Institution.id)).scalars())
     assert len(ids) > 100
     for institution_id in ids:
-        institution, slots = _card_data(demo_engine, institution_id, {})
+        institution, slots = unit(demo_engine, _card_data, institution_id, {})
         for lang in ("zh", "en"):
             text = views.render_card(institution, slots, lang)
             markup = views.card_keyboard(slots, {"page": 0}, lang)

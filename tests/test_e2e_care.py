@@ -17,6 +17,7 @@ from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
 from db.models import Institution
+from tests.db_fixtures import add_care_session, book, unit
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import clear_state
 
@@ -50,7 +51,7 @@ def centre(engine):
         session.flush()
         institution_id = institution.id
     tomorrow = local_today() + timedelta(days=1)
-    session_row = booking.add_session(
+    session_row = add_care_session(
         engine, institution_id, service="临时托", day=tomorrow, start_time=time(9), end_time=time(12),
         capacity=2, price=120, age_min_months=12, age_max_months=36,
     )
@@ -128,7 +129,7 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         await _settle(api, app)
         booked = api.messages_to(PARENT)[-1]
         assert "预约成功" in booked.text
-        views = booking.list_bookings(engine, PARENT)
+        views = unit(engine, booking.list_bookings, PARENT)
         assert len(views) == 1 and views[0].session_id == session_id
         code = views[0].code
         assert code in booked.text
@@ -148,7 +149,7 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         [ask] = await _tap(api, app, listing, listing.callback_data("取消 1"))
         [done] = await _tap(api, app, ask, ask.callback_data("确定取消"))
         assert "已取消" in done.text and code in done.text
-        assert booking.list_bookings(engine, PARENT) == []
+        assert unit(engine, booking.list_bookings, PARENT) == []
         assert "已取消" in api.messages_to(OPERATOR)[-1].text
 
         # Old buttons after the cancel: polite answers, nothing changes.
@@ -164,7 +165,7 @@ async def test_district_name_full_session_and_operator_commands(fake_bot_api, ap
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
     for parent in (901, 902):
-        booking.book_session(engine, session_id, parent, 24, idempotency_key=f"k{parent}")
+        book(engine, session_id, parent, 24, idempotency_key=f"k{parent}")
     async with running_application(app):
         api.user_sends_text(PARENT, "/find")
         await _settle(api, app)

@@ -9,8 +9,10 @@ import pytest
 from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
 from db.core.timeutil import local_today
+from tests.db_fixtures import unit
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
+from tests.test_e2e_care_forged import _with_errors
 from tests.unit_of_work import load_state
 
 ZH_PARENT, EN_PARENT = 8181, 8282
@@ -25,18 +27,8 @@ WORDS = {
 
 @pytest.fixture
 def demo(engine):  # noqa: F811
-    generate_demo(engine, today=local_today(), days=7)
+    unit(engine, generate_demo, today=local_today(), days=7)
     return engine
-
-
-def _with_errors(app) -> list:
-    errors: list = []
-
-    async def record(update, context):
-        errors.append(context.error)
-
-    app.add_error_handler(record)
-    return errors
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -20,6 +20,7 @@ from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
 from db.core.engine import session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession, Institution
+from tests.db_fixtures import add_care_session, book, unit
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
 from tests.unit_of_work import load_state
@@ -57,6 +58,7 @@ def _utf8(text: str) -> bool:
 
 
 def _with_errors(app) -> list:
+    """The errors the application's handlers raise from now on (a list that fills as they happen)."""
     errors: list = []
 
     async def record(update, context):
@@ -74,20 +76,30 @@ async def _open_results(api, app):
     return [m for m in api.messages_to(PARENT) if m.buttons][-1]
 
 
+async def _choose_half_day(api, app, institution_id: int) -> None:
+    """/find, share the location, open the centre's card and choose its half-day session (the age is asked)."""
+    results = await _open_results(api, app)
+    api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
+    await _settle(api, app)
+    card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
+    api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
+    await _settle(api, app)
+
+
 async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):  # noqa: F811
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
-    others = booking.book_session(engine, session_id, OTHER_PARENT, 24, idempotency_key="other")
+    others = book(engine, session_id, OTHER_PARENT, 24, idempotency_key="other")
     # Another parent's waitlist entry and offer, on a second, full session.
-    full_id = booking.add_session(
+    full_id = add_care_session(
         engine, institution_id, service="临时托", day=local_today() + timedelta(days=2), start_time=time(14),
         end_time=time(17), capacity=1, price=100,
     ).id
-    holder = booking.book_session(engine, full_id, 7001, 24, idempotency_key="holder")
-    entry = waitlist.join(engine, full_id, OTHER_PARENT, 24)
-    booking.cancel_booking(engine, holder.id, 7001)
-    offer_id = waitlist.entries_for_parent(engine, OTHER_PARENT)[0].offer_id
+    holder = book(engine, full_id, 7001, 24, idempotency_key="holder")
+    entry = unit(engine, waitlist.join, full_id, OTHER_PARENT, 24)
+    unit(engine, booking.cancel_booking, holder.id, 7001)
+    offer_id = unit(engine, waitlist.entries_for_parent, OTHER_PARENT)[0].offer_id
     assert offer_id is not None
     api.add_user(OTHER_PARENT)  # the waitlist job may send them the offer meanwhile (it changes no status)
     errors = _with_errors(app)
@@ -131,7 +143,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     _, session_id = centre
-    booking.book_session(engine, session_id, PARENT, 24, idempotency_key="mine")
+    book(engine, session_id, PARENT, 24, idempotency_key="mine")
     errors = _with_errors(app)
     group = -100777
     async with running_application(app):
@@ -150,7 +162,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
 
         # In a group, /bookings and booking buttons answer with "use a private chat": no code, no age.
         api.add_user(group)  # the fake API then accepts messages to this chat id
-        code = booking.list_bookings(engine, PARENT)[0].code
+        code = unit(engine, booking.list_bookings, PARENT)[0].code
         for text in ("/bookings", "/today", "/addsession 2030-01-01 09:00-12:00 临时托 5 100"):
             with api._lock:
                 message = {
@@ -164,7 +176,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
             reply = api.messages_to(group)[-1]
             assert "私聊" in reply.text and code not in reply.text
     assert not errors
-    assert len(booking.list_bookings(engine, PARENT)) == 1
+    assert len(unit(engine, booking.list_bookings, PARENT)) == 1
 
 
 @pytest.mark.parametrize(
@@ -181,12 +193,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
     institution_id, session_id = centre
     errors = _with_errors(app)
     async with running_application(app):
-        results = await _open_results(api, app)
-        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-        await _settle(api, app)
-        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
-        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-        await _settle(api, app)
+        await _choose_half_day(api, app, institution_id)
         ask = api.messages_to(PARENT)[-1]
         assert "孩子多大" in ask.text and "12–36" in ask.text
         since = api.seq
@@ -200,7 +207,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
             months = outcome.split(":")[1]
             assert "请确认预约" in reply.text and f"孩子 {months} 个月" in reply.text and "120元" in reply.text
     assert not errors
-    assert booking.list_bookings(engine, PARENT) == []
+    assert unit(engine, booking.list_bookings, PARENT) == []
 
 
 async def test_prices_agree_from_card_to_operator(fake_bot_api, app_for, centre, engine):  # noqa: F811
@@ -308,12 +315,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     institution_id, session_id = centre
     errors = _with_errors(app)
     async with running_application(app):
-        results = await _open_results(api, app)
-        api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-        await _settle(api, app)
-        card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
-        api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-        await _settle(api, app)
+        await _choose_half_day(api, app, institution_id)
         snapshot = load_state(engine, PARENT, "care")
         assert snapshot.data["await"]["session"] == session_id
         assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"

@@ -6,21 +6,19 @@ the same Take tap handled by two Applications at once books once and tells the o
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from telegram import Bot
 
 from bot.handlers import care_waitlist
 from db.care import booking, waitlist
 from db.care.waitlist_models import WaitlistOffer
-from db.core.engine import make_engine, session_scope
+from db.core.engine import session_scope
 from db.core.timeutil import local_today
 from db.models import CareSession
-from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session, unit  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, workers  # noqa: F401
+from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, two_workers, workers  # noqa: F401
 
 SESSIONS = 4
 
@@ -33,11 +31,11 @@ def _queues(engine) -> list[tuple[int, int, int]]:
     for n in range(SESSIONS):
         sid = make_session(engine, institution_id, local_today() + timedelta(days=2), capacity=1, age_min_months=12)
         holder = 8000 + n
-        placed = booking.book_session(engine, sid, holder, 24, idempotency_key=f"h{n}")
+        placed = book(engine, sid, holder, 24, idempotency_key=f"h{n}")
         first, second = 8100 + n, 8200 + n
-        waitlist.join(engine, sid, first, 24)
-        waitlist.join(engine, sid, second, 20)
-        booking.cancel_booking(engine, placed.id, holder)
+        unit(engine, waitlist.join, sid, first, 24)
+        unit(engine, waitlist.join, sid, second, 20)
+        unit(engine, booking.cancel_booking, placed.id, holder)
         made.append((sid, first, second))
     return made
 
@@ -49,28 +47,12 @@ def _count(api, parent: int, mark: str) -> int:
 def _run_workers(db_engine, fake_bot_api, now: datetime | None, runs: int = 3) -> list[tuple[int, int]]:  # noqa: F811
     """Two worker threads start the job at the same moment, `runs` times each; their (expired, sent) results."""
     results: list[tuple[int, int]] = []
-    start = threading.Barrier(2)
 
-    def worker() -> None:
-        engine = make_engine(engine_url(db_engine))
+    async def job(bot, engine) -> None:
+        for _ in range(runs):
+            results.append(await care_waitlist.expire_and_send(bot, engine, now=now))
 
-        async def run() -> None:
-            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
-                start.wait()
-                for _ in range(runs):
-                    results.append(await care_waitlist.expire_and_send(bot, engine, now=now))
-
-        try:
-            asyncio.run(run())
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(thread.is_alive() for thread in threads)
+    two_workers(db_engine, fake_bot_api, job, timeout=120)
     return results
 
 
@@ -117,7 +99,7 @@ async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_a
     tap = _last_update(api)
     await asyncio.gather(w1.handle(tap), w2.handle(tap))
     assert w1.errors == [] and w2.errors == []
-    [mine] = booking.list_bookings(db_engine, first)
+    [mine] = unit(db_engine, booking.list_bookings, first)
     assert mine.session_id == sid
     assert sum(mine.code in (m.text or "") for m in api.messages_to(OPERATOR)) == 1
     assert sum("预约成功" in (m.text or "") for m in api.messages_to(first)) == 1

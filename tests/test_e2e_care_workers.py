@@ -17,11 +17,11 @@ from bot.app import build_application
 from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
 from bot.settings import Settings
-from db.care import booking
+from db.care import booking, booking_notices
 from db.core.engine import make_engine, session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
-from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session, unit  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
@@ -131,7 +131,7 @@ async def test_a_flow_continues_on_another_worker_and_books_once(db_engine, fake
     api.user_taps_button(PARENT, confirm.message_id, ok, stale_ok=True)
     await w2.handle(_last_update(api))
 
-    views = booking.list_bookings(db_engine, PARENT)
+    views = unit(db_engine, booking.list_bookings, PARENT)
     assert len(views) == 1 and views[0].session_id == session_id and views[0].child_age_months == 20
     assert "预约成功" in next(m for m in api.messages_to(PARENT) if m.message_id == confirm.message_id).text
     notes = api.messages_to(OPERATOR)
@@ -148,9 +148,9 @@ async def test_operator_note_lost_in_a_crash_is_sent_once_by_the_sweeper(db_engi
     w1, w2 = workers
     institution_id = _centre(db_engine)
     session_id = make_session(db_engine, institution_id, local_today() + timedelta(days=2), age_min_months=12)
-    made = booking.book_session(db_engine, session_id, PARENT, 24, idempotency_key="crash")
-    cancelled = booking.book_session(db_engine, session_id, PARENT + 1, 24, idempotency_key="crash2")
-    booking.cancel_booking(db_engine, cancelled.id, PARENT + 1)
+    made = book(db_engine, session_id, PARENT, 24, idempotency_key="crash")
+    cancelled = book(db_engine, session_id, PARENT + 1, 24, idempotency_key="crash2")
+    unit(db_engine, booking.cancel_booking, cancelled.id, PARENT + 1)
     assert await care.send_pending_operator_notes(w1.app.bot, w1.engine) == 0, "within the grace period: not yet"
     later = datetime.now(UTC) + timedelta(minutes=5)
     counts = await asyncio.gather(
@@ -168,7 +168,33 @@ def _due_bookings(engine, n: int) -> list:
     institution_id = _centre(engine)
     session_id = make_session(engine, institution_id, local_today() + timedelta(days=1), capacity=n + 1)
     parents = [50_000 + i for i in range(n)]
-    return [booking.book_session(engine, session_id, p, 24, idempotency_key=f"r{p}") for p in parents]
+    return [book(engine, session_id, p, 24, idempotency_key=f"r{p}") for p in parents]
+
+
+def two_workers(db_engine, fake_bot_api, job, timeout: float = 60) -> None:  # noqa: F811
+    """Two threads, each a worker with its own engine, event loop and HTTP client, start `await job(bot, engine)`
+    at the same moment; returns when both are done."""
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        engine = make_engine(engine_url(db_engine))
+
+        async def run() -> None:
+            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
+                start.wait()
+                await job(bot, engine)
+
+        try:
+            asyncio.run(run())
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads)
 
 
 def _reminders_to(api, made) -> dict[int, int]:
@@ -183,30 +209,15 @@ def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bo
     for b in made:
         api.add_user(b.parent_id)
     sent: list[int] = []
-    start = threading.Barrier(2)
 
-    def worker() -> None:
-        engine = make_engine(engine_url(db_engine))
+    async def job(bot, engine) -> None:
+        sent.append(await care.send_due_reminders(bot, engine, now=NOW))
+        sent.append(await care.send_due_reminders(bot, engine, now=NOW))
 
-        async def run() -> None:
-            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
-                start.wait()
-                sent.append(await care.send_due_reminders(bot, engine, now=NOW))
-                sent.append(await care.send_due_reminders(bot, engine, now=NOW))
-
-        try:
-            asyncio.run(run())
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    two_workers(db_engine, fake_bot_api, job)
     assert sum(sent) == len(made), sent
     assert _reminders_to(api, made) == {b.parent_id: 1 for b in made}
-    assert booking.due_reminders(db_engine, NOW) == []
+    assert unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
 async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_bot_api, monkeypatch):  # noqa: F811
@@ -220,30 +231,30 @@ async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_b
     dead = Bot(FAKE_TOKEN, base_url="http://127.0.0.1:9/bot")  # not initialised: that would call getMe
     assert await care.send_due_reminders(dead, db_engine, now=NOW) == 0
     await dead.shutdown()
-    assert len(booking.due_reminders(db_engine, NOW)) == 3
+    assert len(unit(db_engine, booking_notices.due_reminders, NOW)) == 3
 
     # The database refuses the claim of one reminder: that one is not sent (and not marked), the others are.
-    real_claim = booking.claim_reminder
+    real_claim = booking_notices.claim_reminder
 
-    def flaky_claim(engine, booking_id, now=None):
+    def flaky_claim(booking_id, now=None, *, session):
         if booking_id == later.id:
             from sqlalchemy.exc import OperationalError
 
             raise OperationalError("UPDATE bookings", {}, Exception("database is locked"))
-        return real_claim(engine, booking_id, now)
+        return real_claim(booking_id, now, session=session)
 
-    monkeypatch.setattr(booking, "claim_reminder", flaky_claim)
+    monkeypatch.setattr(booking_notices, "claim_reminder", flaky_claim)
     async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
         for _ in range(3):  # the old bug: a failing mark re-sent on every run
             assert await care.send_due_reminders(bot, db_engine, now=NOW) == (1 if _ == 0 else 0)
-        monkeypatch.setattr(booking, "claim_reminder", real_claim)
+        monkeypatch.setattr(booking_notices, "claim_reminder", real_claim)
         assert await care.send_due_reminders(bot, db_engine, now=NOW) == 1
         assert await care.send_due_reminders(bot, db_engine, now=NOW) == 0
     assert _reminders_to(api, made) == {blocked.parent_id: 0, ok.parent_id: 1, later.parent_id: 1}
     # The parent who blocked the bot was tried once (403) and is not tried again.
     tries = [c for c in api.calls if c[0] == "sendMessage" and int(c[1]["chat_id"]) == blocked.parent_id]
     assert len(tries) == 1
-    assert booking.due_reminders(db_engine, NOW) == []
+    assert unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
 async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, fake_bot_api, workers):  # noqa: F811

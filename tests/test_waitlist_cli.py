@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from db.care.booking import book_session
 from db.core.timeutil import local_today
-from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
 from tests.test_care_cli import run_cli, run_inprocess
 
 ENTRY_KEYS = {
@@ -21,7 +20,7 @@ def full_session(engine, capacity: int = 1) -> int:
     day = local_today() + timedelta(days=2)
     sid = make_session(engine, make_institution(engine, name="排队测试托育"), day, "09:00", "12:00", capacity=capacity)
     for i in range(capacity):
-        book_session(engine, sid, 1 + i, 20)
+        book(engine, sid, 1 + i, 20)
     return sid
 
 

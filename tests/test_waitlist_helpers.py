@@ -7,13 +7,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from db.care.booking import BookingError, _serialized, book_session
+from db.care.booking import BookingError
+from db.care.care_rules import lock_parent, release_place
 from db.care.waitlist import Offer, place_freed
 from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
 from db.core.engine import session_scope
 from db.core.timeutil import SHANGHAI, utcnow
 from db.models import BOOKING_CANCELLED, BOOKING_CONFIRMED, Booking, CareSession
-from tests.db_fixtures import make_institution, make_session
+from tests.db_fixtures import book, make_institution, make_session
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 DAY = date(2030, 3, 5)
@@ -23,14 +24,15 @@ HOLD = timedelta(minutes=30)
 def full_session(engine, capacity: int = 2, first_parent: int = 1, **overrides) -> tuple[int, list[Booking]]:
     """A session on DAY whose places are all booked (parents first_parent, first_parent+1, ...)."""
     sid = make_session(engine, make_institution(engine), DAY, capacity=capacity, **overrides)
-    bookings = [book_session(engine, sid, first_parent + i, 20, now=NOW) for i in range(capacity)]
+    bookings = [book(engine, sid, first_parent + i, 20, now=NOW) for i in range(capacity)]
     return sid, bookings
 
 
 def cancel_and_offer(engine, booking_id: int, parent_id: int, now=NOW, hold=HOLD) -> Offer | None:
     """Cancel a booking and offer its place to the waitlist, in ONE transaction (the hook the booking module
     gets): the conditional status change, `booked - 1`, then `place_freed`."""
-    with _serialized(engine, parent_id) as session:
+    with session_scope(engine) as session:
+        lock_parent(session, parent_id)
         booking = session.get(Booking, booking_id)
         if booking is None or booking.parent_id != parent_id:
             raise BookingError("not_found")
@@ -42,13 +44,8 @@ def cancel_and_offer(engine, booking_id: int, parent_id: int, now=NOW, hold=HOLD
         )
         if changed.rowcount != 1:
             raise BookingError("already_cancelled")
-        session.execute(
-            update(CareSession)
-            .where(CareSession.id == booking.session_id, CareSession.booked > 0)
-            .values(booked=CareSession.booked - 1)
-            .execution_options(synchronize_session=False)
-        )
-        return place_freed(session, booking.session_id, now, hold)
+        release_place(session, booking.session_id)
+        return place_freed(booking.session_id, now, hold, session=session)
 
 
 def counts(engine, session_id: int) -> dict[str, int]:

@@ -26,12 +26,12 @@ private chat.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import time
 from datetime import datetime
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -46,7 +46,18 @@ from bot.callbacks import CallbackError
 from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
-from bot.handlers.care_base import FLOW, _conflict, _echo, _error_text, _has_user, _reply, _safe_edit, _stale
+from bot.handlers.care_base import (
+    FLOW,
+    _conflict,
+    _echo,
+    _error_text,
+    _has_user,
+    _reply,
+    _safe_edit,
+    _stale,
+    booked_view,
+    session_view,
+)
 from bot.handlers.care_bookings import _on_cancel_ask, _on_cancel_no, _on_cancel_yes, bookings_command
 from bot.handlers.care_find import (
     _new_search,
@@ -143,16 +154,21 @@ async def _awaited_text(update: Update, context: BotContext, state: FlowState) -
     return False
 
 
+async def _session_gone(update: Update, context: BotContext, flow: FlowState) -> None:
+    """The session of a booking in progress is gone: stop capturing typed text and say so."""
+    flow.pop("await", None)
+    await flow.save()
+    await _reply(update, context, t("care_err_not_found", context.language))
+
+
 async def _typed_age(
     update: Update, context: BotContext, state: FlowState, session_id: int, text: str
 ) -> None:
     """A typed child age during a booking: understood → confirm; not understood → ask again (still booking)."""
     lang = context.language
-    session = await asyncio.to_thread(get_session, context.runtime.engine, session_id)
+    session = await context.db(get_session, session_id)
     if session is None:
-        state.pop("await", None)
-        await state.save()
-        await _reply(update, context, t("care_err_not_found", lang))
+        await _session_gone(update, context, state)
         return
     months = parse_child_age(text)
     log.info("care typed age: understood=%s", months is not None)
@@ -194,15 +210,15 @@ async def on_callback(update: Update, context: BotContext) -> None:
 # --- details and booking ----------------------------------------------------------------------------------------
 
 
-def _card_data(engine, institution_id: int, state: dict):
-    institution = get_institution(engine, institution_id)
+def _card_data(institution_id: int, state: dict, *, session: Session):
+    institution = get_institution(institution_id, session=session)
     if institution is None:
         return None
     day = datetime.fromisoformat(state["date"]).date() if state.get("date") else None
     # Full sessions stay on the card: their button leads to the waitlist instead of a dead end.
     now = to_local(None)
     slots = [
-        s for s in list_sessions(engine, institution.id, date_from=day, days=1 if day else 7)
+        s for s in list_sessions(institution.id, session=session, date_from=day, days=1 if day else 7)
         if (s.date, s.start_time) > (now.date(), now.time().replace(tzinfo=None))
     ]
     if state.get("service") in ("临时托", "计时托"):
@@ -219,7 +235,7 @@ async def _on_institution(
     query = update.callback_query
     lang = context.language
     state = _search_state(flow) or {}
-    found = await asyncio.to_thread(_card_data, context.runtime.engine, institution_id, state)
+    found = await context.db(_card_data, institution_id, state)
     if found is None:
         await _stale(update, lang)
         return
@@ -232,21 +248,13 @@ async def _on_institution(
     )
 
 
-def _session_view(engine, session_id: int):
-    """(session, institution), or None when the session is gone."""
-    session = get_session(engine, session_id)
-    if session is None:
-        return None
-    return session, get_institution(engine, session.institution_id)
-
-
 async def _on_session(update: Update, context: BotContext, flow: FlowState, session_id: int) -> None:
     """A session was chosen: ask the child's age (offering the age filter first, never assuming it)."""
     if not await require_private_chat(update, context):
         return
     query = update.callback_query
     lang = context.language
-    found = await asyncio.to_thread(_session_view, context.runtime.engine, session_id)
+    found = await context.db(session_view, session_id)
     if found is None:
         await query.answer(t("care_err_not_found", lang), show_alert=True)
         return
@@ -273,11 +281,9 @@ async def _confirm(
 ) -> None:
     """Show the summary to confirm (the age fits the session), or ask the age again."""
     lang = context.language
-    found = await asyncio.to_thread(_session_view, context.runtime.engine, session_id)
+    found = await context.db(session_view, session_id)
     if found is None:
-        flow.pop("await", None)
-        await flow.save()
-        await _reply(update, context, t("care_err_not_found", lang))
+        await _session_gone(update, context, flow)
         return
     session, institution = found
     if not session.age_min_months <= months <= session.age_max_months:
@@ -306,13 +312,12 @@ async def _on_confirm(
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
     user_id = update.effective_user.id
-    key = f"tg:{user_id}:{query.message.chat_id}:{query.message.message_id}"
+    request = bookings.BookingRequest(
+        session_id, user_id, months, idempotency_key=f"tg:{user_id}:{query.message.chat_id}:{query.message.message_id}"
+    )
     try:
-        booked, created = await asyncio.to_thread(
-            bookings.book_session_outcome, engine, session_id, user_id, months, "", key
-        )
+        view, created = await context.db(booked_view, bookings.book_session_outcome, request)
     except bookings.BookingError as error:
         log.info("care booking refused: %s", error.code)
         message = _error_text(error.code, lang)
@@ -326,7 +331,6 @@ async def _on_confirm(
             await _safe_edit(query, message, None)
         return
     await query.answer()
-    view = await asyncio.to_thread(bookings.get_booking, engine, booked.id)
     await _safe_edit(query, views.render_booked(view, lang), None)
     if created:
         log.info("care booking %s created", view.booking_id)

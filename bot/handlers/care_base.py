@@ -1,16 +1,29 @@
 """Small helpers every care handler module shares (`care`, `care_operator`, `care_notify`, `care_waitlist`):
-the state-conflict and stale-button answers, safe edits and replies, echoing user text."""
+the state-conflict and stale-button answers, safe edits and replies, echoing user text, units of work for jobs
+and the session a button names."""
 
 from __future__ import annotations
 
+import asyncio
 import html
+from collections.abc import Callable
+from typing import TypeVar
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest
 
 from bot import texts_care
 from bot.context import BotContext
 from bot.texts import t
+from db.care.booking import get_booking
+from db.care.booking_views import BookingView
+from db.care.institutions import get_institution, get_session
+from db.core.engine import session_scope
+from db.models import Booking, CareSession, Institution
+
+T = TypeVar("T")
 
 FLOW = "care"
 
@@ -29,6 +42,15 @@ async def _conflict(update: Update, lang: str) -> None:
 
 async def _stale(update: Update, lang: str) -> None:
     await update.callback_query.answer(t("stale_button", lang) + " /find", show_alert=False)
+
+
+async def _refused(update: Update, lang: str, code: str, text: str) -> None:
+    """A rule said no to a tap: "this button has expired" when the thing is gone or not the user's (`not_found`),
+    else `text` (the reason) as an alert."""
+    if code == "not_found":
+        await _stale(update, lang)
+    else:
+        await update.callback_query.answer(text, show_alert=True)
 
 
 async def _safe_edit(query, text: str, markup) -> None:
@@ -59,5 +81,41 @@ def _has_user(update: Update) -> bool:
 
 
 def _error_text(code: str, lang: str) -> str:
-    key = f"care_err_{code}"
-    return t(key if key in texts_care.CARE_TEXTS else "care_err_other", lang)
+    """A booking refusal in the parent's words."""
+    return _error_text_in(code, lang, "care_err_")
+
+
+def _error_text_in(code: str, lang: str, *prefixes: str) -> str:
+    """A refusal in the user's words: the first `{prefix}{code}` text that exists, else the generic one."""
+    for prefix in prefixes:
+        if f"{prefix}{code}" in texts_care.CARE_TEXTS:
+            return t(f"{prefix}{code}", lang)
+    return t("care_err_other", lang)
+
+
+def _in_unit(engine: Engine, work: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with session_scope(engine) as session:
+        return work(*args, session=session, **kwargs)
+
+
+async def unit_of_work(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
+    """`work(*args, session=…, **kwargs)` in a worker thread as one unit of work, for the jobs and senders that
+    hold the engine rather than a handler's `context` (`context.db` does the same for handlers)."""
+    return await asyncio.to_thread(_in_unit, engine, work, args, kwargs)
+
+
+def session_view(session_id: int, *, session: Session) -> tuple[CareSession, Institution] | None:
+    """(care session, its institution), or None when the session is gone."""
+    care = get_session(session_id, session=session)
+    if care is None:
+        return None
+    return care, get_institution(care.institution_id, session=session)
+
+
+def booked_view(
+    book: Callable[..., tuple[Booking, bool]], /, *args, session: Session
+) -> tuple[BookingView | None, bool]:
+    """Book with `book(*args, session=…)` (a session booked, an offer taken) in the caller's unit of work;
+    returns (the booking's view, whether this call created it)."""
+    booked, created = book(*args, session=session)
+    return get_booking(booked.id, session=session), created

@@ -3,20 +3,21 @@ operator and offers the freed place to the first in line. Routed from `care`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import care_views as views
 from bot.handlers import care_waitlist
-from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _safe_edit, _stale
+from bot.handlers.care_base import FLOW, _conflict, _error_text, _has_user, _refused, _safe_edit, _stale
 from bot.handlers.care_notify import _notify_operator
 from bot.handlers.common import require_private_chat
 from bot.state import FlowState, StateConflict, flow_state
 from bot.texts import t
 from db.care import booking as bookings
+from db.care import waitlist
 from db.care.booking import BOOKING_CANCELLED
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,15 @@ async def bookings_command(update: Update, context: BotContext) -> None:
     except StateConflict:
         await _conflict(update, lang)
         return
-    engine = context.runtime.engine
-    found = await asyncio.to_thread(bookings.list_bookings, engine, update.effective_user.id)
-    queued = await asyncio.to_thread(care_waitlist.entries_of, engine, update.effective_user.id)
+    parent_id = update.effective_user.id
+
+    def work(*, session: Session):
+        return (
+            bookings.list_bookings(parent_id, session=session),
+            waitlist.entries_for_parent(parent_id, session=session),
+        )
+
+    found, queued = await context.db(work)
     if not found and not queued:
         await update.effective_message.reply_text(t("care_bookings_none", lang))
         return
@@ -49,7 +56,7 @@ async def _on_cancel_ask(update: Update, context: BotContext, flow: FlowState, b
         return
     query = update.callback_query
     lang = context.language
-    view = await asyncio.to_thread(bookings.get_booking, context.runtime.engine, booking_id)
+    view = await context.db(bookings.get_booking, booking_id)
     if view is None or view.parent_id != update.effective_user.id:
         await _stale(update, lang)
         return
@@ -67,23 +74,22 @@ async def _on_cancel_yes(update: Update, context: BotContext, flow: FlowState, b
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
+    parent_id, hold = update.effective_user.id, care_waitlist.hold_of(context)
+
+    def work(*, session: Session):
+        bookings.cancel_booking(booking_id, parent_id, None, hold, session=session)
+        return bookings.get_booking(booking_id, session=session)
+
     try:
-        await asyncio.to_thread(
-            bookings.cancel_booking, engine, booking_id, update.effective_user.id, None, care_waitlist.hold_of(context)
-        )
+        view = await context.db(work)
     except bookings.BookingError as error:
         log.info("care cancel refused: %s", error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     await query.answer()
-    view = await asyncio.to_thread(bookings.get_booking, engine, booking_id)
     await _safe_edit(query, t("care_cancelled", lang, code=view.code), None)
     await _notify_operator(context, view, "cancelled")
-    await care_waitlist.send_offers(context.bot, engine)  # the freed place, offered to the first in line
+    await care_waitlist.send_offers(context.bot, context.runtime.engine)  # the freed place, offered to the first in line
 
 
 async def _on_cancel_no(update: Update, context: BotContext, flow: FlowState) -> None:

@@ -6,11 +6,11 @@ Routed from `care` (the filter, page and clear buttons arrive at `care.on_callba
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from datetime import datetime
 
+from sqlmodel import Session
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.context import BotContext
@@ -31,7 +31,15 @@ def _search_state(state: FlowState) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def _search(engine, state: dict, *, unfiltered: bool = False) -> care_search.SearchPage | None:
+async def _current_search(update: Update, lang: str, flow: FlowState) -> dict | None:
+    """The parent's current search for a filter or page button; None (after a stale-button note) when gone."""
+    state = _search_state(flow)
+    if state is None:
+        await _stale(update, lang)
+    return state
+
+
+def _search(state: dict, *, session: Session, unfiltered: bool = False) -> care_search.SearchPage | None:
     kwargs: dict = {"limit": views.PAGE_SIZE, "offset": 0 if unfiltered else state.get("page", 0) * views.PAGE_SIZE}
     if not unfiltered:
         kwargs.update(
@@ -43,23 +51,23 @@ def _search(engine, state: dict, *, unfiltered: bool = False) -> care_search.Sea
             reduction_key=views.REDUCTION_KEY if state.get("reduction") else None,
         )
     if state.get("place"):
-        return care_search.search_by_district(engine, state["place"], **kwargs)
+        return care_search.search_by_district(state["place"], session=session, **kwargs)
     return care_search.search_nearby(
-        engine, state["lat"], state["lon"], radius_km=state.get("radius", views.DEFAULT_RADIUS_KM), **kwargs
+        state["lat"], state["lon"], session=session, radius_km=state.get("radius", views.DEFAULT_RADIUS_KM), **kwargs
     )
 
 
-def _search_with_fallbacks(engine, state: dict) -> tuple[care_search.SearchPage | None, bool]:
+def _search_with_fallbacks(state: dict, *, session: Session) -> tuple[care_search.SearchPage | None, bool]:
     """(page, whether anything at all is within reach). A page past the end goes back to the first page."""
-    page = _search(engine, state)
+    page = _search(state, session=session)
     if page is not None and not page.results and page.total > 0 and state.get("page", 0) > 0:
         state["page"] = 0
-        page = _search(engine, state)
+        page = _search(state, session=session)
     if page is None or page.total > 0:
         return page, True
     if not views.has_filters(state):
         return page, False
-    everything = _search(engine, state, unfiltered=True)
+    everything = _search(state, session=session, unfiltered=True)
     return page, bool(everything and everything.total)
 
 
@@ -69,7 +77,7 @@ async def _show_results(update: Update, context: BotContext, flow: FlowState, *,
     state = flow["search"]
     notice = state.pop("notice", None)
     try:
-        page, anything = await asyncio.to_thread(_search_with_fallbacks, context.runtime.engine, state)
+        page, anything = await context.db(_search_with_fallbacks, state)
     except care_search.SearchError as error:
         log.info("care search refused: %s", error.code)
         flow.pop("search", None)  # never keep a state that makes every later search fail
@@ -144,9 +152,8 @@ async def _new_search(update: Update, context: BotContext, flow: FlowState, **wh
 async def _on_filter_menu(update: Update, context: BotContext, flow: FlowState, kind: str) -> None:
     """Show the choices of one filter in place of the result buttons."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(views.filter_menu(kind, state, lang, local_today()))
@@ -157,9 +164,8 @@ async def _apply_filter(
 ) -> None:
     """Set one filter to an offered value (anything else is stale), announce a budget reset, show page 1."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     menu_kind = {"age": "age", "budget": "budget", "service": "svc", "date": "date"}[kind]
     if value is not None and value not in views.filter_choices(menu_kind, state, local_today()):
@@ -201,9 +207,8 @@ async def _on_set_date(update, context, flow, value):
 
 async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which: str) -> None:
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     key = {"puhui": "puhui", "red": "reduction"}[which]
     state[key] = not state.get(key)
@@ -214,9 +219,8 @@ async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which
 
 async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> None:
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     for key in views.FILTER_KEYS:
         state.pop(key, None)
@@ -229,9 +233,8 @@ async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> Non
 async def _on_page(update: Update, context: BotContext, flow: FlowState, number: int) -> None:
     """Previous/next page, or back to the list from a details card."""
     lang = context.language
-    state = _search_state(flow)
+    state = await _current_search(update, lang, flow)
     if state is None:
-        await _stale(update, lang)
         return
     state["page"] = number
     await update.callback_query.answer()

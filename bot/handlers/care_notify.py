@@ -15,8 +15,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.context import BotContext
 from bot.handlers import care_views as views
-from db.care import booking as bookings
+from bot.handlers.care_base import unit_of_work
+from db.accounts.users import get_language
+from db.care import booking_notices as notices
 from db.care.institutions import get_session
+from db.core.engine import session_scope
 
 log = logging.getLogger(__name__)
 SENT, GIVE_UP, RETRY = "sent", "give_up", "retry"
@@ -50,34 +53,36 @@ async def _deliver(bot, chat_id: int, text: str) -> str:
     return SENT
 
 
-async def _release(release, *args) -> None:
-    """Give a claim back; if even that fails, the message stays claimed (never sent twice)."""
+async def _release(engine, release, ref: int, *args) -> None:
+    """Give claim `ref` back in its own unit of work; if even that fails, the message stays claimed (never sent
+    twice)."""
     try:
-        await asyncio.to_thread(release, *args)
+        await unit_of_work(engine, release, ref, *args)
     except SQLAlchemyError:
-        log.warning("claim %s could not be released; it stays claimed", args[1:2])
+        log.warning("claim %s could not be released; it stays claimed", ref)
 
 
 async def send_operator_note(bot, engine, view, kind: str) -> bool:
     """Tell the centre's operator about a booking ("booked") or its cancellation ("cancelled"), at most once:
-    claimed in the database first, released again only when the send failed for a passing reason."""
+    claimed (and committed) in the database first, released again only when the send failed for a passing
+    reason."""
     if not view.operator_user_id:
         return False
     try:
-        mine = await asyncio.to_thread(bookings.claim_operator_note, engine, view.booking_id, kind)
+        mine = await unit_of_work(engine, notices.claim_operator_note, view.booking_id, kind)
     except SQLAlchemyError:
         log.warning("operator note %s of booking %s: claim failed, left for a later run", kind, view.booking_id)
         return False
     if not mine:
         return False
     lang = await asyncio.to_thread(_language_of, engine, view.operator_user_id)
-    session = await asyncio.to_thread(get_session, engine, view.session_id)
-    booked, capacity = (session.booked, session.capacity) if session else (0, 0)
+    care = await unit_of_work(engine, get_session, view.session_id)
+    booked, capacity = (care.booked, care.capacity) if care else (0, 0)
     text = views.render_operator_note(f"care_operator_{kind}", view, lang, booked, capacity)
     outcome = await _deliver(bot, view.operator_user_id, text)
     log.info("operator note %s of booking %s: %s", kind, view.booking_id, outcome)
     if outcome == RETRY:
-        await _release(bookings.release_operator_note, engine, view.booking_id, kind)
+        await _release(engine, notices.release_operator_note, view.booking_id, kind)
     return outcome == SENT
 
 
@@ -86,22 +91,20 @@ async def _notify_operator(context: BotContext, view, kind: str) -> None:
 
 
 def _language_of(engine, telegram_id: int) -> str:
-    from db.accounts.users import get_language
-    from db.core.engine import session_scope
-
     with session_scope(engine) as session:
         return get_language(telegram_id, session=session)
 
 
 async def send_due_reminders(bot, engine, now: datetime | None = None) -> int:
     """Remind parents of tomorrow's bookings, each exactly once across runs and workers; returns how many this
-    run sent. Each reminder is claimed in the database before it is sent (`bookings.claim_reminder`); a send
-    that failed for a passing reason gives the claim back for the next run (see `_deliver`)."""
-    due = await asyncio.to_thread(bookings.due_reminders, engine, now)
+    run sent. Each reminder is claimed (and committed) in the database before it is sent
+    (`notices.claim_reminder`); a send that failed for a passing reason gives the claim back for the next run
+    (see `_deliver`)."""
+    due = await unit_of_work(engine, notices.due_reminders, now)
     sent = 0
     for view in due:
         try:
-            mine = await asyncio.to_thread(bookings.claim_reminder, engine, view.booking_id, now)
+            mine = await unit_of_work(engine, notices.claim_reminder, view.booking_id, now)
         except SQLAlchemyError:
             log.warning("reminder of booking %s: claim failed, left for a later run", view.booking_id)
             continue
@@ -113,13 +116,13 @@ async def send_due_reminders(bot, engine, now: datetime | None = None) -> int:
         if outcome == SENT:
             sent += 1
         elif outcome == RETRY:
-            await _release(bookings.release_reminder, engine, view.booking_id)
+            await _release(engine, notices.release_reminder, view.booking_id)
     return sent
 
 
 async def send_pending_operator_notes(bot, engine, now: datetime | None = None) -> int:
     """Operator notes nobody sent (a worker stopped between booking and notifying, or a send to retry)."""
-    pending = await asyncio.to_thread(bookings.pending_operator_notes, engine, now)
+    pending = await unit_of_work(engine, notices.pending_operator_notes, now)
     sent = 0
     for kind, view in pending:
         sent += await send_operator_note(bot, engine, view, kind)

@@ -4,11 +4,11 @@ operator runs several. Routed from `care` (the A_ADD_AT button arrives at `care.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from datetime import datetime
 
+from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotContext
@@ -30,7 +30,7 @@ async def _operator_institutions(update: Update, context: BotContext) -> list:
     """The centres the user operates, in a private chat; [] (after saying why, where there is a user) otherwise."""
     if not _has_user(update) or not await require_private_chat(update, context):
         return []
-    institutions = await asyncio.to_thread(institutions_of_operator, context.runtime.engine, update.effective_user.id)
+    institutions = await context.db(institutions_of_operator, update.effective_user.id)
     if not institutions:
         await update.effective_message.reply_text(t("care_operator_only", context.language))
     return institutions
@@ -42,19 +42,25 @@ async def today_command(update: Update, context: BotContext) -> None:
     if not institutions:
         return
     lang = context.language
-    engine = context.runtime.engine
     day = local_today()
     if context.args:
         try:
             day = datetime.strptime(context.args[0][:10], "%Y-%m-%d").date()
         except ValueError:
             day = local_today()
-    for institution in institutions:
-        found = await asyncio.to_thread(bookings.bookings_for_institution_day, engine, institution.id, day)
-        queues = await asyncio.to_thread(care_waitlist.today_queues, engine, institution.id, day)
-        await update.effective_message.reply_text(
-            views.render_today(institution.name, day, found, lang, queues)
-        )
+
+    def work(*, session: Session) -> list:
+        return [
+            (
+                institution.name,
+                bookings.bookings_for_institution_day(institution.id, day, session=session),
+                care_waitlist.today_queues(institution.id, day, session=session),
+            )
+            for institution in institutions
+        ]
+
+    for name, found, queues in await context.db(work):
+        await update.effective_message.reply_text(views.render_today(name, day, found, lang, queues))
 
 
 async def addsession_command(update: Update, context: BotContext) -> None:
@@ -93,7 +99,7 @@ async def _on_add_at(update: Update, context: BotContext, flow: FlowState, insti
         return
     lang = context.language
     pending = flow.get("addsession")
-    institutions = await asyncio.to_thread(institutions_of_operator, context.runtime.engine, update.effective_user.id)
+    institutions = await context.db(institutions_of_operator, update.effective_user.id)
     chosen = next((inst for inst in institutions if inst.id == institution_id), None)
     if pending is None or chosen is None:
         await _stale(update, lang)
@@ -106,17 +112,10 @@ async def _on_add_at(update: Update, context: BotContext, flow: FlowState, insti
 
 async def _add_session(update: Update, context: BotContext, institution, spec: SessionSpec) -> None:
     lang = context.language
-    engine = context.runtime.engine
     if await care_waitlist.resize_existing(update, context, institution, spec):
         return  # the same session exists: its places were changed (added places go to the waitlist first)
     try:
-        await asyncio.to_thread(
-            lambda: bookings.add_session(
-                engine, institution.id, service=spec.service, day=spec.day, start_time=spec.start, end_time=spec.end,
-                capacity=spec.capacity, price=spec.price, age_min_months=spec.age_min, age_max_months=spec.age_max,
-                operator_user_id=update.effective_user.id,
-            )
-        )
+        await context.db(bookings.add_session, institution.id, spec, operator_user_id=update.effective_user.id)
     except bookings.BookingError as error:
         log.info("addsession refused by the rules: %s", error.code)
         if error.code == "past":

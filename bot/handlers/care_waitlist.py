@@ -16,22 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.context import BotContext
 from bot.handlers import care_views as views
-from bot.handlers.care_base import _safe_edit, _stale
+from bot.handlers.care_base import (
+    _error_text_in,
+    _refused,
+    _safe_edit,
+    _stale,
+    booked_view,
+    session_view,
+    unit_of_work,
+)
 from bot.handlers.care_notify import _language_of, _notify_operator, _release
 from bot.handlers.common import require_private_chat
 from bot.state import FlowState
 from bot.texts import t
-from db.care import booking as bookings
 from db.care import waitlist
-from db.care.institutions import get_institution, get_session
+from db.care.institutions import get_session, list_sessions
 
 log = logging.getLogger(__name__)
 WAITLIST_INTERVAL_S = 45
@@ -46,34 +54,23 @@ def hold_of(context: BotContext) -> timedelta:
 
 def _error_text(code: str, lang: str) -> str:
     """A waitlist refusal in the parent's words (waitlist-specific text first, then the booking's)."""
-    from bot import texts_care
-
-    for key in (f"care_wl_err_{code}", f"care_err_{code}"):
-        if key in texts_care.CARE_TEXTS:
-            return t(key, lang)
-    return t("care_err_other", lang)
-
-
-def _care():
-    from bot.handlers import care  # care imports this module: resolve at call time
-
-    return care
+    return _error_text_in(code, lang, "care_wl_err_", "care_err_")
 
 
 # --- a full session -----------------------------------------------------------------------------------------------
 
 
-def _full_view(engine, session_id: int):
-    """(session, institution, queue length) for the "join the waitlist" message, or None."""
-    session = get_session(engine, session_id)
-    if session is None:
+def _full_view(session_id: int, *, session: Session):
+    """(care session, institution, queue length) for the "join the waitlist" message, or None."""
+    found = session_view(session_id, session=session)
+    if found is None:
         return None
-    return session, get_institution(engine, session.institution_id), waitlist.queue_length(engine, session_id)
+    return *found, waitlist.queue_length(session_id, session=session)
 
 
 async def full_session_markup(context: BotContext, session_id: int, months: int, lang: str):
     """The "this session is full — join the waitlist?" text and buttons, or None when the session is gone."""
-    found = await asyncio.to_thread(_full_view, context.runtime.engine, session_id)
+    found = await context.db(_full_view, session_id)
     if found is None:
         return None
     session, institution, queue = found
@@ -89,18 +86,17 @@ async def on_join(
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
     flow.pop("await", None)
     await flow.save()
     try:
-        entry = await asyncio.to_thread(waitlist.join, engine, session_id, update.effective_user.id, months)
+        entry = await context.db(waitlist.join, session_id, update.effective_user.id, months)
     except waitlist.WaitlistError as error:
         log.info("waitlist join refused: %s", error.code)
         if error.code == "not_found":
             await _stale(update, lang)
             return
         if error.code == "not_full":
-            found = await asyncio.to_thread(_care()._session_view, engine, session_id)
+            found = await context.db(session_view, session_id)
             if found is not None:
                 await query.answer()
                 text, markup = views.render_confirm(found[0], found[1], months, lang)
@@ -122,11 +118,8 @@ async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
     try:
-        booked, created = await asyncio.to_thread(
-            waitlist.take_offer_outcome, engine, offer_id, update.effective_user.id
-        )
+        view, created = await context.db(booked_view, waitlist.take_offer_outcome, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist take offer=%s refused: %s", offer_id, error.code)
         if error.code == "not_found":
@@ -138,7 +131,6 @@ async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id
             await _safe_edit(query, message, None)
         return
     await query.answer()
-    view = await asyncio.to_thread(bookings.get_booking, engine, booked.id)
     await _safe_edit(query, views.render_booked(view, lang), None)
     log.info("waitlist offer=%s taken booking=%s created=%s", offer_id, view.booking_id, created)
     await _notify_operator(context, view, "booked")  # claimed in the database: once
@@ -150,19 +142,15 @@ async def on_pass(update: Update, context: BotContext, flow: FlowState, offer_id
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
     try:
-        await asyncio.to_thread(waitlist.pass_offer, engine, offer_id, update.effective_user.id)
+        await context.db(waitlist.pass_offer, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist pass offer=%s refused: %s", offer_id, error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     await query.answer()
     await _safe_edit(query, t("care_wl_passed", lang), None)
-    await send_offers(context.bot, engine)
+    await send_offers(context.bot, context.runtime.engine)
 
 
 async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_id: int) -> None:
@@ -171,15 +159,11 @@ async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_i
         return
     query = update.callback_query
     lang = context.language
-    engine = context.runtime.engine
     try:
-        entry, left = await asyncio.to_thread(waitlist.leave_outcome, engine, entry_id, update.effective_user.id)
+        entry, left = await context.db(waitlist.leave_outcome, entry_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist leave entry=%s refused: %s", entry_id, error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-        else:
-            await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     if not left:  # a second tap on the same button
         await query.answer(_error_text("not_waiting", lang), show_alert=True)
@@ -188,20 +172,13 @@ async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_i
     await context.bot.send_message(
         update.effective_chat.id, views.render_waitlist_left(entry, lang)
     )
-    await send_offers(context.bot, engine)
+    await send_offers(context.bot, context.runtime.engine)
 
 
-def entries_of(engine, parent_id: int) -> list:
-    """A parent's active queue entries, for /bookings."""
-    return waitlist.entries_for_parent(engine, parent_id)
-
-
-def today_queues(engine, institution_id: int, day) -> list:
+def today_queues(institution_id: int, day: date, *, session: Session) -> list:
     """(session slot, queue length) of an institution's sessions on `day`, for /today."""
-    from db.care.institutions import list_sessions
-
-    slots = list_sessions(engine, institution_id, date_from=day, days=1)
-    lengths = waitlist.queue_lengths(engine, [s.session_id for s in slots])
+    slots = list_sessions(institution_id, session=session, date_from=day, days=1)
+    lengths = waitlist.queue_lengths([s.session_id for s in slots], session=session)
     return [(s, lengths.get(s.session_id, 0)) for s in slots]
 
 
@@ -213,18 +190,20 @@ async def resize_existing(update: Update, context: BotContext, institution, spec
     places instead of adding a second one: added places are offered to the waitlist first, in the same
     transaction (`waitlist.change_capacity`). False when there is no such session (add it as usual)."""
     lang = context.language
-    engine = context.runtime.engine
-    session_id = await asyncio.to_thread(
-        waitlist.find_same_session, engine, institution.id, spec.service, spec.day, spec.start, spec.end
-    )
+
+    def same_session(*, session: Session):
+        found = waitlist.find_same_session(
+            institution.id, spec.service, spec.day, spec.start, spec.end, session=session
+        )
+        return (found, get_session(found, session=session)) if found is not None else (None, None)
+
+    session_id, before = await context.db(same_session)
     if session_id is None:
         return False
-    before = await asyncio.to_thread(get_session, engine, session_id)
     try:
-        offers = await asyncio.to_thread(
-            lambda: waitlist.change_capacity(
-                engine, session_id, spec.capacity, operator_user_id=update.effective_user.id, hold=hold_of(context)
-            )
+        offers = await context.db(
+            waitlist.change_capacity, session_id, spec.capacity, operator_user_id=update.effective_user.id,
+            hold=hold_of(context),
         )
     except waitlist.WaitlistError as error:
         log.info("addsession capacity refused: %s", error.code)
@@ -240,7 +219,7 @@ async def resize_existing(update: Update, context: BotContext, institution, spec
           session=views.spec_session(spec, lang), old=before.capacity if before else "—", capacity=spec.capacity,
           offered=len(offers)),
     )
-    await send_offers(context.bot, engine)
+    await send_offers(context.bot, context.runtime.engine)
     return True
 
 
@@ -281,7 +260,7 @@ async def send_offers(bot, engine, now: datetime | None = None, limit: int = OFF
     sent = 0
     for _ in range(5):
         try:
-            claimed = await asyncio.to_thread(waitlist.claim_offer_notifications, engine, now, limit)
+            claimed = await unit_of_work(engine, waitlist.claim_offer_notifications, now, limit)
         except SQLAlchemyError:
             log.warning("waitlist offers: claim failed, left for a later run")
             return sent
@@ -296,10 +275,10 @@ async def send_offers(bot, engine, now: datetime | None = None, limit: int = OFF
             if outcome == SENT:
                 sent += 1
             elif outcome == RETRY:
-                await _release(waitlist.release_offer_notification, engine, view.offer_id)
+                await _release(engine, waitlist.release_offer_notification, view.offer_id)
             elif outcome == BLOCKED:
                 try:
-                    await asyncio.to_thread(waitlist.pass_offer, engine, view.offer_id, view.parent_id, now)
+                    await unit_of_work(engine, waitlist.pass_offer, view.offer_id, view.parent_id, now)
                     passed_any = True
                 except (waitlist.WaitlistError, SQLAlchemyError) as error:
                     log.info("waitlist offer=%s not passed for a blocked parent: %s", view.offer_id, error)
@@ -308,17 +287,29 @@ async def send_offers(bot, engine, now: datetime | None = None, limit: int = OFF
     return sent
 
 
+async def _expire(engine, now: datetime | None) -> list[waitlist.Offer]:
+    """Expire lapsed holds, one unit of work per session (a failure leaves that session for a later run)."""
+    try:
+        session_ids = await unit_of_work(engine, waitlist.expiring_sessions, now)
+    except SQLAlchemyError:
+        log.warning("waitlist expiry failed, left for a later run")
+        return []
+    expired: list[waitlist.Offer] = []
+    for session_id in session_ids:
+        try:
+            expired += await unit_of_work(engine, waitlist.expire_session_offers, session_id, now)
+        except SQLAlchemyError:
+            log.warning("waitlist expiry of session %s failed, left for a later run", session_id)
+    return expired
+
+
 async def expire_and_send(bot, engine, now: datetime | None = None) -> tuple[int, int]:
     """One run of the waitlist job: expire lapsed holds (telling those parents once), then send new offers.
     Safe on any number of workers and at start-up (holds that lapsed while the bot was down). Returns
     (offers expired, offers sent)."""
-    try:
-        expired = await asyncio.to_thread(waitlist.expire_offers, engine, now)
-    except SQLAlchemyError:
-        log.warning("waitlist expiry failed, left for a later run")
-        expired = []
+    expired = await _expire(engine, now)
     if expired:
-        for view in await asyncio.to_thread(waitlist.offer_views, engine, [o.offer_id for o in expired]):
+        for view in await unit_of_work(engine, waitlist.offer_views, [o.offer_id for o in expired]):
             lang = await asyncio.to_thread(_language_of, engine, view.parent_id)
             outcome = await _send(bot, view.parent_id, views.render_offer_expired(view, lang))
             log.info("waitlist offer=%s expiry note: %s", view.offer_id, outcome)

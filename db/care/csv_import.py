@@ -48,11 +48,11 @@ from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from db.care.geo import in_china
 from db.core.timeutil import utcnow
@@ -139,6 +139,19 @@ class ImportReport:
         return "\n".join(lines)
 
 
+#: Columns copied as they are from a row to the institutions table (`InstitutionRow.to_columns`).
+_TABLE_COLUMNS = {
+    "external_id", "name", "city", "district", "address", "lat", "lon", "legal_nature", "form", "puhui",
+    "filing_status", "age_min_months", "age_max_months", "classes", "total_places", "free_places", "phone",
+    "opening_hours", "operator_user_id",
+}  # fmt: skip
+_VOCABULARIES = {
+    "legal_nature": (LEGAL_NATURES, "unknown legal nature"),
+    "form": (FORMS, "unknown form"),
+    "filing_status": (FILING_STATUSES, "unknown filing status"),
+}
+
+
 def _required(name: str) -> FieldInfo:
     """The shared field `name` (its limits from `InstitutionFields`) without the table's default: a CSV row must
     give it."""
@@ -208,25 +221,12 @@ class InstitutionRow(InstitutionFields):
             text = text.replace(sep, "|")
         return [part.strip() for part in text.split("|") if part.strip()]
 
-    @field_validator("legal_nature")
+    @field_validator("legal_nature", "form", "filing_status")
     @classmethod
-    def _nature(cls, value: str) -> str:
-        if value and value not in LEGAL_NATURES:
-            raise ValueError(f"应为 {'/'.join(LEGAL_NATURES)} (unknown legal nature)")
-        return value
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, value: str) -> str:
-        if value and value not in FORMS:
-            raise ValueError(f"应为 {'/'.join(FORMS)} (unknown form)")
-        return value
-
-    @field_validator("filing_status")
-    @classmethod
-    def _filing(cls, value: str) -> str:
-        if value not in FILING_STATUSES:
-            raise ValueError(f"应为 {'/'.join(FILING_STATUSES)} (unknown filing status)")
+    def _vocabulary(cls, value: str, info: ValidationInfo) -> str:
+        choices, what = _VOCABULARIES[info.field_name]
+        if (value or info.field_name == "filing_status") and value not in choices:  # only the status is required
+            raise ValueError(f"应为 {'/'.join(choices)} ({what})")
         return value
 
     @field_validator("classes")
@@ -282,31 +282,8 @@ class InstitutionRow(InstitutionFields):
 
     def to_columns(self) -> dict:
         """Column values for the institutions table."""
-        return {
-            "external_id": self.external_id,
-            "name": self.name,
-            "city": self.city,
-            "district": self.district,
-            "address": self.address,
-            "lat": self.lat,
-            "lon": self.lon,
-            "legal_nature": self.legal_nature,
-            "form": self.form,
-            "puhui": self.puhui,
-            "filing_status": self.filing_status,
-            "age_min_months": self.age_min_months,
-            "age_max_months": self.age_max_months,
-            "classes": self.classes,
-            "services": self.services or [],
-            "fees": self.fees(),
-            "total_places": self.total_places,
-            "free_places": self.free_places,
-            "phone": self.phone,
-            "opening_hours": self.opening_hours,
-            "operator_user_id": self.operator_user_id,
-            "is_demo": False,
-        }
-
+        columns = self.model_dump(include=_TABLE_COLUMNS)
+        return columns | {"services": self.services or [], "fees": self.fees(), "is_demo": False}
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
@@ -469,43 +446,43 @@ def validate_csv(path: str | Path) -> tuple[list[tuple[int, InstitutionRow]], Im
     return good, report
 
 
-def import_institutions_csv(engine: Engine, path: str | Path) -> ImportReport:
-    """Validate the whole file, then apply it in one transaction — or apply nothing (see module docstring)."""
+def import_institutions_csv(path: str | Path, *, session: Session) -> ImportReport:
+    """Validate the whole file, then apply it in the caller's unit of work — or apply nothing (see module
+    docstring)."""
     good, report = validate_csv(path)
     if report.errors:
         report.applied = False
         return report
     table = Institution.__table__
     now = utcnow()
-    with engine.begin() as conn:
-        by_external = {}
-        ids = [row.external_id for _, row in good if row.external_id]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for found in conn.execute(select(table.c.id, table.c.external_id).where(table.c.external_id.in_(chunk))):
-                by_external[found.external_id] = found.id
-        new_rows = []
-        for _, row in good:
-            columns = row.to_columns()
-            target = by_external.get(row.external_id) if row.external_id else None
-            if target is None and not row.external_id:
-                target = conn.execute(
-                    select(table.c.id).where(
-                        table.c.name == row.name,
-                        table.c.city == row.city,
-                        table.c.address == row.address,
-                        table.c.is_demo.is_(False),
-                    )
-                ).scalar()
-            if target is not None:
-                if columns["external_id"] is None:
-                    del columns["external_id"]  # keep an id the record already has
-                conn.execute(update(table).where(table.c.id == target).values(**columns, updated_at=now))
-                report.updated += 1
-            else:
-                new_rows.append(columns | {"created_at": now, "updated_at": now})
-        for start in range(0, len(new_rows), 1000):
-            conn.execute(insert(table), new_rows[start : start + 1000])
-        report.inserted = len(new_rows)
+    by_external = {}
+    ids = [row.external_id for _, row in good if row.external_id]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for found in session.execute(select(table.c.id, table.c.external_id).where(table.c.external_id.in_(chunk))):
+            by_external[found.external_id] = found.id
+    new_rows = []
+    for _, row in good:
+        columns = row.to_columns()
+        target = by_external.get(row.external_id) if row.external_id else None
+        if target is None and not row.external_id:
+            target = session.execute(
+                select(table.c.id).where(
+                    table.c.name == row.name,
+                    table.c.city == row.city,
+                    table.c.address == row.address,
+                    table.c.is_demo.is_(False),
+                )
+            ).scalar()
+        if target is not None:
+            if columns["external_id"] is None:
+                del columns["external_id"]  # keep an id the record already has
+            session.execute(update(table).where(table.c.id == target).values(**columns, updated_at=now))
+            report.updated += 1
+        else:
+            new_rows.append(columns | {"created_at": now, "updated_at": now})
+    for start in range(0, len(new_rows), 1000):
+        session.execute(insert(table), new_rows[start : start + 1000])
+    report.inserted = len(new_rows)
     report.applied = True
     return report

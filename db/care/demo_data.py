@@ -15,7 +15,7 @@ Idempotent: institutions are upserted by `external_id` (same seed → same insti
 only for (institution, date) pairs that have none yet, so running it again (or daily) never duplicates and
 keeps existing bookings. Demo institutions the seed no longer generates are deleted with their sessions.
 
-`generate_bulk(engine, n)` inserts n synthetic institutions spread around Chinese cities for benchmarks.
+`generate_bulk(n, session=session)` inserts n synthetic institutions spread around Chinese cities for benchmarks.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from db.care.institutions import load_places, load_zhangjiagang_annex2
 from db.care.prices import full_day_fee, open_weekdays, session_length
@@ -157,20 +157,27 @@ def _institution_rows(seed: int) -> list[dict]:
             _mark_puhui(rng, plans)
             short = district["name"].rstrip("区镇") if len(district["name"]) <= 4 else district["name"][:3]
             for number, plan in enumerate(plans, start=1):
-                rows.append(_institution_row(rng, city, district, short, number, plan, prices, used_names))
+                place = _DistrictRows(rng, city, district, short, prices, used_names)
+                rows.append(_institution_row(place, number, plan))
     return rows
 
 
-def _institution_row(
-    rng: random.Random,
-    city: dict,
-    district: dict,
-    short: str,
-    number: int,
-    plan: dict,
-    prices: dict,
-    used_names: set[str],
-) -> dict:
+@dataclass(frozen=True)
+class _DistrictRows:
+    """What every institution row of one district draws on: its random stream, city, district, short name,
+    the city's prices and the names used in the city so far."""
+
+    rng: random.Random
+    city: dict
+    district: dict
+    short: str
+    prices: dict
+    used_names: set[str]
+
+
+def _institution_row(place: _DistrictRows, number: int, plan: dict) -> dict:
+    rng, city, district, short = place.rng, place.city, place.district, place.short
+    prices, used_names = place.prices, place.used_names
     form, puhui = plan["form"], plan["puhui"]
     brand = rng.choice(BRANDS)
     road = rng.choice(district.get("roads") or [f"{short}幸福路"])
@@ -302,7 +309,9 @@ def _session_rows(institution_id: int, external_id: str, inst: dict, day: date, 
     return rows
 
 
-def generate_demo(engine: Engine, *, today: date | None = None, days: int = 14, seed: int = DEMO_SEED) -> DemoReport:
+def generate_demo(
+    *, session: Session, today: date | None = None, days: int = 14, seed: int = DEMO_SEED
+) -> DemoReport:
     """Create or refresh the demo institutions and their sessions for `today` .. `today + days - 1`.
 
     Deterministic: the same seed gives the same institutions; the same (seed, institution, date) gives the
@@ -312,54 +321,53 @@ def generate_demo(engine: Engine, *, today: date | None = None, days: int = 14, 
     report = DemoReport()
     wanted = _institution_rows(seed)
     now = utcnow()
-    with engine.begin() as conn:
-        table = Institution.__table__
-        existing = {
-            row.external_id: row.id
-            for row in conn.execute(
-                select(table.c.id, table.c.external_id).where(table.c.external_id.like(f"{DEMO_PREFIX}%"))
-            )
-        }
-        wanted_ids = {row["external_id"] for row in wanted}
-        stale = [iid for ext, iid in existing.items() if ext not in wanted_ids]
-        if stale:
-            conn.execute(delete(CareSession.__table__).where(CareSession.__table__.c.institution_id.in_(stale)))
-            conn.execute(delete(table).where(table.c.id.in_(stale)))
-            report.institutions_deleted = len(stale)
-        new_rows = [row | {"created_at": now, "updated_at": now} for row in wanted if row["external_id"] not in existing]
-        if new_rows:
-            conn.execute(insert(table), new_rows)
-        report.institutions_created = len(new_rows)
-        for row in wanted:
-            if row["external_id"] in existing:
-                conn.execute(update(table).where(table.c.id == existing[row["external_id"]]).values(**row))
-                report.institutions_updated += 1
-        ids = {
-            row.external_id: row.id
-            for row in conn.execute(
-                select(table.c.id, table.c.external_id).where(table.c.external_id.like(f"{DEMO_PREFIX}%"))
-            )
-        }
+    table = Institution.__table__
+    existing = {
+        row.external_id: row.id
+        for row in session.execute(
+            select(table.c.id, table.c.external_id).where(table.c.external_id.like(f"{DEMO_PREFIX}%"))
+        )
+    }
+    wanted_ids = {row["external_id"] for row in wanted}
+    stale = [iid for ext, iid in existing.items() if ext not in wanted_ids]
+    if stale:
+        session.execute(delete(CareSession.__table__).where(CareSession.__table__.c.institution_id.in_(stale)))
+        session.execute(delete(table).where(table.c.id.in_(stale)))
+        report.institutions_deleted = len(stale)
+    new_rows = [row | {"created_at": now, "updated_at": now} for row in wanted if row["external_id"] not in existing]
+    if new_rows:
+        session.execute(insert(table), new_rows)
+    report.institutions_created = len(new_rows)
+    for row in wanted:
+        if row["external_id"] in existing:
+            session.execute(update(table).where(table.c.id == existing[row["external_id"]]).values(**row))
+            report.institutions_updated += 1
+    ids = {
+        row.external_id: row.id
+        for row in session.execute(
+            select(table.c.id, table.c.external_id).where(table.c.external_id.like(f"{DEMO_PREFIX}%"))
+        )
+    }
 
-        sessions = CareSession.__table__
-        window = date_range(today, days)
-        have: set[tuple[int, date]] = set()
-        if window:
-            query = (
-                select(sessions.c.institution_id, sessions.c.date)
-                .where(sessions.c.is_demo.is_(True), sessions.c.date >= window[0], sessions.c.date <= window[-1])
-                .distinct()
-            )
-            have = {(row.institution_id, row.date) for row in conn.execute(query)}
-        session_rows: list[dict] = []
-        for inst in wanted:
-            institution_id = ids[inst["external_id"]]
-            for day in window:
-                if (institution_id, day) not in have:
-                    session_rows.extend(_session_rows(institution_id, inst["external_id"], inst, day, seed))
-        for chunk in _chunks(session_rows, 2000):
-            conn.execute(insert(sessions), [row | {"created_at": now} for row in chunk])
-        report.sessions_created = len(session_rows)
+    sessions = CareSession.__table__
+    window = date_range(today, days)
+    have: set[tuple[int, date]] = set()
+    if window:
+        query = (
+            select(sessions.c.institution_id, sessions.c.date)
+            .where(sessions.c.is_demo.is_(True), sessions.c.date >= window[0], sessions.c.date <= window[-1])
+            .distinct()
+        )
+        have = {(row.institution_id, row.date) for row in session.execute(query)}
+    session_rows: list[dict] = []
+    for inst in wanted:
+        institution_id = ids[inst["external_id"]]
+        for day in window:
+            if (institution_id, day) not in have:
+                session_rows.extend(_session_rows(institution_id, inst["external_id"], inst, day, seed))
+    for chunk in _chunks(session_rows, 2000):
+        session.execute(insert(sessions), [row | {"created_at": now} for row in chunk])
+    report.sessions_created = len(session_rows)
     report.institutions_total = len(wanted)
     report.places_total = sum(row["total_places"] for row in wanted)
     return report
@@ -396,7 +404,7 @@ BULK_CITIES = [
 ]  # fmt: skip
 
 
-def generate_bulk(engine: Engine, n: int, *, seed: int = 7, spread_km: float = 12.0, batch: int = 5000) -> int:
+def generate_bulk(n: int, *, session: Session, seed: int = 7, spread_km: float = 12.0, batch: int = 5000) -> int:
     """Insert `n` synthetic institutions (is_demo, external_id "bulk:...") around Chinese city centres.
 
     Gaussian scatter of `spread_km` around each centre, cities weighted by size. Returns rows inserted.
@@ -411,8 +419,7 @@ def generate_bulk(engine: Engine, n: int, *, seed: int = 7, spread_km: float = 1
     now = utcnow()
     service_sets = [["全日托"], ["全日托", "半日托"], ["全日托", "临时托"], ["全日托", "半日托", "临时托", "计时托"]]
     start = 0
-    with engine.begin() as conn:
-        start = conn.execute(select(table.c.id).order_by(table.c.id.desc()).limit(1)).scalar() or 0
+    start = session.execute(select(table.c.id).order_by(table.c.id.desc()).limit(1)).scalar() or 0
     inserted = 0
     while inserted < n:
         rows = []
@@ -460,6 +467,5 @@ def generate_bulk(engine: Engine, n: int, *, seed: int = 7, spread_km: float = 1
                     "updated_at": now,
                 }
             )
-        with engine.begin() as conn:
-            conn.execute(insert(table), rows)
+        session.execute(insert(table), rows)
     return inserted

@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from db.core.engine import session_scope
 from db.core.timeutil import fmt_time, to_local
 from db.models import SERVICE_UNITS, CareSession, Institution
 
@@ -146,12 +145,11 @@ def clear_caches() -> None:
 # --- Institutions --------------------------------------------------------------------------------------------
 
 
-def get_institution(engine: Engine, institution_id: int) -> Institution | None:
+def get_institution(institution_id: int, *, session: Session) -> Institution | None:
     """One institution (for the details card), or None."""
     if not valid_row_id(institution_id):
         return None
-    with session_scope(engine) as session:
-        return session.get(Institution, institution_id)
+    return session.get(Institution, institution_id)
 
 
 def fee_list(institution: Institution) -> list[tuple[str, float, str]]:
@@ -163,34 +161,32 @@ def fee_list(institution: Institution) -> list[tuple[str, float, str]]:
     ]
 
 
-def count_institutions(engine: Engine, *, demo: bool | None = None) -> int:
+def count_institutions(*, session: Session, demo: bool | None = None) -> int:
     """How many institutions there are (only demo ones, only real ones, or all)."""
     query = select(func.count()).select_from(Institution)
     if demo is not None:
         query = query.where(Institution.is_demo == demo)
-    with session_scope(engine) as session:
-        return int(session.execute(query).scalar_one())
+    return int(session.execute(query).scalar_one())
 
 
-def institutions_of_operator(engine: Engine, operator_user_id: int) -> list[Institution]:
+def institutions_of_operator(operator_user_id: int, *, session: Session) -> list[Institution]:
     """The institutions a user operates (linked through `operator_user_id`)."""
     query = (
         select(Institution).where(Institution.operator_user_id == operator_user_id).order_by(Institution.id)
     )
-    with session_scope(engine) as session:
-        return list(session.execute(query).scalars())
+    return list(session.execute(query).scalars())
 
 
-def set_operator(engine: Engine, institution_id: int, operator_user_id: int | None) -> bool:
+def set_operator(institution_id: int, operator_user_id: int | None, *, session: Session) -> bool:
     """Link (or with None unlink) an operator to an institution; False when there is no such institution."""
     if not valid_row_id(institution_id):
         return False
-    with session_scope(engine) as session:
-        institution = session.get(Institution, institution_id)
-        if institution is None:
-            return False
-        institution.operator_user_id = operator_user_id
-        return True
+    institution = session.get(Institution, institution_id)
+    if institution is None:
+        return False
+    institution.operator_user_id = operator_user_id
+    session.flush()
+    return True
 
 
 # --- Sessions --------------------------------------------------------------------------------------------------
@@ -254,18 +250,17 @@ def json_number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
 
-def get_session(engine: Engine, session_id: int) -> CareSession | None:
+def get_session(session_id: int, *, session: Session) -> CareSession | None:
     """One session, or None."""
     if not valid_row_id(session_id):
         return None
-    with session_scope(engine) as session:
-        return session.get(CareSession, session_id)
+    return session.get(CareSession, session_id)
 
 
 def list_sessions(
-    engine: Engine,
     institution_id: int,
     *,
+    session: Session,
     date_from: date | None = None,
     days: int = 14,
     only_bookable: bool = False,
@@ -288,8 +283,7 @@ def list_sessions(
     )
     if only_bookable:
         query = query.where(CareSession.booked < CareSession.capacity)
-    with session_scope(engine) as session:
-        rows = list(session.execute(query).scalars())
+    rows = list(session.execute(query).scalars())
     slots = [slot_from_row(row) for row in rows]
     if only_bookable:
         slots = [s for s in slots if (s.date, s.start_time) > (local_now.date(), local_now.time())]

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from db.care.geo import EARTH_RADIUS_KM, bounding_box, valid_coordinates
 from db.care.institutions import (
@@ -35,7 +35,6 @@ from db.care.institutions import (
     load_places,
     slot_from_row,
 )
-from db.core.engine import session_scope
 from db.core.timeutil import to_local
 from db.models import SERVICES, SESSION_SERVICES, CareSession, Institution
 
@@ -275,7 +274,7 @@ def _session_conditions(filters: SearchFilters, now_local: datetime) -> list[Any
 
 
 def _run_search(
-    engine: Engine,
+    session: Session,
     area: list[Any],
     centre: Place,
     radius_km: float | None,
@@ -305,22 +304,21 @@ def _run_search(
     columns = [Institution.id, Institution.lat, Institution.lon]
     if need_fees:
         columns += [Institution.city, Institution.fees, Institution.services]
-    with session_scope(engine) as session:
-        candidates = session.execute(select(*columns).where(and_(*conds))).all()
+    candidates = session.execute(select(*columns).where(and_(*conds))).all()
 
-        hits = _within(candidates, centre, radius_km, filters, reduction)
-        total = len(hits)
-        page = hits[offset : offset + limit]
-        if not page:
-            found.total = total
-            return found
+    hits = _within(candidates, centre, radius_km, filters, reduction)
+    total = len(hits)
+    page = hits[offset : offset + limit]
+    if not page:
+        found.total = total
+        return found
 
-        ids = [institution_id for _, institution_id in page]
-        institutions = {
-            inst.id: inst
-            for inst in session.execute(select(Institution).where(Institution.id.in_(ids))).scalars()
-        }
-        sessions_by_inst = _sessions_of(session, ids, filters, local_now)
+    ids = [institution_id for _, institution_id in page]
+    institutions = {
+        inst.id: inst
+        for inst in session.execute(select(Institution).where(Institution.id.in_(ids))).scalars()
+    }
+    sessions_by_inst = _sessions_of(session, ids, filters, local_now)
 
     results = []
     for distance, institution_id in page:
@@ -423,7 +421,9 @@ def _effective_price(
     return base, base, None
 
 
-def search_nearby(engine: Engine, lat: float, lon: float, *, radius_km: float = 5, **filters: Any) -> SearchPage:
+def search_nearby(
+    lat: float, lon: float, *, session: Session, radius_km: float = 5, **filters: Any
+) -> SearchPage:
     """Institutions within `radius_km` of (lat, lon), nearest first, one page of them.
 
     Filters (keyword arguments, the fields of `SearchFilters`): `age_months` (the institution's and the
@@ -447,10 +447,10 @@ def search_nearby(engine: Engine, lat: float, lon: float, *, radius_km: float = 
         Institution.lat.between(box.min_lat, box.max_lat),
         Institution.lon.between(box.min_lon, box.max_lon),
     ]
-    return _run_search(engine, area, Place(lat, lon, "", ""), radius_km, wanted, reduction)
+    return _run_search(session, area, Place(lat, lon, "", ""), radius_km, wanted, reduction)
 
 
-def search_by_district(engine: Engine, name: str, **filters: Any) -> SearchPage | None:
+def search_by_district(name: str, *, session: Session, **filters: Any) -> SearchPage | None:
     """Institutions in the district/town (or city) a parent typed, nearest to its centre first.
 
     Names as in `find_place` (思明, 湖里區, Huli, 金港街道, 杨舍镇, 张家港...). Returns None when the name is
@@ -465,7 +465,7 @@ def search_by_district(engine: Engine, name: str, **filters: Any) -> SearchPage 
     area = [Institution.city == place.city]
     if place.district:
         area.append(Institution.district == place.district)
-    return _run_search(engine, area, place, None, wanted, reduction)
+    return _run_search(session, area, place, None, wanted, reduction)
 
 
 __all__ = [

@@ -30,11 +30,11 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
-from db.care.booking import _serialized
+from db.care.care_rules import check_age_range, checked_child, clashing_booking, lock_parent
 from db.care.institutions import valid_row_id
 from db.care.waitlist_models import (
     ENTRY_ACTIVE,
@@ -51,6 +51,8 @@ from db.care.waitlist_offers import (
     change_capacity,
     claim_offer_notifications,
     expire_offers,
+    expire_session_offers,
+    expiring_sessions,
     find_same_session,
     get_offer,
     offer_freed_places,
@@ -68,15 +70,13 @@ from db.care.waitlist_rules import (
     OfferView,
     WaitlistEntryView,
     WaitlistError,
-    _clashing_booking,
     _entry_views,
     _fresh,
     _lock_care,
+    _move,
     _starts_at,
     _utc,
-    _validate,
 )
-from db.core.engine import session_scope
 from db.core.timeutil import combine_local, utcnow
 from db.models import CareSession
 
@@ -91,6 +91,8 @@ __all__ = [
     "claim_offer_notifications",
     "entries_for_parent",
     "expire_offers",
+    "expire_session_offers",
+    "expiring_sessions",
     "find_same_session",
     "get_offer",
     "join",
@@ -113,13 +115,49 @@ log = logging.getLogger(__name__)
 # --- queue: join, leave, list ----------------------------------------------------------------------------------
 
 
+def _active_entry(session: Session, session_id: int, parent_id: int, name: str) -> WaitlistEntry | None:
+    return session.execute(
+        select(WaitlistEntry).where(
+            WaitlistEntry.session_id == session_id,
+            WaitlistEntry.parent_id == parent_id,
+            WaitlistEntry.child_name == name,
+            WaitlistEntry.status.in_(ENTRY_ACTIVE),
+        )
+    ).scalar_one_or_none()
+
+
+def _new_entry(session: Session, care: CareSession, parent_id: int, name: str, child_age_months: int) -> WaitlistEntry:
+    """Check that the child may queue for `care` (not started, age, no clash, full) and add the entry (flushed)."""
+    check_age_range(WaitlistError, care, child_age_months)
+    clash = clashing_booking(session, parent_id, name, care)
+    if clash is not None:
+        raise WaitlistError("already_booked" if clash.session_id == care.id else "overlap")
+    if care.booked < care.capacity:
+        raise WaitlistError("not_full")
+    stamp = utcnow()
+    entry = WaitlistEntry(
+        session_id=care.id,
+        parent_id=parent_id,
+        child_name=name,
+        child_age_months=child_age_months,
+        status=ENTRY_WAITING,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    with session.begin_nested():
+        session.add(entry)
+        session.flush()
+    return entry
+
+
 def join(
-    engine: Engine,
     session_id: int,
     parent_id: int,
     child_age_months: int,
     child_name: str = "",
     now: datetime | None = None,
+    *,
+    session: Session,
 ) -> WaitlistEntryView:
     """Queue a parent's child for a full session; returns the entry with its position (1 = next in line).
 
@@ -128,150 +166,106 @@ def join(
     booking for the session), overlap (a confirmed booking of this child at an overlapping time elsewhere),
     not_full (a place is free: book it normally), invalid.
     """
-    name = _validate(parent_id, child_age_months, child_name)
+    name = checked_child(WaitlistError, parent_id, child_age_months, child_name)
     if not valid_row_id(session_id):
         raise WaitlistError("not_found", "没有找到该时段 (session not found)")
     now_utc = _utc(now)
+    lock_parent(session, parent_id)
+    care = _lock_care(session, session_id)
+    if care is None:
+        raise WaitlistError("not_found", "没有找到该时段 (session not found)")
+    existing = _active_entry(session, session_id, parent_id, name)
+    if existing is not None:
+        return _entry_views(session, [existing])[0]
+    if _starts_at(care) <= now_utc:
+        raise WaitlistError("past")
     try:
-        with _serialized(engine, parent_id) as session:
-            care = _lock_care(session, session_id)
-            if care is None:
-                raise WaitlistError("not_found", "没有找到该时段 (session not found)")
-            existing = session.execute(
-                select(WaitlistEntry).where(
-                    WaitlistEntry.session_id == session_id,
-                    WaitlistEntry.parent_id == parent_id,
-                    WaitlistEntry.child_name == name,
-                    WaitlistEntry.status.in_(ENTRY_ACTIVE),
-                )
-            ).scalar_one_or_none()
-            if existing is not None:
-                return _entry_views(session, [existing])[0]
-            if _starts_at(care) <= now_utc:
-                raise WaitlistError("past")
-            if not (care.age_min_months <= child_age_months <= care.age_max_months):
-                raise WaitlistError(
-                    "age_out_of_range",
-                    f"该时段接收 {care.age_min_months}–{care.age_max_months} 个月的孩子 "
-                    f"(this session takes children aged {care.age_min_months}–{care.age_max_months} months)",
-                )
-            clash = _clashing_booking(session, parent_id, name, care)
-            if clash is not None:
-                raise WaitlistError("already_booked" if clash.session_id == session_id else "overlap")
-            if care.booked < care.capacity:
-                raise WaitlistError("not_full")
-            stamp = utcnow()
-            entry = WaitlistEntry(
-                session_id=session_id,
-                parent_id=parent_id,
-                child_name=name,
-                child_age_months=child_age_months,
-                status=ENTRY_WAITING,
-                created_at=stamp,
-                updated_at=stamp,
-            )
-            session.add(entry)
-            session.flush()
-            view = _entry_views(session, [entry])[0]
-        log.info("waitlist join entry=%s session=%s position=%s", view.entry_id, session_id, view.position)
-        return view
+        entry = _new_entry(session, care, parent_id, name, child_age_months)
     except IntegrityError:
         # Two joins of the same child raced past the parent lock: the partial unique index kept one.
-        with session_scope(engine) as session:
-            existing = session.execute(
-                select(WaitlistEntry).where(
-                    WaitlistEntry.session_id == session_id,
-                    WaitlistEntry.parent_id == parent_id,
-                    WaitlistEntry.child_name == name,
-                    WaitlistEntry.status.in_(ENTRY_ACTIVE),
-                )
-            ).scalar_one_or_none()
-            if existing is None:
-                raise
-            return _entry_views(session, [existing])[0]
+        existing = _active_entry(session, session_id, parent_id, name)
+        if existing is None:
+            raise
+        return _entry_views(session, [existing])[0]
+    view = _entry_views(session, [entry])[0]
+    log.info("waitlist join entry=%s session=%s position=%s", view.entry_id, session_id, view.position)
+    return view
 
 
-def leave(engine: Engine, entry_id: int, parent_id: int, now: datetime | None = None) -> WaitlistEntryView:
+def leave(entry_id: int, parent_id: int, now: datetime | None = None, *, session: Session) -> WaitlistEntryView:
     """Leave the queue. An entry holding an open offer passes it on (to the next in line, or the place is freed).
 
     Leaving twice is harmless (returns the left entry). Raises WaitlistError: not_found (no such entry or
     someone else's), not_waiting (the entry was booked, passed or expired).
     """
-    return leave_outcome(engine, entry_id, parent_id, now)[0]
+    return leave_outcome(entry_id, parent_id, now, session=session)[0]
 
 
 def leave_outcome(
-    engine: Engine, entry_id: int, parent_id: int, now: datetime | None = None
+    entry_id: int, parent_id: int, now: datetime | None = None, *, session: Session
 ) -> tuple[WaitlistEntryView, bool]:
     """`leave`, and whether this call left the queue (False: the entry had left already, e.g. a double tap)."""
     now_utc = _utc(now)
     if not valid_row_id(entry_id):
         raise WaitlistError("not_found", "没有找到该排队 (waitlist entry not found)")
-    with _serialized(engine, parent_id) as session:
-        entry = session.get(WaitlistEntry, entry_id)
-        if entry is None or entry.parent_id != parent_id:
-            raise WaitlistError("not_found", "没有找到该排队 (waitlist entry not found)")
-        _lock_care(session, entry.session_id)
-        entry = _fresh(session, WaitlistEntry, entry_id)
-        if entry.status == ENTRY_LEFT:
-            return _entry_views(session, [entry])[0], False
-        if entry.status not in ENTRY_ACTIVE:
-            raise WaitlistError("not_waiting")
-        next_offer = None
-        if entry.status == ENTRY_OFFERED:
-            offer = session.execute(
-                select(WaitlistOffer)
-                .where(WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OFFER_OPEN)
-                .execution_options(populate_existing=True)
-            ).scalar_one_or_none()
-            if offer is not None:
-                next_offer = _close_offer(session, offer, OFFER_PASSED, ENTRY_LEFT, now_utc)
-        changed = session.execute(
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry_id, WaitlistEntry.status.in_((*ENTRY_ACTIVE, ENTRY_LEFT)))
-            .values(status=ENTRY_LEFT, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount != 1:  # pragma: no cover - the session lock makes this unreachable
-            raise WaitlistError("not_waiting")
-        entry = _fresh(session, WaitlistEntry, entry_id)
-        view = _entry_views(session, [entry])[0]
+    lock_parent(session, parent_id)
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.parent_id != parent_id:
+        raise WaitlistError("not_found", "没有找到该排队 (waitlist entry not found)")
+    _lock_care(session, entry.session_id)
+    entry = _fresh(session, WaitlistEntry, entry_id)
+    if entry.status == ENTRY_LEFT:
+        return _entry_views(session, [entry])[0], False
+    if entry.status not in ENTRY_ACTIVE:
+        raise WaitlistError("not_waiting")
+    next_offer = None
+    if entry.status == ENTRY_OFFERED:
+        offer = session.execute(
+            select(WaitlistOffer)
+            .where(WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OFFER_OPEN)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if offer is not None:
+            next_offer = _close_offer(session, offer, OFFER_PASSED, ENTRY_LEFT, now_utc)
+    leaving = WaitlistEntry.status.in_((*ENTRY_ACTIVE, ENTRY_LEFT))
+    if not _move(session, WaitlistEntry, entry_id, leaving, status=ENTRY_LEFT, updated_at=utcnow()):  # pragma: no cover
+        raise WaitlistError("not_waiting")  # the session lock makes this unreachable
+    entry = _fresh(session, WaitlistEntry, entry_id)
+    view = _entry_views(session, [entry])[0]
     log.info("waitlist leave entry=%s next_offer=%s", entry_id, next_offer.offer_id if next_offer else None)
     return view, True
 
 
-def entries_for_parent(engine: Engine, parent_id: int, now: datetime | None = None) -> list[WaitlistEntryView]:
+def entries_for_parent(parent_id: int, now: datetime | None = None, *, session: Session) -> list[WaitlistEntryView]:
     """A parent's active queue entries (waiting or holding an offer) for sessions not yet started, soonest first."""
     now_utc = _utc(now)
-    with session_scope(engine) as session:
-        entries = list(
-            session.execute(
-                select(WaitlistEntry)
-                .join(CareSession, CareSession.id == WaitlistEntry.session_id)
-                .where(WaitlistEntry.parent_id == parent_id, WaitlistEntry.status.in_(ENTRY_ACTIVE))
-                .order_by(CareSession.date, CareSession.start_time, WaitlistEntry.id)
-            ).scalars()
-        )
-        views = _entry_views(session, entries)
+    entries = list(
+        session.execute(
+            select(WaitlistEntry)
+            .join(CareSession, CareSession.id == WaitlistEntry.session_id)
+            .where(WaitlistEntry.parent_id == parent_id, WaitlistEntry.status.in_(ENTRY_ACTIVE))
+            .order_by(CareSession.date, CareSession.start_time, WaitlistEntry.id)
+        ).scalars()
+    )
+    views = _entry_views(session, entries)
     return [v for v in views if combine_local(v.date, v.start_time) > now_utc]
 
 
-def queue_lengths(engine: Engine, session_ids: Iterable[int]) -> dict[int, int]:
+def queue_lengths(session_ids: Iterable[int], *, session: Session) -> dict[int, int]:
     """Active queue entries (waiting or holding an offer) per session, for the operator's `/today`; 0 if none."""
     ids = sorted(set(session_ids))
     counts = dict.fromkeys(ids, 0)
     if not ids:
         return counts
-    with session_scope(engine) as session:
-        for sid, count in session.execute(
-            select(WaitlistEntry.session_id, func.count())
-            .where(WaitlistEntry.session_id.in_(ids), WaitlistEntry.status.in_(ENTRY_ACTIVE))
-            .group_by(WaitlistEntry.session_id)
-        ).all():
-            counts[sid] = count
+    for sid, count in session.execute(
+        select(WaitlistEntry.session_id, func.count())
+        .where(WaitlistEntry.session_id.in_(ids), WaitlistEntry.status.in_(ENTRY_ACTIVE))
+        .group_by(WaitlistEntry.session_id)
+    ).all():
+        counts[sid] = count
     return counts
 
 
-def queue_length(engine: Engine, session_id: int) -> int:
+def queue_length(session_id: int, *, session: Session) -> int:
     """Active queue entries of one session (see `queue_lengths`)."""
-    return queue_lengths(engine, [session_id])[session_id]
+    return queue_lengths([session_id], session=session)[session_id]

@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
-from db.care.booking import MAX_CHILD_AGE_MONTHS, MAX_CHILD_NAME, RuleError
+from db.care.care_rules import SHARED_MESSAGES, RuleError
 from db.care.waitlist_models import (
     ENTRY_WAITING,
     OFFER_OPEN,
@@ -21,7 +21,7 @@ from db.care.waitlist_models import (
     WaitlistOffer,
 )
 from db.core.timeutil import combine_local, fmt_time, to_local
-from db.models import BOOKING_CONFIRMED, Booking, CareSession, Institution
+from db.models import CareSession, Institution
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,13 @@ DEFAULT_HOLD = timedelta(minutes=30)
 
 ERROR_MESSAGES = {
     "not_found": "没有找到该时段、排队或名额 (session, waitlist entry or offer not found)",
-    "past": "该时段已开始或已结束 (this session has already started or ended)",
     "not_full": "该时段还有空位,可直接预约 (this session has free places: book it directly)",
-    "age_out_of_range": "孩子月龄不在该时段的年龄范围内 (the child's age is outside the session's age range)",
     "already_booked": "该孩子已预约该时段 (this child already has a booking for this session)",
-    "overlap": "该孩子在同一时间已有预约 (this child already has a booking at that time)",
-    "invalid": "输入无效 (invalid input)",
     "expired": "名额保留已过期 (the offer has expired)",
     "passed": "已放弃该名额 (the offer was passed on)",
     "taken": "该名额已被确认 (the offer has already been taken)",
     "not_waiting": "不在排队中 (this entry is no longer in the queue)",
-    "forbidden": "无权操作该机构 (you do not operate this institution)",
+    **SHARED_MESSAGES,
 }
 
 
@@ -180,6 +176,24 @@ def _lock_care(session: Session, session_id: int) -> CareSession | None:
     return session.execute(query).scalar_one_or_none()
 
 
+def _move(session: Session, model, row_id: int, *conditions, **values) -> bool:
+    """UPDATE the `model` row `row_id` where `conditions` still hold (e.g. its status); True when it changed.
+    The ORM's copies are not touched: re-read with `_fresh`."""
+    result = session.execute(
+        update(model)
+        .where(model.id == row_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _must_move(session: Session, model, row_id: int, *conditions, **values) -> None:
+    """`_move` where the session lock rules out a concurrent change (a failure is a bug)."""
+    if not _move(session, model, row_id, *conditions, **values):  # pragma: no cover - unreachable under the lock
+        raise RuntimeError(f"{model.__tablename__} {row_id} changed under the session lock")
+
+
 def _fresh(session: Session, model, row_id: int):
     """A row re-read from the database (after taking the session lock)."""
     query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
@@ -191,37 +205,6 @@ def _hold_seconds(hold: timedelta) -> int:
     if seconds <= 0:
         raise WaitlistError("invalid", "保留时长应为正数 (the hold must be positive)")
     return seconds
-
-
-def _validate(parent_id: int, child_age_months: int, child_name: str) -> str:
-    if not isinstance(parent_id, int) or isinstance(parent_id, bool) or parent_id <= 0:
-        raise WaitlistError("invalid", "用户编号无效 (invalid user id)")
-    if not isinstance(child_age_months, int) or isinstance(child_age_months, bool):
-        raise WaitlistError("invalid", "月龄应为整数 (age in months must be a whole number)")
-    if not (0 <= child_age_months <= MAX_CHILD_AGE_MONTHS):
-        raise WaitlistError("invalid", f"月龄应在 0–{MAX_CHILD_AGE_MONTHS} 之间 (age in months must be 0–72)")
-    name = " ".join((child_name or "").split())
-    if len(name) > MAX_CHILD_NAME:
-        raise WaitlistError("invalid", f"孩子称呼最多 {MAX_CHILD_NAME} 个字 (child's name: at most 32 characters)")
-    return name
-
-
-def _clashing_booking(session: Session, parent_id: int, child_name: str, care: CareSession) -> Booking | None:
-    """The same parent's same child's confirmed booking overlapping `care` in time (this session included)."""
-    return session.execute(
-        select(Booking)
-        .join(CareSession, CareSession.id == Booking.session_id)
-        .where(
-            Booking.parent_id == parent_id,
-            Booking.child_name == child_name,
-            Booking.status == BOOKING_CONFIRMED,
-            CareSession.date == care.date,
-            CareSession.start_time < care.end_time,
-            CareSession.end_time > care.start_time,
-        )
-        .order_by(Booking.session_id != care.id, Booking.id)
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[WaitlistEntryView]:

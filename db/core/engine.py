@@ -21,9 +21,11 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -51,23 +53,42 @@ def _private_sqlite_file(path: Path) -> None:
             log.warning("Could not restrict permissions of a database file")
 
 
-def make_engine(
-    url: str,
-    *,
-    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
-    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
-    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
-    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
-    pool_size: int = 10,
-    max_overflow: int = 20,
-    pool_timeout_s: float = 5.0,
-) -> Engine:
-    """Create an engine with bounded waits (see the module docstring).
+@dataclass(frozen=True)
+class EngineLimits:
+    """The bounded waits and pool sizes of an engine (see the module docstring); defaults suit the bot."""
+
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+    connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
+    pool_size: int = 10
+    max_overflow: int = 20
+    pool_timeout_s: float = 5.0
+
+
+class EngineLimitOptions(TypedDict, total=False):
+    """`EngineLimits` fields as keyword arguments of `make_engine` (each optional)."""
+
+    busy_timeout_s: float
+    connect_timeout_s: int
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    pool_size: int
+    max_overflow: int
+    pool_timeout_s: float
+
+
+def make_engine(url: str, **options: Unpack[EngineLimitOptions]) -> Engine:
+    """Create an engine with bounded waits (see the module docstring); `options` override `EngineLimits`.
 
     SQLite: the file's folder is created, WAL (`synchronous=NORMAL`) and foreign keys are enabled, `busy_timeout`
     is set; all `pool_size + max_overflow` connections are kept, not pinged.
     PostgreSQL: `connect_timeout`, `statement_timeout` and `lock_timeout` (0 disables either timeout).
     """
+    limits = EngineLimits(**options)
+    busy_timeout_s, connect_timeout_s = limits.busy_timeout_s, limits.connect_timeout_s
+    statement_timeout_ms, lock_timeout_ms = limits.statement_timeout_ms, limits.lock_timeout_ms
+    pool_size, max_overflow, pool_timeout_s = limits.pool_size, limits.max_overflow, limits.pool_timeout_s
     pool_args = {
         "pool_pre_ping": True,
         "pool_size": pool_size,
@@ -146,3 +167,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def serialize_writes(session: Session, lock_key: str | None = None) -> None:
+    """Make the session's transaction one that other writers wait for, before it reads what it will change.
+
+    SQLite: the transaction takes the write lock up front (`BEGIN IMMEDIATE`), so reads inside see the latest
+    committed state and no snapshot can go stale between checks and writes (one writer at a time). When the
+    transaction has written already it holds that lock: nothing to do. PostgreSQL: row locks and conditional
+    UPDATEs do the work; `lock_key` additionally serialises the transactions that name the same key (a
+    transaction-level advisory lock, released at commit or rollback).
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # pysqlite opens a transaction only before a write statement: no transaction yet means no lock held.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dialect == "postgresql" and lock_key is not None:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": lock_key})

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Integer, String, delete, insert
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, DateTime, Integer, String, delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel
 
 KIND_MAX = 24
 
@@ -35,19 +35,24 @@ class NoticeClaim(SQLModel, table=True):
     claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-def claim_notice(engine: Engine, kind: str, ref: int, now: datetime | None = None) -> bool:
-    """Claim message (`kind`, `ref`); True for exactly one caller, False when it is already claimed."""
+def claim_notice(kind: str, ref: int, now: datetime | None = None, *, session: Session) -> bool:
+    """Claim message (`kind`, `ref`); True for exactly one caller, False when it is already claimed.
+
+    An INSERT that does nothing on a conflict (a concurrent claimant's uncommitted row is waited for): the
+    caller's transaction stays usable either way. Commit the claim before sending the message."""
     table = NoticeClaim.__table__
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(kind=kind, ref=ref, claimed_at=now or datetime.now(UTC)))
-    except IntegrityError:
-        return False
-    return True
+    dialect = session.connection().dialect.name
+    make_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        make_insert(table)
+        .values(kind=kind, ref=ref, claimed_at=now or datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["kind", "ref"])
+        .returning(table.c.ref)
+    )
+    return session.execute(statement).first() is not None
 
 
-def release_notice(engine: Engine, kind: str, ref: int) -> None:
+def release_notice(kind: str, ref: int, *, session: Session) -> None:
     """Give a claim back (the send failed for a passing reason): a later run may send the message."""
     table = NoticeClaim.__table__
-    with engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.kind == kind, table.c.ref == ref))
+    session.execute(delete(table).where(table.c.kind == kind, table.c.ref == ref))

@@ -32,8 +32,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.alert_messages import compose
-from bot.handlers.alerts_dispatch import dispatch, in_session, plan
-from db.core.engine import make_engine, session_scope
+from bot.handlers.alerts_dispatch import dispatch, plan
+from db.core.engine import make_engine, run_unit, session_scope
 from db.core.migrate import upgrade_to_head
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
@@ -73,12 +73,12 @@ async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate:
     async with bot:
         started = time.perf_counter()
         report = await dispatch(bot, engine, None, rate=rate)
-        while (await asyncio.to_thread(in_session, engine, alerts.delivery_counts))["pending"]:  # retried ones
+        while (await asyncio.to_thread(run_unit, engine, alerts.delivery_counts))["pending"]:  # retried ones
             more = await dispatch(bot, engine, None, rate=rate)
             report.sent += more.sent
             report.failed += more.failed
         seconds = time.perf_counter() - started
-    counts = in_session(engine, alerts.delivery_counts)
+    counts = run_unit(engine, alerts.delivery_counts)
     return {
         "alerts_rate": rate,
         "telegram_rate_limit": limiter_rate,

@@ -34,11 +34,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.context import BotContext
+from bot.context import BotContext, Runtime
 from bot.cpu_gate import GatedPolicyService, OneThreadEmbedder
 from bot.handlers import alerts, care, common, filing, policy, staff
 from bot.policy_render import SOURCE_CODEC
-from bot.runtime import Runtime
 from bot.settings import Settings, configure_layers
 from bot.texts import t
 from bot.update_guard import GuardedApplication

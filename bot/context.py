@@ -6,17 +6,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass, field
+from typing import TypeVar
 
+from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
-from db.core.engine import session_scope
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.settings import Settings
+from db.core.engine import run_unit
 
 T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    """Process-wide services, kept in `application.bot_data["runtime"]`: settings, the database engine, the
+    policy service (loaded in the background; `policy_ready` is set once it is)."""
+
+    settings: Settings
+    engine: Engine
+    policy: object | None = None  # retrieval.service.PolicyService, once loaded
+    policy_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def unit_of_work(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
+    """`work(*args, session=…, **kwargs)` in a worker thread as one unit of work (`db.core.engine.run_unit`), for
+    the jobs and senders that hold the engine rather than a handler's context."""
+    return await asyncio.to_thread(run_unit, engine, work, *args, **kwargs)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -55,11 +72,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         """Run `work(*args, session=…, **kwargs)` in a worker thread as one unit of work: it commits when
         `work` returns, and rolls back when it raises."""
 
-        def run() -> T:
-            with session_scope(self.runtime.engine) as session:
-                return work(*args, session=session, **kwargs)
-
-        return await asyncio.to_thread(run)
+        return await unit_of_work(self.runtime.engine, work, *args, **kwargs)
 
 
 def guess_language(language_code: str | None, default: str) -> str:

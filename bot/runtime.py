@@ -1,30 +1,15 @@
-"""What the handlers share at run time, kept in `application.bot_data`."""
+"""The start of every update: the user's language and flow states, read from the database in one hop."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotContext, guess_language
-from bot.settings import Settings
 from bot.state import current_prefetch
 from db.accounts import users
 from db.core.conversation import load_states
 from db.core.engine import is_database_unavailable
-
-
-@dataclass
-class Runtime:
-    """Process-wide services: settings, database engine, the policy service (loaded in the background)."""
-
-    settings: Settings
-    engine: Engine
-    policy: object | None = None  # retrieval.service.PolicyService, once loaded
-    policy_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _read_user(user_id: int, *, session: Session) -> tuple[str | None, dict]:

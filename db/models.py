@@ -1,4 +1,4 @@
-"""Every table of the database, in one place: alembic's autogenerate and `create_schema` read this metadata,
+"""Every table of the database, in one place: alembic's autogenerate reads this metadata,
 and code that wants several domains' models imports them from here. Each table lives beside the operations of
 its domain (db/accounts, db/care, db/filing, db/knowledge, db/core)."""
 

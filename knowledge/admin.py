@@ -31,7 +31,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from db.core.audit import Actor
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.knowledge import changes as knowledge_changes
 from db.knowledge import registry
 from db.knowledge.registry import RegistryError
@@ -120,8 +120,7 @@ class KnowledgeBase:
 
     def unit(self, work: Callable[..., T], /, *args, **kwargs) -> T:
         """`work(*args, session=…, **kwargs)` as one unit of work on this knowledge base's database."""
-        with session_scope(self.engine) as session:
-            return work(*args, session=session, **kwargs)
+        return run_unit(self.engine, work, *args, **kwargs)
 
     def sync_catalog(self) -> int:
         """Give the catalog documents registry rows (once). Another process adding the same ones at the same

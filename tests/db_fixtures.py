@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
@@ -217,19 +217,11 @@ def make_session(engine: Engine, institution_id: int, day, start="09:00", end="1
 # --- Units of work for care tests --------------------------------------------------------------------------------
 
 
-def unit(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
-    """`work(*args, session=…, **kwargs)` as one unit of work (commit on return), as `context.db` runs it."""
-    from db.core.engine import session_scope
-
-    with session_scope(engine) as session:
-        return work(*args, session=session, **kwargs)
-
-
 def book_outcome(engine: Engine, *request, now=None, **fields):
     """`booking.book_session_outcome` in one unit; `request`/`fields` are those of `booking.BookingRequest`."""
     from db.care.booking import BookingRequest, book_session_outcome
 
-    return unit(engine, book_session_outcome, BookingRequest(*request, **fields), now)
+    return run_unit(engine, book_session_outcome, BookingRequest(*request, **fields), now)
 
 
 def book(engine: Engine, *request, now=None, **fields):
@@ -251,4 +243,4 @@ def add_care_session(engine: Engine, institution_id: int, *, now=None, **fields)
     )
     if fields:
         raise TypeError(f"unknown session fields: {sorted(fields)}")
-    return unit(engine, add_session, institution_id, spec, now, **options)
+    return run_unit(engine, add_session, institution_id, spec, now, **options)

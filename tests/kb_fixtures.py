@@ -163,14 +163,6 @@ def caching(embedder) -> CachingEmbedder:
     return _CACHING[id(embedder)]
 
 
-def in_unit(engine, fn, /, *args, **kwargs):
-    """`fn(*args, session=…, **kwargs)` as one unit of work on `engine` (how the tests call `db/` functions)."""
-    from db.core.engine import session_scope
-
-    with session_scope(engine) as session:
-        return fn(*args, session=session, **kwargs)
-
-
 # --- Talking to the bot through the fake Bot API (the knowledge-base end-to-end tests) ------------------------
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bot.handlers.alerts_dispatch import in_session
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import changes_since
-from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2, in_unit
+from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2
 from tests.test_kb_cli import run  # noqa: F401  (the fixture)
 
 
@@ -20,16 +19,16 @@ def test_silent_publish_and_follower_counts(run, tmp_path, settings):  # noqa: F
     assert code == 0 and json.loads(out)["notify"] is False
     engine = make_engine(settings.sqlalchemy_url)
     try:
-        in_session(engine, alerts.follow, 1, "广东省/深圳市")
-        in_session(engine, alerts.follow, 2, "广东省")  # a province's follower does not hear of one city's rules
-        in_session(engine, alerts.follow, 3, "广东省/深圳市/南山区")  # a district's follower does
+        run_unit(engine, alerts.follow, 1, "广东省/深圳市")
+        run_unit(engine, alerts.follow, 2, "广东省")  # a province's follower does not hear of one city's rules
+        run_unit(engine, alerts.follow, 3, "广东省/深圳市/南山区")  # a district's follower does
         code, out = run("publish", "sz", "--no-eval", "--silent", "--json")
         data = json.loads(out)
         assert code == 0 and data["action"] == "publish" and data["followers"] == 2 and data["notify"] is False
         code, out = run("replace", "sz", str(v2), "--no-eval", "--json")
         data = json.loads(out)
         assert data["action"] == "replace" and data["followers"] == 2 and data["notify"] is True
-        logged = in_unit(engine, changes_since, 0)
+        logged = run_unit(engine, changes_since, 0)
         assert [(c.action, c.notify) for c in logged if c.doc_id == "sz"] == [("publish", False), ("replace", True)]
     finally:
         engine.dispose()

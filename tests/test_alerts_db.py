@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, select
 from sqlmodel import SQLModel
 
-from bot.handlers.alerts_dispatch import in_session, plan
+from bot.handlers.alerts_dispatch import plan
 from db.accounts.users import set_language
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
@@ -37,23 +37,23 @@ def test_migration_creates_the_tables_and_matches_the_models(db_engine):
 
 
 def test_follow_unfollow_limit_and_reach(db_engine):
-    assert in_session(db_engine, alerts.follow, 1, ZJG) is True
-    assert in_session(db_engine, alerts.follow, 1, ZJG) is False
-    in_session(db_engine, alerts.follow, 2, SUZHOU)
-    in_session(db_engine, alerts.follow, 3, "广东省/深圳市")
-    in_session(db_engine, alerts.follow, 4, "江苏省/苏州市_x")  # LIKE wildcards in names are literal
-    assert in_session(db_engine, alerts.follows_of, 1) == [ZJG]
+    assert run_unit(db_engine, alerts.follow, 1, ZJG) is True
+    assert run_unit(db_engine, alerts.follow, 1, ZJG) is False
+    run_unit(db_engine, alerts.follow, 2, SUZHOU)
+    run_unit(db_engine, alerts.follow, 3, "广东省/深圳市")
+    run_unit(db_engine, alerts.follow, 4, "江苏省/苏州市_x")  # LIKE wildcards in names are literal
+    assert run_unit(db_engine, alerts.follows_of, 1) == [ZJG]
     # A 苏州 document reaches 苏州's and 张家港's followers; a 张家港 one only 张家港's.
-    assert in_session(db_engine, alerts.followers, [SUZHOU]) == [1, 2]
-    assert in_session(db_engine, alerts.followers, [ZJG]) == [1]
-    assert in_session(db_engine, alerts.count_followers, ["江苏省"]) == 3
-    assert in_session(db_engine, alerts.count_followers, ["*"]) == 4
-    assert in_session(db_engine, alerts.unfollow, 1, ZJG) is True
-    assert in_session(db_engine, alerts.unfollow, 1, ZJG) is False
+    assert run_unit(db_engine, alerts.followers, [SUZHOU]) == [1, 2]
+    assert run_unit(db_engine, alerts.followers, [ZJG]) == [1]
+    assert run_unit(db_engine, alerts.count_followers, ["江苏省"]) == 3
+    assert run_unit(db_engine, alerts.count_followers, ["*"]) == 4
+    assert run_unit(db_engine, alerts.unfollow, 1, ZJG) is True
+    assert run_unit(db_engine, alerts.unfollow, 1, ZJG) is False
     for i in range(alerts.MAX_FOLLOWS):
-        in_session(db_engine, alerts.follow, 9, f"p{i}")
+        run_unit(db_engine, alerts.follow, 9, f"p{i}")
     try:
-        in_session(db_engine, alerts.follow, 9, "one-too-many")
+        run_unit(db_engine, alerts.follow, 9, "one-too-many")
     except alerts.FollowLimit:
         pass
     else:
@@ -69,34 +69,34 @@ def _build(change):
 
 def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
-        in_session(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
-    in_session(db_engine, set_language, 2, "en")  # a stored language wins over the one followed in
-    g1 = in_session(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
-    in_session(db_engine, record_change, "publish", doc_id="doc-b", index_id="doc-b", notify=False)  # silent
-    in_session(db_engine, record_change, "reindex")
-    in_session(db_engine, record_change, "replace", doc_id="cosmetic", index_id="cosmetic-v2", previous_index_id="cosmetic")
-    g5 = in_session(db_engine, record_change, "retire", doc_id="doc-a", index_id="doc-a")
+        run_unit(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
+    run_unit(db_engine, set_language, 2, "en")  # a stored language wins over the one followed in
+    g1 = run_unit(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
+    run_unit(db_engine, record_change, "publish", doc_id="doc-b", index_id="doc-b", notify=False)  # silent
+    run_unit(db_engine, record_change, "reindex")
+    run_unit(db_engine, record_change, "replace", doc_id="cosmetic", index_id="cosmetic-v2", previous_index_id="cosmetic")
+    g5 = run_unit(db_engine, record_change, "retire", doc_id="doc-a", index_id="doc-a")
     assert plan(db_engine, _build) == (5, 6)
     assert plan(db_engine, _build) == (0, 0)
-    assert in_session(db_engine, alerts.cursor) == g5
-    claimed = in_session(db_engine, alerts.claim_batch, 100)
+    assert run_unit(db_engine, alerts.cursor) == g5
+    claimed = run_unit(db_engine, alerts.claim_batch, 100)
     assert sorted((d.generation, d.user_id, d.text) for d in claimed) == [
         (g1, 1, "中文 doc-a"), (g1, 2, "English doc-a"), (g1, 3, "English doc-a"),
         (g5, 1, "中文 doc-a"), (g5, 2, "English doc-a"), (g5, 3, "English doc-a"),
     ]
-    assert in_session(db_engine, alerts.claim_batch, 100) == []  # claimed already
+    assert run_unit(db_engine, alerts.claim_batch, 100) == []  # claimed already
     outcome = alerts.Outcome([claimed[0].id], {claimed[1].id: "forbidden"}, [c.id for c in claimed[2:]])
-    in_session(db_engine, alerts.finish, outcome)
-    counts = in_session(db_engine, alerts.delivery_counts)
+    run_unit(db_engine, alerts.finish, outcome)
+    counts = run_unit(db_engine, alerts.delivery_counts)
     assert counts == {"pending": 4, "sending": 0, "sent": 1, "failed": 1, "unknown": 0}
-    assert in_session(db_engine, alerts.alert_message, g1).doc_id == "doc-a"
+    assert run_unit(db_engine, alerts.alert_message, g1).doc_id == "doc-a"
 
 
 def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     for uid in range(1, 201):
-        in_session(db_engine, alerts.follow, uid, ZJG)
+        run_unit(db_engine, alerts.follow, uid, ZJG)
     for n in range(3):
-        in_session(db_engine, record_change, "publish", doc_id=f"doc-{n}", index_id=f"doc-{n}")
+        run_unit(db_engine, record_change, "publish", doc_id=f"doc-{n}", index_id=f"doc-{n}")
     url = engine_url(db_engine)
     engines = [make_engine(url) for _ in range(4)]
     got: list[list[int]] = [[] for _ in engines]
@@ -105,9 +105,9 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     def work(i):
         barrier.wait()
         plan(engines[i], _build)
-        while batch := in_session(engines[i], alerts.claim_batch, 17):
+        while batch := run_unit(engines[i], alerts.claim_batch, 17):
             got[i].extend(d.id for d in batch)
-            in_session(engines[i], alerts.finish, alerts.Outcome(sent=[d.id for d in batch]))
+            run_unit(engines[i], alerts.finish, alerts.Outcome(sent=[d.id for d in batch]))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(engines))]
     for thread in threads:
@@ -122,17 +122,17 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     with db_engine.connect() as conn:
         pairs = conn.execute(select(table.c.generation, table.c.user_id)).all()
     assert len(pairs) == len(set(pairs)) == 600
-    assert in_session(db_engine, alerts.delivery_counts)["sent"] == 600
+    assert run_unit(db_engine, alerts.delivery_counts)["sent"] == 600
 
 
 def test_stale_claims_become_unknown_and_are_never_resent(db_engine):
-    in_session(db_engine, alerts.follow, 1, ZJG)
-    in_session(db_engine, alerts.follow, 2, ZJG)
-    in_session(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
+    run_unit(db_engine, alerts.follow, 1, ZJG)
+    run_unit(db_engine, alerts.follow, 2, ZJG)
+    run_unit(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
     plan(db_engine, _build)
     long_ago = datetime.now(UTC) - timedelta(hours=1)
-    [first] = in_session(db_engine, alerts.claim_batch, 1, now=long_ago)  # a sender that died mid-send
-    assert in_session(db_engine, alerts.expire_stale) == 1
-    [second] = in_session(db_engine, alerts.claim_batch, 10)
+    [first] = run_unit(db_engine, alerts.claim_batch, 1, now=long_ago)  # a sender that died mid-send
+    assert run_unit(db_engine, alerts.expire_stale) == 1
+    [second] = run_unit(db_engine, alerts.claim_batch, 10)
     assert second.user_id != first.user_id
-    assert in_session(db_engine, alerts.delivery_counts)["unknown"] == 1
+    assert run_unit(db_engine, alerts.delivery_counts)["unknown"] == 1

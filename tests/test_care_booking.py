@@ -18,8 +18,9 @@ from db.care.booking import (
 from db.care.booking_notices import due_reminders, mark_reminded
 from db.care.care_rules import CODE_ALPHABET
 from db.care.institutions import get_session, institutions_of_operator, list_sessions, set_operator
+from db.core.engine import run_unit
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session, unit  # noqa: F401
+from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 TOMORROW = date(2030, 3, 5)
@@ -41,11 +42,11 @@ def test_book_confirms_and_takes_a_place(db_engine, inst):
     assert booking.status == "confirmed" and booking.id
     assert len(booking.code) == 6 and set(booking.code) <= set(CODE_ALPHABET)
     assert booking.child_name == "小 明"
-    assert unit(db_engine, get_session, sid).booked == 1
-    view = unit(db_engine, get_booking, booking.id)
+    assert run_unit(db_engine, get_session, sid).booked == 1
+    view = run_unit(db_engine, get_booking, booking.id)
     assert view.institution_id == inst and view.parent_id == PARENT and view.date == TOMORROW
     assert view.starts_at == datetime(2030, 3, 5, 9, 0, tzinfo=SHANGHAI)
-    assert unit(db_engine, get_booking_by_code, booking.code.lower()).booking_id == booking.id
+    assert run_unit(db_engine, get_booking_by_code, booking.code.lower()).booking_id == booking.id
 
 
 def test_full(db_engine, inst):
@@ -55,7 +56,7 @@ def test_full(db_engine, inst):
     with pytest.raises(BookingError) as err:
         book(db_engine, sid, 3, 20, now=NOW)
     assert code_of(err) == "full"
-    assert unit(db_engine, get_session, sid).booked == 2
+    assert run_unit(db_engine, get_session, sid).booked == 2
 
 
 def test_not_found(db_engine, inst):
@@ -88,7 +89,7 @@ def test_age_range(db_engine, inst, age, ok):
         with pytest.raises(BookingError) as err:
             book(db_engine, sid, PARENT, age, now=NOW)
         assert code_of(err) == "age_out_of_range"
-        assert unit(db_engine, get_session, sid).booked == 0
+        assert run_unit(db_engine, get_session, sid).booked == 0
 
 
 @pytest.mark.parametrize(
@@ -109,7 +110,7 @@ def test_invalid_input(db_engine, inst, kwargs):
     with pytest.raises(BookingError) as err:
         book(db_engine, sid, now=NOW, **args)
     assert code_of(err) == "invalid"
-    assert unit(db_engine, get_session, sid).booked == 0
+    assert run_unit(db_engine, get_session, sid).booked == 0
 
 
 def test_double_tap_with_same_key_books_once(db_engine, inst):
@@ -117,7 +118,7 @@ def test_double_tap_with_same_key_books_once(db_engine, inst):
     first = book(db_engine, sid, PARENT, 20, idempotency_key="tg:42:1001", now=NOW)
     again = book(db_engine, sid, PARENT, 20, idempotency_key="tg:42:1001", now=NOW)
     assert again.id == first.id and again.code == first.code
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
     # The same key from another parent is refused, not silently shared.
     with pytest.raises(BookingError) as err:
         book(db_engine, sid, PARENT + 1, 20, idempotency_key="tg:42:1001", now=NOW)
@@ -143,7 +144,7 @@ def test_overlap_same_child_across_sessions(db_engine, inst):
     with pytest.raises(BookingError) as err:  # the same session again, without a key
         book(db_engine, morning, PARENT, 20, child_name="小明", now=NOW)
     assert code_of(err) == "overlap"
-    assert unit(db_engine, get_session, overlapping).booked == 0
+    assert run_unit(db_engine, get_session, overlapping).booked == 0
     # Another child of the same parent, an adjacent slot, another day, another parent: all fine.
     assert book(db_engine, overlapping, PARENT, 30, child_name="小红", now=NOW).id
     assert book(db_engine, adjacent, PARENT, 20, child_name="小明", now=NOW).id
@@ -159,31 +160,31 @@ def test_cancel_frees_the_place_once(db_engine, inst):
     assert code_of(err) == "full"
 
     with pytest.raises(BookingError) as err:  # someone else's booking
-        unit(db_engine, cancel_booking, booking.id, PARENT + 1, now=NOW)
+        run_unit(db_engine, cancel_booking, booking.id, PARENT + 1, now=NOW)
     assert code_of(err) == "not_found"
-    cancelled = unit(db_engine, cancel_booking, booking.id, PARENT, now=NOW)
+    cancelled = run_unit(db_engine, cancel_booking, booking.id, PARENT, now=NOW)
     assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
-    assert unit(db_engine, get_session, sid).booked == 0
+    assert run_unit(db_engine, get_session, sid).booked == 0
     with pytest.raises(BookingError) as err:
-        unit(db_engine, cancel_booking, booking.id, PARENT, now=NOW)
+        run_unit(db_engine, cancel_booking, booking.id, PARENT, now=NOW)
     assert code_of(err) == "already_cancelled"
-    assert unit(db_engine, get_session, sid).booked == 0
+    assert run_unit(db_engine, get_session, sid).booked == 0
     with pytest.raises(BookingError) as err:
-        unit(db_engine, cancel_booking, 987_654, PARENT, now=NOW)
+        run_unit(db_engine, cancel_booking, 987_654, PARENT, now=NOW)
     assert code_of(err) == "not_found"
 
     # The freed place can be booked again, and the child may rebook the same session.
     assert book(db_engine, sid, PARENT, 20, now=NOW).id != booking.id
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def test_cancel_after_start_is_refused(db_engine, inst):
     sid = make_session(db_engine, inst, TOMORROW, "09:00", "12:00")
     booking = book(db_engine, sid, PARENT, 20, now=NOW)
     with pytest.raises(BookingError) as err:
-        unit(db_engine, cancel_booking, booking.id, PARENT, now=datetime(2030, 3, 5, 9, 30, tzinfo=SHANGHAI))
+        run_unit(db_engine, cancel_booking, booking.id, PARENT, now=datetime(2030, 3, 5, 9, 30, tzinfo=SHANGHAI))
     assert code_of(err) == "past"
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def test_list_bookings(db_engine, inst):
@@ -194,23 +195,23 @@ def test_list_bookings(db_engine, inst):
     b_early = book(db_engine, early, PARENT, 20, now=NOW)
     b_gone = book(db_engine, gone, PARENT, 20, now=NOW)
     book(db_engine, early, PARENT + 1, 20, now=NOW)
-    unit(db_engine, cancel_booking, b_gone.id, PARENT, now=NOW)
+    run_unit(db_engine, cancel_booking, b_gone.id, PARENT, now=NOW)
 
-    upcoming = unit(db_engine, list_bookings, PARENT, now=NOW)
+    upcoming = run_unit(db_engine, list_bookings, PARENT, now=NOW)
     assert [v.booking_id for v in upcoming] == [b_early.id, b_late.id]
-    everything = unit(db_engine, list_bookings, PARENT, upcoming_only=False, now=NOW)
+    everything = run_unit(db_engine, list_bookings, PARENT, upcoming_only=False, now=NOW)
     assert [v.booking_id for v in everything] == [b_early.id, b_gone.id, b_late.id]
     assert everything[1].status == "cancelled"
     # After the early session ended, it is no longer upcoming.
     later = datetime(2030, 3, 5, 10, 1, tzinfo=SHANGHAI)
-    assert [v.booking_id for v in unit(db_engine, list_bookings, PARENT, now=later)] == [b_late.id]
+    assert [v.booking_id for v in run_unit(db_engine, list_bookings, PARENT, now=later)] == [b_late.id]
     assert set(upcoming[0].to_dict()) >= {"booking_id", "code", "status", "date", "start", "end", "institution"}
 
 
 def test_operator_side(db_engine, inst):
     operator = 8_000_000_001
-    assert unit(db_engine, set_operator, inst, operator)
-    assert [i.id for i in unit(db_engine, institutions_of_operator, operator)] == [inst]
+    assert run_unit(db_engine, set_operator, inst, operator)
+    assert [i.id for i in run_unit(db_engine, institutions_of_operator, operator)] == [inst]
 
     with pytest.raises(BookingError) as err:
         add_care_session(db_engine, inst, service="临时托", day=TOMORROW, start_time=time(9), end_time=time(12),
@@ -218,7 +219,7 @@ def test_operator_side(db_engine, inst):
     assert code_of(err) == "forbidden"
     sid = add_care_session(db_engine, inst, service="临时托", day=TOMORROW, start_time=time(9), end_time=time(12),
                       capacity=4, price=120, operator_user_id=operator, now=NOW).id  # fmt: skip
-    care = unit(db_engine, get_session, sid)
+    care = run_unit(db_engine, get_session, sid)
     assert (care.age_min_months, care.age_max_months, care.capacity, care.booked) == (6, 36, 4, 0)
 
     for bad, expected in [
@@ -240,12 +241,12 @@ def test_operator_side(db_engine, inst):
 
     b1 = book(db_engine, sid, PARENT, 20, child_name="小明", now=NOW)
     b2 = book(db_engine, sid, PARENT + 1, 30, now=NOW)
-    unit(db_engine, cancel_booking, b2.id, PARENT + 1, now=NOW)
-    day = unit(db_engine, bookings_for_institution_day, inst, TOMORROW)
+    run_unit(db_engine, cancel_booking, b2.id, PARENT + 1, now=NOW)
+    day = run_unit(db_engine, bookings_for_institution_day, inst, TOMORROW)
     assert [(v.booking_id, v.status) for v in day] == [(b1.id, "confirmed"), (b2.id, "cancelled")]
     assert day[0].operator_user_id == operator
-    assert unit(db_engine, bookings_for_institution_day, inst, TOMORROW + timedelta(days=1)) == []
-    slots = unit(db_engine, list_sessions, inst, now=NOW)
+    assert run_unit(db_engine, bookings_for_institution_day, inst, TOMORROW + timedelta(days=1)) == []
+    slots = run_unit(db_engine, list_sessions, inst, now=NOW)
     assert [s.session_id for s in slots] == [sid] and slots[0].free == 3
 
 
@@ -255,13 +256,13 @@ def test_reminders_day_before_once(db_engine, inst):
     b1 = book(db_engine, tomorrow_sid, PARENT, 20, now=NOW)
     b2 = book(db_engine, tomorrow_sid, PARENT + 1, 20, now=NOW)
     book(db_engine, later_sid, PARENT, 20, now=NOW)
-    unit(db_engine, cancel_booking, b2.id, PARENT + 1, now=NOW)
+    run_unit(db_engine, cancel_booking, b2.id, PARENT + 1, now=NOW)
 
-    due = unit(db_engine, due_reminders, NOW)
+    due = run_unit(db_engine, due_reminders, NOW)
     assert [v.booking_id for v in due] == [b1.id]
-    assert unit(db_engine, mark_reminded, b1.id, NOW) is True
-    assert unit(db_engine, mark_reminded, b1.id, NOW) is False
-    assert unit(db_engine, due_reminders, NOW) == []
+    assert run_unit(db_engine, mark_reminded, b1.id, NOW) is True
+    assert run_unit(db_engine, mark_reminded, b1.id, NOW) is False
+    assert run_unit(db_engine, due_reminders, NOW) == []
     # "Tomorrow" is in Shanghai: 2030-03-03 17:00 UTC is already 03-04 01:00 there.
-    assert unit(db_engine, due_reminders, datetime(2030, 3, 3, 17, 0, tzinfo=UTC)) == []
-    assert unit(db_engine, get_booking, b1.id).reminded_at is not None
+    assert run_unit(db_engine, due_reminders, datetime(2030, 3, 3, 17, 0, tzinfo=UTC)) == []
+    assert run_unit(db_engine, get_booking, b1.id).reminded_at is not None

@@ -20,10 +20,10 @@ from db.care.booking import (
     list_bookings,
 )
 from db.care.institutions import get_session
-from db.core.engine import make_engine, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
 from db.core.timeutil import SHANGHAI
 from db.models import Booking
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session, unit  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 DAY = date(2030, 3, 5)
@@ -56,7 +56,7 @@ def test_threads_exactly_k_succeed(db_engine):
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=k)
     outcomes = Counter(run_threads(n, lambda i: book(db_engine, sid, 1000 + i, 20, now=NOW)))
     assert outcomes == {"ok": k, "full": n - k}
-    assert unit(db_engine, get_session, sid).booked == k
+    assert run_unit(db_engine, get_session, sid).booked == k
     assert confirmed_count(db_engine, sid) == k
 
 
@@ -75,7 +75,7 @@ def test_a_unit_that_reads_first_still_books_serialised(db_engine):
 
     outcomes = Counter(run_threads(n, read_then_book))
     assert outcomes["ok"] == k and outcomes["ok"] + outcomes["full"] + outcomes["overlap"] == n
-    assert unit(db_engine, get_session, sid).booked == k == confirmed_count(db_engine, sid)
+    assert run_unit(db_engine, get_session, sid).booked == k == confirmed_count(db_engine, sid)
 
 
 def test_threads_double_tap_same_key_books_once(db_engine):
@@ -91,7 +91,7 @@ def test_threads_double_tap_same_key_books_once(db_engine):
     outcomes = Counter(run_threads(12, tap))
     assert outcomes == {"ok": 12}
     assert len(ids) == 1
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def test_threads_same_child_without_key_books_once(db_engine):
@@ -99,16 +99,16 @@ def test_threads_same_child_without_key_books_once(db_engine):
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=5)
     outcomes = Counter(run_threads(10, lambda i: book(db_engine, sid, 78, 20, child_name="小明", now=NOW)))
     assert outcomes == {"ok": 1, "overlap": 9}
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def test_threads_cancel_frees_once(db_engine):
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=3)
     booking = book(db_engine, sid, 79, 20, now=NOW)
     book(db_engine, sid, 80, 20, now=NOW)
-    outcomes = Counter(run_threads(10, lambda i: unit(db_engine, cancel_booking, booking.id, 79, now=NOW)))
+    outcomes = Counter(run_threads(10, lambda i: run_unit(db_engine, cancel_booking, booking.id, 79, now=NOW)))
     assert outcomes == {"ok": 1, "already_cancelled": 9}
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def _process_worker(url: str, session_id: int, parents: list[int], barrier, results) -> None:
@@ -151,5 +151,5 @@ def test_processes_exactly_k_succeed(db_engine):
         worker.join(timeout=60)
         assert worker.exitcode == 0
     assert outcomes == {"ok": k, "full": processes * per_process - k}
-    assert unit(db_engine, get_session, sid).booked == k
+    assert run_unit(db_engine, get_session, sid).booked == k
     assert confirmed_count(db_engine, sid) == k

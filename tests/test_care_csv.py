@@ -5,12 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db.care.csv_import import import_institutions_csv, validate_csv
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.models import Institution
-from tests.db_fixtures import (
-    db_engine_fixture,  # noqa: F401
-    unit,
-)
+from tests.db_fixtures import db_engine_fixture  # noqa: F401
 
 HEADER = "name,city,district,address,lat,lon,puhui,total_places,free_places,external_id,fee_full_day,fee_temporary,services,classes,age_min_months,age_max_months,filing_status,legal_nature,form,phone,opening_hours"
 GOOD_ROWS = [
@@ -32,7 +29,7 @@ def count(engine) -> int:
 
 
 def test_good_file_applies(db_engine, tmp_path):
-    report = unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, *GOOD_ROWS]))
+    report = run_unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, *GOOD_ROWS]))
     assert report.applied and report.errors == []
     assert (report.rows, report.inserted, report.updated) == (3, 3, 0)
     with session_scope(db_engine) as session:
@@ -50,9 +47,9 @@ def test_good_file_applies(db_engine, tmp_path):
 
 def test_reimport_updates_instead_of_duplicating(db_engine, tmp_path):
     path = write(tmp_path, [HEADER, *GOOD_ROWS])
-    unit(db_engine, import_institutions_csv, path)
+    run_unit(db_engine, import_institutions_csv, path)
     changed = GOOD_ROWS[0].replace(",1800,", ",1700,")
-    report = unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, changed, *GOOD_ROWS[1:]], name="v2.csv"))
+    report = run_unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, changed, *GOOD_ROWS[1:]], name="v2.csv"))
     assert report.applied and (report.inserted, report.updated) == (0, 3)
     assert count(db_engine) == 3
     with session_scope(db_engine) as session:
@@ -78,7 +75,7 @@ def test_bad_rows_reported_and_nothing_applied(db_engine, tmp_path):
         # line 9: bad puhui, bad filing status, age range reversed
         "杂项,厦门市,思明区,某路6号,24.47,118.13,也许,10,1,,1800,,,,30,20,已登记,,,,",
     ]
-    report = unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, *bad]))
+    report = run_unit(db_engine, import_institutions_csv, write(tmp_path, [HEADER, *bad]))
     assert not report.applied
     assert count(db_engine) == 0  # the good first row was not applied either
     lines = {e.line for e in report.errors}
@@ -100,7 +97,7 @@ def test_bad_rows_reported_and_nothing_applied(db_engine, tmp_path):
 
 
 def test_header_problems(db_engine, tmp_path):
-    report = unit(db_engine, import_institutions_csv, write(tmp_path, ["name,city,price", "x,y,1"]))
+    report = run_unit(db_engine, import_institutions_csv, write(tmp_path, ["name,city,price", "x,y,1"]))
     assert not report.applied
     problems = {(e.line, e.column) for e in report.errors}
     assert (1, "price") in problems  # unknown column
@@ -112,7 +109,7 @@ def test_chinese_headers_and_gbk(db_engine, tmp_path):
         "机构名称,城市,区县,地址,纬度,经度,普惠,总托位,全日托收费",
         "海沧社区托育点,厦门市,海沧区,厦门市海沧区海沧大道1号,24.49,118.01,是,25,1900",
     ]
-    report = unit(db_engine, import_institutions_csv, write(tmp_path, lines, encoding="gb18030"))
+    report = run_unit(db_engine, import_institutions_csv, write(tmp_path, lines, encoding="gb18030"))
     assert report.applied and report.inserted == 1
 
 
@@ -125,7 +122,7 @@ def test_file_level_errors(db_engine, tmp_path):
     assert "no data rows" in validate_csv(header_only)[1].errors[0].message
     binary = tmp_path / "pic.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    report = unit(db_engine, import_institutions_csv, binary)
+    report = run_unit(db_engine, import_institutions_csv, binary)
     assert not report.applied and report.errors[0].line == 0
     assert count(db_engine) == 0
 

@@ -13,14 +13,10 @@ from db.care.demo_data import DEMO_MARK, demo_institution_rows, generate_bulk, g
 from db.care.geo import haversine_km
 from db.care.institutions import get_session, load_places, load_zhangjiagang_annex2
 from db.care.search import find_place, search_nearby
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import SHANGHAI
 from db.models import CareSession, Institution
-from tests.db_fixtures import (
-    book,
-    db_engine_fixture,  # noqa: F401
-    unit,
-)
+from tests.db_fixtures import book, db_engine_fixture  # noqa: F401
 
 TODAY = date(2030, 3, 4)  # a Monday
 NOW = datetime(2030, 3, 4, 7, 0, tzinfo=SHANGHAI)
@@ -103,7 +99,7 @@ def _snapshot(engine):
 
 
 def test_generate_is_idempotent_and_keeps_bookings(db_engine):
-    first = unit(db_engine, generate_demo, today=TODAY, days=14)
+    first = run_unit(db_engine, generate_demo, today=TODAY, days=14)
     assert first.institutions_created == len(demo_institution_rows()) and first.sessions_created > 500
     snapshot = _snapshot(db_engine)
     sessions = snapshot[1]
@@ -112,18 +108,18 @@ def test_generate_is_idempotent_and_keeps_bookings(db_engine):
     assert {s[4] for s in sessions} == {"临时托", "计时托"}
 
     place = find_place("思明")
-    page = unit(db_engine, search_nearby, place.lat, place.lon, radius_km=3, service="临时托", now=NOW)
+    page = run_unit(db_engine, search_nearby, place.lat, place.lon, radius_km=3, service="临时托", now=NOW)
     care = page.results[0].sessions[0]
     booking = book(db_engine, care.session_id, 42, max(care.age_min_months, 24), now=NOW)
 
-    second = unit(db_engine, generate_demo, today=TODAY, days=14)
+    second = run_unit(db_engine, generate_demo, today=TODAY, days=14)
     assert second.institutions_created == 0 and second.sessions_created == 0
     assert _snapshot(db_engine) == snapshot
-    assert unit(db_engine, get_session, care.session_id).booked == 1  # the booking survived the refresh
+    assert run_unit(db_engine, get_session, care.session_id).booked == 1  # the booking survived the refresh
     assert booking.id
 
     # The next day adds one more day of sessions, nothing else.
-    third = unit(db_engine, generate_demo, today=date(2030, 3, 5), days=14)
+    third = run_unit(db_engine, generate_demo, today=date(2030, 3, 5), days=14)
     assert third.institutions_created == 0 and third.sessions_created > 0
     with session_scope(db_engine) as session:
         assert session.execute(select(func.count()).select_from(Institution)).scalar_one() == len(
@@ -135,18 +131,18 @@ def test_generate_is_deterministic_across_databases(db_engine, tmp_path):
     from db.core.engine import make_engine
     from db.core.migrate import upgrade_to_head
 
-    unit(db_engine, generate_demo, today=TODAY, days=3)
+    run_unit(db_engine, generate_demo, today=TODAY, days=3)
     other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
     upgrade_to_head(other)
-    unit(other, generate_demo, today=TODAY, days=3)
+    run_unit(other, generate_demo, today=TODAY, days=3)
     assert _snapshot(db_engine) == _snapshot(other)
     other.dispose()
 
 
 def test_generate_bulk(db_engine):
-    assert unit(db_engine, generate_bulk, 3000, seed=3) == 3000
+    assert run_unit(db_engine, generate_bulk, 3000, seed=3) == 3000
     with session_scope(db_engine) as session:
         assert session.execute(select(func.count()).select_from(Institution)).scalar_one() == 3000
-    page = unit(db_engine, search_nearby, 31.2304, 121.4737, radius_km=10, now=NOW)  # Shanghai centre
+    page = run_unit(db_engine, search_nearby, 31.2304, 121.4737, radius_km=10, now=NOW)  # Shanghai centre
     assert page.total > 0
     assert all(r.distance_km <= 10 for r in page.results)

@@ -15,9 +15,9 @@ from db.care.institutions import get_institution, get_session, list_sessions
 from db.care.prices import open_weekdays
 from db.care.search import search_by_district
 from db.care.session_spec import parse_session_spec
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session, unit  # noqa: F401
+from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 TODAY = NOW.date()
@@ -25,11 +25,11 @@ TOMORROW = TODAY + timedelta(days=1)
 
 
 def test_the_largest_button_id_finds_nothing(db_engine):
-    assert unit(db_engine, get_institution, MAX_ID) is None
-    assert unit(db_engine, get_session, MAX_ID) is None
-    assert unit(db_engine, get_booking, MAX_ID) is None
+    assert run_unit(db_engine, get_institution, MAX_ID) is None
+    assert run_unit(db_engine, get_session, MAX_ID) is None
+    assert run_unit(db_engine, get_booking, MAX_ID) is None
     with pytest.raises(BookingError) as caught:
-        unit(db_engine, cancel_booking, MAX_ID, 1, now=NOW)
+        run_unit(db_engine, cancel_booking, MAX_ID, 1, now=NOW)
     assert caught.value.code == "not_found"
     with pytest.raises(BookingError) as caught:
         book(db_engine, MAX_ID, 1, 24, now=NOW)
@@ -41,10 +41,10 @@ def test_another_parents_booking_cannot_be_cancelled(db_engine):
     sid = make_session(db_engine, inst, TOMORROW, capacity=2)
     theirs = book(db_engine, sid, 111, 24, now=NOW)
     with pytest.raises(BookingError) as caught:
-        unit(db_engine, cancel_booking, theirs.id, 222, now=NOW)
+        run_unit(db_engine, cancel_booking, theirs.id, 222, now=NOW)
     assert caught.value.code == "not_found"
-    assert unit(db_engine, get_booking, theirs.id).status == "confirmed"
-    assert unit(db_engine, get_session, sid).booked == 1
+    assert run_unit(db_engine, get_booking, theirs.id).status == "confirmed"
+    assert run_unit(db_engine, get_session, sid).booked == 1
 
 
 def test_checked_spec_is_added_to_the_chosen_centre_only(db_engine):
@@ -55,8 +55,8 @@ def test_checked_spec_is_added_to_the_chosen_centre_only(db_engine):
         db_engine, second, service=spec.service, day=spec.day, start_time=spec.start, end_time=spec.end,
         capacity=spec.capacity, price=spec.price, operator_user_id=77, now=NOW,
     )
-    assert [s.start_time for s in unit(db_engine, list_sessions, second, date_from=TOMORROW, now=NOW)] == [time(14)]
-    assert unit(db_engine, list_sessions, first, date_from=TOMORROW, now=NOW) == []
+    assert [s.start_time for s in run_unit(db_engine, list_sessions, second, date_from=TOMORROW, now=NOW)] == [time(14)]
+    assert run_unit(db_engine, list_sessions, first, date_from=TOMORROW, now=NOW) == []
     with pytest.raises(BookingError) as caught:  # not this operator's centre
         add_care_session(
             db_engine, first, service="临时托", day=TOMORROW, start_time=time(9), end_time=time(12), capacity=1,
@@ -66,7 +66,7 @@ def test_checked_spec_is_added_to_the_chosen_centre_only(db_engine):
 
 
 def test_demo_sessions_follow_opening_days_and_reduction_search_works(db_engine):
-    unit(db_engine, generate_demo, today=date(2026, 11, 23), days=7)  # Monday … Sunday
+    run_unit(db_engine, generate_demo, today=date(2026, 11, 23), days=7)  # Monday … Sunday
     from sqlalchemy import select
 
     from db.models import CareSession, Institution
@@ -76,7 +76,7 @@ def test_demo_sessions_follow_opening_days_and_reduction_search_works(db_engine)
             select(CareSession.date, Institution.opening_hours).join(Institution, Institution.id == CareSession.institution_id)
         ).all()
     assert rows and all(day.weekday() in open_weekdays(opening) for day, opening in rows)
-    page = unit(db_engine, search_by_district, "杨舍", reduction_key="困境婴幼儿", limit=5, now=NOW)
+    page = run_unit(db_engine, search_by_district, "杨舍", reduction_key="困境婴幼儿", limit=5, now=NOW)
     assert page.total > 0 and page.reduction is not None
     assert any(r.reduction is not None and r.price == r.base_price - 500 for r in page.results)
 
@@ -85,9 +85,9 @@ def test_demo_sessions_follow_opening_days_and_reduction_search_works(db_engine)
 def test_impossible_ids_never_reach_sql(db_engine, bad):
     from db.care.institutions import set_operator
 
-    assert unit(db_engine, get_institution, bad) is None and unit(db_engine, get_session, bad) is None
-    assert unit(db_engine, get_booking, bad) is None and unit(db_engine, set_operator, bad, 1) is False
-    for call in (lambda: unit(db_engine, cancel_booking, bad, 1, now=NOW), lambda: book(db_engine, bad, 1, 24, now=NOW)):
+    assert run_unit(db_engine, get_institution, bad) is None and run_unit(db_engine, get_session, bad) is None
+    assert run_unit(db_engine, get_booking, bad) is None and run_unit(db_engine, set_operator, bad, 1) is False
+    for call in (lambda: run_unit(db_engine, cancel_booking, bad, 1, now=NOW), lambda: book(db_engine, bad, 1, 24, now=NOW)):
         with pytest.raises(BookingError) as caught:
             call()
         assert caught.value.code == "not_found"

@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, func, select, update
 from sqlmodel import SQLModel
 
 from db.care import booking, booking_notices
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import alembic_config, upgrade_to_head
 from db.core.outbox import NoticeClaim, claim_notice, release_notice
 from db.models import Booking
@@ -25,7 +25,6 @@ from tests.db_fixtures import (  # noqa: F401
     engine_url,
     make_institution,
     make_session,
-    unit,
 )
 
 DAY = date(2030, 3, 4)
@@ -48,9 +47,9 @@ def test_one_claimant_wins_among_many_threads(db_engine):
         engine = make_engine(url)
         try:
             start.wait()
-            if kind == "reminder" and unit(engine, booking_notices.claim_reminder, b.id, NOW):
+            if kind == "reminder" and run_unit(engine, booking_notices.claim_reminder, b.id, NOW):
                 wins.append(kind)
-            if kind == "note" and unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
+            if kind == "note" and run_unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
                 wins.append(kind)
         finally:
             engine.dispose()
@@ -65,32 +64,32 @@ def test_one_claimant_wins_among_many_threads(db_engine):
 
 def test_release_lets_a_later_run_claim_again_and_cancelled_is_never_reminded(db_engine):
     first, second = _booked(db_engine)
-    assert unit(db_engine, booking_notices.claim_reminder, first.id, NOW) is True
-    assert [v.booking_id for v in unit(db_engine, booking_notices.due_reminders, NOW)] == [second.id]
-    unit(db_engine, booking_notices.release_reminder, first.id)
-    assert {v.booking_id for v in unit(db_engine, booking_notices.due_reminders, NOW)} == {first.id, second.id}
-    unit(db_engine, booking.cancel_booking, second.id, second.parent_id, now=NOW)
-    assert unit(db_engine, booking_notices.claim_reminder, second.id, NOW) is False, "a cancelled booking is not reminded"
-    assert unit(db_engine, booking_notices.claim_reminder, 0, NOW) is False
-    assert unit(db_engine, claim_notice, "x", 5) is True and unit(db_engine, claim_notice, "x", 5) is False
-    assert unit(db_engine, claim_notice, "y", 5) is True, "kinds are separate"
-    unit(db_engine, release_notice, "x", 5)
-    assert unit(db_engine, claim_notice, "x", 5) is True
+    assert run_unit(db_engine, booking_notices.claim_reminder, first.id, NOW) is True
+    assert [v.booking_id for v in run_unit(db_engine, booking_notices.due_reminders, NOW)] == [second.id]
+    run_unit(db_engine, booking_notices.release_reminder, first.id)
+    assert {v.booking_id for v in run_unit(db_engine, booking_notices.due_reminders, NOW)} == {first.id, second.id}
+    run_unit(db_engine, booking.cancel_booking, second.id, second.parent_id, now=NOW)
+    assert run_unit(db_engine, booking_notices.claim_reminder, second.id, NOW) is False, "a cancelled booking is not reminded"
+    assert run_unit(db_engine, booking_notices.claim_reminder, 0, NOW) is False
+    assert run_unit(db_engine, claim_notice, "x", 5) is True and run_unit(db_engine, claim_notice, "x", 5) is False
+    assert run_unit(db_engine, claim_notice, "y", 5) is True, "kinds are separate"
+    run_unit(db_engine, release_notice, "x", 5)
+    assert run_unit(db_engine, claim_notice, "x", 5) is True
 
 
 def test_pending_operator_notes(db_engine):
     booked, other = _booked(db_engine, operator=777)
     [no_operator] = _booked(db_engine, parents=(3,))
     soon = datetime.now(UTC) + timedelta(minutes=5)
-    pending = unit(db_engine, booking_notices.pending_operator_notes, soon)
+    pending = run_unit(db_engine, booking_notices.pending_operator_notes, soon)
     assert {(k, v.booking_id) for k, v in pending} == {("booked", booked.id), ("booked", other.id)}
     assert no_operator.id not in {v.booking_id for _, v in pending}
-    assert unit(db_engine, booking_notices.pending_operator_notes, datetime.now(UTC)) == [], "inside the grace period"
-    assert unit(db_engine, booking_notices.pending_operator_notes, soon + timedelta(days=2)) == [], "outside the window"
-    assert unit(db_engine, booking_notices.claim_operator_note, booked.id, "booked")
-    unit(db_engine, booking.cancel_booking, other.id, other.parent_id, now=NOW)
-    assert unit(db_engine, booking_notices.claim_operator_note, other.id, "booked")
-    pending = unit(db_engine, booking_notices.pending_operator_notes, soon)
+    assert run_unit(db_engine, booking_notices.pending_operator_notes, datetime.now(UTC)) == [], "inside the grace period"
+    assert run_unit(db_engine, booking_notices.pending_operator_notes, soon + timedelta(days=2)) == [], "outside the window"
+    assert run_unit(db_engine, booking_notices.claim_operator_note, booked.id, "booked")
+    run_unit(db_engine, booking.cancel_booking, other.id, other.parent_id, now=NOW)
+    assert run_unit(db_engine, booking_notices.claim_operator_note, other.id, "booked")
+    pending = run_unit(db_engine, booking_notices.pending_operator_notes, soon)
     assert [(k, v.booking_id) for k, v in pending] == [("cancelled", other.id)]
 
 
@@ -112,7 +111,7 @@ def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
         with engine.connect() as connection:
             count = connection.execute(select(func.count()).select_from(NoticeClaim.__table__)).scalar()
         assert count == 3  # two booked notes, one cancelled note
-        assert unit(engine, booking_notices.pending_operator_notes, datetime.now(UTC) + timedelta(minutes=5)) == []
+        assert run_unit(engine, booking_notices.pending_operator_notes, datetime.now(UTC) + timedelta(minutes=5)) == []
     finally:
         engine.dispose()
 

@@ -19,10 +19,9 @@ from bot.handlers import care_views as views
 from bot.handlers.care import _card_data, _search_with_fallbacks
 from db.care.demo_data import generate_demo
 from db.care.institutions import load_places
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
-from tests.db_fixtures import unit
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 CITIES = {"厦门市": "思明", "张家港市": "杨舍"}
@@ -32,7 +31,7 @@ CITIES = {"厦门市": "思明", "张家港市": "杨舍"}
 def demo_engine(tmp_path_factory):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('render')}/care.db")
     upgrade_to_head(engine)
-    unit(engine, generate_demo, today=local_today(), days=14)
+    run_unit(engine, generate_demo, today=local_today(), days=14)
     return engine
 
 
@@ -51,7 +50,7 @@ def _assert_english(text: str, allowed: list[str]) -> None:
 
 
 def _check_render(engine, state: dict) -> None:
-    page, anything = unit(engine, _search_with_fallbacks, state)
+    page, anything = run_unit(engine, _search_with_fallbacks, state)
     assert page is not None
     for lang in ("zh", "en"):
         if anything:
@@ -122,7 +121,7 @@ def test_each_value_of_each_filter_renders(demo_engine, city):
 def test_the_reduction_toggle_in_yangshe_renders(demo_engine):
     """The crash of issue 8 §1: 杨舍 with 困境婴幼儿减免 on, then back to the list."""
     state = {"place": "杨舍", "page": 0, "reduction": True}
-    page, _ = unit(demo_engine, _search_with_fallbacks, state)
+    page, _ = run_unit(demo_engine, _search_with_fallbacks, state)
     for lang in ("zh", "en"):
         text = views.render_results(page, state, lang)
         assert page.reduction is not None and page.total > 0
@@ -141,7 +140,7 @@ def test_every_demo_card_is_in_the_users_language(demo_engine):
         ids = list(session.execute(select(Institution.id)).scalars())
     assert len(ids) > 100
     for institution_id in ids:
-        institution, slots = unit(demo_engine, _card_data, institution_id, {})
+        institution, slots = run_unit(demo_engine, _card_data, institution_id, {})
         for lang in ("zh", "en"):
             text = views.render_card(institution, slots, lang)
             markup = views.card_keyboard(slots, {"page": 0}, lang)

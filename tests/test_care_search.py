@@ -11,8 +11,9 @@ import pytest
 
 from db.care.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from db.care.search import SearchError, find_place, search_by_district, search_nearby
+from db.core.engine import run_unit
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import db_engine_fixture, make_institution, make_session, unit  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
 TODAY = NOW.date()
@@ -75,7 +76,7 @@ def ring(db_engine):
 
 
 def test_results_nearest_first_within_radius(db_engine, ring):
-    page = unit(db_engine, search_nearby, *CENTRE, radius_km=5, now=NOW)
+    page = run_unit(db_engine, search_nearby, *CENTRE, radius_km=5, now=NOW)
     assert [r.institution_id for r in page.results] == [ring[0.4], ring[1.0], ring[2.5], ring[4.9]]
     distances = [r.distance_km for r in page.results]
     assert distances == sorted(distances)
@@ -93,20 +94,20 @@ def test_radius_edge(db_engine):
                                        lon=offset_point(*CENTRE, 2.995, bearing)[1]))  # fmt: skip
         outside.append(make_institution(db_engine, lat=offset_point(*CENTRE, 3.005, bearing)[0],
                                         lon=offset_point(*CENTRE, 3.005, bearing)[1]))  # fmt: skip
-    page = unit(db_engine, search_nearby, *CENTRE, radius_km=3, limit=50, now=NOW)
+    page = run_unit(db_engine, search_nearby, *CENTRE, radius_km=3, limit=50, now=NOW)
     found = {r.institution_id for r in page.results}
     assert found == set(inside)
 
 
 def test_pagination(db_engine, ring):
-    first = unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, now=NOW)
-    second = unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=2, now=NOW)
-    third = unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=4, now=NOW)
+    first = run_unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, now=NOW)
+    second = run_unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=2, now=NOW)
+    third = run_unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=4, now=NOW)
     assert first.total == second.total == third.total == 6
     assert first.has_more and second.has_more and not third.has_more
     ids = [r.institution_id for p in (first, second, third) for r in p.results]
     assert ids == [ring[k] for k in (0.4, 1.0, 2.5, 4.9, 5.1, 8.0)]
-    beyond = unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=10, now=NOW)
+    beyond = run_unit(db_engine, search_nearby, *CENTRE, radius_km=10, limit=2, offset=10, now=NOW)
     assert beyond.results == [] and beyond.total == 6
 
 
@@ -120,7 +121,7 @@ def test_filters_age_puhui_price_service(db_engine):
                                fees={"半日托": 900}, services=["半日托"], age_min_months=24)  # fmt: skip
 
     def ids(**kw):
-        return [r.institution_id for r in unit(db_engine, search_nearby, *CENTRE, radius_km=5, now=NOW, **kw).results]
+        return [r.institution_id for r in run_unit(db_engine, search_nearby, *CENTRE, radius_km=5, now=NOW, **kw).results]
 
     assert ids() == [cheap, dear, halfday]
     assert ids(age_months=8) == [dear]
@@ -130,7 +131,7 @@ def test_filters_age_puhui_price_service(db_engine):
     assert ids(service="半日托", max_price=1000) == [halfday]
     assert ids(service="临时托") == [cheap]
     assert ids(service="临时托", max_price=50) == []
-    page = unit(db_engine, search_nearby, *CENTRE, radius_km=5, service="半日托", now=NOW)
+    page = run_unit(db_engine, search_nearby, *CENTRE, radius_km=5, service="半日托", now=NOW)
     assert page.results[0].price == 900 and page.results[0].price_service == "半日托"
 
 
@@ -145,28 +146,28 @@ def test_sessions_shown_and_date_filter(db_engine):
     s_hourly = make_session(db_engine, b, date(2030, 3, 6), "09:00", "11:00", service="计时托", price=60,
                             age_min_months=24, age_max_months=36)  # fmt: skip
 
-    page = unit(db_engine, search_nearby, *CENTRE, radius_km=2, now=NOW)
+    page = run_unit(db_engine, search_nearby, *CENTRE, radius_km=2, now=NOW)
     by_id = {r.institution_id: r for r in page.results}
     assert [s.session_id for s in by_id[a].sessions] == [s_today_later, s_open]
     assert by_id[a].sessions[1].free == 3
     assert [s.session_id for s in by_id[b].sessions] == [s_hourly]
 
-    on_date = unit(db_engine, search_nearby, *CENTRE, radius_km=2, date=tomorrow, now=NOW)
+    on_date = run_unit(db_engine, search_nearby, *CENTRE, radius_km=2, date=tomorrow, now=NOW)
     assert [r.institution_id for r in on_date.results] == [a]
     assert [s.session_id for s in on_date.results[0].sessions] == [s_open]
 
-    hourly = unit(db_engine, search_nearby, *CENTRE, radius_km=2, service="计时托", date=date(2030, 3, 6), now=NOW)
+    hourly = run_unit(db_engine, search_nearby, *CENTRE, radius_km=2, service="计时托", date=date(2030, 3, 6), now=NOW)
     assert [r.institution_id for r in hourly.results] == [b]
-    young = unit(db_engine, search_nearby, *CENTRE, radius_km=2, date=date(2030, 3, 6), age_months=12, now=NOW)
+    young = run_unit(db_engine, search_nearby, *CENTRE, radius_km=2, date=date(2030, 3, 6), age_months=12, now=NOW)
     assert young.results == []
-    full_day = unit(db_engine, search_nearby, *CENTRE, radius_km=2, service="全日托", now=NOW)
+    full_day = run_unit(db_engine, search_nearby, *CENTRE, radius_km=2, service="全日托", now=NOW)
     assert all(r.sessions == [] for r in full_day.results)
 
 
 def test_json_shape(db_engine):
     inst = make_institution(db_engine, lat=CENTRE[0] + 0.001, lon=CENTRE[1], fees={"全日托": 1800, "临时托": 99.5})
     make_session(db_engine, inst, date(2030, 3, 5), "09:00", "12:00", capacity=4, booked=1, price=99.5)
-    out = unit(db_engine, search_nearby, *CENTRE, now=NOW).to_dict()
+    out = run_unit(db_engine, search_nearby, *CENTRE, now=NOW).to_dict()
     assert list(out) == ["results"]
     result = out["results"][0]
     assert set(result) == {"institution_id", "name", "district", "distance_km", "puhui", "prices", "sessions"}
@@ -181,7 +182,7 @@ def test_reduction_applies_in_its_city_only_and_names_source(db_engine):
     zjg = find_place("杨舍镇")
     in_zjg = make_institution(db_engine, city="张家港市", district="杨舍镇", lat=zjg.lat, lon=zjg.lon,
                               fees={"全日托": 1700, "临时托": 90})  # fmt: skip
-    page = unit(db_engine, search_nearby, zjg.lat, zjg.lon, reduction_key="困境婴幼儿", max_price=1300, now=NOW)
+    page = run_unit(db_engine, search_nearby, zjg.lat, zjg.lon, reduction_key="困境婴幼儿", max_price=1300, now=NOW)
     assert [r.institution_id for r in page.results] == [in_zjg]
     result = page.results[0]
     assert result.base_price == 1700 and result.price == 1200
@@ -190,12 +191,12 @@ def test_reduction_applies_in_its_city_only_and_names_source(db_engine):
     as_json = page.to_dict(with_reduction=True)["results"][0]["reduction"]
     assert as_json["price_after"] == 1200 and as_json["amount"] == 500
     # Without the reduction the budget excludes it; per-session services are not reduced.
-    assert unit(db_engine, search_nearby, zjg.lat, zjg.lon, max_price=1300, now=NOW).results == []
-    temp = unit(db_engine, search_nearby, zjg.lat, zjg.lon, reduction_key="困境婴幼儿", service="临时托", now=NOW)
+    assert run_unit(db_engine, search_nearby, zjg.lat, zjg.lon, max_price=1300, now=NOW).results == []
+    temp = run_unit(db_engine, search_nearby, zjg.lat, zjg.lon, reduction_key="困境婴幼儿", service="临时托", now=NOW)
     assert temp.results[0].price == 90 and temp.results[0].reduction is None
     # Not in Xiamen.
     xm = make_institution(db_engine, lat=CENTRE[0], lon=CENTRE[1], fees={"全日托": 1700})
-    xm_page = unit(db_engine, search_nearby, *CENTRE, reduction_key="hardship", now=NOW)
+    xm_page = run_unit(db_engine, search_nearby, *CENTRE, reduction_key="hardship", now=NOW)
     assert xm_page.results[0].institution_id == xm and xm_page.results[0].price == 1700
 
 
@@ -218,7 +219,7 @@ def test_bad_input_is_a_clear_error(db_engine, bad):
     args = {"lat": CENTRE[0], "lon": CENTRE[1]} | bad
     lat, lon = args.pop("lat"), args.pop("lon")
     with pytest.raises(SearchError) as info:
-        unit(db_engine, search_nearby, lat, lon, now=NOW, **args)
+        run_unit(db_engine, search_nearby, lat, lon, now=NOW, **args)
     assert info.value.code == "invalid"
 
 
@@ -267,12 +268,12 @@ def test_search_by_district(db_engine):
     in_huli = make_institution(db_engine, district="湖里区", lat=huli.lat + 0.01, lon=huli.lon)
     in_huli_near = make_institution(db_engine, district="湖里区", lat=huli.lat + 0.001, lon=huli.lon)
     make_institution(db_engine, district="思明区", lat=huli.lat, lon=huli.lon)  # nearer, but another district
-    page = unit(db_engine, search_by_district, "Huli", now=NOW)
+    page = run_unit(db_engine, search_by_district, "Huli", now=NOW)
     assert page.place.district == "湖里区"
     assert [r.institution_id for r in page.results] == [in_huli_near, in_huli]
-    whole_city = unit(db_engine, search_by_district, "厦门", now=NOW)
+    whole_city = run_unit(db_engine, search_by_district, "厦门", now=NOW)
     assert whole_city.total == 3
-    assert unit(db_engine, search_by_district, "火星", now=NOW) is None
+    assert run_unit(db_engine, search_by_district, "火星", now=NOW) is None
 
 
 def test_traditional_place_names_go_through_opencc():

@@ -9,9 +9,9 @@ import pytest
 
 from db.core import conversation
 from db.core.conversation import STATE_MAX_BYTES, StaleState, purge_states
-from db.core.engine import make_engine, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.unit_of_work import clear_state, load_state, save_state, work
+from tests.unit_of_work import clear_state, load_state, save_state
 
 
 def test_round_trip_and_versions(db_engine):
@@ -48,8 +48,8 @@ def test_oversized_state_is_refused(db_engine):
 
 def test_purge_keeps_recent_states(db_engine):
     save_state(db_engine, 1, "care", {}, expected_version=None)
-    assert work(db_engine, purge_states, timedelta(days=30)) == 0
-    assert work(db_engine, purge_states, timedelta(seconds=-1)) == 1
+    assert run_unit(db_engine, purge_states, timedelta(days=30)) == 0
+    assert run_unit(db_engine, purge_states, timedelta(seconds=-1)) == 1
     assert load_state(db_engine, 1, "care") is None
 
 

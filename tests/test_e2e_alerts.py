@@ -12,8 +12,9 @@ import asyncio
 import pytest
 
 from bot.console_transport import running_application
-from bot.handlers.alerts_dispatch import in_session, plan
+from bot.handlers.alerts_dispatch import plan
 from bot.handlers.alerts_views import CODEC
+from db.core.engine import run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import current_generation
 from db.knowledge.registry import Actor
@@ -56,9 +57,9 @@ async def _alerts_done(engine, timeout=30.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        gen = await asyncio.to_thread(in_session, engine, current_generation)
-        counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
-        if await asyncio.to_thread(in_session, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
+        gen = await asyncio.to_thread(run_unit, engine, current_generation)
+        counts = await asyncio.to_thread(run_unit, engine, alerts.delivery_counts)
+        if await asyncio.to_thread(run_unit, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
             return counts
         await asyncio.sleep(0.1)
     raise AssertionError("alerts not delivered in time")
@@ -99,9 +100,9 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         assert "• 张家港市" in listed.text and "❌ 取消关注张家港" in listed.button_texts
         [edited] = await tap(api, app, PARENT_ZJG, listed, "❌ 取消关注张家港")
         assert "还没有关注" in edited.text
-        assert await asyncio.to_thread(in_session, engine, alerts.follows_of, PARENT_ZJG) == []
+        assert await asyncio.to_thread(run_unit, engine, alerts.follows_of, PARENT_ZJG) == []
         # A follower who blocked the bot.
-        await asyncio.to_thread(in_session, engine, alerts.follow, BLOCKED, SZ)
+        await asyncio.to_thread(run_unit, engine, alerts.follow, BLOCKED, SZ)
         api.add_user(BLOCKED)
         api.user_blocks_bot(BLOCKED)
 
@@ -180,7 +181,7 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     engine = app.bot_data["runtime"].engine
     for uid in followers:
         api.add_user(uid)
-        await asyncio.to_thread(in_session, engine, alerts.follow, uid, SZ)
+        await asyncio.to_thread(run_unit, engine, alerts.follow, uid, SZ)
     kb = KnowledgeBase(engine, kb_service, dev_set=None)
     actor = Actor(telegram_id=STAFF)
     row = await asyncio.to_thread(kb.ingest, Upload(SHENZHEN_V1.encode(), "shenzhen.txt"), actor)
@@ -188,9 +189,9 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
     async with running_application(app):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
-        while (await asyncio.to_thread(in_session, engine, alerts.delivery_counts))["sent"] < 8 and loop.time() < deadline:
+        while (await asyncio.to_thread(run_unit, engine, alerts.delivery_counts))["sent"] < 8 and loop.time() < deadline:
             await asyncio.sleep(0.05)
-    counts = await asyncio.to_thread(in_session, engine, alerts.delivery_counts)
+    counts = await asyncio.to_thread(run_unit, engine, alerts.delivery_counts)
     assert 8 <= counts["sent"] < len(followers) and counts["pending"] > 0, counts
     assert counts["sending"] == 0  # a graceful stop gives unsent claims back
 
@@ -209,7 +210,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     from telegram.ext import ExtBot
 
     from bot.handlers.alerts_dispatch import dispatch
-    from db.core.engine import make_engine
+    from db.core.engine import make_engine, run_unit
     from db.knowledge.changes import record_change
     from tests.db_fixtures import engine_url
 
@@ -217,9 +218,9 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     followers = list(range(30_001, 30_121))
     for uid in followers:
         api.add_user(uid)
-        in_session(db_engine, alerts.follow, uid, SZ)
+        run_unit(db_engine, alerts.follow, uid, SZ)
     api.user_blocks_bot(followers[7])
-    in_session(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
+    run_unit(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
     bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
@@ -250,8 +251,8 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  
     followers = list(range(40_001, 40_011))
     for uid in followers:
         api.add_user(uid)
-        in_session(db_engine, alerts.follow, uid, SZ)
-    in_session(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
+        run_unit(db_engine, alerts.follow, uid, SZ)
+    run_unit(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
     bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)

@@ -13,11 +13,11 @@ from bot.console_transport import running_application
 from bot.handlers.care import send_due_reminders
 from bot.local_api import application_is_busy
 from db.care import booking
-from db.core.engine import make_engine, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
 from db.models import Institution
-from tests.db_fixtures import add_care_session, book, unit
+from tests.db_fixtures import add_care_session, book
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import clear_state
 
@@ -129,7 +129,7 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         await _settle(api, app)
         booked = api.messages_to(PARENT)[-1]
         assert "预约成功" in booked.text
-        views = unit(engine, booking.list_bookings, PARENT)
+        views = run_unit(engine, booking.list_bookings, PARENT)
         assert len(views) == 1 and views[0].session_id == session_id
         code = views[0].code
         assert code in booked.text
@@ -149,7 +149,7 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
         [ask] = await _tap(api, app, listing, listing.callback_data("取消 1"))
         [done] = await _tap(api, app, ask, ask.callback_data("确定取消"))
         assert "已取消" in done.text and code in done.text
-        assert unit(engine, booking.list_bookings, PARENT) == []
+        assert run_unit(engine, booking.list_bookings, PARENT) == []
         assert "已取消" in api.messages_to(OPERATOR)[-1].text
 
         # Old buttons after the cancel: polite answers, nothing changes.

@@ -8,8 +8,8 @@ import pytest
 
 from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
+from db.core.engine import run_unit
 from db.core.timeutil import local_today
-from tests.db_fixtures import unit
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
 from tests.test_e2e_care_forged import _with_errors
@@ -27,7 +27,7 @@ WORDS = {
 
 @pytest.fixture
 def demo(engine):  # noqa: F811
-    unit(engine, generate_demo, today=local_today(), days=7)
+    run_unit(engine, generate_demo, today=local_today(), days=7)
     return engine
 
 

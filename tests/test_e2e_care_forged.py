@@ -17,10 +17,10 @@ from bot.console_transport import running_application
 from bot.handlers.care import CODEC
 from db.care import booking, waitlist
 from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession, Institution
-from tests.db_fixtures import add_care_session, book, unit
+from tests.db_fixtures import add_care_session, book
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
 from tests.unit_of_work import load_state
@@ -97,9 +97,9 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
         end_time=time(17), capacity=1, price=100,
     ).id
     holder = book(engine, full_id, 7001, 24, idempotency_key="holder")
-    entry = unit(engine, waitlist.join, full_id, OTHER_PARENT, 24)
-    unit(engine, booking.cancel_booking, holder.id, 7001)
-    offer_id = unit(engine, waitlist.entries_for_parent, OTHER_PARENT)[0].offer_id
+    entry = run_unit(engine, waitlist.join, full_id, OTHER_PARENT, 24)
+    run_unit(engine, booking.cancel_booking, holder.id, 7001)
+    offer_id = run_unit(engine, waitlist.entries_for_parent, OTHER_PARENT)[0].offer_id
     assert offer_id is not None
     api.add_user(OTHER_PARENT)  # the waitlist job may send them the offer meanwhile (it changes no status)
     errors = _with_errors(app)
@@ -162,7 +162,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
 
         # In a group, /bookings and booking buttons answer with "use a private chat": no code, no age.
         api.add_user(group)  # the fake API then accepts messages to this chat id
-        code = unit(engine, booking.list_bookings, PARENT)[0].code
+        code = run_unit(engine, booking.list_bookings, PARENT)[0].code
         for text in ("/bookings", "/today", "/addsession 2030-01-01 09:00-12:00 临时托 5 100"):
             with api._lock:
                 message = {
@@ -176,7 +176,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
             reply = api.messages_to(group)[-1]
             assert "私聊" in reply.text and code not in reply.text
     assert not errors
-    assert len(unit(engine, booking.list_bookings, PARENT)) == 1
+    assert len(run_unit(engine, booking.list_bookings, PARENT)) == 1
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
             months = outcome.split(":")[1]
             assert "请确认预约" in reply.text and f"孩子 {months} 个月" in reply.text and "120元" in reply.text
     assert not errors
-    assert unit(engine, booking.list_bookings, PARENT) == []
+    assert run_unit(engine, booking.list_bookings, PARENT) == []
 
 
 async def test_prices_agree_from_card_to_operator(fake_bot_api, app_for, centre, engine):  # noqa: F811

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from db.care import booking
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
-from tests.db_fixtures import db_engine_fixture, engine_url, make_session, unit  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
@@ -153,7 +153,7 @@ async def test_kill_9_mid_search_and_mid_booking_then_the_next_tap_continues(
         since = api.seq
         api.user_taps_button(PARENT, confirm.message_id, confirm.callback_data("确认"))
         booked = await _answer(api, since, lambda m: "预约成功" in (m.text or ""), bot)
-        [view] = unit(db_engine, booking.list_bookings, PARENT)
+        [view] = run_unit(db_engine, booking.list_bookings, PARENT)
         assert view.session_id == session_id and view.child_age_months == 20 and view.code in booked.text
         await api.wait_for_bot(lambda m: view.code in (m.text or ""), timeout=WAIT, chat_id=OPERATOR, since=since)
         # The age buttons of the old question still work after yet another restart (a second child, same tap).

@@ -15,10 +15,10 @@ from bot.console_transport import running_application
 from bot.handlers import care_waitlist
 from db.care import booking, waitlist
 from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession
-from tests.db_fixtures import book, unit
+from tests.db_fixtures import book
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import OPERATOR, PARENT, _settle, _tap, app_for, centre, engine  # noqa: F401
 
@@ -93,7 +93,7 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         api.user_taps_button(SECOND, full2.message_id, full2.callback_data("排队"))
         await _settle(api, app)
         assert "第 2 位" in api.messages_to(SECOND)[-1].text
-        entries = unit(engine, waitlist.entries_for_parent, SECOND)
+        entries = run_unit(engine, waitlist.entries_for_parent, SECOND)
         assert [(e.session_id, e.position, e.child_age_months) for e in entries] == [(session_id, 2, 20)]
 
         # /bookings lists the queue entry with its position and a leave button; /today shows the queue.
@@ -136,14 +136,14 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         offer2 = _open_offer(engine, SECOND)
         await _tap(api, app, offer, f"care:wt:{offer1}")
         assert "已放弃" in api.callback_answers[-1].text
-        assert unit(engine, waitlist.entries_for_parent, PARENT) == []
+        assert run_unit(engine, waitlist.entries_for_parent, PARENT) == []
 
         # Take (twice: a double tap): one booking with code and price, the operator told once.
         notes_before = len(api.messages_to(OPERATOR))
         api.user_taps_button(SECOND, offer_b.message_id, offer_b.callback_data("确认"))
         api.user_taps_button(SECOND, offer_b.message_id, f"care:wt:{offer2}", stale_ok=True)
         await _settle(api, app)
-        [mine2] = unit(engine, booking.list_bookings, SECOND)
+        [mine2] = run_unit(engine, booking.list_bookings, SECOND)
         booked = next(m for m in api.messages_to(SECOND) if m.message_id == offer_b.message_id)
         assert "预约成功" in booked.text and mine2.code in booked.text and "120元" in booked.text
         notes = api.messages_to(OPERATOR)[notes_before:]
@@ -170,9 +170,9 @@ async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for,
     app = app_for(fake_bot_api)
     _, session_id = centre
     _fill(engine, session_id)
-    unit(engine, waitlist.join, session_id, PARENT, 24)
-    unit(engine, waitlist.join, session_id, SECOND, 20)
-    unit(engine, booking.cancel_booking, unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
+    run_unit(engine, waitlist.join, session_id, PARENT, 24)
+    run_unit(engine, waitlist.join, session_id, SECOND, 20)
+    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
     async with running_application(app):
         await care_waitlist.expire_and_send(app.bot, engine)
         assert len(_offers_to(api, PARENT)) == 1
@@ -196,9 +196,9 @@ async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
     _, session_id = centre
     _fill(engine, session_id)
     for parent, months in ((PARENT, 24), (SECOND, 20), (5454, 30)):
-        unit(engine, waitlist.join, session_id, parent, months)
+        run_unit(engine, waitlist.join, session_id, parent, months)
     hold = timedelta(minutes=30)
-    unit(engine, booking.cancel_booking, unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, hold=hold)
+    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, hold=hold)
 
     # Up: the offer goes out (its hold starts now).
     app = app_for(fake_bot_api)
@@ -235,14 +235,14 @@ async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
     api.add_user(PARENT)
     _, session_id = centre
     _fill(engine, session_id)
-    unit(engine, waitlist.join, session_id, PARENT, 24)
-    unit(engine, booking.cancel_booking, unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
+    run_unit(engine, waitlist.join, session_id, PARENT, 24)
+    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
     later = datetime.now(UTC) + timedelta(hours=2)  # its first hold would have ended: it was never sent
     app = app_for(fake_bot_api)
     async with running_application(app):
         assert await care_waitlist.expire_and_send(app.bot, engine, now=later) == (0, 1)
     [offer] = _offers_to(api, PARENT)
-    found = unit(engine, waitlist.get_offer, _open_offer(engine, PARENT))
+    found = run_unit(engine, waitlist.get_offer, _open_offer(engine, PARENT))
     assert found.status == "open" and found.expires_at > later
 
 
@@ -253,8 +253,8 @@ async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_ap
     app = app_for(fake_bot_api)
     _, session_id = centre
     _fill(engine, session_id)
-    unit(engine, waitlist.join, session_id, PARENT, 24)
-    unit(engine, waitlist.join, session_id, SECOND, 20)
+    run_unit(engine, waitlist.join, session_id, PARENT, 24)
+    run_unit(engine, waitlist.join, session_id, SECOND, 20)
     tomorrow = (local_today() + timedelta(days=1)).isoformat()
     async with running_application(app):
         # Fewer places than are booked: refused, nothing changes.

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from bot.handlers import care_waitlist
 from db.care import booking, waitlist
 from db.care.waitlist_models import WaitlistOffer
-from db.core.engine import session_scope
+from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import CareSession
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session, unit  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, two_workers, workers  # noqa: F401
 
@@ -33,9 +33,9 @@ def _queues(engine) -> list[tuple[int, int, int]]:
         holder = 8000 + n
         placed = book(engine, sid, holder, 24, idempotency_key=f"h{n}")
         first, second = 8100 + n, 8200 + n
-        unit(engine, waitlist.join, sid, first, 24)
-        unit(engine, waitlist.join, sid, second, 20)
-        unit(engine, booking.cancel_booking, placed.id, holder)
+        run_unit(engine, waitlist.join, sid, first, 24)
+        run_unit(engine, waitlist.join, sid, second, 20)
+        run_unit(engine, booking.cancel_booking, placed.id, holder)
         made.append((sid, first, second))
     return made
 
@@ -99,7 +99,7 @@ async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_a
     tap = _last_update(api)
     await asyncio.gather(w1.handle(tap), w2.handle(tap))
     assert w1.errors == [] and w2.errors == []
-    [mine] = unit(db_engine, booking.list_bookings, first)
+    [mine] = run_unit(db_engine, booking.list_bookings, first)
     assert mine.session_id == sid
     assert sum(mine.code in (m.text or "") for m in api.messages_to(OPERATOR)) == 1
     assert sum("预约成功" in (m.text or "") for m in api.messages_to(first)) == 1

@@ -18,10 +18,10 @@ from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
 from bot.settings import Settings
 from db.care import booking, booking_notices
-from db.core.engine import make_engine, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session, unit  # noqa: F401
+from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
@@ -131,7 +131,7 @@ async def test_a_flow_continues_on_another_worker_and_books_once(db_engine, fake
     api.user_taps_button(PARENT, confirm.message_id, ok, stale_ok=True)
     await w2.handle(_last_update(api))
 
-    views = unit(db_engine, booking.list_bookings, PARENT)
+    views = run_unit(db_engine, booking.list_bookings, PARENT)
     assert len(views) == 1 and views[0].session_id == session_id and views[0].child_age_months == 20
     assert "预约成功" in next(m for m in api.messages_to(PARENT) if m.message_id == confirm.message_id).text
     notes = api.messages_to(OPERATOR)
@@ -150,7 +150,7 @@ async def test_operator_note_lost_in_a_crash_is_sent_once_by_the_sweeper(db_engi
     session_id = make_session(db_engine, institution_id, local_today() + timedelta(days=2), age_min_months=12)
     made = book(db_engine, session_id, PARENT, 24, idempotency_key="crash")
     cancelled = book(db_engine, session_id, PARENT + 1, 24, idempotency_key="crash2")
-    unit(db_engine, booking.cancel_booking, cancelled.id, PARENT + 1)
+    run_unit(db_engine, booking.cancel_booking, cancelled.id, PARENT + 1)
     assert await care.send_pending_operator_notes(w1.app.bot, w1.engine) == 0, "within the grace period: not yet"
     later = datetime.now(UTC) + timedelta(minutes=5)
     counts = await asyncio.gather(
@@ -217,7 +217,7 @@ def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bo
     two_workers(db_engine, fake_bot_api, job)
     assert sum(sent) == len(made), sent
     assert _reminders_to(api, made) == {b.parent_id: 1 for b in made}
-    assert unit(db_engine, booking_notices.due_reminders, NOW) == []
+    assert run_unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
 async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_bot_api, monkeypatch):  # noqa: F811
@@ -231,7 +231,7 @@ async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_b
     dead = Bot(FAKE_TOKEN, base_url="http://127.0.0.1:9/bot")  # not initialised: that would call getMe
     assert await care.send_due_reminders(dead, db_engine, now=NOW) == 0
     await dead.shutdown()
-    assert len(unit(db_engine, booking_notices.due_reminders, NOW)) == 3
+    assert len(run_unit(db_engine, booking_notices.due_reminders, NOW)) == 3
 
     # The database refuses the claim of one reminder: that one is not sent (and not marked), the others are.
     real_claim = booking_notices.claim_reminder
@@ -254,7 +254,7 @@ async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_b
     # The parent who blocked the bot was tried once (403) and is not tried again.
     tries = [c for c in api.calls if c[0] == "sendMessage" and int(c[1]["chat_id"]) == blocked.parent_id]
     assert len(tries) == 1
-    assert unit(db_engine, booking_notices.due_reminders, NOW) == []
+    assert run_unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
 async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, fake_bot_api, workers):  # noqa: F811

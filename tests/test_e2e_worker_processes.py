@@ -19,11 +19,11 @@ import pytest
 
 from bot.settings import KNOWLEDGE_DIR
 from db.care.booking import list_bookings
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
 from retrieval.service import PolicyService, ServiceOptions
-from tests.db_fixtures import fresh_database, make_institution, make_session, unit
+from tests.db_fixtures import fresh_database, make_institution, make_session
 from tests.fakes.chroma_server import chroma_server_fixture  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1
@@ -182,7 +182,7 @@ def test_two_worker_processes_share_flows_and_the_knowledge_base(cluster, fake_b
     w1.deliver(tap)  # the same tap delivered twice (a retry reaching the other worker)
     wait_for(api, PARENT, seq, lambda m: "预约成功" in (m.text or ""))
     time.sleep(1.0)
-    bookings = unit(engine, list_bookings, PARENT)
+    bookings = run_unit(engine, list_bookings, PARENT)
     assert len(bookings) == 1 and bookings[0].child_age_months == 20
     notes = [m for m in api.messages_to(OPERATOR) if bookings[0].code in (m.text or "")]
     assert len(notes) == 1, "the operator was told once"

@@ -7,11 +7,10 @@ import threading
 
 import pytest
 
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.filing import cases as F
 from db.filing.workflow import FILE_TYPES, load_workflow
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.unit_of_work import work
 
 OP = 880001
 OTHER = 880002
@@ -28,49 +27,49 @@ def _upload(name="执照.pdf", mime="application/pdf", size=1234, sha="a" * 64, 
 
 
 def _ready_case(engine, wf, operator=OP, nature="for_profit"):
-    case = work(engine, F.start_case, operator)
-    return work(engine, F.choose_nature, operator, case.id, nature, wf)
+    case = run_unit(engine, F.start_case, operator)
+    return run_unit(engine, F.choose_nature, operator, case.id, nature, wf)
 
 
 def test_start_choose_and_resume(db_engine, wf):
-    assert work(db_engine, F.current_case, OP) is None
-    case = work(db_engine, F.start_case, OP)
+    assert run_unit(db_engine, F.current_case, OP) is None
+    case = run_unit(db_engine, F.start_case, OP)
     assert case.step == "nature" and case.legal_nature == "" and case.items(wf) == []
-    assert work(db_engine, F.start_case, OP).id == case.id  # an untouched case is reused (double tap)
-    case = work(db_engine, F.choose_nature, OP, case.id, "for_profit", wf)
+    assert run_unit(db_engine, F.start_case, OP).id == case.id  # an untouched case is reused (double tap)
+    case = run_unit(db_engine, F.choose_nature, OP, case.id, "for_profit", wf)
     assert case.step == "checklist"
     progress = case.progress(wf)
     assert (progress.done, progress.total) == (0, 9) and not progress.complete
-    resumed = work(db_engine, F.current_case, OP)
+    resumed = run_unit(db_engine, F.current_case, OP)
     assert resumed.id == case.id and resumed.legal_nature == "for_profit"
     with pytest.raises(F.FilingError) as info:
-        work(db_engine, F.choose_nature, OP, case.id, "pirate", wf)
+        run_unit(db_engine, F.choose_nature, OP, case.id, "pirate", wf)
     assert info.value.code == "unknown_nature"
 
 
 def test_statuses_uploads_and_progress(db_engine, wf):
     case = _ready_case(db_engine, wf)
-    outcome = work(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
+    outcome = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
     assert outcome.added and outcome.case.statuses == {"license": F.UPLOADED}
     doc = outcome.document
     assert (doc.file_id, doc.file_name, doc.mime_type, doc.file_size, doc.sha256) == (
         "FILE1", "执照.pdf", "application/pdf", 1234, "a" * 64)
     assert doc.uploaded_at.tzinfo is not None
 
-    again = work(db_engine, F.record_upload, OP, case.id, "license", _upload(file_id="FILE1b"), wf)
+    again = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(file_id="FILE1b"), wf)
     assert not again.added and len(again.case.documents["license"]) == 1  # same sha256: recorded once
-    second = work(db_engine, F.record_upload, OP, case.id, "license", _upload(sha="b" * 64, file_id="FILE2"), wf)
+    second = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(sha="b" * 64, file_id="FILE2"), wf)
     assert second.added and len(second.case.documents["license"]) == 2
 
-    case = work(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
-    case = work(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
+    case = run_unit(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
+    case = run_unit(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
     progress = case.progress(wf)
     assert (progress.done, progress.uploaded, progress.ready, progress.not_applicable) == (3, 1, 1, 1)
     assert progress.missing[0] == "pledge"
     assert case.next_missing(wf, "license") == "premises"
     assert case.current_item == "food"
 
-    case = work(db_engine, F.clear_item, OP, case.id, "license")
+    case = run_unit(db_engine, F.clear_item, OP, case.id, "license")
     assert "license" not in case.statuses and "license" not in case.documents
     assert case.progress(wf).done == 2
 
@@ -78,14 +77,14 @@ def test_statuses_uploads_and_progress(db_engine, wf):
 def test_only_allowed_marks(db_engine, wf):
     case = _ready_case(db_engine, wf)
     with pytest.raises(F.FilingError) as info:
-        work(db_engine, F.mark_item, OP, case.id, "license", F.NOT_APPLICABLE, wf)
+        run_unit(db_engine, F.mark_item, OP, case.id, "license", F.NOT_APPLICABLE, wf)
     assert info.value.code == "not_allowed"
     with pytest.raises(F.FilingError) as info:
-        work(db_engine, F.mark_item, OP, case.id, "no_such_item", F.READY, wf)
+        run_unit(db_engine, F.mark_item, OP, case.id, "no_such_item", F.READY, wf)
     assert info.value.code == "unknown_item"
     with pytest.raises(F.FilingError):
-        work(db_engine, F.mark_item, OP, case.id, "food", "done", wf)
-    assert work(db_engine, F.get_case, OP, case.id).statuses == {}
+        run_unit(db_engine, F.mark_item, OP, case.id, "food", "done", wf)
+    assert run_unit(db_engine, F.get_case, OP, case.id).statuses == {}
 
 
 def test_a_bad_upload_changes_nothing(db_engine, wf):
@@ -94,64 +93,64 @@ def test_a_bad_upload_changes_nothing(db_engine, wf):
                 _upload(size=11 * 1024 * 1024),
                 _upload(name="scan.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")):
         with pytest.raises(F.FilingError):
-            work(db_engine, F.record_upload, OP, case.id, "license", bad, wf)  # license takes pdf/jpg/png ≤ 10 MB
-    after = work(db_engine, F.get_case, OP, case.id)
+            run_unit(db_engine, F.record_upload, OP, case.id, "license", bad, wf)  # license takes pdf/jpg/png ≤ 10 MB
+    after = run_unit(db_engine, F.get_case, OP, case.id)
     assert after.statuses == {} and after.documents == {}
 
 
 def test_no_items_before_a_nature(db_engine, wf):
-    case = work(db_engine, F.start_case, OP)
+    case = run_unit(db_engine, F.start_case, OP)
     with pytest.raises(F.FilingError) as info:
-        work(db_engine, F.open_item, OP, case.id, "license", wf)
+        run_unit(db_engine, F.open_item, OP, case.id, "license", wf)
     assert info.value.code == "no_nature"
-    assert work(db_engine, F.set_step, OP, case.id, "checklist").step == "nature"
+    assert run_unit(db_engine, F.set_step, OP, case.id, "checklist").step == "nature"
 
 
 def test_several_institutions_per_operator_and_ownership(db_engine, wf):
     first = _ready_case(db_engine, wf)
-    work(db_engine, F.set_title, OP, first.id, "  阳光   托育  ")
+    run_unit(db_engine, F.set_title, OP, first.id, "  阳光   托育  ")
     second = _ready_case(db_engine, wf, nature="social_service")
     assert second.id != first.id
-    assert [c.id for c in work(db_engine, F.list_cases, OP)] == [second.id, first.id]
-    assert work(db_engine, F.current_case, OP).id == second.id
-    work(db_engine, F.open_item, OP, first.id, "premises", wf)  # working on the first again makes it current
-    current = work(db_engine, F.current_case, OP)
+    assert [c.id for c in run_unit(db_engine, F.list_cases, OP)] == [second.id, first.id]
+    assert run_unit(db_engine, F.current_case, OP).id == second.id
+    run_unit(db_engine, F.open_item, OP, first.id, "premises", wf)  # working on the first again makes it current
+    current = run_unit(db_engine, F.current_case, OP)
     assert current.id == first.id and current.title == "阳光 托育" and current.current_item == "premises"
 
     with pytest.raises(F.CaseNotFound):
-        work(db_engine, F.get_case, OTHER, first.id)
+        run_unit(db_engine, F.get_case, OTHER, first.id)
     with pytest.raises(F.CaseNotFound):
-        work(db_engine, F.mark_item, OTHER, first.id, "food", F.NOT_APPLICABLE, wf)
-    assert work(db_engine, F.current_case, OTHER) is None
+        run_unit(db_engine, F.mark_item, OTHER, first.id, "food", F.NOT_APPLICABLE, wf)
+    assert run_unit(db_engine, F.current_case, OTHER) is None
 
-    work(db_engine, F.close_case, OP, first.id)
-    assert [c.id for c in work(db_engine, F.list_cases, OP)] == [second.id]
-    assert len(work(db_engine, F.list_cases, OP, include_closed=True)) == 2
+    run_unit(db_engine, F.close_case, OP, first.id)
+    assert [c.id for c in run_unit(db_engine, F.list_cases, OP)] == [second.id]
+    assert len(run_unit(db_engine, F.list_cases, OP, include_closed=True)) == 2
     with pytest.raises(F.CaseNotFound):
-        work(db_engine, F.get_case, OP, first.id)
+        run_unit(db_engine, F.get_case, OP, first.id)
 
 
 def test_steps_city_plan_and_summary_time(db_engine, wf):
     case = _ready_case(db_engine, wf)
-    assert work(db_engine, F.set_step, OP, case.id, "plan").step == "plan"
+    assert run_unit(db_engine, F.set_step, OP, case.id, "plan").step == "plan"
     with pytest.raises(F.FilingError):
-        work(db_engine, F.set_step, OP, case.id, "dancing")
+        run_unit(db_engine, F.set_step, OP, case.id, "dancing")
     plan = [{"class_type": "infant", "children": 8, "carers": 3, "youngest_months": None, "count": 1}]
-    case = work(db_engine, F.save_class_plan, OP, case.id, plan)
+    case = run_unit(db_engine, F.save_class_plan, OP, case.id, plan)
     assert case.step == "checklist" and case.class_plan == plan
-    assert work(db_engine, F.set_city, OP, case.id, "台州市").city == "台州市"
-    assert work(db_engine, F.mark_summary_sent, OP, case.id).summary_sent_at is not None
+    assert run_unit(db_engine, F.set_city, OP, case.id, "台州市").city == "台州市"
+    assert run_unit(db_engine, F.mark_summary_sent, OP, case.id).summary_sent_at is not None
     with pytest.raises(F.FilingError):
-        work(db_engine, F.set_title, OP, case.id, "   ")
+        run_unit(db_engine, F.set_title, OP, case.id, "   ")
 
 
 def test_progress_survives_a_new_engine(db_engine, wf):
     case = _ready_case(db_engine, wf)
-    work(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
-    work(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
+    run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
+    run_unit(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
     fresh = make_engine(engine_url(db_engine))  # as after a restart
     try:
-        resumed = work(fresh, F.current_case, OP)
+        resumed = run_unit(fresh, F.current_case, OP)
         assert resumed.statuses == {"license": F.UPLOADED, "food": F.NOT_APPLICABLE}
         assert resumed.documents["license"][0].sha256 == "a" * 64
         assert resumed.progress(wf).done == 2
@@ -165,7 +164,7 @@ def test_concurrent_double_taps_record_one_status(db_engine, wf):
 
     def tap():
         try:
-            work(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
+            run_unit(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -175,7 +174,7 @@ def test_concurrent_double_taps_record_one_status(db_engine, wf):
     for th in threads:
         th.join()
     assert errors == []
-    assert work(db_engine, F.get_case, OP, case.id).statuses == {"filing_form": F.READY}
+    assert run_unit(db_engine, F.get_case, OP, case.id).statuses == {"filing_form": F.READY}
 
 
 # --- upload checks (pure) -------------------------------------------------------------------------------------------

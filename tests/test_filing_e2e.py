@@ -12,11 +12,12 @@ from pypdf import PdfReader
 
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
+from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.test_e2e_policy import make_app  # noqa: F401  (the fixture)
-from tests.unit_of_work import clear_state, load_state, work
+from tests.unit_of_work import clear_state, load_state
 
 USER = 5151
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -54,7 +55,7 @@ def _latest(messages, text_contains):
 
 def _case(app):
     engine = app.bot_data["runtime"].engine
-    return work(engine, filing.current_case, USER)
+    return run_unit(engine, filing.current_case, USER)
 
 
 async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, make_app):  # noqa: F811

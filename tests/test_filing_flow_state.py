@@ -13,11 +13,11 @@ from types import SimpleNamespace
 from bot import state
 from bot.handlers import filing as H
 from bot.state import FlowState
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 from db.filing import cases as F
 from db.filing.workflow import load_workflow
-from tests.unit_of_work import load_state, work
+from tests.unit_of_work import load_state
 
 USER = 4242
 
@@ -48,7 +48,7 @@ class _Context(SimpleNamespace):
 
     async def db(self, fn, /, *args, **kwargs):
         engine = self.application.bot_data["runtime"].engine
-        return await asyncio.to_thread(work, engine, fn, *args, **kwargs)
+        return await asyncio.to_thread(run_unit, engine, fn, *args, **kwargs)
 
 
 def _context(app: SimpleNamespace, user_id: int = USER) -> _Context:
@@ -87,8 +87,8 @@ def test_filter_reads_memory_only_and_only_what_was_loaded_for_this_update():
 async def test_note_flow_loads_the_state_off_the_event_loop_and_it_outlives_the_process(tmp_path, monkeypatch):
     engine = make_engine(f"sqlite:///{tmp_path / 'flow.db'}")
     upgrade_to_head(engine)
-    case = work(engine, F.start_case, USER)
-    work(engine, F.choose_nature, USER, case.id, "for_profit", load_workflow())
+    case = run_unit(engine, F.start_case, USER)
+    run_unit(engine, F.choose_nature, USER, case.id, "for_profit", load_workflow())
     threads: list[str] = []
     real = F.current_case
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_V1, in_unit
+from tests.kb_fixtures import SHENZHEN_V1
 from tests.test_e2e_care_restart import WAIT, BotProcess, _quiet
-from tests.unit_of_work import load_state, work
+from tests.unit_of_work import load_state
 
 OPERATOR, STAFF = 9393, 9494
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -65,9 +66,9 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
         await _quiet(api)
 
         bot.kill9()  # the operator chose the legal nature; the staff member's date is awaited
-        case = work(db_engine, filing.current_case, OPERATOR)
+        case = run_unit(db_engine, filing.current_case, OPERATOR)
         assert load_state(db_engine, OPERATOR, "filing").data["case"] == case.id
-        [draft] = [r for r in in_unit(db_engine, all_rows) if r.status == "draft"]
+        [draft] = [r for r in run_unit(db_engine, all_rows) if r.status == "draft"]
         assert load_state(db_engine, STAFF, "kb").data == {"draft": draft.id, "edit": {"row": draft.id, "field": "date"}}
         bot = start()
         since = api.seq
@@ -87,7 +88,7 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
         api.user_sends_document(OPERATOR, "营业执照.pdf", PDF)
         ok = await _answer(api, OPERATOR, since, _has("已收到"), bot)
         assert "1/9" in ok.text
-        assert work(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}
+        assert run_unit(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}
         since = api.seq
         api.user_sends_text(STAFF, "城市：广州市")
         edited = await _answer(api, STAFF, since, _has("草稿预览"), bot)

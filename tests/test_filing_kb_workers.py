@@ -11,13 +11,13 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.settings import Settings
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_V1, in_unit
-from tests.unit_of_work import load_state, work
+from tests.kb_fixtures import SHENZHEN_V1
+from tests.unit_of_work import load_state
 
 OPERATOR, STAFF = 6262, 6363
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -82,7 +82,7 @@ async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api
     await w2.handle(_last_update(api))
     checklist = _latest(api, OPERATOR, "备案材料清单")
     assert "0/9" in checklist.text
-    case = work(db_engine, filing.current_case, OPERATOR)
+    case = run_unit(db_engine, filing.current_case, OPERATOR)
     assert load_state(db_engine, OPERATOR, "filing").data["case"] == case.id
 
     api.user_taps_button(OPERATOR, checklist.message_id, checklist.callback_data("营业执照"))
@@ -90,7 +90,7 @@ async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api
     api.user_sends_document(OPERATOR, "营业执照.pdf", PDF)
     await w2.handle(_last_update(api))  # w2 never saw the item opened: the flow state says where the file goes
     assert "已收到" in api.last_message(OPERATOR).text and "1/9" in api.last_message(OPERATOR).text
-    assert work(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}
+    assert run_unit(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}
 
     api.user_sends_text(OPERATOR, "备案还要准备哪些材料？")
     await w1.handle(_last_update(api))  # a question in the flow: answered, then where the case stands
@@ -104,7 +104,7 @@ async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api
     api.user_sends_photo(OPERATOR, JPEG)
     await w1.handle(_last_update(api))
     assert "已收到" not in api.last_message(OPERATOR).text and len(api.messages_to(OPERATOR)) == sent + 1
-    assert work(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}, "not filed: left the flow"
+    assert run_unit(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}, "not filed: left the flow"
     assert not w1.errors and not w2.errors
 
 
@@ -115,7 +115,7 @@ async def test_a_staff_draft_continues_on_another_worker(db_engine, fake_bot_api
     api.user_sends_document(STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
     await w1.handle(_last_update(api))
     preview = _latest(api, STAFF, "草稿预览")
-    [draft] = [r for r in in_unit(db_engine, all_rows) if r.status == "draft"]
+    [draft] = [r for r in run_unit(db_engine, all_rows) if r.status == "draft"]
     assert load_state(db_engine, STAFF, "kb").data == {"draft": draft.id}
 
     api.user_taps_button(STAFF, preview.message_id, preview.callback_data("✏️ 日期"))

@@ -15,6 +15,7 @@ from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
 from db.core import audit
+from db.core.engine import run_unit
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
@@ -28,7 +29,6 @@ from tests.kb_fixtures import (
     corrupt_pdf,
     docx_zip_bomb,
     encrypted_pdf,
-    in_unit,
     last_with,
     say,
     tap,
@@ -152,7 +152,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         [back] = await say(api, app, PARENT, SHENZHEN_QUESTION)
         assert "每人每月800元" in back.text
 
-    actions = [(e.actor, e.action, e.doc_id, e.version) for e in in_unit(engine, audit.entries, doc_id="shenzhen")]
+    actions = [(e.actor, e.action, e.doc_id, e.version) for e in run_unit(engine, audit.entries, doc_id="shenzhen")]
     for expected in (
         ("tg:9002", "upload", "shenzhen", 1),
         ("tg:9002", "edit", "shenzhen", 1),
@@ -163,7 +163,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         ("tg:9002", "restore", "shenzhen", 2),
     ):
         assert expected in actions
-    assert all(e.content_hash for e in in_unit(engine, audit.entries, doc_id="shenzhen"))
+    assert all(e.content_hash for e in run_unit(engine, audit.entries, doc_id="shenzhen"))
 
 
 async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make_app, kb_service):  # noqa: F811
@@ -199,10 +199,10 @@ async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make
         assert "仅限工作人员" in still_refused.text
         [revoked] = await say(api, app, ADMIN, f"/revoke {STAFF}")
         assert revoked.text == f"✅ 已撤销用户 {STAFF} 的权限，现在是家长。"
-    denied = [e for e in in_unit(engine, audit.entries) if e.action == "denied"]
+    denied = [e for e in run_unit(engine, audit.entries) if e.action == "denied"]
     assert {e.actor for e in denied} >= {f"tg:{PARENT}", f"tg:{STAFF}"}
     assert len([e for e in denied if e.actor == f"tg:{PARENT}"]) >= 5
-    assert all(r.status == "published" and r.origin == "catalog" for r in in_unit(engine, all_rows))
+    assert all(r.status == "published" and r.origin == "catalog" for r in run_unit(engine, all_rows))
     assert kb_service.store.document_hashes() == hashes
 
 
@@ -237,9 +237,9 @@ async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_
             assert not reply.buttons, name
             # a Chinese message carries no English loader text
             assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", reply.text), (name, reply.text)
-    rejects = [e for e in in_unit(engine, audit.entries) if e.action == "reject"]
+    rejects = [e for e in run_unit(engine, audit.entries) if e.action == "reject"]
     assert len(rejects) == len(cases)
-    assert all(r.origin == "catalog" for r in in_unit(engine, all_rows)), "no draft was created"
+    assert all(r.origin == "catalog" for r in run_unit(engine, all_rows)), "no draft was created"
     assert kb_service.store.document_hashes() == hashes
     files = kb_service.kb_dir / "files"
     assert not files.exists() or not any(files.iterdir()), "no file was kept"
@@ -309,7 +309,7 @@ async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, c
     assert "Refused a document upload" in logged  # the refusal itself is logged …
     assert "13812345678" not in logged and "张三" not in logged and "forged log line" not in logged
     assert not any("\n" in r.getMessage() for r in records if r.name.split(".")[0] in ours)
-    recorded = [e.detail for e in in_unit(engine, audit.entries)]
+    recorded = [e.detail for e in run_unit(engine, audit.entries)]
     assert any("document upload" in d for d in recorded)  # … and recorded, without the name
     assert not any("13812345678" in d or "forged" in d for d in recorded)
 

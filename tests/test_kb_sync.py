@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 from db.knowledge import changes as knowledge_changes
 from db.knowledge.changes import ChangeLog
@@ -20,7 +20,7 @@ from knowledge.uploads import Upload
 from retrieval.search import HybridSearcher
 from retrieval.service import PolicyService, ServiceOptions
 from tests.db_fixtures import db_engine_fixture  # noqa: F401
-from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder, in_unit
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder
 
 STAFF = Actor(telegram_id=7)
 QUESTIONS = [
@@ -89,7 +89,7 @@ def test_a_change_through_one_worker_reaches_the_other_through_the_database(db_e
     assert second.searcher.corpus is corpus, "the other worker re-read everything instead of one document"
     kb.retire("shenzhen", STAFF, evaluate=False)
     assert second.ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
-    assert second.synced_generation == first.synced_generation == in_unit(engine, knowledge_changes.current_generation)
+    assert second.synced_generation == first.synced_generation == run_unit(engine, knowledge_changes.current_generation)
 
 
 def test_sync_waits_sync_seconds_and_survives_an_unreadable_change_log(engine, tmp_path):
@@ -167,7 +167,7 @@ def test_a_snapshot_that_does_not_match_the_store_is_not_used(engine, tmp_path, 
     fourth = worker(index, engine)
     fourth.searcher  # noqa: B018
     first.store.set_status("taizhou", "published")
-    in_unit(engine, knowledge_changes.record_change, "reindex")
+    run_unit(engine, knowledge_changes.record_change, "reindex")
     assert fourth.ask("台州托育补贴政策有哪些？").answered
 
 

@@ -21,13 +21,13 @@ from bot.local_api import application_is_busy
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
 from db.accounts import roles
+from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
 from retrieval.service import PolicyService
 from tests.db_fixtures import make_institution
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import caching, in_unit
-from tests.unit_of_work import work
+from tests.kb_fixtures import caching
 
 ADMIN, PARENT, OPERATOR, OTHER_OPERATOR = 9101, 9102, 9103, 9104
 MALFORMED_IDS = ["", "abc", "-5", "0", "99999999999999999999", "1e3", "٣", "1.5", "%00", "9" * 13]
@@ -108,11 +108,11 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     app.add_error_handler(record_error)
     make_institution(engine, name="阳光托育")
     wf = load_workflow()
-    other_case = work(engine, filing.start_case, OTHER_OPERATOR)
-    other_case = work(engine, filing.choose_nature, OTHER_OPERATOR, other_case.id, "for_profit", wf)
+    other_case = run_unit(engine, filing.start_case, OTHER_OPERATOR)
+    other_case = run_unit(engine, filing.choose_nature, OTHER_OPERATOR, other_case.id, "for_profit", wf)
     assert other_case.id == 1  # the forged variants' default id is someone else's case
-    own_case = work(engine, filing.start_case, OPERATOR)
-    work(engine, filing.choose_nature, OPERATOR, own_case.id, "for_profit", wf)
+    own_case = run_unit(engine, filing.start_case, OPERATOR)
+    run_unit(engine, filing.choose_nature, OPERATOR, own_case.id, "for_profit", wf)
 
     async with running_application(app):
         anchors = {}
@@ -177,5 +177,5 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     new_audit = audit_actions(engine)[audit_before:]
     assert set(new_audit) <= {"denied"}, set(new_audit)
     # The operators' cases are untouched: the other operator's case still has only its own state.
-    assert work(engine, filing.get_case, OTHER_OPERATOR, 1) == other_case
-    assert not in_unit(engine, roles.has_role, PARENT, roles.STAFF)
+    assert run_unit(engine, filing.get_case, OTHER_OPERATOR, 1) == other_case
+    assert not run_unit(engine, roles.has_role, PARENT, roles.STAFF)

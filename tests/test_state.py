@@ -8,9 +8,9 @@ import pytest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.state import StateConflict, clear_flow_state, clear_flows, engine_of, flow_state, load_flow_state
-from db.core.engine import make_engine
+from db.core.engine import make_engine, run_unit
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.unit_of_work import load_state, work
+from tests.unit_of_work import load_state
 
 USER = 4242
 
@@ -117,7 +117,7 @@ async def test_two_workers_changing_the_same_key_is_a_conflict_not_a_silent_loss
 def test_engine_of_accepts_the_usual_sources(db_engine):
     from types import SimpleNamespace
 
-    from bot.runtime import Runtime
+    from bot.context import Runtime
 
     runtime = Runtime(settings=None, engine=db_engine)
     application = SimpleNamespace(bot_data={"runtime": runtime})
@@ -150,7 +150,7 @@ async def test_one_read_per_update_answers_each_flows_first_load(db_engine, monk
     monkeypatch.setattr(state_module, "_read_state", counting_load)
     assert current_prefetch() is None
     with update_prefetch() as holder:
-        language, states = await asyncio.to_thread(work, db_engine, _read_user, USER)
+        language, states = await asyncio.to_thread(run_unit, db_engine, _read_user, USER)
         assert language is None and set(states) == {"care", "staff"}  # no users row, two flows
         holder.fill(db_engine, USER, states)
         care = await load_flow_state(db_engine, USER, "care")
@@ -182,7 +182,7 @@ async def test_clear_flows_forgets_every_flow_but_those_kept_also_within_a_prefe
     async with flow_state(db_engine, USER + 1, "care") as other:
         other["x"] = 1
     with update_prefetch() as holder:
-        holder.fill(db_engine, USER, (await asyncio.to_thread(work, db_engine, _read_user, USER))[1])
+        holder.fill(db_engine, USER, (await asyncio.to_thread(run_unit, db_engine, _read_user, USER))[1])
         await clear_flows(db_engine, USER, except_=("filing",))
         assert dict(await load_flow_state(db_engine, USER, "care")) == {}
         assert dict(await load_flow_state(db_engine, USER, "filing")) == {"x": "filing"}

@@ -9,7 +9,8 @@ import pytest
 from bot.settings import Settings, configure_layers
 from db.care import booking_notices, institutions
 from db.core import timeutil
-from tests.db_fixtures import book, db_engine_fixture, make_institution, make_session, unit  # noqa: F401
+from db.core.engine import run_unit
+from tests.db_fixtures import book, db_engine_fixture, make_institution, make_session  # noqa: F401
 
 #: 2030-03-04 20:00 UTC: already 03-05 (04:00) in Shanghai, still 03-04 (15:00) in New York.
 INSTANT = datetime(2030, 3, 4, 20, 0, tzinfo=UTC)
@@ -43,9 +44,9 @@ def test_reminders_follow_the_configured_timezone(db_engine, zone):  # noqa: F81
     session_id = make_session(db_engine, institution_id, date(2030, 3, 5))
     early = datetime(2030, 3, 3, 12, 0, tzinfo=UTC)
     booked = book(db_engine, session_id, parent_id=7, child_age_months=12, now=early)
-    assert [v.booking_id for v in unit(db_engine, booking_notices.due_reminders, INSTANT)] == [booked.id]
+    assert [v.booking_id for v in run_unit(db_engine, booking_notices.due_reminders, INSTANT)] == [booked.id]
     zone("Asia/Shanghai")
-    assert unit(db_engine, booking_notices.due_reminders, INSTANT) == []
+    assert run_unit(db_engine, booking_notices.due_reminders, INSTANT) == []
 
 
 def test_unknown_timezone_is_refused():

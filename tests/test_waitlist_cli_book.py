@@ -8,7 +8,8 @@ import json
 from bot.cli import build_parser
 from bot.settings import Settings
 from db.care import waitlist
-from tests.db_fixtures import db_engine_fixture, engine_url, unit  # noqa: F401
+from db.core.engine import run_unit
+from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_care_cli import run_inprocess
 from tests.test_waitlist_cli import full_session
 
@@ -22,7 +23,7 @@ def test_book_full_session_reports_the_waitlist(db_engine, tmp_path, capsys):  #
     error = json.loads(out)
     assert code == 1 and error["error"] == "full" and "waitlist" not in error
 
-    unit(db_engine, waitlist.join, sid, 78, 20)
+    run_unit(db_engine, waitlist.join, sid, 78, 20)
     code, out = run_inprocess(book, url, tmp_path, capsys)
     error = json.loads(out)
     assert code == 1 and error["error"] == "full" and error["waitlist"] is True and error["message"]
@@ -36,7 +37,7 @@ def test_book_full_session_reports_the_waitlist(db_engine, tmp_path, capsys):  #
     [mine] = json.loads(out)["bookings"]
     code, _ = run_inprocess(["bookings", "cancel", str(mine["booking_id"]), "--user", "1", "--json"], url, tmp_path, capsys)
     assert code == 0
-    [entry] = unit(db_engine, waitlist.entries_for_parent, 78)
+    [entry] = run_unit(db_engine, waitlist.entries_for_parent, 78)
     assert entry.status == "offered" and entry.offer_id is not None
     code, out = run_inprocess(book, url, tmp_path, capsys)
     assert code == 1 and json.loads(out)["error"] == "full"  # the freed place is held for the queue

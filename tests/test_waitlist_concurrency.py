@@ -31,9 +31,9 @@ from db.care.waitlist import (
     take_offer_outcome,
 )
 from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
-from db.core.engine import make_engine, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
 from db.models import BOOKING_CANCELLED, Booking, CareSession
-from tests.db_fixtures import db_engine_fixture, engine_url, unit  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
 from tests.test_waitlist_helpers import HOLD, NOW, assert_invariants, cancel_and_offer, counts, full_session
 
 #: The expiry job runs "two hours later": every claimed offer it sees has lapsed, so it races the takes.
@@ -59,14 +59,14 @@ def chaos_worker(engine, session_id: int, tasks: dict, stop, seed: int) -> dict:
         out["outcomes"]["cancel:ok"] += 1
     for parent_id in tasks["join"]:
         try:
-            unit(engine, join, session_id, parent_id, 20, now=NOW)
+            run_unit(engine, join, session_id, parent_id, 20, now=NOW)
             out["outcomes"]["join:ok"] += 1
         except WaitlistError as exc:
             out["outcomes"][f"join:{exc.code}"] += 1
     while not stop.is_set():
-        out["claimed"] += [view.offer_id for view in unit(engine, claim_offer_notifications, NOW, limit=3)]
+        out["claimed"] += [view.offer_id for view in run_unit(engine, claim_offer_notifications, NOW, limit=3)]
         if rng.random() < 0.3:
-            out["expired"] += [offer.offer_id for offer in unit(engine, expire_offers, LATE)]
+            out["expired"] += [offer.offer_id for offer in run_unit(engine, expire_offers, LATE)]
         for parent_id in tasks["respond"]:
             offer_id = _open_offer(engine, parent_id)
             if offer_id is None:
@@ -74,10 +74,10 @@ def chaos_worker(engine, session_id: int, tasks: dict, stop, seed: int) -> dict:
             action = "take" if parent_id % 3 else "pass"
             try:
                 if action == "take":
-                    booking = unit(engine, take_offer, offer_id, parent_id, now=NOW)
+                    booking = run_unit(engine, take_offer, offer_id, parent_id, now=NOW)
                     out["taken"].append((offer_id, booking.id))
                 else:
-                    unit(engine, pass_offer, offer_id, parent_id, now=NOW)
+                    run_unit(engine, pass_offer, offer_id, parent_id, now=NOW)
                 out["outcomes"][f"{action}:ok"] += 1
             except WaitlistError as exc:
                 out["outcomes"][f"{action}:{exc.code}"] += 1
@@ -92,7 +92,7 @@ def split(items: list, n: int) -> list[list]:
 def setup_chaos(engine) -> tuple[int, list[Booking]]:
     sid, bookings = full_session(engine, capacity=CAPACITY)
     for parent_id in QUEUE:
-        unit(engine, join, sid, parent_id, 20, now=NOW)
+        run_unit(engine, join, sid, parent_id, 20, now=NOW)
     return sid, bookings
 
 
@@ -244,9 +244,9 @@ def run_threads(n: int, fn) -> list:
 
 def test_threads_double_tap_take_books_once(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    unit(db_engine, join, sid, 101, 20, now=NOW)
+    run_unit(db_engine, join, sid, 101, 20, now=NOW)
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
-    results = run_threads(10, lambda i: unit(db_engine, take_offer_outcome, offer.offer_id, 101, now=NOW))
+    results = run_threads(10, lambda i: run_unit(db_engine, take_offer_outcome, offer.offer_id, 101, now=NOW))
     assert len({booking.id for booking, _created in results}) == 1
     assert sum(created for _booking, created in results) == 1
     assert assert_invariants(db_engine, sid) == {"booked": 1, "capacity": 1, "confirmed": 1, "open_offers": 0}
@@ -257,21 +257,21 @@ def test_threads_take_pass_and_expiry_race_on_one_offer(db_engine):
     for r in range(2):
         first, second = 101 + 10 * r, 102 + 10 * r  # new parents each round (same day and time)
         sid, bookings = full_session(db_engine, capacity=1, first_parent=1 + 10 * r)
-        unit(db_engine, join, sid, first, 20, now=NOW)
-        unit(db_engine, join, sid, second, 20, now=NOW)
+        run_unit(db_engine, join, sid, first, 20, now=NOW)
+        run_unit(db_engine, join, sid, second, 20, now=NOW)
         offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
-        unit(db_engine, claim_offer_notifications, NOW)
+        run_unit(db_engine, claim_offer_notifications, NOW)
 
         def take(offer_id=offer.offer_id, first=first) -> str:
-            unit(db_engine, take_offer, offer_id, first, now=NOW)
+            run_unit(db_engine, take_offer, offer_id, first, now=NOW)
             return "take"
 
         def pass_(offer_id=offer.offer_id, first=first) -> str:
-            unit(db_engine, pass_offer, offer_id, first, now=NOW)
+            run_unit(db_engine, pass_offer, offer_id, first, now=NOW)
             return "pass"
 
         def expire(offer_id=offer.offer_id) -> str:  # (earlier rounds' offers may expire too: not counted)
-            return "expire" if offer_id in {o.offer_id for o in unit(db_engine, expire_offers, LATE)} else "nothing"
+            return "expire" if offer_id in {o.offer_id for o in run_unit(db_engine, expire_offers, LATE)} else "nothing"
 
         actions = [take, pass_, expire] * 3
         outcomes = Counter(run_threads(len(actions), lambda i, todo=actions: todo[i]()))
@@ -287,17 +287,17 @@ def test_threads_claims_are_disjoint(db_engine):
     for s in range(5):
         sid, bookings = full_session(db_engine, capacity=2, first_parent=1 + 10 * s)
         for parent_id in (500 + 10 * s, 501 + 10 * s):
-            unit(db_engine, join, sid, parent_id, 20, now=NOW)
+            run_unit(db_engine, join, sid, parent_id, 20, now=NOW)
         for booking in bookings:
             cancel_and_offer(db_engine, booking.id, booking.parent_id)
         sessions.append(sid)
-    results = run_threads(8, lambda i: [v.offer_id for v in unit(db_engine, claim_offer_notifications, NOW, limit=2)])
+    results = run_threads(8, lambda i: [v.offer_id for v in run_unit(db_engine, claim_offer_notifications, NOW, limit=2)])
     claimed = [offer_id for got in results for offer_id in got]
     with session_scope(db_engine) as session:
         every = set(session.execute(select(WaitlistOffer.id)).scalars())
         booked = dict(session.execute(select(CareSession.id, CareSession.booked)).all())
     assert len(claimed) == len(set(claimed))
     # Whatever the interleaving (PostgreSQL workers skip each other's locked rows), each offer is claimed once.
-    rest = [v.offer_id for v in unit(db_engine, claim_offer_notifications, NOW, limit=50)]
+    rest = [v.offer_id for v in run_unit(db_engine, claim_offer_notifications, NOW, limit=50)]
     assert not set(rest) & set(claimed) and set(claimed) | set(rest) == every
     assert len(every) == 10 and all(booked[sid] == 2 for sid in sessions)

@@ -27,8 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import alert_messages as words
+from bot.context import unit_of_work
 from bot.handlers.alerts_views import alert_keyboard
-from db.core.engine import session_scope
+from db.core.engine import run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import Change
 
@@ -38,15 +39,8 @@ T = TypeVar("T")
 SENT, FAILED, RETRY, MAYBE = "sent", "failed", "retry", "maybe"
 
 
-def in_session(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
-    """Run `work(*args, session=…, **kwargs)` as one unit of work (commits when it returns)."""
-    with session_scope(engine) as session:
-        return work(*args, session=session, **kwargs)
-
-
 async def _unit(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
-    """`in_session` in a worker thread."""
-    return await asyncio.to_thread(in_session, engine, work, *args, **kwargs)
+    return await unit_of_work(engine, work, *args, **kwargs)
 
 
 def plan(engine: Engine, build: Callable[[Change], alerts.Planned], limit: int = 50) -> tuple[int, int]:
@@ -57,10 +51,10 @@ def plan(engine: Engine, build: Callable[[Change], alerts.Planned], limit: int =
     once never queue a change twice (the loser's transaction is rolled back, and deliveries are unique per
     (generation, user) besides)."""
     handled = queued = 0
-    for change in in_session(engine, alerts.changes_to_plan, limit):
+    for change in run_unit(engine, alerts.changes_to_plan, limit):
         planned = build(change) if alerts.notifies(change) else None
         try:
-            added = in_session(engine, alerts.queue_change, change, planned)
+            added = run_unit(engine, alerts.queue_change, change, planned)
         except IntegrityError:  # a concurrent planner queued this generation
             added = None
         if added is None:

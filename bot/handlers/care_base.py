@@ -4,12 +4,10 @@ and the session a button names."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest
@@ -20,7 +18,6 @@ from bot.texts import t
 from db.care.booking import get_booking
 from db.care.booking_views import BookingView
 from db.care.institutions import get_institution, get_session
-from db.core.engine import session_scope
 from db.models import Booking, CareSession, Institution
 
 T = TypeVar("T")
@@ -91,17 +88,6 @@ def _error_text_in(code: str, lang: str, *prefixes: str) -> str:
         if f"{prefix}{code}" in texts_care.CARE_TEXTS:
             return t(f"{prefix}{code}", lang)
     return t("care_err_other", lang)
-
-
-def _in_unit(engine: Engine, work: Callable[..., T], args: tuple, kwargs: dict) -> T:
-    with session_scope(engine) as session:
-        return work(*args, session=session, **kwargs)
-
-
-async def unit_of_work(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
-    """`work(*args, session=…, **kwargs)` in a worker thread as one unit of work, for the jobs and senders that
-    hold the engine rather than a handler's `context` (`context.db` does the same for handlers)."""
-    return await asyncio.to_thread(_in_unit, engine, work, args, kwargs)
 
 
 def session_view(session_id: int, *, session: Session) -> tuple[CareSession, Institution] | None:

@@ -13,13 +13,12 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.context import BotContext
+from bot.context import BotContext, unit_of_work
 from bot.handlers import care_views as views
-from bot.handlers.care_base import unit_of_work
 from db.accounts.users import get_language
 from db.care import booking_notices as notices
 from db.care.institutions import get_session
-from db.core.engine import session_scope
+from db.core.engine import run_unit
 
 log = logging.getLogger(__name__)
 SENT, GIVE_UP, RETRY = "sent", "give_up", "retry"
@@ -91,8 +90,7 @@ async def _notify_operator(context: BotContext, view, kind: str) -> None:
 
 
 def _language_of(engine, telegram_id: int) -> str:
-    with session_scope(engine) as session:
-        return get_language(telegram_id, session=session)
+    return run_unit(engine, get_language, telegram_id)
 
 
 async def send_due_reminders(bot, engine, now: datetime | None = None) -> int:

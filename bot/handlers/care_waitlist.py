@@ -23,7 +23,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.context import BotContext
+from bot.context import BotContext, unit_of_work
 from bot.handlers import care_views as views
 from bot.handlers.care_base import (
     _error_text_in,
@@ -32,7 +32,6 @@ from bot.handlers.care_base import (
     _stale,
     booked_view,
     session_view,
-    unit_of_work,
 )
 from bot.handlers.care_notify import _language_of, _notify_operator, _release
 from bot.handlers.common import require_private_chat

@@ -19,18 +19,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TypedDict, TypeVar, Unpack
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 DEFAULT_CONNECT_TIMEOUT_S = 5
@@ -150,13 +151,6 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return False
 
 
-def create_schema(engine: Engine) -> None:
-    """Create all tables that do not exist yet (migrations handle upgrades of existing ones)."""
-    from db import models  # noqa: F401  (registers the tables)
-
-    SQLModel.metadata.create_all(engine)
-
-
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
@@ -167,6 +161,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def run_unit(engine: Engine, work: Callable[..., T], /, *args, **kwargs) -> T:
+    """`work(*args, session=…, **kwargs)` as one unit of work: commits when `work` returns, rolls back when it
+    raises. How the command line, the jobs and the tests call the domain functions (`BotContext.db` runs the
+    same in a worker thread)."""
+    with session_scope(engine) as session:
+        return work(*args, session=session, **kwargs)
 
 
 def serialize_writes(session: Session, lock_key: str | None = None) -> None:

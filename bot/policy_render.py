@@ -13,8 +13,10 @@ from functools import lru_cache
 
 import bot.texts_policy  # noqa: F401  (registers the policy texts)
 from bot.callbacks import CallbackCodec, CallbackError, Int, Token
+from bot.settings import KNOWLEDGE_DIR
 from bot.texts import join_names, t
 from retrieval.answer import Answer, Source
+from retrieval.query import load_glossary
 
 MAX_SOURCE_BUTTONS = 3
 _EN_UNITS = [
@@ -31,9 +33,6 @@ SOURCE_CODEC.action("", Token(48, pattern=r"[a-z0-9][a-z0-9_-]*"), Int(1, 999_99
 @lru_cache(maxsize=1)
 def _reverse_glossary() -> tuple[tuple[str, str], ...]:
     """Chinese term → its first English phrase, from knowledge/glossary.yaml (longest terms first)."""
-    from bot.settings import KNOWLEDGE_DIR
-    from retrieval.query import load_glossary
-
     pairs: dict[str, str] = {}
     for phrases, terms in load_glossary(KNOWLEDGE_DIR / "glossary.yaml").entries:
         for term in terms:

@@ -12,6 +12,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.care import institutions
+from db.core import timeutil
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -146,9 +149,6 @@ class Settings(BaseSettings):
 def configure_layers(settings: Settings) -> None:
     """Hand the lower layers what they take from the settings (db/ reads no environment itself): the wall-clock
     timezone of care times and the knowledge folder. Called by `bot.app.build_application` and the CLI."""
-    from db.care import institutions
-    from db.core import timeutil
-
     timeutil.configure(settings.timezone)
     institutions.configure(settings.knowledge_dir)
 

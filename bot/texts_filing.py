@@ -7,6 +7,7 @@ Importing this module registers the texts (bot/handlers/filing.py imports it).
 from __future__ import annotations
 
 from bot.texts import register_texts, t
+from db.filing.summary import LABEL_KEYS
 
 FILING_TEXTS: dict[str, dict[str, str]] = {
     "fl_btn_start": {"zh": "开始备案指引", "en": "Start the filing guide"},
@@ -330,6 +331,4 @@ register_texts(FILING_TEXTS)
 
 def summary_labels(lang: str) -> dict[str, str]:
     """The labels `db.filing.summary` needs, in `lang`."""
-    from db.filing.summary import LABEL_KEYS
-
     return {key: t(f"fl_sum_{key}", lang) for key in LABEL_KEYS}

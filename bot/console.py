@@ -24,6 +24,7 @@ from telegram.ext import Application
 
 from bot.console_transport import LocalRequest, start_application, stop_application
 from bot.local_api import LocalBotApi, SentMessage, application_is_busy
+from db.filing.summary import human_size
 
 __all__ = ["BANNER", "ConsoleOptions", "console_main", "render_html", "run_console"]
 
@@ -106,14 +107,6 @@ def _render_text(message: SentMessage, color: bool) -> str:
     return message.text or ""
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1024 / 1024:.1f} MB"
-
-
 _LOCATION_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -175,7 +168,7 @@ class _Console:
                 lines.append(f"{icon} {name}")
             else:
                 saved = self._save(name, m.data)
-                lines.append(f"{icon} {name} ({_size(len(m.data))}) saved to {saved}")
+                lines.append(f"{icon} {name} ({human_size(len(m.data), kb_decimals=1)}) saved to {saved}")
         text = _render_text(m, self.color)
         if text:
             lines.extend(text.split("\n"))
@@ -261,7 +254,7 @@ class _Console:
             return False
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.api.user_sends_document(self.user_id, path.name, path.read_bytes(), mime, **kw)
-        self.write(f"   (已上传 uploaded {path.name}, {_size(path.stat().st_size)})")
+        self.write(f"   (已上传 uploaded {path.name}, {human_size(path.stat().st_size, kb_decimals=1)})")
         return True
 
     def _choose(self, number: int, kw: dict[str, Any]) -> bool:

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from retrieval.places import Gazetteer, catalog_cities, load_place_tree
+from retrieval.yaml_files import optional_yaml_list
 
 _ASCII_LETTERS = re.compile(r"[A-Za-z]")
 # What is left of a follow-up once the place is removed: fillers only.
@@ -67,12 +66,10 @@ class Glossary:
 
 @lru_cache(maxsize=4)
 def load_glossary(path: Path) -> Glossary:
-    """Read `knowledge/glossary.yaml`."""
-    if not path.exists():
-        return Glossary()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """Read `knowledge/glossary.yaml` (empty when missing)."""
     entries = tuple(
-        (tuple(str(p).lower() for p in item["en"]), tuple(str(t) for t in item["zh"])) for item in data
+        (tuple(str(p).lower() for p in item["en"]), tuple(str(t) for t in item["zh"]))
+        for item in optional_yaml_list(path)
     )
     return Glossary(entries=entries)
 

@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
-import yaml
 
 from retrieval.bilingual import content_words
 from retrieval.tokenize import CJK_CHAR
+from retrieval.yaml_files import optional_yaml_list
 
 # How rare a word must be before it weighs: ln(total/freq) of very common words is about 7 or less.
 COMMON_LN = 7.0
@@ -91,9 +91,7 @@ class Synonyms:
 @lru_cache(maxsize=4)
 def load_synonyms(path: Path) -> Synonyms:
     """Read `knowledge/synonyms.yaml` (empty when missing)."""
-    if not path.exists():
-        return Synonyms()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data = optional_yaml_list(path)
     return Synonyms(tuple((tuple(map(str, g["ask"])), tuple(map(str, g["doc"]))) for g in data))
 
 

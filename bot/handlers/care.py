@@ -91,6 +91,7 @@ from db.care import search as care_search
 from db.care.child_age import parse_child_age
 from db.care.institutions import get_institution, get_session, list_sessions
 from db.core.timeutil import to_local
+from db.models import CareSession
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_S = 600
@@ -161,11 +162,19 @@ async def _session_gone(update: Update, context: BotContext, flow: FlowState) ->
     await _reply(update, context, t("care_err_not_found", context.language))
 
 
+async def _ask_age_again(
+    update: Update, context: BotContext, flow: FlowState, session: CareSession, *, unreadable: bool
+) -> None:
+    """The age was not understood or does not fit the session: say so and offer the session's ages again."""
+    age_filter = (_search_state(flow) or {}).get("age")
+    body, markup = views.age_retry(session, context.language, unreadable=unreadable, age_filter=age_filter)
+    await _reply(update, context, body, markup)
+
+
 async def _typed_age(
     update: Update, context: BotContext, state: FlowState, session_id: int, text: str
 ) -> None:
     """A typed child age during a booking: understood → confirm; not understood → ask again (still booking)."""
-    lang = context.language
     session = await context.db(get_session, session_id)
     if session is None:
         await _session_gone(update, context, state)
@@ -173,10 +182,7 @@ async def _typed_age(
     months = parse_child_age(text)
     log.info("care typed age: understood=%s", months is not None)
     if months is None or not session.age_min_months <= months <= session.age_max_months:
-        body, markup = views.age_retry(
-            session, lang, unreadable=months is None, age_filter=(_search_state(state) or {}).get("age")
-        )
-        await _reply(update, context, body, markup)
+        await _ask_age_again(update, context, state, session, unreadable=months is None)
         return
     await _confirm(update, context, state, session_id, months)
 
@@ -289,9 +295,7 @@ async def _confirm(
     if not session.age_min_months <= months <= session.age_max_months:
         _await_age(flow, session_id)
         await flow.save()
-        age_filter = (_search_state(flow) or {}).get("age")
-        body, markup = views.age_retry(session, lang, unreadable=False, age_filter=age_filter)
-        await _reply(update, context, body, markup)
+        await _ask_age_again(update, context, flow, session, unreadable=False)
         return
     flow.pop("await", None)
     await flow.save()

@@ -149,6 +149,13 @@ async def _new_search(update: Update, context: BotContext, flow: FlowState, **wh
     await _show_results(update, context, flow, edit=False)
 
 
+async def _show_page(update: Update, context: BotContext, flow: FlowState, state: dict, page: int) -> None:
+    """A button changed the search `state`: show its page `page` in place of the old results."""
+    state["page"] = page
+    await update.callback_query.answer()
+    await _show_results(update, context, flow, edit=True)
+
+
 async def _on_filter_menu(update: Update, context: BotContext, flow: FlowState, kind: str) -> None:
     """Show the choices of one filter in place of the result buttons."""
     lang = context.language
@@ -184,9 +191,7 @@ async def _apply_filter(
         state.pop(kind, None)
     else:
         state[kind] = value
-    state["page"] = 0
-    await update.callback_query.answer()
-    await _show_results(update, context, flow, edit=True)
+    await _show_page(update, context, flow, state, 0)
 
 
 async def _on_set_age(update, context, flow, value):
@@ -212,9 +217,7 @@ async def _on_toggle(update: Update, context: BotContext, flow: FlowState, which
         return
     key = {"puhui": "puhui", "red": "reduction"}[which]
     state[key] = not state.get(key)
-    state["page"] = 0
-    await update.callback_query.answer()
-    await _show_results(update, context, flow, edit=True)
+    await _show_page(update, context, flow, state, 0)
 
 
 async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> None:
@@ -224,10 +227,8 @@ async def _on_clear(update: Update, context: BotContext, flow: FlowState) -> Non
         return
     for key in views.FILTER_KEYS:
         state.pop(key, None)
-    state["page"] = 0
     state["notice"] = {"kind": "cleared"}
-    await update.callback_query.answer()
-    await _show_results(update, context, flow, edit=True)
+    await _show_page(update, context, flow, state, 0)
 
 
 async def _on_page(update: Update, context: BotContext, flow: FlowState, number: int) -> None:
@@ -236,6 +237,4 @@ async def _on_page(update: Update, context: BotContext, flow: FlowState, number:
     state = await _current_search(update, lang, flow)
     if state is None:
         return
-    state["page"] = number
-    await update.callback_query.answer()
-    await _show_results(update, context, flow, edit=True)
+    await _show_page(update, context, flow, state, number)

@@ -29,7 +29,6 @@ from bot.handlers.care_base import (
     _error_text_in,
     _refused,
     _safe_edit,
-    _stale,
     booked_view,
     session_view,
 )
@@ -91,9 +90,6 @@ async def on_join(
         entry = await context.db(waitlist.join, session_id, update.effective_user.id, months)
     except waitlist.WaitlistError as error:
         log.info("waitlist join refused: %s", error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-            return
         if error.code == "not_full":
             found = await context.db(session_view, session_id)
             if found is not None:
@@ -101,7 +97,7 @@ async def on_join(
                 text, markup = views.render_confirm(found[0], found[1], months, lang)
                 await _safe_edit(query, t("care_wl_not_full", lang) + "\n\n" + text, markup)
                 return
-        await query.answer(_error_text(error.code, lang), show_alert=True)
+        await _refused(update, lang, error.code, _error_text(error.code, lang))
         return
     await query.answer()
     log.info("waitlist joined entry=%s position=%s", entry.entry_id, entry.position)
@@ -121,11 +117,8 @@ async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id
         view, created = await context.db(booked_view, waitlist.take_offer_outcome, offer_id, update.effective_user.id)
     except waitlist.WaitlistError as error:
         log.info("waitlist take offer=%s refused: %s", offer_id, error.code)
-        if error.code == "not_found":
-            await _stale(update, lang)
-            return
         message = _error_text(error.code, lang)
-        await query.answer(message, show_alert=True)
+        await _refused(update, lang, error.code, message)
         if error.code in ("expired", "passed"):
             await _safe_edit(query, message, None)
         return

@@ -16,6 +16,7 @@ from bot import texts_alerts, texts_staff  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, Choice, Id, Int, Token
 from bot.texts import TEXTS as _TEXT_KEYS
 from bot.texts import join_names, t
+from db.filing.summary import human_size
 
 #: The draft fields a ✏️ button edits, by their one-letter code in the button's data.
 FIELD_CODES = {"t": "title", "c": "city", "i": "issuer", "d": "date", "n": "doc_number"}
@@ -48,12 +49,8 @@ def esc(text: object) -> str:
 
 
 def size_text(size: int) -> str:
-    """A file size as people read it (B, KB, MB)."""
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size} B"
+    """A file size as staff read it (B, KB with one decimal, MB)."""
+    return human_size(size, kb_decimals=1)
 
 
 def clip(text: str, limit: int = 80) -> str:

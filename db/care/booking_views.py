@@ -4,17 +4,18 @@ operators show, and the query that reads it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 
 from sqlalchemy import select
 
 from db.care.institutions import json_number
+from db.care.place_view import SessionPlace, place_fields
 from db.core.timeutil import combine_local, fmt_time
 from db.models import Booking, CareSession, Institution
 
 
 @dataclass(frozen=True)
-class BookingView:
+class BookingView(SessionPlace):
     """A booking with its session and institution, for confirmations, "我的预约", reminders, operators."""
 
     booking_id: int
@@ -27,13 +28,6 @@ class BookingView:
     cancelled_at: datetime | None
     reminded_at: datetime | None
     session_id: int
-    service: str
-    date: date
-    start_time: time
-    end_time: time
-    price: float
-    institution_id: int
-    institution_name: str
     address: str
     district: str
     city: str
@@ -92,13 +86,7 @@ def to_view(booking: Booking, session: CareSession, inst: Institution) -> Bookin
         cancelled_at=booking.cancelled_at,
         reminded_at=booking.reminded_at,
         session_id=session.id,
-        service=session.service,
-        date=session.date,
-        start_time=session.start_time,
-        end_time=session.end_time,
-        price=session.price,
-        institution_id=inst.id,
-        institution_name=inst.name,
+        **place_fields(session, inst),
         address=inst.address,
         district=inst.district,
         city=inst.city,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.accounts.models import utcnow
 from db.care.prices import SERVICE_UNITS, SERVICES, SESSION_SERVICES  # noqa: F401  (re-exported)
+from db.core.columns import parent_key
 
 # --- Care: institutions, temporary-care sessions, bookings (issue 3) -------------------------------------------
 
@@ -85,9 +86,7 @@ class CareSession(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    institution_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("institutions.id", ondelete="CASCADE"), nullable=False)
-    )
+    institution_id: int = parent_key("institutions.id")
     service: str = Field(max_length=8)  # 临时托 | 计时托
     date: dt.date
     start_time: dt.time
@@ -114,9 +113,7 @@ class Booking(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("care_sessions.id", ondelete="CASCADE"), nullable=False)
-    )
+    session_id: int = parent_key("care_sessions.id")
     parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the parent's Telegram user id
     child_name: str = Field(default="", max_length=32)
     child_age_months: int

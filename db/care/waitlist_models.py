@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, text
+from sqlalchemy import BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
+from db.core.columns import aware_datetime, optional_key, parent_key
 from db.core.timeutil import utcnow
 
 ENTRY_WAITING = "waiting"  # in the queue
@@ -50,18 +51,14 @@ class WaitlistEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("care_sessions.id", ondelete="CASCADE"), nullable=False)
-    )
+    session_id: int = parent_key("care_sessions.id")
     parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     child_name: str = Field(default="", max_length=32)
     child_age_months: int
     status: str = Field(default=ENTRY_WAITING, max_length=12)
-    booking_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"), nullable=True)
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    booking_id: int | None = optional_key("bookings.id")
+    created_at: datetime = aware_datetime(default_factory=utcnow)
+    updated_at: datetime = aware_datetime(default_factory=utcnow)
 
 
 class WaitlistOffer(SQLModel, table=True):
@@ -83,21 +80,15 @@ class WaitlistOffer(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    entry_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("waitlist_entries.id", ondelete="CASCADE"), nullable=False)
-    )
-    session_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("care_sessions.id", ondelete="CASCADE"), nullable=False)
-    )
+    entry_id: int = parent_key("waitlist_entries.id")
+    session_id: int = parent_key("care_sessions.id")
     parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(default=OFFER_OPEN, max_length=12)
     hold_seconds: int
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = aware_datetime(default_factory=utcnow)
     #: Until when the place is held (UTC); never later than the session's start.
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = aware_datetime()
     #: When a worker claimed the offer for sending (NULL: not sent yet).
-    notified_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    booking_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="SET NULL"), nullable=True)
-    )
+    notified_at: datetime | None = aware_datetime(nullable=True, default=None)
+    resolved_at: datetime | None = aware_datetime(nullable=True, default=None)
+    booking_id: int | None = optional_key("bookings.id")

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from db.care.care_rules import clashing_booking, lock_parent, release_place, take_place, unused_code
 from db.care.institutions import valid_row_id
+from db.care.place_view import place_fields
 from db.care.waitlist_models import (
     ENTRY_BOOKED,
     ENTRY_EXPIRED,
@@ -397,13 +398,7 @@ def offer_views(offer_ids: Iterable[int], *, session: Session) -> list[OfferView
             offer=_offer(offer),
             child_name=entry.child_name,
             child_age_months=entry.child_age_months,
-            service=care.service,
-            date=care.date,
-            start_time=care.start_time,
-            end_time=care.end_time,
-            price=care.price,
-            institution_id=inst.id,
-            institution_name=inst.name,
+            **place_fields(care, inst),
             address=inst.address,
             phone=inst.phone,
         )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.care.care_rules import SHARED_MESSAGES, RuleError
+from db.care.place_view import SessionPlace, place_fields
 from db.care.waitlist_models import (
     ENTRY_WAITING,
     OFFER_OPEN,
@@ -63,19 +64,12 @@ class Offer:
 
 
 @dataclass(frozen=True)
-class OfferView:
+class OfferView(SessionPlace):
     """An offer with what the parent's message needs: the child, the session and the institution."""
 
     offer: Offer
     child_name: str
     child_age_months: int
-    service: str
-    date: date
-    start_time: time
-    end_time: time
-    price: float
-    institution_id: int
-    institution_name: str
     address: str
     phone: str
 
@@ -91,7 +85,7 @@ class OfferView:
 
 
 @dataclass(frozen=True)
-class WaitlistEntryView:
+class WaitlistEntryView(SessionPlace):
     """A queue entry with its live position (1 = next to be offered) and the session it waits for.
 
     `position` is None when the entry is not waiting (e.g. it holds an open offer: see `offer_id`).
@@ -106,13 +100,6 @@ class WaitlistEntryView:
     position: int | None
     offer_id: int | None
     offer_expires_at: datetime | None
-    service: str
-    date: date
-    start_time: time
-    end_time: time
-    institution_id: int
-    institution_name: str
-    price: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON shape used by `python -m bot waitlist list --json`."""
@@ -252,13 +239,7 @@ def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[Waitlis
                 position=position,
                 offer_id=offer.id if offer else None,
                 offer_expires_at=_aware(offer.expires_at) if offer else None,
-                service=care.service,
-                date=care.date,
-                start_time=care.start_time,
-                end_time=care.end_time,
-                institution_id=inst.id,
-                institution_name=inst.name,
-                price=care.price,
+                **place_fields(care, inst),
             )
         )
     return views

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Integer, String, delete
+from sqlalchemy import Column, Integer, String, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
+
+from db.core.columns import aware_datetime
 
 KIND_MAX = 24
 
@@ -32,7 +34,7 @@ class NoticeClaim(SQLModel, table=True):
 
     kind: str = Field(sa_column=Column(String(KIND_MAX), primary_key=True))
     ref: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    claimed_at: datetime = aware_datetime()
 
 
 def claim_notice(kind: str, ref: int, now: datetime | None = None, *, session: Session) -> bool:

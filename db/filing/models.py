@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from db.core.columns import parent_key
 
 __all__ = [
     "FilingCase",
@@ -57,9 +59,7 @@ class FilingItem(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "item_id", name="uq_filing_items_case_item"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("filing_cases.id", ondelete="CASCADE"), nullable=False)
-    )
+    case_id: int = parent_key("filing_cases.id")
     item_id: str = Field(max_length=48)
     status: str = Field(max_length=16)  # uploaded | ready | not_applicable
     updated_at: datetime = Field(default_factory=_utcnow)
@@ -72,9 +72,7 @@ class FilingDocument(SQLModel, table=True):
     __table_args__ = (Index("ix_filing_documents_case_item", "case_id", "item_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("filing_cases.id", ondelete="CASCADE"), nullable=False)
-    )
+    case_id: int = parent_key("filing_cases.id")
     item_id: str = Field(max_length=48)
     file_id: str = Field(max_length=255)
     file_unique_id: str = Field(default="", max_length=128)

@@ -131,12 +131,12 @@ def build_summary(case: CaseView, workflow: Workflow, lang: str, *,
     )
 
 
-def human_size(size: int) -> str:
-    """A file size as people read it: 2.0 MB, 12 KB, 300 B."""
+def human_size(size: int, *, kb_decimals: int = 0) -> str:
+    """A file size as people read it: 2.0 MB, 12 KB (12.3 KB with `kb_decimals=1`), 300 B."""
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:.1f} MB"
     if size >= 1024:
-        return f"{size / 1024:.0f} KB"
+        return f"{size / 1024:.{kb_decimals}f} KB"
     return f"{size} B"
 
 

@@ -34,7 +34,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -51,6 +50,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 from db.accounts.models import User
+from db.core.columns import aware_datetime
 from db.knowledge.changes import Change, changes_since
 
 PLACE_MAX = 64
@@ -76,7 +76,7 @@ class PolicyFollow(SQLModel, table=True):
     place: str = Field(sa_column=Column(String(PLACE_MAX), primary_key=True))
     #: The language the user had when following (used when the user has no stored language).
     lang: str = Field(default="zh", sa_column=Column(String(8), nullable=False, server_default="zh"))
-    created_at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = aware_datetime(default_factory=_utcnow)
 
 
 class AlertMessage(SQLModel, table=True):
@@ -91,7 +91,7 @@ class AlertMessage(SQLModel, table=True):
     place: str = Field(sa_column=Column(String(PLACE_MAX), nullable=False))
     #: {"zh": text, "en": text}
     texts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = aware_datetime(default_factory=_utcnow)
 
 
 class AlertDelivery(SQLModel, table=True):
@@ -109,8 +109,8 @@ class AlertDelivery(SQLModel, table=True):
     lang: str = Field(default="zh", sa_column=Column(String(8), nullable=False))
     status: str = Field(default=PENDING, sa_column=Column(String(12), nullable=False))
     claim: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
-    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    claimed_at: datetime | None = aware_datetime(nullable=True, default=None)
+    sent_at: datetime | None = aware_datetime(nullable=True, default=None)
     error: str = Field(default="", sa_column=Column(String(32), nullable=False, server_default=""))
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, func, select, true
+from sqlalchemy import Boolean, Column, Index, Integer, String, func, select, true
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
+from db.core.columns import aware_datetime
 from db.core.engine import session_scope
 
 #: publish · replace · retire · restore · reindex (a whole-store rebuild: every worker reloads)
@@ -42,7 +43,7 @@ class KnowledgeChange(SQLModel, table=True):
     previous_index_id: str | None = Field(default=None, sa_column=Column(String(56), nullable=True))
     #: False when staff published silently (no policy-change alert).
     notify: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
-    at: datetime = Field(default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = aware_datetime(default_factory=_utcnow)
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
 
 from db.core.engine import make_engine, run_unit
-from db.core.migrate import upgrade_to_head
+from db.core.migrate import alembic_config, upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
 T = TypeVar("T")
@@ -151,6 +155,46 @@ def db_engine_fixture(request, tmp_path) -> Iterator[Engine]:
 # on every test parameter named db_engine; importing `db_engine_fixture` avoids that.
 db_engine = db_engine_fixture
 db_url = db_url_fixture
+
+
+# --- Migrations against the models ------------------------------------------------------------------------------
+
+
+def diff_table(diff) -> str:
+    """The table an autogenerate diff is about ("?" when it cannot tell, which then counts as ours)."""
+    if isinstance(diff, list):  # modify_* come as a list of tuples: (op, schema, table, column, ...)
+        return diff[0][2]
+    op, obj = diff[0], diff[1]
+    if op in ("add_table", "remove_table"):
+        return obj.name
+    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        return obj.table.name
+    if op in ("add_column", "remove_column"):
+        return diff[2]
+    return "?"
+
+
+def model_drift(engine: Engine, tables: set[str], *, referenced: set[str] = frozenset()) -> list:
+    """What autogenerate would change in `tables` to match the models (empty: migration and models agree).
+
+    `referenced` are tables the compared ones point to (compared alongside, their own diffs not reported);
+    tables of other features' migrations are not ours to compare.
+    """
+    ours = MetaData()
+    for name in tables | referenced:
+        SQLModel.metadata.tables[name].to_metadata(ours)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, ours)
+    return [d for d in diffs if diff_table(d) in tables | {"?"}]
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Migrate `engine`'s database up to `revision` only (to test a later upgrade on older data)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 # --- Small builders for care tests ------------------------------------------------------------------------------

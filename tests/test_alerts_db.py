@@ -7,18 +7,14 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect, select
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, select
 
 from bot.handlers.alerts_dispatch import plan
 from db.accounts.users import set_language
 from db.core.engine import make_engine, run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.test_kb_db import _table_of
+from tests.db_fixtures import db_engine_fixture, engine_url, model_drift  # noqa: F401
 
 TABLES = {"policy_follows", "alert_messages", "alert_deliveries", "alert_cursor"}
 ZJG = "江苏省/苏州市/张家港市"
@@ -27,13 +23,7 @@ SUZHOU = "江苏省/苏州市"
 
 def test_migration_creates_the_tables_and_matches_the_models(db_engine):
     assert set(inspect(db_engine).get_table_names()) >= TABLES
-    ours = MetaData()
-    for name in TABLES:
-        SQLModel.metadata.tables[name].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(context, ours)
-    assert [d for d in diffs if _table_of(d) in TABLES | {"?"}] == []
+    assert model_drift(db_engine, TABLES) == []
 
 
 def test_follow_unfollow_limit_and_reach(db_engine):

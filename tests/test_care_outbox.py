@@ -7,15 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, func, select, update
-from sqlmodel import SQLModel
+from sqlalchemy import func, select, update
 
 from db.care import booking, booking_notices
 from db.core.engine import make_engine, run_unit
-from db.core.migrate import alembic_config, upgrade_to_head
+from db.core.migrate import upgrade_to_head
 from db.core.outbox import NoticeClaim, claim_notice, release_notice
 from db.models import Booking
 from tests.db_fixtures import (  # noqa: F401
@@ -25,6 +21,8 @@ from tests.db_fixtures import (  # noqa: F401
     engine_url,
     make_institution,
     make_session,
+    model_drift,
+    upgrade_to,
 )
 
 DAY = date(2030, 3, 4)
@@ -96,10 +94,7 @@ def test_pending_operator_notes(db_engine):
 def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
     engine = make_engine(db_url)
     try:
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004_conversation")
+        upgrade_to(engine, "0004_conversation")
         kept, gone = _booked(engine, operator=777)
         with engine.begin() as connection:  # cancel without the new code path (it does not touch claims)
             connection.execute(
@@ -117,9 +112,4 @@ def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
 
 
 def test_migration_matches_model(db_engine):
-    ours = MetaData()
-    SQLModel.metadata.tables["notice_claims"].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = [d for d in compare_metadata(context, ours) if "notice_claims" in repr(d)]
-    assert diffs == []
+    assert model_drift(db_engine, {"notice_claims"}) == []

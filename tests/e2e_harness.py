@@ -1,16 +1,19 @@
-"""Shared setup of the end-to-end tests that run the real Application against the fake Bot API with a freshly
-built knowledge base: the `kb_service` fixture, an application factory, and the say / tap / settle steps of one
+"""Shared setup of the end-to-end tests that run the real Application against the fake Bot API: the `kb_service`
+fixture (a freshly built knowledge base), an application factory, and the say / upload / tap / settle steps of one
 user. Import the fixture into a test module (`from tests.e2e_harness import kb_service  # noqa: F401`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
+from telegram import Update
 
 from bot.app import build_application
 from bot.local_api import application_is_busy
-from bot.settings import KNOWLEDGE_DIR
+from bot.settings import KNOWLEDGE_DIR, Settings
+from db.core.engine import make_engine
 from retrieval.service import PolicyService
 from tests.fakes.fixtures import FAKE_TOKEN
 from tests.kb_fixtures import caching
@@ -26,14 +29,25 @@ def kb_service(settings, embedder):
     return service
 
 
-def app_factory(settings, policy_service, admin: int) -> Callable:
-    """`make(server)`: the bot's Application talking to the fake Bot API `server`, with `admin` as its admin."""
-    settings.admin_user_ids = str(admin)
+def app_factory(settings, policy_service, admin: int | None = None, *, spy_errors: bool = False) -> Callable:
+    """`make(server)`: the bot's Application talking to the fake Bot API `server`, answering from
+    `policy_service`, with `admin` (when given) as its admin. With `spy_errors`, every error that reaches the
+    error handler is recorded in `app.bot_data["errors"]`."""
+    if admin is not None:
+        settings.admin_user_ids = str(admin)
 
     def make(server):
         settings.telegram_base_url = server.base_url
         settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
+        app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
+        if spy_errors:
+            app.bot_data["errors"] = errors = []
+
+            async def spy(update, context):
+                errors.append(repr(context.error))
+
+            app.add_error_handler(spy)
+        return app
 
     return make
 
@@ -52,6 +66,13 @@ async def say(api, app, user: int, text: str, **kwargs) -> list:
     return await settle(api, app, user, since)
 
 
+async def upload(api, app, user: int, name: str, data: bytes, caption: str | None = None) -> list:
+    """`user` sends the document `name` holding `data`; the messages they got in answer."""
+    since = api.seq
+    api.user_sends_document(user, name, data, caption=caption)
+    return await settle(api, app, user, since)
+
+
 async def tap(api, app, user: int, message, text_contains: str) -> list:
     """`user` taps the button of `message` whose text contains `text_contains`; what changed for them."""
     since = api.seq
@@ -60,6 +81,56 @@ async def tap(api, app, user: int, message, text_contains: str) -> list:
     return api.changes_since(since, user)
 
 
+def text_of(messages: list) -> str:
+    """The texts of `messages`, one after another."""
+    return "\n".join(m.text or "" for m in messages)
+
+
 def latest_with(messages: list, text_contains: str):
     """The newest of `messages` whose text contains `text_contains`."""
     return next(m for m in reversed(messages) if text_contains in (m.text or ""))
+
+
+# --- Several bot processes on one database -------------------------------------------------------------------
+
+
+class Worker:
+    """One bot process: its own engine and Application (and memory); updates are handed to it explicitly.
+    Errors that reach its error handler are kept in `errors`."""
+
+    def __init__(self, url: str, server, data_dir, *, service=None, admin: int | None = None) -> None:
+        self.engine = make_engine(url)
+        settings = Settings(
+            _env_file=None, data_dir=data_dir, telegram_bot_token="", database_url=url,
+            telegram_base_url=server.base_url, telegram_base_file_url=server.base_file_url,
+            admin_user_ids="" if admin is None else str(admin),
+        )
+        policy_service = object() if service is None else service
+        self.app = build_application(settings, engine=self.engine, token=FAKE_TOKEN, policy_service=policy_service)
+        self.errors: list = []
+
+        async def record(update, context):
+            self.errors.append(context.error)
+
+        self.app.add_error_handler(record)
+
+    async def handle(self, update: dict) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def close(self) -> None:
+        await self.app.shutdown()
+        self.engine.dispose()
+
+
+@asynccontextmanager
+async def worker_pair(url: str, server, tmp_path, **options) -> AsyncIterator[list[Worker]]:
+    """Two initialised `Worker`s ("w1", "w2", each with its data directory under `tmp_path`) on the database
+    `url` and the fake Bot API `server`; `options` are `Worker`'s (service, admin). Shut down afterwards."""
+    pair = [Worker(url, server, tmp_path / name, **options) for name in ("w1", "w2")]
+    try:
+        for worker in pair:
+            await worker.app.initialize()
+        yield pair
+    finally:
+        for worker in pair:
+            await worker.close()

@@ -11,17 +11,16 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from telegram import Bot, Update
+from telegram import Bot
 
-from bot.app import build_application
 from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
-from bot.settings import Settings
 from db.care import booking, booking_notices
 from db.core.engine import make_engine, run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Institution
 from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.e2e_harness import worker_pair
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
@@ -44,39 +43,10 @@ def _centre(engine, **overrides) -> int:
         return institution.id
 
 
-class Worker:
-    """One bot process: its own engine and Application; updates are handed to it explicitly."""
-
-    def __init__(self, url: str, server, tmp_path, name: str) -> None:
-        self.engine = make_engine(url)
-        settings = Settings(
-            _env_file=None, data_dir=tmp_path / name, telegram_bot_token="", database_url=url,
-            telegram_base_url=server.base_url, telegram_base_file_url=server.base_file_url,
-        )
-        self.app = build_application(settings, engine=self.engine, token=FAKE_TOKEN, policy_service=object())
-        self.errors: list = []
-
-        async def record(update, context):
-            self.errors.append(context.error)
-
-        self.app.add_error_handler(record)
-
-    async def handle(self, update: dict) -> None:
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def close(self) -> None:
-        await self.app.shutdown()
-        self.engine.dispose()
-
-
 @pytest.fixture
 async def workers(db_engine, fake_bot_api, tmp_path):  # noqa: F811
-    pair = [Worker(engine_url(db_engine), fake_bot_api, tmp_path, name) for name in ("w1", "w2")]
-    for worker in pair:
-        await worker.app.initialize()
-    yield pair
-    for worker in pair:
-        await worker.close()
+    async with worker_pair(engine_url(db_engine), fake_bot_api, tmp_path) as pair:
+        yield pair
 
 
 def _last_update(api) -> dict:

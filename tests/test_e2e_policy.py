@@ -7,8 +7,8 @@ import pytest
 
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
+from tests.e2e_harness import app_factory
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.kb_fixtures import app_factory
 
 USER = 4242
 

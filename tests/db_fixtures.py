@@ -36,7 +36,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-from db.core.engine import make_engine, run_unit
+from db.core.engine import make_engine, run_unit, session_scope
 from db.core.migrate import alembic_config, upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
@@ -200,9 +200,32 @@ def upgrade_to(engine: Engine, revision: str) -> None:
 # --- Small builders for care tests ------------------------------------------------------------------------------
 
 
+def insert(engine: Engine, row) -> int:
+    """Add `row` (a table model) in a unit of its own and return its id."""
+    with session_scope(engine) as session:
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+# A community centre (社区嵌入式, from 12 months, day and temporary care): `make_institution`'s overrides.
+COMMUNITY_CENTRE = dict(
+    name="鹭岛托育中心",
+    address="思明区测试路2号",
+    lat=24.49,
+    lon=118.09,
+    form="社区嵌入式",
+    age_min_months=12,
+    classes=[],
+    services=["全日托", "临时托"],
+    fees={"全日托": 1600, "临时托": 120},
+    total_places=40,
+    free_places=5,
+)
+
+
 def make_institution(engine: Engine, **overrides) -> int:
     """Insert an institution (sensible defaults, Xiamen 思明) and return its id."""
-    from db.core.engine import session_scope
     from db.models import Institution
 
     values = dict(
@@ -225,16 +248,11 @@ def make_institution(engine: Engine, **overrides) -> int:
         free_places=10,
     )
     values.update(overrides)
-    with session_scope(engine) as session:
-        inst = Institution(**values)
-        session.add(inst)
-        session.flush()
-        return inst.id
+    return insert(engine, Institution(**values))
 
 
 def make_session(engine: Engine, institution_id: int, day, start="09:00", end="12:00", **overrides) -> int:
     """Insert a temporary-care session and return its id (times as "HH:MM")."""
-    from db.core.engine import session_scope
     from db.core.timeutil import parse_time
     from db.models import CareSession
 
@@ -251,11 +269,7 @@ def make_session(engine: Engine, institution_id: int, day, start="09:00", end="1
         price=100.0,
     )
     values.update(overrides)
-    with session_scope(engine) as session:
-        care = CareSession(**values)
-        session.add(care)
-        session.flush()
-        return care.id
+    return insert(engine, CareSession(**values))
 
 
 # --- Units of work for care tests --------------------------------------------------------------------------------

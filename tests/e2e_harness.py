@@ -4,8 +4,15 @@ user. Import the fixture into a test module (`from tests.e2e_harness import kb_s
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time as clock
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from telegram import Update
@@ -19,6 +26,8 @@ from tests.fakes.fixtures import FAKE_TOKEN
 from tests.kb_fixtures import caching
 
 TIMEOUT = 20
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 90.0  # a cold process imports PTB and SQLAlchemy while it loads the policy model in the background
 
 
 @pytest.fixture
@@ -134,3 +143,68 @@ async def worker_pair(url: str, server, tmp_path, **options) -> AsyncIterator[li
     finally:
         for worker in pair:
             await worker.close()
+
+
+# --- Real bot processes, killed and started again ----------------------------------------------------------------
+
+
+class BotProcess:
+    """`python -m bot run` in its own process group, logging to a file."""
+
+    def __init__(self, server, url: str, tmp_path: Path, n: int) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "DATA_DIR"))}
+        env.update(
+            PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=FAKE_TOKEN, TELEGRAM_BASE_URL=server.base_url,
+            TELEGRAM_BASE_FILE_URL=server.base_file_url, DATA_DIR=str(tmp_path / "data"), DATABASE_URL=url,
+            HF_HUB_OFFLINE="1",
+        )
+        self.log = tmp_path / f"bot{n}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+
+class BotRuns:
+    """Successive `BotProcess`es on one database and one fake Bot API (the next started after the last was
+    killed); `stop()` ends any still running."""
+
+    def __init__(self, server, url: str, tmp_path: Path) -> None:
+        self.server, self.url, self.tmp_path = server, url, tmp_path
+        self.procs: list[BotProcess] = []
+
+    def start(self) -> BotProcess:
+        self.procs.append(BotProcess(self.server, self.url, self.tmp_path, len(self.procs)))
+        return self.procs[-1]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+
+
+async def answer(api, user: int, since: int, predicate, proc: BotProcess):
+    """The bot's first message to `user` since `since` matching `predicate`; fails with `proc`'s log."""
+    try:
+        return await api.wait_for_bot(predicate, timeout=WAIT, chat_id=user, since=since)
+    except TimeoutError as error:
+        raise AssertionError(f"no answer; bot log:\n{proc.tail()}") from error
+
+
+async def quiet(api) -> None:
+    """Let the process confirm the updates it fetched (its next getUpdates carries the offset) before a kill."""
+    deadline = clock.monotonic() + 5
+    while clock.monotonic() < deadline and any(u for u in api._updates):
+        await asyncio.sleep(0.05)

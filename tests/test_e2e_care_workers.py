@@ -16,10 +16,16 @@ from telegram import Bot
 from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
 from db.care import booking, booking_notices
-from db.core.engine import make_engine, run_unit, session_scope
+from db.core.engine import make_engine, run_unit
 from db.core.timeutil import local_today
-from db.models import Institution
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.db_fixtures import (  # noqa: F401
+    COMMUNITY_CENTRE,
+    book,
+    db_engine_fixture,
+    engine_url,
+    make_institution,
+    make_session,
+)
 from tests.e2e_harness import worker_pair
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
@@ -29,18 +35,7 @@ NOW = datetime.combine(local_today(), time(10))  # reminders go out the day befo
 
 
 def _centre(engine, **overrides) -> int:
-    values = dict(
-        name="鹭岛托育中心", city="厦门市", district="思明区", address="思明区测试路2号", lat=24.49, lon=118.09,
-        legal_nature="营利性", form="社区嵌入式", puhui=True, filing_status="已备案", age_min_months=12,
-        age_max_months=36, services=["全日托", "临时托"], fees={"全日托": 1600, "临时托": 120}, total_places=40,
-        free_places=5, operator_user_id=OPERATOR,
-    )
-    values.update(overrides)
-    with session_scope(engine) as session:
-        institution = Institution(**values)
-        session.add(institution)
-        session.flush()
-        return institution.id
+    return make_institution(engine, **COMMUNITY_CENTRE | {"operator_user_id": OPERATOR} | overrides)
 
 
 @pytest.fixture

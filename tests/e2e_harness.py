@@ -38,6 +38,17 @@ def kb_service(settings, embedder):
     return service
 
 
+def record_errors(app) -> list:
+    """The errors `app`'s handlers raise from now on (a list that fills as they happen)."""
+    errors: list = []
+
+    async def record(update, context):
+        errors.append(context.error)
+
+    app.add_error_handler(record)
+    return errors
+
+
 def app_factory(settings, policy_service, admin: int | None = None, *, spy_errors: bool = False) -> Callable:
     """`make(server)`: the bot's Application talking to the fake Bot API `server`, answering from
     `policy_service`, with `admin` (when given) as its admin. With `spy_errors`, every error that reaches the
@@ -50,12 +61,7 @@ def app_factory(settings, policy_service, admin: int | None = None, *, spy_error
         settings.telegram_base_file_url = server.base_file_url
         app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
         if spy_errors:
-            app.bot_data["errors"] = errors = []
-
-            async def spy(update, context):
-                errors.append(repr(context.error))
-
-            app.add_error_handler(spy)
+            app.bot_data["errors"] = record_errors(app)
         return app
 
     return make
@@ -116,12 +122,7 @@ class Worker:
         )
         policy_service = object() if service is None else service
         self.app = build_application(settings, engine=self.engine, token=FAKE_TOKEN, policy_service=policy_service)
-        self.errors: list = []
-
-        async def record(update, context):
-            self.errors.append(context.error)
-
-        self.app.add_error_handler(record)
+        self.errors = record_errors(self.app)
 
     async def handle(self, update: dict) -> None:
         await self.app.process_update(Update.de_json(update, self.app.bot))
@@ -180,7 +181,7 @@ class BotProcess:
 
 class BotRuns:
     """Successive `BotProcess`es on one database and one fake Bot API (the next started after the last was
-    killed); `stop()` ends any still running."""
+    killed). A context manager: leaving it ends any still running."""
 
     def __init__(self, server, url: str, tmp_path: Path) -> None:
         self.server, self.url, self.tmp_path = server, url, tmp_path
@@ -190,7 +191,10 @@ class BotRuns:
         self.procs.append(BotProcess(self.server, self.url, self.tmp_path, len(self.procs)))
         return self.procs[-1]
 
-    def stop(self) -> None:
+    def __enter__(self) -> BotRuns:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
         for proc in self.procs:
             proc.stop()
 

@@ -102,11 +102,13 @@ def docx_bytes(paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def docx_zip_bomb() -> bytes:
-    """A .docx under 1 MB that inflates to 60 MB."""
+def docx_zip_bomb(document: bytes | None = None) -> bytes:
+    """A .docx under 1 MB that inflates to 60 MB: `document` (by default a small policy) padded with zeros."""
+    if document is None:
+        document = docx_bytes(["一、总体要求", POLICY_LINE])
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(docx_bytes(["一、总体要求", POLICY_LINE]))) as source,
+        zipfile.ZipFile(io.BytesIO(document)) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
     ):
         for info in source.infolist():

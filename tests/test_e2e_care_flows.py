@@ -10,9 +10,9 @@ from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
 from db.core.engine import run_unit
 from db.core.timeutil import local_today
+from tests.e2e_harness import record_errors
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
-from tests.test_e2e_care_forged import _with_errors
 from tests.unit_of_work import load_state
 
 ZH_PARENT, EN_PARENT = 8181, 8282
@@ -37,7 +37,7 @@ async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, la
     app = app_for(fake_bot_api)
     user = ZH_PARENT if lang == "zh" else EN_PARENT
     words = WORDS[lang]
-    errors = _with_errors(app)
+    errors = record_errors(app)
     async with running_application(app):
         api.user_sends_text(user, "/find", language_code=lang)
         await _settle(api, app)
@@ -73,7 +73,7 @@ async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang)
     app = app_for(fake_bot_api)
     user = ZH_PARENT if lang == "zh" else EN_PARENT
     words = WORDS[lang]
-    errors = _with_errors(app)
+    errors = record_errors(app)
     async with running_application(app):
         api.user_sends_text(user, "/find", language_code=lang)
         await _settle(api, app)

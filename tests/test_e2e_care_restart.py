@@ -42,10 +42,7 @@ async def test_kill_9_mid_search_and_mid_booking_then_the_next_tap_continues(
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     institution_id, session_id = centre
-    url = engine_url(db_engine)
-    runs = BotRuns(fake_bot_api, url, tmp_path)
-
-    try:
+    with BotRuns(fake_bot_api, engine_url(db_engine), tmp_path) as runs:
         bot = runs.start()
         since = api.seq
         api.user_sends_text(PARENT, "/find")
@@ -104,5 +101,3 @@ async def test_kill_9_mid_search_and_mid_booking_then_the_next_tap_continues(
         notes = api.messages_to(OPERATOR)
         assert len(notes) == 1 and view.code in notes[0].text
         assert "出了点问题" not in " ".join(m.text or "" for m in api.messages_to(PARENT))
-    finally:
-        runs.stop()

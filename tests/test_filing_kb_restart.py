@@ -35,10 +35,7 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
     # cold build would take most of a minute per process.
     shutil.copytree(policy_index_dir / "index", tmp_path / "data" / "index")
     monkeypatch.setenv("ADMIN_USER_IDS", str(STAFF))
-    url = engine_url(db_engine)
-    runs = BotRuns(fake_bot_api, url, tmp_path)
-
-    try:
+    with BotRuns(fake_bot_api, engine_url(db_engine), tmp_path) as runs:
         bot = runs.start()
         since = api.seq
         api.user_sends_text(OPERATOR, "/filing")
@@ -84,5 +81,3 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
         assert "城市：广州市" in edited.text and "日期：2025-03-02" in edited.text
         everything = " ".join(m.text or "" for user in (OPERATOR, STAFF) for m in api.messages_to(user))
         assert "出了点问题" not in everything
-    finally:
-        runs.stop()

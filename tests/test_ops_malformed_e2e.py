@@ -26,6 +26,7 @@ from tests.db_fixtures import make_institution
 from tests.e2e_harness import (
     app_factory,
     kb_service,  # noqa: F401  (the fixture)
+    record_errors,
 )
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 
@@ -86,12 +87,7 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
-    errors: list[BaseException] = []
-
-    async def record_error(update, context) -> None:
-        errors.append(context.error)
-
-    app.add_error_handler(record_error)
+    errors = record_errors(app)
     make_institution(engine, name="阳光托育")
     wf = load_workflow()
     other_case = run_unit(engine, filing.start_case, OTHER_OPERATOR)

@@ -21,8 +21,10 @@ Use one of the two per test (each is parametrised on its own). A separate proces
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -195,6 +197,38 @@ def upgrade_to(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+# --- Races --------------------------------------------------------------------------------------------------------
+
+
+def race(n: int, fn: Callable[[int], T], *, errors: tuple[type[Exception], ...] = ()) -> list:
+    """`fn(i)` for i in range(n), in n threads released together; each result in order, or the `code` of one of
+    the expected `errors` it raised."""
+    barrier = threading.Barrier(n)
+
+    def task(i: int):
+        barrier.wait(timeout=30)
+        try:
+            return fn(i)
+        except errors as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(task, range(n)))
+
+
+def race_on_own_engines(url: str, n: int, fn: Callable[[Engine, int], T]) -> list[T]:
+    """`race` where each thread works as a process of its own would: `fn(engine, i)` on its own engine on `url`."""
+
+    def on_own_engine(i: int) -> T:
+        engine = make_engine(url)
+        try:
+            return fn(engine, i)
+        finally:
+            engine.dispose()
+
+    return race(n, on_own_engine)
 
 
 # --- Small builders for care tests ------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ notified (no flood of old notes after an upgrade), and the table matches its mod
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -22,6 +21,7 @@ from tests.db_fixtures import (  # noqa: F401
     make_institution,
     make_session,
     model_drift,
+    race_on_own_engines,
     upgrade_to,
 )
 
@@ -37,26 +37,17 @@ def _booked(engine, parents=(1, 2), operator=None):
 
 def test_one_claimant_wins_among_many_threads(db_engine):
     [b] = _booked(db_engine, parents=(1,))
-    url = engine_url(db_engine)
-    wins: list[str] = []
-    start = threading.Barrier(8)
+    kinds = ["reminder", "note"] * 4
 
-    def contend(kind: str) -> None:
-        engine = make_engine(url)
-        try:
-            start.wait()
-            if kind == "reminder" and run_unit(engine, booking_notices.claim_reminder, b.id, NOW):
-                wins.append(kind)
-            if kind == "note" and run_unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
-                wins.append(kind)
-        finally:
-            engine.dispose()
+    def contend(engine, i: int) -> str | None:
+        kind = kinds[i]
+        if kind == "reminder" and run_unit(engine, booking_notices.claim_reminder, b.id, NOW):
+            return kind
+        if kind == "note" and run_unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
+            return kind
+        return None
 
-    threads = [threading.Thread(target=contend, args=(k,)) for k in ["reminder", "note"] * 4]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    wins = [kind for kind in race_on_own_engines(engine_url(db_engine), len(kinds), contend) if kind]
     assert sorted(wins) == ["note", "reminder"]
 
 

@@ -1,6 +1,11 @@
-"""Shared setup of the end-to-end tests that run the real Application against the fake Bot API: the `kb_service`
-fixture (a freshly built knowledge base), an application factory, and the say / upload / tap / settle steps of one
-user. Import the fixture into a test module (`from tests.e2e_harness import kb_service  # noqa: F401`)."""
+"""Shared setup of the end-to-end tests that run the real bot against the fake Bot API (one home for it):
+
+- in-process: the `kb_service` fixture (a freshly built knowledge base), `app_factory` (admin, error spy),
+  `record_errors`, and the say / upload / tap / settle steps of one user;
+- several workers on one database: `Worker` and `worker_pair`;
+- real `python -m bot run` processes killed and started again: `BotProcess`, `BotRuns`, `answer`, `quiet`.
+
+Import the fixture into a test module (`from tests.e2e_harness import kb_service  # noqa: F401`)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import KNOWLEDGE_DIR, Settings
+from tests.fakes.llm import RecordingFakeModel
 
 DEV_SET = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "policy_qa_dev.jsonl"
 
@@ -34,6 +35,19 @@ def policy_service(policy_index_dir, embedder):
     service = PolicyService(policy_index_dir / "index", KNOWLEDGE_DIR, embedder=embedder)
     service.build()
     return service
+
+
+@pytest.fixture
+def service_with(policy_service, policy_index_dir, embedder):
+    """`service_with(responses)`: a PolicyService over the built index whose LLM (a `RecordingFakeModel`, at
+    `service.llm`) answers `responses` in turn."""
+    from retrieval.service import PolicyService, ServiceOptions
+
+    def make(responses: list[str]) -> PolicyService:
+        llm = RecordingFakeModel(responses=responses, prompts=[])
+        return PolicyService(policy_index_dir / "index", KNOWLEDGE_DIR, embedder=embedder, options=ServiceOptions(llm=llm))
+
+    return make
 
 
 @pytest.fixture

@@ -21,19 +21,25 @@ Use one of the two per test (each is parametrised on its own). A separate proces
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
 
-from db.core.engine import make_engine, run_unit
-from db.core.migrate import upgrade_to_head
+from db.core.engine import make_engine, run_unit, session_scope
+from db.core.migrate import alembic_config, upgrade_to_head
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://tuoyu:tuoyu@127.0.0.1:5432/tuoyu_test"
 T = TypeVar("T")
@@ -153,12 +159,107 @@ db_engine = db_engine_fixture
 db_url = db_url_fixture
 
 
+# --- Migrations against the models ------------------------------------------------------------------------------
+
+
+def diff_table(diff) -> str:
+    """The table an autogenerate diff is about ("?" when it cannot tell, which then counts as ours)."""
+    if isinstance(diff, list):  # modify_* come as a list of tuples: (op, schema, table, column, ...)
+        return diff[0][2]
+    op, obj = diff[0], diff[1]
+    if op in ("add_table", "remove_table"):
+        return obj.name
+    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        return obj.table.name
+    if op in ("add_column", "remove_column"):
+        return diff[2]
+    return "?"
+
+
+def model_drift(engine: Engine, tables: set[str], *, referenced: set[str] = frozenset()) -> list:
+    """What autogenerate would change in `tables` to match the models (empty: migration and models agree).
+
+    `referenced` are tables the compared ones point to (compared alongside, their own diffs not reported);
+    tables of other features' migrations are not ours to compare.
+    """
+    ours = MetaData()
+    for name in tables | referenced:
+        SQLModel.metadata.tables[name].to_metadata(ours)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, ours)
+    return [d for d in diffs if diff_table(d) in tables | {"?"}]
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Migrate `engine`'s database up to `revision` only (to test a later upgrade on older data)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+# --- Races --------------------------------------------------------------------------------------------------------
+
+
+def race(n: int, fn: Callable[[int], T], *, errors: tuple[type[Exception], ...] = ()) -> list:
+    """`fn(i)` for i in range(n), in n threads released together; each result in order, or the `code` of one of
+    the expected `errors` it raised."""
+    barrier = threading.Barrier(n)
+
+    def task(i: int):
+        barrier.wait(timeout=30)
+        try:
+            return fn(i)
+        except errors as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(task, range(n)))
+
+
+def race_on_own_engines(url: str, n: int, fn: Callable[[Engine, int], T]) -> list[T]:
+    """`race` where each thread works as a process of its own would: `fn(engine, i)` on its own engine on `url`."""
+
+    def on_own_engine(i: int) -> T:
+        engine = make_engine(url)
+        try:
+            return fn(engine, i)
+        finally:
+            engine.dispose()
+
+    return race(n, on_own_engine)
+
+
 # --- Small builders for care tests ------------------------------------------------------------------------------
+
+
+def insert(engine: Engine, row) -> int:
+    """Add `row` (a table model) in a unit of its own and return its id."""
+    with session_scope(engine) as session:
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+# A community centre (社区嵌入式, from 12 months, day and temporary care): `make_institution`'s overrides.
+COMMUNITY_CENTRE = dict(
+    name="鹭岛托育中心",
+    address="思明区测试路2号",
+    lat=24.49,
+    lon=118.09,
+    form="社区嵌入式",
+    age_min_months=12,
+    classes=[],
+    services=["全日托", "临时托"],
+    fees={"全日托": 1600, "临时托": 120},
+    total_places=40,
+    free_places=5,
+)
 
 
 def make_institution(engine: Engine, **overrides) -> int:
     """Insert an institution (sensible defaults, Xiamen 思明) and return its id."""
-    from db.core.engine import session_scope
     from db.models import Institution
 
     values = dict(
@@ -181,16 +282,11 @@ def make_institution(engine: Engine, **overrides) -> int:
         free_places=10,
     )
     values.update(overrides)
-    with session_scope(engine) as session:
-        inst = Institution(**values)
-        session.add(inst)
-        session.flush()
-        return inst.id
+    return insert(engine, Institution(**values))
 
 
 def make_session(engine: Engine, institution_id: int, day, start="09:00", end="12:00", **overrides) -> int:
     """Insert a temporary-care session and return its id (times as "HH:MM")."""
-    from db.core.engine import session_scope
     from db.core.timeutil import parse_time
     from db.models import CareSession
 
@@ -207,11 +303,7 @@ def make_session(engine: Engine, institution_id: int, day, start="09:00", end="1
         price=100.0,
     )
     values.update(overrides)
-    with session_scope(engine) as session:
-        care = CareSession(**values)
-        session.add(care)
-        session.flush()
-        return care.id
+    return insert(engine, CareSession(**values))
 
 
 # --- Units of work for care tests --------------------------------------------------------------------------------

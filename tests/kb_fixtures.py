@@ -102,11 +102,13 @@ def docx_bytes(paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def docx_zip_bomb() -> bytes:
-    """A .docx under 1 MB that inflates to 60 MB."""
+def docx_zip_bomb(document: bytes | None = None) -> bytes:
+    """A .docx under 1 MB that inflates to 60 MB: `document` (by default a small policy) padded with zeros."""
+    if document is None:
+        document = docx_bytes(["一、总体要求", POLICY_LINE])
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(docx_bytes(["一、总体要求", POLICY_LINE]))) as source,
+        zipfile.ZipFile(io.BytesIO(document)) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
     ):
         for info in source.infolist():
@@ -161,72 +163,3 @@ def caching(embedder) -> CachingEmbedder:
     if id(embedder) not in _CACHING:
         _CACHING[id(embedder)] = CachingEmbedder(embedder)
     return _CACHING[id(embedder)]
-
-
-# --- Talking to the bot through the fake Bot API (the knowledge-base end-to-end tests) ------------------------
-
-
-def built_service(settings, embedder):
-    """A policy service over the catalog in `settings.index_dir`, built, with a caching embedder."""
-    from bot.settings import KNOWLEDGE_DIR
-    from retrieval.service import PolicyService
-
-    service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
-    service.build()
-    return service
-
-
-def app_factory(settings, service):
-    """`make(server)`: the bot application talking to the fake Bot API `server`, answering from `service`."""
-    from bot.app import build_application
-    from tests.fakes.fixtures import FAKE_TOKEN
-
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=service, token=FAKE_TOKEN)
-
-    return make
-
-
-async def settle(api, app, user, since):
-    """The bot's messages to `user` after `since`, once it has answered and is idle."""
-    from bot.local_api import application_is_busy
-
-    await api.wait_for_bot(chat_id=user, since=since, timeout=20)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-async def say(api, app, user, text, **kwargs):
-    """`user` sends `text`; the bot's answers."""
-    since = api.seq
-    api.user_sends_text(user, text, **kwargs)
-    return await settle(api, app, user, since)
-
-
-async def upload(api, app, user, name, data, caption=None):
-    """`user` sends a document; the bot's answers."""
-    since = api.seq
-    api.user_sends_document(user, name, data, caption=caption)
-    return await settle(api, app, user, since)
-
-
-async def tap(api, app, user, message, text_contains):
-    """`user` taps the button of `message` whose text contains `text_contains`; the bot's answers (maybe none)."""
-    from bot.local_api import application_is_busy
-
-    since = api.seq
-    api.user_taps_button(user, message.message_id, message.callback_data(text_contains))
-    await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=20)
-    return api.changes_since(since, user)
-
-
-def text_of(messages) -> str:
-    """The texts of `messages`, one after another."""
-    return "\n".join(m.text or "" for m in messages)
-
-
-def last_with(messages, text_contains):
-    """The last of `messages` whose text contains `text_contains`."""
-    return next(m for m in reversed(messages) if text_contains in (m.text or ""))

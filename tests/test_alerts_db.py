@@ -4,21 +4,16 @@ exactly once, also with planners and senders running concurrently; stale claims 
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect, select
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, select
 
 from bot.handlers.alerts_dispatch import plan
 from db.accounts.users import set_language
-from db.core.engine import make_engine, run_unit
+from db.core.engine import run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.test_kb_db import _table_of
+from tests.db_fixtures import db_engine_fixture, engine_url, model_drift, race_on_own_engines  # noqa: F401
 
 TABLES = {"policy_follows", "alert_messages", "alert_deliveries", "alert_cursor"}
 ZJG = "江苏省/苏州市/张家港市"
@@ -27,13 +22,7 @@ SUZHOU = "江苏省/苏州市"
 
 def test_migration_creates_the_tables_and_matches_the_models(db_engine):
     assert set(inspect(db_engine).get_table_names()) >= TABLES
-    ours = MetaData()
-    for name in TABLES:
-        SQLModel.metadata.tables[name].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(context, ours)
-    assert [d for d in diffs if _table_of(d) in TABLES | {"?"}] == []
+    assert model_drift(db_engine, TABLES) == []
 
 
 def test_follow_unfollow_limit_and_reach(db_engine):
@@ -97,25 +86,16 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
         run_unit(db_engine, alerts.follow, uid, ZJG)
     for n in range(3):
         run_unit(db_engine, record_change, "publish", doc_id=f"doc-{n}", index_id=f"doc-{n}")
-    url = engine_url(db_engine)
-    engines = [make_engine(url) for _ in range(4)]
-    got: list[list[int]] = [[] for _ in engines]
-    barrier = threading.Barrier(len(engines))
 
-    def work(i):
-        barrier.wait()
-        plan(engines[i], _build)
-        while batch := run_unit(engines[i], alerts.claim_batch, 17):
-            got[i].extend(d.id for d in batch)
-            run_unit(engines[i], alerts.finish, alerts.Outcome(sent=[d.id for d in batch]))
+    def work(engine, _i: int) -> list[int]:
+        plan(engine, _build)
+        sent: list[int] = []
+        while batch := run_unit(engine, alerts.claim_batch, 17):
+            sent.extend(d.id for d in batch)
+            run_unit(engine, alerts.finish, alerts.Outcome(sent=[d.id for d in batch]))
+        return sent
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(engines))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for engine in engines:
-        engine.dispose()
+    got = race_on_own_engines(engine_url(db_engine), 4, work)
     everything = [d for part in got for d in part]
     assert len(everything) == len(set(everything)) == 600
     table = alerts.AlertDelivery.__table__

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
 
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import Booking, CareSession, Institution, User
-from tests.db_fixtures import book, db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import (  # noqa: F401
+    book,
+    db_engine_fixture,
+    db_url_fixture,
+    make_institution,
+    make_session,
+    model_drift,
+)
 
 CARE_TABLES = {"users", "institutions", "care_sessions", "bookings"}
 
@@ -26,20 +30,6 @@ def revision_history() -> list[str]:
     from db.core.migrate import alembic_config
 
     return [rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
-
-
-def diff_table(diff) -> str:
-    """The table an autogenerate diff is about ("?" when it cannot tell, which then counts as ours)."""
-    if isinstance(diff, list):  # modify_* come as a list of tuples: (op, schema, table, column, ...)
-        return diff[0][2]
-    op, obj = diff[0], diff[1]
-    if op in ("add_table", "remove_table"):
-        return obj.name
-    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        return obj.table.name
-    if op in ("add_column", "remove_column"):
-        return diff[2]
-    return "?"
 
 
 def test_upgrade_empty_database(db_url):
@@ -111,14 +101,7 @@ def test_unrelated_tables_survive(db_url):
 
 def test_migration_matches_models(db_engine):
     """Autogenerate finds nothing to change for our tables: the migration and the models agree."""
-    ours = MetaData()
-    for name in CARE_TABLES:
-        SQLModel.metadata.tables[name].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(context, ours)
-    # Tables of later migrations (other features) are not ours to compare.
-    assert [d for d in diffs if diff_table(d) in CARE_TABLES | {"?"}] == []
+    assert model_drift(db_engine, CARE_TABLES) == []
 
 
 def test_check_constraint_stops_overbooking_at_the_database(db_engine):

@@ -4,18 +4,13 @@ notified (no flood of old notes after an upgrade), and the table matches its mod
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, func, select, update
-from sqlmodel import SQLModel
+from sqlalchemy import func, select, update
 
 from db.care import booking, booking_notices
 from db.core.engine import make_engine, run_unit
-from db.core.migrate import alembic_config, upgrade_to_head
+from db.core.migrate import upgrade_to_head
 from db.core.outbox import NoticeClaim, claim_notice, release_notice
 from db.models import Booking
 from tests.db_fixtures import (  # noqa: F401
@@ -25,6 +20,9 @@ from tests.db_fixtures import (  # noqa: F401
     engine_url,
     make_institution,
     make_session,
+    model_drift,
+    race_on_own_engines,
+    upgrade_to,
 )
 
 DAY = date(2030, 3, 4)
@@ -39,26 +37,17 @@ def _booked(engine, parents=(1, 2), operator=None):
 
 def test_one_claimant_wins_among_many_threads(db_engine):
     [b] = _booked(db_engine, parents=(1,))
-    url = engine_url(db_engine)
-    wins: list[str] = []
-    start = threading.Barrier(8)
+    kinds = ["reminder", "note"] * 4
 
-    def contend(kind: str) -> None:
-        engine = make_engine(url)
-        try:
-            start.wait()
-            if kind == "reminder" and run_unit(engine, booking_notices.claim_reminder, b.id, NOW):
-                wins.append(kind)
-            if kind == "note" and run_unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
-                wins.append(kind)
-        finally:
-            engine.dispose()
+    def contend(engine, i: int) -> str | None:
+        kind = kinds[i]
+        if kind == "reminder" and run_unit(engine, booking_notices.claim_reminder, b.id, NOW):
+            return kind
+        if kind == "note" and run_unit(engine, booking_notices.claim_operator_note, b.id, "booked"):
+            return kind
+        return None
 
-    threads = [threading.Thread(target=contend, args=(k,)) for k in ["reminder", "note"] * 4]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    wins = [kind for kind in race_on_own_engines(engine_url(db_engine), len(kinds), contend) if kind]
     assert sorted(wins) == ["note", "reminder"]
 
 
@@ -96,10 +85,7 @@ def test_pending_operator_notes(db_engine):
 def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
     engine = make_engine(db_url)
     try:
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004_conversation")
+        upgrade_to(engine, "0004_conversation")
         kept, gone = _booked(engine, operator=777)
         with engine.begin() as connection:  # cancel without the new code path (it does not touch claims)
             connection.execute(
@@ -117,9 +103,4 @@ def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
 
 
 def test_migration_matches_model(db_engine):
-    ours = MetaData()
-    SQLModel.metadata.tables["notice_claims"].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = [d for d in compare_metadata(context, ours) if "notice_claims" in repr(d)]
-    assert diffs == []
+    assert model_drift(db_engine, {"notice_claims"}) == []

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 
 from db.core import conversation
 from db.core.conversation import STATE_MAX_BYTES, StaleState, purge_states
-from db.core.engine import make_engine, run_unit, session_scope
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from db.core.engine import run_unit, session_scope
+from tests.db_fixtures import db_engine_fixture, engine_url, race_on_own_engines  # noqa: F401
 from tests.unit_of_work import clear_state, load_state, save_state
 
 
@@ -56,26 +55,15 @@ def test_purge_keeps_recent_states(db_engine):
 def test_concurrent_writers_from_one_version_exactly_one_wins(db_engine):
     """Two workers read version 1 and both write: one succeeds, the other is told its read is stale."""
     save_state(db_engine, 5, "kb", {"draft": 1}, expected_version=None)
-    url = engine_url(db_engine)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def writer(n: int) -> None:
-        engine = make_engine(url)
+    def writer(engine, n: int) -> str:
         try:
-            barrier.wait()
             save_state(engine, 5, "kb", {"draft": 1, "by": n}, expected_version=1)
-            outcomes.append("ok")
         except StaleState:
-            outcomes.append("stale")
-        finally:
-            engine.dispose()
+            return "stale"
+        return "ok"
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race_on_own_engines(engine_url(db_engine), 8, writer)
     assert sorted(outcomes) == ["ok"] + ["stale"] * 7
     assert load_state(db_engine, 5, "kb").version == 2
 

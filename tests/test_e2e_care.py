@@ -72,11 +72,16 @@ async def _settle(api, app):
     await api.wait_until_idle(busy=lambda: application_is_busy(app))
 
 
-async def _tap(api, app, message, data):
+async def _tap_as(api, app, user: int, message, data: str):
+    """`user` taps `data` on `message` (stale or not); what changed for them once the bot is idle."""
     since = api.seq
-    api.user_taps_button(PARENT, message.message_id, data, stale_ok=True)
+    api.user_taps_button(user, message.message_id, data, stale_ok=True)
     await _settle(api, app)
-    return api.changes_since(since, PARENT)
+    return api.changes_since(since, user)
+
+
+async def _tap(api, app, message, data):
+    return await _tap_as(api, app, PARENT, message, data)
 
 
 async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centre, engine):  # noqa: F811

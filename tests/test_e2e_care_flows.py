@@ -10,9 +10,9 @@ from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
 from db.core.engine import run_unit
 from db.core.timeutil import local_today
+from tests.e2e_harness import record_errors
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
-from tests.test_e2e_care_forged import _with_errors
 from tests.unit_of_work import load_state
 
 ZH_PARENT, EN_PARENT = 8181, 8282
@@ -31,18 +31,25 @@ def demo(engine):  # noqa: F811
     return engine
 
 
+def _parent_session(server, make_app, lang: str):
+    """(api, app, the parent speaking `lang`, the errors the app's handlers raise) for one test."""
+    app = make_app(server)
+    return server.api, app, ZH_PARENT if lang == "zh" else EN_PARENT, record_errors(app)
+
+
+async def _send(api, app, user: int, text: str, lang: str) -> None:
+    """`user` sends `text` (their Telegram client in `lang`); returns once the bot is idle."""
+    api.user_sends_text(user, text, language_code=lang)
+    await _settle(api, app)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, lang):  # noqa: F811
-    api = fake_bot_api.api
-    app = app_for(fake_bot_api)
-    user = ZH_PARENT if lang == "zh" else EN_PARENT
+    api, app, user, errors = _parent_session(fake_bot_api, app_for, lang)
     words = WORDS[lang]
-    errors = _with_errors(app)
     async with running_application(app):
-        api.user_sends_text(user, "/find", language_code=lang)
-        await _settle(api, app)
-        api.user_sends_text(user, "杨舍", language_code=lang)
-        await _settle(api, app)
+        await _send(api, app, user, "/find", lang)
+        await _send(api, app, user, "杨舍", lang)
         results = [m for m in api.messages_to(user) if m.buttons][-1]
         api.user_taps_button_text(user, results.message_id, "减免" if lang == "zh" else "Hardship")
         await _settle(api, app)
@@ -58,10 +65,8 @@ async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, la
         back = next(m for m in api.messages_to(user) if m.message_id == card.message_id)
         assert words["reduction"] in back.text
         # a typed place afterwards is still a place, not a policy question
-        api.user_sends_text(user, "/find", language_code=lang)
-        await _settle(api, app)
-        api.user_sends_text(user, "锦丰", language_code=lang)
-        await _settle(api, app)
+        await _send(api, app, user, "/find", lang)
+        await _send(api, app, user, "锦丰", lang)
         assert words["kept"] in api.messages_to(user)[-1].text
     assert not errors
     assert not any("出了点问题" in (m.text or "") or "went wrong" in (m.text or "") for m in api.messages_to(user))
@@ -69,22 +74,16 @@ async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, la
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang):  # noqa: F811
-    api = fake_bot_api.api
-    app = app_for(fake_bot_api)
-    user = ZH_PARENT if lang == "zh" else EN_PARENT
+    api, app, user, errors = _parent_session(fake_bot_api, app_for, lang)
     words = WORDS[lang]
-    errors = _with_errors(app)
     async with running_application(app):
-        api.user_sends_text(user, "/find", language_code=lang)
-        await _settle(api, app)
+        await _send(api, app, user, "/find", lang)
         api.user_shares_location(user, 39.9042, 116.4074, language_code=lang)  # Beijing: no data
         await _settle(api, app)
         assert words["cities"] in api.messages_to(user)[-1].text
 
-        api.user_sends_text(user, "/find", language_code=lang)
-        await _settle(api, app)
-        api.user_sends_text(user, "思明", language_code=lang)
-        await _settle(api, app)
+        await _send(api, app, user, "/find", lang)
+        await _send(api, app, user, "思明", lang)
         results = [m for m in api.messages_to(user) if m.buttons][-1]
         for data in ("care:f:budget", "care:set:budget:2000", "care:f:svc", "care:set:svc:half"):
             api.user_taps_button(user, results.message_id, data, stale_ok=True)

@@ -21,6 +21,7 @@ from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession, Institution
 from tests.db_fixtures import add_care_session, book
+from tests.e2e_harness import record_errors
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
 from tests.unit_of_work import load_state
@@ -57,17 +58,6 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def _with_errors(app) -> list:
-    """The errors the application's handlers raise from now on (a list that fills as they happen)."""
-    errors: list = []
-
-    async def record(update, context):
-        errors.append(context.error)
-
-    app.add_error_handler(record)
-    return errors
-
-
 async def _open_results(api, app):
     api.user_sends_text(PARENT, "/find")
     await _settle(api, app)
@@ -102,7 +92,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
     offer_id = run_unit(engine, waitlist.entries_for_parent, OTHER_PARENT)[0].offer_id
     assert offer_id is not None
     api.add_user(OTHER_PARENT)  # the waitlist job may send them the offer meanwhile (it changes no status)
-    errors = _with_errors(app)
+    errors = record_errors(app)
     forged = list(sample_malformed(CODEC))
     forged += [
         f"care:wt:{offer_id}", f"care:wp:{offer_id}", f"care:wl:{entry.entry_id}",  # another parent's queue
@@ -144,7 +134,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
     app = app_for(fake_bot_api)
     _, session_id = centre
     book(engine, session_id, PARENT, 24, idempotency_key="mine")
-    errors = _with_errors(app)
+    errors = record_errors(app)
     group = -100777
     async with running_application(app):
         # A callback query without a message (e.g. from an inline message).
@@ -191,7 +181,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
-    errors = _with_errors(app)
+    errors = record_errors(app)
     async with running_application(app):
         await _choose_half_day(api, app, institution_id)
         ask = api.messages_to(PARENT)[-1]
@@ -267,7 +257,7 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
         session.add(second)
         session.flush()
         second_id = second.id
-    errors = _with_errors(app)
+    errors = record_errors(app)
     day = (local_today() + timedelta(days=2)).isoformat()
     async with running_application(app):
         for bad in ("", f"{day} 09:00-12:00 临时托 99999999999999999999 100", f"{day} 12:00-09:00 临时托 5 100",
@@ -313,7 +303,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
-    errors = _with_errors(app)
+    errors = record_errors(app)
     async with running_application(app):
         await _choose_half_day(api, app, institution_id)
         snapshot = load_state(engine, PARENT, "care")

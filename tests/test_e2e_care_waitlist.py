@@ -20,7 +20,7 @@ from db.core.timeutil import local_today
 from db.models import Booking, CareSession
 from tests.db_fixtures import book
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.test_e2e_care import OPERATOR, PARENT, _settle, _tap, app_for, centre, engine  # noqa: F401
+from tests.test_e2e_care import OPERATOR, PARENT, _settle, _tap, _tap_as, app_for, centre, engine  # noqa: F401
 
 SECOND, BOOKED_A, BOOKED_B = 5353, 901, 902
 OFFER_MARK = "有空位了"
@@ -54,10 +54,18 @@ async def _send(api, app, user: int, text: str):
     return api.changes_since(since, user)
 
 
-def _fill(db, session_id: int) -> None:
-    """Both places of the centre's session booked by two other parents."""
+def _fill(db, session_id: int, queue: tuple[tuple[int, int], ...] = ()) -> None:
+    """Both places of the centre's session booked by two other parents; then the parents of `queue`
+    ((parent, age in months) pairs) join its waitlist in that order."""
     for parent in (BOOKED_A, BOOKED_B):
         book(db, session_id, parent, 24, idempotency_key=f"k{parent}")
+    for parent, months in queue:
+        run_unit(db, waitlist.join, session_id, parent, months)
+
+
+def _free_a_place(db, **options) -> None:
+    """The first of the two booked parents cancels (`options`: those of `booking.cancel_booking`)."""
+    run_unit(db, booking.cancel_booking, run_unit(db, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, **options)
 
 
 async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, centre, engine):  # noqa: F811
@@ -156,23 +164,14 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         assert "已经确认" in api.callback_answers[-1].text and _snapshot(engine) == before
 
 
-async def _tap_as(api, app, user: int, message, data: str):
-    since = api.seq
-    api.user_taps_button(user, message.message_id, data, stale_ok=True)
-    await _settle(api, app)
-    return api.changes_since(since, user)
-
-
 async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for, centre, engine):  # noqa: F811
     api = fake_bot_api.api
     for user in (PARENT, SECOND):
         api.add_user(user)
     app = app_for(fake_bot_api)
     _, session_id = centre
-    _fill(engine, session_id)
-    run_unit(engine, waitlist.join, session_id, PARENT, 24)
-    run_unit(engine, waitlist.join, session_id, SECOND, 20)
-    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
+    _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20)))
+    _free_a_place(engine)
     async with running_application(app):
         await care_waitlist.expire_and_send(app.bot, engine)
         assert len(_offers_to(api, PARENT)) == 1
@@ -194,11 +193,9 @@ async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
     for user in (PARENT, SECOND, 5454):
         api.add_user(user)
     _, session_id = centre
-    _fill(engine, session_id)
-    for parent, months in ((PARENT, 24), (SECOND, 20), (5454, 30)):
-        run_unit(engine, waitlist.join, session_id, parent, months)
+    _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20), (5454, 30)))
     hold = timedelta(minutes=30)
-    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, hold=hold)
+    _free_a_place(engine, hold=hold)
 
     # Up: the offer goes out (its hold starts now).
     app = app_for(fake_bot_api)
@@ -234,9 +231,8 @@ async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
     api = fake_bot_api.api
     api.add_user(PARENT)
     _, session_id = centre
-    _fill(engine, session_id)
-    run_unit(engine, waitlist.join, session_id, PARENT, 24)
-    run_unit(engine, booking.cancel_booking, run_unit(engine, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A)
+    _fill(engine, session_id, queue=((PARENT, 24),))
+    _free_a_place(engine)
     later = datetime.now(UTC) + timedelta(hours=2)  # its first hold would have ended: it was never sent
     app = app_for(fake_bot_api)
     async with running_application(app):
@@ -252,9 +248,7 @@ async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_ap
         api.add_user(user)
     app = app_for(fake_bot_api)
     _, session_id = centre
-    _fill(engine, session_id)
-    run_unit(engine, waitlist.join, session_id, PARENT, 24)
-    run_unit(engine, waitlist.join, session_id, SECOND, 20)
+    _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20)))
     tomorrow = (local_today() + timedelta(days=1)).isoformat()
     async with running_application(app):
         # Fewer places than are booked: refused, nothing changes.

@@ -11,17 +11,22 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from telegram import Bot, Update
+from telegram import Bot
 
-from bot.app import build_application
 from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
-from bot.settings import Settings
 from db.care import booking, booking_notices
-from db.core.engine import make_engine, run_unit, session_scope
+from db.core.engine import make_engine, run_unit
 from db.core.timeutil import local_today
-from db.models import Institution
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
+from tests.db_fixtures import (  # noqa: F401
+    COMMUNITY_CENTRE,
+    book,
+    db_engine_fixture,
+    engine_url,
+    make_institution,
+    make_session,
+)
+from tests.e2e_harness import worker_pair
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
@@ -30,53 +35,13 @@ NOW = datetime.combine(local_today(), time(10))  # reminders go out the day befo
 
 
 def _centre(engine, **overrides) -> int:
-    values = dict(
-        name="鹭岛托育中心", city="厦门市", district="思明区", address="思明区测试路2号", lat=24.49, lon=118.09,
-        legal_nature="营利性", form="社区嵌入式", puhui=True, filing_status="已备案", age_min_months=12,
-        age_max_months=36, services=["全日托", "临时托"], fees={"全日托": 1600, "临时托": 120}, total_places=40,
-        free_places=5, operator_user_id=OPERATOR,
-    )
-    values.update(overrides)
-    with session_scope(engine) as session:
-        institution = Institution(**values)
-        session.add(institution)
-        session.flush()
-        return institution.id
-
-
-class Worker:
-    """One bot process: its own engine and Application; updates are handed to it explicitly."""
-
-    def __init__(self, url: str, server, tmp_path, name: str) -> None:
-        self.engine = make_engine(url)
-        settings = Settings(
-            _env_file=None, data_dir=tmp_path / name, telegram_bot_token="", database_url=url,
-            telegram_base_url=server.base_url, telegram_base_file_url=server.base_file_url,
-        )
-        self.app = build_application(settings, engine=self.engine, token=FAKE_TOKEN, policy_service=object())
-        self.errors: list = []
-
-        async def record(update, context):
-            self.errors.append(context.error)
-
-        self.app.add_error_handler(record)
-
-    async def handle(self, update: dict) -> None:
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def close(self) -> None:
-        await self.app.shutdown()
-        self.engine.dispose()
+    return make_institution(engine, **COMMUNITY_CENTRE | {"operator_user_id": OPERATOR} | overrides)
 
 
 @pytest.fixture
 async def workers(db_engine, fake_bot_api, tmp_path):  # noqa: F811
-    pair = [Worker(engine_url(db_engine), fake_bot_api, tmp_path, name) for name in ("w1", "w2")]
-    for worker in pair:
-        await worker.app.initialize()
-    yield pair
-    for worker in pair:
-        await worker.close()
+    async with worker_pair(engine_url(db_engine), fake_bot_api, tmp_path) as pair:
+        yield pair
 
 
 def _last_update(api) -> dict:

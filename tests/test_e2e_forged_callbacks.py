@@ -14,6 +14,7 @@ from bot.app import build_application
 from bot.callbacks import REGISTRY, sample_malformed
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
+from tests.e2e_harness import app_factory
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 
 PARENT = 6161
@@ -37,20 +38,7 @@ def _fingerprint(engine) -> dict[str, str]:
 
 @pytest.fixture
 def make_app(settings, policy_service):
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        settings.admin_user_ids = str(STAFF)
-        app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
-        app.bot_data["errors"] = errors = []
-
-        async def spy(update, context):
-            errors.append(repr(context.error))
-
-        app.add_error_handler(spy)
-        return app
-
-    return make
+    return app_factory(settings, policy_service, STAFF, spy_errors=True)
 
 
 def test_every_registered_callback_pattern_has_a_codec(settings):

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.e2e_harness import app_factory
+from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 
 USER = 5151
 GROUP = -100777
@@ -20,19 +20,7 @@ CHANNEL = -100888
 
 @pytest.fixture
 def make_app(settings, policy_service):
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
-        app.bot_data["errors"] = errors = []
-
-        async def spy(update, context):
-            errors.append(repr(context.error))
-
-        app.add_error_handler(spy)
-        return app
-
-    return make
+    return app_factory(settings, policy_service, spy_errors=True)
 
 
 async def _settle(api, app) -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
+from tests.e2e_harness import app_factory, say, settle
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.kb_fixtures import app_factory
 
 USER = 4242
 
@@ -20,20 +20,14 @@ def make_app(settings, policy_service):
 
 async def _say(api, app, text: str):
     """Send `text` as the user and wait until the bot has fully reacted; returns its new messages."""
-    since = api.seq
-    api.user_sends_text(USER, text)
-    await api.wait_for_bot(chat_id=USER)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app))
-    return api.changes_since(since, USER)
+    return await say(api, app, USER, text)
 
 
 async def _tap(api, app, message_id: int, data: str):
     """Tap a button of the bot's message and wait until the bot has fully reacted; returns its new messages."""
     since = api.seq
     api.user_taps_button(USER, message_id, data)
-    await api.wait_for_bot(chat_id=USER)
-    await api.wait_until_idle(busy=lambda: application_is_busy(app))
-    return api.changes_since(since, USER)
+    return await settle(api, app, USER, since)
 
 
 async def test_start_help_and_role_choice(fake_bot_api, make_app):  # noqa: F811

@@ -14,20 +14,13 @@ from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.e2e_harness import BotRuns, answer, quiet
 from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1
-from tests.test_e2e_care_restart import WAIT, BotProcess, _quiet
 from tests.unit_of_work import load_state
 
 OPERATOR, STAFF = 9393, 9494
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-async def _answer(api, user: int, since: int, predicate, proc: BotProcess):
-    try:
-        return await api.wait_for_bot(predicate, timeout=WAIT, chat_id=user, since=since)
-    except TimeoutError as error:
-        raise AssertionError(f"no answer; bot log:\n{proc.tail()}") from error
 
 
 def _has(text: str):
@@ -42,59 +35,49 @@ async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
     # cold build would take most of a minute per process.
     shutil.copytree(policy_index_dir / "index", tmp_path / "data" / "index")
     monkeypatch.setenv("ADMIN_USER_IDS", str(STAFF))
-    url = engine_url(db_engine)
-    procs: list[BotProcess] = []
-
-    def start() -> BotProcess:
-        procs.append(BotProcess(fake_bot_api, url, tmp_path, len(procs)))
-        return procs[-1]
-
-    try:
-        bot = start()
+    with BotRuns(fake_bot_api, engine_url(db_engine), tmp_path) as runs:
+        bot = runs.start()
         since = api.seq
         api.user_sends_text(OPERATOR, "/filing")
-        natures = await _answer(api, OPERATOR, since, _has("法人性质"), bot)
+        natures = await answer(api, OPERATOR, since, _has("法人性质"), bot)
         since = api.seq
         api.user_taps_button(OPERATOR, natures.message_id, natures.callback_data("营利性"))
-        checklist = await _answer(api, OPERATOR, since, _has("备案材料清单"), bot)
+        checklist = await answer(api, OPERATOR, since, _has("备案材料清单"), bot)
         since = api.seq
         api.user_sends_document(STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
-        preview = await _answer(api, STAFF, since, _has("草稿预览"), bot)
+        preview = await answer(api, STAFF, since, _has("草稿预览"), bot)
         since = api.seq
         api.user_taps_button(STAFF, preview.message_id, preview.callback_data("✏️ 日期"))
-        await _answer(api, STAFF, since, _has("请回复新的日期"), bot)
-        await _quiet(api)
+        await answer(api, STAFF, since, _has("请回复新的日期"), bot)
+        await quiet(api)
 
         bot.kill9()  # the operator chose the legal nature; the staff member's date is awaited
         case = run_unit(db_engine, filing.current_case, OPERATOR)
         assert load_state(db_engine, OPERATOR, "filing").data["case"] == case.id
         [draft] = [r for r in run_unit(db_engine, all_rows) if r.status == "draft"]
         assert load_state(db_engine, STAFF, "kb").data == {"draft": draft.id, "edit": {"row": draft.id, "field": "date"}}
-        bot = start()
+        bot = runs.start()
         since = api.seq
         api.user_sends_text(STAFF, "2025年3月2日")
-        edited = await _answer(api, STAFF, since, _has("草稿预览"), bot)
+        edited = await answer(api, STAFF, since, _has("草稿预览"), bot)
         assert "日期：2025-03-02" in edited.text
         assert "已修改日期" in " ".join(m.text or "" for m in api.changes_since(since, STAFF))
         since = api.seq
         api.user_taps_button(OPERATOR, checklist.message_id, checklist.callback_data("营业执照"))
-        item = await _answer(api, OPERATOR, since, lambda m: m.message_id == checklist.message_id, bot)
+        item = await answer(api, OPERATOR, since, lambda m: m.message_id == checklist.message_id, bot)
         assert "营业执照" in item.text and "PDF" in item.text
-        await _quiet(api)
+        await quiet(api)
 
         bot.kill9()  # the opened item awaits its file; the draft is open for `城市：…` lines
-        bot = start()
+        bot = runs.start()
         since = api.seq
         api.user_sends_document(OPERATOR, "营业执照.pdf", PDF)
-        ok = await _answer(api, OPERATOR, since, _has("已收到"), bot)
+        ok = await answer(api, OPERATOR, since, _has("已收到"), bot)
         assert "1/9" in ok.text
         assert run_unit(db_engine, filing.current_case, OPERATOR).statuses == {"license": "uploaded"}
         since = api.seq
         api.user_sends_text(STAFF, "城市：广州市")
-        edited = await _answer(api, STAFF, since, _has("草稿预览"), bot)
+        edited = await answer(api, STAFF, since, _has("草稿预览"), bot)
         assert "城市：广州市" in edited.text and "日期：2025-03-02" in edited.text
         everything = " ".join(m.text or "" for user in (OPERATOR, STAFF) for m in api.messages_to(user))
         assert "出了点问题" not in everything
-    finally:
-        for proc in procs:
-            proc.stop()

@@ -7,15 +7,13 @@ across them, because the flows keep their state in the database (`bot.state`, fl
 from __future__ import annotations
 
 import pytest
-from telegram import Update
 
-from bot.app import build_application
-from bot.settings import Settings
-from db.core.engine import make_engine, run_unit
+from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.e2e_harness import worker_pair
+from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1
 from tests.unit_of_work import load_state
 
@@ -24,43 +22,14 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
 
 
-class Worker:
-    """One bot process: its own engine, Application and memory; updates are handed to it explicitly."""
-
-    def __init__(self, url: str, server, tmp_path, name: str, service) -> None:
-        self.engine = make_engine(url)
-        settings = Settings(
-            _env_file=None, data_dir=tmp_path / name, telegram_bot_token="", database_url=url,
-            telegram_base_url=server.base_url, telegram_base_file_url=server.base_file_url,
-            admin_user_ids=str(STAFF),
-        )
-        self.app = build_application(settings, engine=self.engine, token=FAKE_TOKEN, policy_service=service)
-        self.errors: list = []
-
-        async def record(update, context):
-            self.errors.append(context.error)
-
-        self.app.add_error_handler(record)
-
-    async def handle(self, update: dict) -> None:
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def close(self) -> None:
-        await self.app.shutdown()
-        self.engine.dispose()
-
-
 @pytest.fixture
 async def workers(db_engine, fake_bot_api, tmp_path, policy_service):  # noqa: F811
     """Two workers over one policy service (built once per test run; the drafts made here are discarded and
     nothing is published, so it answers as before)."""
-    pair = [Worker(engine_url(db_engine), fake_bot_api, tmp_path, name, policy_service) for name in ("w1", "w2")]
-    for worker in pair:
-        await worker.app.initialize()
-        worker.app.bot_data["runtime"].policy_ready.set()  # post_init (app.start) would set it
-    yield pair
-    for worker in pair:
-        await worker.close()
+    async with worker_pair(engine_url(db_engine), fake_bot_api, tmp_path, service=policy_service, admin=STAFF) as pair:
+        for worker in pair:
+            worker.app.bot_data["runtime"].policy_ready.set()  # post_init (app.start) would set it
+        yield pair
 
 
 def _last_update(api) -> dict:

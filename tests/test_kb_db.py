@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect
-from sqlmodel import SQLModel
+from sqlalchemy import inspect
 
 from db.accounts import roles
 from db.core import audit
@@ -14,7 +11,7 @@ from db.core.engine import run_unit, session_scope
 from db.knowledge import registry
 from db.knowledge.registry import Actor, RegistryError
 from db.models import User
-from tests.db_fixtures import db_engine_fixture, make_institution  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, make_institution, model_drift  # noqa: F401
 
 TABLES = {"knowledge_documents", "audit_log"}
 ADMIN, STAFF, PARENT = 100, 200, 300
@@ -22,27 +19,7 @@ ADMIN, STAFF, PARENT = 100, 200, 300
 
 def test_migration_creates_the_tables_and_matches_the_models(db_engine):
     assert set(inspect(db_engine).get_table_names()) >= TABLES
-    ours = MetaData()
-    for name in TABLES:
-        SQLModel.metadata.tables[name].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(context, ours)
-    mine = [d for d in diffs if _table_of(d) in TABLES | {"?"}]
-    assert mine == []
-
-
-def _table_of(diff) -> str:
-    if isinstance(diff, list):
-        return diff[0][2]
-    op, obj = diff[0], diff[1]
-    if op in ("add_table", "remove_table"):
-        return obj.name
-    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        return obj.table.name
-    if op in ("add_column", "remove_column"):
-        return diff[2]
-    return "?"
+    assert model_drift(db_engine, TABLES) == []
 
 
 # --- Roles ------------------------------------------------------------------------------------------------------

@@ -18,36 +18,32 @@ from db.core import audit
 from db.core.engine import run_unit
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import make_institution
+from tests.e2e_harness import (
+    app_factory,
+    kb_service,  # noqa: F401  (the fixture)
+    latest_with,
+    say,
+    tap,
+    text_of,
+    upload,
+)
 from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
 from tests.kb_fixtures import (
     PNG,
     SHENZHEN_QUESTION,
     SHENZHEN_V1,
     SHENZHEN_V2,
-    app_factory,
-    built_service,
     corrupt_pdf,
     docx_zip_bomb,
     encrypted_pdf,
-    last_with,
-    say,
-    tap,
-    text_of,
-    upload,
 )
 
 ADMIN, STAFF, PARENT = 9001, 9002, 9003
 
 
 @pytest.fixture
-def kb_service(settings, embedder):
-    return built_service(settings, embedder)
-
-
-@pytest.fixture
-def make_app(settings, kb_service):
-    settings.admin_user_ids = str(ADMIN)
-    return app_factory(settings, kb_service)
+def make_app(settings, kb_service):  # noqa: F811
+    return app_factory(settings, kb_service, ADMIN)
 
 
 async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_service):  # noqa: F811
@@ -63,7 +59,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
 
         # Upload → draft preview; nothing reaches parents yet.
         replies = await upload(api, app, STAFF, "shenzhen.txt", SHENZHEN_V1.encode())
-        preview = last_with(replies, "草稿预览")
+        preview = latest_with(replies, "草稿预览")
         for expected in (
             "尚未发布，家长看不到",
             "标题：深圳市普惠托育服务补贴实施办法",
@@ -88,12 +84,12 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         assert "请回复新的日期" in prompt.text
         replies = await say(api, app, STAFF, "2025年3月2日")
         assert "已修改日期。" in text_of(replies)
-        preview = last_with(replies, "草稿预览")
+        preview = latest_with(replies, "草稿预览")
         assert "日期：2025-03-02" in preview.text
 
         # Publish → the hit rate before and after, with the drop flagged (the dev set expects 深圳 refused).
         replies = await tap(api, app, STAFF, preview, "✅ 发布")
-        report = last_with(replies, "已发布")
+        report = latest_with(replies, "已发布")
         assert "已发布《深圳市普惠托育服务补贴实施办法》第1版" in report.text
         assert "开发问题集（32 题）" in report.text and "命中率 hit@5：100.0% → 100.0%" in report.text
         assert "拒答正确率：100.0% → 96.9%" in report.text
@@ -118,11 +114,11 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
         [ask_file] = await tap(api, app, STAFF, card, "上传新版本替换")
         assert "新版本文件发给我" in ask_file.text
         replies = await upload(api, app, STAFF, "shenzhen-2026.docx.txt", SHENZHEN_V2.encode())
-        preview = last_with(replies, "草稿预览")
+        preview = latest_with(replies, "草稿预览")
         assert "将替换：《深圳市普惠托育服务补贴实施办法》第1版 → 第2版" in preview.text
         assert "日期：2026-01-15" in preview.text
         replies = await tap(api, app, STAFF, preview, "✅ 发布")
-        report = last_with(replies, "替换")
+        report = latest_with(replies, "替换")
         assert "已用第2版替换《深圳市普惠托育服务补贴实施办法》；旧的第1版已停止回答" in report.text
         assert "质量没有下降" in report.text
 

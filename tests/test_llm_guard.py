@@ -2,31 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
-from bot.settings import KNOWLEDGE_DIR
 from retrieval.guard import figures, grounded
-from retrieval.service import PolicyService, ServiceOptions
-
-
-class RecordingFakeModel(FakeListChatModel):
-    """A fake chat model that remembers the prompts it was given."""
-
-    prompts: list = []
-
-    def _call(self, messages, stop=None, run_manager=None, **kwargs):
-        self.prompts.append(messages)
-        return super()._call(messages, stop=stop, run_manager=run_manager, **kwargs)
-
-
-@pytest.fixture
-def service_with(policy_service, policy_index_dir, embedder):
-    def make(responses: list[str]) -> PolicyService:
-        llm = RecordingFakeModel(responses=responses, prompts=[])
-        return PolicyService(policy_index_dir / "index", KNOWLEDGE_DIR, embedder=embedder, options=ServiceOptions(llm=llm))
-
-    return make
 
 
 def test_figures_ignore_citations():

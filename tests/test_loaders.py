@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from retrieval.catalog import CatalogError, load_catalog, load_catalog_entries
 from retrieval.loaders import LoaderError, load_bytes, load_document
-from tests.kb_fixtures import minimal_pdf
+from tests.kb_fixtures import docx_zip_bomb, minimal_pdf
 
 POLICY = "托育机构收托困境婴幼儿的,按规定减免500元/人/月托育服务费用。"
 
@@ -175,18 +175,7 @@ def test_docx_paragraphs_and_table_rows_in_order(tmp_path: Path) -> None:
 
 
 def test_docx_zip_bomb_is_refused_before_parsing(tmp_path: Path) -> None:
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(docx_bytes())) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
-    ):
-        for info in source.infolist():
-            bomb.writestr(info, source.read(info))
-        with bomb.open("word/media/padding.bin", "w") as entry:
-            chunk = b"\0" * (1 << 20)
-            for _ in range(60):
-                entry.write(chunk)
-    path = write(tmp_path, "bomb.docx", out.getvalue())
+    path = write(tmp_path, "bomb.docx", docx_zip_bomb(docx_bytes()))
     assert path.stat().st_size < 1_000_000  # small on disk, 60 MB inflated
     expect_error(path, "too_large")
 

@@ -12,22 +12,23 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.app import build_application
 from bot.callbacks import CallbackError, sample_malformed
 from bot.console_transport import running_application
 from bot.handlers import filing as filing_handlers
 from bot.handlers import staff as staff_handlers
 from bot.local_api import application_is_busy
-from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
 from db.accounts import roles
 from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
-from retrieval.service import PolicyService
 from tests.db_fixtures import make_institution
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.kb_fixtures import caching
+from tests.e2e_harness import (
+    app_factory,
+    kb_service,  # noqa: F401  (the fixture)
+    record_errors,
+)
+from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 
 ADMIN, PARENT, OPERATOR, OTHER_OPERATOR = 9101, 9102, 9103, 9104
 MALFORMED_IDS = ["", "abc", "-5", "0", "99999999999999999999", "1e3", "٣", "1.5", "%00", "9" * 13]
@@ -40,22 +41,8 @@ COMMANDS = {
 
 
 @pytest.fixture
-def kb_service(settings, embedder):
-    service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
-    service.build()
-    return service
-
-
-@pytest.fixture
-def make_app(settings, kb_service):
-    settings.admin_user_ids = str(ADMIN)
-
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=kb_service, token=FAKE_TOKEN)
-
-    return make
+def make_app(settings, kb_service):  # noqa: F811
+    return app_factory(settings, kb_service, ADMIN)
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -100,12 +87,7 @@ async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
-    errors: list[BaseException] = []
-
-    async def record_error(update, context) -> None:
-        errors.append(context.error)
-
-    app.add_error_handler(record_error)
+    errors = record_errors(app)
     make_institution(engine, name="阳光托育")
     wf = load_workflow()
     other_case = run_unit(engine, filing.start_case, OTHER_OPERATOR)

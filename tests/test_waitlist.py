@@ -6,10 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect, update
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, update
 
 from db.care.booking import BookingError, list_bookings
 from db.care.waitlist import (
@@ -29,9 +26,18 @@ from db.care.waitlist import (
     take_offer,
     take_offer_outcome,
 )
-from db.core.engine import run_unit, session_scope
+from db.core.engine import make_engine, run_unit, session_scope
+from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import CareSession
-from tests.db_fixtures import book, db_engine_fixture, db_url_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import (  # noqa: F401
+    book,
+    db_engine_fixture,
+    db_url_fixture,
+    make_institution,
+    make_session,
+    model_drift,
+    upgrade_to,
+)
 from tests.test_waitlist_helpers import (
     DAY,
     HOLD,
@@ -301,29 +307,15 @@ def test_offers_of_a_started_session_are_closed_and_the_place_released(db_engine
 
 def test_migration_creates_the_tables_and_matches_the_models(db_engine):
     assert set(inspect(db_engine).get_table_names()) >= TABLES
-    ours = MetaData()
-    for name in TABLES | {"care_sessions", "bookings", "institutions"}:  # with the tables they refer to
-        SQLModel.metadata.tables[name].to_metadata(ours)
-    with db_engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(context, ours)
-    assert [d for d in diffs if _table_of(d) in TABLES | {"?"}] == []
+    assert model_drift(db_engine, TABLES, referenced={"care_sessions", "bookings", "institutions"}) == []
     unique = {ix["name"] for ix in inspect(db_engine).get_indexes("waitlist_entries") if ix["unique"]}
     assert "uq_waitlist_entries_active" in unique
 
 
 def test_upgrade_from_0004_keeps_the_care_data(db_url):
-    from alembic import command
-
-    from db.core.engine import make_engine
-    from db.core.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
-
     engine = make_engine(db_url)
     try:
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004_conversation")
+        upgrade_to(engine, "0004_conversation")
         assert "waitlist_entries" not in inspect(engine).get_table_names()
         sid, _ = full_session(engine, capacity=1)
         upgrade_to_head(engine)
@@ -332,16 +324,3 @@ def test_upgrade_from_0004_keeps_the_care_data(db_url):
         assert run_unit(engine, join, sid, 101, 20, now=NOW).position == 1
     finally:
         engine.dispose()
-
-
-def _table_of(diff) -> str:
-    if isinstance(diff, list):
-        return diff[0][2]
-    op, obj = diff[0], diff[1]
-    if op in ("add_table", "remove_table"):
-        return obj.name
-    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        return obj.table.name
-    if op in ("add_column", "remove_column"):
-        return diff[2]
-    return "?"

@@ -33,7 +33,7 @@ from db.care.waitlist import (
 from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
 from db.core.engine import make_engine, run_unit, session_scope
 from db.models import BOOKING_CANCELLED, Booking, CareSession
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import db_engine_fixture, engine_url, race  # noqa: F401
 from tests.test_waitlist_helpers import HOLD, NOW, assert_invariants, cancel_and_offer, counts, full_session
 
 #: The expiry job runs "two hours later": every claimed offer it sees has lapsed, so it races the takes.
@@ -229,17 +229,8 @@ def test_processes_chaos_keeps_every_place_accounted_for(db_engine):
 
 
 def run_threads(n: int, fn) -> list:
-    barrier = threading.Barrier(n)
-
-    def task(i: int):
-        barrier.wait(timeout=30)
-        try:
-            return fn(i)
-        except (WaitlistError, BookingError) as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(task, range(n)))
+    """`fn(i)` in n threads at once: each result, or the code of a waitlist or booking refusal."""
+    return race(n, fn, errors=(WaitlistError, BookingError))
 
 
 def test_threads_double_tap_take_books_once(db_engine):

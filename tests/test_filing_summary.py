@@ -34,7 +34,7 @@ def wf():
 
 
 def _doc(item_id, name="营业执照.pdf"):
-    return F.DocumentInfo(1, item_id, "FID", "UID", name, "application/pdf", 2048, "c" * 64, NOW)
+    return F.DocumentInfo("FID", "UID", name, "application/pdf", 2048, "c" * 64, id=1, item_id=item_id, uploaded_at=NOW)
 
 
 def _case(nature="for_profit", city="", plan=None):

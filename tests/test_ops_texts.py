@@ -89,8 +89,8 @@ def _case(**changes) -> F.CaseView:
                                                              "youngest_months": 7, "count": 1}],
         created_at=NOW, updated_at=NOW, summary_sent_at=None,
         statuses={"license": F.UPLOADED, "food": F.NOT_APPLICABLE},
-        documents={"license": (F.DocumentInfo(1, "license", "F", "U", "licence.pdf", "application/pdf", 2048,
-                                              "c" * 64, NOW),)},
+        documents={"license": (F.DocumentInfo("F", "U", "licence.pdf", "application/pdf", 2048, "c" * 64,
+                                              id=1, item_id="license", uploaded_at=NOW),)},
     )
     values.update(changes)
     return F.CaseView(**values)

@@ -36,17 +36,23 @@ class CaseNotFound(FilingError):
 
 
 @dataclass(frozen=True)
-class DocumentInfo:
-    """One uploaded file (metadata only)."""
+class UploadedFile:
+    """What the bot learnt about an uploaded file (the bytes themselves are not kept)."""
 
-    id: int
-    item_id: str
     file_id: str
     file_unique_id: str
     file_name: str
     mime_type: str
     file_size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo(UploadedFile):
+    """One uploaded file as stored for a checklist item (metadata only)."""
+
+    id: int
+    item_id: str
     uploaded_at: datetime
 
 
@@ -129,18 +135,6 @@ class CaseView:
             if not i.done:
                 return i.material.id
         return None
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """What the bot learnt about an uploaded file (the bytes themselves are not kept)."""
-
-    file_id: str
-    file_unique_id: str
-    file_name: str
-    mime_type: str
-    file_size: int
-    sha256: str
 
 
 @dataclass(frozen=True)

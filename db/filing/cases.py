@@ -106,8 +106,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _doc_info(d: FilingDocument) -> DocumentInfo:
-    return DocumentInfo(d.id, d.item_id, d.file_id, d.file_unique_id, d.file_name, d.mime_type, d.file_size,
-                        d.sha256, _aware(d.uploaded_at))
+    return DocumentInfo(file_id=d.file_id, file_unique_id=d.file_unique_id, file_name=d.file_name,
+                        mime_type=d.mime_type, file_size=d.file_size, sha256=d.sha256, id=d.id, item_id=d.item_id,
+                        uploaded_at=_aware(d.uploaded_at))
 
 
 def _view(session: Session, case: FilingCase) -> CaseView:

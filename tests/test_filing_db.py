@@ -204,3 +204,15 @@ def test_check_content():
     assert F.check_content(FILE_TYPES["png"], b"\x89PNG\r\n\x1a\n....")
     assert F.check_content(FILE_TYPES["docx"], b"PK\x03\x04....")
     assert F.sha256_hex(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_an_unnamed_case_is_called_by_the_operators_own_count_not_the_database_id(db_engine, wf):
+    from bot.handlers.filing_views import _title
+
+    other = _ready_case(db_engine, wf, operator=OP + 1)  # another operator's case takes database id 1
+    first = _ready_case(db_engine, wf)
+    second = run_unit(db_engine, F.start_case, OP)
+    assert (other.number, first.number, second.number) == (1, 1, 2)
+    assert first.id != first.number and second.id != second.number
+    assert _title(first, "zh") == "机构 #1" and _title(second, "en") == "Centre #2"
+    assert run_unit(db_engine, F.get_case, OP, second.id).number == 2  # the same on every read

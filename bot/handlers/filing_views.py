@@ -64,7 +64,7 @@ def _esc(text: str) -> str:
 
 
 def _title(case: F.CaseView, lang: str) -> str:
-    return case.title or t("fl_case_title", lang, id=case.id)
+    return case.title or t("fl_case_title", lang, id=case.number)
 
 
 def _mb(max_bytes: int) -> str:

@@ -101,6 +101,9 @@ class CaseView:
     summary_sent_at: datetime | None
     statuses: dict[str, str] = field(default_factory=dict)
     documents: dict[str, tuple[DocumentInfo, ...]] = field(default_factory=dict)
+    #: The operator's own count: 1 for their first case, 2 for the second… (what an unnamed case is called;
+    #: the database id is internal and never shown).
+    number: int = 0
 
     def items(self, workflow: Workflow) -> list[ItemState]:
         """The checklist for this case's legal nature and city, with statuses (empty before a nature is chosen)."""

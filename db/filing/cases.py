@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -131,6 +131,10 @@ def _view(session: Session, case: FilingCase) -> CaseView:
         class_plan=list(case.class_plan or []), created_at=_aware(case.created_at),
         updated_at=_aware(case.updated_at), summary_sent_at=_aware(case.summary_sent_at),
         statuses=statuses, documents={k: tuple(v) for k, v in documents.items()},
+        number=session.execute(
+            select(func.count()).select_from(FilingCase)
+            .where(FilingCase.operator_id == case.operator_id, FilingCase.id <= case.id)
+        ).scalar_one(),
     )
 
 

@@ -67,7 +67,9 @@ class Summary:
     """Everything the summary says, already in the operator's language."""
 
     lang: str
-    case_id: int
+    #: What the operator calls the case when it has no name: their own count (`CaseView.number`), never the
+    #: database id (that is used only when a test builds a case by hand without a number).
+    case_number: int
     title: str
     nature: str
     authority: str
@@ -113,7 +115,7 @@ def build_summary(case: CaseView, workflow: Workflow, lang: str, *,
              for step in data.after_filing]
     return Summary(
         lang=lang,
-        case_id=case.id,
+        case_number=case.number or case.id,
         title=case.title,
         nature=nature.name.get(lang) if nature else case.legal_nature,
         authority=nature.authority.get(lang) if nature else "",
@@ -172,7 +174,7 @@ def _status_label(status: str, labels: Mapping[str, str]) -> str:
 
 def _header_lines(s: Summary, labels: Mapping[str, str]) -> list[str]:
     lines = [
-        labels["institution"].format(title=s.title or f"#{s.case_id}"),
+        labels["institution"].format(title=s.title or f"#{s.case_number}"),
         f"{labels['nature']}{s.nature}",
         f"{labels['city']}{s.city or labels['no_city']}",
         labels["registration"].format(authority=s.authority, certificate=s.certificate),
@@ -225,7 +227,7 @@ def summary_brief(s: Summary, labels: Mapping[str, str], *, max_names: int = 12)
     missing = s.by_status("missing")
     out = [
         labels["title"],
-        labels["institution"].format(title=s.title or f"#{s.case_id}"),
+        labels["institution"].format(title=s.title or f"#{s.case_number}"),
         labels["progress"].format(done=s.progress.done, total=s.progress.total),
         "",
     ]
@@ -244,7 +246,7 @@ def summary_brief(s: Summary, labels: Mapping[str, str], *, max_names: int = 12)
 
 def docx_filename(s: Summary) -> str:
     """An ASCII file name, e.g. filing-summary-12-20250301.docx."""
-    return f"filing-summary-{s.case_id}-{_when(s.generated_at)[:10].replace('-', '')}.docx"
+    return f"filing-summary-{s.case_number}-{_when(s.generated_at)[:10].replace('-', '')}.docx"
 
 
 def _docx_fonts(doc) -> None:

@@ -159,6 +159,11 @@ FILING_TEXTS: dict[str, dict[str, str]] = {
               "checklist any time.",
     },
     "fl_reminder_item": {"zh": "，当前材料：{name}", "en": ", current item: {name}"},
+    "fl_reminder_nature": {
+        "zh": "↪️ 您正在准备“{title}”的备案，下一步：选择机构的法人性质。随时点按钮回去继续。",
+        "en": "↪️ You are preparing the filing for “{title}”; next step: choose the legal nature. Tap to go back "
+              "any time.",
+    },
     "fl_reminder_plan": {
         "zh": "↪️ 我还在等您的班级计划（例如 <code>乳儿班 8 3; 托小班 15 3</code>），或点按钮回到清单。",
         "en": "↪️ I am still waiting for your class plan (e.g. <code>infant 8 3; toddler 15 3</code>), or tap to go "

@@ -148,3 +148,12 @@ def test_staff_errors_from_structured_fields(lang):
         if lang == "en":
             assert not CJK_RUN.search(text), text
         assert text != staff.error_text(exc, other)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reminder_before_a_legal_nature_names_the_next_step_not_an_empty_count(lang):
+    from bot.handlers.filing_views import reminder_view
+
+    text, markup = reminder_view(load_workflow(), _case(legal_nature="", step="nature", title="<A&B>"), lang)
+    assert "0/0" not in text and "&lt;A&amp;B&gt;" in text
+    assert ("法人性质" if lang == "zh" else "legal nature") in text and markup.inline_keyboard

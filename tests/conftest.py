@@ -10,6 +10,17 @@ import pytest
 from bot.settings import KNOWLEDGE_DIR, Settings
 from tests.fakes.llm import RecordingFakeModel
 
+# Fixture modules shared by many test files: their fixtures are available everywhere without an import.
+pytest_plugins = [
+    "tests.db_fixtures",
+    "tests.fakes.fixtures",
+    "tests.fakes.chroma_server",
+    "tests.e2e_harness",
+    "tests.care_harness",
+    "tests.workers_harness",
+    "tests.kb_cli_harness",
+]
+
 DEV_SET = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "policy_qa_dev.jsonl"
 
 

@@ -1,12 +1,7 @@
 """Database fixtures for tests that must hold on SQLite and on PostgreSQL.
 
-Use them in a test module with
-
-    from tests.db_fixtures import db_engine_fixture  # noqa: F401   (provides the fixture `db_engine`)
-    from tests.db_fixtures import db_url_fixture  # noqa: F401      (`db_url`: a fresh, empty, unmigrated DB)
-
-(Importing them by their fixture names, `db_engine`/`db_url`, works as well, but then ruff reports F811 on
-every test parameter of that name.)
+The fixtures `db_engine` (migrated to head) and `db_url` (a fresh, empty, unmigrated database) need no import:
+tests/conftest.py registers this module as a pytest plugin.
 
 Each test runs twice: `[sqlite]` on a fresh temporary file, `[postgres]` in a fresh schema (dropped
 afterwards) of the server `TEST_POSTGRES_URL` names (default: the one `.ci/run` sets up,
@@ -151,12 +146,6 @@ def db_engine_fixture(request, tmp_path) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
-
-
-# The fixtures under their fixture names too. Importing `db_engine` itself works, but ruff then reports F811
-# on every test parameter named db_engine; importing `db_engine_fixture` avoids that.
-db_engine = db_engine_fixture
-db_url = db_url_fixture
 
 
 # --- Migrations against the models ------------------------------------------------------------------------------

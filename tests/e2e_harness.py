@@ -1,11 +1,11 @@
 """Shared setup of the end-to-end tests that run the real bot against the fake Bot API (one home for it):
 
-- in-process: the `kb_service` fixture (a freshly built knowledge base), `app_factory` (admin, error spy),
+- in-process: the `kb_service` and `make_app` fixtures (a freshly built knowledge base), `app_factory` (admin, error spy),
   `record_errors`, and the say / upload / tap / settle steps of one user;
 - several workers on one database: `Worker` and `worker_pair`;
 - real `python -m bot run` processes killed and started again: `BotProcess`, `BotRuns`, `answer`, `quiet`.
 
-Import the fixture into a test module (`from tests.e2e_harness import kb_service  # noqa: F401`)."""
+The fixtures need no import: tests/conftest.py registers this module as a pytest plugin."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ def kb_service(settings, embedder):
     service = PolicyService(settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder))
     service.build()
     return service
+
+
+@pytest.fixture
+def make_app(settings, policy_service):
+    """`make(server)`: the bot's Application on the test settings, answering from the shared policy service."""
+    return app_factory(settings, policy_service)
 
 
 def record_errors(app) -> list:

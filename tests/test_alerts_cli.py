@@ -8,24 +8,23 @@ from db.core.engine import make_engine, run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import changes_since
 from tests.kb_fixtures import SHENZHEN_V1, SHENZHEN_V2
-from tests.test_kb_cli import run  # noqa: F401  (the fixture)
 
 
-def test_silent_publish_and_follower_counts(run, tmp_path, settings):  # noqa: F811
+def test_silent_publish_and_follower_counts(kb_cli, tmp_path, settings):
     v1, v2 = tmp_path / "shenzhen.txt", tmp_path / "shenzhen-2026.txt"
     v1.write_text(SHENZHEN_V1, encoding="utf-8")
     v2.write_text(SHENZHEN_V2, encoding="utf-8")
-    code, out = run("add", str(v1), "--doc-id", "sz", "--draft", "--json")
+    code, out = kb_cli("add", str(v1), "--doc-id", "sz", "--draft", "--json")
     assert code == 0 and json.loads(out)["notify"] is False
     engine = make_engine(settings.sqlalchemy_url)
     try:
         run_unit(engine, alerts.follow, 1, "广东省/深圳市")
         run_unit(engine, alerts.follow, 2, "广东省")  # a province's follower does not hear of one city's rules
         run_unit(engine, alerts.follow, 3, "广东省/深圳市/南山区")  # a district's follower does
-        code, out = run("publish", "sz", "--no-eval", "--silent", "--json")
+        code, out = kb_cli("publish", "sz", "--no-eval", "--silent", "--json")
         data = json.loads(out)
         assert code == 0 and data["action"] == "publish" and data["followers"] == 2 and data["notify"] is False
-        code, out = run("replace", "sz", str(v2), "--no-eval", "--json")
+        code, out = kb_cli("replace", "sz", str(v2), "--no-eval", "--json")
         data = json.loads(out)
         assert data["action"] == "replace" and data["followers"] == 2 and data["notify"] is True
         logged = run_unit(engine, changes_since, 0)

@@ -13,7 +13,7 @@ from db.accounts.users import set_language
 from db.core.engine import run_unit
 from db.knowledge import alerts
 from db.knowledge.changes import record_change
-from tests.db_fixtures import db_engine_fixture, engine_url, model_drift, race_on_own_engines  # noqa: F401
+from tests.db_fixtures import engine_url, model_drift, race_on_own_engines
 
 TABLES = {"policy_follows", "alert_messages", "alert_deliveries", "alert_cursor"}
 ZJG = "江苏省/苏州市/张家港市"

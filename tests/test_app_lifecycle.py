@@ -10,7 +10,7 @@ import bot.app
 from bot.app import build_application
 from bot.console_transport import running_application, stop_application
 from db.core.engine import make_engine
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 
 class FakePolicy:
@@ -28,7 +28,7 @@ def _point_at(settings, server) -> None:
     settings.telegram_base_file_url = server.base_file_url
 
 
-async def test_post_shutdown_closes_what_the_application_created(settings, fake_bot_api, monkeypatch):  # noqa: F811
+async def test_post_shutdown_closes_what_the_application_created(settings, fake_bot_api, monkeypatch):
     _point_at(settings, fake_bot_api)
     loaded = FakePolicy()
     monkeypatch.setattr(bot.app, "load_policy_service", lambda settings, engine: loaded)
@@ -44,7 +44,7 @@ async def test_post_shutdown_closes_what_the_application_created(settings, fake_
     assert rt.engine.pool is not pool, "the engine was disposed (a fresh pool replaces the old one)"
 
 
-async def test_injected_services_stay_open(settings, fake_bot_api, tmp_path):  # noqa: F811
+async def test_injected_services_stay_open(settings, fake_bot_api, tmp_path):
     _point_at(settings, fake_bot_api)
     engine = make_engine(f"sqlite:///{tmp_path / 'own.sqlite3'}")
     service = FakePolicy()
@@ -60,7 +60,7 @@ async def test_injected_services_stay_open(settings, fake_bot_api, tmp_path):  #
         engine.dispose()
 
 
-async def test_shutdown_during_the_policy_load_cancels_it(settings, fake_bot_api, monkeypatch):  # noqa: F811
+async def test_shutdown_during_the_policy_load_cancels_it(settings, fake_bot_api, monkeypatch):
     """A start cut short (post_init ran, the knowledge base still loading): post_shutdown does not wait for it."""
     _point_at(settings, fake_bot_api)
     release = threading.Event()

@@ -20,7 +20,7 @@ from db.care.care_rules import CODE_ALPHABET
 from db.care.institutions import get_session, institutions_of_operator, list_sessions, set_operator
 from db.core.engine import run_unit
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import add_care_session, book, make_institution, make_session
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 TOMORROW = date(2030, 3, 5)

@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.cli import build_parser
 from bot.settings import Settings
 from db.core.timeutil import local_today
-from tests.db_fixtures import db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import engine_url, make_institution, make_session
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "chromadb", "sentence_transformers", "transformers", "retrieval", "langchain", "telegram")

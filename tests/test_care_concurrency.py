@@ -22,7 +22,7 @@ from db.care.institutions import get_session
 from db.core.engine import make_engine, run_unit, session_scope
 from db.core.timeutil import SHANGHAI
 from db.models import Booking
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session, race  # noqa: F401
+from tests.db_fixtures import book, engine_url, make_institution, make_session, race
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)
 DAY = date(2030, 3, 5)

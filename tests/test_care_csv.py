@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from db.care.csv_import import import_institutions_csv, validate_csv
 from db.core.engine import run_unit, session_scope
 from db.models import Institution
-from tests.db_fixtures import db_engine_fixture  # noqa: F401
 
 HEADER = "name,city,district,address,lat,lon,puhui,total_places,free_places,external_id,fee_full_day,fee_temporary,services,classes,age_min_months,age_max_months,filing_status,legal_nature,form,phone,opening_hours"
 GOOD_ROWS = [

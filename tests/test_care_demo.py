@@ -16,7 +16,7 @@ from db.care.search import find_place, search_nearby
 from db.core.engine import run_unit, session_scope
 from db.core.timeutil import SHANGHAI
 from db.models import CareSession, Institution
-from tests.db_fixtures import book, db_engine_fixture  # noqa: F401
+from tests.db_fixtures import book
 
 TODAY = date(2030, 3, 4)  # a Monday
 NOW = datetime(2030, 3, 4, 7, 0, tzinfo=SHANGHAI)

@@ -17,7 +17,7 @@ from db.care.search import search_by_district
 from db.care.session_spec import parse_session_spec
 from db.core.engine import run_unit, session_scope
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import add_care_session, book, db_engine_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import add_care_session, book, make_institution, make_session
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 TODAY = NOW.date()

@@ -11,14 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import Booking, CareSession, Institution, User
-from tests.db_fixtures import (  # noqa: F401
-    book,
-    db_engine_fixture,
-    db_url_fixture,
-    make_institution,
-    make_session,
-    model_drift,
-)
+from tests.db_fixtures import book, make_institution, make_session, model_drift
 
 CARE_TABLES = {"users", "institutions", "care_sessions", "bookings"}
 

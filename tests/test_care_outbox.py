@@ -13,10 +13,8 @@ from db.core.engine import make_engine, run_unit
 from db.core.migrate import upgrade_to_head
 from db.core.outbox import NoticeClaim, claim_notice, release_notice
 from db.models import Booking
-from tests.db_fixtures import (  # noqa: F401
+from tests.db_fixtures import (
     book,
-    db_engine_fixture,
-    db_url_fixture,
     engine_url,
     make_institution,
     make_session,
@@ -82,7 +80,7 @@ def test_pending_operator_notes(db_engine):
     assert [(k, v.booking_id) for k, v in pending] == [("cancelled", other.id)]
 
 
-def test_upgrade_marks_existing_bookings_as_notified(db_url):  # noqa: F811
+def test_upgrade_marks_existing_bookings_as_notified(db_url):
     engine = make_engine(db_url)
     try:
         upgrade_to(engine, "0004_conversation")

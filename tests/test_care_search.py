@@ -13,7 +13,7 @@ from db.care.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from db.care.search import SearchError, find_place, search_by_district, search_nearby
 from db.core.engine import run_unit
 from db.core.timeutil import SHANGHAI
-from tests.db_fixtures import db_engine_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import make_institution, make_session
 
 NOW = datetime(2030, 3, 4, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
 TODAY = NOW.date()

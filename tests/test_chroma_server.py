@@ -15,7 +15,6 @@ from knowledge.uploads import Upload
 from retrieval.evaluation import evaluate, read_eval_file
 from retrieval.service import PolicyService, ServiceOptions
 from tests.conftest import DEV_SET
-from tests.fakes.chroma_server import HOST, chroma_server_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching
 
 

@@ -12,19 +12,19 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app import build_application
 from bot.context import BotContext, guess_language
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 USER = 7301
 
 
 @pytest.fixture
-def app(settings, fake_bot_api):  # noqa: F811
+def app(settings, fake_bot_api):
     settings.telegram_base_url = fake_bot_api.base_url
     settings.telegram_base_file_url = fake_bot_api.base_file_url
     return build_application(settings, policy_service=object(), token=FAKE_TOKEN)
 
 
-def _update(app, fake_bot_api, text_: str = "/help", *, user: int = USER, language_code: str | None = "zh"):  # noqa: F811
+def _update(app, fake_bot_api, text_: str = "/help", *, user: int = USER, language_code: str | None = "zh"):
     fake_bot_api.api.user_sends_text(user, text_, language_code=language_code)
     return Update.de_json(fake_bot_api.api.updates_log[-1], app.bot)
 
@@ -49,7 +49,7 @@ async def _context_seen_by_a_handler(app, update) -> BotContext:
 
 @pytest.mark.parametrize(("language_code", "expected"), [("en", "en"), ("en-GB", "en"), ("zh-hans", "zh"),
                                                           ("de", "zh"), (None, "zh")])
-async def test_every_handler_gets_a_bot_context(app, fake_bot_api, language_code, expected):  # noqa: F811
+async def test_every_handler_gets_a_bot_context(app, fake_bot_api, language_code, expected):
     """A user the bot does not know: English only if the Telegram app is in English, else the default."""
     context = await _context_seen_by_a_handler(app, _update(app, fake_bot_api, language_code=language_code))
     assert type(context) is BotContext
@@ -58,7 +58,7 @@ async def test_every_handler_gets_a_bot_context(app, fake_bot_api, language_code
     assert context.language == expected
 
 
-async def test_the_stored_language_wins_over_telegrams(app, fake_bot_api):  # noqa: F811
+async def test_the_stored_language_wins_over_telegrams(app, fake_bot_api):
     update = _update(app, fake_bot_api, language_code="en")
     context = BotContext.from_update(update, app)
     assert context.language == "en"

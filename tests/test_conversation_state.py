@@ -9,7 +9,7 @@ import pytest
 from db.core import conversation
 from db.core.conversation import STATE_MAX_BYTES, StaleState, purge_states
 from db.core.engine import run_unit, session_scope
-from tests.db_fixtures import db_engine_fixture, engine_url, race_on_own_engines  # noqa: F401
+from tests.db_fixtures import engine_url, race_on_own_engines
 from tests.unit_of_work import clear_state, load_state, save_state
 
 

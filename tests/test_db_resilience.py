@@ -21,7 +21,7 @@ from bot.texts import t
 from db.core.engine import is_database_unavailable, make_engine
 from db.core.migrate import upgrade_to_head
 from tests.db_fixtures import drop_postgres_schema, fresh_postgres_schema
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 from tests.fakes.tcp_proxy import TcpProxy
 
 BUSY_ZH = t("db_busy", "zh")
@@ -116,7 +116,7 @@ async def _send_and_wait(api, user_id: int, text_: str, timeout: float = 10.0):
 
 
 @pytest.mark.postgres
-async def test_postgres_goes_away_and_comes_back(settings, fake_bot_api):  # noqa: F811
+async def test_postgres_goes_away_and_comes_back(settings, fake_bot_api):
     schema, url = fresh_postgres_schema()
     target = make_url(url)
     upgrade_to_head(url)
@@ -152,7 +152,7 @@ async def test_postgres_goes_away_and_comes_back(settings, fake_bot_api):  # noq
         drop_postgres_schema(schema)
 
 
-async def test_held_sqlite_write_lock_stalls_no_one_beyond_the_timeout(settings, fake_bot_api):  # noqa: F811
+async def test_held_sqlite_write_lock_stalls_no_one_beyond_the_timeout(settings, fake_bot_api):
     settings.db_busy_timeout_s = 1.0
     settings.telegram_base_url = fake_bot_api.base_url
     settings.telegram_base_file_url = fake_bot_api.base_file_url

@@ -20,16 +20,8 @@ from db.knowledge.changes import current_generation
 from db.knowledge.registry import Actor
 from knowledge.admin import KnowledgeBase
 from knowledge.uploads import Upload
-from tests.db_fixtures import db_engine_fixture  # noqa: F401
-from tests.e2e_harness import (
-    app_factory,
-    kb_service,  # noqa: F401  (the fixture)
-    latest_with,
-    say,
-    settle,
-    tap,
-)
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.e2e_harness import app_factory, latest_with, say, settle, tap
+from tests.fakes.fixtures import FAKE_TOKEN
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2
 
 ADMIN, STAFF, PARENT_ZH, PARENT_EN, PARENT_ZJG, BLOCKED = 9101, 9102, 9103, 9104, 9105, 9106
@@ -46,7 +38,7 @@ GUIDE = """深圳市卫生健康委员会关于印发《深圳市托育机构入
 
 
 @pytest.fixture
-def make_app(settings, kb_service):  # noqa: F811
+def make_app(settings, kb_service):
     settings.alerts_interval_s = 0.2
     settings.alerts_rate = 0
     return app_factory(settings, kb_service, ADMIN)
@@ -70,7 +62,7 @@ def _alerts_to(api, user, since=0):
         CODEC.prefix + ":ask:" in data for row in m.buttons for _, data in row)]
 
 
-async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_app, kb_service):  # noqa: F811
+async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_app, kb_service):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
@@ -173,7 +165,7 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         assert len(_alerts_to(api, PARENT_ZH, 0)) == 3 and len(_alerts_to(api, PARENT_EN, 0)) == 3
 
 
-async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_service, settings):  # noqa: F811
+async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_service, settings):
     api = fake_bot_api.api
     followers = list(range(20_001, 20_041))
     app = make_app(fake_bot_api)
@@ -204,7 +196,7 @@ async def test_restart_mid_batch_sends_the_rest_once(fake_bot_api, make_app, kb_
         assert len(api.messages_to(uid)) == 1, uid
 
 
-async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_engine):  # noqa: F811
+async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_engine):
     """Two workers' dispatchers (own engines, own bots) on one database, SQLite and PostgreSQL: every follower gets
     exactly one message; the one who blocked the bot fails without stopping either."""
     from telegram.ext import ExtBot
@@ -239,7 +231,7 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
         assert len(api.messages_to(uid)) == (0 if uid == followers[7] else 1), uid
 
 
-async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):  # noqa: F811
+async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):
     """Telegram answers 429 retry_after=1 (no rate limiter in front): those deliveries go back to pending, the
     dispatcher waits, then sends them — everyone once."""
     from telegram.ext import ExtBot

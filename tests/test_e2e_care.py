@@ -8,130 +8,64 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from bot.app import build_application
 from bot.console_transport import running_application
 from bot.handlers.care import send_due_reminders
-from bot.local_api import application_is_busy
 from db.care import booking
-from db.core.engine import make_engine, run_unit, session_scope
-from db.core.migrate import upgrade_to_head
+from db.core.engine import run_unit
 from db.core.timeutil import local_today
-from db.models import Institution
-from tests.db_fixtures import add_care_session, book
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.care_harness import HOME, OPERATOR, PARENT, settle, tap
+from tests.db_fixtures import book
 from tests.unit_of_work import clear_state
 
-PARENT, OPERATOR = 5151, 7070
-HOME = (24.4800, 118.0900)  # 厦门思明
 
-
-@pytest.fixture
-def engine(settings):
-    engine = make_engine(settings.sqlalchemy_url)
-    upgrade_to_head(engine)
-    return engine
-
-
-@pytest.fixture
-def centre(engine):
-    """One 普惠 centre 1 km from HOME, linked to an operator, with a 2-place session tomorrow morning."""
-    with session_scope(engine) as session:
-        institution = Institution(
-            name="阳光托育中心", city="厦门市", district="思明区", address="思明区测试路1号", lat=HOME[0] + 0.009,
-            lon=HOME[1], legal_nature="营利性", form="社区嵌入式", puhui=True, filing_status="已备案",
-            age_min_months=12, age_max_months=36, services=["全日托", "临时托"], fees={"全日托": 1600, "临时托": 120},
-            total_places=40, free_places=5, phone="0592-1234567", opening_hours="周一至周五 08:00-18:00",
-            operator_user_id=OPERATOR,
-        )
-        far = Institution(
-            name="远方托育园", city="厦门市", district="同安区", address="同安区", lat=24.73, lon=118.15,
-            puhui=False, services=["全日托"], fees={"全日托": 3500}, total_places=20, free_places=3,
-        )
-        session.add_all([institution, far])
-        session.flush()
-        institution_id = institution.id
-    tomorrow = local_today() + timedelta(days=1)
-    session_row = add_care_session(
-        engine, institution_id, service="临时托", day=tomorrow, start_time=time(9), end_time=time(12),
-        capacity=2, price=120, age_min_months=12, age_max_months=36,
-    )
-    return institution_id, session_row.id
-
-
-@pytest.fixture
-def app_for(settings, policy_service, engine):
-    def make(server):
-        settings.telegram_base_url = server.base_url
-        settings.telegram_base_file_url = server.base_file_url
-        return build_application(settings, policy_service=policy_service, engine=engine, token=FAKE_TOKEN)
-
-    return make
-
-
-async def _settle(api, app):
-    await api.wait_until_idle(busy=lambda: application_is_busy(app))
-
-
-async def _tap_as(api, app, user: int, message, data: str):
-    """`user` taps `data` on `message` (stale or not); what changed for them once the bot is idle."""
-    since = api.seq
-    api.user_taps_button(user, message.message_id, data, stale_ok=True)
-    await _settle(api, app)
-    return api.changes_since(since, user)
-
-
-async def _tap(api, app, message, data):
-    return await _tap_as(api, app, PARENT, message, data)
-
-
-async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
     async with running_application(app):
         api.user_sends_text(PARENT, "/find")
-        await _settle(api, app)
+        await settle(api, app)
         prompt = api.last_message(PARENT)
         assert "发送您的位置" in prompt.text and prompt.reply_keyboard
 
         since = api.seq
         api.user_shares_location(PARENT, *HOME)
-        await _settle(api, app)
+        await settle(api, app)
         results = [m for m in api.changes_since(since, PARENT) if m.buttons][-1]
         assert "阳光托育中心" in results.text and "【普惠】" in results.text and "远方托育园" not in results.text
         assert "1.0 公里" in results.text and "全日托 1600元/月" in results.text
 
-        await _tap(api, app, results, "care:f:svc")
-        [updated] = await _tap(api, app, results, "care:set:svc:temp")
+        await tap(api, app, results, "care:f:svc")
+        [updated] = await tap(api, app, results, "care:set:svc:temp")
         assert "临时托 半天 120元/次、全天 204元/次" in updated.text and "筛选：临时托" in updated.text
-        await _tap(api, app, results, "care:tog:puhui")
+        await tap(api, app, results, "care:tog:puhui")
         assert "☑️ 只看普惠" in api.last_message(PARENT).button_texts or any(
             "☑️ 只看普惠" in b for b in api.messages_to(PARENT)[-1].button_texts
         )
 
-        changes = await _tap(api, app, results, f"care:inst:{institution_id}")
+        changes = await tap(api, app, results, f"care:inst:{institution_id}")
         card = next(m for m in changes if m.kind == "message")
         venue = next(m for m in changes if m.kind == "venue")
         assert "0592-1234567" in card.text and "临时托 半天 120元/次" in card.text and "周一至周五" in card.text
         assert venue.latitude == pytest.approx(HOME[0] + 0.009)
 
-        [ask_age] = await _tap(api, app, card, f"care:sess:{session_id}")
+        [ask_age] = await tap(api, app, card, f"care:sess:{session_id}")
         assert "孩子多大" in ask_age.text
         since = api.seq
         api.user_sends_text(PARENT, "5个月")
-        await _settle(api, app)
+        await settle(api, app)
         assert "12–36" in api.changes_since(since, PARENT)[-1].text  # out of range: asked again, nothing booked
         since = api.seq
         api.user_sends_text(PARENT, "20")
-        await _settle(api, app)
+        await settle(api, app)
         confirm = api.changes_since(since, PARENT)[-1]
         assert "请确认预约" in confirm.text and "孩子 20 个月" in confirm.text
 
         # A double tap on "confirm" (and Telegram re-delivering it) books once.
         api.user_taps_button(PARENT, confirm.message_id, confirm.callback_data("确认"))
         api.user_taps_button(PARENT, confirm.message_id, confirm.callback_data("确认"))
-        await _settle(api, app)
+        await settle(api, app)
         booked = api.messages_to(PARENT)[-1]
         assert "预约成功" in booked.text
         views = run_unit(engine, booking.list_bookings, PARENT)
@@ -148,23 +82,23 @@ async def test_find_filter_details_book_list_cancel(fake_bot_api, app_for, centr
 
         since = api.seq
         api.user_sends_text(PARENT, "/bookings")
-        await _settle(api, app)
+        await settle(api, app)
         listing = api.changes_since(since, PARENT)[-1]
         assert code in listing.text and "阳光托育中心" in listing.text
-        [ask] = await _tap(api, app, listing, listing.callback_data("取消 1"))
-        [done] = await _tap(api, app, ask, ask.callback_data("确定取消"))
+        [ask] = await tap(api, app, listing, listing.callback_data("取消 1"))
+        [done] = await tap(api, app, ask, ask.callback_data("确定取消"))
         assert "已取消" in done.text and code in done.text
         assert run_unit(engine, booking.list_bookings, PARENT) == []
         assert "已取消" in api.messages_to(OPERATOR)[-1].text
 
         # Old buttons after the cancel: polite answers, nothing changes.
-        assert await _tap(api, app, ask, f"care:cxy:{views[0].booking_id}") == []
+        assert await tap(api, app, ask, f"care:cxy:{views[0].booking_id}") == []
         assert "已经取消" in api.callback_answers[-1].text
-        await _tap(api, app, listing, f"care:cx:{views[0].booking_id}")
+        await tap(api, app, listing, f"care:cx:{views[0].booking_id}")
         assert "已经取消" in api.callback_answers[-1].text
 
 
-async def test_district_name_full_session_and_operator_commands(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_district_name_full_session_and_operator_commands(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     app = app_for(fake_bot_api)
@@ -173,49 +107,49 @@ async def test_district_name_full_session_and_operator_commands(fake_bot_api, ap
         book(engine, session_id, parent, 24, idempotency_key=f"k{parent}")
     async with running_application(app):
         api.user_sends_text(PARENT, "/find")
-        await _settle(api, app)
+        await settle(api, app)
         since = api.seq
         api.user_sends_text(PARENT, "思明区")
-        await _settle(api, app)
+        await settle(api, app)
         results = api.changes_since(since, PARENT)[-1]
         assert "厦门市思明区" in results.text and "阳光托育中心" in results.text
 
         since = api.seq
         api.user_sends_text(PARENT, "/find")
-        await _settle(api, app)
+        await settle(api, app)
         api.user_sends_text(PARENT, "火星")
-        await _settle(api, app)
+        await settle(api, app)
         assert "没有找到“火星”" in api.messages_to(PARENT)[-1].text
 
         # A question typed instead of a place goes to policy QA.
         since = api.seq
         api.user_sends_text(PARENT, "厦门每年新增多少个普惠托位？")
-        await _settle(api, app)
+        await settle(api, app)
         assert "2000个普惠托位" in api.changes_since(since, PARENT)[-1].text
 
         # The session is full now: a polite no, and the card offers no such session.
-        changes = await _tap(api, app, results, f"care:ok:{session_id}:24")
+        changes = await tap(api, app, results, f"care:ok:{session_id}:24")
         assert "约满" in api.callback_answers[-1].text
         assert changes == [] or "约满" in changes[-1].text
 
         # Stale buttons: a page button without a search in memory, an unknown institution.
         clear_state(engine, PARENT, "care")  # no search stored any more
-        await _tap(api, app, results, "care:page:1")
+        await tap(api, app, results, "care:page:1")
         assert "失效" in api.callback_answers[-1].text
-        await _tap(api, app, results, "care:inst:999999")
+        await tap(api, app, results, "care:inst:999999")
         assert "失效" in api.callback_answers[-1].text
 
         api.user_sends_text(OPERATOR, "/today " + (local_today() + timedelta(days=1)).isoformat())
-        await _settle(api, app)
+        await settle(api, app)
         today = api.messages_to(OPERATOR)[-1].text
         assert "阳光托育中心" in today and today.count("已确认") == 2
         day = (local_today() + timedelta(days=3)).isoformat()
         api.user_sends_text(OPERATOR, f"/addsession {day} 14:00-17:00 临时托 4 100 12-36")
-        await _settle(api, app)
+        await settle(api, app)
         assert "已添加" in api.messages_to(OPERATOR)[-1].text
         api.user_sends_text(OPERATOR, "/addsession tomorrow")
-        await _settle(api, app)
+        await settle(api, app)
         assert "用法" in api.messages_to(OPERATOR)[-1].text
         api.user_sends_text(PARENT, "/today")
-        await _settle(api, app)
+        await settle(api, app)
         assert "只对已关联托育机构的经营者开放" in api.messages_to(PARENT)[-1].text

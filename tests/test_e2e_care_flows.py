@@ -10,9 +10,8 @@ from bot.console_transport import running_application
 from db.care.demo_data import generate_demo
 from db.core.engine import run_unit
 from db.core.timeutil import local_today
+from tests.care_harness import settle
 from tests.e2e_harness import record_errors
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.test_e2e_care import _settle, app_for, engine  # noqa: F401
 from tests.unit_of_work import load_state
 
 ZH_PARENT, EN_PARENT = 8181, 8282
@@ -26,7 +25,7 @@ WORDS = {
 
 
 @pytest.fixture
-def demo(engine):  # noqa: F811
+def demo(engine):
     run_unit(engine, generate_demo, today=local_today(), days=7)
     return engine
 
@@ -40,11 +39,11 @@ def _parent_session(server, make_app, lang: str):
 async def _send(api, app, user: int, text: str, lang: str) -> None:
     """`user` sends `text` (their Telegram client in `lang`); returns once the bot is idle."""
     api.user_sends_text(user, text, language_code=lang)
-    await _settle(api, app)
+    await settle(api, app)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, lang):  # noqa: F811
+async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, lang):
     api, app, user, errors = _parent_session(fake_bot_api, app_for, lang)
     words = WORDS[lang]
     async with running_application(app):
@@ -52,16 +51,16 @@ async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, la
         await _send(api, app, user, "杨舍", lang)
         results = [m for m in api.messages_to(user) if m.buttons][-1]
         api.user_taps_button_text(user, results.message_id, "减免" if lang == "zh" else "Hardship")
-        await _settle(api, app)
+        await settle(api, app)
         text = next(m for m in api.messages_to(user) if m.message_id == results.message_id).text
         assert words["reduction"] in text and "500" in text, text
         # open a card, then back to the list: the filter stays on and nothing crashes
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         api.user_taps_button(user, current.message_id, current.buttons[0][0][1])
-        await _settle(api, app)
+        await settle(api, app)
         card = next(m for m in reversed(api.messages_to(user)) if m.kind == "message" and m.buttons)
         api.user_taps_button_text(user, card.message_id, words["back"])
-        await _settle(api, app)
+        await settle(api, app)
         back = next(m for m in api.messages_to(user) if m.message_id == card.message_id)
         assert words["reduction"] in back.text
         # a typed place afterwards is still a place, not a policy question
@@ -73,13 +72,13 @@ async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, la
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang):  # noqa: F811
+async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang):
     api, app, user, errors = _parent_session(fake_bot_api, app_for, lang)
     words = WORDS[lang]
     async with running_application(app):
         await _send(api, app, user, "/find", lang)
         api.user_shares_location(user, 39.9042, 116.4074, language_code=lang)  # Beijing: no data
-        await _settle(api, app)
+        await settle(api, app)
         assert words["cities"] in api.messages_to(user)[-1].text
 
         await _send(api, app, user, "/find", lang)
@@ -87,18 +86,18 @@ async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang)
         results = [m for m in api.messages_to(user) if m.buttons][-1]
         for data in ("care:f:budget", "care:set:budget:2000", "care:f:svc", "care:set:svc:half"):
             api.user_taps_button(user, results.message_id, data, stale_ok=True)
-            await _settle(api, app)
+            await settle(api, app)
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         assert "2000" in current.text and words["cleared_budget"] not in current.text  # same monthly basis: kept
         api.user_taps_button(user, results.message_id, "care:f:svc", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         api.user_taps_button(user, results.message_id, "care:set:svc:temp", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         assert words["cleared_budget"] in current.text and "2000" in current.text  # says which budget went
         assert load_state(demo, user, "care").data["search"].get("budget") is None
         api.user_taps_button(user, results.message_id, "care:clr", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
         assert words["all_cleared"] in current.text
         assert not any(load_state(demo, user, "care").data["search"].get(k) for k in ("age", "budget", "service", "date"))

@@ -20,10 +20,9 @@ from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
 from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession, Institution
+from tests.care_harness import HOME, OPERATOR, PARENT, settle
 from tests.db_fixtures import add_care_session, book
 from tests.e2e_harness import record_errors
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.test_e2e_care import HOME, OPERATOR, PARENT, _settle, app_for, centre, engine  # noqa: F401
 from tests.unit_of_work import load_state
 
 OTHER_PARENT = 6262
@@ -43,7 +42,7 @@ def _snapshot(db) -> tuple:
 async def _answered(api, app, answers: int, since: int) -> bool:
     """Wait (up to 5 s) until the bot answered the tap or wrote something."""
     for _ in range(250):
-        await _settle(api, app)
+        await settle(api, app)
         if len(api.callback_answers) > answers or api.changes_since(since, PARENT):
             return True
         await asyncio.sleep(0.02)
@@ -60,9 +59,9 @@ def _utf8(text: str) -> bool:
 
 async def _open_results(api, app):
     api.user_sends_text(PARENT, "/find")
-    await _settle(api, app)
+    await settle(api, app)
     api.user_shares_location(PARENT, *HOME)
-    await _settle(api, app)
+    await settle(api, app)
     return [m for m in api.messages_to(PARENT) if m.buttons][-1]
 
 
@@ -70,13 +69,13 @@ async def _choose_half_day(api, app, institution_id: int) -> None:
     """/find, share the location, open the centre's card and choose its half-day session (the age is asked)."""
     results = await _open_results(api, app)
     api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-    await _settle(api, app)
+    await settle(api, app)
     card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
     api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-    await _settle(api, app)
+    await settle(api, app)
 
 
-async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
@@ -124,12 +123,12 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
         # And the flow still works afterwards.
         since = api.seq
         api.user_taps_button(PARENT, results.message_id, "care:set:age:24", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         assert "月龄 24个月" in api.changes_since(since, PARENT)[-1].text
     assert not any("出了点问题" in m.text for m in api.messages_to(PARENT) if m.text)
 
 
-async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     _, session_id = centre
@@ -146,7 +145,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
                 "id": query_id, "from": api._user(PARENT).as_user(), "chat_instance": "ci",
                 "inline_message_id": "inline-1", "data": f"care:sess:{session_id}",
             })
-        await _settle(api, app)
+        await settle(api, app)
         assert api.callback_answers[-1].callback_query_id == query_id
         assert "失效" in api.callback_answers[-1].text
 
@@ -162,7 +161,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
                 }
                 api._messages[(group, message["message_id"])] = message  # so a reply can quote it
                 api._queue_update("message", message)
-            await _settle(api, app)
+            await settle(api, app)
             reply = api.messages_to(group)[-1]
             assert "私聊" in reply.text and code not in reply.text
     assert not errors
@@ -177,7 +176,7 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
         ("99999999999999999999", "again"), ("5个月", "again"), ("厦门每年新增多少个普惠托位？", "again"),
     ],
 )
-async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centre, engine, typed, outcome):  # noqa: F811
+async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centre, engine, typed, outcome):
     api = fake_bot_api.api
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
@@ -188,7 +187,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
         assert "孩子多大" in ask.text and "12–36" in ask.text
         since = api.seq
         api.user_sends_text(PARENT, typed)
-        await _settle(api, app)
+        await settle(api, app)
         reply = api.changes_since(since, PARENT)[-1]
         if outcome == "again":
             assert "12–36" in reply.text and "放弃" in reply.button_texts[0]
@@ -200,7 +199,7 @@ async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centr
     assert run_unit(engine, booking.list_bookings, PARENT) == []
 
 
-async def test_prices_agree_from_card_to_operator(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_prices_agree_from_card_to_operator(fake_bot_api, app_for, centre, engine):
     """The session's length and price read the same on the card, the confirmation, the booked message,
     /bookings, the reminder and the operator's notification."""
     from datetime import datetime
@@ -216,35 +215,35 @@ async def test_prices_agree_from_card_to_operator(fake_bot_api, app_for, centre,
         results = await _open_results(api, app)
         assert "临时托 半天 120元/次" not in results.text  # the list shows 全日托 by default
         api.user_taps_button(PARENT, results.message_id, "care:set:svc:temp", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         assert "临时托 半天 120元/次、全天 204元/次" in api.messages_to(PARENT)[-1].text or any(
             "临时托 半天 120元/次" in (m.text or "") for m in api.messages_to(PARENT)
         )
         api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-        await _settle(api, app)
+        await settle(api, app)
         card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
         assert "临时托 半天 120元/次" in card.text and any(same in b for b in card.button_texts)
         assert any("余2位" in b for b in card.button_texts) and "长期托位 5/40 空余" in card.text
         api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-        await _settle(api, app)
+        await settle(api, app)
         ask = api.messages_to(PARENT)[-1]
         assert same in ask.text
         api.user_taps_button(PARENT, ask.message_id, ask.callback_data("24个月"))
-        await _settle(api, app)
+        await settle(api, app)
         confirm = api.messages_to(PARENT)[-1]
         assert same in confirm.text
         api.user_taps_button(PARENT, confirm.message_id, confirm.callback_data("确认"))
-        await _settle(api, app)
+        await settle(api, app)
         assert same in api.messages_to(PARENT)[-1].text
         assert same in api.messages_to(OPERATOR)[-1].text
         api.user_sends_text(PARENT, "/bookings")
-        await _settle(api, app)
+        await settle(api, app)
         assert same in api.messages_to(PARENT)[-1].text
         await send_due_reminders(app.bot, engine, now=datetime.combine(local_today(), time(10)))
         assert same in api.messages_to(PARENT)[-1].text
 
 
-async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     app = app_for(fake_bot_api)
@@ -266,22 +265,22 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
                     f"{day} 09:00-12:00 临时托 5 100 36-12", f"{day} 25:00-26:00 临时托 5 100"):
             since = api.seq
             api.user_sends_text(OPERATOR, f"/addsession {bad}".strip())
-            await _settle(api, app)
+            await settle(api, app)
             assert "用法" in api.changes_since(since, OPERATOR)[-1].text
         before = _snapshot(engine)
         api.user_sends_text(OPERATOR, f"/addsession {day} 09:00-12:00 临时托 4 100 12-36")
-        await _settle(api, app)
+        await settle(api, app)
         choose = api.messages_to(OPERATOR)[-1]
         assert "哪一家" in choose.text and len(choose.buttons) == 2
         assert _snapshot(engine) == before  # nothing added before the choice
         api.user_taps_button(OPERATOR, choose.message_id, choose.callback_data("第二托育园"))
-        await _settle(api, app)
+        await settle(api, app)
         assert "已添加" in api.messages_to(OPERATOR)[-1].text and "第二托育园" in api.messages_to(OPERATOR)[-1].text
         # The same button again: the pending session is gone, nothing is added twice.
         api.user_taps_button(OPERATOR, choose.message_id, choose.callback_data("第二托育园"))
-        await _settle(api, app)
+        await settle(api, app)
         api.user_sends_text(OPERATOR, "/today " + day)
-        await _settle(api, app)
+        await settle(api, app)
         today = [m.text for m in api.messages_to(OPERATOR)[-2:]]
         assert any("阳光托育中心" in text for text in today) and any("第二托育园" in text for text in today)
     with session_scope(engine) as session:
@@ -292,7 +291,7 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
 
 
 @pytest.mark.parametrize("ending", ["30 minutes", "/bookings", "damaged"])
-async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app_for, centre, engine, ending):  # noqa: F811
+async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app_for, centre, engine, ending):
     """The wait for a typed age is stored with a wall-clock time (any process may read it): after
     `AGE_WAIT_S`, after /bookings, or when the stored wait is damaged, typed text is no longer taken as an age."""
     import time as clock
@@ -311,7 +310,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
         assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"
         if ending == "/bookings":
             api.user_sends_text(PARENT, "/bookings")
-            await _settle(api, app)
+            await settle(api, app)
         else:
             data = dict(snapshot.data)
             data["await"] = (
@@ -321,7 +320,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
             save_state(engine, PARENT, "care", data, expected_version=snapshot.version)
         since = api.seq
         api.user_sends_text(PARENT, "20")
-        await _settle(api, app)
+        await settle(api, app)
         assert not any("请确认预约" in (m.text or "") or "12–36" in (m.text or "")
                        for m in api.changes_since(since, PARENT)), "the old booking still captured the text"
         assert "await" not in load_state(engine, PARENT, "care").data

@@ -11,16 +11,15 @@ import pytest
 from db.care import booking
 from db.core.engine import run_unit
 from db.core.timeutil import local_today
-from tests.db_fixtures import COMMUNITY_CENTRE, db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import COMMUNITY_CENTRE, engine_url, make_institution, make_session
 from tests.e2e_harness import WAIT, BotRuns, answer, quiet
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.unit_of_work import load_state
 
 PARENT, OPERATOR = 9191, 9292
 
 
 @pytest.fixture
-def centre(db_engine):  # noqa: F811
+def centre(db_engine):
     institution_id = make_institution(
         db_engine,
         **COMMUNITY_CENTRE | dict(name="白鹭托育中心", address="思明区测试路3号", lat=24.48, operator_user_id=OPERATOR),
@@ -37,7 +36,7 @@ def _current(api, message_id: int):
 
 
 async def test_kill_9_mid_search_and_mid_booking_then_the_next_tap_continues(
-    db_engine, fake_bot_api, centre, tmp_path  # noqa: F811
+    db_engine, fake_bot_api, centre, tmp_path
 ):
     api = fake_bot_api.api
     api.add_user(OPERATOR)

@@ -18,9 +18,8 @@ from db.care.waitlist_models import WaitlistEntry, WaitlistOffer
 from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import Booking, CareSession
+from tests.care_harness import OPERATOR, PARENT, settle, tap, tap_as
 from tests.db_fixtures import book
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
-from tests.test_e2e_care import OPERATOR, PARENT, _settle, _tap, _tap_as, app_for, centre, engine  # noqa: F401
 
 SECOND, BOOKED_A, BOOKED_B = 5353, 901, 902
 OFFER_MARK = "有空位了"
@@ -50,7 +49,7 @@ def _open_offer(db, parent: int) -> int | None:
 async def _send(api, app, user: int, text: str):
     since = api.seq
     api.user_sends_text(user, text)
-    await _settle(api, app)
+    await settle(api, app)
     return api.changes_since(since, user)
 
 
@@ -68,7 +67,7 @@ def _free_a_place(db, **options) -> None:
     run_unit(db, booking.cancel_booking, run_unit(db, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, **options)
 
 
-async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     for user in (OPERATOR, SECOND, BOOKED_A):
         api.add_user(user)
@@ -80,14 +79,14 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         # Parent 1: the card still lists the full session, and its button leads to the waitlist.
         await _send(api, app, PARENT, "/find")
         results = (await _send(api, app, PARENT, "思明区"))[-1]
-        changes = await _tap(api, app, results, f"care:inst:{institution_id}")
+        changes = await tap(api, app, results, f"care:inst:{institution_id}")
         card = next(m for m in changes if m.kind == "message")
         assert any("已满·可排队" in b for b in card.button_texts)
-        [ask_age] = await _tap(api, app, card, card.callback_data("已满"))
-        [full] = await _tap(api, app, ask_age, f"care:age:{session_id}:24")
+        [ask_age] = await tap(api, app, card, card.callback_data("已满"))
+        [full] = await tap(api, app, ask_age, f"care:age:{session_id}:24")
         assert "已约满" in full.text and "排队" in full.text and "30 分钟" in full.text
         assert "🙋 排队" in full.button_texts
-        [joined] = await _tap(api, app, full, full.callback_data("排队"))
+        [joined] = await tap(api, app, full, full.callback_data("排队"))
         assert "第 1 位" in joined.text
 
         # Parent 2 taps an old confirm: the "full" answer offers the waitlist instead of a dead end.
@@ -95,11 +94,11 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         results2 = (await _send(api, app, SECOND, "思明区"))[-1]
         since = api.seq
         api.user_taps_button(SECOND, results2.message_id, f"care:ok:{session_id}:20", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         full2 = api.changes_since(since, SECOND)[-1]
         assert "约满" in api.callback_answers[-1].text and "已有 1 人排队" in full2.text
         api.user_taps_button(SECOND, full2.message_id, full2.callback_data("排队"))
-        await _settle(api, app)
+        await settle(api, app)
         assert "第 2 位" in api.messages_to(SECOND)[-1].text
         entries = run_unit(engine, waitlist.entries_for_parent, SECOND)
         assert [(e.session_id, e.position, e.child_age_months) for e in entries] == [(session_id, 2, 20)]
@@ -112,8 +111,8 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
 
         # A booked parent cancels: the first in line gets the offer, once, with Take and Pass.
         mine = (await _send(api, app, BOOKED_A, "/bookings"))[-1]
-        [ask] = await _tap_as(api, app, BOOKED_A, mine, mine.callback_data("取消 1"))
-        await _tap_as(api, app, BOOKED_A, ask, ask.callback_data("确定取消"))
+        [ask] = await tap_as(api, app, BOOKED_A, mine, mine.callback_data("取消 1"))
+        await tap_as(api, app, BOOKED_A, ask, ask.callback_data("确定取消"))
         [offer] = _offers_to(api, PARENT)
         assert offer.button_texts == ["✅ 确认", "放弃"] and "孩子 24 个月" in offer.text and "保留到" in offer.text
         assert _offers_to(api, SECOND) == []
@@ -128,21 +127,21 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         for data in (f"care:wt:{offer1}", f"care:wp:{offer1}"):
             answers = len(api.callback_answers)
             api.user_taps_button(SECOND, full2.message_id, data, stale_ok=True)  # another parent's offer
-            await _settle(api, app)
+            await settle(api, app)
             assert len(api.callback_answers) == answers + 1 and "失效" in api.callback_answers[-1].text
         for data in ("care:wt:99999999999999", "care:wt:-1", "care:wp:0", "care:wl:99999999", "care:wj:0:20"):
             answers = len(api.callback_answers)
             api.user_taps_button(PARENT, offer.message_id, data, stale_ok=True)
-            await _settle(api, app)
+            await settle(api, app)
             assert len(api.callback_answers) == answers + 1, data
         assert _snapshot(engine) == before
 
         # Pass: the place goes to the next in line at once; the old buttons then say so.
-        [passed] = await _tap(api, app, offer, offer.callback_data("放弃"))
+        [passed] = await tap(api, app, offer, offer.callback_data("放弃"))
         assert "已放弃" in passed.text
         [offer_b] = _offers_to(api, SECOND)
         offer2 = _open_offer(engine, SECOND)
-        await _tap(api, app, offer, f"care:wt:{offer1}")
+        await tap(api, app, offer, f"care:wt:{offer1}")
         assert "已放弃" in api.callback_answers[-1].text
         assert run_unit(engine, waitlist.entries_for_parent, PARENT) == []
 
@@ -150,7 +149,7 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
         notes_before = len(api.messages_to(OPERATOR))
         api.user_taps_button(SECOND, offer_b.message_id, offer_b.callback_data("确认"))
         api.user_taps_button(SECOND, offer_b.message_id, f"care:wt:{offer2}", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         [mine2] = run_unit(engine, booking.list_bookings, SECOND)
         booked = next(m for m in api.messages_to(SECOND) if m.message_id == offer_b.message_id)
         assert "预约成功" in booked.text and mine2.code in booked.text and "120元" in booked.text
@@ -160,11 +159,11 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
             assert session.get(CareSession, session_id).booked == 2
         # Already taken: a Pass on it changes nothing.
         before = _snapshot(engine)
-        await _tap_as(api, app, SECOND, offer_b, f"care:wp:{offer2}")
+        await tap_as(api, app, SECOND, offer_b, f"care:wp:{offer2}")
         assert "已经确认" in api.callback_answers[-1].text and _snapshot(engine) == before
 
 
-async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     for user in (PARENT, SECOND):
         api.add_user(user)
@@ -177,17 +176,17 @@ async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for,
         assert len(_offers_to(api, PARENT)) == 1
         listing = (await _send(api, app, PARENT, "/bookings"))[-1]
         assert "保留中" in listing.text
-        [left] = await _tap(api, app, listing, listing.callback_data("退出排队 1"))
+        [left] = await tap(api, app, listing, listing.callback_data("退出排队 1"))
         assert "已退出排队" in left.text
         assert len(_offers_to(api, SECOND)) == 1 and _open_offer(engine, SECOND) is not None
         before = _snapshot(engine)
-        await _tap(api, app, listing, listing.callback_data("退出排队 1"))  # again: nothing changes
+        await tap(api, app, listing, listing.callback_data("退出排队 1"))  # again: nothing changes
         assert api.callback_answers[-1].text and _snapshot(engine) == before
         assert "没有待进行的预约" in (await _send(api, app, PARENT, "/bookings"))[-1].text
 
 
 async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
-    fake_bot_api, app_for, centre, engine  # noqa: F811
+    fake_bot_api, app_for, centre, engine
 ):
     api = fake_bot_api.api
     for user in (PARENT, SECOND, 5454):
@@ -226,7 +225,7 @@ async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
 
 
 async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
-    fake_bot_api, app_for, centre, engine  # noqa: F811
+    fake_bot_api, app_for, centre, engine
 ):
     api = fake_bot_api.api
     api.add_user(PARENT)
@@ -242,7 +241,7 @@ async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
     assert found.status == "open" and found.expires_at > later
 
 
-async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_api, app_for, centre, engine):  # noqa: F811
+async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_api, app_for, centre, engine):
     api = fake_bot_api.api
     for user in (OPERATOR, PARENT, SECOND):
         api.add_user(user)
@@ -267,6 +266,6 @@ async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_ap
         results = (await _send(api, app, 5656, "思明区"))[-1]
         since = api.seq
         api.user_taps_button(5656, results.message_id, f"care:ok:{session_id}:20", stale_ok=True)
-        await _settle(api, app)
+        await settle(api, app)
         # Two in the queue: one holds the offered place, one waits.
         assert "约满" in api.callback_answers[-1].text and "已有 2 人排队" in api.changes_since(since, 5656)[-1].text

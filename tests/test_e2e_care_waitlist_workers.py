@@ -16,9 +16,8 @@ from db.care.waitlist_models import WaitlistOffer
 from db.core.engine import run_unit, session_scope
 from db.core.timeutil import local_today
 from db.models import CareSession
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_session  # noqa: F401
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.test_e2e_care_workers import OPERATOR, _centre, _last_update, two_workers, workers  # noqa: F401
+from tests.db_fixtures import book, make_session
+from tests.workers_harness import OPERATOR, last_update, operator_centre, two_workers
 
 SESSIONS = 4
 
@@ -26,7 +25,7 @@ SESSIONS = 4
 def _queues(engine) -> list[tuple[int, int, int]]:
     """SESSIONS full one-place sessions, each with two parents waiting; every booking cancelled, so the first
     in each line holds an offer not sent yet. Returns (session, first parent, second parent)."""
-    institution_id = _centre(engine)
+    institution_id = operator_centre(engine)
     made = []
     for n in range(SESSIONS):
         sid = make_session(engine, institution_id, local_today() + timedelta(days=2), capacity=1, age_min_months=12)
@@ -44,7 +43,7 @@ def _count(api, parent: int, mark: str) -> int:
     return sum(mark in (m.text or "") for m in api.messages_to(parent))
 
 
-def _run_workers(db_engine, fake_bot_api, now: datetime | None, runs: int = 3) -> list[tuple[int, int]]:  # noqa: F811
+def _run_workers(db_engine, fake_bot_api, now: datetime | None, runs: int = 3) -> list[tuple[int, int]]:
     """Two worker threads start the job at the same moment, `runs` times each; their (expired, sent) results."""
     results: list[tuple[int, int]] = []
 
@@ -56,7 +55,7 @@ def _run_workers(db_engine, fake_bot_api, now: datetime | None, runs: int = 3) -
     return results
 
 
-def test_two_workers_send_each_offer_and_each_expiry_note_once(db_engine, fake_bot_api):  # noqa: F811
+def test_two_workers_send_each_offer_and_each_expiry_note_once(db_engine, fake_bot_api):
     api = fake_bot_api.api
     made = _queues(db_engine)
     for _, first, second in made:
@@ -84,7 +83,7 @@ def test_two_workers_send_each_offer_and_each_expiry_note_once(db_engine, fake_b
     assert all(booked[sid] == 1 for sid, _, _ in made)  # one place each, held: never two offers at once
 
 
-async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_api, workers):
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     w1, w2 = workers
@@ -96,7 +95,7 @@ async def test_the_same_take_tap_on_two_workers_books_once(db_engine, fake_bot_a
     )
     [offer] = [m for m in api.messages_to(first) if "有空位了" in (m.text or "")]
     api.user_taps_button(first, offer.message_id, offer.callback_data("确认"))
-    tap = _last_update(api)
+    tap = last_update(api)
     await asyncio.gather(w1.handle(tap), w2.handle(tap))
     assert w1.errors == [] and w2.errors == []
     [mine] = run_unit(db_engine, booking.list_bookings, first)

@@ -7,94 +7,71 @@ workers run them, and a failed send or claim never makes one go out again and ag
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from telegram import Bot
 
 from bot.handlers import care
 from bot.handlers.care_views import A_SET_AGE, CODEC
 from db.care import booking, booking_notices
-from db.core.engine import make_engine, run_unit
+from db.core.engine import run_unit
 from db.core.timeutil import local_today
-from tests.db_fixtures import (  # noqa: F401
-    COMMUNITY_CENTRE,
-    book,
-    db_engine_fixture,
-    engine_url,
-    make_institution,
-    make_session,
-)
-from tests.e2e_harness import worker_pair
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.db_fixtures import book, make_session
+from tests.fakes.fixtures import FAKE_TOKEN
 from tests.unit_of_work import load_state
+from tests.workers_harness import OPERATOR, last_update, operator_centre, two_workers
 
-PARENT, OPERATOR = 6161, 7171
+PARENT = 6161
 NOW = datetime.combine(local_today(), time(10))  # reminders go out the day before
 
 
-def _centre(engine, **overrides) -> int:
-    return make_institution(engine, **COMMUNITY_CENTRE | {"operator_user_id": OPERATOR} | overrides)
-
-
-@pytest.fixture
-async def workers(db_engine, fake_bot_api, tmp_path):  # noqa: F811
-    async with worker_pair(engine_url(db_engine), fake_bot_api, tmp_path) as pair:
-        yield pair
-
-
-def _last_update(api) -> dict:
-    return api.updates_log[-1]
-
-
-async def test_a_flow_continues_on_another_worker_and_books_once(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_a_flow_continues_on_another_worker_and_books_once(db_engine, fake_bot_api, workers):
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     w1, w2 = workers
-    institution_id = _centre(db_engine)
+    institution_id = operator_centre(db_engine)
     session_id = make_session(
         db_engine, institution_id, local_today() + timedelta(days=2), capacity=3, price=120, age_min_months=12,
         age_max_months=36,
     )
 
     api.user_sends_text(PARENT, "/find")
-    await w1.handle(_last_update(api))
+    await w1.handle(last_update(api))
     assert "发送您的位置" in api.last_message(PARENT).text
     api.user_sends_text(PARENT, "思明区")
-    await w2.handle(_last_update(api))  # the place awaited by w1 is understood by w2
+    await w2.handle(last_update(api))  # the place awaited by w1 is understood by w2
     results = [m for m in api.messages_to(PARENT) if m.buttons][-1]
     assert "鹭岛托育中心" in results.text
 
     api.user_taps_button(PARENT, results.message_id, "care:f:svc")
-    await w1.handle(_last_update(api))
+    await w1.handle(last_update(api))
     api.user_taps_button(PARENT, results.message_id, "care:set:svc:temp")
-    await w2.handle(_last_update(api))
+    await w2.handle(last_update(api))
     api.user_taps_button(PARENT, results.message_id, "care:tog:puhui")
-    await w1.handle(_last_update(api))
+    await w1.handle(last_update(api))
     edited = next(m for m in api.messages_to(PARENT) if m.message_id == results.message_id)
     assert "临时托" in edited.text and "普惠" in edited.text.split("筛选")[1], "w1 saw w2's service filter"
     assert load_state(db_engine, PARENT, "care").data["search"]["service"] == "临时托"
 
     api.user_taps_button(PARENT, results.message_id, f"care:inst:{institution_id}")
-    await w2.handle(_last_update(api))
+    await w2.handle(last_update(api))
     card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
     api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
-    await w1.handle(_last_update(api))
+    await w1.handle(last_update(api))
     assert "孩子多大" in api.last_message(PARENT).text
     api.user_sends_text(PARENT, "1岁8个月")
-    await w2.handle(_last_update(api))  # the age w1 asked for is typed to w2
+    await w2.handle(last_update(api))  # the age w1 asked for is typed to w2
     confirm = api.last_message(PARENT)
     assert "请确认预约" in confirm.text and "孩子 20 个月" in confirm.text
 
     # The same confirm tap reaches both workers at the same moment (a retry racing the original).
     ok = confirm.callback_data("确认")
     api.user_taps_button(PARENT, confirm.message_id, ok)
-    tap = _last_update(api)
+    tap = last_update(api)
     await asyncio.gather(w1.handle(tap), w2.handle(tap))
     # and a double tap, handled by the other worker
     api.user_taps_button(PARENT, confirm.message_id, ok, stale_ok=True)
-    await w2.handle(_last_update(api))
+    await w2.handle(last_update(api))
 
     views = run_unit(db_engine, booking.list_bookings, PARENT)
     assert len(views) == 1 and views[0].session_id == session_id and views[0].child_age_months == 20
@@ -106,12 +83,12 @@ async def test_a_flow_continues_on_another_worker_and_books_once(db_engine, fake
     assert not w1.errors and not w2.errors
 
 
-async def test_operator_note_lost_in_a_crash_is_sent_once_by_the_sweeper(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_operator_note_lost_in_a_crash_is_sent_once_by_the_sweeper(db_engine, fake_bot_api, workers):
     """A worker booked and died before notifying: the next runs on two workers send the note once."""
     api = fake_bot_api.api
     api.add_user(OPERATOR)
     w1, w2 = workers
-    institution_id = _centre(db_engine)
+    institution_id = operator_centre(db_engine)
     session_id = make_session(db_engine, institution_id, local_today() + timedelta(days=2), age_min_months=12)
     made = book(db_engine, session_id, PARENT, 24, idempotency_key="crash")
     cancelled = book(db_engine, session_id, PARENT + 1, 24, idempotency_key="crash2")
@@ -130,43 +107,17 @@ async def test_operator_note_lost_in_a_crash_is_sent_once_by_the_sweeper(db_engi
 
 
 def _due_bookings(engine, n: int) -> list:
-    institution_id = _centre(engine)
+    institution_id = operator_centre(engine)
     session_id = make_session(engine, institution_id, local_today() + timedelta(days=1), capacity=n + 1)
     parents = [50_000 + i for i in range(n)]
     return [book(engine, session_id, p, 24, idempotency_key=f"r{p}") for p in parents]
-
-
-def two_workers(db_engine, fake_bot_api, job, timeout: float = 60) -> None:  # noqa: F811
-    """Two threads, each a worker with its own engine, event loop and HTTP client, start `await job(bot, engine)`
-    at the same moment; returns when both are done."""
-    start = threading.Barrier(2)
-
-    def worker() -> None:
-        engine = make_engine(engine_url(db_engine))
-
-        async def run() -> None:
-            async with Bot(FAKE_TOKEN, base_url=fake_bot_api.base_url) as bot:
-                start.wait()
-                await job(bot, engine)
-
-        try:
-            asyncio.run(run())
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads)
 
 
 def _reminders_to(api, made) -> dict[int, int]:
     return {b.parent_id: sum(b.code in (m.text or "") for m in api.messages_to(b.parent_id)) for b in made}
 
 
-def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bot_api):  # noqa: F811
+def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bot_api):
     """Two threads, each a worker with its own engine, event loop and HTTP client, run the reminder job at
     the same moment; then both run it again. Every parent gets exactly one reminder (counted at the API)."""
     api = fake_bot_api.api
@@ -185,7 +136,7 @@ def test_two_workers_running_reminders_at_once_send_each_once(db_engine, fake_bo
     assert run_unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
-async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_bot_api, monkeypatch):  # noqa: F811
+async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_bot_api, monkeypatch):
     api = fake_bot_api.api
     blocked, ok, later = made = _due_bookings(db_engine, 3)
     for b in made:
@@ -222,22 +173,22 @@ async def test_failed_sends_and_claims_never_repeat_a_reminder(db_engine, fake_b
     assert run_unit(db_engine, booking_notices.due_reminders, NOW) == []
 
 
-async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, fake_bot_api, workers):
     """Two filter taps of one parent handled at the same moment by two workers: each is either in the stored
     search or was answered "please tap again" — never answered as done and then lost."""
     api = fake_bot_api.api
     w1, w2 = workers
-    _centre(db_engine)
+    operator_centre(db_engine)
     api.user_sends_text(PARENT, "/find")
-    await w1.handle(_last_update(api))
+    await w1.handle(last_update(api))
     api.user_sends_text(PARENT, "思明区")
-    await w2.handle(_last_update(api))
+    await w2.handle(last_update(api))
     results = [m for m in api.messages_to(PARENT) if m.buttons][-1]
     for _ in range(5):
         age_tap = api.user_taps_button(PARENT, results.message_id, "care:set:age:12", stale_ok=True)
-        age = _last_update(api)
+        age = last_update(api)
         puhui_tap = api.user_taps_button(PARENT, results.message_id, "care:tog:puhui", stale_ok=True)
-        puhui = _last_update(api)
+        puhui = last_update(api)
         before = load_state(db_engine, PARENT, "care").data["search"].get("puhui", False)
         await asyncio.gather(w1.handle(age), w2.handle(puhui))
         search = load_state(db_engine, PARENT, "care").data["search"]
@@ -246,6 +197,6 @@ async def test_two_taps_at_once_on_two_workers_lose_nothing_silently(db_engine, 
         assert search.get("puhui", False) != before or "再点一次" in answers[puhui_tap]
         # reset the age so the next round changes it again
         api.user_taps_button(PARENT, results.message_id, CODEC.encode(A_SET_AGE, None), stale_ok=True)
-        await w1.handle(_last_update(api))
+        await w1.handle(last_update(api))
         assert load_state(db_engine, PARENT, "care").data["search"].get("age") is None
     assert not w1.errors and not w2.errors

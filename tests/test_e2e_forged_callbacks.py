@@ -15,7 +15,7 @@ from bot.callbacks import REGISTRY, sample_malformed
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from tests.e2e_harness import app_factory
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 PARENT = 6161
 STAFF = 6262
@@ -56,7 +56,7 @@ def test_every_registered_callback_pattern_has_a_codec(settings):
 
 
 @pytest.mark.parametrize("user", [PARENT, STAFF], ids=["parent", "staff"])
-async def test_forged_buttons_change_nothing(fake_bot_api, make_app, user):  # noqa: F811
+async def test_forged_buttons_change_nothing(fake_bot_api, make_app, user):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):

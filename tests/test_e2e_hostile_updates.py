@@ -11,7 +11,6 @@ import pytest
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
 from tests.e2e_harness import app_factory
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 
 USER = 5151
 GROUP = -100777
@@ -27,7 +26,7 @@ async def _settle(api, app) -> None:
     await api.wait_until_idle(busy=lambda: application_is_busy(app))
 
 
-async def test_channel_posts_are_ignored_without_error(fake_bot_api, make_app):  # noqa: F811
+async def test_channel_posts_are_ignored_without_error(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -42,7 +41,7 @@ async def test_channel_posts_are_ignored_without_error(fake_bot_api, make_app): 
     "data",
     ["care:inst:1", "care:page:0", "care:set:age:12", "fl:go", "kb:list:0", "src:1:0", "role:parent", "lang:en", "", "zz"],
 )
-async def test_button_without_a_message_gets_an_answer(fake_bot_api, make_app, data):  # noqa: F811
+async def test_button_without_a_message_gets_an_answer(fake_bot_api, make_app, data):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -52,7 +51,7 @@ async def test_button_without_a_message_gets_an_answer(fake_bot_api, make_app, d
         assert api.callback_answers, "the tap was answered (the client stops its spinner)"
 
 
-async def test_lone_surrogates_and_odd_text_get_a_reply(fake_bot_api, make_app):  # noqa: F811
+async def test_lone_surrogates_and_odd_text_get_a_reply(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -66,7 +65,7 @@ async def test_lone_surrogates_and_odd_text_get_a_reply(fake_bot_api, make_app):
 
 
 @pytest.mark.parametrize("command", ["/bookings", "/filing", "/kb"])
-async def test_personal_commands_stay_out_of_groups(fake_bot_api, make_app, command):  # noqa: F811
+async def test_personal_commands_stay_out_of_groups(fake_bot_api, make_app, command):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -88,7 +87,7 @@ def _html_like_texts(n: int, seed: int = 11) -> list[str]:
     return fixed + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(n)]
 
 
-async def test_text_that_looks_like_html_is_answered_and_shown_as_typed(fake_bot_api, make_app):  # noqa: F811
+async def test_text_that_looks_like_html_is_answered_and_shown_as_typed(fake_bot_api, make_app):
     """Every reply is HTML: text the user typed must come back escaped wherever it is repeated, at every
     place the bot waits for typed text (a policy question, a care place, a filing institution name)."""
     api = fake_bot_api.api

@@ -3,19 +3,11 @@ a scripted user asks policy questions and the test reads what the bot sent."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from tests.e2e_harness import app_factory, say, settle
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
+from tests.e2e_harness import say, settle
 
 USER = 4242
-
-
-@pytest.fixture
-def make_app(settings, policy_service):
-    return app_factory(settings, policy_service)
 
 
 async def _say(api, app, text: str):
@@ -30,7 +22,7 @@ async def _tap(api, app, message_id: int, data: str):
     return await settle(api, app, USER, since)
 
 
-async def test_start_help_and_role_choice(fake_bot_api, make_app):  # noqa: F811
+async def test_start_help_and_role_choice(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -45,7 +37,7 @@ async def test_start_help_and_role_choice(fake_bot_api, make_app):  # noqa: F811
         assert commands, "the command menu was set"
 
 
-async def test_question_is_answered_with_quote_source_and_full_passage(fake_bot_api, make_app):  # noqa: F811
+async def test_question_is_answered_with_quote_source_and_full_passage(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -62,7 +54,7 @@ async def test_question_is_answered_with_quote_source_and_full_passage(fake_bot_
         assert "厦门" in follow.text
 
 
-async def test_refusals_and_bad_input(fake_bot_api, make_app):  # noqa: F811
+async def test_refusals_and_bad_input(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -86,7 +78,7 @@ async def test_refusals_and_bad_input(fake_bot_api, make_app):  # noqa: F811
         assert api.changes_since(since, USER) == []
 
 
-async def test_english_user_and_language_switch(fake_bot_api, make_app):  # noqa: F811
+async def test_english_user_and_language_switch(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):

@@ -8,12 +8,12 @@ from telegram import Update
 from bot.app import build_application
 from bot.settings import Settings
 from db.core.engine import make_engine
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 PARENT = 8181
 
 
-async def test_a_followup_on_another_worker_keeps_the_topic(fake_bot_api, tmp_path, policy_service):  # noqa: F811
+async def test_a_followup_on_another_worker_keeps_the_topic(fake_bot_api, tmp_path, policy_service):
     api = fake_bot_api.api
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     workers = []

@@ -24,8 +24,7 @@ from db.core.migrate import upgrade_to_head
 from db.core.timeutil import local_today
 from retrieval.service import PolicyService, ServiceOptions
 from tests.db_fixtures import fresh_database, make_institution, make_session
-from tests.fakes.chroma_server import chroma_server_fixture  # noqa: F401
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +104,7 @@ def wait_for(api, chat_id: int, since: int, predicate=lambda m: True, timeout: f
 
 
 @pytest.fixture
-def cluster(tmp_path, fake_bot_api, chroma_server, embedder):  # noqa: F811
+def cluster(tmp_path, fake_bot_api, chroma_server, embedder):
     """PostgreSQL schema + Chroma server with the policy index + two worker processes."""
     host, port = chroma_server
     with fresh_database("postgres", tmp_path) as url:
@@ -134,7 +133,7 @@ def cluster(tmp_path, fake_bot_api, chroma_server, embedder):  # noqa: F811
             assert "Traceback" not in worker.output(), worker.output()[-3000:]
 
 
-def test_two_worker_processes_share_flows_and_the_knowledge_base(cluster, fake_bot_api, tmp_path):  # noqa: F811
+def test_two_worker_processes_share_flows_and_the_knowledge_base(cluster, fake_bot_api, tmp_path):
     engine, (w1, w2), env = cluster
     api = fake_bot_api.api
     api.add_user(OPERATOR)

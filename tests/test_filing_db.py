@@ -10,7 +10,7 @@ import pytest
 from db.core.engine import make_engine, run_unit
 from db.filing import cases as F
 from db.filing.workflow import FILE_TYPES, load_workflow
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import engine_url
 
 OP = 880001
 OTHER = 880002

@@ -15,8 +15,6 @@ from bot.local_api import application_is_busy
 from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
-from tests.test_e2e_policy import make_app  # noqa: F401  (the fixture)
 from tests.unit_of_work import clear_state, load_state
 
 USER = 5151
@@ -58,7 +56,7 @@ def _case(app):
     return run_unit(engine, filing.current_case, USER)
 
 
-async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, make_app):  # noqa: F811
+async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, make_app):
     api = fake_bot_api.api
     wf = load_workflow()
     app = make_app(fake_bot_api)
@@ -190,7 +188,7 @@ async def test_operator_files_leaves_restarts_and_gets_summary(fake_bot_api, mak
     assert "5 个工作日" in body and "县级卫生健康部门" in body
 
 
-async def test_self_check_title_and_english(fake_bot_api, make_app):  # noqa: F811
+async def test_self_check_title_and_english(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     async with running_application(app):
@@ -226,7 +224,7 @@ async def test_self_check_title_and_english(fake_bot_api, make_app):  # noqa: F8
         assert "Welcome back" in resumed.text and "Filing form" in resumed.text
 
 
-async def test_an_institution_name_with_html_characters_is_shown_as_typed(fake_bot_api, make_app):  # noqa: F811
+async def test_an_institution_name_with_html_characters_is_shown_as_typed(fake_bot_api, make_app):
     """Every text is HTML: a name such as "<A&B>" must reach the operator escaped in every message that
     repeats it (the title reply, the reminder after a policy answer, the summary's caption)."""
     api = fake_bot_api.api

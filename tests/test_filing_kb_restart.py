@@ -13,9 +13,8 @@ from pathlib import Path
 from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import engine_url
 from tests.e2e_harness import BotRuns, answer, quiet
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1
 from tests.unit_of_work import load_state
 
@@ -28,7 +27,7 @@ def _has(text: str):
 
 
 async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
-    db_engine, fake_bot_api, policy_service, policy_index_dir: Path, tmp_path, monkeypatch  # noqa: F811
+    db_engine, fake_bot_api, policy_service, policy_index_dir: Path, tmp_path, monkeypatch
 ):
     api = fake_bot_api.api
     # The policy index built once for the test run, copied: a staff upload waits for the policy service, and a

@@ -11,9 +11,8 @@ import pytest
 from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.knowledge.registry import all_rows
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import engine_url
 from tests.e2e_harness import worker_pair
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_V1
 from tests.unit_of_work import load_state
 
@@ -23,7 +22,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
 
 
 @pytest.fixture
-async def workers(db_engine, fake_bot_api, tmp_path, policy_service):  # noqa: F811
+async def workers(db_engine, fake_bot_api, tmp_path, policy_service):
     """Two workers over one policy service (built once per test run; the drafts made here are discarded and
     nothing is published, so it answers as before)."""
     async with worker_pair(engine_url(db_engine), fake_bot_api, tmp_path, service=policy_service, admin=STAFF) as pair:
@@ -40,7 +39,7 @@ def _latest(api, user: int, text: str):
     return next(m for m in reversed(api.messages_to(user)) if text in (m.text or ""))
 
 
-async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api, workers):
     api = fake_bot_api.api
     w1, w2 = workers
 
@@ -77,7 +76,7 @@ async def test_a_filing_flow_continues_on_another_worker(db_engine, fake_bot_api
     assert not w1.errors and not w2.errors
 
 
-async def test_a_staff_draft_continues_on_another_worker(db_engine, fake_bot_api, workers):  # noqa: F811
+async def test_a_staff_draft_continues_on_another_worker(db_engine, fake_bot_api, workers):
     api = fake_bot_api.api
     w1, w2 = workers
 

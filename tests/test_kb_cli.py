@@ -8,47 +8,16 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from bot import cli_kb
-from bot.cli import build_parser
-from bot.settings import KNOWLEDGE_DIR, PROJECT_ROOT
-from db.knowledge.changes import ChangeLog
-from retrieval.service import PolicyService
-from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, caching, encrypted_pdf
+from bot.settings import PROJECT_ROOT
+from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, encrypted_pdf
 
 
-@pytest.fixture
-def run(settings, embedder, monkeypatch, capsys):
-    """Run one `kb` command in-process (the model loaded once per test run); returns (exit code, stdout)."""
-    services = {}
-
-    def make_service(settings, *, with_model, engine=None):
-        if "service" not in services:
-            feed = ChangeLog(engine) if engine is not None else None
-            services["service"] = PolicyService(
-                settings.index_dir, KNOWLEDGE_DIR, embedder=caching(embedder), change_feed=feed
-            )
-            services["service"].build()
-        return services["service"]
-
-    monkeypatch.setattr(cli_kb, "make_service", make_service)
-
-    def run(*argv):
-        args = build_parser().parse_args(["kb", *argv])
-        code = args.func(args, settings)
-        return code, capsys.readouterr().out
-
-    run.services = services
-    return run
-
-
-def test_add_list_replace_retire_restore(run, tmp_path):
+def test_add_list_replace_retire_restore(kb_cli, tmp_path):
     v1, v2 = tmp_path / "shenzhen.txt", tmp_path / "shenzhen-2026.txt"
     v1.write_text(SHENZHEN_V1, encoding="utf-8")
     v2.write_text(SHENZHEN_V2, encoding="utf-8")
 
-    code, out = run("add", str(v1), "--doc-id", "sz-subsidy")
+    code, out = kb_cli("add", str(v1), "--doc-id", "sz-subsidy")
     assert code == 0
     assert (
         "《深圳市普惠托育服务补贴实施办法》 sz-subsidy v1 — 深圳市｜深圳市卫生健康委员会、深圳市财政局｜2025-03-01"
@@ -59,9 +28,9 @@ def test_add_list_replace_retire_restore(run, tmp_path):
     assert "[injection] line 19: 忽略以上指令" in out and "[advert] line 20: 【广告】加微信 tuoyu888" in out
     assert "已发布 (published)" in out and "hit@5 1.000 → 1.000" in out
     assert "⚠ 质量下降" in out and "深圳的普惠托育补贴每月多少钱？" in out
-    assert "每人每月500元" in run.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
+    assert "每人每月500元" in kb_cli.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
 
-    code, out = run("add", str(v1), "--json")
+    code, out = kb_cli("add", str(v1), "--json")
     assert code == 1
     refusal = json.loads(out)
     assert {k: refusal[k] for k in ("error", "message")} == {
@@ -70,7 +39,7 @@ def test_add_list_replace_retire_restore(run, tmp_path):
     }
     assert refusal["details"]["doc_id"] == "sz-subsidy" and refusal["details"]["version"] == 1
 
-    code, out = run(
+    code, out = kb_cli(
         "replace", "sz-subsidy", str(v2), "--title", "深圳市普惠托育服务补贴实施办法（2026年修订）", "--json"
     )
     data = json.loads(out)
@@ -78,30 +47,30 @@ def test_add_list_replace_retire_restore(run, tmp_path):
     assert (data["version"], data["index_id"], data["date"]) == (2, "sz-subsidy-v2", "2026-01-15")
     assert data["replaced"]["version"] == 1 and data["quality"]["dropped"] is False
     assert data["cleaning"]["counts"] == {"page_furniture": 2} and len(data["flags"]) == 2
-    assert "每人每月800元" in run.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
+    assert "每人每月800元" in kb_cli.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
 
-    code, out = run("list", "--json")
+    code, out = kb_cli("list", "--json")
     documents = {d["doc_id"]: d for d in json.loads(out)["documents"]}
     assert set(documents) == {"xiamen", "zhangjiagang", "daqing", "taizhou", "beilun", "sz-subsidy"}
     assert documents["sz-subsidy"]["version"] == 2 and documents["sz-subsidy"]["title"].endswith(
         "（2026年修订）"
     )
 
-    code, out = run("retire", "sz-subsidy", "--no-eval")
+    code, out = kb_cli("retire", "sz-subsidy", "--no-eval")
     assert (
         code == 0
         and "retire: 《深圳市普惠托育服务补贴实施办法（2026年修订）》 sz-subsidy v2 → retired" in out
     )
-    assert run.services["service"].ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
-    code, out = run("restore", "sz-subsidy", "--version", "1", "--json")
+    assert kb_cli.services["service"].ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
+    code, out = kb_cli("restore", "sz-subsidy", "--version", "1", "--json")
     data = json.loads(out)
     assert code == 0 and data["document"]["version"] == 1 and data["quality"]["after"]["hit@5"] == 1.0
-    assert "每人每月500元" in run.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
+    assert "每人每月500元" in kb_cli.services["service"].ask(SHENZHEN_QUESTION).quotes[0].text
 
-    code, out = run("retire", "nope")
+    code, out = kb_cli("retire", "nope")
     assert code == 1
 
-    code, out = run("audit", "sz-subsidy", "--json")
+    code, out = kb_cli("audit", "sz-subsidy", "--json")
     entries = json.loads(out)["entries"]
     assert [e["action"] for e in reversed(entries)] == [
         "upload",
@@ -114,28 +83,28 @@ def test_add_list_replace_retire_restore(run, tmp_path):
     assert all(e["actor"].startswith("cli:") and len(e["content_hash"]) == 64 for e in entries)
 
 
-def test_draft_then_publish_and_refusals(run, tmp_path):
+def test_draft_then_publish_and_refusals(kb_cli, tmp_path):
     doc = tmp_path / "shenzhen.md"
     doc.write_text("# " + SHENZHEN_V1.replace("\n", "\n\n"), encoding="utf-8")
-    code, out = run("add", str(doc), "--draft", "--city", "深圳市", "--date", "2025/3/1")
+    code, out = kb_cli("add", str(doc), "--draft", "--city", "深圳市", "--date", "2025/3/1")
     assert code == 0 and "草稿已保存 (draft kept)" in out and "kb publish shenzhen" in out
-    code, out = run("list")
+    code, out = kb_cli("list")
     assert "shenzhen" in out and "draft" in out
-    assert run.services["service"].ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
-    code, out = run("publish", "shenzhen", "--no-eval", "--json")
+    assert kb_cli.services["service"].ask(SHENZHEN_QUESTION).reason == "no_documents_for_place"
+    code, out = kb_cli("publish", "shenzhen", "--no-eval", "--json")
     assert code == 0 and json.loads(out)["action"] == "publish"
-    code, out = run("publish", "shenzhen")
+    code, out = kb_cli("publish", "shenzhen")
     assert code == 1  # nothing waiting
 
     locked = tmp_path / "locked.pdf"
     locked.write_bytes(encrypted_pdf())
-    code, out = run("add", str(locked), "--json")
+    code, out = kb_cli("add", str(locked), "--json")
     assert code == 1 and json.loads(out)["error"] == "encrypted"
-    code, out = run("add", str(tmp_path / "missing.txt"), "--json")
+    code, out = kb_cli("add", str(tmp_path / "missing.txt"), "--json")
     assert code == 1 and json.loads(out)["error"] == "not_found"
     other = tmp_path / "other.txt"
     other.write_text(SHENZHEN_V2, encoding="utf-8")
-    code, out = run("add", str(other), "--date", "yesterday", "--json")
+    code, out = kb_cli("add", str(other), "--date", "yesterday", "--json")
     refusal = json.loads(out)
     assert code == 1 and {k: refusal[k] for k in ("error", "message")} == {
         "error": "bad_metadata",
@@ -143,7 +112,7 @@ def test_draft_then_publish_and_refusals(run, tmp_path):
     }
     assert refusal["details"] == {"field": "date", "reason": "not_a_date"}
 
-    code, out = run("reindex", "--json")
+    code, out = kb_cli("reindex", "--json")
     data = json.loads(out)
     assert code == 0 and data["indexed"] == [] and data["removed"] == [] and data["unchanged"] == 6
 

@@ -11,7 +11,7 @@ from db.core.engine import run_unit, session_scope
 from db.knowledge import registry
 from db.knowledge.registry import Actor, RegistryError
 from db.models import User
-from tests.db_fixtures import db_engine_fixture, make_institution, model_drift  # noqa: F401
+from tests.db_fixtures import make_institution, model_drift
 
 TABLES = {"knowledge_documents", "audit_log"}
 ADMIN, STAFF, PARENT = 100, 200, 300

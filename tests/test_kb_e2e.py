@@ -18,16 +18,7 @@ from db.core import audit
 from db.core.engine import run_unit
 from db.knowledge.registry import all_rows
 from tests.db_fixtures import make_institution
-from tests.e2e_harness import (
-    app_factory,
-    kb_service,  # noqa: F401  (the fixture)
-    latest_with,
-    say,
-    tap,
-    text_of,
-    upload,
-)
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.e2e_harness import app_factory, latest_with, say, tap, text_of, upload
 from tests.kb_fixtures import (
     PNG,
     SHENZHEN_QUESTION,
@@ -42,11 +33,11 @@ ADMIN, STAFF, PARENT = 9001, 9002, 9003
 
 
 @pytest.fixture
-def make_app(settings, kb_service):  # noqa: F811
+def make_app(settings, kb_service):
     return app_factory(settings, kb_service, ADMIN)
 
 
-async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_service):  # noqa: F811
+async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_service):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
@@ -162,7 +153,7 @@ async def test_staff_publish_replace_retire_restore(fake_bot_api, make_app, kb_s
     assert all(e.content_hash for e in run_unit(engine, audit.entries, doc_id="shenzhen"))
 
 
-async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make_app, kb_service):  # noqa: F811
+async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make_app, kb_service):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
@@ -202,7 +193,7 @@ async def test_non_staff_upload_and_kb_are_refused_and_logged(fake_bot_api, make
     assert kb_service.store.document_hashes() == hashes
 
 
-async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_app, kb_service):  # noqa: F811
+async def test_hostile_files_are_refused_with_an_explanation(fake_bot_api, make_app, kb_service):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine
@@ -279,7 +270,7 @@ def test_every_refusal_and_report_renders_in_both_languages(lang, tmp_path):
     assert len(staff.preview_keyboard(row, lang).inline_keyboard) == 3
 
 
-async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, caplog):  # noqa: F811
+async def test_refused_uploads_never_log_the_file_name(fake_bot_api, make_app, caplog):
     """A file name is user text: it may carry a phone number, or forge a log line with a newline. A refused
     upload (non-staff, or staff with a file the ingester refuses) logs and records ids, sizes and the outcome
     only."""

@@ -19,7 +19,6 @@ from knowledge.admin import KnowledgeBase
 from knowledge.uploads import Upload
 from retrieval.search import HybridSearcher
 from retrieval.service import PolicyService, ServiceOptions
-from tests.db_fixtures import db_engine_fixture  # noqa: F401
 from tests.kb_fixtures import SHENZHEN_QUESTION, SHENZHEN_V1, SHENZHEN_V2, HashEmbedder
 
 STAFF = Actor(telegram_id=7)

@@ -23,12 +23,7 @@ from db.core.engine import run_unit
 from db.filing import cases as filing
 from db.filing.workflow import load_workflow
 from tests.db_fixtures import make_institution
-from tests.e2e_harness import (
-    app_factory,
-    kb_service,  # noqa: F401  (the fixture)
-    record_errors,
-)
-from tests.fakes.fixtures import fake_bot_api  # noqa: F401
+from tests.e2e_harness import app_factory, record_errors
 
 ADMIN, PARENT, OPERATOR, OTHER_OPERATOR = 9101, 9102, 9103, 9104
 MALFORMED_IDS = ["", "abc", "-5", "0", "99999999999999999999", "1e3", "٣", "1.5", "%00", "9" * 13]
@@ -41,7 +36,7 @@ COMMANDS = {
 
 
 @pytest.fixture
-def make_app(settings, kb_service):  # noqa: F811
+def make_app(settings, kb_service):
     return app_factory(settings, kb_service, ADMIN)
 
 
@@ -83,7 +78,7 @@ async def _idle(api, app) -> None:
     await api.wait_until_idle(busy=lambda: application_is_busy(app), timeout=120)
 
 
-async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_app):  # noqa: F811
+async def test_forged_buttons_and_command_ids_change_nothing(fake_bot_api, make_app):
     api = fake_bot_api.api
     app = make_app(fake_bot_api)
     engine = app.bot_data["runtime"].engine

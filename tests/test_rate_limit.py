@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter
 from bot.app import build_application, make_rate_limiter
 from bot.console_transport import running_application
 from bot.local_api import application_is_busy
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 USER = 8801
 
@@ -22,7 +22,7 @@ def _app(settings, server):
     return build_application(settings, policy_service=object(), token=FAKE_TOKEN)
 
 
-async def test_retry_after_is_honoured(settings, fake_bot_api):  # noqa: F811
+async def test_retry_after_is_honoured(settings, fake_bot_api):
     app = _app(settings, fake_bot_api)
     assert isinstance(app.bot.rate_limiter, AIORateLimiter)
     async with running_application(app, poll_timeout=0.2):

@@ -9,7 +9,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.state import StateConflict, clear_flow_state, clear_flows, engine_of, flow_state, load_flow_state
 from db.core.engine import make_engine, run_unit
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import engine_url
 from tests.unit_of_work import load_state
 
 USER = 4242

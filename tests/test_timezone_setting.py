@@ -10,7 +10,7 @@ from bot.settings import Settings, configure_layers
 from db.care import booking_notices, institutions
 from db.core import timeutil
 from db.core.engine import run_unit
-from tests.db_fixtures import book, db_engine_fixture, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import book, make_institution, make_session
 
 #: 2030-03-04 20:00 UTC: already 03-05 (04:00) in Shanghai, still 03-04 (15:00) in New York.
 INSTANT = datetime(2030, 3, 4, 20, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def test_a_non_default_timezone_changes_today_and_session_times(zone):
     assert timeutil.to_local(datetime(2030, 3, 4, 9, 0)).utcoffset().total_seconds() == -5 * 3600
 
 
-def test_reminders_follow_the_configured_timezone(db_engine, zone):  # noqa: F811
+def test_reminders_follow_the_configured_timezone(db_engine, zone):
     """A session on 03-05 is "tomorrow" at INSTANT in New York, but already today in Shanghai."""
     zone("America/New_York")
     institution_id = make_institution(db_engine)

@@ -13,7 +13,7 @@ from bot.console_transport import running_application
 from bot.context import BotContext
 from bot.local_api import application_is_busy
 from bot.update_processor import PerUserUpdateProcessor, ordering_key
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 
 def _app(server, processor: PerUserUpdateProcessor, handled: list[tuple[int, str]], delay_of):
@@ -31,7 +31,7 @@ def _app(server, processor: PerUserUpdateProcessor, handled: list[tuple[int, str
     return app
 
 
-async def test_one_users_updates_keep_their_order(fake_bot_api):  # noqa: F811
+async def test_one_users_updates_keep_their_order(fake_bot_api):
     """Earlier messages take longer; a plain concurrent processor would finish them last."""
     handled: list[tuple[int, str]] = []
     app = _app(fake_bot_api, PerUserUpdateProcessor(64), handled, lambda _uid, text: 0.05 * (6 - int(text)))
@@ -43,7 +43,7 @@ async def test_one_users_updates_keep_their_order(fake_bot_api):  # noqa: F811
     assert [m.text for m in fake_bot_api.api.messages_to(501)] == [f"done {i}" for i in range(1, 6)]
 
 
-async def test_different_users_run_concurrently(fake_bot_api):  # noqa: F811
+async def test_different_users_run_concurrently(fake_bot_api):
     handled: list[tuple[int, str]] = []
     app = _app(fake_bot_api, PerUserUpdateProcessor(64), handled, lambda _uid, _text: 0.4)
     async with running_application(app, poll_timeout=0.2):
@@ -56,7 +56,7 @@ async def test_different_users_run_concurrently(fake_bot_api):  # noqa: F811
     assert elapsed < 2.5, f"20 users x 0.4 s took {elapsed:.2f} s: not concurrent"
 
 
-async def test_a_flooding_user_does_not_hold_every_slot(fake_bot_api):  # noqa: F811
+async def test_a_flooding_user_does_not_hold_every_slot(fake_bot_api):
     """With 2 slots, user 700's ten slow messages wait for each other outside the slots, so user 701's
     single message is handled long before 700's last one."""
     handled: list[tuple[int, str]] = []

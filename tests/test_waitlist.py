@@ -29,15 +29,7 @@ from db.care.waitlist import (
 from db.core.engine import make_engine, run_unit, session_scope
 from db.core.migrate import current_revision, head_revision, upgrade_to_head
 from db.models import CareSession
-from tests.db_fixtures import (  # noqa: F401
-    book,
-    db_engine_fixture,
-    db_url_fixture,
-    make_institution,
-    make_session,
-    model_drift,
-    upgrade_to,
-)
+from tests.db_fixtures import book, make_institution, make_session, model_drift, upgrade_to
 from tests.test_waitlist_helpers import (
     DAY,
     HOLD,

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from db.core.timeutil import local_today
-from tests.db_fixtures import book, db_engine_fixture, engine_url, make_institution, make_session  # noqa: F401
+from tests.db_fixtures import book, engine_url, make_institution, make_session
 from tests.test_care_cli import run_cli, run_inprocess
 
 ENTRY_KEYS = {

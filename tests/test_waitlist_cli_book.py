@@ -9,12 +9,12 @@ from bot.cli import build_parser
 from bot.settings import Settings
 from db.care import waitlist
 from db.core.engine import run_unit
-from tests.db_fixtures import db_engine_fixture, engine_url  # noqa: F401
+from tests.db_fixtures import engine_url
 from tests.test_care_cli import run_inprocess
 from tests.test_waitlist_cli import full_session
 
 
-def test_book_full_session_reports_the_waitlist(db_engine, tmp_path, capsys):  # noqa: F811
+def test_book_full_session_reports_the_waitlist(db_engine, tmp_path, capsys):
     url = engine_url(db_engine)
     sid = full_session(db_engine)
     book = ["book", "--session", str(sid), "--user", "77", "--child-age-months", "20", "--json"]

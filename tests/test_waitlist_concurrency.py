@@ -33,7 +33,7 @@ from db.care.waitlist import (
 from db.care.waitlist_models import OFFER_OPEN, WaitlistEntry, WaitlistOffer
 from db.core.engine import make_engine, run_unit, session_scope
 from db.models import BOOKING_CANCELLED, Booking, CareSession
-from tests.db_fixtures import db_engine_fixture, engine_url, race  # noqa: F401
+from tests.db_fixtures import engine_url, race
 from tests.test_waitlist_helpers import HOLD, NOW, assert_invariants, cancel_and_offer, counts, full_session
 
 #: The expiry job runs "two hours later": every claimed offer it sees has lapsed, so it races the takes.

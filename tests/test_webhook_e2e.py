@@ -21,7 +21,7 @@ import pytest
 from bot.app import build_application
 from bot.settings import Settings
 from bot.webhook import WebhookConfigError, check_webhook_settings, serve_webhook
-from tests.fakes.fixtures import FAKE_TOKEN, fake_bot_api  # noqa: F401
+from tests.fakes.fixtures import FAKE_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret_Token-for-tests"
@@ -59,7 +59,7 @@ def _wait_for_messages(api, user_id: int, count: int, timeout: float = 10.0) -> 
 
 
 @pytest.fixture
-def worker_env(tmp_path, policy_index_dir, policy_service, fake_bot_api):  # noqa: F811
+def worker_env(tmp_path, policy_index_dir, policy_service, fake_bot_api):
     """Environment for a worker subprocess: its own data directory holding a copy of the built index."""
     data = tmp_path / "data"
     shutil.copytree(policy_index_dir / "index", data / "index")
@@ -80,7 +80,7 @@ def worker_env(tmp_path, policy_index_dir, policy_service, fake_bot_api):  # noq
     return env, port
 
 
-def test_webhook_worker_subprocess(worker_env, fake_bot_api, tmp_path):  # noqa: F811
+def test_webhook_worker_subprocess(worker_env, fake_bot_api, tmp_path):
     env, port = worker_env
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
@@ -149,7 +149,7 @@ def test_webhook_settings_are_checked(settings):
     assert Settings(_env_file=None, telegram_webhook_url="https://x.example").webhook_path == "/"
 
 
-async def test_worker_without_registering(settings, fake_bot_api):  # noqa: F811
+async def test_worker_without_registering(settings, fake_bot_api):
     """WEBHOOK_REGISTER=false (the other N-1 workers): no setWebhook, updates still served."""
     port = _free_port()
     settings.telegram_base_url = fake_bot_api.base_url
@@ -187,7 +187,7 @@ async def test_worker_without_registering(settings, fake_bot_api):  # noqa: F811
     assert not [name for name, _ in api.calls if name.lower() == "setwebhook"]
 
 
-def test_webhook_cli_sets_shows_and_deletes(settings, fake_bot_api, capsys):  # noqa: F811
+def test_webhook_cli_sets_shows_and_deletes(settings, fake_bot_api, capsys):
     """`python -m bot webhook set|info|delete`: registering once for N workers."""
     import argparse
     import json

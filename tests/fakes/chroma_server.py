@@ -1,5 +1,5 @@
 """A real Chroma server for tests: `chroma run` on 127.0.0.1 (free port, temporary directory, stopped at the
-end of the module that uses the `chroma_server` fixture: import `chroma_server_fixture`)."""
+end of the module that uses the `chroma_server` fixture; registered as a plugin in tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Pytest fixtures for end-to-end tests against the fake Telegram Bot API.
 
-Use from a conftest:  `pytest_plugins = ["tests.fakes.fixtures"]`
-(or `from tests.fakes.fixtures import fake_bot_api, local_bot_api`).
+Registered as a pytest plugin in tests/conftest.py, so `fake_bot_api` and `local_bot_api` need no import.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def load_locale_file(path: Path) -> dict[str, dict[str, str]]:
     try:
         with path.open(encoding="utf-8") as stream:
             return _check_entries(yaml.load(stream, Loader=_UniqueKeyLoader))
-    except (LocaleError, yaml.YAMLError) as exc:
+    except (LocaleError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LocaleError(f"{path.name}: {exc}") from exc
 
 

@@ -104,3 +104,8 @@ def test_broken_yaml_and_an_empty_directory(tmp_path):
     assert "no locale files" in _error(tmp_path)
     _write(tmp_path, "filing.yaml", "a:\n  zh: '没有结束\n")
     assert "filing.yaml" in _error(tmp_path)
+
+
+def test_a_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "staff.yaml").write_bytes("a:\n  zh: 工作人员\n".encode("gbk"))
+    assert "staff.yaml" in _error(tmp_path)

@@ -10,7 +10,6 @@ import hashlib
 import logging
 from collections.abc import Sequence
 
-from bot import texts_alerts  # noqa: F401  (registers the texts)
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import t
 from db.core.engine import session_scope

@@ -11,14 +11,15 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 
-import bot.texts_policy  # noqa: F401  (registers the policy texts)
 from bot.callbacks import CallbackCodec, CallbackError, Int, Token
 from bot.settings import KNOWLEDGE_DIR
-from bot.texts import join_names, t
+from bot.texts import join_names, t, texts_of
 from retrieval.answer import Answer, Source
 from retrieval.query import load_glossary
 
 MAX_SOURCE_BUTTONS = 3
+#: The fact kinds a refusal can name ("the document does not state the amount").
+_MISSING_KEYS = frozenset(key for key in texts_of("policy") if key.startswith("missing_"))
 _EN_UNITS = [
     ("万元", "0,000 yuan"), ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
     ("个工作日", " working days"), ("工作日", " working days"), ("人次", " person-times"), ("个月", " months"),
@@ -127,19 +128,12 @@ def _refusal(answer: Answer, lang: str, covered: list[str], esc) -> list[str]:
     if answer.reason == "not_stated" and answer.quotes:
         quote = answer.quotes[0]
         kinds = answer.missing_kinds or [answer.kind]
-        missing = join_names([t(f"missing_{k}", lang) for k in kinds if f"missing_{k}" in _missing_keys()], lang)
+        missing = join_names([t(f"missing_{k}", lang) for k in kinds if f"missing_{k}" in _MISSING_KEYS], lang)
         lines = [esc(t("policy_not_stated", lang, title=quote.source.title, missing=missing))]
         lines.extend(_quote_lines(quote, lang, esc))
         lines.append(esc(t("policy_not_stated_after", lang, missing=missing)))
         return lines
     return [esc(t("not_found", lang))]
-
-
-@lru_cache(maxsize=1)
-def _missing_keys() -> frozenset[str]:
-    from bot.texts_policy import POLICY_TEXTS
-
-    return frozenset(k for k in POLICY_TEXTS if k.startswith("missing_"))
 
 
 def sources_for_buttons(answer: Answer) -> list[Source]:

@@ -8,9 +8,9 @@ import string
 import pytest
 
 from bot.handlers import care_views as views
-from bot.texts import t
-from bot.texts_care import CARE_TEXTS
+from bot.texts import t, texts_of
 
+CARE_TEXTS = texts_of("care")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # English texts may quote these Chinese terms next to their English wording.
 QUOTED_ZH = ("困境婴幼儿", "临时托", "计时托", "普惠")

@@ -9,9 +9,15 @@ from datetime import UTC, datetime
 import pytest
 from docx import Document
 
-from bot.handlers.filing_views import checklist_view, item_view, nature_view, registration_text, report_lines
+from bot.handlers.filing_views import (
+    checklist_view,
+    item_view,
+    nature_view,
+    registration_text,
+    report_lines,
+    summary_labels,
+)
 from bot.local_api import parse_html
-from bot.texts_filing import summary_labels
 from db.filing import cases as F
 from db.filing.pdf import pdf_filename, summary_pdf
 from db.filing.readiness import check_text

@@ -17,17 +17,18 @@ from bot.handlers.filing_views import (
     nature_view,
     plan_prompt,
     registration_text,
+    summary_labels,
     what_text,
 )
 from bot.local_api import parse_html
-from bot.texts_filing import FILING_TEXTS, summary_labels
-from bot.texts_staff import STAFF_TEXTS
+from bot.texts import texts_of
 from db.filing import cases as F
 from db.filing.summary import build_summary, summary_brief
 from db.filing.workflow import load_workflow
 from retrieval.errors import ERROR_CODES, IngestError
 
-TEXTS = {**FILING_TEXTS, **STAFF_TEXTS}
+FILING_TEXTS = texts_of("filing")
+TEXTS = {**FILING_TEXTS, **texts_of("staff")}
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 #: Chinese an English text may carry on purpose: the product's name and example values (a city as typed).
 ALLOWED_IN_ENGLISH = ("托育助手", "深圳市")

@@ -12,9 +12,8 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot import texts_care
 from bot.context import BotContext
-from bot.texts import t
+from bot.texts import t, texts_of
 from db.care.booking import get_booking
 from db.care.booking_views import BookingView
 from db.care.institutions import get_institution, get_session
@@ -23,6 +22,7 @@ from db.models import Booking, CareSession, Institution
 T = TypeVar("T")
 
 FLOW = "care"
+_CARE_TEXTS = texts_of("care")
 
 
 async def _conflict(update: Update, lang: str) -> None:
@@ -85,7 +85,7 @@ def _error_text(code: str, lang: str) -> str:
 def _error_text_in(code: str, lang: str, *prefixes: str) -> str:
     """A refusal in the user's words: the first `{prefix}{code}` text that exists, else the generic one."""
     for prefix in prefixes:
-        if f"{prefix}{code}" in texts_care.CARE_TEXTS:
+        if f"{prefix}{code}" in _CARE_TEXTS:
             return t(f"{prefix}{code}", lang)
     return t("care_err_other", lang)
 

@@ -9,7 +9,6 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup
 
-from bot import texts_care  # noqa: F401  (registers the texts)
 from bot.handlers.care_words import (
     A_ADD_AT,
     A_CANCEL_ASK,

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardMarkup
 
-from bot import texts_care  # noqa: F401  (registers the texts)
 from bot.handlers.care_messages import (
     addsession_choose,
     local_clock,

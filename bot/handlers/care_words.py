@@ -8,14 +8,14 @@ from datetime import date
 
 from telegram import InlineKeyboardButton
 
-from bot import texts_care  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, Choice, Id, Int, IsoDate, Optional
-from bot.texts import join_names, t
+from bot.texts import join_names, t, texts_of
 from db.care.institutions import load_places
 from db.care.prices import BUDGET_BASIS, BUDGET_CHOICES, FEE_BASIS, full_day_fee, session_length
 from db.core.timeutil import fmt_time
 
 PAGE_SIZE = 5
+_CARE_TEXTS = texts_of("care")
 DEFAULT_RADIUS_KM = 10.0
 AGE_CHOICES = (6, 12, 18, 24, 30)
 DATE_DAYS = 7
@@ -165,6 +165,6 @@ def label(value: str | None, lang: str) -> str:
         return "—"
     for prefix in ("care_label_", "care_filing_"):
         key = prefix + value
-        if key in texts_care.CARE_TEXTS:
+        if key in _CARE_TEXTS:
             return t(key, lang)
     return value

@@ -52,10 +52,10 @@ from bot.handlers.filing_views import (
     plan_prompt,
     registration_view,
     report_lines,
+    summary_labels,
     what_view,
 )
 from bot.texts import t
-from bot.texts_filing import summary_labels
 from db.filing import cases as F
 from db.filing.pdf import pdf_filename, summary_pdf
 from db.filing.summary import build_summary, docx_filename, summary_brief, summary_docx

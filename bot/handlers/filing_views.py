@@ -14,7 +14,7 @@ from bot.texts import join_names, t
 from db.core.timeutil import to_local
 from db.filing import case_view as F
 from db.filing.readiness import FAMILY, PlannedClass, ReadinessReport, check_plan
-from db.filing.summary import human_size
+from db.filing.summary import LABEL_KEYS, human_size
 from db.filing.workflow import Material, Workflow
 
 log = logging.getLogger(__name__)
@@ -402,3 +402,8 @@ def upload_done_view(wf: Workflow, outcome: F.UploadOutcome, material: Material,
         text += "\n" + t("fl_checklist_done", lang)
         rows.insert(0, [_button(t("fl_btn_summary", lang), A_SUMMARY, outcome.case.id)])
     return text, InlineKeyboardMarkup(rows)
+
+
+def summary_labels(lang: str) -> dict[str, str]:
+    """The labels `db.filing.summary` needs (`LABEL_KEYS`), in `lang`."""
+    return {key: t(f"fl_sum_{key}", lang) for key in LABEL_KEYS}

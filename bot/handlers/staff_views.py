@@ -12,15 +12,14 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import texts_alerts, texts_staff  # noqa: F401  (registers the texts)
 from bot.callbacks import CallbackCodec, Choice, Id, Int, Token
-from bot.texts import TEXTS as _TEXT_KEYS
-from bot.texts import join_names, t
+from bot.texts import join_names, t, texts_of
 from db.filing.summary import human_size
 
 #: The draft fields a ✏️ button edits, by their one-letter code in the button's data.
 FIELD_CODES = {"t": "title", "c": "city", "i": "issuer", "d": "date", "n": "doc_number"}
 PAGE_SIZE = 10
+_STAFF_TEXTS = texts_of("staff")  # to ask whether a `kb_kind_*`, `kb_field_*`... text exists
 
 #: Every button of the staff flow (data formats as before: `kb:<action>[:<row id>|<doc id>|<page>]`).
 CODEC = CallbackCodec("kb")
@@ -66,13 +65,13 @@ def button(text: str, action: str, *values: object) -> InlineKeyboardButton:
 
 def _kind(kind: str, lang: str) -> str:
     key = f"kb_kind_{kind}"
-    return t(key, lang) if key in _TEXT_KEYS else kind
+    return t(key, lang) if key in _STAFF_TEXTS else kind
 
 
 def _key(prefix: str, name: object, fallback: str) -> str:
     """The text key `prefix + name` when there is such a text, else `fallback`."""
     key = f"{prefix}{name}"
-    return key if key in _TEXT_KEYS else fallback
+    return key if key in _STAFF_TEXTS else fallback
 
 
 def _unsupported_text(details: dict, lang: str) -> str:

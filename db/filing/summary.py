@@ -3,8 +3,8 @@
 Built from a case and the workflow data (every fact with its source), rendered as plain text (the Telegram
 message) and as a DOCX document (python-docx) the operator can download, print or forward.
 
-The wording around the facts (headings, "已上传", ...) belongs to the bot's text tables: callers pass a
-`labels` mapping with the keys of `LABEL_KEYS` (see bot/texts_filing.py `summary_labels`).
+The wording around the facts (headings, "已上传", ...) belongs to the bot's texts (bot/locales/filing.yaml): callers pass a
+`labels` mapping with the keys of `LABEL_KEYS` (see bot/handlers/filing_views.py `summary_labels`).
 
     summary = build_summary(case, workflow, "zh", readiness_lines=[...])
     text = summary_text(summary, labels)

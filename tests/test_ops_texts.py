@@ -21,7 +21,7 @@ from bot.handlers.filing_views import (
     what_text,
 )
 from bot.local_api import parse_html
-from bot.texts import texts_of
+from bot.texts import t, texts_of
 from db.filing import cases as F
 from db.filing.summary import build_summary, summary_brief
 from db.filing.workflow import load_workflow
@@ -157,4 +157,14 @@ def test_the_reminder_before_a_legal_nature_names_the_next_step_not_an_empty_cou
 
     text, markup = reminder_view(load_workflow(), _case(legal_nature="", step="nature", title="<A&B>"), lang)
     assert "0/0" not in text and "&lt;A&amp;B&gt;" in text
-    assert ("法人性质" if lang == "zh" else "legal nature") in text and markup.inline_keyboard
+    assert ("法人性质" if lang == "zh" else "legal nature") in text
+    [[button]] = markup.inline_keyboard
+    assert button.text == t("fl_btn_continue", lang), "no checklist yet: nothing to go back to"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reminder_with_a_checklist_offers_the_way_back_to_it(lang):
+    from bot.handlers.filing_views import reminder_view
+
+    _, markup = reminder_view(load_workflow(), _case(), lang)
+    assert markup.inline_keyboard[0][0].text == t("fl_btn_back", lang)

@@ -331,8 +331,9 @@ def reminder_view(wf: Workflow, case: F.CaseView, lang: str) -> View:
     with a button back to the item last opened."""
     if case.step == "plan":
         return t("fl_reminder_plan", lang), InlineKeyboardMarkup([_back(case.id, lang)])
-    if not case.legal_nature:  # no checklist yet: "0/0" would say nothing
-        return _esc(t("fl_reminder_nature", lang, title=_title(case, lang))), InlineKeyboardMarkup([_back(case.id, lang)])
+    if not case.legal_nature:  # no checklist yet: "0/0" would say nothing, and there is nothing to go back to
+        go_on = _button(t("fl_btn_continue", lang), A_CHECKLIST, case.id)
+        return _esc(t("fl_reminder_nature", lang, title=_title(case, lang))), InlineKeyboardMarkup([[go_on]])
     progress = case.progress(wf)
     item = case.item(wf, case.current_item) if case.current_item else None
     item_text = t("fl_reminder_item", lang, name=item.material.name.get(lang)) if item is not None else ""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -86,14 +86,7 @@ class ReindexResult:
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
-        return {
-            "indexed": self.indexed,
-            "unchanged": self.unchanged,
-            "status_fixed": self.status_fixed,
-            "removed": self.removed,
-            "missing_files": self.missing_files,
-            "seconds": self.seconds,
-        }
+        return asdict(self)
 
 
 class KnowledgeBase:

@@ -218,9 +218,7 @@ class SessionSlot:
         """The session in the CLI's JSON shape."""
         return {
             "session_id": self.session_id,
-            "date": self.date.isoformat(),
-            "start": fmt_time(self.start_time),
-            "end": fmt_time(self.end_time),
+            **schedule_json(self.date, self.start_time, self.end_time),
             "price": json_number(self.price),
             "capacity": self.capacity,
             "free": self.free,
@@ -243,6 +241,11 @@ def slot_from_row(row: Any) -> SessionSlot:
         price=row.price,
         is_demo=row.is_demo,
     )
+
+
+def schedule_json(day: date, start: Any, end: Any) -> dict:
+    """A session's day and hours in the CLI's JSON shape (`date`, `start`, `end`)."""
+    return {"date": day.isoformat(), "start": fmt_time(start), "end": fmt_time(end)}
 
 
 def json_number(value: float) -> int | float:

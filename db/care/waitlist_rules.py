@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.care.care_rules import SHARED_MESSAGES, RuleError
+from db.care.institutions import schedule_json
 from db.care.place_view import SessionPlace, place_fields
 from db.care.waitlist_models import (
     ENTRY_WAITING,
@@ -21,7 +22,7 @@ from db.care.waitlist_models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from db.core.timeutil import combine_local, fmt_time, to_local
+from db.core.timeutil import combine_local, to_local
 from db.models import CareSession, Institution
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,7 @@ class WaitlistEntryView(SessionPlace):
             "institution_id": self.institution_id,
             "institution": self.institution_name,
             "service": self.service,
-            "date": self.date.isoformat(),
-            "start": fmt_time(self.start_time),
-            "end": fmt_time(self.end_time),
+            **schedule_json(self.date, self.start_time, self.end_time),
             "child": self.child_name,
             "child_age_months": self.child_age_months,
         }

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
+from db.care.models import ChildPlaceFields
 from db.core.columns import aware_datetime, optional_key, parent_key
 from db.core.timeutil import utcnow
 
@@ -31,7 +32,7 @@ _ACTIVE_SQL = "status IN ('waiting', 'offered')"
 _OPEN_SQL = "status = 'open'"
 
 
-class WaitlistEntry(SQLModel, table=True):
+class WaitlistEntry(ChildPlaceFields, table=True):
     """A parent's child queued for one full session; queue order is the id order."""
 
     __tablename__ = "waitlist_entries"
@@ -51,10 +52,6 @@ class WaitlistEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = parent_key("care_sessions.id")
-    parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    child_name: str = Field(default="", max_length=32)
-    child_age_months: int
     status: str = Field(default=ENTRY_WAITING, max_length=12)
     booking_id: int | None = optional_key("bookings.id")
     created_at: datetime = aware_datetime(default_factory=utcnow)

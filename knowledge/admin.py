@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.core.audit import Actor
 from db.core.engine import run_unit, session_scope
+from db.core.rows import from_row
 from db.knowledge import changes as knowledge_changes
 from db.knowledge import registry
 from db.knowledge.registry import RegistryError
@@ -166,16 +167,8 @@ class KnowledgeBase:
 
     def meta_for(self, row) -> DocumentMeta:
         """The chunk-store metadata of a version."""
-        return DocumentMeta(
-            doc_id=row.index_id,
-            title=row.title,
-            city=row.city,
-            issuer=row.issuer,
-            date=row.date,
-            doc_number=row.doc_number,
-            source_file=row.file_path,
-            province=row.province,
-            aliases=tuple(row.aliases or ()),
+        return from_row(
+            DocumentMeta, row, doc_id=row.index_id, source_file=row.file_path, aliases=tuple(row.aliases or ())
         )
 
     # ---- ingest

@@ -10,8 +10,9 @@ from sqlmodel import Field
 
 
 def parent_key(target: str) -> Any:
-    """A required integer foreign key to `target` ("table.id"): the row is deleted with its parent. Declared
-    without a Column object of its own, so a field group (a non-table base class) can hold it for several tables."""
+    """A required integer foreign key to `target` ("table.id"): the row is deleted with its parent. Annotate it
+    `int` (NOT NULL). Declared without a Column object of its own, so a field group (a non-table base class) can
+    hold it for several tables."""
     return Field(foreign_key=target, ondelete="CASCADE")
 
 

@@ -148,23 +148,15 @@ def _fail(args: argparse.Namespace, code: str, message: str, details: dict | Non
     return 1
 
 
+#: What the `kb` commands print of a registry row with --json, in this order.
+_ROW_FIELDS = (
+    "doc_id", "version", "index_id", "status", "origin", "title", "city", "issuer", "date", "doc_number",
+    "sections", "chunks", "file_name", "content_hash",
+)
+
+
 def _row_dict(row) -> dict:
-    return {
-        "doc_id": row.doc_id,
-        "version": row.version,
-        "index_id": row.index_id,
-        "status": row.status,
-        "origin": row.origin,
-        "title": row.title,
-        "city": row.city,
-        "issuer": row.issuer,
-        "date": row.date,
-        "doc_number": row.doc_number,
-        "sections": row.sections,
-        "chunks": row.chunks,
-        "file_name": row.file_name,
-        "content_hash": row.content_hash,
-    }
+    return {name: getattr(row, name) for name in _ROW_FIELDS}
 
 
 def _print_quality(quality) -> None:

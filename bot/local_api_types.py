@@ -110,9 +110,7 @@ class _User:
     chat_type: str = "private"  # "group", "supergroup" or "channel" for the chats made by *_in_group/channel
 
     def as_user(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.username:
-            d["username"] = self.username
+        d = self._named({"id": self.id, "is_bot": False, "first_name": self.first_name})
         if self.language_code:
             d["language_code"] = self.language_code
         return d
@@ -120,7 +118,10 @@ class _User:
     def as_chat(self) -> dict[str, Any]:
         if self.chat_type != "private":
             return {"id": self.id, "type": self.chat_type, "title": self.first_name}
-        d: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
+        return self._named({"id": self.id, "type": "private", "first_name": self.first_name})
+
+    def _named(self, d: dict[str, Any]) -> dict[str, Any]:
+        """`d` with the user's @username when they have one (a Telegram user and their private chat alike)."""
         if self.username:
             d["username"] = self.username
         return d

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.core.audit import Actor
 from db.core.engine import run_unit, session_scope
+from db.core.rows import from_row
 from db.knowledge import changes as knowledge_changes
 from db.knowledge import registry
 from db.knowledge.registry import RegistryError
@@ -86,14 +87,7 @@ class ReindexResult:
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
-        return {
-            "indexed": self.indexed,
-            "unchanged": self.unchanged,
-            "status_fixed": self.status_fixed,
-            "removed": self.removed,
-            "missing_files": self.missing_files,
-            "seconds": self.seconds,
-        }
+        return asdict(self)
 
 
 class KnowledgeBase:
@@ -173,16 +167,8 @@ class KnowledgeBase:
 
     def meta_for(self, row) -> DocumentMeta:
         """The chunk-store metadata of a version."""
-        return DocumentMeta(
-            doc_id=row.index_id,
-            title=row.title,
-            city=row.city,
-            issuer=row.issuer,
-            date=row.date,
-            doc_number=row.doc_number,
-            source_file=row.file_path,
-            province=row.province,
-            aliases=tuple(row.aliases or ()),
+        return from_row(
+            DocumentMeta, row, doc_id=row.index_id, source_file=row.file_path, aliases=tuple(row.aliases or ())
         )
 
     # ---- ingest

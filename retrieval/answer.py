@@ -5,7 +5,7 @@ and a passage that names the topic without the fact asked for is reported as suc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from retrieval import answer_type
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
@@ -34,15 +34,10 @@ class Source:
     chunk_id: str
 
     def to_dict(self) -> dict:
-        """The contract shape of a source (DESIGN.md)."""
-        return {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "city": self.city,
-            "section": self.section,
-            "text": self.text,
-            "score": round(self.score, 4),
-        }
+        """The contract shape of a source (DESIGN.md): its fields but the internal `chunk_id`, the score rounded."""
+        shape = asdict(self)
+        del shape["chunk_id"]
+        return shape | {"score": round(self.score, 4)}
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,8 @@ async def on_callback(update: Update, context: BotContext) -> None:
     if query.message is None:  # an inline message or one too old to reach: nothing to edit or reply to
         await _stale(update, lang)
         return
+    if decoded.action in _PRIVATE_ACTIONS and not await require_private_chat(update, context):
+        return
     handler = _ROUTES[decoded.action]
     try:
         async with flow_state(context, update.effective_user.id, FLOW) as state:
@@ -256,8 +258,6 @@ async def _on_institution(
 
 async def _on_session(update: Update, context: BotContext, flow: FlowState, session_id: int) -> None:
     """A session was chosen: ask the child's age (offering the age filter first, never assuming it)."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     found = await context.db(session_view, session_id)
@@ -276,8 +276,6 @@ async def _on_age(
     update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """The child's age chosen with a button."""
-    if not await require_private_chat(update, context):
-        return
     await update.callback_query.answer()
     await _confirm(update, context, flow, session_id, months)
 
@@ -312,8 +310,6 @@ async def _on_confirm(
     update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """Book. The confirm message's id is the idempotency key: a double tap or a re-delivered update books once."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     user_id = update.effective_user.id
@@ -375,6 +371,14 @@ _ROUTES = {
     views.A_WL_LEAVE: care_waitlist.on_leave,
 }
 assert set(_ROUTES) == set(CODEC.actions), "every declared care action has a handler"
+#: Buttons about a parent's own child, bookings and queues, or an operator's sessions: answered only in a
+#: private chat (elsewhere `require_private_chat` points to it), checked here once for all of them.
+_PRIVATE_ACTIONS = frozenset(
+    {
+        views.A_SESSION, views.A_AGE, views.A_CONFIRM, views.A_CANCEL_ASK, views.A_CANCEL_YES, views.A_ADD_AT,
+        views.A_WL_JOIN, views.A_WL_TAKE, views.A_WL_PASS, views.A_WL_LEAVE,
+    }
+)
 
 
 def register(application: Application) -> None:

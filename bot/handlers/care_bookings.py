@@ -52,8 +52,6 @@ async def bookings_command(update: Update, context: BotContext) -> None:
 
 async def _on_cancel_ask(update: Update, context: BotContext, flow: FlowState, booking_id: int) -> None:
     """Ask before cancelling (only the parent's own bookings; anything else is a stale button)."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     view = await context.db(bookings.get_booking, booking_id)
@@ -70,8 +68,6 @@ async def _on_cancel_ask(update: Update, context: BotContext, flow: FlowState, b
 
 async def _on_cancel_yes(update: Update, context: BotContext, flow: FlowState, booking_id: int) -> None:
     """Cancel and free the place; an already-cancelled or someone else's booking gets a polite note."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     parent_id, hold = update.effective_user.id, care_waitlist.hold_of(context)

@@ -95,8 +95,6 @@ async def addsession_command(update: Update, context: BotContext) -> None:
 
 async def _on_add_at(update: Update, context: BotContext, flow: FlowState, institution_id: int) -> None:
     """The operator chose the centre for the session they typed."""
-    if not await require_private_chat(update, context):
-        return
     lang = context.language
     pending = flow.get("addsession")
     institutions = await context.db(institutions_of_operator, update.effective_user.id)

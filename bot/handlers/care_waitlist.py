@@ -33,7 +33,6 @@ from bot.handlers.care_base import (
     session_view,
 )
 from bot.handlers.care_notify import _language_of, _notify_operator, _release
-from bot.handlers.common import require_private_chat
 from bot.state import FlowState
 from bot.texts import t
 from db.care import waitlist
@@ -80,8 +79,6 @@ async def on_join(
     update: Update, context: BotContext, flow: FlowState, session_id: int, months: int
 ) -> None:
     """Join a full session's queue; a place that freed meanwhile is offered for booking directly."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     flow.pop("await", None)
@@ -109,8 +106,6 @@ async def on_join(
 
 async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id: int) -> None:
     """Take an offered place: a confirmed booking (code and price), the operator told once."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     try:
@@ -130,8 +125,6 @@ async def on_take(update: Update, context: BotContext, flow: FlowState, offer_id
 
 async def on_pass(update: Update, context: BotContext, flow: FlowState, offer_id: int) -> None:
     """Pass on an offered place: it goes to the next in line at once."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     try:
@@ -147,8 +140,6 @@ async def on_pass(update: Update, context: BotContext, flow: FlowState, offer_id
 
 async def on_leave(update: Update, context: BotContext, flow: FlowState, entry_id: int) -> None:
     """Leave a queue (from /bookings); a place held for the entry goes to the next in line."""
-    if not await require_private_chat(update, context):
-        return
     query = update.callback_query
     lang = context.language
     try:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from db.care.institutions import json_number
+from db.care.institutions import json_number, schedule_json
 from db.care.place_view import SessionPlace, place_fields
-from db.core.timeutil import combine_local, fmt_time
+from db.core.timeutil import combine_local
 from db.models import Booking, CareSession, Institution
 
 
@@ -54,9 +54,7 @@ class BookingView(SessionPlace):
             "district": self.district,
             "address": self.address,
             "service": self.service,
-            "date": self.date.isoformat(),
-            "start": fmt_time(self.start_time),
-            "end": fmt_time(self.end_time),
+            **schedule_json(self.date, self.start_time, self.end_time),
             "price": json_number(self.price),
             "child": self.child_name,
             "child_age_months": self.child_age_months,

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from db.core.rows import from_row
 from db.core.timeutil import fmt_time, to_local
 from db.models import SERVICE_UNITS, CareSession, Institution
 
@@ -218,9 +219,7 @@ class SessionSlot:
         """The session in the CLI's JSON shape."""
         return {
             "session_id": self.session_id,
-            "date": self.date.isoformat(),
-            "start": fmt_time(self.start_time),
-            "end": fmt_time(self.end_time),
+            **schedule_json(self.date, self.start_time, self.end_time),
             "price": json_number(self.price),
             "capacity": self.capacity,
             "free": self.free,
@@ -229,20 +228,12 @@ class SessionSlot:
 
 def slot_from_row(row: Any) -> SessionSlot:
     """A SessionSlot from a CareSession or a row with the same columns."""
-    return SessionSlot(
-        session_id=row.id,
-        institution_id=row.institution_id,
-        service=row.service,
-        date=row.date,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        age_min_months=row.age_min_months,
-        age_max_months=row.age_max_months,
-        capacity=row.capacity,
-        booked=row.booked,
-        price=row.price,
-        is_demo=row.is_demo,
-    )
+    return from_row(SessionSlot, row, session_id=row.id)
+
+
+def schedule_json(day: date, start: Any, end: Any) -> dict:
+    """A session's day and hours in the CLI's JSON shape (`date`, `start`, `end`)."""
+    return {"date": day.isoformat(), "start": fmt_time(start), "end": fmt_time(end)}
 
 
 def json_number(value: float) -> int | float:

@@ -101,7 +101,17 @@ class CareSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Booking(SQLModel, table=True):
+class ChildPlaceFields(SQLModel):
+    """A parent asking for one place in a session for one child: the fields a booking and a waitlist entry
+    share (an entry that gets its place becomes a booking of the same child)."""
+
+    session_id: int = parent_key("care_sessions.id")
+    parent_id: int = Field(sa_type=BigInteger)  # the parent's Telegram user id
+    child_name: str = Field(default="", max_length=32)
+    child_age_months: int
+
+
+class Booking(ChildPlaceFields, table=True):
     """A parent's booking of one place in a session, for one child."""
 
     __tablename__ = "bookings"
@@ -113,10 +123,6 @@ class Booking(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = parent_key("care_sessions.id")
-    parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the parent's Telegram user id
-    child_name: str = Field(default="", max_length=32)
-    child_age_months: int
     status: str = Field(default=BOOKING_CONFIRMED, max_length=12)  # confirmed | cancelled
     code: str = Field(max_length=8)
     idempotency_key: str | None = Field(default=None, max_length=128)

@@ -35,6 +35,7 @@ from db.care.institutions import (
     load_places,
     slot_from_row,
 )
+from db.core.rows import from_row
 from db.core.timeutil import to_local
 from db.models import SERVICES, SESSION_SERVICES, CareSession, Institution
 
@@ -325,26 +326,11 @@ def _run_search(
         inst = institutions[institution_id]
         base, price, applied = _effective_price(inst.fees, inst.city, price_service, reduction)
         results.append(
-            SearchResult(
+            from_row(
+                SearchResult,
+                inst,
                 institution_id=inst.id,
-                name=inst.name,
-                city=inst.city,
-                district=inst.district,
-                address=inst.address,
-                lat=inst.lat,
-                lon=inst.lon,
                 distance_km=distance,
-                puhui=inst.puhui,
-                is_demo=inst.is_demo,
-                form=inst.form,
-                legal_nature=inst.legal_nature,
-                filing_status=inst.filing_status,
-                age_min_months=inst.age_min_months,
-                age_max_months=inst.age_max_months,
-                phone=inst.phone,
-                opening_hours=inst.opening_hours,
-                total_places=inst.total_places,
-                free_places=inst.free_places,
                 fees=dict(inst.fees),
                 services=list(inst.services),
                 price_service=price_service,

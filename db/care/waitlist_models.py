@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, text
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
-from db.core.columns import aware_datetime, optional_key, parent_key
+from db.care.models import ChildPlaceFields
+from db.core.columns import aware_datetime, optional_key, parent_key, partial_unique_index
 from db.core.timeutil import utcnow
 
 ENTRY_WAITING = "waiting"  # in the queue
@@ -31,7 +32,7 @@ _ACTIVE_SQL = "status IN ('waiting', 'offered')"
 _OPEN_SQL = "status = 'open'"
 
 
-class WaitlistEntry(SQLModel, table=True):
+class WaitlistEntry(ChildPlaceFields, table=True):
     """A parent's child queued for one full session; queue order is the id order."""
 
     __tablename__ = "waitlist_entries"
@@ -39,22 +40,12 @@ class WaitlistEntry(SQLModel, table=True):
         Index("ix_waitlist_entries_session_status", "session_id", "status", "id"),
         Index("ix_waitlist_entries_parent_status", "parent_id", "status"),
         # One active entry per parent, session and child: joining twice returns the same entry.
-        Index(
-            "uq_waitlist_entries_active",
-            "session_id",
-            "parent_id",
-            "child_name",
-            unique=True,
-            sqlite_where=text(_ACTIVE_SQL),
-            postgresql_where=text(_ACTIVE_SQL),
+        partial_unique_index(
+            "uq_waitlist_entries_active", "session_id", "parent_id", "child_name", where=_ACTIVE_SQL
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = parent_key("care_sessions.id")
-    parent_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    child_name: str = Field(default="", max_length=32)
-    child_age_months: int
     status: str = Field(default=ENTRY_WAITING, max_length=12)
     booking_id: int | None = optional_key("bookings.id")
     created_at: datetime = aware_datetime(default_factory=utcnow)
@@ -70,13 +61,7 @@ class WaitlistOffer(SQLModel, table=True):
         Index("ix_waitlist_offers_session_status", "session_id", "status"),
         Index("ix_waitlist_offers_parent", "parent_id"),
         # At most one open offer per entry.
-        Index(
-            "uq_waitlist_offers_open_entry",
-            "entry_id",
-            unique=True,
-            sqlite_where=text(_OPEN_SQL),
-            postgresql_where=text(_OPEN_SQL),
-        ),
+        partial_unique_index("uq_waitlist_offers_open_entry", "entry_id", where=_OPEN_SQL),
     )
 
     id: int | None = Field(default=None, primary_key=True)

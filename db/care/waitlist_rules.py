@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.care.care_rules import SHARED_MESSAGES, RuleError
+from db.care.institutions import schedule_json
 from db.care.place_view import SessionPlace, place_fields
 from db.care.waitlist_models import (
     ENTRY_WAITING,
@@ -21,7 +22,8 @@ from db.care.waitlist_models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from db.core.timeutil import combine_local, fmt_time, to_local
+from db.core.rows import from_row
+from db.core.timeutil import combine_local, to_local
 from db.models import CareSession, Institution
 
 log = logging.getLogger(__name__)
@@ -113,9 +115,7 @@ class WaitlistEntryView(SessionPlace):
             "institution_id": self.institution_id,
             "institution": self.institution_name,
             "service": self.service,
-            "date": self.date.isoformat(),
-            "start": fmt_time(self.start_time),
-            "end": fmt_time(self.end_time),
+            **schedule_json(self.date, self.start_time, self.end_time),
             "child": self.child_name,
             "child_age_months": self.child_age_months,
         }
@@ -141,17 +141,13 @@ def _starts_at(care: CareSession) -> datetime:
 
 
 def _offer(row: WaitlistOffer) -> Offer:
-    return Offer(
+    return from_row(
+        Offer,
+        row,
         offer_id=row.id,
-        entry_id=row.entry_id,
-        session_id=row.session_id,
-        parent_id=row.parent_id,
-        status=row.status,
-        hold_seconds=row.hold_seconds,
         created_at=_aware(row.created_at),
         expires_at=_aware(row.expires_at),
         notified_at=_aware(row.notified_at),
-        booking_id=row.booking_id,
     )
 
 
@@ -229,13 +225,10 @@ def _entry_views(session: Session, entries: list[WaitlistEntry]) -> list[Waitlis
         position = queue.index(entry.id) + 1 if entry.status == ENTRY_WAITING and entry.id in queue else None
         offer = offers.get(entry.id)
         views.append(
-            WaitlistEntryView(
+            from_row(
+                WaitlistEntryView,
+                entry,
                 entry_id=entry.id,
-                session_id=entry.session_id,
-                parent_id=entry.parent_id,
-                child_name=entry.child_name,
-                child_age_months=entry.child_age_months,
-                status=entry.status,
                 position=position,
                 offer_id=offer.id if offer else None,
                 offer_expires_at=_aware(offer.expires_at) if offer else None,

@@ -10,14 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from db.care.booking import (
-    BookingError,
-    BookingRequest,
-    book_session,
-    cancel_booking,
-    get_booking,
-    list_bookings,
-)
+from db.care import booking
 from db.care.institutions import get_session
 from db.core.engine import make_engine, run_unit, session_scope
 from db.core.timeutil import SHANGHAI
@@ -42,7 +35,7 @@ def run_threads(n: int, fn) -> list[str]:
         fn(i)
         return "ok"
 
-    return race(n, attempt, errors=(BookingError,))
+    return race(n, attempt, errors=(booking.BookingError,))
 
 
 def test_threads_exactly_k_succeed(db_engine):
@@ -63,9 +56,9 @@ def test_a_unit_that_reads_first_still_books_serialised(db_engine):
     def read_then_book(i: int) -> None:
         with session_scope(db_engine) as session:
             assert get_session(sid, session=session) is not None
-            list_bookings(77, session=session)
-            booked = book_session(BookingRequest(sid, 77, 20, child_name=f"c{i % 5}"), NOW, session=session)
-            assert get_booking(booked.id, session=session).status == "confirmed"
+            booking.list_bookings(77, session=session)
+            booked = booking.book_session(booking.BookingRequest(sid, 77, 20, child_name=f"c{i % 5}"), NOW, session=session)
+            assert booking.get_booking(booked.id, session=session).status == "confirmed"
 
     outcomes = Counter(run_threads(n, read_then_book))
     assert outcomes["ok"] == k and outcomes["ok"] + outcomes["full"] + outcomes["overlap"] == n
@@ -78,9 +71,9 @@ def test_threads_double_tap_same_key_books_once(db_engine):
     lock = threading.Lock()
 
     def tap(_i: int) -> None:
-        booking = book(db_engine, sid, 77, 20, idempotency_key="tg:77:msg:5", now=NOW)
+        booked = book(db_engine, sid, 77, 20, idempotency_key="tg:77:msg:5", now=NOW)
         with lock:
-            ids.add(booking.id)
+            ids.add(booked.id)
 
     outcomes = Counter(run_threads(12, tap))
     assert outcomes == {"ok": 12}
@@ -98,9 +91,9 @@ def test_threads_same_child_without_key_books_once(db_engine):
 
 def test_threads_cancel_frees_once(db_engine):
     sid = make_session(db_engine, make_institution(db_engine), DAY, capacity=3)
-    booking = book(db_engine, sid, 79, 20, now=NOW)
+    booked = book(db_engine, sid, 79, 20, now=NOW)
     book(db_engine, sid, 80, 20, now=NOW)
-    outcomes = Counter(run_threads(10, lambda i: run_unit(db_engine, cancel_booking, booking.id, 79, now=NOW)))
+    outcomes = Counter(run_threads(10, lambda i: run_unit(db_engine, booking.cancel_booking, booked.id, 79, now=NOW)))
     assert outcomes == {"ok": 1, "already_cancelled": 9}
     assert run_unit(db_engine, get_session, sid).booked == 1
 
@@ -115,7 +108,7 @@ def _process_worker(url: str, session_id: int, parents: list[int], barrier, resu
             try:
                 book(engine, session_id, parent, 20, now=NOW)
                 results.put("ok")
-            except BookingError as exc:
+            except booking.BookingError as exc:
                 results.put(exc.code)
             except Exception as exc:  # noqa: BLE001 - reported to the parent process
                 results.put(f"crash:{type(exc).__name__}:{exc}")

@@ -42,30 +42,36 @@ async def _send(api, app, user: int, text: str, lang: str) -> None:
     await settle(api, app)
 
 
+async def _find(api, app, user: int, place: str, lang: str):
+    """`user` starts /find and types `place`; the results message (the last one with buttons)."""
+    await _send(api, app, user, "/find", lang)
+    await _send(api, app, user, place, lang)
+    return [m for m in api.messages_to(user) if m.buttons][-1]
+
+
+async def _tap(api, app, user: int, message, data: str):
+    """`user` taps `data` on `message` (stale or not); that message as it reads once the bot is idle."""
+    api.user_taps_button(user, message.message_id, data, stale_ok=True)
+    await settle(api, app)
+    return next(m for m in api.messages_to(user) if m.message_id == message.message_id)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_yangshe_reduction_toggle_and_back(fake_bot_api, app_for, demo, lang):
     api, app, user, errors = _parent_session(fake_bot_api, app_for, lang)
     words = WORDS[lang]
     async with running_application(app):
-        await _send(api, app, user, "/find", lang)
-        await _send(api, app, user, "杨舍", lang)
-        results = [m for m in api.messages_to(user) if m.buttons][-1]
-        api.user_taps_button_text(user, results.message_id, "减免" if lang == "zh" else "Hardship")
-        await settle(api, app)
-        text = next(m for m in api.messages_to(user) if m.message_id == results.message_id).text
-        assert words["reduction"] in text and "500" in text, text
+        results = await _find(api, app, user, "杨舍", lang)
+        hardship = results.callback_data("减免" if lang == "zh" else "Hardship")
+        current = await _tap(api, app, user, results, hardship)
+        assert words["reduction"] in current.text and "500" in current.text, current.text
         # open a card, then back to the list: the filter stays on and nothing crashes
-        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
-        api.user_taps_button(user, current.message_id, current.buttons[0][0][1])
-        await settle(api, app)
+        await _tap(api, app, user, current, current.buttons[0][0][1])
         card = next(m for m in reversed(api.messages_to(user)) if m.kind == "message" and m.buttons)
-        api.user_taps_button_text(user, card.message_id, words["back"])
-        await settle(api, app)
-        back = next(m for m in api.messages_to(user) if m.message_id == card.message_id)
+        back = await _tap(api, app, user, card, card.callback_data(words["back"]))
         assert words["reduction"] in back.text
         # a typed place afterwards is still a place, not a policy question
-        await _send(api, app, user, "/find", lang)
-        await _send(api, app, user, "锦丰", lang)
+        await _find(api, app, user, "锦丰", lang)
         assert words["kept"] in api.messages_to(user)[-1].text
     assert not errors
     assert not any("出了点问题" in (m.text or "") or "went wrong" in (m.text or "") for m in api.messages_to(user))
@@ -81,24 +87,15 @@ async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang)
         await settle(api, app)
         assert words["cities"] in api.messages_to(user)[-1].text
 
-        await _send(api, app, user, "/find", lang)
-        await _send(api, app, user, "思明", lang)
-        results = [m for m in api.messages_to(user) if m.buttons][-1]
+        results = await _find(api, app, user, "思明", lang)
         for data in ("care:f:budget", "care:set:budget:2000", "care:f:svc", "care:set:svc:half"):
-            api.user_taps_button(user, results.message_id, data, stale_ok=True)
-            await settle(api, app)
-        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+            current = await _tap(api, app, user, results, data)
         assert "2000" in current.text and words["cleared_budget"] not in current.text  # same monthly basis: kept
-        api.user_taps_button(user, results.message_id, "care:f:svc", stale_ok=True)
-        await settle(api, app)
-        api.user_taps_button(user, results.message_id, "care:set:svc:temp", stale_ok=True)
-        await settle(api, app)
-        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        await _tap(api, app, user, results, "care:f:svc")
+        current = await _tap(api, app, user, results, "care:set:svc:temp")
         assert words["cleared_budget"] in current.text and "2000" in current.text  # says which budget went
         assert load_state(demo, user, "care").data["search"].get("budget") is None
-        api.user_taps_button(user, results.message_id, "care:clr", stale_ok=True)
-        await settle(api, app)
-        current = next(m for m in api.messages_to(user) if m.message_id == results.message_id)
+        current = await _tap(api, app, user, results, "care:clr")
         assert words["all_cleared"] in current.text
         assert not any(load_state(demo, user, "care").data["search"].get(k) for k in ("age", "budget", "service", "date"))
     assert not errors

@@ -1,1 +1,1 @@
-"""Alembic migrations (env.py, versions/); run them with `db.migrate.upgrade_to_head`."""
+"""Alembic migrations (env.py, versions/); run them with `db.core.migrate.upgrade_to_head`."""

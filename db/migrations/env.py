@@ -7,9 +7,11 @@ uses the `sqlalchemy.url` main option.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db.core.engine import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -31,8 +33,6 @@ def run_migrations_online() -> None:
     """Run the migrations on the connection `db.core.migrate` handed over."""
     connection = config.attributes.get("connection")
     if connection is None:  # pragma: no cover - db.core.migrate always passes one
-        from db.core.engine import make_engine
-
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.begin() as connection:
             _run(connection)
@@ -41,7 +41,8 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
+    """Configure alembic on `connection` (batch mode on SQLite, which cannot ALTER most things) and migrate."""
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,10 +1,7 @@
 """Claims of messages the bot sends on its own (notice_claims): each goes out at most once across workers.
 
-Bookings made before this revision are marked as already notified, so no worker sends their operator notes again.
-
-Revision ID: 0006_outbox
-Revises: 0005_waitlist
-Create Date: 2026-11-27
+Bookings made before this revision are marked as already notified, so no worker sends their operator notes
+again.
 """
 
 from __future__ import annotations
@@ -12,29 +9,28 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.ops import TZ, create_table_if_missing, existing_tables
+
 revision = "0006_outbox"
 down_revision = "0005_waitlist"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    if "notice_claims" in set(sa.inspect(op.get_bind()).get_table_names()):
-        return
-    op.create_table(
+    if create_table_if_missing(
+        existing_tables(),
         "notice_claims",
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("ref", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("kind", "ref"),
-    )
-    op.execute(
-        "INSERT INTO notice_claims (kind, ref, claimed_at) SELECT 'op_booked', id, created_at FROM bookings"
-    )
-    op.execute(
-        "INSERT INTO notice_claims (kind, ref, claimed_at) SELECT 'op_cancelled', id, cancelled_at FROM bookings "
-        "WHERE status = 'cancelled' AND cancelled_at IS NOT NULL"
-    )
+    ):
+        op.execute(
+            "INSERT INTO notice_claims (kind, ref, claimed_at) SELECT 'op_booked', id, created_at FROM bookings"
+        )
+        op.execute(
+            "INSERT INTO notice_claims (kind, ref, claimed_at) SELECT 'op_cancelled', id, cancelled_at "
+            "FROM bookings WHERE status = 'cancelled' AND cancelled_at IS NOT NULL"
+        )
 
 
 def downgrade() -> None:

@@ -1,25 +1,19 @@
-"""The knowledge base's change log (kb_changes): its ids are the generations workers follow.
-
-Revision ID: 0007_kb_changes
-Revises: 0006_outbox
-Create Date: 2026-11-27
-"""
+"""The knowledge base's change log (kb_changes): its ids are the generations workers follow."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+
 revision = "0007_kb_changes"
 down_revision = "0006_outbox"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    if "kb_changes" in set(sa.inspect(op.get_bind()).get_table_names()):
-        return
-    op.create_table(
+    create_table_if_missing(
+        existing_tables(),
         "kb_changes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
@@ -27,10 +21,10 @@ def upgrade() -> None:
         sa.Column("index_id", sa.String(length=56), nullable=False),
         sa.Column("previous_index_id", sa.String(length=56), nullable=True),
         sa.Column("notify", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        indexes=[Index("ix_kb_changes_doc", ["doc_id"])],
     )
-    op.create_index("ix_kb_changes_doc", "kb_changes", ["doc_id"])
 
 
 def downgrade() -> None:

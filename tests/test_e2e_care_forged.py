@@ -7,6 +7,8 @@ parents' bookings, values outside the menus), a callback without a message, grou
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import time, timedelta
 
 import pytest
@@ -73,6 +75,17 @@ async def _choose_half_day(api, app, institution_id: int) -> None:
     card = next(m for m in reversed(api.messages_to(PARENT)) if m.kind == "message" and m.buttons)
     api.user_taps_button(PARENT, card.message_id, card.callback_data("半天"))
     await settle(api, app)
+
+
+@asynccontextmanager
+async def _asked_for_age(server, app_for, centre) -> AsyncIterator[tuple]:
+    """The bot running, the parent having chosen the centre's half-day session and been asked the child's age:
+    (api, app, the errors its handlers raise)."""
+    app = app_for(server)
+    errors = record_errors(app)
+    async with running_application(app):
+        await _choose_half_day(server.api, app, centre[0])
+        yield server.api, app, errors
 
 
 async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):
@@ -177,12 +190,8 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
     ],
 )
 async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centre, engine, typed, outcome):
-    api = fake_bot_api.api
-    app = app_for(fake_bot_api)
-    institution_id, session_id = centre
-    errors = record_errors(app)
-    async with running_application(app):
-        await _choose_half_day(api, app, institution_id)
+    session_id = centre[1]
+    async with _asked_for_age(fake_bot_api, app_for, centre) as (api, app, errors):
         ask = api.messages_to(PARENT)[-1]
         assert "孩子多大" in ask.text and "12–36" in ask.text
         since = api.seq
@@ -299,12 +308,8 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     from bot.handlers.care import AGE_WAIT_S
     from tests.unit_of_work import save_state
 
-    api = fake_bot_api.api
-    app = app_for(fake_bot_api)
-    institution_id, session_id = centre
-    errors = record_errors(app)
-    async with running_application(app):
-        await _choose_half_day(api, app, institution_id)
+    session_id = centre[1]
+    async with _asked_for_age(fake_bot_api, app_for, centre) as (api, app, errors):
         snapshot = load_state(engine, PARENT, "care")
         assert snapshot.data["await"]["session"] == session_id
         assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"

@@ -49,9 +49,10 @@ async def _find(api, app, user: int, place: str, lang: str):
     return [m for m in api.messages_to(user) if m.buttons][-1]
 
 
-async def _tap(api, app, user: int, message, data: str):
-    """`user` taps `data` on `message` (stale or not); that message as it reads once the bot is idle."""
-    api.user_taps_button(user, message.message_id, data, stale_ok=True)
+async def _tap(api, app, user: int, message, data: str, *, stale_ok: bool = False):
+    """`user` taps `data` on `message` (a button it shows now, unless `stale_ok`); that message as it reads once
+    the bot is idle."""
+    api.user_taps_button(user, message.message_id, data, stale_ok=stale_ok)
     await settle(api, app)
     return next(m for m in api.messages_to(user) if m.message_id == message.message_id)
 
@@ -89,13 +90,13 @@ async def test_beijing_budget_reset_and_clear(fake_bot_api, app_for, demo, lang)
 
         results = await _find(api, app, user, "思明", lang)
         for data in ("care:f:budget", "care:set:budget:2000", "care:f:svc", "care:set:svc:half"):
-            current = await _tap(api, app, user, results, data)
+            current = await _tap(api, app, user, results, data, stale_ok=True)
         assert "2000" in current.text and words["cleared_budget"] not in current.text  # same monthly basis: kept
-        await _tap(api, app, user, results, "care:f:svc")
-        current = await _tap(api, app, user, results, "care:set:svc:temp")
+        await _tap(api, app, user, results, "care:f:svc", stale_ok=True)
+        current = await _tap(api, app, user, results, "care:set:svc:temp", stale_ok=True)
         assert words["cleared_budget"] in current.text and "2000" in current.text  # says which budget went
         assert load_state(demo, user, "care").data["search"].get("budget") is None
-        current = await _tap(api, app, user, results, "care:clr")
+        current = await _tap(api, app, user, results, "care:clr", stale_ok=True)
         assert words["all_cleared"] in current.text
         assert not any(load_state(demo, user, "care").data["search"].get(k) for k in ("age", "budget", "service", "date"))
     assert not errors

@@ -103,8 +103,10 @@ class CareSession(SQLModel, table=True):
 
 class ChildPlaceFields(SQLModel):
     """A parent asking for one place in a session for one child: the fields a booking and a waitlist entry
-    share (an entry that gets its place becomes a booking of the same child)."""
+    share (an entry that gets its place becomes a booking of the same child). `id` is here so that it stays the
+    first column of both tables, as their migrations create it."""
 
+    id: int | None = Field(default=None, primary_key=True)
     session_id: int = parent_key("care_sessions.id")
     parent_id: int = Field(sa_type=BigInteger)  # the parent's Telegram user id
     child_name: str = Field(default="", max_length=32)
@@ -122,7 +124,6 @@ class Booking(ChildPlaceFields, table=True):
         UniqueConstraint("idempotency_key", name="uq_bookings_idempotency_key"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default=BOOKING_CONFIRMED, max_length=12)  # confirmed | cancelled
     code: str = Field(max_length=8)
     idempotency_key: str | None = Field(default=None, max_length=128)

@@ -45,7 +45,6 @@ class WaitlistEntry(ChildPlaceFields, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default=ENTRY_WAITING, max_length=12)
     booking_id: int | None = optional_key("bookings.id")
     created_at: datetime = aware_datetime(default_factory=utcnow)

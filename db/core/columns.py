@@ -13,7 +13,7 @@ def parent_key(target: str) -> Any:
     """A required integer foreign key to `target` ("table.id"): the row is deleted with its parent. Annotate it
     `int` (NOT NULL). Declared without a Column object of its own, so a field group (a non-table base class) can
     hold it for several tables."""
-    return Field(foreign_key=target, ondelete="CASCADE")
+    return Field(foreign_key=target, ondelete="CASCADE", nullable=False)
 
 
 def optional_key(target: str) -> Any:

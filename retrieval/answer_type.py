@@ -13,6 +13,7 @@ from dataclasses import dataclass
 AMOUNT = "amount"
 COUNT = "count"
 PERCENTAGE = "percentage"
+RATIO = "ratio"  # one group to another: 保育人员与婴幼儿的比例 1:3 (not a share such as 30%)
 DURATION = "duration"
 DATE = "date"
 PLACE = "place"
@@ -23,15 +24,29 @@ YES_NO = "yes_no"
 OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, DURATION, DATE, PLACE, UNIT, PROCEDURE, CONTACT})
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, PLACE, UNIT, PROCEDURE, CONTACT})
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 # Chinese numerals start with a digit word: 千 or 万 alone (千人托位数) is not a number.
 _NUM = rf"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十][{_CN_DIGITS}]*)"
 
+# People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
+# different fact from a share (占比 30%), so a share must not answer it.
+_CARERS = r"(?:保育人员|保育员|保育师|照护人员|育婴员|教师|老师|工作人员|从业人员|人员|员工|师资)"
+_CHILDREN = r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃)"
+_RATIO_WORD = r"(?:的)?(?:比例|配比|之比|比)"
+_RATIO_QUESTION = re.compile(
+    rf"{_CARERS}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CHILDREN}{_RATIO_WORD}|"
+    rf"{_CHILDREN}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CARERS}{_RATIO_WORD}|"
+    r"师生比|师幼比|生师比|师童比|保教比|人员配比|配备比例|几比几|\bratio\b|how many (?:children|babies|infants|kids) "
+    r"(?:per|for each|to one) (?:carer|caregiver|teacher|staff)",
+    re.I,
+)
+
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|咨询号码|phone|hotline|contact|e-?mail|website", re.I)),
+    (RATIO, _RATIO_QUESTION),
     (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
@@ -53,12 +68,16 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
 ]
 
+# A staffing ratio is one to N (1:3, 1∶5, 1比7) or N to one; a clock time (9:30, 17:00) is not a ratio.
+_RATIO_FIGURE = r"(?<![\d:：∶.])1\s*[:：∶]\s*\d+(?:\.\d+)?(?![\d:：∶])|(?<![\d:：∶.])\d+(?:\.\d+)?\s*[:：∶]\s*1(?![\d:：∶.])|\d+\s*比\s*\d+"
+
 # What a text must contain to state each kind of fact.
 _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b|"
                       rf"(?:达到|达|不少于|至少|超过|为|共)\s*{_NUM}"),
+    RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
     DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
     DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)"),
@@ -84,6 +103,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
         re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
     ),
     DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
+    RATIO: (re.compile(rf"(?:不低于|不高于|不超过|不少于|达到)?\s*(?:{_RATIO_FIGURE})"),),
     DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
@@ -115,6 +135,8 @@ def detect_all(question: str) -> list[str]:
     kinds = [kind for kind, pattern in _QUESTION_PATTERNS if pattern.search(question)]
     if not kinds and "多少" in question:
         kinds = [COUNT]
+    if RATIO in kinds:  # "保育人员和婴幼儿比例", "how many babies per carer": 1:3, which no share or count answers
+        kinds = [kind for kind in kinds if kind not in (PERCENTAGE, COUNT)]
     if UNIT in kinds and PLACE in kinds:
         kinds.remove(PLACE)  # "where do I register" asks for the office, not an address
     return kinds

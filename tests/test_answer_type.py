@@ -79,3 +79,44 @@ def test_a_figure_with_its_unit_wins_over_a_list_number_and_respectively_gives_n
     assert at.extract(at.COUNT, "2岁以下", strict=True) == ""
     assert at.extract(at.COUNT, "12班及以上规模幼儿园分别设置2个、3个、4个托大班") == ""
     assert at.extract(at.UNIT, "并同时告之举办人向县级卫生健康部门备案") == "县级卫生健康部门"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "托育机构保育人员和婴幼儿比例是多少",
+        "托育机构保育人员与婴幼儿的配比有什么要求？",
+        "乳儿班的师幼比是多少？",
+        "托小班老师和孩子的比例是几比几？",
+        "婴幼儿与照护人员之比是多少",
+        "What is the staff-to-child ratio in Xiamen centres?",
+        "How many babies per carer may an infant class have?",
+    ],
+)
+def test_a_carer_to_child_ratio_is_its_own_kind_not_a_share(question):
+    assert at.detect_all(question) == [at.RATIO]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["台州普惠托位占了多大比例？", "带孩子的家人里有多大比例要接受过科学育儿指导？", "北仑对托育从业人员持证率的目标是多少？"],
+)
+def test_a_share_of_something_stays_a_percentage(question):
+    assert at.detect_all(question)[0] == at.PERCENTAGE
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("乳儿班保育人员与婴幼儿的比例不低于1:3", "不低于1:3"),
+        ("托小班按1∶5配备保育人员", "1∶5"),
+        ("每1比7配备一名保育人员", "1比7"),
+        ("幼儿与教师之比为7:1", "7:1"),
+        ("2岁以下婴幼儿托位占比达30%", ""),  # a share is not a ratio
+        ("开放时间 9:30-17:00", ""),  # nor is a clock time
+        ("下午13:30开始", ""),
+    ],
+)
+def test_a_ratio_is_stated_only_as_one_to_n(text, fact):
+    assert at.states(at.RATIO, text) is bool(fact)
+    assert at.extract(at.RATIO, text) == fact

@@ -60,3 +60,12 @@ def test_easy_set_unchanged(reports):
     assert summary["hit@5"] == 1.0
     assert summary["unanswerable_refused"] == summary["unanswerable"]
     assert summary["answerable_refused"] == 0
+
+
+@pytest.mark.parametrize("question", ["托育机构保育人员和婴幼儿比例是多少", "厦门托育机构的师幼比是多少？"])
+def test_a_ratio_question_is_never_answered_with_a_share(policy_service, question):
+    """The documents state shares (托位占比达30%) but no staffing ratio: the reply says the ratio is not stated
+    (or not found) instead of presenting a share as the answer."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert not answer.answered and answer.reason in {"not_stated", "not_found"}, (answer.reason, answer.fact)
+    assert "%" not in (answer.fact or "")

@@ -43,6 +43,9 @@ _RATIO_QUESTION = re.compile(
     re.I,
 )
 
+# "几个小时", "多少个月": a length of time, not a count of things.
+_NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
+
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|咨询号码|phone|hotline|contact|e-?mail|website", re.I)),
@@ -51,12 +54,12 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
                       r"deadline|by when|until when|expire", re.I)),
-    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几小时|多少个?工作日|"
+    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|"
                           r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
     (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|减免|租金|房租|费用?|保费|"
                         r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
                         r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
-    (COUNT, re.compile(r"多少(?:个|家|名|人|所|项|处|张|件|次|人次|种|班|托位|床)|(?<!哪)几(?:个|家|名|所|项|处|张|件|次|种|类|批)|"
+    (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|种|类|批)|"
                        r"how many|number of", re.I)),
     (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|"
                       r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:department|authority|agency|body|"
@@ -71,11 +74,15 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 # A staffing ratio is one to N (1:3, 1∶5, 1比7) or N to one; a clock time (9:30, 17:00) is not a ratio.
 _RATIO_FIGURE = r"(?<![\d:：∶.])1\s*[:：∶]\s*\d+(?:\.\d+)?(?![\d:：∶])|(?<![\d:：∶.])\d+(?:\.\d+)?\s*[:：∶]\s*1(?![\d:：∶.])|\d+\s*比\s*\d+"
 
+# A bare number directly before a Chinese word is a list label (2.政策支持…, 2.3加强…, 1、建立…), not a figure;
+# a figure with its unit (2000个) is found by the unit patterns first.
+_NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
+
 # What a text must contain to state each kind of fact.
 _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
-    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b|"
+    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
                       rf"(?:达到|达|不少于|至少|超过|为|共)\s*{_NUM}"),
     RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
@@ -96,11 +103,11 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
     COUNT: (
         re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
-        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+        re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
     PERCENTAGE: (
         re.compile(rf"[≥≤]?\s*{_RANGE}\s*[%％]|百分之[{_CN_DIGITS}\d]+"),
-        re.compile(r"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.])"),
+        re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
     DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
     RATIO: (re.compile(rf"(?:不低于|不高于|不超过|不少于|达到)?\s*(?:{_RATIO_FIGURE})"),),
@@ -145,31 +152,82 @@ def detect_all(question: str) -> list[str]:
 _ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
 _CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
 _INSTITUTION_CLASSIFIERS = frozenset({"家", "所"})
+_PEOPLE_CLASSIFIERS = frozenset({"名", "人", "人次"})  # "多少名保育师" is answered by "不少于300人次"
+
+
+_PEOPLE_NOUN = re.compile(r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃|人)")
 
 
 def asked_classifier(question: str) -> str:
-    """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none."""
+    """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none. "几个孩子" counts people:
+    名, so "10个托育点" does not answer it."""
     match = _ASKED_CLASSIFIER.search(question)
-    return match.group(1) if match else ""
+    if not match:
+        return ""
+    if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
+        return "名"
+    return match.group(1)
 
 
-def states(kind: str, text: str, classifier: str = "") -> bool:
+def _agrees(classifier: str, used: str) -> bool:
+    """True when a figure counted with `used` answers a question counting with `classifier`."""
+    return (
+        used == classifier
+        or (classifier == "个" and used not in _INSTITUTION_CLASSIFIERS | {"次", "人次"})
+        or (classifier in _INSTITUTION_CLASSIFIERS and used in _INSTITUTION_CLASSIFIERS | {"个"})
+        or (classifier in _PEOPLE_CLASSIFIERS and used in _PEOPLE_CLASSIFIERS)
+    )
+
+
+# What a sum of money is for: (the question's words, the words a sentence stating such a sum uses). "普惠价格是
+# 多少" is not answered by "1460万元中央投资": the sum must be of the kind asked.
+_MONEY_ROLES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "price": (
+        re.compile(r"价格|价钱|收费|托费|保育费|学费|月费|费用|多少钱一个月|\b(?:price|fee|fees|cost|charge)s?\b", re.I),
+        re.compile(r"价格|价|收费|托费|保育费|费用|元/(?:人/)?月|每月|月均"),
+    ),
+    "subsidy": (
+        re.compile(r"补贴|补助|奖补|资助|奖励|\b(?:subsid\w*|grants?|allowances?|rewards?)\b", re.I),
+        re.compile(r"补贴|补助|奖补|资助|奖励"),
+    ),
+    "reduction": (
+        re.compile(r"减免|便宜|优惠|\b(?:reductions?|discounts?|cheaper|waive\w*)\b", re.I),
+        re.compile(r"减免|减|降低|优惠|下降|便宜|免"),
+    ),
+    "investment": (
+        re.compile(r"投资|投入|投了|经费|\b(?:invest\w*|funding)\b", re.I),
+        re.compile(r"投资|投入|资金|经费"),
+    ),
+    "rent": (re.compile(r"租金|房租|\brent\b", re.I), re.compile(r"租金|房租|租赁|场地")),
+}
+
+
+def asked_money(question: str) -> frozenset[str]:
+    """What the sum an amount question asks for is for (price, subsidy, reduction, investment, rent)."""
+    return frozenset(role for role, (asked, _) in _MONEY_ROLES.items() if asked.search(question))
+
+
+def names_money(text: str, roles: frozenset[str]) -> bool:
+    """True when `text` speaks of a sum of one of `roles` (always true without roles)."""
+    return not roles or any(_MONEY_ROLES[role][1].search(text) for role in roles)
+
+
+def states(kind: str, text: str, classifier: str = "", money: frozenset[str] = frozenset()) -> bool:
     """True when `text` states a fact of `kind` (always true for open and yes/no questions).
 
-    For a count, `classifier` (from `asked_classifier`) must agree: "5家" does not answer "几个小孩".
+    For a count, `classifier` (from `asked_classifier`) must agree: "5家" does not answer "几个小孩"; for an
+    amount, the sum must be of what was asked (`money`, from `asked_money`): an investment is not a price.
     """
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
+    if kind == AMOUNT and not names_money(text, money):
+        return False
     if kind == COUNT and classifier:
-        for match in _CLASSIFIED.finditer(text):
-            used = match.group(1)
-            if used == classifier or (classifier == "个" and used not in _INSTITUTION_CLASSIFIERS | {"次", "人次"}) or (
-                classifier in _INSTITUTION_CLASSIFIERS and used in _INSTITUTION_CLASSIFIERS | {"个"}
-            ):
-                return True
+        if any(_agrees(classifier, match.group(1)) for match in _CLASSIFIED.finditer(text)):
+            return True
         # A bare figure (a table cell, "证书42413") answers any count.
-        return bool(re.search(r"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b|[\u4e00-\u9fff]\d{2,}(?![\d.%％个家名人所项处张件次种批班元年月日岁])", text))
+        return bool(re.search(rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])", text))
     return bool(pattern.search(text))
 
 
@@ -181,18 +239,32 @@ _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|�
 _CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
 
 
-def extract(kind: str, text: str, strict: bool = False) -> str:
+def _counted_as(classifier: str):
+    """A filter keeping the count figures whose measure word agrees with `classifier` (all without one)."""
+
+    def agrees(match: re.Match[str]) -> bool:
+        used = _CLASSIFIED.search(match.group(0))
+        return not classifier or used is None or _agrees(classifier, used.group(1))
+
+    return agrees
+
+
+def extract(kind: str, text: str, strict: bool = False, classifier: str = "") -> str:
     """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
-    its unit (no bare number)."""
+    its unit (no bare number). For a count, `classifier` (from `asked_classifier`) must agree: "1家" is not
+    the answer to "多少个孩子"."""
     patterns = _FACT.get(kind)
     if patterns is None or _RESPECTIVELY.search(text):
         return ""
     if strict:
         patterns = patterns[:1]
+    keep = _counted_as(classifier if kind == COUNT else "")
     change = _CHANGE.search(text)
     match = None
     for pattern in patterns:
-        match = (pattern.search(text, change.end()) if change else None) or pattern.search(text)
+        after = [m for m in pattern.finditer(text, change.end()) if keep(m)] if change else []
+        anywhere = after or [m for m in pattern.finditer(text) if keep(m)]
+        match = anywhere[0] if anywhere else None
         if match:
             break
     if not match:

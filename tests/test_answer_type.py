@@ -53,8 +53,9 @@ def test_states(kind, text, expected):
 
 def test_a_count_must_count_what_was_asked():
     classifier = at.asked_classifier("家庭托育点最多可以收几个小孩？")
-    assert classifier == "个"
+    assert classifier == "名", "a number of children counts people"
     assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", classifier)
+    assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", classifier)
     assert at.states(at.COUNT, "每个区提供免费场地新建普惠托育机构至少1家", at.asked_classifier("至少几家？"))
     assert not at.states(at.COUNT, "全国第一张合规注册的牌照", "张")  # an ordinal is not a count
 
@@ -120,3 +121,33 @@ def test_a_share_of_something_stays_a_percentage(question):
 def test_a_ratio_is_stated_only_as_one_to_n(text, fact):
     assert at.states(at.RATIO, text) is bool(fact)
     assert at.extract(at.RATIO, text) == fact
+
+
+def test_a_sum_must_be_of_what_was_asked():
+    assert at.asked_money("台州托育机构的普惠价格是多少") == {"price"}
+    assert at.asked_money("张家港困境婴幼儿入托能减免多少费用？") == {"reduction", "price"}
+    assert at.asked_money("What subsidy does Xiamen pay per infant?") == {"subsidy"}
+    investment = "精心实施国家普惠托育专项补助行动第一批18个项目,1460 万元中央投资见实效"
+    assert not at.states(at.AMOUNT, investment, money=frozenset({"price"}))
+    assert at.states(at.AMOUNT, investment, money=frozenset({"investment"}))
+    assert at.states(at.AMOUNT, "全日托平均价格1500元/月", money=frozenset({"price"}))
+    assert at.states(at.AMOUNT, investment), "without a role asked, any sum states an amount"
+
+
+def test_a_list_label_is_not_a_figure():
+    row = "具体任务: 2.政策支持示范行动; 主要内容: 2.3加强特殊婴幼儿关心关爱"
+    assert not at.states(at.COUNT, row) and not at.states(at.COUNT, row, "个")
+    assert at.extract(at.COUNT, row) == ""
+    assert at.states(at.COUNT, "培训并补贴保育师、育婴员数(人次); 市级: 300", "名"), "a table cell still counts"
+    assert at.extract(at.COUNT, "千人托位数: 4.5") == "4.5"
+
+
+def test_hours_are_a_duration_and_people_are_counted_as_people():
+    assert at.detect_all("厦门托育机构每天开放几个小时") == [at.DURATION]
+    assert at.detect_all("审批要多少个工作日能办完？") == [at.DURATION]
+    assert at.asked_classifier("一个班最多多少个孩子") == "名"
+    assert at.asked_classifier("要建多少个托育点") == "个"
+    places = "新增社区普惠托育点10个,培育本土品牌连锁托育机构1家"
+    assert not at.states(at.COUNT, places, "名") and at.extract(at.COUNT, places, classifier="名") == ""
+    assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", classifier="个") == "10个"
+    assert at.states(at.COUNT, "每年培训并补贴保育师、育婴员不少于300人次", "名")

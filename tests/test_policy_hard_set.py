@@ -69,3 +69,19 @@ def test_a_ratio_question_is_never_answered_with_a_share(policy_service, questio
     answer = policy_service.ask(question, use_llm=False)
     assert not answer.answered and answer.reason in {"not_stated", "not_found"}, (answer.reason, answer.fact)
     assert "%" not in (answer.fact or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "wrong"),
+    [
+        ("台州托育机构的普惠价格是多少", "1460"),  # a central investment is not a price
+        ("张家港托育机构一个班最多多少个孩子", "家"),  # places and list labels are not children
+        ("厦门托育机构每天开放几个小时", "家"),  # hours are not a count of centres
+    ],
+)
+def test_a_figure_of_another_thing_is_never_the_answer(policy_service, question, wrong):
+    """The documents state sums and counts near the topic, but none of what was asked: the reply says so
+    instead of putting another figure on its first line."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert not answer.answered, (answer.fact, answer.reason)
+    assert wrong not in (answer.fact or "")

@@ -54,7 +54,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
                       r"deadline|by when|until when|expire", re.I)),
-    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|"
+    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|多少个?[学课]时|几个?[学课]时|"
                           r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
     (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|减免|租金|房租|费用?|保费|"
                         r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
@@ -83,7 +83,7 @@ _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
-                      rf"(?:达到|达|不少于|至少|超过|为|共)\s*{_NUM}"),
+                      r"(?:达到|达|不少于|至少|超过|为|共)\s*\d"),  # digits only: 行为零容忍 states no count
     RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
     DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),

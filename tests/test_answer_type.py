@@ -151,3 +151,10 @@ def test_hours_are_a_duration_and_people_are_counted_as_people():
     assert not at.states(at.COUNT, places, "名") and at.extract(at.COUNT, places, classifier="名") == ""
     assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", classifier="个") == "10个"
     assert at.states(at.COUNT, "每年培训并补贴保育师、育婴员不少于300人次", "名")
+
+
+def test_a_word_ending_in_a_lead_character_is_no_count_and_study_hours_are_a_duration():
+    blacklist = "对虐童等行为零容忍,一经发现,严格按照有关法律法规和规定,追究相关个人和直接管理人员的责任。"
+    assert not at.states(at.COUNT, blacklist), "行为零容忍 states no number"
+    assert at.states(at.COUNT, "托育从业人员持证率达100")
+    assert at.detect_all("大庆托育机构从业人员培训要多少学时")[0] == at.DURATION

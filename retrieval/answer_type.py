@@ -179,26 +179,18 @@ def _agrees(classifier: str, used: str) -> bool:
     )
 
 
-# What a sum of money is for: (the question's words, the words a sentence stating such a sum uses). "普惠价格是
-# 多少" is not answered by "1460万元中央投资": the sum must be of the kind asked.
+# What a sum of money is for. "普惠价格是多少" is not answered by "1460万元中央投资": the sum must be of the
+# kind asked.
 _MONEY_ROLES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "price": (
-        re.compile(r"价格|价钱|收费|托费|保育费|学费|月费|费用|多少钱一个月|\b(?:price|fee|fees|cost|charge)s?\b", re.I),
-        re.compile(r"价格|价|收费|托费|保育费|费用|元/(?:人/)?月|每月|月均"),
-    ),
-    "subsidy": (
-        re.compile(r"补贴|补助|奖补|资助|奖励|\b(?:subsid\w*|grants?|allowances?|rewards?)\b", re.I),
-        re.compile(r"补贴|补助|奖补|资助|奖励"),
-    ),
-    "reduction": (
-        re.compile(r"减免|便宜|优惠|\b(?:reductions?|discounts?|cheaper|waive\w*)\b", re.I),
-        re.compile(r"减免|减|降低|优惠|下降|便宜|免"),
-    ),
-    "investment": (
-        re.compile(r"投资|投入|投了|经费|\b(?:invest\w*|funding)\b", re.I),
-        re.compile(r"投资|投入|资金|经费"),
-    ),
-    "rent": (re.compile(r"租金|房租|\brent\b", re.I), re.compile(r"租金|房租|租赁|场地")),
+    role: (re.compile(asked, re.I), re.compile(stated))
+    for role, asked, stated in (  # (role, the question's words, the words of a sentence stating such a sum)
+        ("price", r"价格|价钱|收费|托费|保育费|学费|月费|费用|多少钱一个月|\b(?:price|fee|fees|cost|charge)s?\b",
+         r"价格|价|收费|托费|保育费|费用|元/(?:人/)?月|每月|月均"),
+        ("subsidy", r"补贴|补助|奖补|资助|奖励|\b(?:subsid\w*|grants?|allowances?|rewards?)\b", r"补贴|补助|奖补|资助|奖励"),
+        ("reduction", r"减免|便宜|优惠|\b(?:reductions?|discounts?|cheaper|waive\w*)\b", r"减免|减|降低|优惠|下降|便宜|免"),
+        ("investment", r"投资|投入|投了|经费|\b(?:invest\w*|funding)\b", r"投资|投入|资金|经费"),
+        ("rent", r"租金|房租|\brent\b", r"租金|房租|租赁|场地"),
+    )
 }
 
 

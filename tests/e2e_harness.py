@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from telegram import Update
+from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.local_api import application_is_busy
@@ -60,17 +61,22 @@ def record_errors(app) -> list:
     return errors
 
 
-def app_factory(settings, policy_service, admin: int | None = None, *, spy_errors: bool = False) -> Callable:
+def app_factory(
+    settings, policy_service, admin: int | None = None, *, spy_errors: bool = False, patient: bool = False
+) -> Callable:
     """`make(server)`: the bot's Application talking to the fake Bot API `server`, answering from
     `policy_service`, with `admin` (when given) as its admin. With `spy_errors`, every error that reaches the
-    error handler is recorded in `app.bot_data["errors"]`."""
+    error handler is recorded in `app.bot_data["errors"]`. `patient`: its requests wait 60 s instead of PTB's
+    5 s, for tests whose point is not timeouts but that re-index in-process (a long GIL hold can stall the fake
+    server's thread, and an at-most-once send that times out is never repeated)."""
     if admin is not None:
         settings.admin_user_ids = str(admin)
 
     def make(server):
         settings.telegram_base_url = server.base_url
         settings.telegram_base_file_url = server.base_file_url
-        app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN)
+        request = HTTPXRequest(read_timeout=60, write_timeout=60, connect_timeout=60, pool_timeout=60) if patient else None
+        app = build_application(settings, policy_service=policy_service, token=FAKE_TOKEN, request=request)
         if spy_errors:
             app.bot_data["errors"] = record_errors(app)
         return app

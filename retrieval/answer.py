@@ -191,12 +191,12 @@ def _clause_fact(result: SearchResult, unit: str) -> tuple[float, str]:
     kind = result.specific_kinds[0]
     clauses = _CLAUSE_END.findall(unit) or [unit]
     focus = _focus_word(result)
-    money = answer_type.asked_money(result.question) if kind == answer_type.AMOUNT else frozenset()
-    classifier = answer_type.asked_classifier(result.question)
+    asked = answer_type.asked_of(result.question)
+    money = asked.money if kind == answer_type.AMOUNT else frozenset()
     for strict in (True, False):
         best: tuple[float, str] | None = None
         for i, clause in enumerate(clauses):
-            fact = answer_type.extract(kind, clause, strict=strict, classifier=classifier)
+            fact = answer_type.extract(kind, clause, strict=strict, asked=asked)
             context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
             if not fact or not answer_type.names_money(context, money):  # a sum of another kind
                 continue
@@ -225,7 +225,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     best: tuple[float, str, str] | None = None
     for unit in quotable_units(text):
         score = coverage(result.salient, f"{section} {unit}".lower())
-        stated = all(answer_type.states(kind, unit, money=answer_type.asked_money(result.question)) for kind in kinds)
+        stated = all(answer_type.states(kind, unit, answer_type.asked_of(result.question)) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))
         if is_table(text):

@@ -82,7 +82,7 @@ _NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
 _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
-    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
+    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
                       r"(?:达到|达|不少于|至少|超过|为|共)\s*\d"),  # digits only: 行为零容忍 states no count
     RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
@@ -96,13 +96,13 @@ _STATES: dict[str, re.Pattern[str]] = {
 }
 # The span to put on the first line, per kind (the most specific form first).
 _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
-_CLASSIFIER = r"(?:个|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
+_CLASSIFIER = rf"(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
 # The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
 # with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
 _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
     COUNT: (
-        re.compile(rf"(?:不少于|至少|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
+        re.compile(rf"(?:不少于|不超过|不多于|至少|至多|最多|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
         re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
     PERCENTAGE: (
@@ -150,7 +150,7 @@ def detect_all(question: str) -> list[str]:
 
 
 _ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
-_CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
+_CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|种|批|班)")
 _INSTITUTION_CLASSIFIERS = frozenset({"家", "所"})
 _PEOPLE_CLASSIFIERS = frozenset({"名", "人", "人次"})  # "多少名保育师" is answered by "不少于300人次"
 
@@ -167,6 +167,14 @@ def asked_classifier(question: str) -> str:
     if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
         return "名"
     return match.group(1)
+
+
+# A figure right after 托位/床位 counts places, not institutions: "新增托位600个" does not answer "多少家".
+_PLACES_BEFORE = re.compile(r"(?:托位|床位|学位)[数]?\s*(?:达到|达|不少于|至少|超过|为|共)?\s*$")
+
+
+def _counts_places(text: str, start: int) -> bool:
+    return bool(_PLACES_BEFORE.search(text[max(0, start - 8) : start]))
 
 
 def _agrees(classifier: str, used: str) -> bool:
@@ -204,19 +212,63 @@ def names_money(text: str, roles: frozenset[str]) -> bool:
     return not roles or any(_MONEY_ROLES[role][1].search(text) for role in roles)
 
 
-def states(kind: str, text: str, classifier: str = "", money: frozenset[str] = frozenset()) -> bool:
-    """True when `text` states a fact of `kind` (always true for open and yes/no questions).
+# A figure for each of several places or bodies (每个县(市、区)至少建成一家): it answers a question about that
+# unit (每个…, 平均, or one naming the unit: 家庭托育点最多收几个) but not a question about the whole.
+_PER_UNIT = re.compile(r"每(?:一)?个?(县|市|区|镇|乡|街道|社区|村|家庭托育点|托育点|托育机构|机构|幼儿园|园|班)")
+_ASKS_PER_UNIT = re.compile(r"每|平均|\b(?:each|per|every|average)\b", re.I)
+_CLAUSE = re.compile(r"[^，,；;。]+[，,；;。]?")
 
-    For a count, `classifier` (from `asked_classifier`) must agree: "5家" does not answer "几个小孩"; for an
-    amount, the sum must be of what was asked (`money`, from `asked_money`): an investment is not a price.
+
+@dataclass(frozen=True)
+class Asked:
+    """What exactly a question asks for beyond its kind (`asked_of`): the measure word of a count
+    (`asked_classifier`), what a sum is for (`asked_money`), and the question itself, which decides whether a
+    per-unit figure answers it. The default constrains nothing."""
+
+    classifier: str = ""
+    money: frozenset[str] = frozenset()
+    question: str = ""
+
+    def admits(self, clause: str) -> bool:
+        """False for a clause giving a figure per unit (每个县…) that the question does not ask about."""
+        match = _PER_UNIT.search(clause)
+        if match is None or not self.question:
+            return True
+        return bool(_ASKS_PER_UNIT.search(self.question)) or match.group(1) in self.question
+
+    def relevant(self, text: str) -> str:
+        """`text` without the clauses this question does not admit."""
+        return "".join(clause for clause in _CLAUSE.findall(text) if self.admits(clause))
+
+
+ANYTHING = Asked()
+
+
+def asked_of(question: str) -> Asked:
+    """What `question` asks for beyond its kind."""
+    return Asked(asked_classifier(question), asked_money(question), question)
+
+
+def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
+    """True when `text` states a fact of `kind` (always true for open and yes/no questions), as `asked`:
+
+    a count's measure word must agree ("5家" does not answer "几个小孩"), a sum must be of what was asked (an
+    investment is not a price), and a per-unit figure answers only a question about that unit.
     """
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
-    if kind == AMOUNT and not names_money(text, money):
+    if kind in (COUNT, AMOUNT):
+        text = asked.relevant(text)
+    if kind == AMOUNT and not names_money(text, asked.money):
         return False
+    classifier = asked.classifier
     if kind == COUNT and classifier:
-        if any(_agrees(classifier, match.group(1)) for match in _CLASSIFIED.finditer(text)):
+        if any(
+            _agrees(classifier, match.group(1))
+            and not (classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start()))
+            for match in _CLASSIFIED.finditer(text)
+        ):
             return True
         # A bare figure (a table cell, "证书42413") answers any count.
         return bool(re.search(rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])", text))
@@ -231,26 +283,32 @@ _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|�
 _CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
 
 
-def _counted_as(classifier: str):
-    """A filter keeping the count figures whose measure word agrees with `classifier` (all without one)."""
+def _counted_as(classifier: str, text: str):
+    """A filter keeping the count figures of `text` whose measure word agrees with `classifier` (all without
+    one); institutions are not answered by a number of places."""
 
     def agrees(match: re.Match[str]) -> bool:
         used = _CLASSIFIED.search(match.group(0))
-        return not classifier or used is None or _agrees(classifier, used.group(1))
+        if not classifier or used is None:
+            return True
+        places = classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start() + used.start())
+        return _agrees(classifier, used.group(1)) and not places
 
     return agrees
 
 
-def extract(kind: str, text: str, strict: bool = False, classifier: str = "") -> str:
+def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING) -> str:
     """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
-    its unit (no bare number). For a count, `classifier` (from `asked_classifier`) must agree: "1家" is not
-    the answer to "多少个孩子"."""
+    its unit (no bare number). The fact must be what was `asked` (see `states`): "1家" is not the answer to
+    "多少个孩子"."""
     patterns = _FACT.get(kind)
     if patterns is None or _RESPECTIVELY.search(text):
         return ""
     if strict:
         patterns = patterns[:1]
-    keep = _counted_as(classifier if kind == COUNT else "")
+    if kind in (COUNT, AMOUNT):
+        text = asked.relevant(text)
+    keep = _counted_as(asked.classifier if kind == COUNT else "", text)
     change = _CHANGE.search(text)
     match = None
     for pattern in patterns:

@@ -273,15 +273,14 @@ class HybridSearcher:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: p.pool]
         best = ranked[0][1] if ranked else 1.0
         specific = result.specific_kinds
-        classifier = answer_type.asked_classifier(question)
-        money = answer_type.asked_money(question)
+        asked = answer_type.asked_of(question)
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
                 continue
             text, units = corpus.features(corpus.position[cid])
             coverage = _coverage(result.salient, text)
-            states, unit_score = stating(result.salient, specific, units, self._names_place, classifier, money)
+            states, unit_score = stating(result.salient, specific, units, self._names_place, asked)
             local = any(place in text for place in reading.sub_places)
             hit = Hit(item, score, bm25_rank.get(cid), dense_rank.get(cid), similarity.get(cid, 0.0), coverage, states)
             hit.rerank = (
@@ -365,8 +364,7 @@ def stating(
     kinds: list[str],
     units: list[tuple[str, str]],
     names_place=None,
-    classifier: str = "",
-    money: frozenset[str] = frozenset(),
+    asked: answer_type.Asked = answer_type.ANYTHING,
 ) -> tuple[bool, float]:
     """(states, unit score): whether a sentence (or table row) of the passage that is about the question
     states every kind of fact asked for — a number elsewhere in the passage does not answer — and the
@@ -379,7 +377,7 @@ def stating(
     def states(kind: str, unit: str) -> bool:
         if kind == answer_type.PLACE and names_place is not None and names_place(unit):
             return True
-        return answer_type.states(kind, unit, classifier, money)
+        return answer_type.states(kind, unit, asked)
 
     stated = [c for c, u in scored if c >= RELEVANT_SHARE * best and all(states(kind, u) for kind in kinds)]
     return bool(stated), max(stated, default=0.0)

@@ -54,10 +54,10 @@ def test_states(kind, text, expected):
 def test_a_count_must_count_what_was_asked():
     classifier = at.asked_classifier("家庭托育点最多可以收几个小孩？")
     assert classifier == "名", "a number of children counts people"
-    assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", classifier)
-    assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", classifier)
-    assert at.states(at.COUNT, "每个区提供免费场地新建普惠托育机构至少1家", at.asked_classifier("至少几家？"))
-    assert not at.states(at.COUNT, "全国第一张合规注册的牌照", "张")  # an ordinal is not a count
+    assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", at.Asked(classifier))
+    assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", at.asked_of("家庭托育点最多可以收几个小孩？"))
+    assert at.states(at.COUNT, "每个区提供免费场地新建普惠托育机构至少1家", at.asked_of("每个区至少几家？"))
+    assert not at.states(at.COUNT, "全国第一张合规注册的牌照", at.Asked("张"))  # an ordinal is not a count
 
 
 def test_extracts_the_fact_for_the_first_line():
@@ -128,17 +128,17 @@ def test_a_sum_must_be_of_what_was_asked():
     assert at.asked_money("张家港困境婴幼儿入托能减免多少费用？") == {"reduction", "price"}
     assert at.asked_money("What subsidy does Xiamen pay per infant?") == {"subsidy"}
     investment = "精心实施国家普惠托育专项补助行动第一批18个项目,1460 万元中央投资见实效"
-    assert not at.states(at.AMOUNT, investment, money=frozenset({"price"}))
-    assert at.states(at.AMOUNT, investment, money=frozenset({"investment"}))
-    assert at.states(at.AMOUNT, "全日托平均价格1500元/月", money=frozenset({"price"}))
+    assert not at.states(at.AMOUNT, investment, at.Asked(money=frozenset({"price"})))
+    assert at.states(at.AMOUNT, investment, at.Asked(money=frozenset({"investment"})))
+    assert at.states(at.AMOUNT, "全日托平均价格1500元/月", at.Asked(money=frozenset({"price"})))
     assert at.states(at.AMOUNT, investment), "without a role asked, any sum states an amount"
 
 
 def test_a_list_label_is_not_a_figure():
     row = "具体任务: 2.政策支持示范行动; 主要内容: 2.3加强特殊婴幼儿关心关爱"
-    assert not at.states(at.COUNT, row) and not at.states(at.COUNT, row, "个")
+    assert not at.states(at.COUNT, row) and not at.states(at.COUNT, row, at.Asked("个"))
     assert at.extract(at.COUNT, row) == ""
-    assert at.states(at.COUNT, "培训并补贴保育师、育婴员数(人次); 市级: 300", "名"), "a table cell still counts"
+    assert at.states(at.COUNT, "培训并补贴保育师、育婴员数(人次); 市级: 300", at.Asked("名")), "a table cell still counts"
     assert at.extract(at.COUNT, "千人托位数: 4.5") == "4.5"
 
 
@@ -148,9 +148,9 @@ def test_hours_are_a_duration_and_people_are_counted_as_people():
     assert at.asked_classifier("一个班最多多少个孩子") == "名"
     assert at.asked_classifier("要建多少个托育点") == "个"
     places = "新增社区普惠托育点10个,培育本土品牌连锁托育机构1家"
-    assert not at.states(at.COUNT, places, "名") and at.extract(at.COUNT, places, classifier="名") == ""
-    assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", classifier="个") == "10个"
-    assert at.states(at.COUNT, "每年培训并补贴保育师、育婴员不少于300人次", "名")
+    assert not at.states(at.COUNT, places, at.Asked("名")) and at.extract(at.COUNT, places, asked=at.Asked("名")) == ""
+    assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", asked=at.Asked("个")) == "10个"
+    assert at.states(at.COUNT, "每年培训并补贴保育师、育婴员不少于300人次", at.Asked("名"))
 
 
 def test_a_word_ending_in_a_lead_character_is_no_count_and_study_hours_are_a_duration():
@@ -158,3 +158,14 @@ def test_a_word_ending_in_a_lead_character_is_no_count_and_study_hours_are_a_dur
     assert not at.states(at.COUNT, blacklist), "行为零容忍 states no number"
     assert at.states(at.COUNT, "托育从业人员持证率达100")
     assert at.detect_all("大庆托育机构从业人员培训要多少学时")[0] == at.DURATION
+
+
+def test_a_figure_per_unit_answers_only_a_question_about_that_unit():
+    per_county = "每个县(市、区)至少建成一家公办纯托育机构,新增托位600个"
+    total = at.asked_of("台州有多少家托育机构")
+    assert at.extract(at.COUNT, per_county, asked=total) == ""
+    assert not at.states(at.COUNT, "每个县(市、区)至少建成一家公办纯托育机构", total)
+    assert at.extract(at.COUNT, per_county, asked=at.asked_of("台州每个县至少有几家公办托育机构？")) == "一家"
+    per_point = at.asked_of("家庭托育点最多可以收几个小孩？")  # names the unit: its per-unit figure answers
+    assert at.extract(at.COUNT, "每个家庭托育点收托不超过5人", asked=per_point) == "不超过5人"
+    assert at.extract(at.COUNT, per_county, asked=at.asked_of("How many centres does each county build?")) == "一家"

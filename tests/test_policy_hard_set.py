@@ -85,3 +85,10 @@ def test_a_figure_of_another_thing_is_never_the_answer(policy_service, question,
     answer = policy_service.ask(question, use_llm=False)
     assert not answer.answered, (answer.fact, answer.reason)
     assert wrong not in (answer.fact or "")
+
+
+def test_a_total_is_not_answered_by_a_per_unit_figure_or_a_duration(policy_service):
+    """"台州有多少家托育机构": neither "每个县…至少建成一家" (per county) nor "缩短至2个工作日" (a duration) is a
+    number of centres."""
+    answer = policy_service.ask("台州有多少家托育机构", use_llm=False)
+    assert answer.fact not in {"一家", "至少一家", "2个"}, answer.fact

@@ -21,6 +21,9 @@ MAX_SOURCE_BUTTONS = 3
 #: The fact kinds a refusal can name ("the document does not state the amount").
 _MISSING_KEYS = frozenset(key for key in texts_of("policy") if key.startswith("missing_"))
 _EN_UNITS = [
+    ("每季度", "every quarter, "), ("每半年", "every six months, "), ("每学期", "every term, "), ("每年", "every year, "),
+    ("每月", "every month, "), ("每周", "every week, "), ("一次", " once"), ("两次", " twice"), ("人次", " person-times"),
+    ("次", " times"),
     ("万元", "0,000 yuan"), ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
     ("个工作日", " working days"), ("工作日", " working days"), ("人次", " person-times"), ("个月", " months"),
     ("天", " days"), ("小时", " hours"), ("年底", " (end of year)"), ("年前", " (before the year)"),

@@ -96,13 +96,15 @@ _STATES: dict[str, re.Pattern[str]] = {
 }
 # The span to put on the first line, per kind (the most specific form first).
 _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
+# How often, kept with the count it qualifies: "每季度至少一次" is not "至少一次" (a year has four).
+_PERIOD = r"(?:每(?:个)?(?:季度|年|月|周|星期|天|日|学期|半年)\s*)?"
 _CLASSIFIER = rf"(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
 # The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
 # with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
 _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
     COUNT: (
-        re.compile(rf"(?:不少于|不超过|不多于|至少|至多|最多|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
+        re.compile(rf"{_PERIOD}(?:不少于|不超过|不多于|至少|至多|最多|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
         re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
     PERCENTAGE: (

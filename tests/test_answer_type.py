@@ -169,3 +169,9 @@ def test_a_figure_per_unit_answers_only_a_question_about_that_unit():
     per_point = at.asked_of("家庭托育点最多可以收几个小孩？")  # names the unit: its per-unit figure answers
     assert at.extract(at.COUNT, "每个家庭托育点收托不超过5人", asked=per_point) == "不超过5人"
     assert at.extract(at.COUNT, per_county, asked=at.asked_of("How many centres does each county build?")) == "一家"
+
+
+def test_how_often_stays_with_the_count():
+    drills = "为辖区托育机构提供每季度至少一次的安全有关事项演练、培训和常态化巡检"
+    assert at.extract(at.COUNT, drills) == "每季度至少一次", "a year has four quarters: 至少一次 alone would mislead"
+    assert at.extract(at.COUNT, "年度新增不少于2000个普惠托位") == "不少于2000个"

@@ -70,6 +70,8 @@ def test_national_question_is_out_of_scope():
 
 def test_english_helpers():
     assert english_fact("2个工作日") == "2 working days"
+    assert english_fact("每季度至少一次") == "every quarter, at least once"
+    assert english_fact("不少于300人次") == "at least 300 person-times"
     assert "reduction" in english_label("按规定减免500元/人/月托育服务费用")
 
 

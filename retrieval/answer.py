@@ -222,10 +222,11 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     """(score, quote, fact) of the best quotable unit of a passage: for a question asking for a kind of
     fact, the unit whose answering clause covers the question best; otherwise the unit that covers it best."""
     kinds = result.specific_kinds
+    asked = answer_type.asked_of(result.question)
     best: tuple[float, str, str] | None = None
     for unit in quotable_units(text):
         score = coverage(result.salient, f"{section} {unit}".lower())
-        stated = all(answer_type.states(kind, unit, answer_type.asked_of(result.question)) for kind in kinds)
+        stated = all(answer_type.states(kind, unit, asked) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))
         if is_table(text):

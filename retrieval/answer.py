@@ -184,14 +184,13 @@ def _focus_word(result: SearchResult):
     return max(before, key=lambda item: item[0])[1] if before else None
 
 
-def _clause_fact(result: SearchResult, unit: str) -> tuple[float, str]:
+def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> tuple[float, str]:
     """(score, fact) from the clause of `unit` that answers: each clause is scored by its own words, with the
     one before it (the condition, e.g. 举办社会服务机构性质托育机构的, then 向…民政部门申请注册登记) breaking ties.
     A figure with its unit (30%, 16个) is preferred to a bare number in a better-scoring clause."""
     kind = result.specific_kinds[0]
     clauses = _CLAUSE_END.findall(unit) or [unit]
     focus = _focus_word(result)
-    asked = answer_type.asked_of(result.question)
     money = asked.money if kind == answer_type.AMOUNT else frozenset()
     for strict in (True, False):
         best: tuple[float, str] | None = None
@@ -232,7 +231,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         if is_table(text):
             fact, quote = _table_fact(unit, result.kinds, result.sub_places, result.salient)
         else:
-            clause_score, fact = _clause_fact(result, unit) if kinds and stated else (0.0, "")
+            clause_score, fact = _clause_fact(result, unit, asked) if kinds and stated else (0.0, "")
             score += clause_score
             quote = _window(unit, fact or _best_clause(result, unit))
         if best is None or score > best[0]:

@@ -25,6 +25,8 @@ COMMON_LN = 7.0
 MIN_WEIGHT = 0.5
 UNKNOWN_ENGLISH_WEIGHT = 3.0  # an English word with no Chinese rendering
 PARTIAL_CREDIT = 0.3  # a word whose characters occur in the passage, but not the word itself
+# A dictionary entry this rare is a phrase jieba happens to list (订出来, 哪些因素), not a rare word.
+RARE_COMPOUND = 10
 # Words that ask, not name a topic (besides the stop-word list).
 _ASKING = frozenset(
     ["一共", "具体", "最多", "最高", "最少", "现在", "已经", "目前", "需要", "必须", "应该", "能够", "可不可以", "能不能", "会不会", "是不是", "是否", "哪家", "哪个", "多大", "多少", "几个", "几家", "几天", "几年", "几月", "怎么办", "怎么样", "还是", "还有", "那边", "这边", "那种", "这种", "这件", "这块", "这事", "这件事", "事情", "东西", "一下", "大概", "一般", "比较", "知道", "告诉", "想", "想要", "请", "帮", "帮忙", "办", "打算", "记得", "之前", "之后", "以后", "以前", "能拿", "拿到", "我家", "我是", "我们", "住", "住在", "有个", "有些", "一点", "时候", "方面", "情况", "家住", "住在", "我家", "我们家", "这边", "那边", "那里", "这里", "不能", "能不能", "不会", "会不会", "没有", "有没有", "可不可以", "了吗", "的话"]
@@ -95,17 +97,55 @@ def load_synonyms(path: Path) -> Synonyms:
     return Synonyms(tuple((tuple(map(str, g["ask"])), tuple(map(str, g["doc"]))) for g in data))
 
 
+def _known(word: str) -> bool:
+    return _frequencies()[0].get(word, 0) > RARE_COMPOUND
+
+
+def _dictionary_words(phrase: str) -> list[str]:
+    """`phrase` cut into the longest dictionary words from the left (a character where none starts)."""
+    out: list[str] = []
+    i = 0
+    while i < len(phrase):
+        j = next((j for j in range(len(phrase), i + 1, -1) if _known(phrase[i:j])), i + 1)
+        out.append(phrase[i:j])
+        i = j
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    """jieba's words of `text`, with a glued phrase cut into its dictionary words.
+
+    jieba's guesser joins unknown runs (收多大, 带娃) and its dictionary lists rare phrases (订出来, 哪些因素);
+    weighed as one word, such a token would be the rarest word of the question although it is common words
+    in a row, so a passage lacking the phrase would seem to miss the question's topic.
+    """
+    out: list[str] = []
+    for token in jieba.cut(text):
+        if len(token) > 1 and CJK_CHAR.match(token) and not _known(token):
+            out.extend(_dictionary_words(token))
+        else:
+            out.append(token)
+    return out
+
+
+def _without_particles(word: str, stopwords: frozenset[str]) -> str:
+    """`word` without a particle jieba glued to it (租个 → 租); a dictionary word is kept whole (个税, 不怎么)."""
+    if _known(word):
+        return word
+    while len(word) > 1 and word[-1] in stopwords:
+        word = word[:-1]
+    while len(word) > 1 and word[0] in stopwords:
+        word = word[1:]
+    return word
+
+
 def chinese_salient(text: str, stopwords: frozenset[str], synonyms: Synonyms) -> list[Salient]:
     """Topic words of a Chinese question (places already removed), with their weights."""
     words: list[Salient] = []
     seen: set[str] = set()
-    for word in jieba.cut(text):
-        word = original = word.strip().lower()
-        # jieba sometimes glues a particle to a word (租个, 上会): the particle is not the topic.
-        while len(word) > 1 and word[-1] in stopwords:
-            word = word[:-1]
-        while len(word) > 1 and word[0] in stopwords:
-            word = word[1:]
+    for token in _tokens(text):
+        word = original = token.strip().lower()
+        word = _without_particles(word, stopwords)
         if _NUMERAL_MEASURE.match(word):
             continue  # 一家, 几个: counting words, not the topic
         if len(word) == 1 and len(original) > 1:

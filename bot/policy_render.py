@@ -9,6 +9,7 @@ before the Chinese quote; every label is in the user's language.
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 from bot.callbacks import CallbackCodec, CallbackError, Int, Token
@@ -27,9 +28,26 @@ _EN_UNITS = [
     ("万元", "0,000 yuan"), ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
     ("个工作日", " working days"), ("工作日", " working days"), ("人次", " person-times"), ("个月", " months"),
     ("天", " days"), ("小时", " hours"), ("年底", " (end of year)"), ("年前", " (before the year)"),
-    ("个", ""), ("家", ""), ("名", ""), ("所", ""), ("项", ""), ("张", ""), ("件", ""), ("岁", " years old"),
-    ("不少于", "at least "), ("至少", "at least "), ("达到", ""), ("达", ""), ("以上", " or more"),
+    ("个", ""), ("家", ""), ("名", ""), ("所", ""), ("项", ""), ("张", ""), ("件", ""), ("岁", " years old"), ("人", " people"),
+    ("不少于", "at least "), ("至少", "at least "), ("不超过", "at most "), ("最多", "at most "), ("超过", "over "),
+    ("将近", "nearly "), ("接近", "nearly "), ("近", "nearly "), ("约", "about "), ("逾", "over "),
+    ("建立", ""), ("建成", ""), ("建设", ""), ("新建", ""), ("设立", ""), ("设置", ""), ("开设", ""), ("培育", ""),
+    ("打造", ""), ("新增", ""), ("招收", ""), ("收托", ""), ("达到", ""), ("达", ""), ("以上", " or more"),
 ]
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百]+")
+
+
+def _arabic(numeral: str) -> str:
+    """A Chinese numeral below a thousand in digits (一 → 1, 十二 → 12, 三百零五 → 305); unchanged otherwise."""
+    total, digit = 0, None
+    for char in numeral:
+        if char in _CN_DIGIT:
+            digit = _CN_DIGIT[char]
+        elif char in "十百":
+            total += (1 if digit is None else digit) * (10 if char == "十" else 100)
+            digit = None
+    return str(total + (digit or 0)) if total or digit is not None else numeral
 SOURCE_CODEC = CallbackCodec("src")  # src:<doc id>:<passage ordinal>
 SOURCE_CODEC.action("", Token(48, pattern=r"[a-z0-9][a-z0-9_-]*"), Int(1, 999_999))
 
@@ -62,6 +80,7 @@ def english_fact(fact: str) -> str:
     out = fact
     for zh, en in _EN_UNITS:
         out = out.replace(zh, en)
+    out = _CN_NUMBER.sub(lambda m: _arabic(m.group(0)), out)
     return " ".join(out.split())
 
 

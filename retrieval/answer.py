@@ -221,7 +221,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     """(score, quote, fact) of the best quotable unit of a passage: for a question asking for a kind of
     fact, the unit whose answering clause covers the question best; otherwise the unit that covers it best."""
     kinds = result.specific_kinds
-    asked = answer_type.asked_of(result.question)
+    asked = result.asked
     best: tuple[float, str, str] | None = None
     for unit in quotable_units(text):
         score = coverage(result.salient, f"{section} {unit}".lower())

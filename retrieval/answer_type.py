@@ -98,13 +98,18 @@ _STATES: dict[str, re.Pattern[str]] = {
 _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
 # How often, kept with the count it qualifies: "每季度至少一次" is not "至少一次" (a year has four).
 _PERIOD = r"(?:每(?:个)?(?:季度|年|月|周|星期|天|日|学期|半年)\s*)?"
+# A verb between a bound and its figure (至少建立一家): the bound stays with the figure.
+_BUILD = r"(?:建立|建成|建设|新建|设立|设置|开设|培育|打造|新增|招收|收托)"
 _CLASSIFIER = rf"(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
 # The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
 # with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
 _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     AMOUNT: (re.compile(rf"{_RANGE}\s*(?:多)?(?:万|千|百|亿)?\s*元(?:/[人月年次个]+)*"), re.compile(r"免费提供|免费|免收")),
     COUNT: (
-        re.compile(rf"{_PERIOD}(?:不少于|不超过|不多于|至少|至多|最多|超过|达到|达)?\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"),
+        re.compile(
+            rf"{_PERIOD}(?:(?:不少于|不超过|不多于|至少|至多|最多|超过){_BUILD}?|达到|达|将近|接近|(?<![附最])近|约|逾)?"
+            rf"\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"
+        ),
         re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
     PERCENTAGE: (
@@ -230,6 +235,25 @@ class Asked:
     classifier: str = ""
     money: frozenset[str] = frozenset()
     question: str = ""
+    # The noun a count counts (多少个托位 → 托位), with the document words for it: a figure answers only when
+    # its clause names one ("新增16个乡镇" does not answer "新增多少个托位"). Empty: any noun.
+    counted: tuple[str, ...] = ()
+
+    def counts_what_was_asked(self, text: str, at: int) -> bool:
+        """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
+        if not self.counted:
+            return True
+        start = max(text.rfind(mark, 0, at) for mark in _CLAUSE_MARKS) + 1
+        ends = [i for i in (text.find(mark, at) for mark in _CLAUSE_MARKS) if i >= 0]
+        clause = text[start : min(ends, default=len(text))]
+        # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
+        return any(form[-1] in clause for form in self.counted)
+
+    def agrees(self, used: str) -> bool:
+        """True when a figure counted with `used` may answer (个 takes 家 once the noun is checked)."""
+        if self.counted and self.classifier == "个" and used in _INSTITUTION_CLASSIFIERS:
+            return True
+        return _agrees(self.classifier, used)
 
     def admits(self, clause: str) -> bool:
         """False for a clause giving a figure per unit (每个县…) that the question does not ask about."""
@@ -248,9 +272,32 @@ class Asked:
 ANYTHING = Asked()
 
 
-def asked_of(question: str) -> Asked:
-    """What `question` asks for beyond its kind."""
-    return Asked(asked_classifier(question), asked_money(question), question)
+def asked_of(question: str, counted: tuple[str, ...] = ()) -> Asked:
+    """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
+    `counted_phrase`: the caller picks the topic word in it and adds its document words)."""
+    return Asked(asked_classifier(question), asked_money(question), question, counted)
+
+
+# The noun a count question counts: after the measure word (多少个托位), else before the asking word
+# (托育驿站大概建了多少家), without the verbs and adverbs that lead up to it.
+_COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
+_LEAD_UP = re.compile(
+    r"(?:一共|总共|共|总计|合计|累计|大概|大约|大致|现在|目前|已经|能够|能|可以|要|会|将|有|是|为|达到|达|到|至|"
+    r"了|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短)+$"
+)
+_CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
+
+
+def counted_phrase(question: str) -> str:
+    """The words naming what a count question counts ("" when it names nothing: 有多少个?)."""
+    match = _COUNTED_AFTER.search(question)
+    if not match:
+        return ""
+    after = match.group(1).strip()
+    if re.search(r"[\u4e00-\u9fff]{2}", after):
+        return after
+    before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
+    return _LEAD_UP.sub("", before)
 
 
 def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
@@ -269,14 +316,22 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     classifier = asked.classifier
     if kind == COUNT and classifier:
         if any(
-            _agrees(classifier, match.group(1))
+            asked.agrees(match.group(1))
             and not (classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start()))
+            and asked.counts_what_was_asked(text, match.start())
             for match in _CLASSIFIED.finditer(text)
         ):
             return True
         # A bare figure (a table cell, "证书42413") answers any count.
-        return bool(re.search(rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])", text))
+        pattern = _BARE_COUNT
+    if kind == COUNT:
+        return any(asked.counts_what_was_asked(text, match.start()) for match in pattern.finditer(text))
     return bool(pattern.search(text))
+
+
+_BARE_COUNT = re.compile(
+    rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])"
+)
 
 
 # What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).
@@ -287,16 +342,20 @@ _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|�
 _CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
 
 
-def _counted_as(classifier: str, text: str):
-    """A filter keeping the count figures of `text` whose measure word agrees with `classifier` (all without
-    one); institutions are not answered by a number of places."""
+def _counted_as(asked: Asked, text: str):
+    """A filter keeping the count figures of `text` that count what was `asked`: the measure word agrees
+    (any without one) and the clause names the noun counted; institutions are not answered by a number of
+    places."""
+    classifier = asked.classifier
 
     def agrees(match: re.Match[str]) -> bool:
+        if not asked.counts_what_was_asked(text, match.start()):
+            return False
         used = _CLASSIFIED.search(match.group(0))
         if not classifier or used is None:
             return True
         places = classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start() + used.start())
-        return _agrees(classifier, used.group(1)) and not places
+        return asked.agrees(used.group(1)) and not places
 
     return agrees
 
@@ -312,7 +371,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         patterns = patterns[:1]
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
-    keep = _counted_as(asked.classifier if kind == COUNT else "", text)
+    keep = _counted_as(asked if kind == COUNT else ANYTHING, text)
     change = _CHANGE.search(text)
     match = None
     for pattern in patterns:

@@ -79,6 +79,7 @@ class SearchResult:
     salient: list[Salient] = field(default_factory=list)
     english: bool = False
     answer_cities: list[str] = field(default_factory=list)
+    asked: answer_type.Asked = answer_type.ANYTHING  # what is asked beyond the kind (answer_type.asked_of)
 
     @property
     def confident(self) -> bool:
@@ -273,7 +274,7 @@ class HybridSearcher:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: p.pool]
         best = ranked[0][1] if ranked else 1.0
         specific = result.specific_kinds
-        asked = answer_type.asked_of(question)
+        asked = result.asked = answer_type.asked_of(question, self._counted_forms(result))
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
@@ -294,6 +295,18 @@ class HybridSearcher:
         result.hits = result.hits[:k]
         result.answer_cities = self._answer_cities(result)
         return result
+
+    def _counted_forms(self, result: SearchResult) -> tuple[str, ...]:
+        """The topic word naming what a count question counts (the last salient word of `counted_phrase`:
+        托育驿站 in 村里的托育驿站建了多少家), with the document words for it; () when it names none."""
+        if result.english or answer_type.COUNT not in result.kinds:
+            return ()
+        phrase = answer_type.counted_phrase(self.gazetteer.strip_places(result.question)).lower()
+        inside = [(phrase.rfind(s.word) + len(s.word), s) for s in result.salient if s.word in phrase]
+        if not inside:
+            return ()
+        head = max(inside, key=lambda end_word: end_word[0])[1]
+        return (head.word, *head.alternatives)
 
     def _names_place(self, text: str) -> bool:
         """True when `text` names a place of the hierarchy (an answer to "where")."""

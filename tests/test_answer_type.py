@@ -165,13 +165,55 @@ def test_a_figure_per_unit_answers_only_a_question_about_that_unit():
     total = at.asked_of("台州有多少家托育机构")
     assert at.extract(at.COUNT, per_county, asked=total) == ""
     assert not at.states(at.COUNT, "每个县(市、区)至少建成一家公办纯托育机构", total)
-    assert at.extract(at.COUNT, per_county, asked=at.asked_of("台州每个县至少有几家公办托育机构？")) == "一家"
+    assert at.extract(at.COUNT, per_county, asked=at.asked_of("台州每个县至少有几家公办托育机构？")) == "至少建成一家"
     per_point = at.asked_of("家庭托育点最多可以收几个小孩？")  # names the unit: its per-unit figure answers
     assert at.extract(at.COUNT, "每个家庭托育点收托不超过5人", asked=per_point) == "不超过5人"
-    assert at.extract(at.COUNT, per_county, asked=at.asked_of("How many centres does each county build?")) == "一家"
+    assert at.extract(at.COUNT, per_county, asked=at.asked_of("How many centres does each county build?")) == "至少建成一家"
 
 
 def test_how_often_stays_with_the_count():
     drills = "为辖区托育机构提供每季度至少一次的安全有关事项演练、培训和常态化巡检"
     assert at.extract(at.COUNT, drills) == "每季度至少一次", "a year has four quarters: 至少一次 alone would mislead"
     assert at.extract(at.COUNT, "年度新增不少于2000个普惠托位") == "不少于2000个"
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("民生实事要求新增多少个托位？", "托位"),  # after the measure word
+        ("村里给带娃家庭的托育驿站大概建了多少家？", "村里给带娃家庭的托育驿站"),  # before the asking word
+        ("办托育机构要交的申报材料减少到多少件？", "办托育机构要交的申报材料"),
+        ("千人托位数是多少？", "千人托位数"),
+        ("有多少个？", ""),  # names nothing: any count answers
+    ],
+)
+def test_the_noun_a_count_question_counts(question, phrase):
+    assert at.counted_phrase(question) == phrase
+
+
+def test_a_figure_counts_the_noun_its_clause_names():
+    places = at.asked_of("新增多少个托位", counted=("托位",))
+    both = "新增16个乡镇实现托育覆盖,新增托位5200个"
+    assert at.extract(at.COUNT, both, asked=places) == "5200个", "16 counts towns, not places"
+    assert not at.states(at.COUNT, "新增16个乡镇实现托育覆盖", places)
+    stations = at.asked_of("托育驿站建了多少家", counted=("驿站",))
+    centres = "全市共建成提供规范托育服务的机构446家,全市共建成近200家村(社区)托育驿站"
+    assert at.extract(at.COUNT, centres, asked=stations) == "近200家"
+    # The head of a compound is its last character: 申报资料 is what 申报材料 asks about.
+    papers = at.asked_of("申报材料减少到多少件", counted=("材料",))
+    assert at.extract(at.COUNT, "相关申报资料从43件缩减至18件", asked=papers) == "18件"
+    # A table row is one statement: its label names what its cells count.
+    assert at.states(at.COUNT, "指标: 总托位数; 杨舍镇: 2730", at.asked_of("杨舍镇多少个托位", counted=("托位",)))
+
+
+def test_a_checked_noun_lets_ge_take_jia():
+    centre = "至少建立一家“医、防、护”三位一体儿童健康管理中心"
+    checked = at.asked_of("要建几个三位一体儿童健康管理中心", counted=("中心",))
+    assert at.states(at.COUNT, centre, checked) and at.extract(at.COUNT, centre, asked=checked) == "至少建立一家"
+    assert not at.states(at.COUNT, centre, at.asked_of("要建几个中心")), "without the noun, 个 never takes 家"
+
+
+def test_about_and_nearly_stay_with_the_count():
+    assert at.extract(at.COUNT, "全市共建成近200家村(社区)托育驿站") == "近200家"
+    assert at.extract(at.COUNT, "约30个") == "约30个"
+    assert at.extract(at.COUNT, "附近3家托育机构") == "3家", "附近 is nearby, not nearly"

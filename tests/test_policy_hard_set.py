@@ -91,4 +91,19 @@ def test_a_total_is_not_answered_by_a_per_unit_figure_or_a_duration(policy_servi
     """"台州有多少家托育机构": neither "每个县…至少建成一家" (per county) nor "缩短至2个工作日" (a duration) is a
     number of centres."""
     answer = policy_service.ask("台州有多少家托育机构", use_llm=False)
-    assert answer.fact not in {"一家", "至少一家", "2个"}, answer.fact
+    assert answer.fact not in {"一家", "至少一家", "至少建成一家", "2个"}, answer.fact
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "wrong"),
+    [
+        ("台州村里的托育驿站一共建了多少家？", "近200家", "446家"),  # 446 counts centres, not stations
+        ("台州市民生实事要求新增多少个托位？", "个", "16个"),  # 16 counts towns, not places
+        ("北仑要建几个“医、防、护”三位一体儿童健康管理中心？", "一家", ""),  # 几个 takes 家 once the noun agrees
+    ],
+)
+def test_a_count_counts_the_noun_asked_about(policy_service, question, fact, wrong):
+    """The first line's figure must count what the question counts, named in the figure's own clause."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and fact in answer.fact, (answer.reason, answer.fact)
+    assert not wrong or wrong != answer.fact

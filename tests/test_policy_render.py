@@ -72,6 +72,12 @@ def test_english_helpers():
     assert english_fact("2个工作日") == "2 working days"
     assert english_fact("每季度至少一次") == "every quarter, at least once"
     assert english_fact("不少于300人次") == "at least 300 person-times"
+    # Bounds and approximations in English, the verb between a bound and its figure dropped, numerals in digits.
+    assert english_fact("至少建立一家") == "at least 1"
+    assert english_fact("近200家") == "nearly 200"
+    assert english_fact("约30个") == "about 30"
+    assert english_fact("不超过5人") == "at most 5 people"
+    assert english_fact("三百零五名") == "305"
     assert "reduction" in english_label("按规定减免500元/人/月托育服务费用")
 
 

@@ -16,6 +16,7 @@ PERCENTAGE = "percentage"
 RATIO = "ratio"  # one group to another: 保育人员与婴幼儿的比例 1:3 (not a share such as 30%)
 DURATION = "duration"
 DATE = "date"
+CLOCK = "clock"  # a time of day: opening hours, 几点
 PLACE = "place"
 UNIT = "unit"  # the responsible unit / department / body
 PROCEDURE = "procedure"
@@ -24,7 +25,7 @@ YES_NO = "yes_no"
 OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, PLACE, UNIT, PROCEDURE, CONTACT})
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, PROCEDURE, CONTACT})
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 # Chinese numerals start with a digit word: 千 or 万 alone (千人托位数) is not a number.
@@ -52,6 +53,8 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (RATIO, _RATIO_QUESTION),
     (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
+    (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
+                       r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
     (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
                       r"deadline|by when|until when|expire", re.I)),
     (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|多少个?[学课]时|几个?[学课]时|"
@@ -80,6 +83,8 @@ _NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
 
 # What a text must contain to state each kind of fact.
 _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
+_CONTACT = r"(?<!\d)(?:\d{3,4}-?\d{7,8}|1\d{10}|\d{5})(?!\d)|[\w.+-]+@[\w-]+\.[\w.]+|www\.\S+|https?://\S+"
+_CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分|半)?"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
@@ -92,7 +97,9 @@ _STATES: dict[str, re.Pattern[str]] = {
                       r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)"),
     UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,12}}{_UNIT_WORD}|牵头|负责|申请注册登记|申请登记|备案|家长委员会|委员会"),
     PROCEDURE: re.compile(r"申请|提交|报名|材料|程序|流程|办理|审核|审批|登记|备案|预约|平台|线上|网上|窗口"),
-    CONTACT: re.compile(r"\d{3,4}-?\d{7,8}|\b1\d{10}\b|\b\d{5}\b|热线|电话|邮箱|@|www\.|https?://"),
+    # The number or address itself: "开通市级家庭教育热线" names a hotline but gives no way to reach it.
+    CONTACT: re.compile(_CONTACT),
+    CLOCK: re.compile(_CLOCK_TIME + r"|全天|24小时|[上下]午|早上|晚上"),
 }
 # The span to put on the first line, per kind (the most specific form first).
 _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
@@ -118,6 +125,8 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
     RATIO: (re.compile(rf"(?:不低于|不高于|不超过|不少于|达到)?\s*(?:{_RATIO_FIGURE})"),),
+    CONTACT: (re.compile(_CONTACT),),
+    CLOCK: (re.compile(rf"(?:{_CLOCK_TIME})(?:\s*[-~～至到]\s*(?:{_CLOCK_TIME}))?"),),
     DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),

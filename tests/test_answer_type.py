@@ -217,3 +217,23 @@ def test_about_and_nearly_stay_with_the_count():
     assert at.extract(at.COUNT, "全市共建成近200家村(社区)托育驿站") == "近200家"
     assert at.extract(at.COUNT, "约30个") == "约30个"
     assert at.extract(at.COUNT, "附近3家托育机构") == "3家", "附近 is nearby, not nearly"
+
+
+@pytest.mark.parametrize(
+    "question", ["爱邻护幼服务点几点开门几点关门？", "照护驿站开放时间是几点到几点？", "What time does the centre open?"]
+)
+def test_a_time_of_day_is_its_own_kind(question):
+    assert at.detect_all(question) == [at.CLOCK]
+
+
+def test_a_time_of_day_is_stated_only_as_a_clock_time():
+    assert at.extract(at.CLOCK, "服务点每天8:00-17:30开放") == "8:00-17:30"
+    assert at.extract(at.CLOCK, "早上7点半开门") == "7点半"
+    assert not at.states(at.CLOCK, "全日托平均价格不超过1800元/月"), "全日托 is a kind of care, not hours"
+    assert not at.states(at.CLOCK, "建设婴幼儿照护驿站30家")
+
+
+def test_a_contact_is_stated_only_by_the_number_or_address_itself():
+    assert not at.states(at.CONTACT, "开通市级家庭教育热线"), "naming a hotline gives no way to reach it"
+    assert at.extract(at.CONTACT, "联系电话:0576-88510393") == "0576-88510393"
+    assert at.extract(at.CONTACT, "邮箱 tuoyu@example.cn") == "tuoyu@example.cn"

@@ -107,3 +107,16 @@ def test_a_count_counts_the_noun_asked_about(policy_service, question, fact, wro
     answer = policy_service.ask(question, use_llm=False)
     assert answer.answered and fact in answer.fact, (answer.reason, answer.fact)
     assert not wrong or wrong != answer.fact
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [("北仑的婴幼儿照护驿站开放时间是几点到几点？", "几点"), ("台州市级家庭教育热线电话是多少？", "联系方式")],
+)
+def test_hours_and_phone_numbers_are_stated_or_refused(policy_service, question, missing):
+    """The documents name the stations and the hotline, but give no hours and no number: the reply says so."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert not answer.answered, (answer.fact, answer.reason)
+    covered = sorted({item.meta.city for item in policy_service.searcher.items})
+    reply = answer_to_contract(answer, covered, "zh")["answer"]
+    assert answer.reason != "not_stated" or missing in reply, reply

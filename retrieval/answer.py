@@ -104,8 +104,20 @@ def _cells(row: str) -> list[tuple[str, str]]:
 _NUMERIC_KINDS = frozenset({answer_type.AMOUNT, answer_type.COUNT, answer_type.PERCENTAGE})
 
 
+def _named_columns(cells: list[tuple[str, str]], question: str) -> list[str]:
+    """The headers of the row's figure cells that the question names, without their bracketed notes
+    (保税区 (含三个街道), 常阴沙示范园区): places the place list does not hold still pick their column."""
+    named = []
+    for header, value in cells:
+        core = re.sub(r"\s*[(（][^)）]*[)）]\s*", "", header).strip()
+        if len(core) >= 2 and BARE_VALUE.match(value) and core in question:
+            named.append(header)
+    return named
+
+
 def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | None = None) -> tuple[str, str]:
-    """(fact, quoted cells) of a table row: the cell of the named place, the lead unit, or the value."""
+    """(fact, quoted cells) of a table row: the cell of the named place (a place of the hierarchy, or a column
+    the question names), the lead unit, or the value."""
     cells = _cells(row)
     label_cell = next(((h, v) for h, v in cells[:2] if v and not BARE_VALUE.match(v)), ("", ""))
     label = f"{label_cell[0]}: {label_cell[1]}" if label_cell[0] else label_cell[1]
@@ -229,7 +241,8 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))
         if is_table(text):
-            fact, quote = _table_fact(unit, result.kinds, result.sub_places, result.salient)
+            places = result.sub_places + _named_columns(_cells(unit), result.question)
+            fact, quote = _table_fact(unit, result.kinds, places, result.salient)
         else:
             clause_score, fact = _clause_fact(result, unit, asked) if kinds and stated else (0.0, "")
             score += clause_score

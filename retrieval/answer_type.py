@@ -51,7 +51,7 @@ _NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|咨询号码|phone|hotline|contact|e-?mail|website", re.I)),
     (RATIO, _RATIO_QUESTION),
-    (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
+    (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
                        r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
@@ -117,7 +117,8 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
             rf"{_PERIOD}(?:(?:不少于|不超过|不多于|至少|至多|最多|超过){_BUILD}?|达到|达|将近|接近|(?<![附最])近|约|逾)?"
             rf"\s*[≥≤]?\s*(?<!第){_RANGE}\s*{_CLASSIFIER}"
         ),
-        re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
+        # A bare figure keeps a percent sign right after it ("满意度达到多少" asks a share in count's words).
+        re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?(?:\s*[%％])?|(?<![\d.])\d+(?:\.\d+)?(?:\s*[%％]|(?![\d.]){_NOT_LABEL})"),
     ),
     PERCENTAGE: (
         re.compile(rf"[≥≤]?\s*{_RANGE}\s*[%％]|百分之[{_CN_DIGITS}\d]+"),
@@ -230,9 +231,10 @@ def names_money(text: str, roles: frozenset[str]) -> bool:
 
 # A figure for each of several places or bodies (每个县(市、区)至少建成一家): it answers a question about that
 # unit (每个…, 平均, or one naming the unit: 家庭托育点最多收几个) but not a question about the whole.
-_PER_UNIT = re.compile(r"每(?:一)?个?(县|市|区|镇|乡|街道|社区|村|家庭托育点|托育点|托育机构|机构|幼儿园|园|班)")
+# A rate per thousand people (每千名婴幼儿拥有托位数, 千人托位数) is such a figure too.
+_PER_UNIT = re.compile(r"每(?:一)?个?(县|市|区|镇|乡|街道|社区|村|家庭托育点|托育点|托育机构|机构|幼儿园|园|班)|(每[千万百]|千人|千名|万人)")
 _ASKS_PER_UNIT = re.compile(r"每|平均|\b(?:each|per|every|average)\b", re.I)
-_CLAUSE = re.compile(r"[^，,；;。]+[，,；;。]?")
+_CLAUSE = re.compile(r"[^，,；。]+[，,；。]?")  # not ";": it separates the cells of one table row
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,9 @@ class Asked:
         match = _PER_UNIT.search(clause)
         if match is None or not self.question:
             return True
-        return bool(_ASKS_PER_UNIT.search(self.question)) or match.group(1) in self.question
+        unit = match.group(1) or match.group(2)
+        per_thousand = match.group(2) is not None and any(c in self.question for c in "千万百" if c in unit)
+        return bool(_ASKS_PER_UNIT.search(self.question)) or unit in self.question or per_thousand
 
     def relevant(self, text: str) -> str:
         """`text` without the clauses this question does not admit."""
@@ -334,10 +338,13 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         # A bare figure (a table cell, "证书42413") answers any count.
         pattern = _BARE_COUNT
     if kind == COUNT:
+        if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))
+            return False
         return any(asked.counts_what_was_asked(text, match.start()) for match in pattern.finditer(text))
     return bool(pattern.search(text))
 
 
+_PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
 _BARE_COUNT = re.compile(
     rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])"
 )

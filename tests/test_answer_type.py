@@ -237,3 +237,21 @@ def test_a_contact_is_stated_only_by_the_number_or_address_itself():
     assert not at.states(at.CONTACT, "开通市级家庭教育热线"), "naming a hotline gives no way to reach it"
     assert at.extract(at.CONTACT, "联系电话:0576-88510393") == "0576-88510393"
     assert at.extract(at.CONTACT, "邮箱 tuoyu@example.cn") == "tuoyu@example.cn"
+
+
+def test_a_percentage_row_is_no_count_and_a_rate_per_thousand_answers_only_a_rate():
+    share_row = "项目: 社会效益指标 / 普惠托位占总托位数比例(%); 保税区 (含三个街道): ≥85"
+    assert not at.states(at.COUNT, share_row, at.asked_of("保税区一共要有多少托位"))
+    rate_row = "项目: 数量指标 / 每千名3岁以下婴幼儿拥有托位数(个); 市级: ≥240"
+    assert not at.states(at.COUNT, rate_row, at.asked_of("保税区一共要有多少托位"))
+    assert at.states(at.COUNT, rate_row, at.asked_of("每千名婴幼儿拥有多少托位"))
+    assert at.extract(at.COUNT, "千人托位数为3.30个", asked=at.asked_of("台州千人托位数是多少？")) == "3.30个"
+
+
+@pytest.mark.parametrize("question", ["平均价格不超过居民人均可支配收入的多少？", "普惠托位占总托位的多少"])
+def test_a_part_of_a_whole_asks_a_percentage(question):
+    assert at.detect_all(question)[0] == at.PERCENTAGE
+
+
+def test_a_bare_figure_keeps_its_percent_sign():
+    assert at.extract(at.COUNT, "入托家庭服务满意度达到95%") == "95%"

@@ -260,6 +260,14 @@ class Asked:
         # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
         return any(form[-1] in clause for form in self.counted)
 
+    def names_counted(self, text: str, at: int) -> bool:
+        """True when the list item holding the figure at `at` names the noun itself (讲师团300人 in
+        "专家团15人、讲师团300人"): the better of two figures in one clause."""
+        marks = _CLAUSE_MARKS + "、"
+        start = max(text.rfind(mark, 0, at) for mark in marks) + 1
+        ends = [i for i in (text.find(mark, at) for mark in marks) if i >= 0]
+        return any(form in text[start : min(ends, default=len(text))] for form in self.counted)
+
     def agrees(self, used: str) -> bool:
         """True when a figure counted with `used` may answer (个 takes 家 once the noun is checked)."""
         if self.counted and self.classifier == "个" and used in _INSTITUTION_CLASSIFIERS:
@@ -332,6 +340,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
             asked.agrees(match.group(1))
             and not (classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start()))
             and asked.counts_what_was_asked(text, match.start())
+            and _is_figure(text, match)
             for match in _CLASSIFIED.finditer(text)
         ):
             return True
@@ -340,7 +349,10 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     if kind == COUNT:
         if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))
             return False
-        return any(asked.counts_what_was_asked(text, match.start()) for match in pattern.finditer(text))
+        return any(
+            asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match)
+            for match in pattern.finditer(text)
+        )
     return bool(pattern.search(text))
 
 
@@ -358,6 +370,15 @@ _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|�
 _CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
 
 
+# "一批" (a batch) is no figure; nor is a count that is part of a word (一件事 the reform, 一次性 one-off).
+_VAGUE = re.compile(r"\s*一\s*(?:批|些|系列)")
+_PART_OF_A_WORD = ("事", "性")
+
+
+def _is_figure(text: str, match: re.Match[str]) -> bool:
+    return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
+
+
 def _counted_as(asked: Asked, text: str):
     """A filter keeping the count figures of `text` that count what was `asked`: the measure word agrees
     (any without one) and the clause names the noun counted; institutions are not answered by a number of
@@ -365,6 +386,8 @@ def _counted_as(asked: Asked, text: str):
     classifier = asked.classifier
 
     def agrees(match: re.Match[str]) -> bool:
+        if not _is_figure(text, match):
+            return False
         if not asked.counts_what_was_asked(text, match.start()):
             return False
         used = _CLASSIFIED.search(match.group(0))
@@ -393,7 +416,8 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     for pattern in patterns:
         after = [m for m in pattern.finditer(text, change.end()) if keep(m)] if change else []
         anywhere = after or [m for m in pattern.finditer(text) if keep(m)]
-        match = anywhere[0] if anywhere else None
+        named = [m for m in anywhere if asked.names_counted(text, m.start())] if kind == COUNT and asked.counted else []
+        match = (named or anywhere or [None])[0]
         if match:
             break
     if not match:

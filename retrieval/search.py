@@ -369,7 +369,7 @@ def _coverage(salient: list[Salient], text: str) -> float:
     return coverage(salient, text)
 
 
-RELEVANT_SHARE = 0.6  # a unit this close to the passage's most relevant one is "about the question"
+RELEVANT_SHARE = 0.5  # a unit this close to the passage's most relevant one is "about the question"
 
 
 def stating(

@@ -255,3 +255,16 @@ def test_a_part_of_a_whole_asks_a_percentage(question):
 
 def test_a_bare_figure_keeps_its_percent_sign():
     assert at.extract(at.COUNT, "入托家庭服务满意度达到95%") == "95%"
+
+
+def test_a_batch_or_a_word_holding_one_is_no_figure():
+    assert not at.states(at.COUNT, "新增一批社区普惠托育服务设施")
+    assert at.extract(at.COUNT, "新增一批幼儿园托班,幼儿园可供普惠托班不少于30个") == "不少于30个"
+    assert not at.states(at.COUNT, "托育机构设立“一件事”改革"), "一件事 names a reform"
+    assert not at.states(at.COUNT, "给予一次性租金补贴")
+    assert at.extract(at.COUNT, "新增2批") == "2批"
+
+
+def test_of_two_figures_in_one_clause_the_one_beside_the_noun_answers():
+    trainers = at.asked_of("家庭教育讲师团有多少人", counted=("讲师团",))
+    assert at.extract(at.COUNT, "全市拥有县级以上家庭教育专家团15人、讲师团300人", asked=trainers) == "300人"

@@ -201,6 +201,10 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
     one before it (the condition, e.g. 举办社会服务机构性质托育机构的, then 向…民政部门申请注册登记) breaking ties.
     A figure with its unit (30%, 16个) is preferred to a bare number in a better-scoring clause."""
     kind = result.specific_kinds[0]
+    # What the question does not ask about (a part after 其中:, an increase) goes first: split at the colon,
+    # a part would no longer show whose part it is.
+    if kind in (answer_type.COUNT, answer_type.AMOUNT):
+        unit = asked.relevant(unit)
     clauses = _CLAUSE_END.findall(unit) or [unit]
     focus = _focus_word(result)
     money = asked.money if kind == answer_type.AMOUNT else frozenset()

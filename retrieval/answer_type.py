@@ -249,6 +249,8 @@ class Asked:
     # The noun a count counts (多少个托位 → 托位), with the document words for it: a figure answers only when
     # its clause names one ("新增16个乡镇" does not answer "新增多少个托位"). Empty: any noun.
     counted: tuple[str, ...] = ()
+    # The question's other topic words with their document words: a part (其中…) that names one is asked about.
+    topic: tuple[str, ...] = ()
 
     def counts_what_was_asked(self, text: str, at: int) -> bool:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
@@ -275,28 +277,59 @@ class Asked:
         return _agrees(self.classifier, used)
 
     def admits(self, clause: str) -> bool:
-        """False for a clause giving a figure per unit (每个县…) that the question does not ask about."""
+        """False for a clause whose figures are of something narrower than the question asks about: a figure
+        per unit (每个县…) or an increase (新增托位5200个 is not how many places there are), unless the question
+        asks about that unit or increase."""
+        if not self.question:
+            return True
+        return self._per_unit_asked(clause) and (_INCREASE.search(clause) is None or self._asks_increase)
+
+    def _per_unit_asked(self, clause: str) -> bool:
         match = _PER_UNIT.search(clause)
-        if match is None or not self.question:
+        if match is None:
             return True
         unit = match.group(1) or match.group(2)
         per_thousand = match.group(2) is not None and any(c in self.question for c in "千万百" if c in unit)
         return bool(_ASKS_PER_UNIT.search(self.question)) or unit in self.question or per_thousand
 
+    def _part_asked(self, part: re.Match[str]) -> bool:
+        """The question names the part (其中:普惠型… → 普惠), or a topic word besides the counted noun that the
+        part holds and the text before it does not (公立的纯托儿所 → 公办纯托育机构7个)."""
+        name = part.group(1) or part.group(2)
+        before = part.string[: part.start()]
+        qualifiers = [w for w in self.topic if not any(w in form for form in self.counted)]
+        return name in self.question or any(w in part.group(0) and w not in before for w in qualifiers)
+
+    @property
+    def _asks_increase(self) -> bool:
+        return bool(_ASKS_INCREASE.search(self.question))
+
     def relevant(self, text: str) -> str:
-        """`text` without the clauses this question does not admit."""
-        if not self.question or _PER_UNIT.search(text) is None:  # the common case: nothing to leave out
+        """`text` without what this question does not ask about: the clauses `admits` refuses, and a part
+        introduced by 其中 ("of which": 其中:普惠型托育机构353个 is not how many centres there are) unless the
+        question names the part."""
+        if not self.question or not _NARROWER.search(text):  # the common case: nothing to leave out
             return text
+        text = _PART.sub(lambda part: part.group(0) if self._part_asked(part) else "", text)
         return "".join(clause for clause in _CLAUSE.findall(text) if self.admits(clause))
+
+
+# An increase; a part introduced by 其中, in brackets or to the end of the sentence, named by its first two
+# characters (其中:普惠型… → 普惠).
+_INCREASE = re.compile(r"新增")
+_ASKS_INCREASE = re.compile(r"新|增|多开|建|\b(?:new|more|add\w*|increase\w*|build\w*)\b", re.I)
+_PART = re.compile(r"[(（]其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^)）]*[)）]|其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^。]*")
+_NARROWER = re.compile(f"{_PER_UNIT.pattern}|新增|其中")
 
 
 ANYTHING = Asked()
 
 
-def asked_of(question: str, counted: tuple[str, ...] = ()) -> Asked:
+def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...] = ()) -> Asked:
     """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
-    `counted_phrase`: the caller picks the topic word in it and adds its document words)."""
-    return Asked(asked_classifier(question), asked_money(question), question, counted)
+    `counted_phrase`: the caller picks the topic word in it and adds its document words); `topic`: the forms
+    of its other topic words."""
+    return Asked(asked_classifier(question), asked_money(question), question, counted, topic)
 
 
 # The noun a count question counts: after the measure word (多少个托位), else before the asking word
@@ -307,6 +340,24 @@ _LEAD_UP = re.compile(
     r"了|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短)+$"
 )
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
+
+
+_COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
+
+
+def counted_phrase_english(question: str) -> str:
+    """The noun an English count question counts, singular: "How many individual projects make up …" →
+    "project"; "" when none is found."""
+    match = _COUNTED_ENGLISH.search(question)
+    return singular(match.group(2).lower()) if match else ""
+
+
+def singular(word: str) -> str:
+    """A crude English singular, enough to match a question's noun to its glossary entry (babies → baby)."""
+    for plural, one in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("sses", "ss"), ("s", "")):
+        if word.endswith(plural) and len(word) > len(plural) + 2:
+            return word[: -len(plural)] + one
+    return word
 
 
 def counted_phrase(question: str) -> str:
@@ -358,7 +409,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
 
 _PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
 _BARE_COUNT = re.compile(
-    rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁])"
+    rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁万千百亿])"
 )
 
 

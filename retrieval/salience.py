@@ -25,6 +25,8 @@ COMMON_LN = 7.0
 MIN_WEIGHT = 0.5
 UNKNOWN_ENGLISH_WEIGHT = 3.0  # an English word with no Chinese rendering
 PARTIAL_CREDIT = 0.3  # a word whose characters occur in the passage, but not the word itself
+SPLIT_CREDIT = 0.8  # a word spelt out with a few characters between its halves (托育服务的机构)
+SPLIT_GAP = 4
 # A dictionary entry this rare is a phrase jieba happens to list (订出来, 哪些因素), not a rare word.
 RARE_COMPOUND = 10
 # Words that ask, not name a topic (besides the stop-word list).
@@ -47,12 +49,25 @@ class Salient:
         """1 when `text` contains the word (or an alternative), partial credit for its characters."""
         if self.word in text or any(alt in text for alt in self.alternatives):
             return 1.0
+        if any(_split_in(form, text) for form in (self.word, *self.alternatives)):
+            return SPLIT_CREDIT
         best = 0.0
         for form in (self.word, *self.alternatives):
             chars = CJK_CHAR.findall(form)
             if len(chars) >= 2:
                 best = max(best, sum(1 for c in chars if c in text) / len(chars))
         return PARTIAL_CREDIT * best
+
+
+def _split_in(word: str, text: str) -> bool:
+    """True when `text` holds `word` with a few characters between its two halves (托育机构 in
+    托育服务的机构, 托育服务机构): a compound and its spelt-out form name the same thing."""
+    if len(word) < 4 or not CJK_CHAR.match(word):
+        return False
+    return any(
+        re.search(f"{re.escape(word[:cut])}[\u4e00-\u9fff]{{1,{SPLIT_GAP}}}{re.escape(word[cut:])}", text)
+        for cut in range(2, len(word) - 1)
+    )
 
 
 @lru_cache(maxsize=1)

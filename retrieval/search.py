@@ -20,7 +20,7 @@ from retrieval.places import PlaceReading
 from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
 from retrieval.salience import Salient, chinese_salient, coverage, english_salient, load_synonyms
 from retrieval.store import ChunkStore, IndexedChunk
-from retrieval.tokenize import load_stopwords, load_user_dictionary, tokenize
+from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, tokenize
 from retrieval.types import DocumentMeta
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -274,7 +274,9 @@ class HybridSearcher:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: p.pool]
         best = ranked[0][1] if ranked else 1.0
         specific = result.specific_kinds
-        asked = result.asked = answer_type.asked_of(question, self._counted_forms(result))
+        counted = self._counted_forms(result)
+        topic = tuple(form for s in result.salient for form in (s.word, *s.alternatives) if form not in counted)
+        asked = result.asked = answer_type.asked_of(question, counted, topic)
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
@@ -292,16 +294,29 @@ class HybridSearcher:
             )
             result.hits.append(hit)
         result.hits.sort(key=lambda h: -h.rerank)
+        if specific:
+            _stating_first_among_ties(result.hits, lambda hit: self._yields_fact(hit, specific, asked))
         result.hits = result.hits[:k]
         result.answer_cities = self._answer_cities(result)
         return result
 
+    def _yields_fact(self, hit: Hit, kinds: list[str], asked: answer_type.Asked) -> bool:
+        """True when a sentence of the passage gives a value of every kind asked (not only a word for it)."""
+        _, units = self.corpus.features(self.corpus.position[hit.item.chunk.chunk_id])
+        return any(all(answer_type.extract(kind, unit, asked=asked) for kind in kinds) for unit, _ in units)
+
     def _counted_forms(self, result: SearchResult) -> tuple[str, ...]:
         """The topic word naming what a count question counts (the last salient word of `counted_phrase`:
         托育驿站 in 村里的托育驿站建了多少家), with the document words for it; () when it names none."""
-        if result.english or answer_type.COUNT not in result.kinds:
+        if answer_type.COUNT not in result.kinds:
             return ()
-        phrase = answer_type.counted_phrase(self.gazetteer.strip_places(result.question)).lower()
+        stripped = self.gazetteer.strip_places(result.question)
+        if result.english:
+            # "How many individual projects …": the last word before the verb; its Chinese renderings.
+            phrase = answer_type.counted_phrase_english(stripped)
+            head = next((s for s in result.salient if phrase and answer_type.singular(s.word.split()[-1]) == phrase), None)
+            return tuple(form for form in head.alternatives if CJK_CHAR.match(form)) if head else ()
+        phrase = answer_type.counted_phrase(stripped).lower()
         inside = [(phrase.rfind(s.word) + len(s.word), s) for s in result.salient if s.word in phrase]
         if not inside:
             return ()
@@ -363,6 +378,24 @@ class HybridSearcher:
             if close and hit.states and hit.item.meta.city not in cities:
                 cities.append(hit.item.meta.city)
         return cities
+
+
+TIE_SHARE = 0.9  # passages re-ranked this close to the best one are a tie
+
+
+def _stating_first_among_ties(hits: list[Hit], yields_fact) -> None:
+    """When the best passage does not state the kind of fact asked for but one the re-ranking cannot tell
+    apart from it states it and yields the fact itself, that one goes first (台州有多少家托育机构: the overview
+    that states 446家, not the plan that names 托育机构 without a count)."""
+    if not hits or hits[0].states:
+        return
+    best = hits[0].rerank
+    tied = next(
+        (i for i, hit in enumerate(hits[1:], start=1) if hit.rerank >= TIE_SHARE * best and hit.states and yields_fact(hit)),
+        None,
+    )
+    if tied is not None:
+        hits.insert(0, hits.pop(tied))
 
 
 def _coverage(salient: list[Salient], text: str) -> float:

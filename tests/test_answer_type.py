@@ -268,3 +268,47 @@ def test_a_batch_or_a_word_holding_one_is_no_figure():
 def test_of_two_figures_in_one_clause_the_one_beside_the_noun_answers():
     trainers = at.asked_of("家庭教育讲师团有多少人", counted=("讲师团",))
     assert at.extract(at.COUNT, "全市拥有县级以上家庭教育专家团15人、讲师团300人", asked=trainers) == "300人"
+
+
+OVERVIEW = (
+    "截至2022年7月底,全市共建成提供规范托育服务的机构446家,总托位数22015个,千人托位数为3.30个(居全省第三),"
+    "乡镇覆盖率为79%。其中:普惠型托育机构353个(公办幼儿园45个,公办纯托育机构7个),普惠托位15317个,占比达70%。"
+)
+
+
+def test_a_part_after_qizhong_answers_only_a_question_about_that_part():
+    centres = at.asked_of("台州有多少家托育机构", counted=("托育机构",))
+    assert at.extract(at.COUNT, OVERVIEW, asked=centres) == "446家"
+    puhui = at.asked_of("台州普惠型托育机构有多少家", counted=("托育机构",))
+    assert "353个" in puhui.relevant(OVERVIEW)
+    public = at.asked_of("台州公立的纯托儿所一共有几家", counted=("托儿所", "托育机构"), topic=("公立", "公办", "纯"))
+    assert "公办纯托育机构7个" in public.relevant(OVERVIEW), "a qualifier only the part holds asks about it"
+    english = at.asked_of("How many childcare centres are there?", counted=("托育机构", "机构"), topic=("托育",))
+    assert "353" not in english.relevant(OVERVIEW), "托育 is part of the counted noun, not a qualifier"
+    bracketed = "“新增托位”为5671个(其中普惠托位为4584个)"
+    new_places = at.asked_of("台州新增了多少托位", counted=("托位",))
+    assert at.extract(at.COUNT, bracketed, asked=new_places) == "5671个"
+
+
+def test_an_increase_answers_only_a_question_about_an_increase():
+    increase = "省民生实事“新增16个乡镇实现托育覆盖,新增托位5200个”"
+    assert not at.states(at.COUNT, increase, at.asked_of("台州现在一共有多少个托位", counted=("托位",)))
+    assert at.extract(at.COUNT, increase, asked=at.asked_of("台州新增了多少个托位", counted=("托位",))) == "5200个"
+    assert at.states(at.COUNT, "新增婴幼儿照护驿站30家", at.asked_of("北仑要建多少家驿站", counted=("驿站",)))
+
+
+def test_a_sum_of_money_is_no_bare_count():
+    assert not at.states(at.COUNT, "在温岭、天台分别投资3000万元新建托育机构", at.asked_of("有多少家托育机构"))
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many individual projects make up Xiamen's plan?", "project"),
+        ("How many affordable (puhui) childcare places does Taizhou have?", "place"),
+        ("How many babies can one home nursery take?", "baby"),
+        ("How many departments jointly issued the plan?", ""),
+    ],
+)
+def test_the_noun_an_english_count_question_counts(question, noun):
+    assert at.counted_phrase_english(question) == noun

@@ -61,3 +61,12 @@ def test_a_passage_missing_only_glued_filler_still_covers_the_question(salient_o
     salient = chinese_salient("北仑的普惠托育价格是怎么订出来的？会考虑哪些因素？", stopwords, Synonyms())
     passage = "综合考虑我区居民收入水平、服务成本、合理利润等因素,确定普惠托育服务价格。"
     assert coverage(salient, passage) >= 0.6
+
+
+def test_a_compound_spelt_out_covers_most_of_the_word():
+    from retrieval.salience import PARTIAL_CREDIT, SPLIT_CREDIT, Salient
+
+    centres = Salient("托育机构", 3.0)
+    assert centres.covered_by("全市共建成提供规范托育服务的机构446家") == SPLIT_CREDIT
+    assert centres.covered_by("托育服务机构") == SPLIT_CREDIT
+    assert centres.covered_by("机构与托育") == PARTIAL_CREDIT, "the halves in the other order are no spelling of it"

@@ -44,7 +44,7 @@ from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
-from db.knowledge.changes import ChangeLog, record_change
+from db.knowledge.changes import ChangeLog, NewChange, record_change
 from retrieval.service import PolicyService, ServiceOptions
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def load_policy_service(settings: Settings, engine=None):
     report = service.build()
     if report.changed and engine is not None:
         with session_scope(engine) as session:
-            record_change("reindex", session=session)
+            record_change(NewChange("reindex"), session=session)
     service.warm_up()
     return service
 

@@ -394,14 +394,14 @@ class KnowledgeBase:
     def _record_change(self, action: str, row=None, previous_index_id: str | None = None, notify: bool = True) -> None:
         """Append the change to the database's log, so every other worker picks it up (see
         `db.knowledge.changes`); this worker's searcher is refreshed by the caller."""
-        generation = self.unit(
-            knowledge_changes.record_change,
+        change = knowledge_changes.NewChange(
             action,
             doc_id=row.doc_id if row is not None else "",
             index_id=row.index_id if row is not None else "",
             previous_index_id=previous_index_id,
             notify=notify,
         )
+        generation = self.unit(knowledge_changes.record_change, change)
         self.service.note_generation(generation)
 
     def _ensure_in_store(self, row, status: str) -> None:

@@ -181,7 +181,9 @@ class MessageRateLimiter(AIORateLimiter):
     held back behind a burst of replies would show "typing" after the answer arrived (callers ignore a
     failed chat action)."""
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: PLR0913
+    async def process_request(  # noqa: PLR0913 - the signature of AIORateLimiter.process_request
+        self, callback, args, kwargs, endpoint, data, rate_limit_args
+    ):
         """Send a chat action at once; everything else through the limiter."""
         if endpoint == "sendChatAction":
             return await callback(*args, **kwargs)

@@ -27,22 +27,32 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert
 
 from bot.alert_messages import compose
-from bot.handlers.alerts_dispatch import dispatch, plan
+from bot.handlers.alerts_dispatch import Pace, dispatch, plan
 from db.core.engine import make_engine, run_unit, session_scope
 from db.core.migrate import upgrade_to_head
 from db.knowledge import alerts
-from db.knowledge.changes import record_change
+from db.knowledge.changes import NewChange, record_change
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123:BENCH"
 PLACE = "江苏省/苏州市/张家港市"
 TEXTS = compose("publish", "张家港市普惠托育服务补贴实施办法", "张家港市",
                 [(("三、补贴标准",), "（一）全日托婴幼儿按每人每月500元的标准发放托育服务补贴。")])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A run's two limits: the dispatcher's pace (ALERTS_RATE) and the AIORateLimiter's (TELEGRAM_RATE_LIMIT),
+    in messages per second."""
+
+    alerts_rate: float
+    telegram_rate: float
 
 
 def _prepare(engine, followers: list[int], generation_doc: str) -> tuple[int, float]:
@@ -55,33 +65,34 @@ def _prepare(engine, followers: list[int], generation_doc: str) -> tuple[int, fl
                 for uid in followers[start:start + 1000]
             ])
     with session_scope(engine) as session:
-        record_change("publish", session=session, doc_id=generation_doc, index_id=generation_doc)
+        record_change(NewChange("publish", doc_id=generation_doc, index_id=generation_doc), session=session)
     started = time.perf_counter()
     _, queued = plan(engine, lambda change: alerts.Planned(TEXTS, (PLACE,), change.doc_id, change.index_id))
     return queued, time.perf_counter() - started
 
 
-async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate: float) -> dict:
+async def _send_all(server: FakeBotApiServer, engine, limits: Limits) -> dict:
     from telegram.ext import AIORateLimiter, ExtBot
     from telegram.request import HTTPXRequest
 
-    limiter = AIORateLimiter(overall_max_rate=limiter_rate, overall_time_period=1 if limiter_rate else 0,
-                             max_retries=3)
+    limiter = AIORateLimiter(overall_max_rate=limits.telegram_rate,
+                             overall_time_period=1 if limits.telegram_rate else 0, max_retries=3)
     bot = ExtBot(TOKEN, base_url=server.base_url, rate_limiter=limiter,
                  request=HTTPXRequest(connection_pool_size=128, pool_timeout=10.0))
     refused_before = len(server.refused_calls)
     async with bot:
         started = time.perf_counter()
-        report = await dispatch(bot, engine, None, rate=rate)
+        pace = Pace(limits.alerts_rate)
+        report = await dispatch(bot, engine, None, pace=pace)
         while (await asyncio.to_thread(run_unit, engine, alerts.delivery_counts))["pending"]:  # retried ones
-            more = await dispatch(bot, engine, None, rate=rate)
+            more = await dispatch(bot, engine, None, pace=pace)
             report.sent += more.sent
             report.failed += more.failed
         seconds = time.perf_counter() - started
     counts = run_unit(engine, alerts.delivery_counts)
     return {
-        "alerts_rate": rate,
-        "telegram_rate_limit": limiter_rate,
+        "alerts_rate": limits.alerts_rate,
+        "telegram_rate_limit": limits.telegram_rate,
         "seconds": round(seconds, 2),
         "messages_per_s": round(counts["sent"] / seconds, 1) if seconds else None,
         "sent": counts["sent"],
@@ -93,8 +104,7 @@ async def _send_all(server: FakeBotApiServer, engine, rate: float, limiter_rate:
     }
 
 
-def _run(followers: int, rate: float, limiter_rate: float, database_url: str | None, tag: str,
-         inject_429: int) -> dict:
+def _run(followers: int, limits: Limits, database_url: str | None, tag: str, inject_429: int) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"alerts-bench-{tag}-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         engine = make_engine(url)
@@ -108,7 +118,7 @@ def _run(followers: int, rate: float, limiter_rate: float, database_url: str | N
             queued, plan_s = _prepare(engine, ids, f"bench-{tag}-{time.time_ns()}")
             if inject_429:
                 server.fail_next("sendMessage", times=inject_429, code=429, retry_after=1)
-            result = asyncio.run(_send_all(server, engine, rate, limiter_rate))
+            result = asyncio.run(_send_all(server, engine, limits))
             delivered = {m.chat_id for m in server.api.sent}
             duplicates = len(server.api.sent) - len(delivered)
         engine.dispose()
@@ -126,8 +136,10 @@ def main() -> None:
     parser.add_argument("--inject-429", type=int, default=3, help="sendMessage calls answered 429 in each run")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or None)
     args = parser.parse_args()
-    real = _run(args.sample, args.real_rate, args.telegram_rate, args.database_url, "real", args.inject_429)
-    measured = _run(args.followers, args.rate, args.rate * 1.2, args.database_url, "measured", args.inject_429)
+    real_limits = Limits(args.real_rate, args.telegram_rate)
+    raised_limits = Limits(args.rate, args.rate * 1.2)
+    real = _run(args.sample, real_limits, args.database_url, "real", args.inject_429)
+    measured = _run(args.followers, raised_limits, args.database_url, "measured", args.inject_429)
     print(json.dumps({
         "bench": "alerts",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

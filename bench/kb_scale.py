@@ -113,7 +113,7 @@ def fill_store(work: Path, knowledge: Path) -> dict:
     from retrieval.catalog import load_catalog
     from retrieval.embedding import load_embedder
     from retrieval.indexer import content_hash, embedding_text, pipeline_fingerprint, prepare_bytes
-    from retrieval.store import ChunkStore, collection_name, open_chroma
+    from retrieval.store import ChunkStore, PreparedDocument, collection_name, open_chroma
 
     embedder = load_embedder()
     store = ChunkStore(open_chroma(work / "index"), collection_name(embedder.name))
@@ -133,7 +133,8 @@ def fill_store(work: Path, knowledge: Path) -> dict:
             embed_seconds += time.perf_counter() - t0
             embedded += len(chunks)
             seed_vectors.setdefault(seed, vectors)
-        store.add_document(meta, chunks, vectors, content_hash(raw, meta, embedder.name, pipeline))
+        digest = content_hash(raw, meta, embedder.name, pipeline)
+        store.add_document(PreparedDocument(meta, chunks, vectors, digest))
         passages += len(chunks)
     total = time.perf_counter() - started
     return {

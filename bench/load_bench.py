@@ -235,11 +235,11 @@ def cpu_seconds(processes: list[subprocess.Popen]) -> float:
     return total
 
 
-def run_round(api: TimedApi, n: int, first_user: int, questions: list[str], timeout: float,
+def run_round(api: TimedApi, users: range, questions: list[str], timeout: float,
               kinds: tuple[str, ...] = ("question", "location", "start")) -> dict:
-    """Inject n updates at once from fresh users and time their first replies."""
+    """Inject one update from each of `users` (fresh ones) at once and time their first replies."""
+    n = len(users)
     rng = random.Random(n)
-    users = list(range(first_user, first_user + n))
     sent_at: dict[int, float] = {}
     kind_of: dict[int, str] = {}
     for i, uid in enumerate(users):
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(2)  # let the previous round settle
                 kinds = tuple(k for k in args.kinds.split(",") if k)
                 cpu_before, own_before = cpu_seconds(processes), own_cpu_seconds()
-                result = run_round(api, n, first_user, questions, args.timeout, kinds)
+                result = run_round(api, range(first_user, first_user + n), questions, args.timeout, kinds)
                 result["bot_cpu_ms_per_update"] = round((cpu_seconds(processes) - cpu_before) * 1000 / n, 1)
                 result["bench_cpu_ms_per_update"] = round((own_cpu_seconds() - own_before) * 1000 / n, 1)
                 report["rounds"].append(result)

@@ -44,7 +44,7 @@ from bot.update_guard import GuardedApplication
 from bot.update_processor import PerUserUpdateProcessor
 from db.core.engine import make_engine, session_scope
 from db.core.migrate import upgrade_to_head
-from db.knowledge.changes import ChangeLog, record_change
+from db.knowledge.changes import ChangeLog, NewChange, record_change
 from retrieval.service import PolicyService, ServiceOptions
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def load_policy_service(settings: Settings, engine=None):
     report = service.build()
     if report.changed and engine is not None:
         with session_scope(engine) as session:
-            record_change("reindex", session=session)
+            record_change(NewChange("reindex"), session=session)
     service.warm_up()
     return service
 
@@ -181,7 +181,9 @@ class MessageRateLimiter(AIORateLimiter):
     held back behind a burst of replies would show "typing" after the answer arrived (callers ignore a
     failed chat action)."""
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: PLR0913
+    async def process_request(  # noqa: PLR0913 - the signature of AIORateLimiter.process_request
+        self, callback, args, kwargs, endpoint, data, rate_limit_args
+    ):
         """Send a chat action at once; everything else through the limiter."""
         if endpoint == "sendChatAction":
             return await callback(*args, **kwargs)

@@ -63,9 +63,9 @@ def cmd_waitlist_join(args: argparse.Namespace, settings: Settings) -> int:
 
     @_waitlist_errors
     def body(session) -> int:
-        from db.care.waitlist import join
+        from db.care.waitlist import PlaceRequest, join
 
-        view = join(args.session, args.user, args.child_age_months, child_name=args.child, session=session)
+        view = join(PlaceRequest(args.session, args.user, args.child_age_months, args.child), session=session)
         return _report(
             args, {"entry_id": view.entry_id, "position": view.position, "status": view.status},
             f"已加入排队 (joined the waitlist): {_describe(view)}",

@@ -56,6 +56,7 @@ from retrieval.indexer import content_hash, embedding_text, staff_pipeline_finge
 from retrieval.ingest import MAX_UPLOAD_BYTES, inspect_upload, prepare_bytes
 from retrieval.loaders import LoaderError
 from retrieval.places import stem as city_stem
+from retrieval.store import PreparedDocument
 from retrieval.types import Chunk, DocumentMeta
 
 log = logging.getLogger(__name__)
@@ -260,8 +261,8 @@ class KnowledgeBase:
         return ChangeResult("discard", row)
 
     # ---- staging and the switch
-    def stage(self, row) -> tuple[DocumentMeta, list[Chunk], object, str]:
-        """Chunk and embed a version in memory: (meta, chunks, vectors, content hash). Touches no store."""
+    def stage(self, row) -> PreparedDocument:
+        """Chunk and embed a version in memory, ready for the store (which it does not touch)."""
         path = self.file_path(row)
         try:
             raw = path.read_bytes()
@@ -280,7 +281,7 @@ class KnowledgeBase:
         digest = content_hash(
             raw, meta, self.service.embedder_name, staff_pipeline_fingerprint(self.service.knowledge_dir)
         )
-        return meta, chunks, vectors, digest
+        return PreparedDocument(meta, chunks, vectors, digest)
 
     def publish(self, row_id: int, actor: Actor, evaluate: bool = True, notify: bool = True) -> ChangeResult:
         """Switch a draft in: it answers from now on; the version it replaces stops answering (kept).
@@ -290,13 +291,13 @@ class KnowledgeBase:
         with self.service.kb_lock:
             row = self._publishable(row_id)
             before = self.quality() if evaluate else None
-            meta, chunks, vectors, digest = self.stage(row)
-            store.delete_document(meta.doc_id)  # leftovers of an earlier failed attempt, never published
-            store.add_document(meta, chunks, vectors, digest, status="published", origin="staff")
+            doc = self.stage(row)
+            store.delete_document(doc.meta.doc_id)  # leftovers of an earlier failed attempt, never published
+            store.add_document(doc, status="published", origin="staff")
             try:
                 published, old = self.unit(registry.publish, row_id, actor)
             except Exception:
-                store.delete_document(meta.doc_id)
+                store.delete_document(doc.meta.doc_id)
                 raise
             if old is not None:
                 try:
@@ -394,23 +395,22 @@ class KnowledgeBase:
     def _record_change(self, action: str, row=None, previous_index_id: str | None = None, notify: bool = True) -> None:
         """Append the change to the database's log, so every other worker picks it up (see
         `db.knowledge.changes`); this worker's searcher is refreshed by the caller."""
-        generation = self.unit(
-            knowledge_changes.record_change,
+        change = knowledge_changes.NewChange(
             action,
             doc_id=row.doc_id if row is not None else "",
             index_id=row.index_id if row is not None else "",
             previous_index_id=previous_index_id,
             notify=notify,
         )
+        generation = self.unit(knowledge_changes.record_change, change)
         self.service.note_generation(generation)
 
     def _ensure_in_store(self, row, status: str) -> None:
         """Give a version `status` in the chunk store, indexing it from its file when it is not there."""
         store = self.service.store
         if store.set_status(row.index_id, status) == 0:
-            meta, chunks, vectors, digest = self.stage(row)
             origin = "catalog" if row.origin == "catalog" and row.version == 1 else "staff"
-            store.add_document(meta, chunks, vectors, digest, status=status, origin=origin)
+            store.add_document(self.stage(row), status=status, origin=origin)
 
     def reindex(self, actor: Actor) -> ReindexResult:
         """Bring the chunk store in line with the registry and the pipeline: catalog documents rebuilt when
@@ -454,8 +454,7 @@ class KnowledgeBase:
                     continue
                 digest = content_hash(path.read_bytes(), self.meta_for(row), self.service.embedder_name, pipeline)
                 if have is None or have.content_hash != digest:
-                    meta, chunks, vectors, digest = self.stage(row)
-                    store.replace_document(meta, chunks, vectors, digest, status=row.status, origin="staff")
+                    store.replace_document(self.stage(row), status=row.status, origin="staff")
                     result.indexed.append(index_id)
                     continue
             if have is not None and have.status != row.status:

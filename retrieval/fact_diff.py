@@ -152,8 +152,10 @@ def diff(old_passages: Iterable[tuple[Sequence[str], str]], new_passages: Iterab
     old = sentences(old_passages)
     result = FactDiff()
     unmatched = list(range(len(old)))
-    pending = _match_by(old, sentences(new_passages), unmatched, lambda s: s.norm, result, compare=False)
-    pending = _match_by(old, pending, unmatched, lambda s: s.skeleton, result, compare=True)
+    _, pending = _match_by(old, sentences(new_passages), unmatched, lambda s: s.norm)
+    same_skeleton, pending = _match_by(old, pending, unmatched, lambda s: s.skeleton)
+    for i, sentence in same_skeleton:
+        _record_change(result, old[i], sentence)
     for sentence in pending:
         best = _closest(old, unmatched, sentence)
         if best is None:
@@ -173,12 +175,15 @@ def diff(old_passages: Iterable[tuple[Sequence[str], str]], new_passages: Iterab
     return result
 
 
-def _match_by(old: list[Sentence], new: list[Sentence], unmatched: list[int], key, result: FactDiff, compare: bool):
-    """Pair each new sentence with an unmatched old one of the same `key`; returns the new ones left over.
-    With `compare`, a pair whose facts differ is recorded as a change."""
+def _match_by(
+    old: list[Sentence], new: list[Sentence], unmatched: list[int], key
+) -> tuple[list[tuple[int, Sentence]], list[Sentence]]:
+    """Pair each new sentence with an unmatched old one of the same `key` (taken out of `unmatched`); returns
+    the pairs (old index, new sentence) and the new sentences left over."""
     by_key: dict[str, list[int]] = {}
     for i in unmatched:
         by_key.setdefault(key(old[i]), []).append(i)
+    pairs: list[tuple[int, Sentence]] = []
     left: list[Sentence] = []
     for sentence in new:
         hits = by_key.get(key(sentence))
@@ -187,9 +192,8 @@ def _match_by(old: list[Sentence], new: list[Sentence], unmatched: list[int], ke
             continue
         i = hits.pop(0)
         unmatched.remove(i)
-        if compare:
-            _record_change(result, old[i], sentence)
-    return left
+        pairs.append((i, sentence))
+    return pairs, left
 
 
 def _closest(old: list[Sentence], unmatched: list[int], sentence: Sentence) -> int | None:

@@ -17,7 +17,7 @@ from retrieval.catalog import load_catalog
 from retrieval.embedding import Embedder
 from retrieval.ingest import prepare_bytes, prepare_document  # noqa: F401  (prepare_document: re-exported)
 from retrieval.screening import screening_fingerprint
-from retrieval.store import ORIGIN_STAFF, ChunkStore
+from retrieval.store import ORIGIN_STAFF, ChunkStore, PreparedDocument
 from retrieval.types import Chunk, DocumentMeta
 
 # Bump when the indexed text changes in a way the fingerprint below cannot see.
@@ -122,7 +122,7 @@ def build_index(
             continue
         chunks, cleaning = prepare_bytes(meta, raw, path.name, screen=screen)
         vectors = get_embedder().encode([embedding_text(meta, c) for c in chunks])
-        store.replace_document(meta, chunks, vectors, digest)
+        store.replace_document(PreparedDocument(meta, chunks, vectors, digest))
         report.documents.append(
             DocumentResult(
                 meta.doc_id,

@@ -75,6 +75,17 @@ def collection_name(embedder_name: str) -> str:
     return f"policy-{slug}"
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document ready for the store: its metadata, its passages, their vectors (one row per passage) and the
+    content hash of what they were prepared from."""
+
+    meta: DocumentMeta
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    content_hash: str
+
+
 class ChunkStore:
     """Read and replace the passages of documents in one Chroma collection."""
 
@@ -120,40 +131,28 @@ class ChunkStore:
         }
 
     def replace_document(
-        self,
-        meta: DocumentMeta,
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        content_hash: str,
-        *,
-        status: str | None = None,
-        origin: str | None = None,
+        self, doc: PreparedDocument, *, status: str | None = None, origin: str | None = None
     ) -> None:
         """Swap a document's passages for new ones (old ones go first, so nothing stale remains).
 
         `status`/`origin` default to what the document had (a retired document stays retired when the
         pipeline re-indexes it), else `published`/`catalog`.
         """
+        doc_id = doc.meta.doc_id
         if status is None or origin is None:
-            before = self.collection.get(where={"doc_id": meta.doc_id}, limit=1, include=["metadatas"])
+            before = self.collection.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
             old = (before["metadatas"] or [{}])[0]
             status = status or old.get("status", PUBLISHED)
             origin = origin or old.get("origin", ORIGIN_CATALOG)
-        self.delete_document(meta.doc_id)
-        self.add_document(meta, chunks, vectors, content_hash, status=status, origin=origin)
+        self.delete_document(doc_id)
+        self.add_document(doc, status=status, origin=origin)
 
     def add_document(
-        self,
-        meta: DocumentMeta,
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        content_hash: str,
-        *,
-        status: str = PUBLISHED,
-        origin: str = ORIGIN_CATALOG,
+        self, doc: PreparedDocument, *, status: str = PUBLISHED, origin: str = ORIGIN_CATALOG
     ) -> None:
         """Add a document that is not in the store yet. All or nothing: when any batch fails, the passages
         already added are removed again and the error is raised."""
+        meta, chunks, vectors, content_hash = doc.meta, doc.chunks, doc.vectors, doc.content_hash
         try:
             for start in range(0, len(chunks), _BATCH):
                 part = chunks[start : start + _BATCH]

@@ -48,6 +48,12 @@ def policy_service(policy_index_dir, embedder):
     return service
 
 
+@pytest.fixture(scope="session")
+def built_policy_index(policy_service, policy_index_dir) -> Path:
+    """The directory of the policy index, built once per test run: copy it to give a bot process its own."""
+    return policy_index_dir / "index"
+
+
 @pytest.fixture
 def service_with(policy_service, policy_index_dir, embedder):
     """`service_with(responses)`: a PolicyService over the built index whose LLM (a `RecordingFakeModel`, at

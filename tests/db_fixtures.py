@@ -312,11 +312,11 @@ def book(engine: Engine, *request, now=None, **fields):
 
 def add_care_session(engine: Engine, institution_id: int, *, now=None, **fields):
     """`booking.add_session` in one unit, from keyword fields: service, day, start_time, end_time, capacity,
-    price, age_min_months, age_max_months (a `SessionSpec`), operator_user_id, is_demo."""
+    price, age_min_months, age_max_months (a `SessionSpec`), operator_user_id."""
     from db.care.booking import add_session
     from db.care.session_spec import SessionSpec
 
-    options = {key: fields.pop(key) for key in ("operator_user_id", "is_demo") if key in fields}
+    options = {key: fields.pop(key) for key in ("operator_user_id",) if key in fields}
     spec = SessionSpec(
         day=fields.pop("day"), start=fields.pop("start_time"), end=fields.pop("end_time"), service=fields.pop("service"),
         capacity=fields.pop("capacity"), price=fields.pop("price"), age_min=fields.pop("age_min_months", None),

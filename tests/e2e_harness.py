@@ -98,10 +98,10 @@ async def say(api, app, user: int, text: str, **kwargs) -> list:
     return await settle(api, app, user, since)
 
 
-async def upload(api, app, user: int, name: str, data: bytes, caption: str | None = None) -> list:
+async def upload(api, app, user: int, name: str, data: bytes) -> list:
     """`user` sends the document `name` holding `data`; the messages they got in answer."""
     since = api.seq
-    api.user_sends_document(user, name, data, caption=caption)
+    api.user_sends_document(user, name, data)
     return await settle(api, app, user, since)
 
 

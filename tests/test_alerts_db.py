@@ -12,7 +12,7 @@ from bot.handlers.alerts_dispatch import plan
 from db.accounts.users import set_language
 from db.core.engine import run_unit
 from db.knowledge import alerts
-from db.knowledge.changes import record_change
+from db.knowledge.changes import NewChange, record_change
 from tests.db_fixtures import engine_url, model_drift, race_on_own_engines
 
 TABLES = {"policy_follows", "alert_messages", "alert_deliveries", "alert_cursor"}
@@ -60,11 +60,11 @@ def test_plan_once_per_change_and_follower_in_their_language(db_engine):
     for uid in (1, 2, 3):
         run_unit(db_engine, alerts.follow, uid, ZJG, lang="en" if uid == 3 else "zh")
     run_unit(db_engine, set_language, 2, "en")  # a stored language wins over the one followed in
-    g1 = run_unit(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
-    run_unit(db_engine, record_change, "publish", doc_id="doc-b", index_id="doc-b", notify=False)  # silent
-    run_unit(db_engine, record_change, "reindex")
-    run_unit(db_engine, record_change, "replace", doc_id="cosmetic", index_id="cosmetic-v2", previous_index_id="cosmetic")
-    g5 = run_unit(db_engine, record_change, "retire", doc_id="doc-a", index_id="doc-a")
+    g1 = run_unit(db_engine, record_change, NewChange("publish", doc_id="doc-a", index_id="doc-a"))
+    run_unit(db_engine, record_change, NewChange("publish", doc_id="doc-b", index_id="doc-b", notify=False))  # silent
+    run_unit(db_engine, record_change, NewChange("reindex"))
+    run_unit(db_engine, record_change, NewChange("replace", doc_id="cosmetic", index_id="cosmetic-v2", previous_index_id="cosmetic"))
+    g5 = run_unit(db_engine, record_change, NewChange("retire", doc_id="doc-a", index_id="doc-a"))
     assert plan(db_engine, _build) == (5, 6)
     assert plan(db_engine, _build) == (0, 0)
     assert run_unit(db_engine, alerts.cursor) == g5
@@ -85,7 +85,7 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
     for uid in range(1, 201):
         run_unit(db_engine, alerts.follow, uid, ZJG)
     for n in range(3):
-        run_unit(db_engine, record_change, "publish", doc_id=f"doc-{n}", index_id=f"doc-{n}")
+        run_unit(db_engine, record_change, NewChange("publish", doc_id=f"doc-{n}", index_id=f"doc-{n}"))
 
     def work(engine, _i: int) -> list[int]:
         plan(engine, _build)
@@ -108,7 +108,7 @@ def test_concurrent_planners_and_senders_each_follower_once(db_engine):
 def test_stale_claims_become_unknown_and_are_never_resent(db_engine):
     run_unit(db_engine, alerts.follow, 1, ZJG)
     run_unit(db_engine, alerts.follow, 2, ZJG)
-    run_unit(db_engine, record_change, "publish", doc_id="doc-a", index_id="doc-a")
+    run_unit(db_engine, record_change, NewChange("publish", doc_id="doc-a", index_id="doc-a"))
     plan(db_engine, _build)
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     [first] = run_unit(db_engine, alerts.claim_batch, 1, now=long_ago)  # a sender that died mid-send

@@ -203,9 +203,9 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
     exactly one message; the one who blocked the bot fails without stopping either."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts_dispatch import dispatch
+    from bot.handlers.alerts_dispatch import Pace, dispatch
     from db.core.engine import make_engine, run_unit
-    from db.knowledge.changes import record_change
+    from db.knowledge.changes import NewChange, record_change
     from tests.db_fixtures import engine_url
 
     api = fake_bot_api.api
@@ -214,14 +214,14 @@ async def test_two_dispatchers_at_once_send_each_follower_once(fake_bot_api, db_
         api.add_user(uid)
         run_unit(db_engine, alerts.follow, uid, SZ)
     api.user_blocks_bot(followers[7])
-    run_unit(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
+    run_unit(db_engine, record_change, NewChange("publish", doc_id="sz", index_id="sz"))
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     engines = [make_engine(engine_url(db_engine)) for _ in range(2)]
     bots = [ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url) for _ in range(2)]
     try:
         for bot in bots:
             await bot.initialize()
-        reports = await asyncio.gather(*(dispatch(bot, engine, None, rate=0, batch=7)
+        reports = await asyncio.gather(*(dispatch(bot, engine, None, pace=Pace(rate=0, batch=7))
                                          for bot, engine in zip(bots, engines, strict=True)))
     finally:
         for bot in bots:
@@ -238,21 +238,21 @@ async def test_flood_control_is_honoured_and_retried(fake_bot_api, db_engine):
     dispatcher waits, then sends them — everyone once."""
     from telegram.ext import ExtBot
 
-    from bot.handlers.alerts_dispatch import dispatch
-    from db.knowledge.changes import record_change
+    from bot.handlers.alerts_dispatch import Pace, dispatch
+    from db.knowledge.changes import NewChange, record_change
 
     api = fake_bot_api.api
     followers = list(range(40_001, 40_011))
     for uid in followers:
         api.add_user(uid)
         run_unit(db_engine, alerts.follow, uid, SZ)
-    run_unit(db_engine, record_change, "publish", doc_id="sz", index_id="sz")
+    run_unit(db_engine, record_change, NewChange("publish", doc_id="sz", index_id="sz"))
     plan(db_engine, lambda c: alerts.Planned({"zh": "政策更新", "en": "update"}, (SZ,), c.doc_id, c.index_id))
     fake_bot_api.fail_next("sendMessage", times=2, code=429, retry_after=1)
     bot = ExtBot(FAKE_TOKEN, base_url=fake_bot_api.base_url)
     loop = asyncio.get_running_loop()
     async with bot:
         started = loop.time()
-        report = await dispatch(bot, db_engine, None, rate=0)
+        report = await dispatch(bot, db_engine, None, pace=Pace(rate=0))
     assert report.flood_waits == 2 and report.sent == len(followers) and loop.time() - started >= 1.0
     assert [len(api.messages_to(uid)) for uid in followers] == [1] * len(followers)

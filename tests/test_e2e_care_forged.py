@@ -77,15 +77,20 @@ async def _choose_half_day(api, app, institution_id: int) -> None:
     await settle(api, app)
 
 
-@asynccontextmanager
-async def _asked_for_age(server, app_for, centre) -> AsyncIterator[tuple]:
-    """The bot running, the parent having chosen the centre's half-day session and been asked the child's age:
-    (api, app, the errors its handlers raise)."""
-    app = app_for(server)
-    errors = record_errors(app)
-    async with running_application(app):
-        await _choose_half_day(server.api, app, centre[0])
-        yield server.api, app, errors
+@pytest.fixture
+def asked_for_age(fake_bot_api, app_for, centre):
+    """`async with asked_for_age() as (api, app, errors)`: the bot running, the parent having chosen the centre's
+    half-day session and been asked the child's age (`errors`: what its handlers raise)."""
+
+    @asynccontextmanager
+    async def running() -> AsyncIterator[tuple]:
+        app = app_for(fake_bot_api)
+        errors = record_errors(app)
+        async with running_application(app):
+            await _choose_half_day(fake_bot_api.api, app, centre[0])
+            yield fake_bot_api.api, app, errors
+
+    return running
 
 
 async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, centre, engine):
@@ -99,7 +104,7 @@ async def test_every_care_action_with_malformed_data(fake_bot_api, app_for, cent
         end_time=time(17), capacity=1, price=100,
     ).id
     holder = book(engine, full_id, 7001, 24, idempotency_key="holder")
-    entry = run_unit(engine, waitlist.join, full_id, OTHER_PARENT, 24)
+    entry = run_unit(engine, waitlist.join, waitlist.PlaceRequest(full_id, OTHER_PARENT, 24))
     run_unit(engine, booking.cancel_booking, holder.id, 7001)
     offer_id = run_unit(engine, waitlist.entries_for_parent, OTHER_PARENT)[0].offer_id
     assert offer_id is not None
@@ -189,9 +194,9 @@ async def test_callback_without_message_and_group_chats(fake_bot_api, app_for, c
         ("99999999999999999999", "again"), ("5个月", "again"), ("厦门每年新增多少个普惠托位？", "again"),
     ],
 )
-async def test_typed_child_age_stays_in_the_booking(fake_bot_api, app_for, centre, engine, typed, outcome):
+async def test_typed_child_age_stays_in_the_booking(asked_for_age, centre, engine, typed, outcome):
     session_id = centre[1]
-    async with _asked_for_age(fake_bot_api, app_for, centre) as (api, app, errors):
+    async with asked_for_age() as (api, app, errors):
         ask = api.messages_to(PARENT)[-1]
         assert "孩子多大" in ask.text and "12–36" in ask.text
         since = api.seq
@@ -300,7 +305,7 @@ async def test_operator_with_two_centres_chooses(fake_bot_api, app_for, centre, 
 
 
 @pytest.mark.parametrize("ending", ["30 minutes", "/bookings", "damaged"])
-async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app_for, centre, engine, ending):
+async def test_an_abandoned_booking_stops_capturing_typed_text(asked_for_age, centre, engine, ending):
     """The wait for a typed age is stored with a wall-clock time (any process may read it): after
     `AGE_WAIT_S`, after /bookings, or when the stored wait is damaged, typed text is no longer taken as an age."""
     import time as clock
@@ -309,7 +314,7 @@ async def test_an_abandoned_booking_stops_capturing_typed_text(fake_bot_api, app
     from tests.unit_of_work import save_state
 
     session_id = centre[1]
-    async with _asked_for_age(fake_bot_api, app_for, centre) as (api, app, errors):
+    async with asked_for_age() as (api, app, errors):
         snapshot = load_state(engine, PARENT, "care")
         assert snapshot.data["await"]["session"] == session_id
         assert abs(snapshot.data["await"]["at"] - clock.time()) < 60, "a wall-clock time, not a monotonic one"

@@ -59,7 +59,7 @@ def _fill(db, session_id: int, queue: tuple[tuple[int, int], ...] = ()) -> None:
     for parent in (BOOKED_A, BOOKED_B):
         book(db, session_id, parent, 24, idempotency_key=f"k{parent}")
     for parent, months in queue:
-        run_unit(db, waitlist.join, session_id, parent, months)
+        run_unit(db, waitlist.join, waitlist.PlaceRequest(session_id, parent, months))
 
 
 def _free_a_place(db, **options) -> None:

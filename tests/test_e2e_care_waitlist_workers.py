@@ -32,8 +32,8 @@ def _queues(engine) -> list[tuple[int, int, int]]:
         holder = 8000 + n
         placed = book(engine, sid, holder, 24, idempotency_key=f"h{n}")
         first, second = 8100 + n, 8200 + n
-        run_unit(engine, waitlist.join, sid, first, 24)
-        run_unit(engine, waitlist.join, sid, second, 20)
+        run_unit(engine, waitlist.join, waitlist.PlaceRequest(sid, first, 24))
+        run_unit(engine, waitlist.join, waitlist.PlaceRequest(sid, second, 20))
         run_unit(engine, booking.cancel_booking, placed.id, holder)
         made.append((sid, first, second))
     return made

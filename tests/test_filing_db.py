@@ -49,27 +49,27 @@ def test_start_choose_and_resume(db_engine, wf):
 
 def test_statuses_uploads_and_progress(db_engine, wf):
     case = _ready_case(db_engine, wf)
-    outcome = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
+    outcome = run_unit(db_engine, F.record_upload, F.ItemRef(OP, case.id, "license"), _upload(), wf)
     assert outcome.added and outcome.case.statuses == {"license": F.UPLOADED}
     doc = outcome.document
     assert (doc.file_id, doc.file_name, doc.mime_type, doc.file_size, doc.sha256) == (
         "FILE1", "执照.pdf", "application/pdf", 1234, "a" * 64)
     assert doc.uploaded_at.tzinfo is not None
 
-    again = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(file_id="FILE1b"), wf)
+    again = run_unit(db_engine, F.record_upload, F.ItemRef(OP, case.id, "license"), _upload(file_id="FILE1b"), wf)
     assert not again.added and len(again.case.documents["license"]) == 1  # same sha256: recorded once
-    second = run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(sha="b" * 64, file_id="FILE2"), wf)
+    second = run_unit(db_engine, F.record_upload, F.ItemRef(OP, case.id, "license"), _upload(sha="b" * 64, file_id="FILE2"), wf)
     assert second.added and len(second.case.documents["license"]) == 2
 
-    case = run_unit(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
-    case = run_unit(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
+    case = run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "filing_form"), F.READY, wf)
+    case = run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "food"), F.NOT_APPLICABLE, wf)
     progress = case.progress(wf)
     assert (progress.done, progress.uploaded, progress.ready, progress.not_applicable) == (3, 1, 1, 1)
     assert progress.missing[0] == "pledge"
     assert case.next_missing(wf, "license") == "premises"
     assert case.current_item == "food"
 
-    case = run_unit(db_engine, F.clear_item, OP, case.id, "license")
+    case = run_unit(db_engine, F.clear_item, F.ItemRef(OP, case.id, "license"))
     assert "license" not in case.statuses and "license" not in case.documents
     assert case.progress(wf).done == 2
 
@@ -77,13 +77,13 @@ def test_statuses_uploads_and_progress(db_engine, wf):
 def test_only_allowed_marks(db_engine, wf):
     case = _ready_case(db_engine, wf)
     with pytest.raises(F.FilingError) as info:
-        run_unit(db_engine, F.mark_item, OP, case.id, "license", F.NOT_APPLICABLE, wf)
+        run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "license"), F.NOT_APPLICABLE, wf)
     assert info.value.code == "not_allowed"
     with pytest.raises(F.FilingError) as info:
-        run_unit(db_engine, F.mark_item, OP, case.id, "no_such_item", F.READY, wf)
+        run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "no_such_item"), F.READY, wf)
     assert info.value.code == "unknown_item"
     with pytest.raises(F.FilingError):
-        run_unit(db_engine, F.mark_item, OP, case.id, "food", "done", wf)
+        run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "food"), "done", wf)
     assert run_unit(db_engine, F.get_case, OP, case.id).statuses == {}
 
 
@@ -93,7 +93,7 @@ def test_a_bad_upload_changes_nothing(db_engine, wf):
                 _upload(size=11 * 1024 * 1024),
                 _upload(name="scan.docx", mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")):
         with pytest.raises(F.FilingError):
-            run_unit(db_engine, F.record_upload, OP, case.id, "license", bad, wf)  # license takes pdf/jpg/png ≤ 10 MB
+            run_unit(db_engine, F.record_upload, F.ItemRef(OP, case.id, "license"), bad, wf)  # license takes pdf/jpg/png ≤ 10 MB
     after = run_unit(db_engine, F.get_case, OP, case.id)
     assert after.statuses == {} and after.documents == {}
 
@@ -101,7 +101,7 @@ def test_a_bad_upload_changes_nothing(db_engine, wf):
 def test_no_items_before_a_nature(db_engine, wf):
     case = run_unit(db_engine, F.start_case, OP)
     with pytest.raises(F.FilingError) as info:
-        run_unit(db_engine, F.open_item, OP, case.id, "license", wf)
+        run_unit(db_engine, F.open_item, F.ItemRef(OP, case.id, "license"), wf)
     assert info.value.code == "no_nature"
     assert run_unit(db_engine, F.set_step, OP, case.id, "checklist").step == "nature"
 
@@ -113,14 +113,14 @@ def test_several_institutions_per_operator_and_ownership(db_engine, wf):
     assert second.id != first.id
     assert [c.id for c in run_unit(db_engine, F.list_cases, OP)] == [second.id, first.id]
     assert run_unit(db_engine, F.current_case, OP).id == second.id
-    run_unit(db_engine, F.open_item, OP, first.id, "premises", wf)  # working on the first again makes it current
+    run_unit(db_engine, F.open_item, F.ItemRef(OP, first.id, "premises"), wf)  # working on the first again makes it current
     current = run_unit(db_engine, F.current_case, OP)
     assert current.id == first.id and current.title == "阳光 托育" and current.current_item == "premises"
 
     with pytest.raises(F.CaseNotFound):
         run_unit(db_engine, F.get_case, OTHER, first.id)
     with pytest.raises(F.CaseNotFound):
-        run_unit(db_engine, F.mark_item, OTHER, first.id, "food", F.NOT_APPLICABLE, wf)
+        run_unit(db_engine, F.mark_item, F.ItemRef(OTHER, first.id, "food"), F.NOT_APPLICABLE, wf)
     assert run_unit(db_engine, F.current_case, OTHER) is None
 
     run_unit(db_engine, F.close_case, OP, first.id)
@@ -146,8 +146,8 @@ def test_steps_city_plan_and_summary_time(db_engine, wf):
 
 def test_progress_survives_a_new_engine(db_engine, wf):
     case = _ready_case(db_engine, wf)
-    run_unit(db_engine, F.record_upload, OP, case.id, "license", _upload(), wf)
-    run_unit(db_engine, F.mark_item, OP, case.id, "food", F.NOT_APPLICABLE, wf)
+    run_unit(db_engine, F.record_upload, F.ItemRef(OP, case.id, "license"), _upload(), wf)
+    run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "food"), F.NOT_APPLICABLE, wf)
     fresh = make_engine(engine_url(db_engine))  # as after a restart
     try:
         resumed = run_unit(fresh, F.current_case, OP)
@@ -164,7 +164,7 @@ def test_concurrent_double_taps_record_one_status(db_engine, wf):
 
     def tap():
         try:
-            run_unit(db_engine, F.mark_item, OP, case.id, "filing_form", F.READY, wf)
+            run_unit(db_engine, F.mark_item, F.ItemRef(OP, case.id, "filing_form"), F.READY, wf)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 

@@ -27,12 +27,12 @@ def _has(text: str):
 
 
 async def test_kill_9_mid_filing_and_mid_draft_then_the_next_message_continues(
-    db_engine, fake_bot_api, policy_service, policy_index_dir: Path, tmp_path, monkeypatch
+    db_engine, fake_bot_api, built_policy_index: Path, tmp_path, monkeypatch
 ):
     api = fake_bot_api.api
     # The policy index built once for the test run, copied: a staff upload waits for the policy service, and a
     # cold build would take most of a minute per process.
-    shutil.copytree(policy_index_dir / "index", tmp_path / "data" / "index")
+    shutil.copytree(built_policy_index, tmp_path / "data" / "index")
     monkeypatch.setenv("ADMIN_USER_IDS", str(STAFF))
     with BotRuns(fake_bot_api, engine_url(db_engine), tmp_path) as runs:
         bot = runs.start()

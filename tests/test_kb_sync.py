@@ -166,7 +166,7 @@ def test_a_snapshot_that_does_not_match_the_store_is_not_used(engine, tmp_path, 
     fourth = worker(index, engine)
     fourth.searcher  # noqa: B018
     first.store.set_status("taizhou", "published")
-    run_unit(engine, knowledge_changes.record_change, "reindex")
+    run_unit(engine, knowledge_changes.record_change, knowledge_changes.NewChange("reindex"))
     assert fourth.ask("台州托育补贴政策有哪些？").answered
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.settings import KNOWLEDGE_DIR
 from retrieval.search import HybridSearcher, SearchParams
-from retrieval.store import ChunkStore, open_chroma
+from retrieval.store import ChunkStore, PreparedDocument, open_chroma
 from retrieval.tokenize import load_stopwords, load_user_dictionary, tokenize
 from retrieval.types import Chunk, DocumentMeta
 
@@ -30,7 +30,7 @@ def searcher(tmp_path_factory, embedder):
     store = ChunkStore(open_chroma(tmp_path_factory.mktemp("units")), "policy-units")
     for meta, texts in PASSAGES.items():
         chunks = [Chunk(f"{meta.doc_id}:{i:04d}", meta.doc_id, i, ("一、任务",), t) for i, t in enumerate(texts)]
-        store.replace_document(meta, chunks, embedder.encode([c.text for c in chunks]), "h")
+        store.replace_document(PreparedDocument(meta, chunks, embedder.encode([c.text for c in chunks]), "h"))
     return HybridSearcher(store, embedder, KNOWLEDGE_DIR, SearchParams())
 
 

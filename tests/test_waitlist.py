@@ -10,6 +10,8 @@ from sqlalchemy import inspect, update
 
 from db.care.booking import BookingError, list_bookings
 from db.care.waitlist import (
+    CapacityChange,
+    PlaceRequest,
     WaitlistError,
     change_capacity,
     claim_offer_notifications,
@@ -55,12 +57,12 @@ def code_of(fn) -> str:
 
 def test_join_gives_positions_and_is_idempotent(db_engine):
     sid, _ = full_session(db_engine)
-    first = run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    second = run_unit(db_engine, join, sid, 102, 20, "小红", now=NOW)
-    third = run_unit(db_engine, join, sid, 102, 22, "小明", now=NOW)  # a sibling: a separate entry
+    first = run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    second = run_unit(db_engine, join, PlaceRequest(sid, 102, 20, "小红"), now=NOW)
+    third = run_unit(db_engine, join, PlaceRequest(sid, 102, 22, "小明"), now=NOW)  # a sibling: a separate entry
     assert [first.position, second.position, third.position] == [1, 2, 3]
     assert first.status == "waiting" and first.offer_id is None
-    again = run_unit(db_engine, join, sid, 102, 20, " 小红 ", now=NOW)
+    again = run_unit(db_engine, join, PlaceRequest(sid, 102, 20, " 小红 "), now=NOW)
     assert again.entry_id == second.entry_id and again.position == 2
     assert run_unit(db_engine, queue_length, sid) == 3
     # Leaving moves those behind up; leaving twice is harmless.
@@ -73,45 +75,45 @@ def test_join_gives_positions_and_is_idempotent(db_engine):
     ]
     assert run_unit(db_engine, entries_for_parent, 101, now=NOW) == []
     # Rejoining after leaving queues at the back.
-    back = run_unit(db_engine, join, sid, 101, 20, now=NOW)
+    back = run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
     assert back.entry_id != first.entry_id and back.position == 3
 
 
 def test_join_error_codes(db_engine):
     sid, bookings = full_session(db_engine, age_min_months=12, age_max_months=24)
     inst = make_institution(db_engine, name="另一家")
-    assert code_of(lambda: run_unit(db_engine, join, 999_999, 101, 20, now=NOW)) == "not_found"
-    assert code_of(lambda: run_unit(db_engine, join, sid, 101, 30, now=NOW)) == "age_out_of_range"
-    assert code_of(lambda: run_unit(db_engine, join, sid, 101, 20, now=NOW.replace(day=5, hour=9))) == "past"
-    assert code_of(lambda: run_unit(db_engine, join, sid, bookings[0].parent_id, 20, now=NOW)) == "already_booked"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(999_999, 101, 20), now=NOW)) == "not_found"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(sid, 101, 30), now=NOW)) == "age_out_of_range"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW.replace(day=5, hour=9))) == "past"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(sid, bookings[0].parent_id, 20), now=NOW)) == "already_booked"
     for bad in (
-        lambda: run_unit(db_engine, join, sid, 0, 20, now=NOW),
-        lambda: run_unit(db_engine, join, sid, 101, -1, now=NOW),
-        lambda: run_unit(db_engine, join, sid, 101, 20, "长" * 33, now=NOW),
+        lambda: run_unit(db_engine, join, PlaceRequest(sid, 0, 20), now=NOW),
+        lambda: run_unit(db_engine, join, PlaceRequest(sid, 101, -1), now=NOW),
+        lambda: run_unit(db_engine, join, PlaceRequest(sid, 101, 20, "长" * 33), now=NOW),
     ):
         assert code_of(bad) == "invalid"
     # A session with a free place: book it normally.
     open_sid = make_session(db_engine, inst, DAY, capacity=3)
-    assert code_of(lambda: run_unit(db_engine, join, open_sid, 101, 20, now=NOW)) == "not_full"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(open_sid, 101, 20), now=NOW)) == "not_full"
     # The same child already booked elsewhere at an overlapping time.
     book(db_engine, open_sid, 101, 20, "小明", now=NOW)
-    assert code_of(lambda: run_unit(db_engine, join, sid, 101, 20, "小明", now=NOW)) == "overlap"
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(sid, 101, 20, "小明"), now=NOW)) == "overlap"
     # ...but another child of the same parent may queue.
-    assert run_unit(db_engine, join, sid, 101, 20, "小红", now=NOW).position == 1
+    assert run_unit(db_engine, join, PlaceRequest(sid, 101, 20, "小红"), now=NOW).position == 1
     assert run_unit(db_engine, queue_lengths, [sid, open_sid, 424242]) == {sid: 1, open_sid: 0, 424242: 0}
 
 
 def test_leave_errors_and_leaving_with_an_offer(db_engine):
     sid, bookings = full_session(db_engine, capacity=2)
-    entry = run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    b = run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    entry = run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    b = run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     assert code_of(lambda: run_unit(db_engine, leave, entry.entry_id, 999, now=NOW)) == "not_found"
     assert code_of(lambda: run_unit(db_engine, leave, 987_654, 101, now=NOW)) == "not_found"
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     run_unit(db_engine, pass_offer, offer.offer_id, 101, now=NOW)
     assert code_of(lambda: run_unit(db_engine, leave, entry.entry_id, 101, now=NOW)) == "not_waiting"
     # Leaving while holding an offer passes the place on to the next in line.
-    c = run_unit(db_engine, join, sid, 103, 20, now=NOW)
+    c = run_unit(db_engine, join, PlaceRequest(sid, 103, 20), now=NOW)
     assert [v.status for v in run_unit(db_engine, entries_for_parent, 102, now=NOW)] == ["offered"]
     assert run_unit(db_engine, leave, b.entry_id, 102, now=NOW).status == "left"
     [view] = run_unit(db_engine, entries_for_parent, 103, now=NOW)
@@ -124,8 +126,8 @@ def test_leave_errors_and_leaving_with_an_offer(db_engine):
 
 def test_freed_place_goes_to_the_first_in_line_and_take_books_it(db_engine):
     sid, bookings = full_session(db_engine, capacity=2)
-    a = run_unit(db_engine, join, sid, 101, 20, "阿宝", now=NOW)
-    b = run_unit(db_engine, join, sid, 102, 22, now=NOW)
+    a = run_unit(db_engine, join, PlaceRequest(sid, 101, 20, "阿宝"), now=NOW)
+    b = run_unit(db_engine, join, PlaceRequest(sid, 102, 22), now=NOW)
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     assert offer is not None and offer.entry_id == a.entry_id and offer.parent_id == 101
     assert offer.expires_at == NOW + HOLD
@@ -154,8 +156,8 @@ def test_freed_place_goes_to_the_first_in_line_and_take_books_it(db_engine):
 
 def test_take_error_codes(db_engine):
     sid, bookings = full_session(db_engine, capacity=2)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     assert code_of(lambda: run_unit(db_engine, take_offer, offer.offer_id, 102, now=NOW)) == "not_found"
     assert code_of(lambda: run_unit(db_engine, take_offer, 31_337, 101, now=NOW)) == "not_found"
@@ -167,7 +169,7 @@ def test_take_error_codes(db_engine):
     assert code_of(lambda: run_unit(db_engine, pass_offer, nxt.offer_id, 102, now=NOW)) == "taken"
     # The child meanwhile booked elsewhere at the same time: the offer stays open (pass or expiry frees it).
     other = make_session(db_engine, make_institution(db_engine), DAY, capacity=3)
-    run_unit(db_engine, join, sid, 103, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 103, 20), now=NOW)
     third = cancel_and_offer(db_engine, bookings[1].id, bookings[1].parent_id)
     book(db_engine, other, 103, 20, now=NOW)
     assert code_of(lambda: run_unit(db_engine, take_offer, third.offer_id, 103, now=NOW)) == "overlap"
@@ -178,8 +180,8 @@ def test_take_error_codes(db_engine):
 
 def test_pass_moves_the_place_down_the_queue_then_releases_it(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    a = run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    b = run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    a = run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    b = run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     offer_a = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     offer_b = run_unit(db_engine, pass_offer, offer_a.offer_id, 101, now=NOW + timedelta(minutes=5))
     assert offer_b.entry_id == b.entry_id and offer_b.expires_at == NOW + timedelta(minutes=35)
@@ -195,7 +197,7 @@ def test_no_waiting_entry_frees_the_place_and_holds_end_at_the_start(db_engine):
     assert cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id) is None
     assert counts(db_engine, sid)["booked"] == 1
     book(db_engine, sid, 3, 20, now=NOW)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
     late = NOW.replace(day=5, hour=8, minute=50)  # the session starts at 09:00
     offer = cancel_and_offer(db_engine, bookings[1].id, bookings[1].parent_id, now=late)
     assert offer.expires_at == NOW.replace(day=5, hour=9, minute=0)
@@ -205,21 +207,21 @@ def test_more_capacity_offers_the_added_places_in_queue_order(db_engine):
     inst = make_institution(db_engine, operator_user_id=900)
     sid = make_session(db_engine, inst, DAY, capacity=1)
     book(db_engine, sid, 1, 20, now=NOW)
-    entries = [run_unit(db_engine, join, sid, 101 + i, 20, now=NOW) for i in range(3)]
-    assert code_of(lambda: run_unit(db_engine, change_capacity, sid, 3, operator_user_id=901, now=NOW)) == "forbidden"
-    assert code_of(lambda: run_unit(db_engine, change_capacity, 123_456, 3, now=NOW)) == "not_found"
-    assert code_of(lambda: run_unit(db_engine, change_capacity, sid, 0, now=NOW)) == "invalid"
-    offers = run_unit(db_engine, change_capacity, sid, 3, operator_user_id=900, now=NOW, hold=HOLD)
+    entries = [run_unit(db_engine, join, PlaceRequest(sid, 101 + i, 20), now=NOW) for i in range(3)]
+    assert code_of(lambda: run_unit(db_engine, change_capacity, CapacityChange(sid, 3, operator_user_id=901), now=NOW)) == "forbidden"
+    assert code_of(lambda: run_unit(db_engine, change_capacity, CapacityChange(123_456, 3), now=NOW)) == "not_found"
+    assert code_of(lambda: run_unit(db_engine, change_capacity, CapacityChange(sid, 0), now=NOW)) == "invalid"
+    offers = run_unit(db_engine, change_capacity, CapacityChange(sid, 3, operator_user_id=900), now=NOW, hold=HOLD)
     assert [o.entry_id for o in offers] == [entries[0].entry_id, entries[1].entry_id]
     assert counts(db_engine, sid) == {"booked": 3, "capacity": 3, "confirmed": 1, "open_offers": 2}
     # Not below the places booked or held.
-    assert code_of(lambda: run_unit(db_engine, change_capacity, sid, 2, now=NOW)) == "invalid"
+    assert code_of(lambda: run_unit(db_engine, change_capacity, CapacityChange(sid, 2), now=NOW)) == "invalid"
     assert assert_invariants(db_engine, sid)["booked"] == 3
     # Capacity raised elsewhere (own transaction): offer_freed_places hands out every free place, in order.
-    later = run_unit(db_engine, join, sid, 201, 20, now=NOW)
+    later = run_unit(db_engine, join, PlaceRequest(sid, 201, 20), now=NOW)
     with session_scope(db_engine) as session:
         session.execute(update(CareSession).where(CareSession.id == sid).values(capacity=CareSession.capacity + 2))
-    assert code_of(lambda: run_unit(db_engine, join, sid, 202, 20, now=NOW)) == "not_full"  # free places: book normally
+    assert code_of(lambda: run_unit(db_engine, join, PlaceRequest(sid, 202, 20), now=NOW)) == "not_full"  # free places: book normally
     offers = run_unit(db_engine, offer_freed_places, sid, NOW, HOLD)
     assert [o.entry_id for o in offers] == [entries[2].entry_id, later.entry_id]
     assert run_unit(db_engine, offer_freed_places, sid, NOW, HOLD) == []  # nothing left to offer
@@ -231,8 +233,8 @@ def test_more_capacity_offers_the_added_places_in_queue_order(db_engine):
 
 def test_claims_are_exactly_once_and_restart_the_hold(db_engine):
     sid, bookings = full_session(db_engine, capacity=2)
-    run_unit(db_engine, join, sid, 101, 20, "阿宝", now=NOW)
-    run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20, "阿宝"), now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     first = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     second = cancel_and_offer(db_engine, bookings[1].id, bookings[1].parent_id)
     later = NOW + timedelta(minutes=10)
@@ -250,8 +252,8 @@ def test_claims_are_exactly_once_and_restart_the_hold(db_engine):
 
 def test_expiry_moves_the_place_on_exactly_once(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    b = run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    b = run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     offer_a = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     run_unit(db_engine, claim_offer_notifications, NOW)
     assert run_unit(db_engine, expire_offers, NOW + HOLD - timedelta(seconds=1)) == []
@@ -270,7 +272,7 @@ def test_expiry_moves_the_place_on_exactly_once(db_engine):
 
 def test_an_offer_never_sent_is_rearmed_not_expired(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     back = NOW + timedelta(hours=3)
     assert run_unit(db_engine, expire_offers, back) == []
@@ -282,8 +284,8 @@ def test_an_offer_never_sent_is_rearmed_not_expired(db_engine):
 
 def test_offers_of_a_started_session_are_closed_and_the_place_released(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
-    run_unit(db_engine, join, sid, 102, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 102, 20), now=NOW)
     cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)  # never sent
     started = NOW.replace(day=5, hour=9, minute=30)
     assert run_unit(db_engine, claim_offer_notifications, started) == []
@@ -313,6 +315,6 @@ def test_upgrade_from_0004_keeps_the_care_data(db_url):
         upgrade_to_head(engine)
         assert current_revision(engine) == head_revision()
         assert counts(engine, sid)["confirmed"] == 1
-        assert run_unit(engine, join, sid, 101, 20, now=NOW).position == 1
+        assert run_unit(engine, join, PlaceRequest(sid, 101, 20), now=NOW).position == 1
     finally:
         engine.dispose()

@@ -23,7 +23,7 @@ def test_book_full_session_reports_the_waitlist(db_engine, tmp_path, capsys):
     error = json.loads(out)
     assert code == 1 and error["error"] == "full" and "waitlist" not in error
 
-    run_unit(db_engine, waitlist.join, sid, 78, 20)
+    run_unit(db_engine, waitlist.join, waitlist.PlaceRequest(sid, 78, 20))
     code, out = run_inprocess(book, url, tmp_path, capsys)
     error = json.loads(out)
     assert code == 1 and error["error"] == "full" and error["waitlist"] is True and error["message"]

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from db.care.booking import BookingError
 from db.care.waitlist import (
+    PlaceRequest,
     WaitlistError,
     claim_offer_notifications,
     expire_offers,
@@ -59,7 +60,7 @@ def chaos_worker(engine, session_id: int, tasks: dict, stop, seed: int) -> dict:
         out["outcomes"]["cancel:ok"] += 1
     for parent_id in tasks["join"]:
         try:
-            run_unit(engine, join, session_id, parent_id, 20, now=NOW)
+            run_unit(engine, join, PlaceRequest(session_id, parent_id, 20), now=NOW)
             out["outcomes"]["join:ok"] += 1
         except WaitlistError as exc:
             out["outcomes"][f"join:{exc.code}"] += 1
@@ -92,7 +93,7 @@ def split(items: list, n: int) -> list[list]:
 def setup_chaos(engine) -> tuple[int, list[Booking]]:
     sid, bookings = full_session(engine, capacity=CAPACITY)
     for parent_id in QUEUE:
-        run_unit(engine, join, sid, parent_id, 20, now=NOW)
+        run_unit(engine, join, PlaceRequest(sid, parent_id, 20), now=NOW)
     return sid, bookings
 
 
@@ -235,7 +236,7 @@ def run_threads(n: int, fn) -> list:
 
 def test_threads_double_tap_take_books_once(db_engine):
     sid, bookings = full_session(db_engine, capacity=1)
-    run_unit(db_engine, join, sid, 101, 20, now=NOW)
+    run_unit(db_engine, join, PlaceRequest(sid, 101, 20), now=NOW)
     offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
     results = run_threads(10, lambda i: run_unit(db_engine, take_offer_outcome, offer.offer_id, 101, now=NOW))
     assert len({booking.id for booking, _created in results}) == 1
@@ -248,8 +249,8 @@ def test_threads_take_pass_and_expiry_race_on_one_offer(db_engine):
     for r in range(2):
         first, second = 101 + 10 * r, 102 + 10 * r  # new parents each round (same day and time)
         sid, bookings = full_session(db_engine, capacity=1, first_parent=1 + 10 * r)
-        run_unit(db_engine, join, sid, first, 20, now=NOW)
-        run_unit(db_engine, join, sid, second, 20, now=NOW)
+        run_unit(db_engine, join, PlaceRequest(sid, first, 20), now=NOW)
+        run_unit(db_engine, join, PlaceRequest(sid, second, 20), now=NOW)
         offer = cancel_and_offer(db_engine, bookings[0].id, bookings[0].parent_id)
         run_unit(db_engine, claim_offer_notifications, NOW)
 
@@ -278,7 +279,7 @@ def test_threads_claims_are_disjoint(db_engine):
     for s in range(5):
         sid, bookings = full_session(db_engine, capacity=2, first_parent=1 + 10 * s)
         for parent_id in (500 + 10 * s, 501 + 10 * s):
-            run_unit(db_engine, join, sid, parent_id, 20, now=NOW)
+            run_unit(db_engine, join, PlaceRequest(sid, parent_id, 20), now=NOW)
         for booking in bookings:
             cancel_and_offer(db_engine, booking.id, booking.parent_id)
         sessions.append(sid)

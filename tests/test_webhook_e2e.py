@@ -59,10 +59,10 @@ def _wait_for_messages(api, user_id: int, count: int, timeout: float = 10.0) -> 
 
 
 @pytest.fixture
-def worker_env(tmp_path, policy_index_dir, policy_service, fake_bot_api):
+def worker_env(tmp_path, built_policy_index, fake_bot_api):
     """Environment for a worker subprocess: its own data directory holding a copy of the built index."""
     data = tmp_path / "data"
-    shutil.copytree(policy_index_dir / "index", data / "index")
+    shutil.copytree(built_policy_index, data / "index")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "DB_"))}
     env.update(

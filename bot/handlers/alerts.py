@@ -23,7 +23,7 @@ from bot import alert_messages as words
 from bot.callbacks import CallbackError
 from bot.context import BotContext
 from bot.handlers import policy
-from bot.handlers.alerts_dispatch import dispatch
+from bot.handlers.alerts_dispatch import Pace, dispatch
 from bot.handlers.alerts_views import A_ASK, A_FOLLOW, A_LIST, CODEC, alerts_screen
 from bot.handlers.common import require_private_chat
 from bot.texts import t
@@ -186,7 +186,7 @@ async def alerts_job(context: BotContext) -> None:
     if lock.locked():
         return
     async with lock:
-        await dispatch(context.bot, rt.engine, rt.policy.store, rate=rt.settings.alerts_rate,
+        await dispatch(context.bot, rt.engine, rt.policy.store, pace=Pace(rt.settings.alerts_rate),
                        keep_going=lambda: context.application.running)
 
 

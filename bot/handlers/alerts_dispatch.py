@@ -112,11 +112,29 @@ async def _send_one(bot, delivery: alerts.Delivery) -> tuple[str, str, float]:
     return SENT, "", 0.0
 
 
-async def dispatch(bot, engine: Engine, store, *, rate: float = 25.0, batch: int | None = None,
-                   keep_going=lambda: True) -> DispatchReport:
+@dataclass(frozen=True)
+class Pace:
+    """How fast `dispatch` sends: at most `rate` messages per second (0: no pacing), claiming `batch`
+    deliveries at a time (None: a second's worth, or 100 without pacing)."""
+
+    rate: float = 25.0
+    batch: int | None = None
+
+    @property
+    def batch_size(self) -> int:
+        """How many deliveries one claim takes."""
+        return self.batch or (max(1, int(self.rate)) if self.rate > 0 else 100)
+
+
+DEFAULT_PACE = Pace()
+
+
+async def dispatch(
+    bot, engine: Engine, store, *, pace: Pace = DEFAULT_PACE, keep_going=lambda: True
+) -> DispatchReport:
     """Plan new changes (with the chunk store `store`; None: only send what is pending), then send every
-    pending delivery, at most `rate` messages per second (0: no pacing), until none is left or `keep_going()`
-    turns false (the application stops: the rest stay pending)."""
+    pending delivery at `pace`, until none is left or `keep_going()` turns false (the application stops: the
+    rest stay pending)."""
     report = DispatchReport()
     await _unit(engine, alerts.expire_stale)
     if store is not None:
@@ -126,8 +144,7 @@ async def dispatch(bot, engine: Engine, store, *, rate: float = 25.0, batch: int
             )
         except Exception:  # e.g. the chunk store is away: the cursor did not move, the next run plans again
             log.exception("alerts: planning failed; the pending deliveries are still sent")
-    pacer = _Pacer(rate)
-    size = batch or (max(1, int(rate)) if rate > 0 else 100)
+    pacer, size = _Pacer(pace.rate), pace.batch_size
     while keep_going():
         claimed = await _unit(engine, alerts.claim_batch, size)  # committed before anything is sent
         if not claimed:

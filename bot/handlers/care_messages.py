@@ -5,6 +5,7 @@ keyboard), built from `care_words`; import them through `care_views`, which re-e
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import date
 
 from telegram import InlineKeyboardMarkup
@@ -25,6 +26,7 @@ from bot.handlers.care_words import (
 )
 from bot.texts import t
 from db.core.timeutil import fmt_time, to_local
+from db.models import CareSession, Institution
 
 
 def view_session(view, lang: str) -> str:
@@ -77,16 +79,28 @@ def local_clock(moment) -> str:
     return clock if local.date() == to_local(None).date() else f"{local.month}/{local.day} {clock}"
 
 
-def render_waitlist_full(session, institution, queue: int, hold_minutes: int, months: int,
-                         lang: str) -> tuple[str, InlineKeyboardMarkup]:
+@dataclass(frozen=True)
+class FullSession:
+    """A full session as the "join the waitlist" message shows it: the session, its institution and how many
+    parents already wait."""
+
+    care: CareSession
+    institution: Institution
+    queue: int
+
+
+def render_waitlist_full(
+    full: FullSession, hold_minutes: int, months: int, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
     """A full session: instead of a dead end, offer to join its waitlist (with the child's age)."""
+    care, queue = full.care, full.queue
     text = t(
-        "care_wl_full", lang, inst=html.escape(institution.name), date=day_label(session.date, lang),
-        session=session_text(session.service, session.start_time, session.end_time, session.price, lang),
+        "care_wl_full", lang, inst=html.escape(full.institution.name), date=day_label(care.date, lang),
+        session=session_text(care.service, care.start_time, care.end_time, care.price, lang),
         queue=t("care_wl_queue_size", lang, n=queue) if queue else "", hold=hold_minutes,
     )
     markup = InlineKeyboardMarkup([[
-        button(t("care_wl_btn_join", lang), A_WL_JOIN, session.id, months),
+        button(t("care_wl_btn_join", lang), A_WL_JOIN, care.id, months),
         button(t("care_btn_cancel_flow", lang), A_DROP),
     ]])
     return text, markup

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardMarkup
 
 from bot.handlers.care_messages import (
+    FullSession,
     addsession_choose,
     local_clock,
     render_addsession_done,
@@ -118,6 +119,7 @@ __all__ = [
     "DATE_DAYS",
     "DEFAULT_RADIUS_KM",
     "FILTER_KEYS",
+    "FullSession",
     "PAGE_SIZE",
     "REDUCTION_KEY",
     "SERVICE_CODES",

@@ -57,22 +57,20 @@ def _error_text(code: str, lang: str) -> str:
 # --- a full session -----------------------------------------------------------------------------------------------
 
 
-def _full_view(session_id: int, *, session: Session):
-    """(care session, institution, queue length) for the "join the waitlist" message, or None."""
+def _full_view(session_id: int, *, session: Session) -> views.FullSession | None:
+    """The session, its institution and its queue length for the "join the waitlist" message, or None."""
     found = session_view(session_id, session=session)
     if found is None:
         return None
-    return *found, waitlist.queue_length(session_id, session=session)
+    return views.FullSession(*found, waitlist.queue_length(session_id, session=session))
 
 
 async def full_session_markup(context: BotContext, session_id: int, months: int, lang: str):
     """The "this session is full — join the waitlist?" text and buttons, or None when the session is gone."""
-    found = await context.db(_full_view, session_id)
-    if found is None:
+    full = await context.db(_full_view, session_id)
+    if full is None:
         return None
-    session, institution, queue = found
-    minutes = context.runtime.settings.waitlist_hold_minutes
-    return views.render_waitlist_full(session, institution, queue, minutes, months, lang)
+    return views.render_waitlist_full(full, context.runtime.settings.waitlist_hold_minutes, months, lang)
 
 
 async def on_join(
@@ -84,7 +82,8 @@ async def on_join(
     flow.pop("await", None)
     await flow.save()
     try:
-        entry = await context.db(waitlist.join, session_id, update.effective_user.id, months)
+        request = waitlist.PlaceRequest(session_id, update.effective_user.id, months)
+        entry = await context.db(waitlist.join, request)
     except waitlist.WaitlistError as error:
         log.info("waitlist join refused: %s", error.code)
         if error.code == "not_full":
@@ -175,19 +174,15 @@ async def resize_existing(update: Update, context: BotContext, institution, spec
     lang = context.language
 
     def same_session(*, session: Session):
-        found = waitlist.find_same_session(
-            institution.id, spec.service, spec.day, spec.start, spec.end, session=session
-        )
+        found = waitlist.find_same_session(institution.id, spec, session=session)
         return (found, get_session(found, session=session)) if found is not None else (None, None)
 
     session_id, before = await context.db(same_session)
     if session_id is None:
         return False
     try:
-        offers = await context.db(
-            waitlist.change_capacity, session_id, spec.capacity, operator_user_id=update.effective_user.id,
-            hold=hold_of(context),
-        )
+        change = waitlist.CapacityChange(session_id, spec.capacity, operator_user_id=update.effective_user.id)
+        offers = await context.db(waitlist.change_capacity, change, hold=hold_of(context))
     except waitlist.WaitlistError as error:
         log.info("addsession capacity refused: %s", error.code)
         reason = t("care_addsession_reason_booked", lang, booked=before.booked if before else 0)

@@ -274,7 +274,8 @@ async def _receive(turn: Turn, case: F.CaseView, material: Material) -> None:
     file_id, unique_id, name, mime, _ = attachment
     sent = F.UploadedFile(file_id=file_id, file_unique_id=unique_id, file_name=name, mime_type=mime,
                           file_size=len(data), sha256=F.sha256_hex(data))
-    outcome = await turn.context.db(F.record_upload, turn.user_id, case.id, material.id, sent, turn.wf)
+    item = F.ItemRef(turn.user_id, case.id, material.id)
+    outcome = await turn.context.db(F.record_upload, item, sent, turn.wf)
     await _send(turn.update, turn.context, *upload_done_view(turn.wf, outcome, material, sent, turn.lang))
 
 

@@ -76,6 +76,10 @@ class Tap(Turn):
             raise F.FilingError("incomplete")
         return self.case_id
 
+    def item(self) -> F.ItemRef:
+        """The checklist item the button is about (the argument), in the operator's case."""
+        return F.ItemRef(self.user_id, self.need(with_arg=True), self.arg)
+
 
 async def _act_go(tap: Tap) -> None:
     await answer_quietly(tap.update)
@@ -108,7 +112,7 @@ async def _act_checklist(tap: Tap) -> None:
 
 
 async def _act_item(tap: Tap) -> None:
-    case = await tap.context.db(F.open_item, tap.user_id, tap.need(with_arg=True), tap.arg, tap.wf)
+    case = await tap.context.db(F.open_item, tap.item(), tap.wf)
     await _entered(tap, case)
     await _show(tap.update, tap.context, *item_view(tap.wf, case, case.item(tap.wf, tap.arg), tap.lang))
 
@@ -124,8 +128,7 @@ async def _act_what(tap: Tap) -> None:
 
 async def _act_mark(tap: Tap, status: str) -> None:
     try:
-        screen = await tap.context.db(counted(F.mark_item), tap.user_id, tap.need(with_arg=True), tap.arg, status,
-                                      tap.wf)
+        screen = await tap.context.db(counted(F.mark_item), tap.item(), status, tap.wf)
     except F.FilingError as exc:
         if exc.code != "not_allowed":
             raise
@@ -149,7 +152,7 @@ async def _act_not_applicable(tap: Tap) -> None:
 
 
 async def _act_clear(tap: Tap) -> None:
-    case = await tap.context.db(F.clear_item, tap.user_id, tap.need(with_arg=True), tap.arg)
+    case = await tap.context.db(F.clear_item, tap.item())
     item = case.item(tap.wf, tap.arg)
     if item is None:
         raise F.FilingError("unknown_item", tap.arg)

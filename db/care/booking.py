@@ -27,6 +27,7 @@ from sqlmodel import Session
 from db.care.booking_views import BookingView, to_view, view_query
 from db.care.care_rules import (
     SHARED_MESSAGES,
+    PlaceRequest,
     RuleError,
     check_age_range,
     checked_child,
@@ -65,14 +66,10 @@ class BookingError(RuleError):
 
 
 @dataclass(frozen=True)
-class BookingRequest:
-    """One place asked for: the session, the parent, the child (age in months, optional name) and the optional
-    idempotency key (e.g. derived from the Telegram message the confirm button belongs to)."""
+class BookingRequest(PlaceRequest):
+    """One place asked for (the session, the parent, the child) and the optional idempotency key (e.g. derived
+    from the Telegram message the confirm button belongs to)."""
 
-    session_id: int
-    parent_id: int
-    child_age_months: int
-    child_name: str = ""
     idempotency_key: str | None = None
 
 
@@ -260,13 +257,13 @@ def add_session(
     *,
     session: Session,
     operator_user_id: int | None = None,
-    is_demo: bool = False,
 ) -> CareSession:
     """An operator adds a temporary-care session (`spec`: day, times, service, places, price, ages) to their
     institution.
 
     Ages (None) default to the institution's range and must lie within it. When `operator_user_id` is given it
-    must be the institution's operator. Raises BookingError: not_found, forbidden, past, invalid.
+    must be the institution's operator. The session is demo data when its institution is.
+    Raises BookingError: not_found, forbidden, past, invalid.
     """
     _check_spec(spec, now)
     inst = session.get(Institution, institution_id)
@@ -293,7 +290,7 @@ def add_session(
         capacity=spec.capacity,
         booked=0,
         price=float(spec.price),
-        is_demo=is_demo or inst.is_demo,
+        is_demo=inst.is_demo,
     )
     session.add(care)
     session.flush()

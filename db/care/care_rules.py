@@ -1,10 +1,12 @@
-"""What booking (`db.care.booking`) and the waitlist (`db.care.waitlist*`) share: the rule error, the child
-checks, the per-parent write lock, the overlap query and booking codes. Nothing here imports them.
+"""What booking (`db.care.booking`) and the waitlist (`db.care.waitlist*`) share: the place request, the rule
+error, the child checks, the per-parent write lock, the overlap query and booking codes. Nothing here imports
+them.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlalchemy import select, update
@@ -28,6 +30,17 @@ SHARED_MESSAGES = {
     "invalid": "输入无效 (invalid input)",
     "forbidden": "无权操作该机构 (you do not operate this institution)",
 }
+
+
+@dataclass(frozen=True)
+class PlaceRequest:
+    """A place asked for in a session for a parent's child (age in months, optional name): what booking
+    (`booking.BookingRequest` adds an idempotency key) and joining a waitlist take."""
+
+    session_id: int
+    parent_id: int
+    child_age_months: int
+    child_name: str = ""
 
 
 class RuleError(Exception):

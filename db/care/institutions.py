@@ -254,15 +254,10 @@ def list_sessions(
     session: Session,
     date_from: date | None = None,
     days: int = 14,
-    only_bookable: bool = False,
     now: datetime | None = None,
 ) -> list[SessionSlot]:
-    """An institution's sessions from `date_from` (default today, Asia/Shanghai) for `days` days.
-
-    `only_bookable` keeps sessions that have not started yet and still have a free place.
-    """
-    local_now = to_local(now)
-    start = date_from or local_now.date()
+    """An institution's sessions from `date_from` (default today, Asia/Shanghai) for `days` days."""
+    start = date_from or to_local(now).date()
     query = (
         select(CareSession)
         .where(
@@ -272,10 +267,4 @@ def list_sessions(
         )
         .order_by(CareSession.date, CareSession.start_time, CareSession.id)
     )
-    if only_bookable:
-        query = query.where(CareSession.booked < CareSession.capacity)
-    rows = list(session.execute(query).scalars())
-    slots = [slot_from_row(row) for row in rows]
-    if only_bookable:
-        slots = [s for s in slots if (s.date, s.start_time) > (local_now.date(), local_now.time())]
-    return slots
+    return [slot_from_row(row) for row in session.execute(query).scalars()]

@@ -274,25 +274,30 @@ def _session_conditions(filters: SearchFilters, now_local: datetime) -> list[Any
     return conds
 
 
+@dataclass(frozen=True)
+class _Area:
+    """Where a search looks: SQL conditions bounding the candidates, the point distances are measured from,
+    and the radius around it (None: all of the conditions' area, a named place: `centre`)."""
+
+    conditions: tuple[Any, ...]
+    centre: Place
+    radius_km: float | None = None
+
+
 def _run_search(
-    session: Session,
-    area: list[Any],
-    centre: Place,
-    radius_km: float | None,
-    filters: SearchFilters,
-    reduction: Reduction | None,
+    session: Session, area: _Area, filters: SearchFilters, reduction: Reduction | None
 ) -> SearchPage:
-    """Run the filtered query over `area` and return one page, nearest to `centre` first. `radius_km` None:
-    the whole of `area`, a named place (`centre`, reported as the page's `place`)."""
+    """Run the filtered query over `area` and return one page, nearest to its centre first (a named place,
+    when there is no radius, is reported as the page's `place`)."""
     age_months, max_price, service = filters.age_months, filters.max_price, filters.service
-    limit, offset = filters.limit, filters.offset
+    limit, offset, centre, radius_km = filters.limit, filters.offset, area.centre, area.radius_km
     found = SearchPage(
         results=[], total=0, limit=limit, offset=offset, centre=(centre.lat, centre.lon), radius_km=radius_km,
         service=service, reduction=reduction, place=centre if radius_km is None else None,
     )
     local_now = to_local(filters.now)
     price_service = service or DEFAULT_SERVICE_FOR_PRICE
-    conds = list(area)
+    conds = list(area.conditions)
     if filters.puhui_only:
         conds.append(Institution.puhui.is_(True))
     if age_months is not None:
@@ -307,7 +312,7 @@ def _run_search(
         columns += [Institution.city, Institution.fees, Institution.services]
     candidates = session.execute(select(*columns).where(and_(*conds))).all()
 
-    hits = _within(candidates, centre, radius_km, filters, reduction)
+    hits = _within(candidates, area, filters, reduction)
     total = len(hits)
     page = hits[offset : offset + limit]
     if not page:
@@ -345,14 +350,14 @@ def _run_search(
 
 
 def _within(
-    candidates: list[Any], centre: Place, radius_km: float | None, filters: SearchFilters, reduction: Reduction | None
+    candidates: list[Any], area: _Area, filters: SearchFilters, reduction: Reduction | None
 ) -> list[tuple[float, int]]:
-    """(distance in km, institution id) of the candidate rows within `radius_km` of `centre` whose service and
-    price match the filters, nearest first. Rows carry (id, lat, lon[, city, fees, services])."""
-    service, max_price = filters.service, filters.max_price
+    """(distance in km, institution id) of the candidate rows within the area's radius of its centre whose
+    service and price match the filters, nearest first. Rows carry (id, lat, lon[, city, fees, services])."""
+    service, max_price, radius_km = filters.service, filters.max_price, area.radius_km
     need_fees = service is not None or max_price is not None or reduction is not None
     price_service = service or DEFAULT_SERVICE_FOR_PRICE
-    lat, lon = centre.lat, centre.lon
+    lat, lon = area.centre.lat, area.centre.lon
     # Exact haversine, inlined for speed: compare the haversine term with the radius's before paying for
     # asin/sqrt (same result as db.geo.haversine_km, which the tests check against).
     rlat0, cos0 = math.radians(lat), math.cos(math.radians(lat))
@@ -429,11 +434,11 @@ def search_nearby(
         )
     reduction = wanted.checked_reduction()
     box = bounding_box(lat, lon, radius_km)
-    area = [
+    bounds = (
         Institution.lat.between(box.min_lat, box.max_lat),
         Institution.lon.between(box.min_lon, box.max_lon),
-    ]
-    return _run_search(session, area, Place(lat, lon, "", ""), radius_km, wanted, reduction)
+    )
+    return _run_search(session, _Area(bounds, Place(lat, lon, "", ""), radius_km), wanted, reduction)
 
 
 def search_by_district(name: str, *, session: Session, **filters: Any) -> SearchPage | None:
@@ -448,10 +453,10 @@ def search_by_district(name: str, *, session: Session, **filters: Any) -> Search
     place = find_place(name)
     if place is None:
         return None
-    area = [Institution.city == place.city]
+    bounds = [Institution.city == place.city]
     if place.district:
-        area.append(Institution.district == place.district)
-    return _run_search(session, area, place, None, wanted, reduction)
+        bounds.append(Institution.district == place.district)
+    return _run_search(session, _Area(tuple(bounds), place), wanted, reduction)
 
 
 __all__ = [

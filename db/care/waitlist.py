@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db.care.care_rules import check_age_range, checked_child, clashing_booking, lock_parent
+from db.care.care_rules import PlaceRequest, check_age_range, checked_child, clashing_booking, lock_parent
 from db.care.institutions import valid_row_id
 from db.care.waitlist_models import (
     ENTRY_ACTIVE,
@@ -66,6 +66,7 @@ from db.care.waitlist_offers import (
 from db.care.waitlist_rules import (
     DEFAULT_HOLD,
     ERROR_MESSAGES,
+    CapacityChange,
     Offer,
     OfferView,
     WaitlistEntryView,
@@ -83,8 +84,10 @@ from db.models import CareSession
 __all__ = [
     "DEFAULT_HOLD",
     "ERROR_MESSAGES",
+    "CapacityChange",
     "Offer",
     "OfferView",
+    "PlaceRequest",
     "WaitlistEntryView",
     "WaitlistError",
     "change_capacity",
@@ -150,15 +153,7 @@ def _new_entry(session: Session, care: CareSession, parent_id: int, name: str, c
     return entry
 
 
-def join(
-    session_id: int,
-    parent_id: int,
-    child_age_months: int,
-    child_name: str = "",
-    now: datetime | None = None,
-    *,
-    session: Session,
-) -> WaitlistEntryView:
+def join(request: PlaceRequest, now: datetime | None = None, *, session: Session) -> WaitlistEntryView:
     """Queue a parent's child for a full session; returns the entry with its position (1 = next in line).
 
     Joining again with the same parent, session and child name returns the same active entry.
@@ -166,7 +161,8 @@ def join(
     booking for the session), overlap (a confirmed booking of this child at an overlapping time elsewhere),
     not_full (a place is free: book it normally), invalid.
     """
-    name = checked_child(WaitlistError, parent_id, child_age_months, child_name)
+    session_id, parent_id, child_age_months = request.session_id, request.parent_id, request.child_age_months
+    name = checked_child(WaitlistError, parent_id, child_age_months, request.child_name)
     if not valid_row_id(session_id):
         raise WaitlistError("not_found", "没有找到该时段 (session not found)")
     now_utc = _utc(now)

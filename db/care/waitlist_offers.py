@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -16,6 +16,7 @@ from sqlmodel import Session
 from db.care.care_rules import clashing_booking, lock_parent, release_place, take_place, unused_code
 from db.care.institutions import valid_row_id
 from db.care.place_view import place_fields
+from db.care.session_spec import SessionSpec
 from db.care.waitlist_models import (
     ENTRY_BOOKED,
     ENTRY_EXPIRED,
@@ -31,6 +32,7 @@ from db.care.waitlist_models import (
 )
 from db.care.waitlist_rules import (
     DEFAULT_HOLD,
+    CapacityChange,
     Offer,
     OfferView,
     WaitlistError,
@@ -114,20 +116,16 @@ def offer_freed_places(
 
 
 def change_capacity(
-    session_id: int,
-    capacity: int,
-    *,
-    session: Session,
-    operator_user_id: int | None = None,
-    now: datetime | None = None,
-    hold: timedelta = DEFAULT_HOLD,
+    change: CapacityChange, now: datetime | None = None, hold: timedelta = DEFAULT_HOLD, *, session: Session
 ) -> list[Offer]:
     """An operator sets a session's number of places; places added go to the waitlist first, in one transaction.
 
     Doing both in one transaction means nobody outside the queue can book an added place while parents wait.
-    Capacity cannot go below the places taken or held (`booked`). When `operator_user_id` is given it must be
-    the institution's operator. Returns the offers made. Raises WaitlistError: not_found, forbidden, invalid.
+    Capacity cannot go below the places taken or held (`booked`). When `change.operator_user_id` is given it
+    must be the institution's operator. Returns the offers made. Raises WaitlistError: not_found, forbidden,
+    invalid.
     """
+    session_id, capacity, operator_user_id = change.session_id, change.capacity, change.operator_user_id
     if not (isinstance(capacity, int) and not isinstance(capacity, bool) and 1 <= capacity <= 500):
         raise WaitlistError("invalid", "名额应在 1–500 之间 (capacity must be 1–500)")
     _hold_seconds(hold)
@@ -156,10 +154,9 @@ def change_capacity(
     return offers
 
 
-def find_same_session(
-    institution_id: int, service: str, day: date, start: time, end: time, *, session: Session
-) -> int | None:
-    """The id of an institution's session with exactly this service, day and times (the first one), or None.
+def find_same_session(institution_id: int, spec: SessionSpec, *, session: Session) -> int | None:
+    """The id of an institution's session with exactly the service, day and times of `spec` (the first one),
+    or None.
 
     An operator who adds a session that exists already means more places in it (`change_capacity`), not a
     second session that parents outside the queue could book while others wait."""
@@ -167,10 +164,10 @@ def find_same_session(
         select(CareSession.id)
         .where(
             CareSession.institution_id == institution_id,
-            CareSession.service == service,
-            CareSession.date == day,
-            CareSession.start_time == start,
-            CareSession.end_time == end,
+            CareSession.service == spec.service,
+            CareSession.date == spec.day,
+            CareSession.start_time == spec.start,
+            CareSession.end_time == spec.end,
         )
         .order_by(CareSession.id)
         .limit(1)

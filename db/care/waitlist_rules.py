@@ -50,6 +50,16 @@ class WaitlistError(RuleError):
 
 
 @dataclass(frozen=True)
+class CapacityChange:
+    """An operator's new number of places for a session; `operator_user_id`, when given, must be the operator
+    of the session's institution."""
+
+    session_id: int
+    capacity: int
+    operator_user_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Offer:
     """A snapshot of one offer row."""
 

@@ -36,6 +36,16 @@ class CaseNotFound(FilingError):
 
 
 @dataclass(frozen=True)
+class ItemRef:
+    """One checklist item of an operator's case: what `open_item`, `mark_item`, `clear_item` and
+    `record_upload` act on (the case must be the operator's)."""
+
+    operator_id: int
+    case_id: int
+    item_id: str
+
+
+@dataclass(frozen=True)
 class UploadedFile:
     """What the bot learnt about an uploaded file (the bytes themselves are not kept)."""
 

@@ -14,8 +14,8 @@ button can never touch another operator's case. Every function takes the caller'
         case = start_case(operator_id, session=session)
         case = choose_nature(operator_id, case.id, "for_profit", workflow, session=session)
         problem = check_upload(workflow, material, file_name="执照.pdf", mime_type="application/pdf", file_size=123)
-        record_upload(operator_id, case.id, "license", UploadedFile(...), workflow, session=session)
-        mark_item(operator_id, case.id, "food", NOT_APPLICABLE, workflow, session=session)
+        record_upload(ItemRef(operator_id, case.id, "license"), UploadedFile(...), workflow, session=session)
+        mark_item(ItemRef(operator_id, case.id, "food"), NOT_APPLICABLE, workflow, session=session)
     case.progress(workflow)  # Progress(done=2, total=9, ...)
 """
 
@@ -41,6 +41,7 @@ from db.filing.case_view import (
     CaseView,
     DocumentInfo,
     FilingError,
+    ItemRef,
     ItemState,
     Progress,
     UploadedFile,
@@ -63,6 +64,7 @@ __all__ = [
     "CaseView",
     "DocumentInfo",
     "FilingError",
+    "ItemRef",
     "ItemState",
     "Progress",
     "UploadCheck",
@@ -249,11 +251,11 @@ def _material(case: FilingCase, item_id: str, workflow: Workflow) -> Material:
     return material
 
 
-def open_item(operator_id: int, case_id: int, item_id: str, workflow: Workflow, *, session: Session) -> CaseView:
+def open_item(item: ItemRef, workflow: Workflow, *, session: Session) -> CaseView:
     """The operator looks at an item: it becomes the one a file sent next is for."""
-    case = _load(session, operator_id, case_id)
-    _material(case, item_id, workflow)
-    return _touch(session, case, current_item=item_id, step="checklist")
+    case = _load(session, item.operator_id, item.case_id)
+    _material(case, item.item_id, workflow)
+    return _touch(session, case, current_item=item.item_id, step="checklist")
 
 
 def _set_status(session: Session, case_id: int, item_id: str, status: str) -> None:
@@ -275,12 +277,12 @@ def _set_status(session: Session, case_id: int, item_id: str, status: str) -> No
     session.flush()
 
 
-def mark_item(operator_id: int, case_id: int, item_id: str, status: str, workflow: Workflow, *,
-              session: Session) -> CaseView:
+def mark_item(item: ItemRef, status: str, workflow: Workflow, *, session: Session) -> CaseView:
     """Mark an item 已准备 (READY) or 不适用 (NOT_APPLICABLE), where the workflow allows it."""
     if status not in (READY, NOT_APPLICABLE):
         raise FilingError("bad_status", status)
-    case = _load(session, operator_id, case_id, for_update=True)
+    item_id = item.item_id
+    case = _load(session, item.operator_id, item.case_id, for_update=True)
     material = _material(case, item_id, workflow)
     allowed = material.can_mark_ready if status == READY else material.can_be_not_applicable
     if not allowed:
@@ -289,23 +291,26 @@ def mark_item(operator_id: int, case_id: int, item_id: str, status: str, workflo
     return _touch(session, case, current_item=item_id)
 
 
-def clear_item(operator_id: int, case_id: int, item_id: str, *, session: Session) -> CaseView:
+def clear_item(item: ItemRef, *, session: Session) -> CaseView:
     """Back to missing: forget the status and the files recorded for the item."""
-    case = _load(session, operator_id, case_id, for_update=True)
+    item_id = item.item_id
+    case = _load(session, item.operator_id, item.case_id, for_update=True)
     session.execute(delete(FilingItem).where(FilingItem.case_id == case.id, FilingItem.item_id == item_id))
     session.execute(delete(FilingDocument).where(FilingDocument.case_id == case.id,
                                               FilingDocument.item_id == item_id))
     return _touch(session, case, current_item=item_id)
 
 
-def record_upload(operator_id: int, case_id: int, item_id: str, upload: UploadedFile, workflow: Workflow, *,
-                  session: Session) -> UploadOutcome:
+def record_upload(
+    item: ItemRef, upload: UploadedFile, workflow: Workflow, *, session: Session
+) -> UploadOutcome:
     """Record an uploaded file for an item (status becomes uploaded). The same file twice is recorded once.
 
     The caller has checked the file (`check_upload`, `check_content`); this re-checks the name/size rule so
     nothing unchecked is ever stored.
     """
-    row = _load(session, operator_id, case_id, for_update=True)
+    item_id = item.item_id
+    row = _load(session, item.operator_id, item.case_id, for_update=True)
     material = _material(row, item_id, workflow)
     verdict = check_upload(workflow, material, file_name=upload.file_name, mime_type=upload.mime_type,
                            file_size=upload.file_size)

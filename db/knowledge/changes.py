@@ -9,7 +9,7 @@ restart. Policy-change alerts read the same log to tell followers what changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, Column, Index, Integer, String, func, select, true
@@ -64,24 +64,26 @@ class Change:
         return [i for i in (self.index_id, self.previous_index_id) if i]
 
 
-def record_change(
-    action: str,
-    *,
-    session: Session,
-    doc_id: str = "",
-    index_id: str = "",
-    previous_index_id: str | None = None,
-    notify: bool = True,
-) -> int:
+@dataclass(frozen=True)
+class NewChange:
+    """A change to append (the columns of `KnowledgeChange`): the action, the document and chunk-store version
+    it concerns (empty for a reindex), the version that stopped answering, whether followers are alerted."""
+
+    action: str
+    doc_id: str = ""
+    index_id: str = ""
+    previous_index_id: str | None = None
+    notify: bool = True
+
+
+def record_change(change: NewChange, *, session: Session) -> int:
     """Append a change in the caller's unit of work; returns its generation."""
-    if action not in CHANGE_ACTIONS:
-        raise ValueError(f"unknown knowledge-base change {action!r}")
-    change = KnowledgeChange(
-        action=action, doc_id=doc_id, index_id=index_id, previous_index_id=previous_index_id, notify=notify
-    )
-    session.add(change)
+    if change.action not in CHANGE_ACTIONS:
+        raise ValueError(f"unknown knowledge-base change {change.action!r}")
+    row = KnowledgeChange(**asdict(change))
+    session.add(row)
     session.flush()
-    return int(change.id)
+    return int(row.id)
 
 
 def current_generation(*, session: Session) -> int:

@@ -101,6 +101,11 @@ _STATES: dict[str, re.Pattern[str]] = {
     CONTACT: re.compile(_CONTACT),
     CLOCK: re.compile(_CLOCK_TIME + r"|全天|24小时|[上下]午|早上|晚上"),
 }
+# A bare figure (a table cell, "证书42413") answers any count, unless its row declares percentages (占比(%)).
+_PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
+_BARE_COUNT = re.compile(
+    rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁万千百亿])"
+)
 # The span to put on the first line, per kind (the most specific form first).
 _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
 # How often, kept with the count it qualifies: "每季度至少一次" is not "至少一次" (a year has four).
@@ -405,12 +410,6 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
             for match in pattern.finditer(text)
         )
     return bool(pattern.search(text))
-
-
-_PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
-_BARE_COUNT = re.compile(
-    rf"[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|[\u4e00-\u9fff]\d{{2,}}(?![\d.%％个家名人所项处张件次种批班元年月日岁万千百亿])"
-)
 
 
 # What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).

@@ -26,7 +26,7 @@ def reports(policy_service):
 
     return {
         name: evaluate(ask, read_eval_file(DATA / name), render=render)
-        for name in ("policy_qa_dev.jsonl", "policy_qa_hard_dev.jsonl")
+        for name in ("policy_qa_dev.jsonl", "policy_qa_hard_dev.jsonl", "policy_qa_probe_dev.jsonl")
     }
 
 
@@ -53,6 +53,16 @@ def test_hard_set_refusals_give_the_right_reason(reports):
     assert by_kind["other-city"]["reasons"].get("no_documents_for_place", 0) >= 6
     assert by_kind["national"]["reasons"].get("out_of_scope", 0) >= 4
     assert by_kind["near-topic"]["reasons"].get("not_stated", 0) >= 7
+
+
+def test_probe_set_meets_its_bar(reports):
+    """The team's own set (101 questions of the hard set's kinds, docs/policy-answers.md): measured 2026-11-28."""
+    summary = reports["policy_qa_probe_dev.jsonl"].summary()
+    misses = reports["policy_qa_probe_dev.jsonl"].misses()
+    assert summary["hit@5"] >= 0.97, misses
+    assert summary["answer_fact"] >= 62, misses
+    assert summary["answerable_refused"] <= 1, misses
+    assert summary["unanswerable_refused"] >= 28, misses
 
 
 def test_easy_set_unchanged(reports):

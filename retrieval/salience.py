@@ -62,7 +62,7 @@ class Salient:
 def _split_in(word: str, text: str) -> bool:
     """True when `text` holds `word` with a few characters between its two halves (托育机构 in
     托育服务的机构, 托育服务机构): a compound and its spelt-out form name the same thing."""
-    if len(word) < 4 or not CJK_CHAR.match(word):
+    if len(word) < 4 or word[:2] not in text or word[-2:] not in text or not CJK_CHAR.match(word):
         return False
     return any(
         re.search(f"{re.escape(word[:cut])}[\u4e00-\u9fff]{{1,{SPLIT_GAP}}}{re.escape(word[cut:])}", text)

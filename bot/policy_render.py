@@ -88,6 +88,8 @@ def _source_line(source: Source, lang: str) -> str:
     # The two deepest levels (… › (二)政策支持 › 3.加强特殊婴幼儿关心关爱, … › 第二章 收费 › 第三条) keep the
     # reply on one screen; the full path is behind the source button.
     section = " › ".join(source.section.split(" › ")[-2:]) if source.section else "—"
+    if not source.chunk_id:  # the document's own fields (文号, 发布机关, 发布日期), from its header
+        section = t("policy_document_header", lang)
     return t("policy_source", lang, title=source.title, section=section)
 
 
@@ -111,7 +113,8 @@ def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_ht
     for quote in answer.quotes:
         city = quote.source.city
         if quote.fact:
-            fact = english_fact(quote.fact) if lang == "en" else quote.fact
+            # A document's own number or issuer is a name: it stays as written.
+            fact = english_fact(quote.fact) if lang == "en" and answer.kind != "document" else quote.fact
             key = "policy_answer_about" if several else "policy_answer"
             lines.append(bold(esc(t(key, lang, fact=fact, city=city))))
         else:
@@ -126,7 +129,7 @@ def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_ht
 def _quote_lines(quote, lang: str, esc) -> list[str]:
     """A quoted passage: its gist in English (for English readers, when known), the quote, its source."""
     lines = []
-    if lang == "en":
+    if lang == "en" and quote.source.chunk_id:  # a passage; a document's header fields need no gist
         label = english_label(quote.text)
         if label:
             lines.append(esc(t("policy_gist", lang, label=label)))

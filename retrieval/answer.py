@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from retrieval import answer_type
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
+from retrieval.document_facts import DocumentFact, document_fact
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
@@ -271,6 +272,23 @@ def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[
     return quotes
 
 
+# How the catalog's fields are labelled in a quote (the words of the documents' own headers).
+_FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发布日期"}
+
+
+def _document_answer(answer: Answer, found: DocumentFact) -> Answer:
+    """The answer to a question about the document itself, from its catalog entry (its header's fields)."""
+    meta = found.meta
+    text = f"{_FIELD_LABELS[found.field]}：{found.value}"
+    source = Source(meta.doc_id, meta.title, meta.city, "", text, 1.0, "")
+    answer.answered = True
+    answer.kind = "document"
+    answer.cities = [meta.city]
+    answer.confidence = 1.0
+    answer.quotes = [Quote(text, source, found.value)]
+    return answer
+
+
 def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
     """The extractive answer for a search result: answered, or refused with the reason."""
     sources = [source_of(hit.item, hit.score) for hit in result.hits]
@@ -291,6 +309,9 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
     if not result.hits:
         answer.reason = "not_found"
         return answer
+    about_document = document_fact(result.question, result.hits[0].item.meta) if result.cities else None
+    if about_document is not None:
+        return _document_answer(answer, about_document)
     signals = signals_of(result)
     answer.confidence = confidence(signals)
     if answer.confidence >= THRESHOLD and signals.states:

@@ -303,7 +303,8 @@ class PolicyService:
         answer.effective_question = effective if effective != simplified else question
         # The LLM is asked only when the extractive answer passed the guard (confidence, the fact stated);
         # its text must pass the same guard after generation, else the extractive answer stands.
-        if answer.answered and self.llm is not None and use_llm:
+        # (A question about the document itself is answered from its catalog entry: nothing to rephrase.)
+        if answer.answered and answer.kind != "document" and self.llm is not None and use_llm:
             from retrieval.llm import generate_answer  # langchain only when an LLM is configured
 
             generated = generate_answer(self.llm, effective, answer.sources)

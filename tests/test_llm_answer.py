@@ -30,3 +30,10 @@ def test_llm_is_not_asked_when_retrieval_refuses(service_with):
     answer = service.ask("今天天气怎么样？")
     assert not answer.answered
     assert service.llm.prompts == []
+
+
+def test_a_question_about_the_document_itself_is_not_rephrased(service_with):
+    service = service_with(["NOT_FOUND"])
+    answer = service.ask("厦门普惠托育示范项目方案的文号是多少？")
+    assert answer.answered and answer.fact == "厦卫人口家庭〔2024〕169号"
+    assert service.llm.prompts == []

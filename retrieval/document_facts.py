@@ -1,0 +1,55 @@
+"""Questions about a policy document itself: its number (文号), who issued it and when.
+
+The catalog holds these for every document (`knowledge/policies/catalog.yaml`, or what staff entered for an
+upload), taken from the document's own header; the passages often do not (the header is not a clause). Such a
+question is answered from the metadata of the document the question's place points at, and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.types import DocumentMeta
+
+# field of DocumentMeta → what asks for it (Chinese and English)
+_ASKS: dict[str, re.Pattern[str]] = {
+    "doc_number": re.compile(r"文号|发文字号|发文号|文件编号|document number|reference number", re.I),
+    "issuer": re.compile(
+        r"(?:哪个|哪些|什么|哪家)(?:部门|单位|机关|机构)(?:联合)?(?:发布|印发|发的|出台|制定|颁布|下发)|"
+        r"(?:谁|哪里)(?:发布|印发|发的|出台|颁布|下发)|发文(?:机关|单位)|发布(?:机关|机构|单位)|"
+        r"\bwho (?:issued|published|released)\b|\bissued by\b|"
+        r"\bwhich (?:departments?|authorit(?:y|ies)|bod(?:y|ies)|agenc(?:y|ies)|offices?) (?:issued|published)\b",
+        re.I,
+    ),
+    "date": re.compile(
+        r"(?:什么时候|何时|哪天|哪一天|哪年|几月几号|几号)(?:发布|印发|出台|发的|颁布|下发)|(?:发布|印发|发文|成文)(?:时间|日期)|"
+        r"\bwhen was\b.{0,60}\b(?:issued|published|released)\b|\b(?:issue|publication|release) date\b",
+        re.I,
+    ),
+}
+# Counting the issuers is a count, not this ("How many departments jointly issued …").
+_COUNTING = re.compile(r"多少(?:个|家|部门|单位)|几个|几家|how many", re.I)
+
+
+@dataclass(frozen=True)
+class DocumentFact:
+    """One piece of a document's metadata that answers a question."""
+
+    meta: DocumentMeta
+    field: str  # "doc_number" | "issuer" | "date"
+    value: str
+
+
+def asked_field(question: str) -> str:
+    """The metadata field a question asks for ("" when it asks about the content)."""
+    if _COUNTING.search(question):
+        return ""
+    return next((field for field, pattern in _ASKS.items() if pattern.search(question)), "")
+
+
+def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | None:
+    """The answer to a question about document `meta` itself, when it asks for a field the catalog holds."""
+    field = asked_field(question)
+    value = getattr(meta, field, "") if field and meta is not None else ""
+    return DocumentFact(meta, field, value) if value else None

@@ -1,0 +1,58 @@
+"""Questions about a policy document itself (its number, issuer, date) are answered from its catalog entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli_policy import answer_to_contract
+from retrieval.document_facts import asked_field, document_fact
+from retrieval.types import DocumentMeta
+
+XIAMEN = DocumentMeta("xiamen", "厦门市普惠托育服务发展示范项目实施方案", "厦门市", issuer="厦门市卫生健康委员会",
+                      date="2024-06-17", doc_number="厦卫人口家庭〔2024〕169号")
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("厦门这个方案的文号是多少？", "doc_number"),
+        ("What is the document number of Xiamen's plan?", "doc_number"),
+        ("大庆的实施方案是哪个部门印发的？", "issuer"),
+        ("Who issued the Daqing plan?", "issuer"),
+        ("北仑的试点方案什么时候发布的？", "date"),
+        ("When was Beilun's pilot plan published?", "date"),
+        ("How many departments jointly issued Taizhou's plan?", ""),  # a count of the issuers
+        ("台州有多少个部门联合印发了基本公共服务标准？", ""),
+        ("大庆这个实施方案什么时候到期？", ""),  # the content's deadline, not the document's date
+        ("厦门托育机构房租能减免吗？", ""),
+    ],
+)
+def test_what_about_the_document_is_asked(question, field):
+    assert asked_field(question) == field
+
+
+def test_a_field_the_catalog_lacks_is_no_answer():
+    assert document_fact("文号是多少", XIAMEN).value == "厦卫人口家庭〔2024〕169号"
+    assert document_fact("文号是多少", DocumentMeta("x", "t", "厦门市")) is None
+    assert document_fact("房租能减免吗", XIAMEN) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "fact"),
+    [
+        ("厦门普惠托育示范项目方案的文号是多少？", "zh", "厦卫人口家庭〔2024〕169号"),
+        ("What is the document number of Xiamen's childcare demonstration plan?", "en", "厦卫人口家庭〔2024〕169号"),
+    ],
+)
+def test_the_document_number_is_answered_from_the_catalog(policy_service, question, lang, fact):
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and answer.fact == fact and answer.kind == "document"
+    reply = answer_to_contract(answer, ["厦门市"], lang)["answer"]
+    assert reply.splitlines()[0].endswith(fact), "a document number stays as written, in English too"
+    assert ("文件信息" if lang == "zh" else "the document's header") in reply
+
+
+def test_a_place_without_the_question_naming_it_is_not_guessed(policy_service):
+    """Which document? Without a place the question is about none of them in particular."""
+    answer = policy_service.ask("这个文件的文号是多少？", use_llm=False)
+    assert answer.kind != "document"

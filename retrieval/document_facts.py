@@ -49,7 +49,13 @@ def asked_field(question: str) -> str:
 
 
 def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | None:
-    """The answer to a question about document `meta` itself, when it asks for a field the catalog holds."""
+    """The answer to a question about document `meta` itself, when it asks for a field the catalog holds (a
+    date as the documents write it: 2024-06-17 → 2024年6月17日)."""
     field = asked_field(question)
     value = getattr(meta, field, "") if field and meta is not None else ""
+    if field == "date":
+        value = _ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", value)
     return DocumentFact(meta, field, value) if value else None
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

@@ -56,3 +56,7 @@ def test_a_place_without_the_question_naming_it_is_not_guessed(policy_service):
     """Which document? Without a place the question is about none of them in particular."""
     answer = policy_service.ask("这个文件的文号是多少？", use_llm=False)
     assert answer.kind != "document"
+
+
+def test_a_date_reads_as_the_documents_write_it():
+    assert document_fact("这个方案是哪天印发的？", XIAMEN).value == "2024年6月17日"

@@ -425,6 +425,21 @@ _VAGUE = re.compile(r"\s*一\s*(?:批|些|系列)")
 _PART_OF_A_WORD = ("事", "性")
 
 
+def _any_match(match: re.Match[str]) -> bool:
+    return True
+
+
+# A question naming the kind of body it asks for (哪家医院, 哪个幼儿园): the unit must be one (…保健院, not
+# 托育综合服务中心).
+_ASKED_BODY = {"院": re.compile(r"哪(?:个|家|所)?(?:医院|医疗机构)|which hospital", re.I),
+               "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I)}
+
+
+def _of_the_kind_asked(asked: Asked):
+    ends = [end for end, pattern in _ASKED_BODY.items() if pattern.search(asked.question)]
+    return (lambda match: match.group(0).rstrip().endswith(tuple(ends))) if ends else _any_match
+
+
 def _is_figure(text: str, match: re.Match[str]) -> bool:
     return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
 
@@ -460,7 +475,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         patterns = patterns[:1]
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
-    keep = _counted_as(asked if kind == COUNT else ANYTHING, text)
+    keep = _counted_as(asked, text) if kind == COUNT else _of_the_kind_asked(asked) if kind == UNIT else _any_match
     change = _CHANGE.search(text)
     match = None
     for pattern in patterns:

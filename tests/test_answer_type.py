@@ -312,3 +312,10 @@ def test_a_sum_of_money_is_no_bare_count():
 )
 def test_the_noun_an_english_count_question_counts(question, noun):
     assert at.counted_phrase_english(question) == noun
+
+
+def test_a_question_naming_the_kind_of_body_gets_one():
+    hospital = at.asked_of("北仑的托育综合服务中心靠哪个医院来建？")
+    assert at.extract(at.UNIT, "依托妇幼保健院,建设托育综合服务中心", asked=hospital) == "妇幼保健院"
+    assert at.extract(at.UNIT, "建设托育综合服务中心", asked=hospital) == "", "a centre is no hospital"
+    assert at.extract(at.UNIT, "建设托育综合服务中心") == "建设托育综合服务中心"

@@ -302,7 +302,9 @@ class Asked:
         part holds and the text before it does not (公立的纯托儿所 → 公办纯托育机构7个)."""
         name = part.group(1) or part.group(2)
         before = part.string[: part.start()]
-        qualifiers = [w for w in self.topic if not any(w in form for form in self.counted)]
+        # Not the counted noun, a piece of it or the noun with a qualifier glued on (普惠托位 for 托位): those
+        # name what is counted, not which part.
+        qualifiers = [w for w in self.topic if not any(w in form or form in w for form in self.counted)]
         return name in self.question or any(w in part.group(0) and w not in before for w in qualifiers)
 
     @property

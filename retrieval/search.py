@@ -275,7 +275,13 @@ class HybridSearcher:
         best = ranked[0][1] if ranked else 1.0
         specific = result.specific_kinds
         counted = self._counted_forms(result)
-        topic = tuple(form for s in result.salient for form in (s.word, *s.alternatives) if form not in counted)
+        # Only distinctive words can name a part (公办, 纯, 普惠; not 托育, which nearly every passage holds).
+        topic = tuple(
+            form
+            for word in result.salient
+            for form in (word.word, *word.alternatives)
+            if form not in counted and self.idf(form) >= DISTINCTIVE_IDF
+        )
         asked = result.asked = answer_type.asked_of(question, counted, topic)
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
@@ -380,6 +386,7 @@ class HybridSearcher:
         return cities
 
 
+DISTINCTIVE_IDF = 2.0  # a word in fewer than about one passage in eight
 TIE_SHARE = 0.9  # passages re-ranked this close to the best one are a tie
 
 

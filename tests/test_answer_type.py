@@ -319,3 +319,8 @@ def test_a_question_naming_the_kind_of_body_gets_one():
     assert at.extract(at.UNIT, "依托妇幼保健院,建设托育综合服务中心", asked=hospital) == "妇幼保健院"
     assert at.extract(at.UNIT, "建设托育综合服务中心", asked=hospital) == "", "a centre is no hospital"
     assert at.extract(at.UNIT, "建设托育综合服务中心") == "建设托育综合服务中心"
+
+
+def test_a_word_naming_the_counted_noun_names_no_part():
+    places = at.asked_of("How many childcare places does Taizhou have?", counted=("托位",), topic=("普惠托位",))
+    assert "15317" not in places.relevant(OVERVIEW), "普惠托位 is the counted noun with a qualifier glued on"

@@ -149,6 +149,7 @@ def test_a_table_column_the_question_names_gives_the_figure(policy_service, ques
         ("台州有多少家托育机构？", "446家"),  # not 353个: 其中:普惠型… is a part
         ("How many childcare centres are there in Taizhou?", "446家"),  # rendered "446" in English
         ("台州现在一共有多少个托位？", "22015个"),  # not 新增托位5200个: an increase
+        ("How many childcare places does Taizhou have?", "22015个"),  # 托育 is everywhere: it names no part
         ("台州公立的纯托儿所一共有几家？", "7个"),  # a part the question asks about
         ("台州卫健委托育提案答复里留的联系电话是多少？", "0576-88510393"),  # the passage that states it, of two tied
     ],

@@ -161,8 +161,12 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         # Retired: a message.
         await asyncio.to_thread(kb.retire, "shenzhen", staff_actor, evaluate=False)
         counts = await _alerts_done(engine)
+        try:  # delivered means seen by the Bot API: give the last send its round trip
+            await api.wait_for_bot(lambda m: "已停止适用" in (m.text or ""), chat_id=PARENT_ZH, since=seen, timeout=20)
+        except TimeoutError as error:  # the counts tell a delivery never planned from one never sent
+            raise AssertionError(f"no retirement alert; deliveries: {counts}") from error
         retirements = _alerts_to(api, PARENT_ZH, seen)
-        assert len(retirements) == 1, counts  # on failure, tells a delivery never planned from one never sent
+        assert len(retirements) == 1, counts
         [retired] = retirements
         assert "已停止适用" in retired.text and "《深圳市普惠托育服务补贴实施办法》" in retired.text
         # Each follower got exactly one message per notifying change: publish, replace, retire.

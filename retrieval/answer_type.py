@@ -242,6 +242,13 @@ _ASKS_PER_UNIT = re.compile(r"每|平均|\b(?:each|per|every|average)\b", re.I)
 _CLAUSE = re.compile(r"[^，,；。]+[，,；。]?")  # not ";": it separates the cells of one table row
 
 
+def _span_around(text: str, at: int, marks: str) -> str:
+    """The piece of `text` holding position `at`, between the nearest of `marks` on either side."""
+    start = max(text.rfind(mark, 0, at) for mark in marks) + 1
+    ends = [i for i in (text.find(mark, at) for mark in marks) if i >= 0]
+    return text[start : min(ends, default=len(text))]
+
+
 @dataclass(frozen=True)
 class Asked:
     """What exactly a question asks for beyond its kind (`asked_of`): the measure word of a count
@@ -261,19 +268,15 @@ class Asked:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
         if not self.counted:
             return True
-        start = max(text.rfind(mark, 0, at) for mark in _CLAUSE_MARKS) + 1
-        ends = [i for i in (text.find(mark, at) for mark in _CLAUSE_MARKS) if i >= 0]
-        clause = text[start : min(ends, default=len(text))]
+        clause = _span_around(text, at, _CLAUSE_MARKS)
         # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
         return any(form[-1] in clause for form in self.counted)
 
     def names_counted(self, text: str, at: int) -> bool:
         """True when the list item holding the figure at `at` names the noun itself (讲师团300人 in
         "专家团15人、讲师团300人"): the better of two figures in one clause."""
-        marks = _CLAUSE_MARKS + "、"
-        start = max(text.rfind(mark, 0, at) for mark in marks) + 1
-        ends = [i for i in (text.find(mark, at) for mark in marks) if i >= 0]
-        return any(form in text[start : min(ends, default=len(text))] for form in self.counted)
+        item = _span_around(text, at, _CLAUSE_MARKS + "、")
+        return any(form in item for form in self.counted)
 
     def agrees(self, used: str) -> bool:
         """True when a figure counted with `used` may answer (个 takes 家 once the noun is checked)."""
@@ -402,7 +405,6 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
             for match in _CLASSIFIED.finditer(text)
         ):
             return True
-        # A bare figure (a table cell, "证书42413") answers any count.
         pattern = _BARE_COUNT
     if kind == COUNT:
         if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))

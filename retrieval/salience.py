@@ -198,8 +198,3 @@ def coverage(salient: list[Salient], text: str) -> float:
     if total <= 0:
         return 0.0
     return sum(s.weight * s.covered_by(text) for s in salient) / total
-
-
-def missing(salient: list[Salient], text: str) -> list[str]:
-    """The salient words `text` does not cover, heaviest first."""
-    return [s.word for s in sorted(salient, key=lambda s: -s.weight) if s.covered_by(text) == 0]

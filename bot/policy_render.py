@@ -25,9 +25,9 @@ _EN_UNITS = [
     ("每季度", "every quarter, "), ("每半年", "every six months, "), ("每学期", "every term, "), ("每年", "every year, "),
     ("每月", "every month, "), ("每周", "every week, "), ("一次", " once"), ("两次", " twice"), ("人次", " person-times"),
     ("次", " times"),
-    ("万元", "0,000 yuan"), ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
+    ("元/人/月", " yuan per child per month"), ("元/月", " yuan a month"), ("元", " yuan"),
     ("个工作日", " working days"), ("工作日", " working days"), ("人次", " person-times"), ("个月", " months"),
-    ("天", " days"), ("小时", " hours"), ("年底", " (end of year)"), ("年前", " (before the year)"),
+    ("天", " days"), ("小时", " hours"), ("年底", " (end of year)"), ("年前", " (before the year)"), ("年内", " (within the year)"),
     ("个", ""), ("家", ""), ("名", ""), ("所", ""), ("项", ""), ("张", ""), ("件", ""), ("岁", " years old"), ("人", " people"),
     ("不少于", "at least "), ("至少", "at least "), ("不超过", "at most "), ("最多", "at most "), ("超过", "over "),
     ("将近", "nearly "), ("接近", "nearly "), ("近", "nearly "), ("约", "about "), ("逾", "over "),
@@ -75,9 +75,38 @@ def english_label(text: str, limit: int = 4) -> str:
     return ", ".join(labels)
 
 
+_TEN_THOUSANDS = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)元")
+_SCALE = {"万": 10_000, "亿": 100_000_000}
+_FULL_DATE = re.compile(r"(\d{4})\s*年\s*(1[0-2]|0?[1-9])\s*月\s*(3[01]|[12]\d|0?[1-9])\s*日")
+_MONTH_END = re.compile(r"(\d{4})\s*年\s*(1[0-2]|0?[1-9])\s*月底")
+_MONTH_DATE = re.compile(r"(\d{4})\s*年\s*(1[0-2]|0?[1-9])\s*月(?!底)")
+_DAY_DATE = re.compile(r"(?<![\d年])(1[0-2]|0?[1-9])\s*月\s*(3[01]|[12]\d|0?[1-9])\s*[日号]")
+_YEAR = re.compile(r"(\d{4})\s*年(?![底前内])")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _is_figure(fact: str) -> bool:
+    """True when `fact` is a number with its units and bounds (近200家, 每季度至少一次), nothing more: what is
+    left once those are taken out holds at most one Chinese character."""
+    rest = fact
+    for zh, _ in _EN_UNITS:
+        rest = rest.replace(zh, "")
+    rest = re.sub(r"[年月日号底内]", "", _CN_NUMBER.sub("", rest))
+    return bool(re.search(r"\d|[零〇一二两三四五六七八九十百]", fact)) and len(re.findall(r"[\u4e00-\u9fff]", rest)) <= 1
+
+
 def english_fact(fact: str) -> str:
-    """The fact with its Chinese units in English (500元/人/月 → 500 yuan per child per month)."""
-    out = fact
+    """A figure with its Chinese units in English (500元/人/月 → 500 yuan per child per month); any other fact
+    (a unit's name, a document number, 一键报警系统) stays as written."""
+    if not _is_figure(fact):
+        return fact
+    out = _TEN_THOUSANDS.sub(lambda m: f"{float(m.group(1)) * _SCALE[m.group(2)]:,.0f} yuan", fact)
+    out = _FULL_DATE.sub(lambda m: f"{int(m.group(3))} {_MONTHS[int(m.group(2)) - 1]} {m.group(1)}", out)
+    out = _MONTH_END.sub(lambda m: f"end of {_MONTHS[int(m.group(2)) - 1]} {m.group(1)}", out)
+    out = _MONTH_DATE.sub(lambda m: f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}", out)
+    out = _DAY_DATE.sub(lambda m: f"{int(m.group(2))} {_MONTHS[int(m.group(1)) - 1]}", out)
+    out = _YEAR.sub(r"\1", out)
     for zh, en in _EN_UNITS:
         out = out.replace(zh, en)
     out = _CN_NUMBER.sub(lambda m: _arabic(m.group(0)), out)
@@ -113,8 +142,7 @@ def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_ht
     for quote in answer.quotes:
         city = quote.source.city
         if quote.fact:
-            # A document's own number or issuer is a name: it stays as written.
-            fact = english_fact(quote.fact) if lang == "en" and answer.kind != "document" else quote.fact
+            fact = english_fact(quote.fact) if lang == "en" else quote.fact
             key = "policy_answer_about" if several else "policy_answer"
             lines.append(bold(esc(t(key, lang, fact=fact, city=city))))
         else:
@@ -140,6 +168,8 @@ def _quote_lines(quote, lang: str, esc) -> list[str]:
 
 def _refusal(answer: Answer, lang: str, covered: list[str], esc) -> list[str]:
     covered_names = join_names(covered, lang)
+    if answer.reason == "out_of_scope" and answer.off_topic:
+        return [esc(t("policy_off_topic", lang, covered=covered_names))]
     if answer.reason == "out_of_scope":
         return [esc(t("policy_out_of_scope", lang, covered=covered_names))]
     if answer.reason == "no_documents_for_place":

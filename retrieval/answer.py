@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from retrieval import answer_type
+from retrieval import answer_type, money_roles
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
 from retrieval.document_facts import DocumentFact, document_fact
 from retrieval.salience import coverage
@@ -69,6 +69,7 @@ class Answer:
     nearby: dict[str, list[str]] = field(default_factory=dict)  # place without documents → documented near it
     confidence: float = 0.0
     english: bool = False
+    off_topic: bool = False  # out of scope because it is not about childcare at all (flights, food)
 
     @property
     def fact(self) -> str:
@@ -214,7 +215,7 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
         for i, clause in enumerate(clauses):
             fact = answer_type.extract(kind, clause, strict=strict, asked=asked)
             context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
-            if not fact or not answer_type.names_money(context, money):  # a sum of another kind
+            if not fact or not money_roles.names_money(context, money):  # a sum of another kind
                 continue
             score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
             if focus is not None and focus.covered_by(clause.lower()) == 1.0:
@@ -305,6 +306,7 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
     )
     if result.scope:
         answer.reason = result.scope
+        answer.off_topic = result.off_topic
         return answer
     if not result.hits:
         answer.reason = "not_found"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval import money_roles
+
 AMOUNT = "amount"
 COUNT = "count"
 PERCENTAGE = "percentage"
@@ -49,13 +51,14 @@ _NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
 
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|咨询号码|phone|hotline|contact|e-?mail|website", re.I)),
+    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|phone|hotline|contact|e-?mail|"
+                         r"website|\bapp\b", re.I)),
     (RATIO, _RATIO_QUESTION),
     (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
                        r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
-    (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|截止|到期|期限|when\b|what year|which year|"
+    (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
                       r"deadline|by when|until when|expire", re.I)),
     (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|多少个?[学课]时|几个?[学课]时|"
                           r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
@@ -69,8 +72,9 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"office|unit|hospital)|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
                        r"address|place)", re.I)),
-    (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|流程|手续|哪些材料|什么材料|准备什么|步骤|"
-                           r"how (?:do|can) i (?:apply|register|sign up)|how to (?:apply|register)|what documents", re.I)),
+    (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
+                           r"哪些材料|什么材料|准备什么|提交什么|步骤|how (?:do|can) i (?:apply|register|sign up|book|log ?in)|"
+                           r"how to (?:apply|register|book)|what documents|which documents", re.I)),
     (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
 ]
 
@@ -209,31 +213,6 @@ def _agrees(classifier: str, used: str) -> bool:
     )
 
 
-# What a sum of money is for. "普惠价格是多少" is not answered by "1460万元中央投资": the sum must be of the
-# kind asked.
-_MONEY_ROLES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    role: (re.compile(asked, re.I), re.compile(stated))
-    for role, asked, stated in (  # (role, the question's words, the words of a sentence stating such a sum)
-        ("price", r"价格|价钱|收费|托费|保育费|学费|月费|费用|多少钱一个月|\b(?:price|fee|fees|cost|charge)s?\b",
-         r"价格|价|收费|托费|保育费|费用|元/(?:人/)?月|每月|月均"),
-        ("subsidy", r"补贴|补助|奖补|资助|奖励|\b(?:subsid\w*|grants?|allowances?|rewards?)\b", r"补贴|补助|奖补|资助|奖励"),
-        ("reduction", r"减免|便宜|优惠|\b(?:reductions?|discounts?|cheaper|waive\w*)\b", r"减免|减|降低|优惠|下降|便宜|免"),
-        ("investment", r"投资|投入|投了|经费|\b(?:invest\w*|funding)\b", r"投资|投入|资金|经费"),
-        ("rent", r"租金|房租|\brent\b", r"租金|房租|租赁|场地"),
-    )
-}
-
-
-def asked_money(question: str) -> frozenset[str]:
-    """What the sum an amount question asks for is for (price, subsidy, reduction, investment, rent)."""
-    return frozenset(role for role, (asked, _) in _MONEY_ROLES.items() if asked.search(question))
-
-
-def names_money(text: str, roles: frozenset[str]) -> bool:
-    """True when `text` speaks of a sum of one of `roles` (always true without roles)."""
-    return not roles or any(_MONEY_ROLES[role][1].search(text) for role in roles)
-
-
 # A figure for each of several places or bodies (每个县(市、区)至少建成一家): it answers a question about that
 # unit (每个…, 平均, or one naming the unit: 家庭托育点最多收几个) but not a question about the whole.
 # A rate per thousand people (每千名婴幼儿拥有托位数, 千人托位数) is such a figure too.
@@ -272,10 +251,35 @@ class Asked:
         # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
         return any(form[-1] in clause for form in self.counted)
 
+    @property
+    def asks_month(self) -> bool:
+        """True when the question asks for a month or a day (几月份, 哪天, "what date"): a year alone does not
+        answer it."""
+        return _ASKS_MONTH.search(self.question) is not None
+
+    @property
+    def asks_materials(self) -> bool:
+        """True when the question asks which papers to hand in (要提交哪些材料): a passage on the procedure
+        that names none does not answer it."""
+        return _ASKS_MATERIALS.search(self.question) is not None
+
+    @property
+    def counts_things(self) -> bool:
+        """True when the question counts things by name (多少个托位, 几家, "how many townships", "the number of
+        places"): a share (79%) never answers it. A rate asked with a bare 多少 (满意度达到多少) may be a share."""
+        if self.classifier or _COUNT_WORDS_ENGLISH.search(self.question):
+            return True
+        return bool(self.counted) and not any(form.endswith(_RATE_NOUNS) for form in self.counted)
+
+    def takes(self, text: str, match: re.Match[str]) -> bool:
+        """False for a figure this question cannot take as a count: a share, when it counts things."""
+        return not (self.counts_things and _is_share(text, match))
+
     def names_counted(self, text: str, at: int) -> bool:
         """True when the list item holding the figure at `at` names the noun itself (讲师团300人 in
-        "专家团15人、讲师团300人"): the better of two figures in one clause."""
-        item = _span_around(text, at, _CLAUSE_MARKS + "、")
+        "专家团15人、讲师团300人", 普惠托位3160个 in "新增托位5200个(其中普惠托位3160个)"): the better of two
+        figures in one clause."""
+        item = _span_around(text, at, _CLAUSE_MARKS + "、(（")
         return any(form in item for form in self.counted)
 
     def agrees(self, used: str) -> bool:
@@ -327,7 +331,7 @@ class Asked:
 # An increase; a part introduced by 其中, in brackets or to the end of the sentence, named by its first two
 # characters (其中:普惠型… → 普惠).
 _INCREASE = re.compile(r"新增")
-_ASKS_INCREASE = re.compile(r"新|增|多开|建|\b(?:new|more|add\w*|increase\w*|build\w*)\b", re.I)
+_ASKS_INCREASE = re.compile(r"新|增|多开|建|\b(?:new\w*|more|add\w*|increase\w*|build\w*)\b", re.I)
 _PART = re.compile(r"[(（]其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^)）]*[)）]|其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^。]*")
 _NARROWER = re.compile(f"{_PER_UNIT.pattern}|新增|其中")
 
@@ -337,49 +341,12 @@ ANYTHING = Asked()
 
 def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...] = ()) -> Asked:
     """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
-    `counted_phrase`: the caller picks the topic word in it and adds its document words); `topic`: the forms
+    `retrieval.counted`: the caller picks the topic word in it and adds its document words); `topic`: the forms
     of its other topic words."""
-    return Asked(asked_classifier(question), asked_money(question), question, counted, topic)
+    return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic)
 
 
-# The noun a count question counts: after the measure word (多少个托位), else before the asking word
-# (托育驿站大概建了多少家), without the verbs and adverbs that lead up to it.
-_COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
-_LEAD_UP = re.compile(
-    r"(?:一共|总共|共|总计|合计|累计|大概|大约|大致|现在|目前|已经|能够|能|可以|要|会|将|有|是|为|达到|达|到|至|"
-    r"了|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短)+$"
-)
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
-
-
-_COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
-
-
-def counted_phrase_english(question: str) -> str:
-    """The noun an English count question counts, singular: "How many individual projects make up …" →
-    "project"; "" when none is found."""
-    match = _COUNTED_ENGLISH.search(question)
-    return singular(match.group(2).lower()) if match else ""
-
-
-def singular(word: str) -> str:
-    """A crude English singular, enough to match a question's noun to its glossary entry (babies → baby)."""
-    for plural, one in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("sses", "ss"), ("s", "")):
-        if word.endswith(plural) and len(word) > len(plural) + 2:
-            return word[: -len(plural)] + one
-    return word
-
-
-def counted_phrase(question: str) -> str:
-    """The words naming what a count question counts ("" when it names nothing: 有多少个?)."""
-    match = _COUNTED_AFTER.search(question)
-    if not match:
-        return ""
-    after = match.group(1).strip()
-    if re.search(r"[\u4e00-\u9fff]{2}", after):
-        return after
-    before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
-    return _LEAD_UP.sub("", before)
 
 
 def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
@@ -393,8 +360,12 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         return True
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
-    if kind == AMOUNT and not names_money(text, asked.money):
+    if kind == AMOUNT and not money_roles.names_money(text, asked.money):
         return False
+    if kind == PROCEDURE and asked.asks_materials:
+        return _MATERIALS.search(text) is not None
+    if kind == DATE and asked.asks_month:
+        return any(_MONTH.search(match.group(0)) for match in _FACT[DATE][0].finditer(text))
     classifier = asked.classifier
     if kind == COUNT and classifier:
         if any(
@@ -410,7 +381,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))
             return False
         return any(
-            asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match)
+            asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match) and asked.takes(text, match)
             for match in pattern.finditer(text)
         )
     return bool(pattern.search(text))
@@ -448,6 +419,24 @@ def _is_figure(text: str, match: re.Match[str]) -> bool:
     return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
 
 
+def _with_month(match: re.Match[str]) -> bool:
+    return _MONTH.search(match.group(0)) is not None
+
+
+def _is_share(text: str, match: re.Match[str]) -> bool:
+    """True when the figure matched is a percentage (79%, or "为79" followed by its %)."""
+    return match.group(0).rstrip().endswith(("%", "％")) or _SHARE_AFTER.match(text, match.end()) is not None
+
+
+_ASKS_MATERIALS = re.compile(r"哪些材料|什么材料|哪些资料|什么资料|准备什么|提交什么|带什么|\b(?:what|which) (?:documents|papers|materials)\b", re.I)
+_MATERIALS = re.compile(r"材料|资料|证明|证件|身份证|户口|户籍|申请表|复印件|执照|许可证|照片")
+_ASKS_MONTH = re.compile(r"几月|哪个月|哪一个月|几号|哪天|哪一天|哪日|什么日子|\b(?:what|which) (?:month|date|day)\b|\bon what date\b", re.I)
+_MONTH = re.compile(r"\d{1,2}\s*月")
+_RATE_NOUNS = ("率", "度", "比", "比例", "占比")
+_SHARE_AFTER = re.compile(r"[\d.]*\s*[%％]")
+_COUNT_WORDS_ENGLISH = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
+
+
 def _counted_as(asked: Asked, text: str):
     """A filter keeping the count figures of `text` that count what was `asked`: the measure word agrees
     (any without one) and the clause names the noun counted; institutions are not answered by a number of
@@ -455,7 +444,7 @@ def _counted_as(asked: Asked, text: str):
     classifier = asked.classifier
 
     def agrees(match: re.Match[str]) -> bool:
-        if not _is_figure(text, match):
+        if not (_is_figure(text, match) and asked.takes(text, match)):
             return False
         if not asked.counts_what_was_asked(text, match.start()):
             return False
@@ -479,7 +468,12 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         patterns = patterns[:1]
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
-    keep = _counted_as(asked, text) if kind == COUNT else _of_the_kind_asked(asked) if kind == UNIT else _any_match
+    keep = (
+        _counted_as(asked, text) if kind == COUNT
+        else _of_the_kind_asked(asked) if kind == UNIT
+        else _with_month if kind == DATE and asked.asks_month
+        else _any_match
+    )
     change = _CHANGE.search(text)
     match = None
     for pattern in patterns:

@@ -51,7 +51,7 @@ def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
 def _normalise(phrase: str) -> str:
     phrase = _PAREN.sub(" ", phrase.lower())
     phrase = re.sub(r"^(?:to|a|an|the)\s+", "", phrase.strip())
-    words = [_singular(w) for w in _WORD.findall(phrase)]
+    words = [singular(w) for w in _WORD.findall(phrase)]
     return " ".join(words)
 
 
@@ -59,7 +59,8 @@ _NOT_PLURAL = frozenset({"news", "series", "species", "means", "always", "yes", 
                          "has", "is", "us", "less"})
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """An English word in the singular (babies → baby, company's → company), as the glossary lists it."""
     word = re.sub(r"'s?$", "", word)  # company's → company
     if word in _NOT_PLURAL:
         return word
@@ -124,7 +125,7 @@ class BilingualIndex:
 
         Longer phrases win: `health record` is looked up before `health` and `record`.
         """
-        words = [_singular(w.strip("'-")) for w in _WORD.findall(text.lower())]
+        words = [singular(w.strip("'-")) for w in _WORD.findall(text.lower())]
         used = [False] * len(words)
         found: dict[str, list[str]] = {}
         for size in (3, 2, 1):
@@ -145,4 +146,4 @@ class BilingualIndex:
 def content_words(text: str) -> list[str]:
     """The English topic words of `text` (singular, without stop words)."""
     words = (w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
-    return [w for w in (_singular(w.strip("'-")) for w in words) if w not in STOPWORDS and len(w) > 1]
+    return [w for w in (singular(w.strip("'-")) for w in words) if w not in STOPWORDS and len(w) > 1]

@@ -23,8 +23,10 @@ _ASKS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "date": re.compile(
-        r"(?:什么时候|何时|哪天|哪一天|哪年|几月几号|几号)(?:发布|印发|出台|发的|颁布|下发)|(?:发布|印发|发文|成文)(?:时间|日期)|"
-        r"\bwhen was\b.{0,60}\b(?:issued|published|released)\b|\b(?:issue|publication|release) date\b",
+        r"(?:什么时候|何时|哪天|哪一天|哪年|几月几号|几号)[^，,。？?]{0,4}(?:发布|印发|出台|发的|颁布|下发)|"
+        r"(?:发布|印发|发文|成文)(?:时间|日期)|"
+        r"\b(?:when|(?:on )?(?:what|which) (?:date|day|year))\b.{0,80}\b(?:issu|publish|releas|promulgat)\w*|"
+        r"\b(?:issue|publication|release) date\b",
         re.I,
     ),
 }
@@ -48,9 +50,22 @@ def asked_field(question: str) -> str:
     return next((field for field, pattern in _ASKS.items() if pattern.search(question)), "")
 
 
+def names_another_document(question: str, title: str) -> bool:
+    """True when the question quotes the title of a document other than `title` (《台州市基本公共服务标准》 in
+    the reply letter): it asks about that one, which the passages describe, not about this document."""
+    own = _BARE_TITLE.sub("", title)
+    for quoted in _QUOTED_TITLE.findall(question):
+        bare = _BARE_TITLE.sub("", quoted)
+        if bare and bare not in own and own not in bare:
+            return True
+    return False
+
+
 def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | None:
     """The answer to a question about document `meta` itself, when it asks for a field the catalog holds (a
     date as the documents write it: 2024-06-17 → 2024年6月17日)."""
+    if meta is not None and names_another_document(question, meta.title):
+        return None
     field = asked_field(question)
     value = getattr(meta, field, "") if field and meta is not None else ""
     if field == "date":
@@ -58,4 +73,6 @@ def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | No
     return DocumentFact(meta, field, value) if value else None
 
 
+_QUOTED_TITLE = re.compile(r"[《<]([^》>]{2,80})[》>]")
+_BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

@@ -134,6 +134,7 @@ class PlaceReading:
     nearby: dict[str, list[str]] = field(default_factory=dict)  # unknown place → documented places near it
     sub_places: list[str] = field(default_factory=list)  # places named below a documented city (towns…)
     sub_place_names: list[str] = field(default_factory=list)  # their full names (杨舍镇 for 杨舍)
+    sub_place_aliases: list[str] = field(default_factory=list)  # every name of theirs (张家港保税区, 保税区…)
     national: bool = False  # asks about national rules and names no place
 
 
@@ -219,6 +220,8 @@ class Gazetteer:
                 if key not in self.doc_nodes:
                     _add(reading.sub_places, self.tree.nodes[key].short)
                     _add(reading.sub_place_names, self.tree.nodes[key].name)
+                    for name in self.tree.nodes[key].aliases:
+                        _add(reading.sub_place_aliases, name)
                 continue
             name = self.tree.nodes[key].short
             _add(reading.unknown, name)

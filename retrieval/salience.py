@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -112,6 +113,10 @@ def load_synonyms(path: Path) -> Synonyms:
     return Synonyms(tuple((tuple(map(str, g["ask"])), tuple(map(str, g["doc"]))) for g in data))
 
 
+def _never(word: str) -> bool:
+    return False
+
+
 def _known(word: str) -> bool:
     return _frequencies()[0].get(word, 0) > RARE_COMPOUND
 
@@ -127,16 +132,17 @@ def _dictionary_words(phrase: str) -> list[str]:
     return out
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, document_word: Callable[[str], bool] = _never) -> list[str]:
     """jieba's words of `text`, with a glued phrase cut into its dictionary words.
 
     jieba's guesser joins unknown runs (收多大, 带娃) and its dictionary lists rare phrases (订出来, 哪些因素);
     weighed as one word, such a token would be the rarest word of the question although it is common words
-    in a row, so a passage lacking the phrase would seem to miss the question's topic.
+    in a row, so a passage lacking the phrase would seem to miss the question's topic. A word the documents
+    use (`document_word`: 普惠) is a word of their own, however rare in general Chinese, and stays whole.
     """
     out: list[str] = []
     for token in jieba.cut(text):
-        if len(token) > 1 and CJK_CHAR.match(token) and not _known(token):
+        if len(token) > 1 and CJK_CHAR.match(token) and not _known(token) and not document_word(token):
             out.extend(_dictionary_words(token))
         else:
             out.append(token)
@@ -154,11 +160,14 @@ def _without_particles(word: str, stopwords: frozenset[str]) -> str:
     return word
 
 
-def chinese_salient(text: str, stopwords: frozenset[str], synonyms: Synonyms) -> list[Salient]:
-    """Topic words of a Chinese question (places already removed), with their weights."""
+def chinese_salient(
+    text: str, stopwords: frozenset[str], synonyms: Synonyms, document_word: Callable[[str], bool] = _never
+) -> list[Salient]:
+    """Topic words of a Chinese question (places already removed), with their weights; `document_word`
+    tells the words the documents use (kept whole, see `_tokens`)."""
     words: list[Salient] = []
     seen: set[str] = set()
-    for token in _tokens(text):
+    for token in _tokens(text, document_word):
         word = original = token.strip().lower()
         word = _without_particles(word, stopwords)
         if _NUMERAL_MEASURE.match(word):

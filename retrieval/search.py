@@ -12,15 +12,17 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import answer_type
-from retrieval.bilingual import BilingualIndex, content_words
+from retrieval.bilingual import BilingualIndex, content_words, singular
 from retrieval.confidence import RERANK, THRESHOLD, confidence, signals_of
 from retrieval.corpus import Corpus, lexical_text  # noqa: F401  (lexical_text: re-exported)
+from retrieval.counted import counted_phrase, counted_phrase_english
 from retrieval.embedding import Embedder
 from retrieval.places import PlaceReading
 from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
 from retrieval.salience import Salient, chinese_salient, coverage, english_salient, load_synonyms
 from retrieval.store import ChunkStore, IndexedChunk
 from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, tokenize
+from retrieval.topicality import load_topic_words, off_topic
 from retrieval.types import DocumentMeta
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -74,6 +76,7 @@ class SearchResult:
     nearby: dict[str, list[str]] = field(default_factory=dict)  # unknown place → documented places near it
     sub_places: list[str] = field(default_factory=list)  # towns/districts named inside a documented city
     national: bool = False  # a national question
+    off_topic: bool = False  # not about childcare at all (retrieval.topicality): out of scope
     scope: str = ""  # "" | "out_of_scope" | "no_documents_for_place"
     kinds: list[str] = field(default_factory=list)  # kinds of fact asked for (answer_type)
     salient: list[Salient] = field(default_factory=list)
@@ -117,6 +120,7 @@ class HybridSearcher:
         self.gazetteer: Gazetteer = self.base_gazetteer
         self.glossary: Glossary = load_glossary(knowledge_dir / "glossary.yaml")
         self.synonyms = load_synonyms(knowledge_dir / "synonyms.yaml")
+        self.topic_words = load_topic_words(knowledge_dir / "topic_words.yaml")
         self.corpus = corpus or Corpus(self.stopwords)
         self._bilingual: BilingualIndex | None = None
         self._bilingual_words = 0  # corpus words (lexical term ids) the bilingual index has seen
@@ -213,7 +217,7 @@ class HybridSearcher:
         if is_english(question):
             renderings = self.renderings(stripped)
             return english_salient(content_words(stripped), renderings)
-        return chinese_salient(stripped, self.stopwords, self.synonyms)
+        return chinese_salient(stripped, self.stopwords, self.synonyms, self._known_word)
 
     def search(self, question: str, k: int = 5) -> SearchResult:
         """The `k` best passages for `question`, with places, scope and what the question asks for."""
@@ -290,7 +294,7 @@ class HybridSearcher:
             text, units = corpus.features(corpus.position[cid])
             coverage = _coverage(result.salient, text)
             states, unit_score = stating(result.salient, specific, units, self._names_place, asked)
-            local = any(place in text for place in reading.sub_places)
+            local = any(place in text for place in reading.sub_place_aliases)
             hit = Hit(item, score, bm25_rank.get(cid), dense_rank.get(cid), similarity.get(cid, 0.0), coverage, states)
             hit.rerank = (
                 RERANK["retrieval"] * score / best
@@ -303,6 +307,9 @@ class HybridSearcher:
         if specific:
             _stating_first_among_ties(result.hits, lambda hit: self._yields_fact(hit, specific, asked))
         result.hits = result.hits[:k]
+        if result.hits and off_topic(question, result.hits[0].coverage, self.topic_words):
+            result.scope = "out_of_scope"
+            result.off_topic = True
         result.answer_cities = self._answer_cities(result)
         return result
 
@@ -319,10 +326,10 @@ class HybridSearcher:
         stripped = self.gazetteer.strip_places(result.question)
         if result.english:
             # "How many individual projects …": the last word before the verb; its Chinese renderings.
-            phrase = answer_type.counted_phrase_english(stripped)
-            head = next((s for s in result.salient if phrase and answer_type.singular(s.word.split()[-1]) == phrase), None)
+            phrase = counted_phrase_english(stripped)
+            head = next((s for s in result.salient if phrase and singular(s.word.split()[-1]) == phrase), None)
             return tuple(form for form in head.alternatives if CJK_CHAR.match(form)) if head else ()
-        phrase = answer_type.counted_phrase(stripped).lower()
+        phrase = counted_phrase(stripped).lower()
         inside = [(phrase.rfind(s.word) + len(s.word), s) for s in result.salient if s.word in phrase]
         if not inside:
             return ()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
+from retrieval.counted import counted_phrase, counted_phrase_english
+from retrieval.money_roles import asked_money
 
 
 @pytest.mark.parametrize(
@@ -124,9 +126,9 @@ def test_a_ratio_is_stated_only_as_one_to_n(text, fact):
 
 
 def test_a_sum_must_be_of_what_was_asked():
-    assert at.asked_money("台州托育机构的普惠价格是多少") == {"price"}
-    assert at.asked_money("张家港困境婴幼儿入托能减免多少费用？") == {"reduction", "price"}
-    assert at.asked_money("What subsidy does Xiamen pay per infant?") == {"subsidy"}
+    assert asked_money("台州托育机构的普惠价格是多少") == {"price"}
+    assert asked_money("张家港困境婴幼儿入托能减免多少费用？") == {"reduction", "price"}
+    assert asked_money("What subsidy does Xiamen pay per infant?") == {"subsidy"}
     investment = "精心实施国家普惠托育专项补助行动第一批18个项目,1460 万元中央投资见实效"
     assert not at.states(at.AMOUNT, investment, at.Asked(money=frozenset({"price"})))
     assert at.states(at.AMOUNT, investment, at.Asked(money=frozenset({"investment"})))
@@ -188,7 +190,7 @@ def test_how_often_stays_with_the_count():
     ],
 )
 def test_the_noun_a_count_question_counts(question, phrase):
-    assert at.counted_phrase(question) == phrase
+    assert counted_phrase(question) == phrase
 
 
 def test_a_figure_counts_the_noun_its_clause_names():
@@ -311,7 +313,7 @@ def test_a_sum_of_money_is_no_bare_count():
     ],
 )
 def test_the_noun_an_english_count_question_counts(question, noun):
-    assert at.counted_phrase_english(question) == noun
+    assert counted_phrase_english(question) == noun
 
 
 def test_a_question_naming_the_kind_of_body_gets_one():
@@ -324,3 +326,31 @@ def test_a_question_naming_the_kind_of_body_gets_one():
 def test_a_word_naming_the_counted_noun_names_no_part():
     places = at.asked_of("How many childcare places does Taizhou have?", counted=("托位",), topic=("普惠托位",))
     assert "15317" not in places.relevant(OVERVIEW), "普惠托位 is the counted noun with a qualifier glued on"
+
+
+def test_a_share_never_answers_a_question_that_counts_things():
+    coverage = "千人托位数为3.30个(居全省第三),乡镇覆盖率为79%"
+    townships = at.asked_of("How many townships newly got childcare coverage?", counted=("乡镇",))
+    assert not at.states(at.COUNT, coverage, townships) and at.extract(at.COUNT, coverage, asked=townships) == ""
+    assert at.extract(at.COUNT, "2岁以下婴幼儿托位占比达30%", asked=at.asked_of("What is the total number of places?")) == ""
+    assert at.extract(at.COUNT, "乡镇覆盖率为79%", asked=at.asked_of("覆盖了几个乡镇", counted=("乡镇",))) == ""
+    # A rate asked with a bare 多少 may be a share.
+    satisfied = at.asked_of("家长满意度达到多少", counted=("满意度",))
+    assert at.extract(at.COUNT, "家长满意度达到95%", asked=satisfied) == "95%"
+
+
+def test_a_part_in_brackets_answers_a_question_naming_it():
+    puhui = at.asked_of("省民生实事新增的托位里，普惠的有几个", counted=("普惠",), topic=("普惠",))
+    text = "新增托位5200个(其中普惠托位3160个)"
+    assert at.extract(at.COUNT, text, asked=puhui) == "3160个"
+    assert at.extract(at.COUNT, text, asked=at.asked_of("新增多少个托位", counted=("托位",))) == "5200个"
+
+
+@pytest.mark.parametrize("question", ["宣传月一般安排在几月份？", "是哪一天印发的？", "On what date was it issued?"])
+def test_a_month_or_a_day_asked_is_not_answered_by_a_year(question):
+    asked = at.asked_of(question)
+    assert at.detect(question).kind == at.DATE and asked.asks_month
+    assert not at.states(at.DATE, "2024年开展托育服务宣传月等系列活动", asked)
+    assert at.extract(at.DATE, "2024年开展宣传月活动", asked=asked) == ""
+    assert at.extract(at.DATE, "2022年3月31日,市发改委等27个部门联合印发", asked=asked) == "2022年3月31日"
+    assert at.extract(at.DATE, "2024年开展宣传月活动", asked=at.asked_of("哪一年开展的？")) == "2024年"

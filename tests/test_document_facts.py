@@ -21,6 +21,8 @@ XIAMEN = DocumentMeta("xiamen", "厦门市普惠托育服务发展示范项目�
         ("Who issued the Daqing plan?", "issuer"),
         ("北仑的试点方案什么时候发布的？", "date"),
         ("When was Beilun's pilot plan published?", "date"),
+        ("On what date did the Beilun district government office issue its pilot plan?", "date"),
+        ("北仑的试点方案是哪一天正式印发的？", "date"),
         ("How many departments jointly issued Taizhou's plan?", ""),  # a count of the issuers
         ("台州有多少个部门联合印发了基本公共服务标准？", ""),
         ("大庆这个实施方案什么时候到期？", ""),  # the content's deadline, not the document's date
@@ -60,3 +62,12 @@ def test_a_place_without_the_question_naming_it_is_not_guessed(policy_service):
 
 def test_a_date_reads_as_the_documents_write_it():
     assert document_fact("这个方案是哪天印发的？", XIAMEN).value == "2024年6月17日"
+
+
+def test_a_question_quoting_another_documents_title_is_about_that_one():
+    """The reply letter describes 《台州市基本公共服务标准》: when it was issued is in the passage, not the header."""
+    taizhou = DocumentMeta("taizhou", "台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函", "台州市",
+                           date="2022-09-01")
+    assert document_fact("《台州市基本公共服务标准(2021年版)》是哪一天联合印发的？", taizhou) is None
+    assert document_fact("《台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函》是哪一天发布的？",
+                         taizhou).value == "2022年9月1日"

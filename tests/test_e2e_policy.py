@@ -65,7 +65,7 @@ async def test_question_is_answered_with_quote_source_and_full_passage(running_b
 async def test_refusals_and_bad_input(running_bot):
     api, app = running_bot
     [weather] = await _say(api, app, "今天天气怎么样？")
-    assert "没有找到" in weather.text and not weather.buttons
+    assert "不在我能回答的范围内" in weather.text and "托育助手" in weather.text and not weather.buttons
     [shenzhen] = await _say(api, app, "深圳的普惠托育补贴每月多少钱？")
     assert "没有深圳的政策文件" in shenzhen.text
     [unknown] = await _say(api, app, "/frobnicate")

@@ -72,3 +72,9 @@ def test_live_documents_decide_what_is_documented(gazetteer):
 def test_a_city_missing_from_the_hierarchy_is_still_documented(gazetteer):
     current = live_gazetteer(gazetteer, [DocumentMeta("x", "办法", "某某市", aliases=("某某",))])
     assert current.find("某某的托育补贴") == (["某某市"], [])
+
+
+def test_every_name_of_a_named_town_is_known(gazetteer):
+    """A table column says 保税区 where the question says 张家港保税区: both name the place."""
+    reading = gazetteer.read("张家港保税区要新增几个普惠托班？")
+    assert {"张家港保税区", "保税区"} <= set(reading.sub_place_aliases)

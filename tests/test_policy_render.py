@@ -78,6 +78,13 @@ def test_english_helpers():
     assert english_fact("约30个") == "about 30"
     assert english_fact("不超过5人") == "at most 5 people"
     assert english_fact("三百零五名") == "305"
+    assert english_fact("1460 万元") == "14,600,000 yuan" and english_fact("2.5万元") == "25,000 yuan"
+    assert english_fact("2024年6月17日") == "17 June 2024" and english_fact("2021年11月底") == "end of November 2021"
+    assert english_fact("4月19日") == "19 April" and english_fact("2025年") == "2025"
+    # Only a figure is put into English: names keep every character (人 in 人力社保部门 is no "people").
+    for name in ("人力社保部门", "一键报警系统", "两岸融合托育实验班", "建立健全家庭教育体系", "9家县级妇幼机构",
+                 "厦卫人口家庭〔2024〕169号"):
+        assert english_fact(name) == name
     assert "reduction" in english_label("按规定减免500元/人/月托育服务费用")
 
 

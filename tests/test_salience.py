@@ -70,3 +70,12 @@ def test_a_compound_spelt_out_covers_most_of_the_word():
     assert centres.covered_by("全市共建成提供规范托育服务的机构446家") == SPLIT_CREDIT
     assert centres.covered_by("托育服务机构") == SPLIT_CREDIT
     assert centres.covered_by("机构与托育") == PARTIAL_CREDIT, "the halves in the other order are no spelling of it"
+
+
+def test_a_word_the_documents_use_stays_whole():
+    """普惠 is no word of general Chinese, but the documents' own: cut into 普 and 惠 it would match anything."""
+    load_user_dictionary(KNOWLEDGE / "jieba_userdict.txt")
+    stopwords = load_stopwords(KNOWLEDGE / "stopwords.txt")
+    general = [s.word for s in chinese_salient("普惠的有几个", stopwords, Synonyms())]
+    documents = [s.word for s in chinese_salient("普惠的有几个", stopwords, Synonyms(), {"普惠"}.__contains__)]
+    assert "普惠" not in general and "普惠" in documents

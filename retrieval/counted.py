@@ -1,0 +1,37 @@
+"""What a count question counts: the noun after the measure word (多少个托位), else the one before the asking
+word (托育驿站大概建了多少家); for English, the noun after "how many". The caller maps it to the documents'
+words (`retrieval.search`), and `answer_type.Asked.counted` then checks a figure's clause names it."""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.bilingual import singular
+
+# The noun a count question counts: after the measure word (多少个托位), else before the asking word
+# (托育驿站大概建了多少家), without the verbs and adverbs that lead up to it.
+_COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
+_LEAD_UP = re.compile(
+    r"(?:一共|总共|共|总计|合计|累计|大概|大约|大致|现在|目前|已经|能够|能|可以|要|会|将|有|是|为|达到|达|到|至|"
+    r"了|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短)+$"
+)
+_COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
+
+
+def counted_phrase_english(question: str) -> str:
+    """The noun an English count question counts, singular: "How many individual projects make up …" →
+    "project"; "" when none is found."""
+    match = _COUNTED_ENGLISH.search(question)
+    return singular(match.group(2).lower()) if match else ""
+
+
+def counted_phrase(question: str) -> str:
+    """The words naming what a count question counts ("" when it names nothing: 有多少个?)."""
+    match = _COUNTED_AFTER.search(question)
+    if not match:
+        return ""
+    after = match.group(1).strip()
+    if re.search(r"[\u4e00-\u9fff]{2}", after):
+        return after
+    before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
+    return _LEAD_UP.sub("", before)

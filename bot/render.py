@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import html
-import re
 
 from bot.texts import join_names, t
 from retrieval.answer import Answer, Source
+from retrieval.query import is_english
 
 TELEGRAM_LIMIT = 4096
 MAX_QUOTE_CHARS = 900
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def answer_language(question: str, user_language: str) -> str:
     """Answer an English question in English even for a user whose setting is Chinese."""
-    if not _CJK.search(question) and re.search(r"[A-Za-z]{3,}", question):
+    if is_english(question):
         return "en"
     return user_language
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import money_roles
+from retrieval import finer_asks, money_roles
 
 AMOUNT = "amount"
 COUNT = "count"
@@ -58,7 +58,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
                        r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
-    (DATE, re.compile(r"什么时候|何时|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
+    (DATE, re.compile(r"什么时候|甚么时候|何时|有效期|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
                       r"deadline|by when|until when|expire", re.I)),
     (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|多少个?[学课]时|几个?[学课]时|"
                           r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
@@ -67,7 +67,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
     (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|种|类|批)|"
                        r"how many|number of", re.I)),
-    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|"
+    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|"
                       r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:department|authority|agency|body|"
                       r"office|unit|hospital)|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
@@ -86,7 +86,7 @@ _RATIO_FIGURE = r"(?<![\d:：∶.])1\s*[:：∶]\s*\d+(?:\.\d+)?(?![\d:：∶])|
 _NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
 
 # What a text must contain to state each kind of fact.
-_UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
+_UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|派出所|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
 _CONTACT = r"(?<!\d)(?:\d{3,4}-?\d{7,8}|1\d{10}|\d{5})(?!\d)|[\w.+-]+@[\w-]+\.[\w.]+|www\.\S+|https?://\S+"
 _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分|半)?"
 _STATES: dict[str, re.Pattern[str]] = {
@@ -251,17 +251,10 @@ class Asked:
         # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
         return any(form[-1] in clause for form in self.counted)
 
-    @property
-    def asks_month(self) -> bool:
-        """True when the question asks for a month or a day (几月份, 哪天, "what date"): a year alone does not
-        answer it."""
-        return _ASKS_MONTH.search(self.question) is not None
-
-    @property
-    def asks_materials(self) -> bool:
-        """True when the question asks which papers to hand in (要提交哪些材料): a passage on the procedure
-        that names none does not answer it."""
-        return _ASKS_MATERIALS.search(self.question) is not None
+    def asks_finer(self, kind: str) -> bool:
+        """True when the question asks for a finer value than `kind`'s (`retrieval.finer_asks`: a month, not a
+        year)."""
+        return finer_asks.asks_finer(kind, self.question)
 
     @property
     def counts_things(self) -> bool:
@@ -314,6 +307,11 @@ class Asked:
         qualifiers = [w for w in self.topic if not any(w in form or form in w for form in self.counted)]
         return name in self.question or any(w in part.group(0) and w not in before for w in qualifiers)
 
+    def in_asked_part(self, text: str, at: int) -> bool:
+        """True when position `at` lies in a part (其中…) the question asks about: there the part's figure
+        answers, not the whole's (普惠 → 3160 in "新增托位5200个(其中普惠托位3160个)")."""
+        return any(part.start() <= at < part.end() and self._part_asked(part) for part in _PART.finditer(text))
+
     @property
     def _asks_increase(self) -> bool:
         return bool(_ASKS_INCREASE.search(self.question))
@@ -362,10 +360,11 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         text = asked.relevant(text)
     if kind == AMOUNT and not money_roles.names_money(text, asked.money):
         return False
-    if kind == PROCEDURE and asked.asks_materials:
-        return _MATERIALS.search(text) is not None
-    if kind == DATE and asked.asks_month:
-        return any(_MONTH.search(match.group(0)) for match in _FACT[DATE][0].finditer(text))
+    if kind == UNIT and _asked_body(asked):
+        return any(_of_the_kind_asked(asked)(match) for match in _FACT[UNIT][0].finditer(text))
+    if asked.asks_finer(kind):
+        spans = [match.group(0) for match in _FACT[DATE][0].finditer(text)] if kind == DATE else [text]
+        return any(finer_asks.gives_finer(kind, span) for span in spans)
     classifier = asked.classifier
     if kind == COUNT and classifier:
         if any(
@@ -407,12 +406,18 @@ def _any_match(match: re.Match[str]) -> bool:
 # A question naming the kind of body it asks for (哪家医院, 哪个幼儿园): the unit must be one (…保健院, not
 # 托育综合服务中心).
 _ASKED_BODY = {"院": re.compile(r"哪(?:个|家|所)?(?:医院|医疗机构)|which hospital", re.I),
-               "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I)}
+               "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I),
+               "派出所": re.compile(r"哪(?:个|家|所)?(?:派出所|公安)|which police", re.I)}
+
+
+def _asked_body(asked: Asked) -> tuple[str, ...]:
+    """How the name of the kind of body the question asks for ends (哪个医院 → 院), () when it names none."""
+    return tuple(end for end, pattern in _ASKED_BODY.items() if pattern.search(asked.question))
 
 
 def _of_the_kind_asked(asked: Asked):
-    ends = [end for end, pattern in _ASKED_BODY.items() if pattern.search(asked.question)]
-    return (lambda match: match.group(0).rstrip().endswith(tuple(ends))) if ends else _any_match
+    ends = _asked_body(asked)
+    return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
 
 
 def _is_figure(text: str, match: re.Match[str]) -> bool:
@@ -420,7 +425,7 @@ def _is_figure(text: str, match: re.Match[str]) -> bool:
 
 
 def _with_month(match: re.Match[str]) -> bool:
-    return _MONTH.search(match.group(0)) is not None
+    return finer_asks.gives_finer(DATE, match.group(0))
 
 
 def _is_share(text: str, match: re.Match[str]) -> bool:
@@ -428,10 +433,6 @@ def _is_share(text: str, match: re.Match[str]) -> bool:
     return match.group(0).rstrip().endswith(("%", "％")) or _SHARE_AFTER.match(text, match.end()) is not None
 
 
-_ASKS_MATERIALS = re.compile(r"哪些材料|什么材料|哪些资料|什么资料|准备什么|提交什么|带什么|\b(?:what|which) (?:documents|papers|materials)\b", re.I)
-_MATERIALS = re.compile(r"材料|资料|证明|证件|身份证|户口|户籍|申请表|复印件|执照|许可证|照片")
-_ASKS_MONTH = re.compile(r"几月|哪个月|哪一个月|几号|哪天|哪一天|哪日|什么日子|\b(?:what|which) (?:month|date|day)\b|\bon what date\b", re.I)
-_MONTH = re.compile(r"\d{1,2}\s*月")
 _RATE_NOUNS = ("率", "度", "比", "比例", "占比")
 _SHARE_AFTER = re.compile(r"[\d.]*\s*[%％]")
 _COUNT_WORDS_ENGLISH = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
@@ -471,7 +472,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     keep = (
         _counted_as(asked, text) if kind == COUNT
         else _of_the_kind_asked(asked) if kind == UNIT
-        else _with_month if kind == DATE and asked.asks_month
+        else _with_month if kind == DATE and asked.asks_finer(DATE)
         else _any_match
     )
     change = _CHANGE.search(text)
@@ -480,7 +481,8 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         after = [m for m in pattern.finditer(text, change.end()) if keep(m)] if change else []
         anywhere = after or [m for m in pattern.finditer(text) if keep(m)]
         named = [m for m in anywhere if asked.names_counted(text, m.start())] if kind == COUNT and asked.counted else []
-        match = (named or anywhere or [None])[0]
+        parted = [m for m in named or anywhere if asked.in_asked_part(text, m.start())] if kind == COUNT else []
+        match = (parted or named or anywhere or [None])[0]
         if match:
             break
     if not match:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.bilingual import singular
+from retrieval.bilingual import STOPWORDS, singular
 
 # The noun a count question counts: after the measure word (多少个托位), else before the asking word
 # (托育驿站大概建了多少家), without the verbs and adverbs that lead up to it.
@@ -17,12 +17,18 @@ _LEAD_UP = re.compile(
 )
 _COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
 
+_NOUN_BEFORE_HOW_MANY = re.compile(r"\b([a-z-]{3,})\s*[,;:]\s*how many\s+(?:were|was|are|is|will|would|should|can|do|did)\b", re.I)
+
 
 def counted_phrase_english(question: str) -> str:
     """The noun an English count question counts, singular: "How many individual projects make up …" →
-    "project"; "" when none is found."""
+    "project"; with none after "how many" ("… of 5,200 new places, how many were to be affordable?"), the
+    noun just before it; "" when none is found."""
     match = _COUNTED_ENGLISH.search(question)
-    return singular(match.group(2).lower()) if match else ""
+    if match and match.group(2).lower() not in STOPWORDS:
+        return singular(match.group(2).lower())
+    elided = _NOUN_BEFORE_HOW_MANY.search(question)
+    return singular(elided.group(1).lower()) if elided else ""
 
 
 def counted_phrase(question: str) -> str:

@@ -19,6 +19,18 @@ _FOLLOWUP_FILLER = re.compile(
 )
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def is_english(text: str) -> bool:
+    """True for a question written in English: without Chinese characters, or with a few only inside English
+    prose, as a name is ("… planned for Nanfeng town (南丰镇)?"); "帮我把 good morning 翻译成日语" is Chinese."""
+    latin = len(_LATIN_WORD.findall(text))
+    cjk = len(_CJK.findall(text))
+    return latin > 0 and (cjk == 0 or (latin >= 4 and cjk * 2 <= latin))
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     from opencc import OpenCC

@@ -187,9 +187,10 @@ def chinese_salient(
     return words
 
 
-def english_salient(words: list[str], renderings: dict[str, list[str]]) -> list[Salient]:
-    """Topic words of an English question: each covered by its Chinese renderings (none: unknown, weighty)."""
-    out: list[Salient] = []
+def english_salient(words: list[str], renderings: dict[str, list[str]], figures: list[str] = ()) -> list[Salient]:
+    """Topic words of an English question: each covered by its Chinese renderings (none: unknown, weighty),
+    and the figures it quotes ("the task of 5,200 places": a passage holding 5200 is about it)."""
+    out: list[Salient] = [Salient(figure, UNKNOWN_ENGLISH_WEIGHT, ()) for figure in dict.fromkeys(figures)]
     for phrase, terms in renderings.items():
         weight = min((word_weight(t) for t in terms), default=UNKNOWN_ENGLISH_WEIGHT)
         out.append(Salient(phrase, max(weight, 1.0), tuple(terms)))
@@ -199,6 +200,15 @@ def english_salient(words: list[str], renderings: dict[str, list[str]]) -> list[
             out.append(Salient(word, UNKNOWN_ENGLISH_WEIGHT, ()))
             covered.add(word)
     return out
+
+
+def english_figures(question: str) -> list[str]:
+    """The numbers an English question quotes, as the documents write them (5,200 → 5200); single digits
+    are left out (they are everywhere)."""
+    return [m.replace(",", "") for m in _FIGURE.findall(question) if len(m.replace(",", "")) >= 2]
+
+
+_FIGURE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.])\d+(?:\.\d+)?(?![\d.])")
 
 
 def coverage(salient: list[Salient], text: str) -> float:

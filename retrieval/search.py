@@ -4,7 +4,6 @@ restricted to the documents of the city a question names, with a lexical confide
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +17,21 @@ from retrieval.corpus import Corpus, lexical_text  # noqa: F401  (lexical_text: 
 from retrieval.counted import counted_phrase, counted_phrase_english
 from retrieval.embedding import Embedder
 from retrieval.places import PlaceReading
-from retrieval.query import Gazetteer, Glossary, load_gazetteer, load_glossary
-from retrieval.salience import Salient, chinese_salient, coverage, english_salient, load_synonyms
+from retrieval.query import Gazetteer, Glossary, is_english, load_gazetteer, load_glossary
+from retrieval.salience import (
+    Salient,
+    chinese_salient,
+    coverage,
+    english_figures,
+    english_salient,
+    load_synonyms,
+)
 from retrieval.store import ChunkStore, IndexedChunk
 from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, tokenize
 from retrieval.topicality import load_topic_words, off_topic
 from retrieval.types import DocumentMeta
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _BUILD_BATCH = 2000  # passages tokenised at a time when the lexical index is built from the store
-
-
-def is_english(text: str) -> bool:
-    """True for a question written without Chinese characters."""
-    return not _CJK.search(text) and bool(re.search(r"[A-Za-z]{2,}", text))
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class HybridSearcher:
         stripped = self.gazetteer.strip_places(question)
         if is_english(question):
             renderings = self.renderings(stripped)
-            return english_salient(content_words(stripped), renderings)
+            return english_salient(content_words(stripped), renderings, english_figures(stripped))
         return chinese_salient(stripped, self.stopwords, self.synonyms, self._known_word)
 
     def search(self, question: str, k: int = 5) -> SearchResult:
@@ -435,7 +435,7 @@ def stating(
         return True, best
 
     def states(kind: str, unit: str) -> bool:
-        if kind == answer_type.PLACE and names_place is not None and names_place(unit):
+        if kind == answer_type.PLACE and names_place is not None and not asked.asks_finer(kind) and names_place(unit):
             return True
         return answer_type.states(kind, unit, asked)
 

@@ -310,6 +310,8 @@ def test_a_sum_of_money_is_no_bare_count():
         ("How many affordable (puhui) childcare places does Taizhou have?", "place"),
         ("How many babies can one home nursery take?", "baby"),
         ("How many departments jointly issued the plan?", ""),
+        # None after "how many": the noun it refers back to.
+        ("In Taizhou's task of 5,200 new childcare places, how many were to be affordable?", "place"),
     ],
 )
 def test_the_noun_an_english_count_question_counts(question, noun):
@@ -349,8 +351,25 @@ def test_a_part_in_brackets_answers_a_question_naming_it():
 @pytest.mark.parametrize("question", ["宣传月一般安排在几月份？", "是哪一天印发的？", "On what date was it issued?"])
 def test_a_month_or_a_day_asked_is_not_answered_by_a_year(question):
     asked = at.asked_of(question)
-    assert at.detect(question).kind == at.DATE and asked.asks_month
+    assert at.detect(question).kind == at.DATE and asked.asks_finer(at.DATE)
     assert not at.states(at.DATE, "2024年开展托育服务宣传月等系列活动", asked)
     assert at.extract(at.DATE, "2024年开展宣传月活动", asked=asked) == ""
     assert at.extract(at.DATE, "2022年3月31日,市发改委等27个部门联合印发", asked=asked) == "2022年3月31日"
     assert at.extract(at.DATE, "2024年开展宣传月活动", asked=at.asked_of("哪一年开展的？")) == "2024年"
+
+
+def test_a_street_address_or_the_papers_asked_need_one_named():
+    street = at.asked_of("台州市托育服务指导中心在哪条路上？")
+    assert not at.states(at.PLACE, "依托妇幼机构全面成立托育服务指导中心", street)
+    assert at.states(at.PLACE, "中心位于椒江区市府大道388号", street)
+    papers = at.asked_of("在北仑办托一件事，需要提交哪些材料？")
+    assert not at.states(at.PROCEDURE, "上线办托、入托一件事等便民服务应用场景,推进机构网上提交", papers)
+    assert at.states(at.PROCEDURE, "登记、备案所需材料按照规定执行", papers)
+    assert at.states(at.PROCEDURE, "上线办托一件事,推进机构网上提交", at.asked_of("北仑办托一件事怎么办理？"))
+
+
+def test_a_police_station_asked_is_answered_only_by_one():
+    station = at.asked_of("一键报警系统连到哪个派出所？")
+    assert at.detect("一键报警系统连到哪个派出所？").kind == at.UNIT
+    assert not at.states(at.UNIT, "为普惠托育机构提供一键报警系统,由市公安局负责", station)
+    assert at.extract(at.UNIT, "接入辖区思明派出所", asked=station).endswith("派出所")

@@ -50,6 +50,10 @@ def test_answer_language_follows_an_english_question():
     assert answer_language("How many places?", "zh") == "en"
     assert answer_language("厦门托位", "en") == "en"
     assert answer_language("厦门托位", "zh") == "zh"
+    # A Chinese name inside English prose keeps the question English; English words in Chinese do not.
+    assert answer_language("How many places are planned for Nanfeng town (南丰镇)?", "zh") == "en"
+    assert answer_language("帮我把 good morning 翻译成日语", "zh") == "zh"
+    assert answer_language("厦门 childcare subsidy", "zh") == "zh"
 
 
 def test_split_message_respects_limit_and_keeps_lines():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.salience import Synonyms, chinese_salient, coverage
+from retrieval.salience import Synonyms, chinese_salient, coverage, english_figures
 from retrieval.tokenize import load_stopwords, load_user_dictionary
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -79,3 +79,9 @@ def test_a_word_the_documents_use_stays_whole():
     general = [s.word for s in chinese_salient("普惠的有几个", stopwords, Synonyms())]
     documents = [s.word for s in chinese_salient("普惠的有几个", stopwords, Synonyms(), {"普惠"}.__contains__)]
     assert "普惠" not in general and "普惠" in documents
+
+
+def test_an_english_question_quotes_its_figures_as_the_documents_write_them():
+    assert english_figures("In the task of 5,200 new places as of July 2022, with 3.30 per 1,000 and 3 towns") == [
+        "5200", "2022", "3.30", "1000"]
+    assert english_figures("the 1+9+X model") == [], "single digits are everywhere"

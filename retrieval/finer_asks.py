@@ -1,0 +1,38 @@
+"""A question may ask for a finer value than its kind's: a month or a day, not a year (几月份, 哪一天); a
+street address, not a district (在哪条路上); the papers to hand in, not the procedure (要提交哪些材料). A text
+that states the kind but not the finer value does not answer it (`answer_type.states`).
+
+Keyed by the kind's name (`answer_type.DATE`, `PLACE`, `PROCEDURE`): this module stands below answer_type.
+"""
+
+from __future__ import annotations
+
+import re
+
+# kind → (what asks for the finer value, what gives it)
+_FINER: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "date": (
+        re.compile(r"几月|哪个月|哪一个月|几号|哪天|哪一天|哪日|什么日子|\b(?:what|which) (?:month|date|day)\b", re.I),
+        re.compile(r"\d{1,2}\s*月"),
+    ),
+    "place": (
+        re.compile(r"哪条(?:路|街|马路)|什么路|具体地址|详细地址|门牌|\b(?:street|address)\b", re.I),
+        re.compile(r"[\u4e00-\u9fff]{2,8}(?:路|街|大道|巷|弄)\s*\d+\s*号|地址\s*[:：]"),
+    ),
+    "procedure": (
+        re.compile(r"哪些材料|什么材料|哪些资料|什么资料|准备什么|提交什么|带什么|\b(?:what|which) (?:documents|papers|materials)\b",
+                   re.I),
+        re.compile(r"材料|资料|证明|证件|身份证|户口|户籍|申请表|复印件|执照|许可证|照片"),
+    ),
+}
+
+
+def asks_finer(kind: str, question: str) -> bool:
+    """True when `question` asks for a finer value than `kind`'s (a month for a date)."""
+    patterns = _FINER.get(kind)
+    return patterns is not None and patterns[0].search(question) is not None
+
+
+def gives_finer(kind: str, text: str) -> bool:
+    """True when `text` gives the finer value of `kind` (a month, a street address, named papers)."""
+    return _FINER[kind][1].search(text) is not None

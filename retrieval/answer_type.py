@@ -242,6 +242,8 @@ class Asked:
     counted: tuple[str, ...] = ()
     # The question's other topic words with their document words: a part (其中…) that names one is asked about.
     topic: tuple[str, ...] = ()
+    # Names the question quotes (“一老一小”, 《…标准》, "1+9+X"): a statement of the fact must name one.
+    named: tuple[str, ...] = ()
 
     def counts_what_was_asked(self, text: str, at: int) -> bool:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
@@ -341,7 +343,13 @@ def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...
     """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
     `retrieval.counted`: the caller picks the topic word in it and adds its document words); `topic`: the forms
     of its other topic words."""
-    return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic)
+    named = tuple(name for name in _QUOTED.findall(question) if _CJK_OR_DIGIT.search(name))
+    return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named)
+
+
+# A name the question quotes; an English phrase in quotes is no name the Chinese documents hold.
+_QUOTED = re.compile(r"[“\"「『《‘']([^”\"」』》’']{2,30})[”\"」』》’']")
+_CJK_OR_DIGIT = re.compile(r"[\u4e00-\u9fff\d]")
 
 
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
@@ -356,6 +364,8 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
+    if asked.named and not any(name in text for name in asked.named):
+        return False  # "“一老一小”方案哪天印发" is not answered by the date another document was issued
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
     if kind == AMOUNT and not money_roles.names_money(text, asked.money):

@@ -50,11 +50,21 @@ _TITLE_SUFFIX = re.compile(f"(?:{'|'.join(TITLE_WORDS)})$")
 _SENTENCE_END = re.compile(r"[。！？；;!?]+[”’」』）)]*|\n")
 _SENTENCES = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
 _COMMA_END = re.compile(r"[，,、：:]")
+# A sentence that only continues the one before ("其中:普惠型托育机构353个…" breaks down the total just given)
+# is never cut from it: alone, its figures no longer say what they are a part of.
+_CONTINUES = re.compile(r"\s*其中")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`, split after 。！？；;!? (with any closing quote) and at newlines, punctuation kept."""
-    return [s.strip() for s in _SENTENCES.findall(text) if s.strip()]
+    """Sentences of `text`, split after 。！？；;!? (with any closing quote) and at newlines, punctuation kept;
+    a sentence that only continues the one before (其中…) stays with it."""
+    sentences: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCES.findall(text)):
+        if sentence and sentences and _CONTINUES.match(sentence):
+            sentences[-1] += sentence
+        elif sentence:
+            sentences.append(sentence)
+    return sentences
 
 
 def chunk_document(meta: DocumentMeta, text: str) -> list[Chunk]:
@@ -340,7 +350,8 @@ def _cut(text: str, start: int, stop: int, boundary: re.Pattern[str]) -> list[tu
     """Greedy spans of text[start:stop] ending at `boundary` matches, each about `TARGET_CHARS` long."""
     spans: list[tuple[int, int]] = []
     last = start
-    for end in [*(m.end() for m in boundary.finditer(text, start, stop)), stop]:
+    ends = (m.end() for m in boundary.finditer(text, start, stop) if not _CONTINUES.match(text, m.end()))
+    for end in [*ends, stop]:
         if end - start > TARGET_CHARS and last - start >= MIN_CHARS:
             spans.append((start, last))
             start = last

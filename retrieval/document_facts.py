@@ -54,6 +54,8 @@ def names_another_document(question: str, title: str) -> bool:
     """True when the question quotes the title of a document other than `title` (《台州市基本公共服务标准》 in
     the reply letter): it asks about that one, which the passages describe, not about this document."""
     own = _BARE_TITLE.sub("", title)
+    if any(name not in own for name in _QUOTED_NAME.findall(question)):  # “一老一小”整体解决方案
+        return True
     for quoted in _QUOTED_TITLE.findall(question):
         bare = _BARE_TITLE.sub("", quoted)
         if bare and bare not in own and own not in bare:
@@ -73,6 +75,8 @@ def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | No
     return DocumentFact(meta, field, value) if value else None
 
 
+# A document named by a quoted name and its kind (“一老一小”整体解决方案, “十四五”规划).
+_QUOTED_NAME = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」][\u4e00-\u9fff]{0,8}?(?:方案|办法|意见|通知|标准|规划|计划|细则|决定|条例)")
 _QUOTED_TITLE = re.compile(r"[《<]([^》>]{2,80})[》>]")
 _BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

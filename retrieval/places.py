@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import jieba.posseg
 import yaml
 
 from retrieval.catalog import CatalogError, load_catalog
@@ -138,6 +139,21 @@ class PlaceReading:
     national: bool = False  # asks about national rules and names no place
 
 
+def unlisted_places(text: str) -> list[str]:
+    """Places the hierarchy does not list but jieba tags as place names with an administrative suffix (安达市,
+    宁海县): a question about one of them is about a place without documents, not about every document."""
+    return [
+        token.word
+        for token in jieba.posseg.cut(text)
+        if token.flag == "ns" and len(token.word) >= 3 and token.word[-1] in _ADMIN_SUFFIXES
+        and token.word[0] not in _NOT_A_NAME
+    ]
+
+
+_ADMIN_SUFFIXES = "市县区旗"
+_NOT_A_NAME = "全本该各我这那市县区"  # 全市, 本区, 各县区: a scope, not a name
+
+
 class Gazetteer:
     """Place names in questions: which documented cities they mean, and which places have no documents.
 
@@ -227,6 +243,10 @@ class Gazetteer:
             _add(reading.unknown, name)
             reading.nearby[name] = self._near(key)
         if not mentions:
+            for name in unlisted_places(text):
+                _add(reading.unknown, name)
+                reading.nearby[name] = []
+        if not mentions and not reading.unknown:
             lowered = text.lower()
             reading.national = any(
                 (m in lowered) if not m.isascii() else bool(re.search(rf"(?<![a-z]){re.escape(m)}(?![a-z])", lowered))

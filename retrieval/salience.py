@@ -160,6 +160,12 @@ def _without_particles(word: str, stopwords: frozenset[str]) -> str:
     return word
 
 
+def _phrase_weight(word: str) -> float:
+    """A document word general Chinese does not list (普惠, 公共卫生 as one entry) weighs what its dictionary
+    words weigh together: kept whole it matches as one, but it is no rarer than its parts."""
+    return sum(min(word_weight(part), 1.0) if len(part) == 1 else word_weight(part) for part in _dictionary_words(word))
+
+
 def chinese_salient(
     text: str, stopwords: frozenset[str], synonyms: Synonyms, document_word: Callable[[str], bool] = _never
 ) -> list[Salient]:
@@ -180,7 +186,7 @@ def chinese_salient(
             continue  # Latin words in a Chinese question are handled by the English path
         seen.add(word)
         alts = synonyms.alternatives(word)
-        weight = word_weight(word)
+        weight = _phrase_weight(word) if document_word(word) and not _known(word) else word_weight(word)
         if len(word) == 1 and not alts:
             weight = min(weight, 1.0)  # a lone character is weak evidence either way
         words.append(Salient(word, weight, alts))

@@ -373,3 +373,12 @@ def test_a_police_station_asked_is_answered_only_by_one():
     assert at.detect("一键报警系统连到哪个派出所？").kind == at.UNIT
     assert not at.states(at.UNIT, "为普惠托育机构提供一键报警系统,由市公安局负责", station)
     assert at.extract(at.UNIT, "接入辖区思明派出所", asked=station).endswith("派出所")
+
+
+def test_a_quoted_name_must_be_named_where_the_fact_is_stated():
+    asked = at.asked_of("台州“一老一小”整体解决方案是哪天正式印发的？")
+    assert asked.named == ("一老一小",)
+    other = "2022年3月31日,27个相关部门联合印发《台州市基本公共服务标准(2021年版)》"
+    assert not at.states(at.DATE, other, asked)
+    assert at.states(at.DATE, "2022年5月1日,“‘一老一小’整体解决方案”正式印发", asked)
+    assert at.asked_of('In the "Happy Care" project, how much is paid?').named == (), "an English name is no Chinese one"

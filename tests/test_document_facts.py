@@ -69,5 +69,6 @@ def test_a_question_quoting_another_documents_title_is_about_that_one():
     taizhou = DocumentMeta("taizhou", "台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函", "台州市",
                            date="2022-09-01")
     assert document_fact("《台州市基本公共服务标准(2021年版)》是哪一天联合印发的？", taizhou) is None
+    assert document_fact("台州“一老一小”整体解决方案是哪天正式印发的？", taizhou) is None
     assert document_fact("《台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函》是哪一天发布的？",
                          taizhou).value == "2022年9月1日"

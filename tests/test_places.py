@@ -78,3 +78,12 @@ def test_every_name_of_a_named_town_is_known(gazetteer):
     """A table column says 保税区 where the question says 张家港保税区: both name the place."""
     reading = gazetteer.read("张家港保税区要新增几个普惠托班？")
     assert {"张家港保税区", "保税区"} <= set(reading.sub_place_aliases)
+
+
+def test_a_place_the_hierarchy_does_not_list_is_still_a_place_without_documents(gazetteer):
+    """安达市 (a county-level city) is in no list: jieba tags it a place name, and it has no documents."""
+    reading = gazetteer.read("安达市托育机构要是发生虐童的事，政府会怎么处理？")
+    assert reading.unknown == ["安达市"] and not reading.cities
+    assert gazetteer.read("全市有多少托位？").unknown == [], "全市 is a scope, not a name"
+    assert gazetteer.read("城市里的托育机构多吗？").unknown == []
+    assert gazetteer.read("大庆的托位有多少？").unknown == [], "a listed city is read from the hierarchy"

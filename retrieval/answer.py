@@ -249,6 +249,8 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         if is_table(text):
             places = result.sub_places + _named_columns(_cells(unit), result.question)
             fact, quote = _table_fact(unit, result.kinds, places, result.salient)
+            if any(value.strip() in asked.given for _, value in _cells(unit)):
+                fact = ""  # the row the parent already read (全日托…1787): what they ask about is another one
         else:
             clause_score, fact = _clause_fact(result, unit, asked) if kinds and stated else (0.0, "")
             score += clause_score

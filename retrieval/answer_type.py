@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import finer_asks, money_roles
+from retrieval import finer_asks, money_roles, question_refs
 
 AMOUNT = "amount"
 COUNT = "count"
@@ -267,8 +267,20 @@ class Asked:
         return bool(self.counted) and not any(form.endswith(_RATE_NOUNS) for form in self.counted)
 
     def takes(self, text: str, match: re.Match[str]) -> bool:
-        """False for a figure this question cannot take as a count: a share, when it counts things."""
-        return not (self.counts_things and _is_share(text, match))
+        """False for a figure this question cannot take: a share when it counts things, or a figure the
+        question gives itself ("全日托平均1787一个月，那半日托呢": 1787 is what the parent knows, not the answer)."""
+        if self.counts_things and _is_share(text, match):
+            return False
+        return question_refs.last_figure(match.group(0)) not in self.given
+
+    def names_quoted(self, text: str) -> bool:
+        """True when `text` names what the question quotes (`retrieval.question_refs`), or it quotes nothing."""
+        return not self.named or question_refs.names_any(self.named, text)
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The figures the question states itself (5,200 as 5200): context, not the answer."""
+        return frozenset(question_refs.given_figures(self.question))
 
     def names_counted(self, text: str, at: int) -> bool:
         """True when the list item holding the figure at `at` names the noun itself (讲师团300人 in
@@ -343,13 +355,10 @@ def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...
     """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
     `retrieval.counted`: the caller picks the topic word in it and adds its document words); `topic`: the forms
     of its other topic words."""
-    named = tuple(name for name in _QUOTED.findall(question) if _CJK_OR_DIGIT.search(name))
+    named = question_refs.quoted_names(question)
     return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named)
 
 
-# A name the question quotes; an English phrase in quotes is no name the Chinese documents hold.
-_QUOTED = re.compile(r"[“\"「『《‘']([^”\"」』》’']{2,30})[”\"」』》’']")
-_CJK_OR_DIGIT = re.compile(r"[\u4e00-\u9fff\d]")
 
 
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
@@ -364,13 +373,13 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
-    if asked.named and not any(name in text for name in asked.named):
+    if not asked.names_quoted(text):
         return False  # "“一老一小”方案哪天印发" is not answered by the date another document was issued
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
     if kind == AMOUNT and not money_roles.names_money(text, asked.money):
         return False
-    if kind == UNIT and _asked_body(asked):
+    if kind == UNIT and finer_asks.asked_body(asked.question):
         return any(_of_the_kind_asked(asked)(match) for match in _FACT[UNIT][0].finditer(text))
     if asked.asks_finer(kind):
         spans = [match.group(0) for match in _FACT[DATE][0].finditer(text)] if kind == DATE else [text]
@@ -393,7 +402,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
             asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match) and asked.takes(text, match)
             for match in pattern.finditer(text)
         )
-    return bool(pattern.search(text))
+    return any(asked.takes(text, match) for match in pattern.finditer(text))
 
 
 # What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).
@@ -413,20 +422,8 @@ def _any_match(match: re.Match[str]) -> bool:
     return True
 
 
-# A question naming the kind of body it asks for (哪家医院, 哪个幼儿园): the unit must be one (…保健院, not
-# 托育综合服务中心).
-_ASKED_BODY = {"院": re.compile(r"哪(?:个|家|所)?(?:医院|医疗机构)|which hospital", re.I),
-               "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I),
-               "派出所": re.compile(r"哪(?:个|家|所)?(?:派出所|公安)|which police", re.I)}
-
-
-def _asked_body(asked: Asked) -> tuple[str, ...]:
-    """How the name of the kind of body the question asks for ends (哪个医院 → 院), () when it names none."""
-    return tuple(end for end, pattern in _ASKED_BODY.items() if pattern.search(asked.question))
-
-
 def _of_the_kind_asked(asked: Asked):
-    ends = _asked_body(asked)
+    ends = finer_asks.asked_body(asked.question)
     return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
 
 

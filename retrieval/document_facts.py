@@ -56,6 +56,8 @@ def names_another_document(question: str, title: str) -> bool:
     own = _BARE_TITLE.sub("", title)
     if any(name not in own for name in _QUOTED_NAME.findall(question)):  # “一老一小”整体解决方案
         return True
+    if any(kind not in own for kind in _DOCUMENT_KIND.findall(question)):  # 奖补细则 asked of a 实施方案
+        return True
     for quoted in _QUOTED_TITLE.findall(question):
         bare = _BARE_TITLE.sub("", quoted)
         if bare and bare not in own and own not in bare:
@@ -77,6 +79,8 @@ def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | No
 
 # A document named by a quoted name and its kind (“一老一小”整体解决方案, “十四五”规划).
 _QUOTED_NAME = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」][\u4e00-\u9fff]{0,8}?(?:方案|办法|意见|通知|标准|规划|计划|细则|决定|条例)")
+# The kind of document a question names (细则, 办法, 通知…): one the title is not is another document.
+_DOCUMENT_KIND = re.compile(r"方案|办法|意见|通知|规定|细则|措施|决定|规划|指南|条例|纲要|公告|标准|报告")
 _QUOTED_TITLE = re.compile(r"[《<]([^》>]{2,80})[》>]")
 _BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

@@ -1,6 +1,7 @@
 """A question may ask for a finer value than its kind's: a month or a day, not a year (几月份, 哪一天); a
-street address, not a district (在哪条路上); the papers to hand in, not the procedure (要提交哪些材料). A text
-that states the kind but not the finer value does not answer it (`answer_type.states`).
+street address, not a district (在哪条路上); the papers to hand in, not the procedure (要提交哪些材料); a
+hospital, not any unit (哪个医院). A text that states the kind but not the finer value does not answer it
+(`answer_type.states`).
 
 Keyed by the kind's name (`answer_type.DATE`, `PLACE`, `PROCEDURE`): this module stands below answer_type.
 """
@@ -16,7 +17,7 @@ _FINER: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{1,2}\s*月"),
     ),
     "place": (
-        re.compile(r"哪条(?:路|街|马路)|什么路|具体地址|详细地址|门牌|\b(?:street|address)\b", re.I),
+        re.compile(r"哪条(?:路|街|马路)|什么路|地址|门牌|\b(?:street|address)\b", re.I),
         re.compile(r"[\u4e00-\u9fff]{2,8}(?:路|街|大道|巷|弄)\s*\d+\s*号|地址\s*[:：]"),
     ),
     "procedure": (
@@ -36,3 +37,15 @@ def asks_finer(kind: str, question: str) -> bool:
 def gives_finer(kind: str, text: str) -> bool:
     """True when `text` gives the finer value of `kind` (a month, a street address, named papers)."""
     return _FINER[kind][1].search(text) is not None
+
+
+# A question naming the kind of body it asks for (哪家医院, 哪个幼儿园): the unit named must be one (…保健院, not
+# 托育综合服务中心).
+_ASKED_BODY = {"院": re.compile(r"哪(?:个|家|所)?(?:医院|医疗机构)|which hospital", re.I),
+               "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I),
+               "派出所": re.compile(r"哪(?:个|家|所)?(?:派出所|公安)|which police", re.I)}
+
+
+def asked_body(question: str) -> tuple[str, ...]:
+    """How the name of the kind of body `question` asks for ends (哪个医院 → 院), () when it names none."""
+    return tuple(end for end, pattern in _ASKED_BODY.items() if pattern.search(question))

@@ -208,15 +208,6 @@ def english_salient(words: list[str], renderings: dict[str, list[str]], figures:
     return out
 
 
-def english_figures(question: str) -> list[str]:
-    """The numbers an English question quotes, as the documents write them (5,200 → 5200); single digits
-    are left out (they are everywhere)."""
-    return [m.replace(",", "") for m in _FIGURE.findall(question) if len(m.replace(",", "")) >= 2]
-
-
-_FIGURE = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.])\d+(?:\.\d+)?(?![\d.])")
-
-
 def coverage(salient: list[Salient], text: str) -> float:
     """Weighted share of the salient words that `text` covers (0 when the question has none)."""
     total = sum(s.weight for s in salient)

@@ -18,11 +18,11 @@ from retrieval.counted import counted_phrase, counted_phrase_english
 from retrieval.embedding import Embedder
 from retrieval.places import PlaceReading
 from retrieval.query import Gazetteer, Glossary, is_english, load_gazetteer, load_glossary
+from retrieval.question_refs import given_figures
 from retrieval.salience import (
     Salient,
     chinese_salient,
     coverage,
-    english_figures,
     english_salient,
     load_synonyms,
 )
@@ -216,7 +216,7 @@ class HybridSearcher:
         stripped = self.gazetteer.strip_places(question)
         if is_english(question):
             renderings = self.renderings(stripped)
-            return english_salient(content_words(stripped), renderings, english_figures(stripped))
+            return english_salient(content_words(stripped), renderings, given_figures(stripped))
         return chinese_salient(stripped, self.stopwords, self.synonyms, self._known_word)
 
     def search(self, question: str, k: int = 5) -> SearchResult:
@@ -431,6 +431,8 @@ def stating(
     coverage of the best such sentence (of the best sentence at all for an open question)."""
     scored = [(coverage(salient, context), unit) for unit, context in units]
     best = max((c for c, _ in scored), default=0.0)
+    if not any(asked.names_quoted(unit) for unit, _ in units):
+        return False, best  # the question quotes a name (《…报告》) the passage never mentions
     if not kinds:
         return True, best
 

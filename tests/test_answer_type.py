@@ -382,3 +382,18 @@ def test_a_quoted_name_must_be_named_where_the_fact_is_stated():
     assert not at.states(at.DATE, other, asked)
     assert at.states(at.DATE, "2022年5月1日,“‘一老一小’整体解决方案”正式印发", asked)
     assert at.asked_of('In the "Happy Care" project, how much is paid?').named == (), "an English name is no Chinese one"
+
+
+def test_a_figure_the_question_gives_is_not_its_answer():
+    asked = at.asked_of("In the task of 5,200 new places, how many were affordable?", counted=("托位",), topic=("普惠",))
+    assert asked.given == {"5200"}
+    text = "新增托位5200个(其中普惠托位3160个)"
+    assert at.extract(at.COUNT, text, asked=asked) == "3160个"
+    assert not at.states(at.COUNT, "新增托位5200个", asked)
+
+
+def test_a_quoted_name_may_be_recalled_loosely():
+    recalled = at.asked_of("厦门用了个什么“进来出去”的办法？")
+    assert recalled.names_quoted("采取“引进来、走出去”的方式培养人才")
+    assert not recalled.names_quoted("鼓励高校开设托育专业")
+    assert at.asked_of("没有引号的问题").names_quoted("任何文字")

@@ -283,3 +283,13 @@ def test_split_sentences() -> None:
     ]
     assert split_sentences("") == []
     assert "".join(split_sentences("甲。乙;丙")) == "甲。乙;丙"
+
+
+def test_a_breakdown_after_其中_stays_with_the_total_it_breaks_down() -> None:
+    total = "全市共建成机构446家,总托位数22015个。"
+    part = "其中:普惠型托育机构353个,普惠托位15317个,占比达70%。"
+    assert split_sentences(total + part + "下一句。") == [total + part, "下一句。"]
+    # In chunks too: no passage of the initial documents starts with 其中, and Taizhou's total keeps its parts.
+    chunks = [chunk for _, _, doc_chunks in corpus().values() for chunk in doc_chunks]
+    assert not [c.chunk_id for c in chunks if c.text.lstrip().startswith("其中")]
+    assert any("机构446家" in c.text and "普惠型托育机构353个" in c.text for c in chunks)

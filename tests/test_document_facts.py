@@ -72,3 +72,9 @@ def test_a_question_quoting_another_documents_title_is_about_that_one():
     assert document_fact("台州“一老一小”整体解决方案是哪天正式印发的？", taizhou) is None
     assert document_fact("《台州市卫生健康委关于市政协六届一次会议第2022288号提案答复的函》是哪一天发布的？",
                          taizhou).value == "2022年9月1日"
+
+
+def test_a_question_about_another_kind_of_document_is_not_about_this_one():
+    """The 奖补细则 are still to come: when they are issued is not when the 实施方案 was."""
+    assert document_fact("厦门乳儿班的激励性奖补细则什么时候出台？", XIAMEN) is None
+    assert document_fact("厦门这份实施方案什么时候发布的？", XIAMEN).value == "2024年6月17日"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from retrieval.evaluation import evaluate, read_eval_file
 from tests.conftest import DEV_SET
 
@@ -99,3 +101,16 @@ def test_traditional_chinese_question(policy_service):
 def test_a_question_for_an_amount_quotes_the_sentence_with_the_amount_first(policy_service):
     answer = policy_service.ask("张家港困境婴幼儿能减免多少？")
     assert "500元/人/月" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["张家港全日托平均1787一个月，那半日托平均多少钱？", "托育机构备案要交的《托幼机构卫生评价报告》，评价结论需要达到什么？",
+     "台州“一老一小”整体解决方案是哪天正式印发的？", "北仑的医防护儿童健康管理中心，地址在哪？"],
+)
+def test_no_figure_or_quote_is_given_for_what_the_documents_do_not_state(policy_service, question):
+    """The figure the parent gave (1787), a report the documents never name, another document's date, an
+    address: none is answered with a figure or a quote that looks like the answer."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert not answer.fact or "1787" not in answer.fact
+    assert not answer.answered or not answer.fact, answer.fact

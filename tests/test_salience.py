@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.salience import Synonyms, chinese_salient, coverage, english_figures
+from retrieval.question_refs import given_figures
+from retrieval.salience import Synonyms, chinese_salient, coverage
 from retrieval.tokenize import load_stopwords, load_user_dictionary
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -82,6 +83,15 @@ def test_a_word_the_documents_use_stays_whole():
 
 
 def test_an_english_question_quotes_its_figures_as_the_documents_write_them():
-    assert english_figures("In the task of 5,200 new places as of July 2022, with 3.30 per 1,000 and 3 towns") == [
+    assert given_figures("In the task of 5,200 new places as of July 2022, with 3.30 per 1,000 and 3 towns") == [
         "5200", "2022", "3.30", "1000"]
-    assert english_figures("the 1+9+X model") == [], "single digits are everywhere"
+    assert given_figures("the 1+9+X model") == [], "single digits are everywhere"
+
+
+def test_a_document_word_kept_whole_weighs_as_its_parts():
+    """公共卫生 is one rare dictionary entry; kept whole, it must not outweigh 公共 + 卫生."""
+    load_user_dictionary(KNOWLEDGE / "jieba_userdict.txt")
+    stopwords = load_stopwords(KNOWLEDGE / "stopwords.txt")
+    split = {s.word: s.weight for s in chinese_salient("基本公共卫生服务", stopwords, Synonyms())}
+    whole = {s.word: s.weight for s in chinese_salient("基本公共卫生服务", stopwords, Synonyms(), {"公共卫生"}.__contains__)}
+    assert "公共卫生" in whole and whole["公共卫生"] == pytest.approx(split["公共"] + split["卫生"])

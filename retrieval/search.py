@@ -4,6 +4,7 @@ restricted to the documents of the city a question names, with a lexical confide
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, t
 from retrieval.topicality import load_topic_words, off_topic
 from retrieval.types import DocumentMeta
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _BUILD_BATCH = 2000  # passages tokenised at a time when the lexical index is built from the store
 
 
@@ -216,7 +218,9 @@ class HybridSearcher:
         stripped = self.gazetteer.strip_places(question)
         if is_english(question):
             renderings = self.renderings(stripped)
-            return english_salient(content_words(stripped), renderings, given_figures(stripped))
+            # Chinese words an English question gives ("baby care stations (驿站)") are the surest of all.
+            chinese = chinese_salient(" ".join(_CJK_RUN.findall(stripped)), self.stopwords, self.synonyms, self._known_word)
+            return english_salient(content_words(stripped), renderings, given_figures(stripped)) + chinese
         return chinese_salient(stripped, self.stopwords, self.synonyms, self._known_word)
 
     def search(self, question: str, k: int = 5) -> SearchResult:

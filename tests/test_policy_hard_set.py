@@ -26,7 +26,7 @@ def reports(policy_service):
 
     return {
         name: evaluate(ask, read_eval_file(DATA / name), render=render)
-        for name in ("policy_qa_dev.jsonl", "policy_qa_hard_dev.jsonl", "policy_qa_probe_dev.jsonl")
+        for name in ("policy_qa_dev.jsonl", "policy_qa_hard_dev.jsonl", "policy_qa_probe_dev.jsonl", *LATER_PROBES)
     }
 
 
@@ -63,6 +63,26 @@ def test_probe_set_meets_its_bar(reports):
     assert summary["answer_fact"] >= 62, misses
     assert summary["answerable_refused"] <= 1, misses
     assert summary["unanswerable_refused"] >= 28, misses
+
+
+# Three more sets of the hard set's kinds, each written by a helper who never saw the product's code or
+# replies (docs/policy-answers.md, "Probe sets 2–4"); measured 2026-11-28: answer fact, false refusals and
+# unanswerable refused, with a margin of two.
+LATER_PROBES = {
+    "policy_qa_probe2_dev.jsonl": (45, 7, 44),
+    "policy_qa_probe3_dev.jsonl": (43, 6, 38),
+    "policy_qa_probe4_dev.jsonl": (41, 8, 41),
+}
+
+
+@pytest.mark.parametrize("name", LATER_PROBES)
+def test_later_probe_sets_meet_their_bar(reports, name):
+    summary, misses = reports[name].summary(), reports[name].misses()
+    fact, false_refusals, refused = LATER_PROBES[name]
+    assert summary["hit@5"] >= 0.95, misses
+    assert summary["answer_fact"] >= fact, misses
+    assert summary["answerable_refused"] <= false_refusals, misses
+    assert summary["unanswerable_refused"] >= refused, misses
 
 
 def test_easy_set_unchanged(reports):

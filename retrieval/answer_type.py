@@ -359,8 +359,6 @@ def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...
     return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named)
 
 
-
-
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
 
 

@@ -81,7 +81,7 @@ def test_every_name_of_a_named_town_is_known(gazetteer):
 
 
 def test_a_place_the_hierarchy_does_not_list_is_still_a_place_without_documents(gazetteer):
-    """安达市 (a county-level city) is in no list: jieba tags it a place name, and it has no documents."""
+    """安达市 (a county-level city) is in no list of ours: jieba's dictionary names it a place, without documents."""
     reading = gazetteer.read("安达市托育机构要是发生虐童的事，政府会怎么处理？")
     assert reading.unknown == ["安达市"] and not reading.cities
     assert gazetteer.read("全市有多少托位？").unknown == [], "全市 is a scope, not a name"

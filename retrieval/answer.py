@@ -179,6 +179,7 @@ _CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
 
 
 _WH = re.compile(r"哪个|哪些|哪家|哪里|哪儿|在哪|多少|几|什么|怎么|谁|是否|有没有|能不能")
+FOCUS_REACH = 8  # characters after a unit's name in which its verb stands (民政部门申请注册登记)
 FOCUS_BONUS = 0.25  # the clause names what the question asks about (向哪个部门**备案**)
 
 
@@ -196,6 +197,18 @@ def _focus_word(result: SearchResult):
     if after:
         return min(after, key=lambda item: item[0])[1]
     return max(before, key=lambda item: item[0])[1] if before else None
+
+
+def _acts_on(focus, clause: str, unit_name: str) -> bool:
+    """True when `clause` holds the word the question's asking word points at; for a unit, right after the
+    unit's name (向县级卫生健康部门备案 answers 向哪个部门备案; 向民政部门申请注册登记 in a clause about 备案 does not)."""
+    if focus.covered_by(clause) < 1.0:
+        return False
+    if not unit_name:
+        return True
+    at = clause.find(unit_name.lower())
+    return at >= 0 and any(form in clause[at + len(unit_name) : at + len(unit_name) + FOCUS_REACH]
+                           for form in (focus.word, *focus.alternatives))
 
 
 def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> tuple[float, str]:
@@ -218,8 +231,8 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
             if not fact or not money_roles.names_money(context, money):  # a sum of another kind
                 continue
             score = coverage(result.salient, clause.lower()) + 0.5 * coverage(result.salient, context)
-            if focus is not None and focus.covered_by(clause.lower()) == 1.0:
-                score += FOCUS_BONUS
+            if focus is not None and _acts_on(focus, clause.lower(), fact if kind == answer_type.UNIT else ""):
+                score += FOCUS_BONUS * (2 if kind == answer_type.UNIT else 1)
             if best is None or score > best[0]:
                 best = (score, fact)
         if best:

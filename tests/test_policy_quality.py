@@ -114,3 +114,14 @@ def test_no_figure_or_quote_is_given_for_what_the_documents_do_not_state(policy_
     answer = policy_service.ask(question, use_llm=False)
     assert not answer.fact or "1787" not in answer.fact
     assert not answer.answered or not answer.fact, answer.fact
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [("大庆的托育机构注册登记以后，还要向哪个部门备案？", "卫生健康部门"),
+     ("大庆举办社会服务机构性质的托育机构，向哪个部门申请注册登记？", "民政部门")],
+)
+def test_the_unit_is_the_one_the_asked_verb_follows(policy_service, question, unit):
+    """One sentence names the 民政部门 for 注册登记 and the 卫生健康部门 for 备案: the verb asked picks the unit."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and answer.fact.endswith(unit), answer.fact

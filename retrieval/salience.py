@@ -160,6 +160,11 @@ def _without_particles(word: str, stopwords: frozenset[str]) -> str:
     return word
 
 
+def _term_weight(term: str) -> float:
+    """A document term's weight: general Chinese's, or its parts' for a term general Chinese does not list."""
+    return word_weight(term) if _known(term) or len(term) < 2 else _phrase_weight(term)
+
+
 def _phrase_weight(word: str) -> float:
     """A document word general Chinese does not list (普惠, 公共卫生 as one entry) weighs what its dictionary
     words weigh together: kept whole it matches as one, but it is no rarer than its parts."""
@@ -198,7 +203,7 @@ def english_salient(words: list[str], renderings: dict[str, list[str]], figures:
     and the figures it quotes ("the task of 5,200 places": a passage holding 5200 is about it)."""
     out: list[Salient] = [Salient(figure, UNKNOWN_ENGLISH_WEIGHT, ()) for figure in dict.fromkeys(figures)]
     for phrase, terms in renderings.items():
-        weight = min((word_weight(t) for t in terms), default=UNKNOWN_ENGLISH_WEIGHT)
+        weight = min((_term_weight(t) for t in terms), default=UNKNOWN_ENGLISH_WEIGHT)
         out.append(Salient(phrase, max(weight, 1.0), tuple(terms)))
     covered = {w for phrase in renderings for w in content_words(phrase)}
     for word in words:

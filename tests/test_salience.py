@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.question_refs import given_figures
-from retrieval.salience import Synonyms, chinese_salient, coverage
+from retrieval.salience import Synonyms, chinese_salient, coverage, english_salient
 from retrieval.tokenize import load_stopwords, load_user_dictionary
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -95,3 +95,9 @@ def test_a_document_word_kept_whole_weighs_as_its_parts():
     split = {s.word: s.weight for s in chinese_salient("基本公共卫生服务", stopwords, Synonyms())}
     whole = {s.word: s.weight for s in chinese_salient("基本公共卫生服务", stopwords, Synonyms(), {"公共卫生"}.__contains__)}
     assert "公共卫生" in whole and whole["公共卫生"] == pytest.approx(split["公共"] + split["卫生"])
+
+
+def test_an_english_word_rendered_by_a_document_word_weighs_as_its_parts():
+    """affordable → 普惠: a word general Chinese does not list must not outweigh every other word of the question."""
+    salient = {s.word: s.weight for s in english_salient(["affordable", "index"], {"affordable": ["普惠"], "index": ["索引"]})}
+    assert salient["affordable"] <= 2.0 < salient["index"]

@@ -50,11 +50,27 @@ async def _alerts_done(engine, timeout=30.0):
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         gen = await asyncio.to_thread(run_unit, engine, current_generation)
+        # The cursor first: once it has passed `gen`, the deliveries planned with it are committed, so the
+        # counts read after it include them (read before it, they could miss a plan committed in between).
+        planned = await asyncio.to_thread(run_unit, engine, alerts.cursor) >= gen
         counts = await asyncio.to_thread(run_unit, engine, alerts.delivery_counts)
-        if await asyncio.to_thread(run_unit, engine, alerts.cursor) >= gen and not counts["pending"] and not counts["sending"]:
+        if planned and not counts["pending"] and not counts["sending"]:
             return counts
         await asyncio.sleep(0.1)
     raise AssertionError("alerts not delivered in time")
+
+
+def _alert_state(engine) -> dict:
+    """The newest change, the cursor, the newest change's message and its deliveries (for failure reports)."""
+    generation = run_unit(engine, current_generation)
+    message = run_unit(engine, alerts.alert_message, generation)
+    return {
+        "generation": generation,
+        "cursor": run_unit(engine, alerts.cursor),
+        "message": None if message is None else {k: str(v)[:80] for k, v in vars(message).items() if not k.startswith("_")},
+        "deliveries_of_newest": run_unit(engine, alerts.delivery_counts, generation),
+        "deliveries_all": run_unit(engine, alerts.delivery_counts),
+    }
 
 
 def _alerts_to(api, user, since=0):
@@ -126,9 +142,11 @@ async def test_follow_publish_replace_cosmetic_silent_retire(fake_bot_api, make_
         seen = api.seq
         row = await asyncio.to_thread(kb.ingest, Upload(SHENZHEN_V2.encode(), "shenzhen-2026.txt", replace_doc_id="shenzhen"), staff_actor)
         await asyncio.to_thread(kb.publish, row.id, staff_actor, evaluate=False)
-        counts = await _alerts_done(engine)
+        await _alerts_done(engine)
         changes = _alerts_to(api, PARENT_ZH, seen)
-        assert len(changes) == 1, counts  # the counts tell a delivery never sent from one never planned
+        # On failure, the state tells a change never planned (no message) from one planned for nobody (a
+        # message, no deliveries) from deliveries sent but not seen at the Bot API.
+        assert len(changes) == 1, await asyncio.to_thread(_alert_state, engine)
         [changed] = changes
         assert "有新版本" in changed.text and "500元 → 800元" in changed.text and "三、补贴标准" in changed.text
         assert "每人每月800元" in changed.text

@@ -66,6 +66,8 @@ async def test_refusals_and_bad_input(running_bot):
     api, app = running_bot
     [weather] = await _say(api, app, "今天天气怎么样？")
     assert "不在我能回答的范围内" in weather.text and "托育助手" in weather.text and not weather.buttons
+    [port] = await _say(api, app, "北仑港的集装箱吞吐量是多少？")
+    assert "不在我能回答的范围内" in port.text and not port.buttons, "no 'follow 北仑' under an off-topic reply"
     [shenzhen] = await _say(api, app, "深圳的普惠托育补贴每月多少钱？")
     assert "没有深圳的政策文件" in shenzhen.text
     [unknown] = await _say(api, app, "/frobnicate")

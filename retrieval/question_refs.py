@@ -23,9 +23,20 @@ def names_any(names: tuple[str, ...], text: str) -> bool:
     return any(re.search("[^。；;]{0,2}?".join(map(re.escape, name)), text) for name in names)
 
 
+# An English sum in millions or billions, which the documents write in 万 and 亿: 30 million → 3000(万).
+_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(million|billion)\b", re.I)
+_IN_WAN_OR_YI = {"million": 100, "billion": 10}
+
+
+def _as_documents_write(match: re.Match[str]) -> str:
+    value = float(match.group(1)) * _IN_WAN_OR_YI[match.group(2).lower()]
+    return f"{value:g}"
+
+
 def given_figures(question: str) -> list[str]:
-    """The figures `question` states, as the documents write them (5,200 → 5200), two digits or more (single
-    digits are everywhere)."""
+    """The figures `question` states, as the documents write them (5,200 → 5200; 30 million → 3000, of 3000万),
+    two digits or more (single digits are everywhere)."""
+    question = _MAGNITUDE.sub(_as_documents_write, question)
     figures = (figure.replace(",", "") for figure in _FIGURE.findall(question))
     return list(dict.fromkeys(figure for figure in figures if len(figure) >= 2))
 

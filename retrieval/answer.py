@@ -13,8 +13,15 @@ from retrieval.document_facts import DocumentFact, document_fact
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
-from retrieval.tables import BARE_VALUE
-from retrieval.units import TABLE_CELL, is_table, quotable_units
+from retrieval.tables import BARE_VALUE, row_unit
+from retrieval.units import (
+    TABLE_CELL,
+    is_table,
+    quotable_units,
+    responsible_units,
+    with_responsible_notes,
+    without_note,
+)
 
 MAX_QUOTES = 2
 QUOTE_CHARS = 150
@@ -143,7 +150,7 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
             return figure, label
         if values:
             header, value = values[0]
-            unit = "%" if "%" in row and "%" not in value else ""
+            unit = "" if not value[-1].isdigit() else row_unit(row) or ("%" if "%" in row else "")
             return f"{header}: {value}{unit}", quoted(header, value)
     for header, value in reversed(cells):
         if header and kind in answer_type.SPECIFIC and answer_type.extract(kind, value):
@@ -216,17 +223,22 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
     one before it (the condition, e.g. 举办社会服务机构性质托育机构的, then 向…民政部门申请注册登记) breaking ties.
     A figure with its unit (30%, 16个) is preferred to a bare number in a better-scoring clause."""
     kind = result.specific_kinds[0]
+    note = responsible_units(unit) if kind == answer_type.UNIT else ""
+    if note:
+        return _noted_fact(result, unit, note, asked)
     # What the question does not ask about (a part after 其中:, an increase) goes first: split at the colon,
     # a part would no longer show whose part it is.
     if kind in (answer_type.COUNT, answer_type.AMOUNT):
         unit = asked.relevant(unit)
     clauses = _CLAUSE_END.findall(unit) or [unit]
     focus = _focus_word(result)
+    responsible = kind == answer_type.UNIT and bool(_ASKS_RESPONSIBLE.search(result.question))
     money = asked.money if kind == answer_type.AMOUNT else frozenset()
     for strict in (True, False):
         best: tuple[float, str] | None = None
         for i, clause in enumerate(clauses):
-            fact = answer_type.extract(kind, clause, strict=strict, asked=asked)
+            fact = doer_of(clause) if responsible else ""
+            fact = fact or answer_type.extract(kind, clause, strict=strict, asked=asked)
             context = "".join(clauses[max(0, i - 1) : i + 1]).lower()
             if not fact or not money_roles.names_money(context, money):  # a sum of another kind
                 continue
@@ -242,6 +254,39 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
     return max(coverage(result.salient, c.lower()) for c in clauses), ""
 
 
+# Who does what a clause says: 市妇保院负责理论培训, 9家县级妇幼机构负责实训带教.
+_DOER = re.compile(r"^[(（]?(?:即[:：]?)?(?P<who>[^，,；;。:：(（]{2,16}?)(?:负责|牵头|承担)")
+
+
+def doer_of(clause: str) -> str:
+    """Who the clause says is responsible ("" when it names no one before 负责/牵头/承担)."""
+    match = _DOER.match(clause.strip())
+    who = match.group("who").strip() if match else ""
+    return "" if not who or who.startswith(("由", "并", "和", "及", "要", "应", "各", "将")) else who
+
+
+# Asking who carries a task out, not which body a sentence names (哪个部门负责…, 牵头单位是谁, who is responsible).
+_ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|responsib|in charge|\blead|listed", re.I)
+
+
+def _noted_fact(result: SearchResult, unit: str, note: str, asked: answer_type.Asked) -> tuple[float, str]:
+    """(score, fact) of a sentence carrying its item's note of responsible units: the units the note names,
+    unless the sentence itself names the body that does what was asked (向县级卫生健康部门备案) and the question
+    does not ask who is responsible."""
+    sentence = without_note(unit)
+    clauses = _CLAUSE_END.findall(sentence)
+    score = max((coverage(result.salient, c.lower()) for c in clauses), default=0.0)
+    score += 0.5 * coverage(result.salient, sentence.lower())
+    if _ASKS_RESPONSIBLE.search(result.question) or not sentence:
+        return score + FOCUS_BONUS * 2, note
+    own_score, own = _clause_fact(result, sentence, asked)
+    focus = _focus_word(result)
+    if own and focus is not None and _acts_on(focus, sentence.lower(), own):
+        return own_score, own
+    # Said of the whole item, the note answers only below a sentence whose own unit does what was asked.
+    return score, note
+
+
 def _best_clause(result: SearchResult, unit: str) -> str:
     """The clause of `unit` that covers the question best (where to centre a long quote without a fact)."""
     clauses = _CLAUSE_END.findall(unit) or [unit]
@@ -254,14 +299,17 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     kinds = result.specific_kinds
     asked = result.asked
     best: tuple[float, str, str] | None = None
-    for unit in quotable_units(text):
-        score = coverage(result.salient, f"{section} {unit}".lower())
+    units = quotable_units(text)
+    for unit in with_responsible_notes(units) if answer_type.UNIT in kinds else units:
+        score = coverage(result.salient, f"{section} {without_note(unit)}".lower())
         stated = all(answer_type.states(kind, unit, asked) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))
         if is_table(text):
             places = result.sub_places + _named_columns(_cells(unit), result.question)
             fact, quote = _table_fact(unit, result.kinds, places, result.salient)
+            if BARE_VALUE.match(fact) and fact[-1].isdigit():
+                fact += row_unit(unit)  # 凤凰镇: 430 in a row of 辖区总托位数(个) → 430个
             if any(value.strip() in asked.given for _, value in _cells(unit)):
                 fact = ""  # the row the parent already read (全日托…1787): what they ask about is another one
         else:

@@ -10,73 +10,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import finer_asks, money_roles, question_refs
-
-AMOUNT = "amount"
-COUNT = "count"
-PERCENTAGE = "percentage"
-RATIO = "ratio"  # one group to another: 保育人员与婴幼儿的比例 1:3 (not a share such as 30%)
-DURATION = "duration"
-DATE = "date"
-CLOCK = "clock"  # a time of day: opening hours, 几点
-PLACE = "place"
-UNIT = "unit"  # the responsible unit / department / body
-PROCEDURE = "procedure"
-CONTACT = "contact"
-YES_NO = "yes_no"
-OTHER = "other"
-
-# Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, PROCEDURE, CONTACT})
+from retrieval import changes, finer_asks, money_roles, question_refs
+from retrieval.counted import asked_classifier
+from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
+    _NOT_TIME,
+    AMOUNT,
+    CLOCK,
+    CONTACT,
+    COUNT,
+    DATE,
+    DURATION,
+    OTHER,
+    PERCENTAGE,
+    PLACE,
+    PROCEDURE,
+    RATIO,
+    SPECIFIC,
+    UNIT,
+    YES_NO,
+    AnswerType,
+    detect,
+    detect_all,
+)
+from retrieval.tables import with_row_unit
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 # Chinese numerals start with a digit word: 千 or 万 alone (千人托位数) is not a number.
 _NUM = rf"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十][{_CN_DIGITS}]*)"
-
-# People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
-# different fact from a share (占比 30%), so a share must not answer it.
-_CARERS = r"(?:保育人员|保育员|保育师|照护人员|育婴员|教师|老师|工作人员|从业人员|人员|员工|师资)"
-_CHILDREN = r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃)"
-_RATIO_WORD = r"(?:的)?(?:比例|配比|之比|比)"
-_RATIO_QUESTION = re.compile(
-    rf"{_CARERS}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CHILDREN}{_RATIO_WORD}|"
-    rf"{_CHILDREN}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CARERS}{_RATIO_WORD}|"
-    r"师生比|师幼比|生师比|师童比|保教比|人员配比|配备比例|几比几|\bratio\b|how many (?:children|babies|infants|kids) "
-    r"(?:per|for each|to one) (?:carer|caregiver|teacher|staff)",
-    re.I,
-)
-
-# "几个小时", "多少个月": a length of time, not a count of things.
-_NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
-
-# Question patterns, tried in this order (the first that matches decides).
-_QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|phone|hotline|contact|e-?mail|"
-                         r"website|\bapp\b", re.I)),
-    (RATIO, _RATIO_QUESTION),
-    (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
-                            r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
-    (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
-                       r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
-    (DATE, re.compile(r"什么时候|甚么时候|何时|有效期|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
-                      r"deadline|by when|until when|expire", re.I)),
-    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|多少个?[学课]时|几个?[学课]时|"
-                          r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
-    (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|减免|租金|房租|费用?|保费|"
-                        r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
-                        r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
-    (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|种|类|批)|"
-                       r"how many|number of", re.I)),
-    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|"
-                      r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:department|authority|agency|body|"
-                      r"office|unit|hospital)|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
-    (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
-                       r"address|place)", re.I)),
-    (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
-                           r"哪些材料|什么材料|准备什么|提交什么|步骤|how (?:do|can) i (?:apply|register|sign up|book|log ?in)|"
-                           r"how to (?:apply|register|book)|what documents|which documents", re.I)),
-    (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
-]
 
 # A staffing ratio is one to N (1:3, 1∶5, 1比7) or N to one; a clock time (9:30, 17:00) is not a ratio.
 _RATIO_FIGURE = r"(?<![\d:：∶.])1\s*[:：∶]\s*\d+(?:\.\d+)?(?![\d:：∶])|(?<![\d:：∶.])\d+(?:\.\d+)?\s*[:：∶]\s*1(?![\d:：∶.])|\d+\s*比\s*\d+"
@@ -89,14 +49,17 @@ _NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
 _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|派出所|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
 _CONTACT = r"(?<!\d)(?:\d{3,4}-?\d{7,8}|1\d{10}|\d{5})(?!\d)|[\w.+-]+@[\w-]+\.[\w.]+|www\.\S+|https?://\S+"
 _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分|半)?"
+# A month without its year (也将于今年9月份开园): the date of this year's plans.
+_MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(?![\d份]*日)"
+_NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
-    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
+    COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
                       r"(?:达到|达|不少于|至少|超过|为|共)\s*\d"),  # digits only: 行为零容忍 states no count
     RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
-    DURATION: re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
-    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)"),
+    DURATION: re.compile(rf"{_NOT_A_YEAR}{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
+    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)|{_MONTH}"),
     PLACE: re.compile(r"位于|设在|设于|坐落|地址|依托[^，,。；;]{2,20}(?:园|院|区|中心|基地|学校|馆|站)|[\u4e00-\u9fff]{2,8}(?:路|街|大道)\d+号|"
                       r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)"),
     UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,12}}{_UNIT_WORD}|牵头|负责|申请注册登记|申请登记|备案|家长委员会|委员会"),
@@ -116,7 +79,7 @@ _RANGE = rf"{_NUM}(?:\s*(?:至|到|~|～|-|－)\s*{_NUM})?"
 _PERIOD = r"(?:每(?:个)?(?:季度|年|月|周|星期|天|日|学期|半年)\s*)?"
 # A verb between a bound and its figure (至少建立一家): the bound stays with the figure.
 _BUILD = r"(?:建立|建成|建设|新建|设立|设置|开设|培育|打造|新增|招收|收托)"
-_CLASSIFIER = rf"(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|种|类|批|班|托位|床)"
+_CLASSIFIER = rf"(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床)"
 # The span to put on the first line, per kind: patterns tried in order over the whole text, so a figure
 # with its unit (16个, 95%) wins over a bare number met earlier (a list number such as "2.").
 _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
@@ -133,11 +96,12 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
         re.compile(rf"[≥≤]?\s*{_RANGE}\s*[%％]|百分之[{_CN_DIGITS}\d]+"),
         re.compile(rf"[≥≤]\s*\d+(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?(?![\d.]){_NOT_LABEL}"),
     ),
-    DURATION: (re.compile(rf"{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
+    DURATION: (re.compile(rf"{_NOT_A_YEAR}{_RANGE}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)"),),
     RATIO: (re.compile(rf"(?:不低于|不高于|不超过|不少于|达到)?\s*(?:{_RATIO_FIGURE})"),),
     CONTACT: (re.compile(_CONTACT),),
     CLOCK: (re.compile(rf"(?:{_CLOCK_TIME})(?:\s*[-~～至到]\s*(?:{_CLOCK_TIME}))?"),),
-    DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),),
+    DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
+           re.compile(_MONTH)),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
 }
@@ -145,54 +109,11 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
 _RESPECTIVELY = re.compile(r"分别")
 
 
-@dataclass(frozen=True)
-class AnswerType:
-    """The kind of fact asked for."""
-
-    kind: str
-
-    @property
-    def specific(self) -> bool:
-        """True when only a passage stating a value of this kind answers."""
-        return self.kind in SPECIFIC
-
-
-def detect(question: str) -> AnswerType:
-    """The main kind of fact `question` asks for (OTHER when it is an open question)."""
-    kinds = detect_all(question)
-    return AnswerType(kinds[0] if kinds else OTHER)
-
-
-def detect_all(question: str) -> list[str]:
-    """Every kind of fact `question` asks for, main one first (`在哪个区？什么时候开园？` asks for two)."""
-    kinds = [kind for kind, pattern in _QUESTION_PATTERNS if pattern.search(question)]
-    if not kinds and "多少" in question:
-        kinds = [COUNT]
-    if RATIO in kinds:  # "保育人员和婴幼儿比例", "how many babies per carer": 1:3, which no share or count answers
-        kinds = [kind for kind in kinds if kind not in (PERCENTAGE, COUNT)]
-    if UNIT in kinds and PLACE in kinds:
-        kinds.remove(PLACE)  # "where do I register" asks for the office, not an address
-    return kinds
-
-
-_ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|种|批|班)")
-_CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|种|批|班)")
+_CLASSIFIED = re.compile(rf"(?<!第){_NUM}\s*(人次|个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|场|种|批|班)")
 _INSTITUTION_CLASSIFIERS = frozenset({"家", "所"})
 _PEOPLE_CLASSIFIERS = frozenset({"名", "人", "人次"})  # "多少名保育师" is answered by "不少于300人次"
 
 
-_PEOPLE_NOUN = re.compile(r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃|人)")
-
-
-def asked_classifier(question: str) -> str:
-    """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none. "几个孩子" counts people:
-    名, so "10个托育点" does not answer it."""
-    match = _ASKED_CLASSIFIER.search(question)
-    if not match:
-        return ""
-    if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
-        return "名"
-    return match.group(1)
 
 
 # A figure right after 托位/床位 counts places, not institutions: "新增托位600个" does not answer "多少家".
@@ -250,8 +171,9 @@ class Asked:
         if not self.counted:
             return True
         clause = _span_around(text, at, _CLAUSE_MARKS)
-        # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构).
-        return any(form[-1] in clause for form in self.counted)
+        # The last character is the head of a Chinese compound (申报材料/申报资料, 托育机构/星级机构); a name the
+        # question quotes stands for the thing in the parent's own words (“爱邻护幼”托育小站: …托育服务点).
+        return any(form[-1] in clause for form in self.counted) or bool(self.named) and self.names_quoted(clause)
 
     def asks_finer(self, kind: str) -> bool:
         """True when the question asks for a finer value than `kind`'s (`retrieval.finer_asks`: a month, not a
@@ -371,6 +293,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
+    text = with_row_unit(text)  # a table row's figures are of its label's unit: 凤凰镇: 430 in 总托位数(个)
     if not asked.names_quoted(text):
         return False  # "“一老一小”方案哪天印发" is not answered by the date another document was issued
     if kind in (COUNT, AMOUNT):
@@ -380,8 +303,10 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     if kind == UNIT and finer_asks.asked_body(asked.question):
         return any(_of_the_kind_asked(asked)(match) for match in _FACT[UNIT][0].finditer(text))
     if asked.asks_finer(kind):
-        spans = [match.group(0) for match in _FACT[DATE][0].finditer(text)] if kind == DATE else [text]
-        return any(finer_asks.gives_finer(kind, span) for span in spans)
+        spans = [match.group(0) for pattern in _FACT[DATE] for match in pattern.finditer(text)] if kind == DATE else [text]
+        return any(finer_asks.gives_finer(kind, span, asked.question) for span in spans)
+    if kind == COUNT and _named_count(asked).search(text):
+        return True  # "其余6县市": the figure right before the noun counted
     classifier = asked.classifier
     if kind == COUNT and classifier:
         if any(
@@ -407,10 +332,6 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
 _UNIT_LEAD = re.compile(r"^.*(?:以上|所在地|向|由|依托|通过|到|在|的|和|与|及|、)")
 
 
-# A change "从46个工作日缩短至2个工作日": the figure after the change word is the current one.
-_CHANGE = re.compile(r"(?:缩短|缩减|减少|降低|压缩|提高|提升|增加|增长|扩大|调整|变更|上调|下调)(?:至|到|为)|(?:增|降|减|缩)至")
-
-
 # "一批" (a batch) is no figure; nor is a count that is part of a word (一件事 the reform, 一次性 one-off).
 _VAGUE = re.compile(r"\s*一\s*(?:批|些|系列)")
 _PART_OF_A_WORD = ("事", "性")
@@ -429,8 +350,8 @@ def _is_figure(text: str, match: re.Match[str]) -> bool:
     return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
 
 
-def _with_month(match: re.Match[str]) -> bool:
-    return finer_asks.gives_finer(DATE, match.group(0))
+def _finer(kind: str, asked: Asked):
+    return lambda match: finer_asks.gives_finer(kind, match.group(0), asked.question)
 
 
 def _is_share(text: str, match: re.Match[str]) -> bool:
@@ -441,6 +362,12 @@ def _is_share(text: str, match: re.Match[str]) -> bool:
 _RATE_NOUNS = ("率", "度", "比", "比例", "占比")
 _SHARE_AFTER = re.compile(r"[\d.]*\s*[%％]")
 _COUNT_WORDS_ENGLISH = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
+
+
+def _named_count(asked: Asked) -> re.Pattern[str]:
+    """A figure written right before the noun counted (6县市), which needs no measure word."""
+    forms = "|".join(re.escape(form) for form in asked.counted if len(form) >= 2) or r"(?!)"
+    return re.compile(rf"(?<![\d.第]){_NUM}\s*(?:{forms})")
 
 
 def _counted_as(asked: Asked, text: str):
@@ -472,19 +399,20 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         return ""
     if strict:
         patterns = patterns[:1]
+    if kind == COUNT and asked.counted:
+        patterns = (_named_count(asked), *patterns)
     if kind in (COUNT, AMOUNT):
         text = asked.relevant(text)
     keep = (
         _counted_as(asked, text) if kind == COUNT
         else _of_the_kind_asked(asked) if kind == UNIT
-        else _with_month if kind == DATE and asked.asks_finer(DATE)
+        else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
         else _any_match
     )
-    change = _CHANGE.search(text)
     match = None
     for pattern in patterns:
-        after = [m for m in pattern.finditer(text, change.end()) if keep(m)] if change else []
-        anywhere = after or [m for m in pattern.finditer(text) if keep(m)]
+        side = changes.figures_of_the_change(pattern, text, asked.question, keep)
+        anywhere = side or [m for m in pattern.finditer(text) if keep(m)]
         named = [m for m in anywhere if asked.names_counted(text, m.start())] if kind == COUNT and asked.counted else []
         parted = [m for m in named or anywhere if asked.in_asked_part(text, m.start())] if kind == COUNT else []
         match = (parted or named or anywhere or [None])[0]

@@ -33,7 +33,7 @@ from retrieval.places import NATIONAL_CITY_NAMES
 from retrieval.store import IndexedChunk
 from retrieval.tokenize import tokenize
 from retrieval.types import Chunk, DocumentMeta
-from retrieval.units import quotable_units
+from retrieval.units import quotable_units, with_responsible_notes, without_note
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 2  # 2: passage vectors included
@@ -245,15 +245,23 @@ class Corpus:
                 self._features.move_to_end(slot)
                 return found
         item = self.slots[slot]
-        title = item.meta.title
-        section = " ".join(s for s in item.chunk.section if s != title)
-        cover = f"{section} {item.chunk.text}".replace(title, " ").lower()
-        units = [(u, f"{section} {u}".replace(title, " ").lower()) for u in quotable_units(item.chunk.text)]
+        cover = _in_context(item, item.chunk.text)
+        units = [(u, _in_context(item, u)) for u in quotable_units(item.chunk.text)]
         with self._features_lock:
             self._features[slot] = (cover, units)
             if len(self._features) > _FEATURE_CACHE:
                 self._features.popitem(last=False)
         return cover, units
+
+    def responsible_features(self, slot: int) -> list[tuple[str, str]]:
+        """The quotable units of a passage for a question asking who is responsible, with their context: each
+        sentence carries the note of responsible units closing its item (see `with_responsible_notes`)."""
+        _, units = self.features(slot)
+        noted = with_responsible_notes([unit for unit, _ in units])
+        if len(noted) == len(units) and all(a == b for a, (b, _) in zip(noted, units, strict=True)):
+            return units
+        item = self.slots[slot]
+        return [(unit, _in_context(item, without_note(unit))) for unit in noted]
 
     def live_summary(self) -> dict[str, str]:
         """doc_id → content hash of every answering document."""
@@ -327,3 +335,11 @@ def _meta(fields: dict) -> DocumentMeta:
     fields = dict(fields)
     fields["aliases"] = tuple(fields.get("aliases") or ())
     return DocumentMeta(**fields)
+
+
+def _in_context(item: IndexedChunk, text: str) -> str:
+    """`text` of a passage with its section path before it, lower-cased: what coverage is measured on. The
+    document's title is left out (front matter repeating it is not about every question)."""
+    title = item.meta.title
+    section = " ".join(s for s in item.chunk.section if s != title)
+    return f"{section} {text}".replace(title, " ").lower()

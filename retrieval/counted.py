@@ -1,6 +1,7 @@
 """What a count question counts: the noun after the measure word (多少个托位), else the one before the asking
 word (托育驿站大概建了多少家); for English, the noun after "how many". The caller maps it to the documents'
-words (`retrieval.search`), and `answer_type.Asked.counted` then checks a figure's clause names it."""
+words (`retrieval.search`), and `answer_type.Asked.counted` then checks a figure's clause names it. Also the
+measure word the question counts with (几个 → 个, 几个孩子 → 名)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from retrieval.bilingual import STOPWORDS, singular
 
 # The noun a count question counts: after the measure word (多少个托位), else before the asking word
 # (托育驿站大概建了多少家), without the verbs and adverbs that lead up to it.
-_COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
+_COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|场|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
 _LEAD_UP = re.compile(
     r"(?:一共|总共|共|总计|合计|累计|大概|大约|大致|现在|目前|已经|能够|能|可以|要|会|将|有|是|为|达到|达|到|至|"
-    r"了|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短)+$"
+    r"了|的|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短|定为|定|目标|计划|预计|规划)+$"
 )
 _COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
 
@@ -41,3 +42,19 @@ def counted_phrase(question: str) -> str:
         return after
     before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
     return _LEAD_UP.sub("", before)
+
+
+_ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|场|种|批|班)")
+# 几个孩子 counts people; 几个幼儿园 and 几个托班 do not.
+_PEOPLE_NOUN = re.compile(r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃|人)(?!园|班|所)")
+
+
+def asked_classifier(question: str) -> str:
+    """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none. "几个孩子" counts people:
+    名, so "10个托育点" does not answer it."""
+    match = _ASKED_CLASSIFIER.search(question)
+    if not match:
+        return ""
+    if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
+        return "名"
+    return match.group(1)

@@ -295,7 +295,10 @@ class HybridSearcher:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
                 continue
-            text, units = corpus.features(corpus.position[cid])
+            slot = corpus.position[cid]
+            text, units = corpus.features(slot)
+            if answer_type.UNIT in specific:
+                units = corpus.responsible_features(slot)
             coverage = _coverage(result.salient, text)
             states, unit_score = stating(result.salient, specific, units, self._names_place, asked)
             local = any(place in text for place in reading.sub_place_aliases)
@@ -334,7 +337,7 @@ class HybridSearcher:
             head = next((s for s in result.salient if phrase and singular(s.word.split()[-1]) == phrase), None)
             return tuple(form for form in head.alternatives if CJK_CHAR.match(form)) if head else ()
         phrase = counted_phrase(stripped).lower()
-        inside = [(phrase.rfind(s.word) + len(s.word), s) for s in result.salient if s.word in phrase]
+        inside = [(phrase.rfind(s.word) + len(s.word), s) for s in result.salient if len(s.word) >= 2 and s.word in phrase]
         if not inside:
             return ()
         head = max(inside, key=lambda end_word: end_word[0])[1]

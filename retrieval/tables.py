@@ -206,3 +206,23 @@ def row_table(rows: list[list[str]]) -> list[tuple[str, str]]:
         parts += [c for c in row[len(header) :] if c]
         out.append((row[0] if row else "", "; ".join(parts)))
     return out
+
+
+# The unit a row's label gives its figures: 辖区总托位数(个), 举办职业技能竞赛(场).
+_LABEL_UNIT = re.compile(r"[(（](个|家|场|名|人|人次|次|所|项|处|张|件|种|班|批|元|万元|天|小时|%|％|‰)[)）]")
+_ROW_VALUE = re.compile(r"(?<=[:：] )([≥≤<>＞＜≈约±]?\s*[-+]?\d+(?:[.,]\d+)*)(?=;|$)")
+
+
+def row_unit(row: str) -> str:
+    """The unit the labels of a `header: cell; …` row give its bare figures ("" when none): the last one named
+    in a cell that is no figure (三级指标: 1.每千人口拥有3岁以下婴幼儿托位数(个))."""
+    units = [match.group(1) for cell in row.split("; ") if not BARE_VALUE.match(cell.rpartition(": ")[2].strip())
+             for match in _LABEL_UNIT.finditer(cell)]
+    return units[-1] if units else ""
+
+
+def with_row_unit(row: str) -> str:
+    """`row` with its labels' unit written after each bare figure ("凤凰镇: 430" → "凤凰镇: 430个" in a row
+    labelled 辖区总托位数(个)), so that the figure states a count of what the label counts."""
+    unit = row_unit(row)
+    return _ROW_VALUE.sub(lambda m: m.group(1) + unit, row) if unit else row

@@ -9,10 +9,14 @@ from retrieval.chunking import split_sentences
 MIN_SENTENCE_CHARS = 16  # a heading alone says little: quote the sentence after it too
 TABLE_CELL = re.compile(r"^([^:：;]{1,60})[:：]\s*(.+)$")
 
+# The note closing an item of a plan that names who carries it out: (责任部门:市发改委、市财政局,各县区政府),
+# (牵头单位:市卫健委;配合单位:市教育局).
+RESPONSIBLE_NOTE = re.compile(r"^[(（]\s*(?:责任|牵头|主责|配合)(?:部门|单位)\s*[:：](?P<units>[^()（）]+)[)）][。；;]?$")
+
 
 def quotable_units(text: str) -> list[str]:
     """Quotable units of a passage: table rows whole, other text by sentence (a short heading joined to
-    the sentence after it)."""
+    the sentence after it; a note of responsible units stays a unit of its own)."""
     if is_table(text):
         return [line.strip() for line in text.split("\n") if line.strip()]
     sentences = [s.strip() for s in split_sentences(text) if s.strip()]
@@ -20,12 +24,46 @@ def quotable_units(text: str) -> list[str]:
     i = 0
     while i < len(sentences):
         unit = sentences[i].strip(";；").strip()
-        while len(unit) < MIN_SENTENCE_CHARS and i + 1 < len(sentences):
+        while (len(unit) < MIN_SENTENCE_CHARS and i + 1 < len(sentences) and not RESPONSIBLE_NOTE.match(unit)
+               and not RESPONSIBLE_NOTE.match(sentences[i + 1].strip())):
             i += 1
             unit = f"{unit}{sentences[i].strip()}"
         units.append(unit)
         i += 1
     return units
+
+
+def with_responsible_notes(units: list[str]) -> list[str]:
+    """`units` for a question asking who is responsible: each sentence carries the note of responsible units
+    that closes its item (a note is said of every sentence before it, back to the previous note); the notes
+    are not units of their own then. Units of a passage without notes are returned as they are."""
+    if not any(RESPONSIBLE_NOTE.match(unit) for unit in units):
+        return units
+    out: list[str] = []
+    pending: list[str] = []
+    for unit in units:
+        if RESPONSIBLE_NOTE.match(unit):
+            # Verbatim: a sentence further up is joined to the note with "…" marking what stands between.
+            out.extend(f"{sentence}{'' if i == len(pending) - 1 else '…'}{unit}" for i, sentence in enumerate(pending))
+            out.extend([] if pending else [unit])
+            pending = []
+        else:
+            pending.append(unit)
+    return out + pending
+
+
+def responsible_units(unit: str) -> str:
+    """The responsible units a unit's closing note names ("" without one): 市发改委、市财政局,各县区政府."""
+    at = max(unit.rfind("("), unit.rfind("（"))
+    match = RESPONSIBLE_NOTE.match(unit[at:]) if at >= 0 else None
+    return match.group("units").strip() if match else ""
+
+
+def without_note(unit: str) -> str:
+    """`unit` without its closing note of responsible units: what the sentence itself says (the note's label,
+    责任部门, must not make a sentence look like it is about departments)."""
+    note = responsible_units(unit)
+    return unit[: max(unit.rfind("("), unit.rfind("（"))].rstrip("…") if note else unit
 
 
 def is_table(text: str) -> bool:

@@ -155,11 +155,11 @@ def test_hours_and_phone_numbers_are_stated_or_refused(policy_service, question,
 
 @pytest.mark.parametrize(
     ("question", "fact"),
-    [("张家港保税区的辖区总托位数是多少？", "1140"), ("常阴沙示范园区规划的总托位数是多少？", "60")],
+    [("张家港保税区的辖区总托位数是多少？", "1140个"), ("常阴沙示范园区规划的总托位数是多少？", "60个")],
 )
 def test_a_table_column_the_question_names_gives_the_figure(policy_service, question, fact):
     """保税区 and 常阴沙示范园区 are columns of the annex table but not places of the hierarchy: the figure is
-    still theirs, never the city's (市级: 6520)."""
+    still theirs (with the unit the row label gives, 总托位数(个)), never the city's (市级: 6520)."""
     answer = policy_service.ask(question, use_llm=False)
     assert answer.answered and answer.fact == fact, (answer.reason, answer.fact)
 

@@ -1,0 +1,117 @@
+"""What kind of fact a question asks for (`detect_all`): an amount, a count, a date, the responsible unit…
+
+`retrieval.answer_type` checks whether a text states a fact of the kind and finds it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.counted import asked_classifier
+
+AMOUNT = "amount"
+COUNT = "count"
+PERCENTAGE = "percentage"
+RATIO = "ratio"  # one group to another: 保育人员与婴幼儿的比例 1:3 (not a share such as 30%)
+DURATION = "duration"
+DATE = "date"
+CLOCK = "clock"  # a time of day: opening hours, 几点
+PLACE = "place"
+UNIT = "unit"  # the responsible unit / department / body
+PROCEDURE = "procedure"
+CONTACT = "contact"
+YES_NO = "yes_no"
+OTHER = "other"
+
+# Kinds whose fact is a specific value: a passage without such a value does not answer.
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, PROCEDURE, CONTACT})
+
+# People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
+# different fact from a share (占比 30%), so a share must not answer it.
+_CARERS = r"(?:保育人员|保育员|保育师|照护人员|育婴员|教师|老师|工作人员|从业人员|人员|员工|师资)"
+_CHILDREN = r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃)"
+_RATIO_WORD = r"(?:的)?(?:比例|配比|之比|比)"
+_RATIO_QUESTION = re.compile(
+    rf"{_CARERS}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CHILDREN}{_RATIO_WORD}|"
+    rf"{_CHILDREN}[^，。？?]{{0,4}}(?:和|与|跟|同|对)[^，。？?]{{0,6}}{_CARERS}{_RATIO_WORD}|"
+    r"师生比|师幼比|生师比|师童比|保教比|人员配比|配备比例|几比几|\bratio\b|how many (?:children|babies|infants|kids) "
+    r"(?:per|for each|to one) (?:carer|caregiver|teacher|staff)",
+    re.I,
+)
+
+# "几个小时", "多少个月": a length of time, not a count of things.
+_NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
+
+# Question patterns, tried in this order (the first that matches decides).
+_QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|phone|hotline|contact|e-?mail|"
+                         r"website|\bapp\b", re.I)),
+    (RATIO, _RATIO_QUESTION),
+    (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
+                            r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
+    (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
+                       r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
+    (DATE, re.compile(r"什么时候|甚么时候|何时|有效期|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
+                      r"deadline|by when|until when|expire", re.I)),
+    (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|几个?工作日|多少个?[学课]时|几个?[学课]时|"
+                          r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
+    (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|减免|租金|房租|费用?|保费|"
+                        r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
+                        r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
+    (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|场|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|场|种|类|批)|"
+                       r"how many|number of", re.I)),
+    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|哪些单位|(?:责任|牵头|配合)(?:单位|部门)|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|"
+                      r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:[a-z]+ ){0,2}(?:department|authority|agency|body|"
+                      r"office|unit|hospital|bureau)s?\b|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
+    (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
+                       r"address|place)", re.I)),
+    (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
+                           r"哪些材料|什么材料|准备什么|提交什么|步骤|how (?:do|can) i (?:apply|register|sign up|book|log ?in)|"
+                           r"how to (?:apply|register|book)|what documents|which documents", re.I)),
+    (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """The kind of fact asked for."""
+
+    kind: str
+
+    @property
+    def specific(self) -> bool:
+        """True when only a passage stating a value of this kind answers."""
+        return self.kind in SPECIFIC
+
+
+def detect(question: str) -> AnswerType:
+    """The main kind of fact `question` asks for (OTHER when it is an open question)."""
+    kinds = detect_all(question)
+    return AnswerType(kinds[0] if kinds else OTHER)
+
+
+_ASKS_BASIS = re.compile(r"(?:按|根据|依据|凭)(?:[^，。？?]{0,6}的)?什么(?!时候|比例|价|标准|费|金额)|看什么(?:来)?(?:定|算)|based on what|"
+                         r"what (?:is|are) (?:it|they) based on", re.I)
+_INDEFINITE = re.compile(r"好几|十几|几十|几百|几千|几万")
+_HOW_MANY_OF_TIME = re.compile(r"how many (?:working )?(?:days|months|years|weeks|hours)", re.I)
+
+
+def detect_all(question: str) -> list[str]:
+    """Every kind of fact `question` asks for, main one first (`在哪个区？什么时候开园？` asks for two)."""
+    # "按什么来算比例": what it is based on, not a figure (another part of the question may still ask one).
+    if _ASKS_BASIS.search(question):
+        question = "，".join(part for part in re.split(r"[？?，,。；;]", question) if not _ASKS_BASIS.search(part))
+    question = _INDEFINITE.sub("若干", question)  # 好几个, 十几年: "several", not a question
+    kinds = [kind for kind, pattern in _QUESTION_PATTERNS if pattern.search(question)]
+    if COUNT in kinds and PERCENTAGE in kinds and asked_classifier(question):
+        kinds.remove(PERCENTAGE)  # "占了多少个": a count of the part
+    if not kinds and "多少" in question:
+        kinds = [COUNT]
+    if DURATION in kinds and COUNT in kinds and _HOW_MANY_OF_TIME.search(question):
+        kinds.remove(COUNT)  # "how many working days": a duration, not a count of things
+    if RATIO in kinds:  # "保育人员和婴幼儿比例", "how many babies per carer": 1:3, which no share or count answers
+        kinds = [kind for kind in kinds if kind not in (PERCENTAGE, COUNT)]
+    if UNIT in kinds and PLACE in kinds:
+        kinds.remove(PLACE)  # "where do I register" asks for the office, not an address
+    return kinds

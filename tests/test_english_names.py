@@ -1,0 +1,68 @@
+"""English questions name places and firms in pinyin and sums in millions; who does what is said as 某某负责."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer import doer_of
+from retrieval.bilingual import BilingualIndex
+from retrieval.question_refs import given_figures
+
+
+def test_a_proper_noun_is_reached_by_its_pinyin():
+    index = BilingualIndex(["温岭", "天台", "南洋", "托育"])
+    found = index.expand("a firm put money into nurseries in Wenling and Tiantai")
+    assert "温岭" in found["wenling"] and "天台" in found["tiantai"]
+
+
+def test_pinyin_that_spells_an_english_word_is_not_a_name():
+    index = BilingualIndex(["嫦娥"])  # Chang'e, the moon goddess: "change" is an English word
+    assert "change" not in index.expand("what will change for parents")
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("Name the firm that put 30 million yuan each into nurseries.", ["3000"]),
+        ("Was the central investment 14.6 million yuan?", ["1460"]),
+        ("Is it 1.2 billion?", ["12"]),
+        ("In the task of 5,200 new places, how many were affordable?", ["5200"]),
+    ],
+)
+def test_english_sums_are_read_as_the_documents_write_them(question, figures):
+    assert given_figures(question) == figures
+
+
+@pytest.mark.parametrize(
+    ("clause", "doer"),
+    [
+        ("(即:市妇保院负责理论培训,", "市妇保院"),
+        ("9家县级妇幼机构负责实训带教,", "9家县级妇幼机构"),
+        ("由区社发集团先后承建4家普惠性婴幼儿照护服务中心", ""),
+        ("各地要负责落实", ""),
+        ("提供托位200个", ""),
+    ],
+)
+def test_who_a_clause_says_is_responsible(clause, doer):
+    assert doer_of(clause) == doer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("In Taizhou's \"1+9+X\" training model, who is responsible for the hands-on practical training?",
+         "9家县级妇幼机构"),
+        ("台州“1+9+X”模式中谁负责理论培训？", "市妇保院"),
+    ],
+)
+def test_the_one_responsible_is_the_doer_of_the_clause(policy_service, question, fact):
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and answer.fact == fact
+
+
+def test_an_english_question_naming_places_in_pinyin_finds_the_passage(policy_service):
+    answer = policy_service.ask(
+        "Name the publicly listed firm that put 30 million yuan each into nurseries in Wenling and Tiantai.",
+        use_llm=False,
+    )
+    assert answer.answered and "南洋科技" in answer.quotes[0].text

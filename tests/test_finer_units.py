@@ -1,0 +1,63 @@
+"""A fact must be as fine as asked: a day when the question asks which day, a length in the unit it asks in;
+a year is never a length of time; a month alone is a date; 几个幼儿园 counts kindergartens, not people."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import answer_type as at
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "fact"),
+    [
+        ("温岭中心托育园几月开园？", "也将于今年9月份开园。", "今年9月份"),
+        ("托育园哪天开园？", "也将于今年9月份开园。", ""),  # a month does not say which day
+        ("方案哪天印发？", "于2024年6月17日印发", "2024年6月17日"),
+        ("几月开园？", "2024年开园", ""),
+    ],
+)
+def test_a_date_as_fine_as_asked(question, text, fact):
+    asked = at.asked_of(question)
+    assert at.states(at.DATE, text, asked) is bool(fact)
+    assert at.extract(at.DATE, text, asked=asked) == fact
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "fact"),
+    [
+        ("临时托一次最多能托几个小时？", "到2024年底,全市新增社区普惠托育点10个", ""),  # 2024年 is a date
+        ("临时托一次最多能托几个小时？", "每次不超过4小时", "4小时"),
+        ("临时托一次最多能托几个小时？", "托育期限为3个月", ""),
+        ("产假有几天？", "产假158天,护理假15天", "158天"),
+        ("How many days does the filing take?", "5个工作日内完成备案", "5个工作日"),
+        ("要多久？", "2个月", "2个月"),
+    ],
+)
+def test_a_length_in_the_unit_asked(question, text, fact):
+    asked = at.asked_of(question)
+    assert at.states(at.DURATION, text, asked) is bool(fact)
+    assert at.extract(at.DURATION, text, asked=asked) == fact
+
+
+@pytest.mark.parametrize(
+    ("question", "classifier"),
+    [("要新增几个幼儿园普惠托班？", "个"), ("一个班最多多少个孩子", "名"), ("几个托班", "个")],
+)
+def test_a_kindergarten_is_no_person(question, classifier):
+    assert at.asked_classifier(question) == classifier
+
+
+def test_a_question_asking_which_day_is_not_answered_with_a_neighbours_month(policy_service):
+    """路桥's nursery "即将开园" (no date); 温岭's opens "今年9月份" in the same sentence."""
+    answer = policy_service.ask("路桥区政府机关托育园具体哪天开园？", use_llm=False)
+    assert "9月" not in answer.fact
+
+
+def test_a_quoted_name_stands_for_the_thing_counted_in_the_parents_words():
+    """The parent says 托育小站; the plan counts 托育服务点 — the quoted “爱邻护幼” names the same thing."""
+    text = "全市建立不少于80个爱邻护幼托育服务点"
+    quoted = at.asked_of("厦门一共开多少个“爱邻护幼”托育小站？", ("小站",))
+    assert at.states(at.COUNT, text, quoted) and at.extract(at.COUNT, text, asked=quoted) == "不少于80个"
+    unquoted = at.asked_of("厦门一共开多少个托育小站？", ("小站",))
+    assert not at.states(at.COUNT, text, unquoted), "without the name, 服务点 is not what was counted"

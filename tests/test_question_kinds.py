@@ -1,0 +1,31 @@
+"""What kind of fact a question asks for: several (好几个) is no question, a basis (按什么来算) is no figure, a
+count of a part (占了多少个) is a count, and "how many working days" is a length of time."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import question_kinds as qk
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("张家港是不是一家示范托儿所带着好几个社区托育点一起办？这种叫什么模式？", [qk.YES_NO]),
+        ("台州托育是不是连着好几年都被当成实事？从哪年开始的？", [qk.DATE, qk.YES_NO]),
+        ("厦门托育机构的房租减免，是按场地的什么来算比例的？", []),
+        ("厦门给普惠托儿所发课程、图书、玩具，每家发多少是看什么定的？", []),
+        ("托育补贴按什么标准发放？每人多少钱？", [qk.AMOUNT]),
+        ("租金减免按什么比例？", [qk.PERCENTAGE]),
+        ("看什么时候开园", [qk.DATE]),
+        ("台州的普惠托育机构里，公立幼儿园办的占了多少个？", [qk.COUNT]),
+        ("台州普惠托位占了多大比例？", [qk.PERCENTAGE]),
+        ("How many working days did approval take?", [qk.DURATION]),
+        ("How many townships are covered?", [qk.COUNT]),
+        ("张家港每年举办几场职业技能竞赛？", [qk.COUNT]),
+        ("Which Daqing office is listed for low-interest loans?", [qk.UNIT]),
+        ("大庆方案里这一条，责任单位有哪些？", [qk.UNIT]),
+    ],
+)
+def test_the_kinds_a_question_asks_for(question, kinds):
+    assert qk.detect_all(question) == kinds

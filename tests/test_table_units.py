@@ -1,0 +1,62 @@
+"""A table row's label gives its bare figures their unit: 凤凰镇: 430 in a row of 辖区总托位数(个) is 430个."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import answer_type as at
+from retrieval.counted import counted_phrase
+from retrieval.tables import row_unit, with_row_unit
+
+PLACES_ROW = "项目: 数量指标 / 辖区总托位数(个); 市级: 6520; 保税区 (含三个街道): 1140; 凤凰镇: 430"
+
+
+@pytest.mark.parametrize(
+    ("row", "unit", "written"),
+    [
+        (PLACES_ROW, "个", "项目: 数量指标 / 辖区总托位数(个); 市级: 6520个; 保税区 (含三个街道): 1140个; 凤凰镇: 430个"),
+        ("一级指标: 产出指标; 三级指标: 1.每千人口拥有3岁以下婴幼儿托位数(个); 2024年目标值: ≥4.5", "个",
+         "一级指标: 产出指标; 三级指标: 1.每千人口拥有3岁以下婴幼儿托位数(个); 2024年目标值: ≥4.5个"),
+        ("项目: 举办托育服务从业人员职业技能竞赛(场); 市级: 1", "场", "项目: 举办托育服务从业人员职业技能竞赛(场); 市级: 1场"),
+        ("三级指标: 普惠率(%); 2024年目标值: ≥60%", "%", "三级指标: 普惠率(%); 2024年目标值: ≥60%"),
+        ("所在地: 保税区 (含三个街道); 托位: 1140", "", "所在地: 保税区 (含三个街道); 托位: 1140"),
+    ],
+)
+def test_the_label_unit_is_written_after_bare_figures(row, unit, written):
+    assert row_unit(row) == unit
+    assert with_row_unit(row) == written
+
+
+def test_a_row_with_a_unit_states_a_count():
+    asked = at.asked_of("凤凰镇的辖区托位总数目标定的是多少个？", ("托位", "托位数"))
+    assert at.states(at.COUNT, PLACES_ROW, asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("凤凰镇的辖区托位总数目标定的是多少个？", "凤凰镇的辖区托位总数"),
+        ("托育驿站大概建了多少家？", "托育驿站"),
+        ("全市共建成多少家托育机构", "托育机构"),
+    ],
+)
+def test_the_counted_noun_leaves_out_what_leads_up_to_the_asking_word(question, counted):
+    assert counted_phrase(question) == counted
+
+
+def test_how_many_matches_is_a_count():
+    assert at.detect_all("张家港每年举办几场托育从业人员职业技能竞赛？") == [at.COUNT]
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("凤凰镇的辖区托位总数目标定的是多少个？", "430个"),
+        ("乐余镇的辖区总托位数定的是多少？", "320个"),
+        ("张家港每年举办几场托育从业人员职业技能竞赛？", "市级: 1场"),
+    ],
+)
+def test_table_figures_are_answered_with_their_unit(policy_service, question, fact):
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered, answer.reason
+    assert answer.fact == fact

@@ -16,6 +16,7 @@ from retrieval.store import IndexedChunk
 from retrieval.tables import BARE_VALUE, row_unit
 from retrieval.units import (
     TABLE_CELL,
+    ages_in_ranges,
     is_table,
     quotable_units,
     responsible_units,
@@ -128,7 +129,10 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
     """(fact, quoted cells) of a table row: the cell of the named place (a place of the hierarchy, or a column
     the question names), the lead unit, or the value."""
     cells = _cells(row)
-    label_cell = next(((h, v) for h, v in cells[:2] if v and not BARE_VALUE.match(v)), ("", ""))
+    labels = [(h, v) for h, v in cells if v and not BARE_VALUE.match(v)]
+    # The label that says what the row is about (三级指标: 医疗卫生机构与托育机构签约指导率(%)), not its group.
+    label_cell = max(labels, key=lambda hv: coverage(salient, hv[1].lower())) if labels and salient else (
+        next(iter(labels[:2]), ("", "")))
     label = f"{label_cell[0]}: {label_cell[1]}" if label_cell[0] else label_cell[1]
 
     def quoted(header: str, value: str) -> str:
@@ -266,7 +270,7 @@ def doer_of(clause: str) -> str:
 
 
 # Asking who carries a task out, not which body a sentence names (哪个部门负责…, 牵头单位是谁, who is responsible).
-_ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|responsib|in charge|\blead|listed", re.I)
+_ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|管|responsib|in charge|\blead|listed", re.I)
 
 
 def _noted_fact(result: SearchResult, unit: str, note: str, asked: answer_type.Asked) -> tuple[float, str]:
@@ -280,11 +284,9 @@ def _noted_fact(result: SearchResult, unit: str, note: str, asked: answer_type.A
     if _ASKS_RESPONSIBLE.search(result.question) or not sentence:
         return score + FOCUS_BONUS * 2, note
     own_score, own = _clause_fact(result, sentence, asked)
-    focus = _focus_word(result)
-    if own and focus is not None and _acts_on(focus, sentence.lower(), own):
-        return own_score, own
-    # Said of the whole item, the note answers only below a sentence whose own unit does what was asked.
-    return score, note
+    # A body the sentence names (向县级卫生健康部门备案, 依托卫健部门、计生协会) answers what it does; the note, said of
+    # the whole item, answers when the sentence names none.
+    return (own_score, own) if own else (score, note)
 
 
 def _best_clause(result: SearchResult, unit: str) -> str:
@@ -301,7 +303,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     best: tuple[float, str, str] | None = None
     units = quotable_units(text)
     for unit in with_responsible_notes(units) if answer_type.UNIT in kinds else units:
-        score = coverage(result.salient, f"{section} {without_note(unit)}".lower())
+        score = coverage(result.salient, f"{section} {without_note(unit)} {ages_in_ranges(unit)}".lower())
         stated = all(answer_type.states(kind, unit, asked) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))

@@ -341,6 +341,12 @@ def _any_match(match: re.Match[str]) -> bool:
     return True
 
 
+def _outside_titles(text: str, keep):
+    """`keep`, but never a unit named inside a document's title (《省卫生健康委等关于印发…的通知》)."""
+    titles = [m.span() for m in re.finditer(r"《[^》]*》", text)]
+    return lambda match: keep(match) and not any(start <= match.start() < end for start, end in titles)
+
+
 def _of_the_kind_asked(asked: Asked):
     ends = finer_asks.asked_body(asked.question)
     return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
@@ -405,7 +411,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         text = asked.relevant(text)
     keep = (
         _counted_as(asked, text) if kind == COUNT
-        else _of_the_kind_asked(asked) if kind == UNIT
+        else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
         else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
         else _any_match
     )

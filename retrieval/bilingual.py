@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 
+from pypinyin import lazy_pinyin
+
 log = logging.getLogger(__name__)
 _ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[([^\]]*)\]\s+/(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
@@ -26,7 +28,7 @@ MAX_TERMS_PER_PHRASE = 4
 
 # English words that carry no topic (question words, auxiliaries, pronouns, fillers).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about"]
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about", "individual", "separate", "specific", "particular"]
 )
 
 
@@ -72,6 +74,27 @@ def singular(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """The words CC-CEDICT's common entries (lower-case pinyin: no names) use in their English glosses."""
+    return frozenset(w for _, glosses, pinyin in _cedict_entries() if pinyin[:1].islower() for g in glosses
+                     for w in _WORD.findall(g.lower()))
+
+
+def spells_english(word: str) -> bool:
+    """True when `word` (lower case) is an English word of the dictionary's glosses ("change", "long")."""
+    return word in _english_words()
+
+
+def written_in_pinyin(word: str) -> str:
+    """`word` (two Chinese characters or more) as an English text writes it in pinyin (医呼通 → yihutong), ""
+    when it is no such word or its pinyin spells an English word."""
+    if len(word) < 2 or not all("\u4e00" <= char <= "\u9fff" for char in word):
+        return ""
+    spelt = "".join(lazy_pinyin(word, errors="ignore"))
+    return spelt if len(spelt) >= 4 and spelt.isascii() and spelt.isalpha() and not spells_english(spelt) else ""
+
+
+@lru_cache(maxsize=1)
 def _glosses_by_word() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Simplified word → the gloss lists of its CC-CEDICT entries (a word may have several entries)."""
     found: dict[str, list[tuple[str, ...]]] = {}
@@ -79,12 +102,11 @@ def _glosses_by_word() -> dict[str, tuple[tuple[str, ...], ...]]:
     for word, glosses, _ in entries:
         if len(word) >= 2:
             found.setdefault(word, []).append(glosses)
-    # A proper noun is also reached by its pinyin (温岭 by Wenling, 南洋 by Nanyang), unless the pinyin spells a
-    # word that the dictionary's common entries use in English (嫦娥 is no answer to "change").
-    english = {w for _, glosses, pinyin in entries if pinyin[:1].islower() for g in glosses for w in _WORD.findall(g.lower())}
+    # A proper noun is also reached by its pinyin (温岭 by Wenling, 南洋 by Nanyang), unless the pinyin spells an
+    # English word (嫦娥 is no answer to "change").
     for word, _, pinyin in entries:
         spelt = re.sub(r"[\d\s·]", "", pinyin).lower()
-        if len(word) >= 2 and pinyin[:1].isupper() and spelt.isalpha() and len(spelt) >= 5 and spelt not in english:
+        if len(word) >= 2 and pinyin[:1].isupper() and spelt.isalpha() and len(spelt) >= 5 and not spells_english(spelt):
             found.setdefault(word, []).append((spelt,))
     return {word: tuple(lists) for word, lists in found.items()}
 
@@ -104,10 +126,15 @@ class BilingualIndex:
         self.add_words(vocabulary)
 
     def add_words(self, words: Iterable[str]) -> None:
-        """Index the English glosses of more corpus words."""
+        """Index the English glosses of more corpus words, and their pinyin: an English question writes the
+        documents' names in pinyin ('Yihutong' for 医呼通, Fenghuang)."""
         glosses = _glosses_by_word()
         with self._lock:
             for word in words:
+                spelt = written_in_pinyin(word)
+                if spelt:
+                    self._ranked.setdefault(spelt, {})[word] = 0
+                    self._ordered.pop(spelt, None)
                 for gloss_list in glosses.get(word, ()):
                     for position, gloss in enumerate(gloss_list):
                         key = _normalise(gloss)

@@ -33,7 +33,7 @@ from retrieval.places import NATIONAL_CITY_NAMES
 from retrieval.store import IndexedChunk
 from retrieval.tokenize import tokenize
 from retrieval.types import Chunk, DocumentMeta
-from retrieval.units import quotable_units, with_responsible_notes, without_note
+from retrieval.units import ages_in_ranges, quotable_units, with_responsible_notes, without_note
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 2  # 2: passage vectors included
@@ -339,7 +339,8 @@ def _meta(fields: dict) -> DocumentMeta:
 
 def _in_context(item: IndexedChunk, text: str) -> str:
     """`text` of a passage with its section path before it, lower-cased: what coverage is measured on. The
-    document's title is left out (front matter repeating it is not about every question)."""
+    document's title is left out (front matter repeating it is not about every question); an age range is
+    spelt out, so that "两岁的娃" (2岁) is covered by "由3-6岁变更为2-6岁"."""
     title = item.meta.title
     section = " ".join(s for s in item.chunk.section if s != title)
-    return f"{section} {text}".replace(title, " ").lower()
+    return f"{section} {text} {ages_in_ranges(text)}".replace(title, " ").lower()

@@ -17,6 +17,7 @@ from pathlib import Path
 import jieba
 import yaml
 
+from retrieval.bilingual import written_in_pinyin
 from retrieval.catalog import CatalogError, load_catalog
 
 # Longest first: 特别行政区 before 区. A stem must keep at least two characters.
@@ -93,6 +94,13 @@ class PlaceTree:
         return LEVELS[min(node.depth, 3)]
 
 
+def pinyin_alias(name: str) -> list[str]:
+    """The pinyin an English question writes a place in (凤凰 → fenghuang, 乐余 → leyu), [] when it would read as
+    an English word or the name is not two Chinese characters or more."""
+    spelt = written_in_pinyin(name)
+    return [spelt] if spelt else []
+
+
 def _read_nodes(data: dict, parent: str | None, depth: int, out: dict[str, Place]) -> None:
     for name, body in (data or {}).items():
         name = str(name)
@@ -101,7 +109,7 @@ def _read_nodes(data: dict, parent: str | None, depth: int, out: dict[str, Place
             aka, sub = body.get("aka") or [], body.get("sub") or {}
         else:
             aka, sub = body or [], {}
-        aliases = [name, stem(name), *(str(a) for a in aka)]
+        aliases = [name, stem(name), *(str(a) for a in aka), *pinyin_alias(stem(name))]
         out[key] = Place(key, name, parent, depth, tuple(dict.fromkeys(a.lower() for a in aliases if a)))
         _read_nodes(sub, key, depth + 1, out)
 

@@ -111,10 +111,14 @@ def resolve_followup(question: str, previous: str | None, gazetteer: Gazetteer) 
 
 def _latin_name(place: str, gazetteer: Gazetteer) -> str | None:
     """A Latin-letter alias of the documented city `place` names (`张家港` → `Zhangjiagang`), if any."""
+    for key in gazetteer.tree.by_alias.get(place.lower(), ()):  # the place's own names, not its towns'
+        latin = [alias for alias in gazetteer.tree.nodes[key].aliases if alias.isascii()]
+        if latin:
+            return latin[0].title()
     city = gazetteer.documented.get(place.lower())
     if city is None:
         return None
-    latin = sorted(alias for alias, target in gazetteer.documented.items() if target == city and alias.isascii())
+    latin = sorted(alias for alias, target in gazetteer.extra.items() if target == city and alias.isascii())
     return latin[0].title() if latin else None
 
 

@@ -45,8 +45,11 @@ _NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
 
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (CONTACT, re.compile(r"电话|热线|联系方式|怎么联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|phone|hotline|contact|e-?mail|"
-                         r"website|\bapp\b", re.I)),
+    # The contact itself (电话是多少, 联系方式), not whether a hotline exists or who runs it (有没有开通热线).
+    (CONTACT, re.compile(r"(?:电话|热线|号码)(?:号码)?(?:是|打)?(?:多少|几号|什么|啥)|(?:电话|热线)[？?]?$|打(?:什么|哪个)电话|拨打|"
+                         r"联系方式|联系电话|怎么联系|怎样联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|"
+                         r"(?:phone|hotline|telephone) number|what(?:'s| is) the (?:phone|hotline|number)|\bcall\b|contact|"
+                         r"e-?mail|website|\bapp\b", re.I)),
     (RATIO, _RATIO_QUESTION),
     (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
@@ -63,7 +66,8 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                        r"how many|number of", re.I)),
     (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|哪些单位|(?:责任|牵头|配合)(?:单位|部门)|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|"
                       r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:[a-z]+ ){0,2}(?:department|authority|agency|body|"
-                      r"office|unit|hospital|bureau)s?\b|who (?:is responsible|leads|runs|handles|approves)|where do(?:es)? .* register", re.I)),
+                      r"office|unit|hospital|bureau|organi[sz]ation)s?\b|who (?:is responsible|leads|runs|handles|approves|gives|provides|offers|"
+                      r"supports|backs|organi[sz]es|carries out|is in charge)|where do(?:es)? .* register", re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
                        r"address|place)", re.I)),
     (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
@@ -93,6 +97,7 @@ def detect(question: str) -> AnswerType:
 
 _ASKS_BASIS = re.compile(r"(?:按|根据|依据|凭)(?:[^，。？?]{0,6}的)?什么(?!时候|比例|价|标准|费|金额)|看什么(?:来)?(?:定|算)|based on what|"
                          r"what (?:is|are) (?:it|they) based on", re.I)
+_NAMES_A_RATE = re.compile(r"[率]|占比|比例")
 _INDEFINITE = re.compile(r"好几|十几|几十|几百|几千|几万")
 _HOW_MANY_OF_TIME = re.compile(r"how many (?:working )?(?:days|months|years|weeks|hours)", re.I)
 
@@ -107,7 +112,7 @@ def detect_all(question: str) -> list[str]:
     if COUNT in kinds and PERCENTAGE in kinds and asked_classifier(question):
         kinds.remove(PERCENTAGE)  # "占了多少个": a count of the part
     if not kinds and "多少" in question:
-        kinds = [COUNT]
+        kinds = [PERCENTAGE if _NAMES_A_RATE.search(question) else COUNT]  # 签约指导率…目标值是多少: a share
     if DURATION in kinds and COUNT in kinds and _HOW_MANY_OF_TIME.search(question):
         kinds.remove(COUNT)  # "how many working days": a duration, not a count of things
     if RATIO in kinds:  # "保育人员和婴幼儿比例", "how many babies per carer": 1:3, which no share or count answers

@@ -66,6 +66,15 @@ def without_note(unit: str) -> str:
     return unit[: max(unit.rfind("("), unit.rfind("（"))].rstrip("…") if note else unit
 
 
+_AGE_RANGE = re.compile(r"(\d)\s*[-~～至到]\s*(\d)\s*(?:周)?岁")
+
+
+def ages_in_ranges(text: str) -> str:
+    """The ages of the age ranges in `text`, spelt out ("3-6岁" → "3岁 4岁 5岁 6岁"): what a question naming one
+    age (两岁, 2岁) is covered by."""
+    return " ".join(f"{age}岁" for low, high in _AGE_RANGE.findall(text) for age in range(int(low), int(high) + 1))
+
+
 def is_table(text: str) -> bool:
     lines = [line for line in text.split("\n") if line.strip()]
     return bool(lines) and all("; " in line and TABLE_CELL.match(line.split("; ")[0]) for line in lines)

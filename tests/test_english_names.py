@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from retrieval.answer import doer_of
-from retrieval.bilingual import BilingualIndex
+from retrieval.bilingual import BilingualIndex, written_in_pinyin
+from retrieval.places import load_place_tree, pinyin_alias
 from retrieval.question_refs import given_figures
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 def test_a_proper_noun_is_reached_by_its_pinyin():
@@ -66,3 +71,23 @@ def test_an_english_question_naming_places_in_pinyin_finds_the_passage(policy_se
         use_llm=False,
     )
     assert answer.answered and "南洋科技" in answer.quotes[0].text
+
+
+def test_a_document_word_is_reached_by_its_pinyin():
+    index = BilingualIndex(["医呼通", "浙有善育"])
+    assert index.expand("the 'Yihutong' system")["yihutong"] == ["医呼通"]
+    assert written_in_pinyin("托育") == "tuoyu" and written_in_pinyin("医") == "", "one character is no name"
+
+
+def test_a_town_is_read_from_its_pinyin(policy_service):
+    """凤凰镇 and 乐余镇 are towns of 张家港 in knowledge/places.yaml, with no pinyin written there."""
+    tree = load_place_tree(KNOWLEDGE / "places.yaml")
+    assert any(key.endswith("凤凰镇") for key in tree.by_alias["fenghuang"])
+    answer = policy_service.ask(
+        "In Zhangjiagang's target-task table, how many new puhui toddler classes in kindergartens are set for "
+        "Fenghuang town?", use_llm=False)
+    assert answer.answered and answer.fact == "1个", "the town's column, not the city's 30"
+
+
+def test_pinyin_spelling_an_english_word_is_no_place_alias():
+    assert pinyin_alias("嫦娥") == [] and pinyin_alias("凤凰") == ["fenghuang"]

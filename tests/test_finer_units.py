@@ -61,3 +61,16 @@ def test_a_quoted_name_stands_for_the_thing_counted_in_the_parents_words():
     assert at.states(at.COUNT, text, quoted) and at.extract(at.COUNT, text, asked=quoted) == "不少于80个"
     unquoted = at.asked_of("厦门一共开多少个托育小站？", ("小站",))
     assert not at.states(at.COUNT, text, unquoted), "without the name, 服务点 is not what was counted"
+
+
+def test_an_age_range_covers_the_ages_inside_it():
+    from retrieval.units import ages_in_ranges
+
+    assert ages_in_ranges("营业范围由3-6岁变更为2-6岁或0-6岁").startswith("3岁 4岁 5岁 6岁 2岁")
+    assert ages_in_ranges("0～3岁婴幼儿") == "0岁 1岁 2岁 3岁"
+    assert ages_in_ranges("6-12个月") == ""
+
+
+def test_a_parent_asking_about_a_two_year_old_gets_the_age_range_that_holds_it(policy_service):
+    answer = policy_service.ask("北仑的幼儿园现在能收两岁的娃了吗？", use_llm=False)
+    assert answer.answered and "2-6岁" in answer.quotes[0].text

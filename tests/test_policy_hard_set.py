@@ -43,7 +43,7 @@ def test_hard_set_retrieval(reports):
 def test_hard_set_answers_and_refusals(reports):
     report = reports["policy_qa_hard_dev.jsonl"]
     summary, misses = report.summary(), report.misses()
-    assert summary["answer_fact"] >= 37, misses
+    assert summary["answer_fact"] >= 39, misses
     assert summary["unanswerable_refused"] >= 28, misses
     assert summary["answerable_refused"] <= 1, misses
 
@@ -65,14 +65,15 @@ def test_probe_set_meets_its_bar(reports):
     assert summary["unanswerable_refused"] >= 28, misses
 
 
-# Four more sets of the hard set's kinds, each written by a helper who never saw the product's code or
-# replies (docs/policy-answers.md, "Probe sets 2–5"); measured 2026-11-28: answer fact, false refusals and
-# unanswerable refused, with a margin of two.
+# Five more sets of the hard set's kinds, each written by a helper who never saw the product's code or
+# replies (docs/policy-answers.md, "Probe sets 2–6"); measured 2026-11-28 (session 8): answer fact, false
+# refusals and unanswerable refused, with a margin of one.
 LATER_PROBES = {
-    "policy_qa_probe2_dev.jsonl": (45, 7, 44),
-    "policy_qa_probe3_dev.jsonl": (43, 6, 38),
-    "policy_qa_probe4_dev.jsonl": (41, 8, 41),
-    "policy_qa_probe5_dev.jsonl": (40, 3, 39),
+    "policy_qa_probe2_dev.jsonl": (52, 1, 45),
+    "policy_qa_probe3_dev.jsonl": (48, 2, 39),
+    "policy_qa_probe4_dev.jsonl": (45, 4, 42),
+    "policy_qa_probe5_dev.jsonl": (46, 1, 41),
+    "policy_qa_probe6_dev.jsonl": (52, 2, 40),
 }
 
 

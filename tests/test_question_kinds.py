@@ -29,3 +29,19 @@ from retrieval import question_kinds as qk
 )
 def test_the_kinds_a_question_asks_for(question, kinds):
     assert qk.detect_all(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("台州有没有开通家庭教育方面的热线？是哪一级开的？", [qk.YES_NO]),  # whether it exists, not the number
+        ("张家港市托育综合服务中心的咨询电话是多少？", [qk.CONTACT]),
+        ("托育中心电话", [qk.CONTACT]),
+        ("What is the hotline number for Zhangjiagang childcare?", [qk.CONTACT]),
+        ("Is there a parenting hotline in Taizhou?", [qk.YES_NO]),
+        ("张家港医院跟托育机构的签约指导率，2024年目标值填的是多少？", [qk.PERCENTAGE]),  # a rate asked by 多少
+        ("In Beilun, who gives the professional backing for integration?", [qk.UNIT]),
+    ],
+)
+def test_contact_rate_and_who_questions(question, kinds):
+    assert qk.detect_all(question) == kinds

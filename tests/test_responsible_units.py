@@ -67,3 +67,19 @@ def test_who_is_responsible_is_answered_from_the_note(policy_service, question, 
     assert fact in answer.fact
     assert not_fact is None or not_fact not in answer.fact
     assert answer.fact in answer.quotes[0].text, "the fact stands in the quote, verbatim"
+
+
+def test_a_unit_inside_a_documents_title_is_no_answer():
+    from retrieval import answer_type as at
+
+    text = "根据《省卫生健康委等关于印发普惠托育基本公共服务试点工作方案(试行)的通知》精神要求,结合实际,特制定本实施方案"
+    assert at.extract(at.UNIT, text) == ""
+    assert at.extract(at.UNIT, "《通知》印发后,由县级卫生健康部门负责") == "县级卫生健康部门"
+
+
+def test_the_bodies_a_sentence_names_answer_before_its_items_note(policy_service):
+    answer = policy_service.ask(
+        "Who will Xiamen lean on to spread the word about childcare and parenting — which organisations are named?",
+        use_llm=False)
+    assert answer.answered and "计生协会" in answer.quotes[0].text
+    assert answer.fact in ("卫健部门", "卫健部门、计生协会、托育机构"), answer.fact

@@ -60,3 +60,9 @@ def test_table_figures_are_answered_with_their_unit(policy_service, question, fa
     answer = policy_service.ask(question, use_llm=False)
     assert answer.answered, answer.reason
     assert answer.fact == fact
+
+
+def test_a_row_is_quoted_with_the_label_the_question_is_about(policy_service):
+    answer = policy_service.ask("张家港绩效指标表里，医院跟托育机构的签约指导率，2024年目标值填的是多少？", use_llm=False)
+    assert answer.answered and answer.fact == "100%"
+    assert "签约指导率" in answer.quotes[0].text, "not only the row's group (一级指标: 产出指标)"

@@ -67,10 +67,16 @@ def _free_a_place(db, **options) -> None:
     run_unit(db, booking.cancel_booking, run_unit(db, booking.list_bookings, BOOKED_A)[0].booking_id, BOOKED_A, **options)
 
 
-async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, centre, engine):
+
+def _users(fake_bot_api, *users: int):
+    """The fake Bot API with `users` known to it."""
     api = fake_bot_api.api
-    for user in (OPERATOR, SECOND, BOOKED_A):
+    for user in users:
         api.add_user(user)
+    return api
+
+async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, centre, engine):
+    api = _users(fake_bot_api, OPERATOR, SECOND, BOOKED_A)
     app = app_for(fake_bot_api)
     institution_id, session_id = centre
     _fill(engine, session_id)
@@ -164,9 +170,7 @@ async def test_full_session_join_cancel_offer_pass_take(fake_bot_api, app_for, c
 
 
 async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for, centre, engine):
-    api = fake_bot_api.api
-    for user in (PARENT, SECOND):
-        api.add_user(user)
+    api = _users(fake_bot_api, PARENT, SECOND)
     app = app_for(fake_bot_api)
     _, session_id = centre
     _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20)))
@@ -188,9 +192,7 @@ async def test_leave_from_bookings_passes_a_held_place_on(fake_bot_api, app_for,
 async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
     fake_bot_api, app_for, centre, engine
 ):
-    api = fake_bot_api.api
-    for user in (PARENT, SECOND, 5454):
-        api.add_user(user)
+    api = _users(fake_bot_api, PARENT, SECOND, 5454)
     _, session_id = centre
     _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20), (5454, 30)))
     hold = timedelta(minutes=30)
@@ -227,8 +229,7 @@ async def test_holds_lapsing_while_the_bot_is_down_are_processed_on_return(
 async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
     fake_bot_api, app_for, centre, engine
 ):
-    api = fake_bot_api.api
-    api.add_user(PARENT)
+    api = _users(fake_bot_api, PARENT)
     _, session_id = centre
     _fill(engine, session_id, queue=((PARENT, 24),))
     _free_a_place(engine)
@@ -242,9 +243,7 @@ async def test_an_offer_made_while_the_bot_is_down_is_sent_with_a_full_hold(
 
 
 async def test_operator_adding_places_offers_them_to_the_queue_first(fake_bot_api, app_for, centre, engine):
-    api = fake_bot_api.api
-    for user in (OPERATOR, PARENT, SECOND):
-        api.add_user(user)
+    api = _users(fake_bot_api, OPERATOR, PARENT, SECOND)
     app = app_for(fake_bot_api)
     _, session_id = centre
     _fill(engine, session_id, queue=((PARENT, 24), (SECOND, 20)))

@@ -9,35 +9,24 @@ from retrieval import answer_type as at
 
 
 @pytest.mark.parametrize(
-    ("question", "text", "fact"),
+    ("kind", "question", "text", "fact"),
     [
-        ("温岭中心托育园几月开园？", "也将于今年9月份开园。", "今年9月份"),
-        ("托育园哪天开园？", "也将于今年9月份开园。", ""),  # a month does not say which day
-        ("方案哪天印发？", "于2024年6月17日印发", "2024年6月17日"),
-        ("几月开园？", "2024年开园", ""),
+        (at.DATE, "温岭中心托育园几月开园？", "也将于今年9月份开园。", "今年9月份"),
+        (at.DATE, "托育园哪天开园？", "也将于今年9月份开园。", ""),  # a month does not say which day
+        (at.DATE, "方案哪天印发？", "于2024年6月17日印发", "2024年6月17日"),
+        (at.DATE, "几月开园？", "2024年开园", ""),
+        (at.DURATION, "临时托一次最多能托几个小时？", "到2024年底,全市新增社区普惠托育点10个", ""),  # a date
+        (at.DURATION, "临时托一次最多能托几个小时？", "每次不超过4小时", "4小时"),
+        (at.DURATION, "临时托一次最多能托几个小时？", "托育期限为3个月", ""),
+        (at.DURATION, "产假有几天？", "产假158天,护理假15天", "158天"),
+        (at.DURATION, "How many days does the filing take?", "5个工作日内完成备案", "5个工作日"),
+        (at.DURATION, "要多久？", "2个月", "2个月"),
     ],
 )
-def test_a_date_as_fine_as_asked(question, text, fact):
+def test_a_date_or_a_length_as_fine_as_asked(kind, question, text, fact):
     asked = at.asked_of(question)
-    assert at.states(at.DATE, text, asked) is bool(fact)
-    assert at.extract(at.DATE, text, asked=asked) == fact
-
-
-@pytest.mark.parametrize(
-    ("question", "text", "fact"),
-    [
-        ("临时托一次最多能托几个小时？", "到2024年底,全市新增社区普惠托育点10个", ""),  # 2024年 is a date
-        ("临时托一次最多能托几个小时？", "每次不超过4小时", "4小时"),
-        ("临时托一次最多能托几个小时？", "托育期限为3个月", ""),
-        ("产假有几天？", "产假158天,护理假15天", "158天"),
-        ("How many days does the filing take?", "5个工作日内完成备案", "5个工作日"),
-        ("要多久？", "2个月", "2个月"),
-    ],
-)
-def test_a_length_in_the_unit_asked(question, text, fact):
-    asked = at.asked_of(question)
-    assert at.states(at.DURATION, text, asked) is bool(fact)
-    assert at.extract(at.DURATION, text, asked=asked) == fact
+    assert at.states(kind, text, asked) is bool(fact)
+    assert at.extract(kind, text, asked=asked) == fact
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 
-from pypinyin import lazy_pinyin
+# pypinyin reads single characters only: its phrase dictionary costs ~45 MB, and CC-CEDICT (loaded anyway)
+# gives the reading of whole words.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+from pypinyin import lazy_pinyin  # noqa: E402
 
 log = logging.getLogger(__name__)
 _ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[([^\]]*)\]\s+/(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+_LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-z][a-z'-]*")
 MAX_GLOSS_WORDS = 3  # glosses longer than this are definitions, not translations
 MAX_TERMS_PER_PHRASE = 4
 
@@ -75,9 +80,10 @@ def singular(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _english_words() -> frozenset[str]:
-    """The words CC-CEDICT's common entries (lower-case pinyin: no names) use in their English glosses."""
+    """The English words of CC-CEDICT's common entries (lower-case pinyin: no names)."""
+    # Written in lower case there: "Changsha" in a gloss is a name, "change" a word.
     return frozenset(w for _, glosses, pinyin in _cedict_entries() if pinyin[:1].islower() for g in glosses
-                     for w in _WORD.findall(g.lower()))
+                     for w in _LOWER_WORD.findall(g))
 
 
 def spells_english(word: str) -> bool:
@@ -87,11 +93,24 @@ def spells_english(word: str) -> bool:
 
 def written_in_pinyin(word: str) -> str:
     """`word` (two Chinese characters or more) as an English text writes it in pinyin (医呼通 → yihutong), ""
-    when it is no such word or its pinyin spells an English word."""
+    when it is no such word or its pinyin spells an English word. CC-CEDICT's reading of the whole word comes
+    first (长沙 is Changsha, 重庆 Chongqing, a name's reading before a common word's); a word it lacks is read
+    character by character."""
     if len(word) < 2 or not all("\u4e00" <= char <= "\u9fff" for char in word):
         return ""
-    spelt = "".join(lazy_pinyin(word, errors="ignore"))
+    reading = _readings().get(word)
+    spelt = re.sub(r"[\d\s·]", "", reading).lower() if reading else "".join(lazy_pinyin(word, errors="ignore"))
     return spelt if len(spelt) >= 4 and spelt.isascii() and spelt.isalpha() and not spells_english(spelt) else ""
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[str, str]:
+    """Word → its CC-CEDICT pinyin (a proper name's entry before a common word's)."""
+    readings: dict[str, str] = {}
+    for word, _, pinyin in _cedict_entries():
+        if len(word) >= 2 and (word not in readings or pinyin[:1].isupper()):
+            readings[word] = pinyin
+    return readings
 
 
 @lru_cache(maxsize=1)

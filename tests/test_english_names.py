@@ -77,6 +77,9 @@ def test_a_document_word_is_reached_by_its_pinyin():
     index = BilingualIndex(["医呼通", "浙有善育"])
     assert index.expand("the 'Yihutong' system")["yihutong"] == ["医呼通"]
     assert written_in_pinyin("托育") == "tuoyu" and written_in_pinyin("医") == "", "one character is no name"
+    # The whole word's reading (CC-CEDICT), not its characters' first readings (zhangsha, zhongqing).
+    assert written_in_pinyin("长沙") == "changsha" and written_in_pinyin("重庆") == "chongqing"
+    assert written_in_pinyin("乐余") == "leyu", "a town CC-CEDICT lacks is read character by character"
 
 
 def test_a_town_is_read_from_its_pinyin(policy_service):

@@ -199,12 +199,11 @@ class Gazetteer:
         self.undocumented = frozenset(undocumented - set(self.documented))
         names = sorted({*self.extra, *tree.by_alias}, key=lambda a: (-len(a), a))
         # One alternation, longest names first, so 张家港 wins over a shorter overlapping name; ASCII names
-        # must stand as words ("dalian" is not inside "dalianlu").
-        self._pattern = re.compile(
-            "|".join(
-                rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])" if a.isascii() else re.escape(a) for a in names
-            )
-        ) if names else None
+        # must stand as words ("dalian" is not inside "dalianlu"), checked once around all of them.
+        latin = "|".join(re.escape(a) for a in names if a.isascii())
+        chinese = "|".join(re.escape(a) for a in names if not a.isascii())
+        parts = ([rf"(?<![a-z0-9])(?:{latin})(?![a-z0-9])"] if latin else []) + ([chinese] if chinese else [])
+        self._pattern = re.compile("|".join(parts)) if parts else None
 
     @property
     def documented_cities(self) -> list[str]:

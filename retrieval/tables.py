@@ -224,5 +224,7 @@ def row_unit(row: str) -> str:
 def with_row_unit(row: str) -> str:
     """`row` with its labels' unit written after each bare figure ("凤凰镇: 430" → "凤凰镇: 430个" in a row
     labelled 辖区总托位数(个)), so that the figure states a count of what the label counts."""
+    if "; " not in row or not _LABEL_UNIT.search(row):  # a sentence, or a row without a unit: as it is
+        return row
     unit = row_unit(row)
     return _ROW_VALUE.sub(lambda m: m.group(1) + unit, row) if unit else row

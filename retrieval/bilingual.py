@@ -115,12 +115,6 @@ def _glosses_by_word() -> dict[str, tuple[tuple[str, ...], ...]]:
     for word, glosses, _ in entries:
         if len(word) >= 2:
             found.setdefault(word, []).append(glosses)
-    # A proper noun is also reached by its pinyin (温岭 by Wenling, 南洋 by Nanyang), unless the pinyin spells an
-    # English word (嫦娥 is no answer to "change").
-    for word, _, pinyin in entries:
-        spelt = re.sub(r"[\d\s·]", "", pinyin).lower()
-        if len(word) >= 2 and pinyin[:1].isupper() and spelt.isalpha() and len(spelt) >= 5 and not spells_english(spelt):
-            found.setdefault(word, []).append((spelt,))
     return {word: tuple(lists) for word, lists in found.items()}
 
 

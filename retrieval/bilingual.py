@@ -76,8 +76,11 @@ def singular(word: str) -> str:
 def _english_words() -> frozenset[str]:
     """The English words of CC-CEDICT's common entries (lower-case pinyin: no names)."""
     # Written in lower case there: "Changsha" in a gloss is a name, "change" a word.
-    common = "/".join(gloss for _, glosses, pinyin in _cedict_entries() if pinyin[:1].islower() for gloss in glosses)
-    return frozenset(_LOWER_WORD.findall(common))
+    words: set[str] = set()
+    for _, glosses, pinyin in _cedict_entries():
+        if pinyin[:1].islower():  # one entry at a time: the list of all its words would hold ~50 MB at once
+            words.update(_LOWER_WORD.findall("/".join(glosses)))
+    return frozenset(words)
 
 
 def spells_english(word: str) -> bool:

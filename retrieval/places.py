@@ -198,12 +198,12 @@ class Gazetteer:
                 undocumented.add(alias)
         self.undocumented = frozenset(undocumented - set(self.documented))
         names = sorted({*self.extra, *tree.by_alias}, key=lambda a: (-len(a), a))
-        # One alternation, longest names first, so 张家港 wins over a shorter overlapping name; ASCII names
-        # must stand as words ("dalian" is not inside "dalianlu"), checked once around all of them.
-        latin = "|".join(re.escape(a) for a in names if a.isascii())
+        # Chinese names: one alternation, longest first, so 张家港 wins over a shorter overlapping name. Latin
+        # names (beijing, xi'an, hong kong) stand as words ("dalian" is not inside "dalianlu"): looked up word by
+        # word, since an alternation of hundreds of them is tried at every character of every question.
         chinese = "|".join(re.escape(a) for a in names if not a.isascii())
-        parts = ([rf"(?<![a-z0-9])(?:{latin})(?![a-z0-9])"] if latin else []) + ([chinese] if chinese else [])
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._pattern = re.compile(chinese) if chinese else None
+        self._latin = frozenset(a for a in names if a.isascii())
 
     @property
     def documented_cities(self) -> list[str]:
@@ -217,9 +217,11 @@ class Gazetteer:
         return ""
 
     def _mentions(self, text: str) -> list[tuple[int, str, bool]]:
-        if self._pattern is None:
-            return []
-        return [(m.start(), m.group(0), m.group(0) in self.extra) for m in self._pattern.finditer(text.lower())]
+        lowered = text.lower()
+        found = [(m.start(), m.group(0)) for m in self._pattern.finditer(lowered)] if self._pattern else []
+        if self._latin:
+            found += _latin_mentions(lowered, self._latin)
+        return [(at, name, name in self.extra) for at, name in sorted(found)]
 
     def read(self, text: str) -> PlaceReading:
         """Documented cities, places without documents (with documented places near them), sub-places."""
@@ -276,7 +278,7 @@ class Gazetteer:
 
     def mentions_place(self, text: str) -> bool:
         """True when `text` names any place of the hierarchy."""
-        return self._pattern is not None and self._pattern.search(text.lower()) is not None
+        return bool(self._mentions(text))
 
     def find(self, text: str) -> tuple[list[str], list[str]]:
         """Cities named in `text`: (documented catalog cities, places without documents), in order."""
@@ -293,6 +295,29 @@ class Gazetteer:
         for start, alias, _ in reversed(self._mentions(text)):
             result = result[:start] + replacement + result[start + len(alias):]
         return result
+
+
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _latin_mentions(lowered: str, names: frozenset[str]) -> list[tuple[int, str]]:
+    """(position, name) of the Latin names in `lowered`, whole words only; a name of two words (hong kong,
+    xi'an) before one of its words."""
+    words = list(_LATIN_WORD.finditer(lowered))
+    found: list[tuple[int, str]] = []
+    i = 0
+    while i < len(words):
+        start = words[i].start()
+        if i + 1 < len(words) and lowered[words[i].end() : words[i + 1].start()] in (" ", "'"):
+            pair = lowered[start : words[i + 1].end()]
+            if pair in names:
+                found.append((start, pair))
+                i += 2
+                continue
+        if words[i].group(0) in names:
+            found.append((start, words[i].group(0)))
+        i += 1
+    return found
 
 
 def _add(items: list[str], item: str) -> None:

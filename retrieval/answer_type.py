@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval import changes, finer_asks, money_roles, question_refs
-from retrieval.counted import asked_classifier
+from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
     AMOUNT,
@@ -50,6 +50,8 @@ _UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工
 _CONTACT = r"(?<!\d)(?:\d{3,4}-?\d{7,8}|1\d{10}|\d{5})(?!\d)|[\w.+-]+@[\w-]+\.[\w.]+|www\.\S+|https?://\S+"
 _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分|半)?"
 # A month without its year (也将于今年9月份开园): the date of this year's plans.
+# Years listed without 年 (2020、2021、2022连续三年): "从哪年开始" takes the first (`first_of_years`).
+_YEARS = r"(?<!\d)(?:19|20)\d\d(?:[、,，](?:19|20)\d\d)+(?!\d)"
 _MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(?![\d份]*日)"
 _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
 _STATES: dict[str, re.Pattern[str]] = {
@@ -59,7 +61,7 @@ _STATES: dict[str, re.Pattern[str]] = {
     RATIO: re.compile(_RATIO_FIGURE),
     PERCENTAGE: re.compile(rf"{_NUM}\s*[%％]|百分之|\(%\)[^;\n]*[;；]?[^:：;\n]*[:：]\s*[≥≤>＜<]?\s*\d|{_NUM}\s*成"),
     DURATION: re.compile(rf"{_NOT_A_YEAR}{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
-    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)|{_MONTH}"),
+    DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)|{_MONTH}|{_YEARS}"),
     PLACE: re.compile(r"位于|设在|设于|坐落|地址|依托[^，,。；;]{2,20}(?:园|院|区|中心|基地|学校|馆|站)|[\u4e00-\u9fff]{2,8}(?:路|街|大道)\d+号|"
                       r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)"),
     UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,12}}{_UNIT_WORD}|牵头|负责|申请注册登记|申请登记|备案|家长委员会|委员会"),
@@ -101,7 +103,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     CONTACT: (re.compile(_CONTACT),),
     CLOCK: (re.compile(rf"(?:{_CLOCK_TIME})(?:\s*[-~～至到]\s*(?:{_CLOCK_TIME}))?"),),
     DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
-           re.compile(_MONTH)),
+           re.compile(_MONTH), re.compile(_YEARS)),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
 }
@@ -305,10 +307,20 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     if asked.asks_finer(kind):
         spans = [match.group(0) for pattern in _FACT[DATE] for match in pattern.finditer(text)] if kind == DATE else [text]
         return any(finer_asks.gives_finer(kind, span, asked.question) for span in spans)
-    if kind == COUNT and _named_count(asked).search(text):
-        return True  # "其余6县市": the figure right before the noun counted
+    if kind == COUNT:
+        return _states_count(text, asked, pattern)
+    return any(asked.takes(text, match) for match in pattern.finditer(text))
+
+
+def _states_count(text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
+    """`states` for a count: a figure right before the noun counted (其余6县市), a list of the kinds counted
+    (分几种班: 乳儿班、托小班和托大班), a figure whose measure word agrees, or a bare figure of a row."""
+    if _named_count(asked).search(text):
+        return True
     classifier = asked.classifier
-    if kind == COUNT and classifier:
+    if classifier in KIND_CLASSIFIERS and listed_kinds(text, asked.question):
+        return True
+    if classifier:
         if any(
             asked.agrees(match.group(1))
             and not (classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start()))
@@ -318,14 +330,12 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         ):
             return True
         pattern = _BARE_COUNT
-    if kind == COUNT:
-        if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))
-            return False
-        return any(
-            asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match) and asked.takes(text, match)
-            for match in pattern.finditer(text)
-        )
-    return any(asked.takes(text, match) for match in pattern.finditer(text))
+    if _PERCENT_ROW.search(text):  # a row whose label declares its cells percentages (占比(%))
+        return False
+    return any(
+        asked.counts_what_was_asked(text, match.start()) and _is_figure(text, match) and asked.takes(text, match)
+        for match in pattern.finditer(text)
+    )
 
 
 # What leads up to a unit's name in a sentence (向机构所在地县级以上民政部门 → 民政部门).
@@ -339,6 +349,9 @@ _PART_OF_A_WORD = ("事", "性")
 
 def _any_match(match: re.Match[str]) -> bool:
     return True
+
+
+_ASKS_START = re.compile(r"开始|(?:哪年|哪一年|何时|什么时候)起|\bfirst\b|\bsince\b|\bstart", re.I)
 
 
 def _outside_titles(text: str, keep):
@@ -425,8 +438,10 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         if match:
             break
     if not match:
-        return ""
+        return listed_kinds(text, asked.question) if kind == COUNT and asked.classifier in KIND_CLASSIFIERS else ""
     fact = match.group(0).strip()
+    if kind == DATE and _ASKS_START.search(asked.question) and re.fullmatch(_YEARS, fact):
+        fact = fact[:4]  # "从哪年开始": the first of the years listed
     if kind == UNIT:
         shorter = _UNIT_LEAD.sub("", fact)
         fact = shorter if len(shorter) >= 2 else fact

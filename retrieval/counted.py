@@ -58,3 +58,24 @@ def asked_classifier(question: str) -> str:
     if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
         return "名"
     return match.group(1)
+
+
+# A list of kinds sharing their head (乳儿班、托小班和托大班): what "分几种班" asks for when no figure is given.
+_LISTED = re.compile(r"[\u4e00-\u9fff]{1,8}(?:、[\u4e00-\u9fff]{1,8})*(?:、|和|及|与)[\u4e00-\u9fff]{1,8}")
+_KINDS_ASKED = re.compile(r"(?:几|多少)(?:种|类)([\u4e00-\u9fff]*)")
+KIND_CLASSIFIERS = frozenset({"种", "类"})
+
+
+def listed_kinds(text: str, question: str) -> str:
+    """The first list of two or more kinds in `text` whose names end in the noun `question` counts by kind
+    (分几种**班**: 乳儿班、托小班和托大班), "" when none. The first name is as long as the longest other one: in
+    running text its start is not marked."""
+    asked = _KINDS_ASKED.search(question)
+    head = asked.group(1)[-1:] if asked else ""
+    for match in _LISTED.finditer(text):
+        items = re.split(r"、|和|及|与", match.group(0))
+        if len(items) < 2 or not head or not all(item.endswith(head) and len(item) >= 2 for item in items):
+            continue
+        first = items[0][-max(len(item) for item in items[1:]) :]
+        return first + match.group(0)[len(items[0]) :]
+    return ""

@@ -63,3 +63,14 @@ def test_an_age_range_covers_the_ages_inside_it():
 def test_a_parent_asking_about_a_two_year_old_gets_the_age_range_that_holds_it(policy_service):
     answer = policy_service.ask("北仑的幼儿园现在能收两岁的娃了吗？", use_llm=False)
     assert answer.answered and "2-6岁" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("台州托育从哪年开始被列为民生实事？", "2020"), ("哪几年被列为民生实事？", "2020、2021、2022"),
+     ("Since when has childcare been a livelihood project?", "2020")],
+)
+def test_years_listed_without_their_character(question, fact):
+    text = "2020、2021、2022连续三年,托育服务均列为市政府民生实事项目。"
+    asked = at.asked_of(question)
+    assert at.states(at.DATE, text, asked) and at.extract(at.DATE, text, asked=asked) == fact

@@ -66,3 +66,18 @@ def test_a_row_is_quoted_with_the_label_the_question_is_about(policy_service):
     answer = policy_service.ask("张家港绩效指标表里，医院跟托育机构的签约指导率，2024年目标值填的是多少？", use_llm=False)
     assert answer.answered and answer.fact == "100%"
     assert "签约指导率" in answer.quotes[0].text, "not only the row's group (一级指标: 产出指标)"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "listed"),
+    [
+        ("大庆独立开的托儿所一般分几种班？", "机构一般设置乳儿班、托小班和托大班,招收3岁以下婴幼儿。", "乳儿班、托小班和托大班"),
+        ("有几种补贴？", "给予托育补贴、租金补贴和运营补贴", "托育补贴、租金补贴和运营补贴"),
+        ("厦门有几种托育服务方式？", "提升托育服务的信任感和获得感", ""),  # 感 is not the 方式 counted
+        ("有几个托班？", "设置乳儿班、托小班和托大班", ""),  # a count by number, not by kind
+    ],
+)
+def test_a_count_of_kinds_is_answered_by_the_list_of_them(question, text, listed):
+    asked = at.asked_of(question)
+    assert at.extract(at.COUNT, text, asked=asked) == listed
+    assert at.states(at.COUNT, text, asked) is bool(listed)

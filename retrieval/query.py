@@ -43,6 +43,14 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+_AGE_RANGE_SPOKEN = re.compile(r"(\d{1,2})\s*(?:到|至|~|～)\s*(\d{1,2})\s*(周岁|岁)")
+
+
+def as_documents_write(question: str) -> str:
+    """`question` (simplified) with an age range written as the documents write it: 0到3岁 → 0-3岁."""
+    return _AGE_RANGE_SPOKEN.sub(r"\1-\2\3", question)
+
+
 @lru_cache(maxsize=4)
 def load_gazetteer(path: Path) -> Gazetteer:
     """The place hierarchy of `knowledge/places.yaml`, with the catalog's documents attached."""

@@ -23,7 +23,7 @@ from retrieval.corpus import Corpus, SnapshotKey, lexical_fingerprint
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.guard import grounded
 from retrieval.indexer import BuildReport, build_index
-from retrieval.query import resolve_followup, to_simplified
+from retrieval.query import as_documents_write, resolve_followup, to_simplified
 from retrieval.search import HybridSearcher, SearchParams, live_gazetteer  # noqa: F401  (re-exported)
 from retrieval.store import ChunkStore, collection_name, open_chroma
 from retrieval.tokenize import load_stopwords
@@ -279,20 +279,20 @@ class PolicyService:
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first question is fast."""
         for question in ("普惠托育", "How much is the childcare subsidy?", "托育機構在哪裡登記？"):
-            self.searcher.search(to_simplified(question))
+            self.searcher.search(as_documents_write(to_simplified(question)))
 
     def search(self, question: str, k: int = 5):
         """The search result for `question` alone (no follow-up), e.g. to fit the confidence weights."""
         self.sync()
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        return self.searcher.search(to_simplified(question), k=k)
+        return self.searcher.search(as_documents_write(to_simplified(question)), k=k)
 
     def ask(self, question: str, previous_question: str | None = None, k: int = 5, use_llm: bool = True) -> Answer:
         """Answer `question`; `previous_question` lets a place-only follow-up keep the earlier topic.
         `use_llm=False` keeps the answer extractive even when an LLM is configured (evaluation runs)."""
         self.sync()
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        simplified = to_simplified(question)
+        simplified = as_documents_write(to_simplified(question))
         previous = to_simplified(previous_question) if previous_question else None
         searcher = self.searcher  # one searcher for the whole answer, even if a publish swaps it meanwhile
         effective = resolve_followup(simplified, previous, searcher.gazetteer)

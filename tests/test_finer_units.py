@@ -74,3 +74,11 @@ def test_years_listed_without_their_character(question, fact):
     text = "2020、2021、2022连续三年,托育服务均列为市政府民生实事项目。"
     asked = at.asked_of(question)
     assert at.states(at.DATE, text, asked) and at.extract(at.DATE, text, asked=asked) == fact
+
+
+def test_a_spoken_age_range_is_written_as_the_documents_write_it():
+    from retrieval.query import as_documents_write
+
+    assert as_documents_write("厦门要出一套0到3岁特殊儿童托育的规范？") == "厦门要出一套0-3岁特殊儿童托育的规范？"
+    assert as_documents_write("3至6周岁") == "3-6周岁"
+    assert as_documents_write("从2到3个月") == "从2到3个月", "months are not ages"

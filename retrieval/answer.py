@@ -9,7 +9,13 @@ from dataclasses import asdict, dataclass, field
 
 from retrieval import answer_type, money_roles
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
-from retrieval.document_facts import DocumentFact, document_fact
+from retrieval.document_facts import (
+    DocumentFact,
+    document_fact,
+    header_label,
+    header_value,
+    names_another_document,
+)
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
@@ -345,7 +351,7 @@ _FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发�
 def _document_answer(answer: Answer, found: DocumentFact) -> Answer:
     """The answer to a question about the document itself, from its catalog entry (its header's fields)."""
     meta = found.meta
-    text = f"{_FIELD_LABELS[found.field]}：{found.value}"
+    text = f"{_FIELD_LABELS.get(found.field, found.field)}：{found.value}"
     source = Source(meta.doc_id, meta.title, meta.city, "", text, 1.0, "")
     answer.answered = True
     answer.kind = "document"
@@ -353,6 +359,19 @@ def _document_answer(answer: Answer, found: DocumentFact) -> Answer:
     answer.confidence = 1.0
     answer.quotes = [Quote(text, source, found.value)]
     return answer
+
+
+def _header_fact(result: SearchResult, searcher: HybridSearcher) -> DocumentFact | None:
+    """A field of the front matter the question names (索引号, 公文生成日期), from the best document's own
+    front matter (its passages outside every section)."""
+    label = header_label(result.question)
+    meta = result.hits[0].item.meta
+    if not label or names_another_document(result.question, meta.title):
+        return None
+    front = [item.chunk.text for item in searcher.items if item.meta.doc_id == meta.doc_id
+             and tuple(item.chunk.section) in ((), (meta.title,))]
+    value = header_value(label, front)
+    return DocumentFact(meta, label, value) if value else None
 
 
 def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
@@ -377,6 +396,7 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.reason = "not_found"
         return answer
     about_document = document_fact(result.question, result.hits[0].item.meta) if result.cities else None
+    about_document = about_document or (_header_fact(result, searcher) if result.cities else None)
     if about_document is not None:
         return _document_answer(answer, about_document)
     signals = signals_of(result)

@@ -84,3 +84,29 @@ _DOCUMENT_KIND = re.compile(r"方案|办法|意见|通知|规定|细则|措施|�
 _QUOTED_TITLE = re.compile(r"[《<]([^》>]{2,80})[》>]")
 _BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+# The labels of a document's front matter other than those the catalog holds (索 引 号:XM00123-…, 公开方式:
+# 主动公开): answered from the front matter itself.
+HEADER_LABELS = ("索引号", "公文生成日期", "生成日期", "公开方式", "公开范围", "主题分类", "体裁分类", "有效性", "成文日期")
+_ENGLISH_LABELS = {"index number": "索引号", "disclosure": "公开方式", "subject category": "主题分类"}
+_HEADER_LINE = re.compile(r"^[-•\s]*([^:：;\n]{2,12}?)\s*[:：]\s*([^;\n]+)")
+
+
+def header_label(question: str) -> str:
+    """The front-matter label `question` asks for (索引号, 公文生成日期…), "" when none."""
+    squashed = re.sub(r"\s+", "", question)
+    lowered = question.lower()
+    found = next((label for label in HEADER_LABELS if label in squashed), "")
+    return found or next((label for english, label in _ENGLISH_LABELS.items() if english in lowered), "")
+
+
+def header_value(label: str, front_matter: list[str]) -> str:
+    """The value the front matter gives `label` ("" when it gives none): a line "索 引 号:XM…" or a table cell
+    "索引号: 002668346/…"."""
+    for text in front_matter:
+        for line in re.split(r"\n|; ", text):
+            match = _HEADER_LINE.match(line.strip())
+            if match and re.sub(r"\s+", "", match.group(1)) == label:
+                return match.group(2).strip()
+    return ""

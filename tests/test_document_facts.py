@@ -78,3 +78,30 @@ def test_a_question_about_another_kind_of_document_is_not_about_this_one():
     """The 奖补细则 are still to come: when they are issued is not when the 实施方案 was."""
     assert document_fact("厦门乳儿班的激励性奖补细则什么时候出台？", XIAMEN) is None
     assert document_fact("厦门这份实施方案什么时候发布的？", XIAMEN).value == "2024年6月17日"
+
+
+def test_a_front_matter_field_is_read_from_the_documents_front_matter():
+    from retrieval.document_facts import header_label, header_value
+
+    front = ["- 索 引 号:XM00123-09-11-2024-004\n- 备注/文号:厦卫人口家庭〔2024〕169号\n- 公文生成日期:2024-06-20",
+             "索引号: 002668346/2022-102342; 公开方式: 主动公开"]
+    assert header_label("这份方案的公文生成日期是哪天？") == "公文生成日期"
+    assert header_label("What's the index number of the notice?") == "索引号"
+    assert header_label("这份方案的补贴是多少？") == ""
+    assert header_value("索引号", front) == "XM00123-09-11-2024-004"
+    assert header_value("公开方式", front) == "主动公开"
+    assert header_value("主题分类", front) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("厦门这份普惠托育示范项目实施方案，公文生成日期是哪天？", "2024-06-20"),
+        ("What's the index number (索引号) of Xiamen's affordable childcare demonstration project notice?",
+         "XM00123-09-11-2024-004"),
+        ("台州这份答复函的索引号是多少？", "002668346/2022-102342"),
+    ],
+)
+def test_front_matter_questions_are_answered_from_it(policy_service, question, fact):
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and answer.fact == fact and answer.kind == "document"

@@ -280,9 +280,9 @@ _ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|管|r
 
 
 def _noted_fact(result: SearchResult, unit: str, note: str, asked: answer_type.Asked) -> tuple[float, str]:
-    """(score, fact) of a sentence carrying its item's note of responsible units: the units the note names,
-    unless the sentence itself names the body that does what was asked (向县级卫生健康部门备案) and the question
-    does not ask who is responsible."""
+    """(score, fact) of a sentence carrying its item's note of responsible units: the units the note names
+    when the question asks who is responsible or the sentence names no body; otherwise the body the sentence
+    names (向县级卫生健康部门备案: 县级卫生健康部门)."""
     sentence = without_note(unit)
     clauses = _CLAUSE_END.findall(sentence)
     score = max((coverage(result.salient, c.lower()) for c in clauses), default=0.0)

@@ -33,7 +33,7 @@ from retrieval.places import NATIONAL_CITY_NAMES
 from retrieval.store import IndexedChunk
 from retrieval.tokenize import tokenize
 from retrieval.types import Chunk, DocumentMeta
-from retrieval.units import ages_in_ranges, quotable_units, with_responsible_notes, without_note
+from retrieval.units import ages_in_ranges, has_notes, quotable_units, with_responsible_notes, without_note
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 2  # 2: passage vectors included
@@ -257,11 +257,11 @@ class Corpus:
         """The quotable units of a passage for a question asking who is responsible, with their context: each
         sentence carries the note of responsible units closing its item (see `with_responsible_notes`)."""
         _, units = self.features(slot)
-        noted = with_responsible_notes([unit for unit, _ in units])
-        if len(noted) == len(units) and all(a == b for a, (b, _) in zip(noted, units, strict=True)):
+        texts = [unit for unit, _ in units]
+        if not has_notes(texts):
             return units
         item = self.slots[slot]
-        return [(unit, _in_context(item, without_note(unit))) for unit in noted]
+        return [(unit, _in_context(item, without_note(unit))) for unit in with_responsible_notes(texts)]
 
     def live_summary(self) -> dict[str, str]:
         """doc_id → content hash of every answering document."""

@@ -37,24 +37,34 @@ def with_responsible_notes(units: list[str]) -> list[str]:
     """`units` for a question asking who is responsible: each sentence carries the note of responsible units
     that closes its item (a note is said of every sentence before it, back to the previous note); the notes
     are not units of their own then. Units of a passage without notes are returned as they are."""
-    if not any(RESPONSIBLE_NOTE.match(unit) for unit in units):
+    if not has_notes(units):
         return units
     out: list[str] = []
     pending: list[str] = []
     for unit in units:
-        if RESPONSIBLE_NOTE.match(unit):
-            # Verbatim: a sentence further up is joined to the note with "…" marking what stands between.
-            out.extend(f"{sentence}{'' if i == len(pending) - 1 else '…'}{unit}" for i, sentence in enumerate(pending))
-            out.extend([] if pending else [unit])
-            pending = []
-        else:
+        if not RESPONSIBLE_NOTE.match(unit):
             pending.append(unit)
+            continue
+        # Verbatim: a sentence further up is joined to the note with "…" marking what stands between.
+        out.extend(f"{sentence}{'' if i == len(pending) - 1 else '…'}{unit}" for i, sentence in enumerate(pending))
+        if not pending:
+            out.append(unit)
+        pending = []
     return out + pending
+
+
+def has_notes(units: list[str]) -> bool:
+    """True when a unit of the passage is a note of responsible units."""
+    return any(RESPONSIBLE_NOTE.match(unit) for unit in units)
+
+
+def _note_start(unit: str) -> int:
+    return max(unit.rfind("("), unit.rfind("（"))
 
 
 def responsible_units(unit: str) -> str:
     """The responsible units a unit's closing note names ("" without one): 市发改委、市财政局,各县区政府."""
-    at = max(unit.rfind("("), unit.rfind("（"))
+    at = _note_start(unit)
     match = RESPONSIBLE_NOTE.match(unit[at:]) if at >= 0 else None
     return match.group("units").strip() if match else ""
 
@@ -62,8 +72,7 @@ def responsible_units(unit: str) -> str:
 def without_note(unit: str) -> str:
     """`unit` without its closing note of responsible units: what the sentence itself says (the note's label,
     责任部门, must not make a sentence look like it is about departments)."""
-    note = responsible_units(unit)
-    return unit[: max(unit.rfind("("), unit.rfind("（"))].rstrip("…") if note else unit
+    return unit[: _note_start(unit)].rstrip("…") if responsible_units(unit) else unit
 
 
 _AGE_RANGE = re.compile(r"(\d)\s*[-~～至到]\s*(\d)\s*(?:周)?岁")

@@ -145,10 +145,13 @@ def _table_fact(row: str, kinds: list[str], places: list[str], salient: list | N
         cell = f"{header}: {value}" if header else value
         return "; ".join(x for x in dict.fromkeys((label, cell)) if x)
 
-    for header, value in cells:
-        if header and any(place in header for place in places):
-            return value, quoted(header, value)
     kind = kinds[0] if kinds else answer_type.OTHER
+    # The named place's cell answers when it holds what was asked: a count is no department (凤凰镇: 430 does not
+    # say which office is responsible).
+    of_kind = kind not in answer_type.SPECIFIC or kind in _NUMERIC_KINDS
+    for header, value in cells:
+        if header and any(place in header for place in places) and (of_kind or answer_type.extract(kind, value)):
+            return value, quoted(header, value)
     if kind == answer_type.UNIT:
         for header, value in cells:
             if "单位" in header or "部门" in header:

@@ -81,3 +81,13 @@ def test_a_count_of_kinds_is_answered_by_the_list_of_them(question, text, listed
     asked = at.asked_of(question)
     assert at.extract(at.COUNT, text, asked=asked) == listed
     assert at.states(at.COUNT, text, asked) is bool(listed)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which office in Fenghuang town is responsible for nursery places?", "凤凰镇哪个部门负责托位建设？"],
+)
+def test_a_towns_count_is_no_answer_to_which_department(policy_service, question):
+    """The table gives 凤凰镇 430 places; which office is responsible it does not say: no figure as the answer."""
+    answer = policy_service.ask(question, use_llm=False)
+    assert not any(ch.isdigit() for ch in answer.fact), answer.fact

@@ -16,6 +16,7 @@ from bot.callbacks import CallbackCodec, CallbackError, Int, Token
 from bot.settings import KNOWLEDGE_DIR
 from bot.texts import join_names, t, texts_of
 from retrieval.answer import Answer, Source
+from retrieval.answer_type import NAME
 from retrieval.query import load_glossary
 
 MAX_SOURCE_BUTTONS = 3
@@ -142,7 +143,8 @@ def render_policy_answer(answer: Answer, lang: str, covered: list[str], *, as_ht
     for quote in answer.quotes:
         city = quote.source.city
         if quote.fact:
-            fact = english_fact(quote.fact) if lang == "en" else quote.fact
+            # A name (“五四三”工作机制) is written as the document writes it, never read as a number.
+            fact = english_fact(quote.fact) if lang == "en" and answer.kind != NAME else quote.fact
             key = "policy_answer_about" if several else "policy_answer"
             lines.append(bold(esc(t(key, lang, fact=fact, city=city))))
         else:

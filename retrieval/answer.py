@@ -243,7 +243,9 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
     # a part would no longer show whose part it is.
     if kind in (answer_type.COUNT, answer_type.AMOUNT):
         unit = asked.relevant(unit)
-    clauses = _CLAUSE_END.findall(unit) or [unit]
+    # A name is told by the words around it, which a clause may cut off (“医呼通”智慧婴育数字化系统 in a sentence
+    # that first names “浙有善育”系统): the whole unit is one clause.
+    clauses = [unit] if kind == answer_type.NAME else _CLAUSE_END.findall(unit) or [unit]
     focus = _focus_word(result)
     responsible = kind == answer_type.UNIT and bool(_ASKS_RESPONSIBLE.search(result.question))
     money = asked.money if kind == answer_type.AMOUNT else frozenset()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import changes, finer_asks, money_roles, question_refs
+from retrieval import changes, finer_asks, money_roles, names, question_refs
 from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
@@ -20,6 +20,7 @@ from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-
     COUNT,
     DATE,
     DURATION,
+    NAME,
     OTHER,
     PERCENTAGE,
     PLACE,
@@ -46,7 +47,7 @@ _RATIO_FIGURE = r"(?<![\d:：∶.])1\s*[:：∶]\s*\d+(?:\.\d+)?(?![\d:：∶])|
 _NOT_LABEL = r"(?!(?:[.．]\d+)*[.．、]?\s*[\u4e00-\u9fff])"
 
 # What a text must contain to state each kind of fact.
-_UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|派出所|机构编制|民政|市场监管|卫生健康|街道|管委会|协会)"
+_UNIT_WORD = r"(?:局|委|办公室|办事处|编办|部门|中心|政府|总工会|工会|妇联|残联|团市委|支局|医院|保健院|派出所|机构编制|民政|市场监管|卫生健康|街道|管委会|协会|公司|银行|集团)"
 _CONTACT = r"(?<!\d)(?:\d{3,4}-?\d{7,8}|1\d{10}|\d{5})(?!\d)|[\w.+-]+@[\w-]+\.[\w.]+|www\.\S+|https?://\S+"
 _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分|半)?"
 # A month without its year (也将于今年9月份开园): the date of this year's plans.
@@ -292,6 +293,8 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     a count's measure word must agree ("5家" does not answer "几个小孩"), a sum must be of what was asked (an
     investment is not a price), and a per-unit figure answers only a question about that unit.
     """
+    if kind == NAME:
+        return bool(names.names_in(text, asked.question, asked.named))
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
@@ -413,6 +416,8 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
     its unit (no bare number). The fact must be what was `asked` (see `states`): "1家" is not the answer to
     "多少个孩子"."""
+    if kind == NAME:
+        return names.best_name(text, asked.question, asked.named, asked.topic + asked.counted)
     patterns = _FACT.get(kind)
     if patterns is None or _RESPECTIVELY.search(text):
         return ""

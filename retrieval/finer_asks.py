@@ -59,7 +59,9 @@ def gives_finer(kind: str, text: str, question: str = "") -> bool:
 # 托育综合服务中心).
 _ASKED_BODY = {"院": re.compile(r"哪(?:个|家|所)?(?:医院|医疗机构)|which hospital", re.I),
                "园": re.compile(r"哪(?:个|家|所)幼儿园|which kindergarten", re.I),
-               "派出所": re.compile(r"哪(?:个|家|所)?(?:派出所|公安)|which police", re.I)}
+               "派出所": re.compile(r"哪(?:个|家|所)?(?:派出所|公安)|which police", re.I),
+               "公司": re.compile(r"哪(?:一)?家[\u4e00-\u9fff]{0,2}(?:公司|企业)|which (?:company|firm)", re.I),
+               "银行": re.compile(r"哪(?:一)?家[\u4e00-\u9fff]{0,2}银行|which bank", re.I)}
 
 
 def asked_body(question: str) -> tuple[str, ...]:

@@ -19,13 +19,14 @@ DATE = "date"
 CLOCK = "clock"  # a time of day: opening hours, 几点
 PLACE = "place"
 UNIT = "unit"  # the responsible unit / department / body
+NAME = "name"  # what something is called: “医呼通”, 曙光狮村级养育小组活动基地
 PROCEDURE = "procedure"
 CONTACT = "contact"
 YES_NO = "yes_no"
 OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, PROCEDURE, CONTACT})
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, PROCEDURE, CONTACT})
 
 # People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
 # different fact from a share (占比 30%), so a share must not answer it.
@@ -64,10 +65,15 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
     (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|场|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|场|种|类|批)|"
                        r"how many|number of", re.I)),
-    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|哪些单位|(?:责任|牵头|配合)(?:单位|部门)|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|"
+    (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|哪些单位|(?:责任|牵头|配合)(?:单位|部门)|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|哪(?:一)?家(?:[\u4e00-\u9fff]{0,2})(?:公司|企业|银行|集团)|"
                       r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:[a-z]+ ){0,2}(?:department|authority|agency|body|"
                       r"office|unit|hospital|bureau|organi[sz]ation)s?\b|who (?:is responsible|leads|runs|handles|approves|gives|provides|offers|"
                       r"supports|backs|organi[sz]es|carries out|is in charge)|where do(?:es)? .* register", re.I)),
+    # What something is called, or which one of a kind of place (哪一家托育点): its proper name.
+    (NAME, re.compile(r"叫什么|叫啥|什么名字|啥名字|名字(?:叫|是)|名称(?:叫|是)|称作什么|称为什么|"
+                      r"哪(?:一|几)?家(?=[^，。？?]{0,4}(?:托育点|驿站|托儿所|托育园|托育机构|示范园|服务点|小站))|"
+                      r"what(?:'s| is| are| was)(?: it| they| this| that| the [a-z' -]{1,40}?)? called|what(?:'s| is) the name",
+                      re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
                        r"address|place)", re.I)),
     (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"

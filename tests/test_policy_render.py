@@ -34,6 +34,12 @@ def test_the_fact_comes_first_then_quote_and_source():
     assert len(text) <= 350
 
 
+def test_an_english_reply_keeps_a_name_as_written():
+    answer = answered("“五四三”")
+    answer.kind = "name"
+    assert render_policy_answer(answer, "en", COVERED, as_html=False).startswith("Answer: “五四三”")
+
+
 def test_english_reply_has_an_english_gist_and_english_labels():
     text = render_policy_answer(answered(), "en", COVERED, as_html=False)
     assert text.startswith("Answer: 500 yuan per child per month")

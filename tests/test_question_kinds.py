@@ -11,7 +11,7 @@ from retrieval import question_kinds as qk
 @pytest.mark.parametrize(
     ("question", "kinds"),
     [
-        ("张家港是不是一家示范托儿所带着好几个社区托育点一起办？这种叫什么模式？", [qk.YES_NO]),
+        ("张家港是不是一家示范托儿所带着好几个社区托育点一起办？这种叫什么模式？", [qk.NAME, qk.YES_NO]),
         ("台州托育是不是连着好几年都被当成实事？从哪年开始的？", [qk.DATE, qk.YES_NO]),
         ("厦门托育机构的房租减免，是按场地的什么来算比例的？", []),
         ("厦门给普惠托儿所发课程、图书、玩具，每家发多少是看什么定的？", []),

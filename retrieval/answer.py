@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from retrieval import answer_type, money_roles
+from retrieval import answer_type, money_roles, problems
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
 from retrieval.document_facts import (
     DocumentFact,
@@ -33,7 +33,9 @@ from retrieval.units import (
 MAX_QUOTES = 2
 QUOTE_CHARS = 150
 # "The document names the topic but not the fact" needs the topic: most of the question's salient words.
-NOT_STATED_COVERAGE = 0.5  # a quote longer than this is cut to a window around the fact
+NOT_STATED_COVERAGE = 0.5
+PROBLEM_BONUS = 0.5  # the sentence names the problem a measure fixes, and the question asks for it
+PROBLEM_REACH = 3  # how many of a city's best passages are looked at for one naming the problem
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,7 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     fact, the unit whose answering clause covers the question best; otherwise the unit that covers it best."""
     kinds = result.specific_kinds
     asked = result.asked
+    asks_problem = not kinds and problems.asks_problem(result.question)
     best: tuple[float, str, str] | None = None
     units = quotable_units(text)
     for unit in with_responsible_notes(units) if answer_type.UNIT in kinds else units:
@@ -328,6 +331,8 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
         else:
             clause_score, fact = _clause_fact(result, unit, asked) if kinds and stated else (0.0, "")
             score += clause_score
+            if asks_problem and (problem := problems.problem_named(without_note(unit))):
+                score, fact = score + PROBLEM_BONUS, problem  # 想治哪些老毛病: 解决…收费标准过高…的问题
             quote = _window(unit, fact or _best_clause(result, unit))
         if best is None or score > best[0]:
             best = (score, quote, fact)
@@ -337,13 +342,15 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
 def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[Source]) -> list[Quote]:
     """The best unit of the best passage of each answering city (at most `MAX_QUOTES`), verbatim."""
     quotes: list[Quote] = []
+    asks_problem = not result.specific_kinds and problems.asks_problem(result.question)
     for city in result.answer_cities:
-        for hit, source in zip(result.hits, sources, strict=True):
-            if hit.item.meta.city != city:
-                continue
+        of_city = [(hit, source) for hit, source in zip(result.hits, sources, strict=True) if hit.item.meta.city == city]
+        if asks_problem:  # a close passage that names the problem a measure fixes answers "what problem" first
+            naming = [pair for pair in of_city[:PROBLEM_REACH] if problems.problem_named(pair[0].item.chunk.text)]
+            of_city = naming[:1] + of_city
+        for hit, source in of_city[:1]:
             _, text, fact = _best_unit(result, hit.item.chunk.text, source.section)
             quotes.append(Quote(text, source, fact))
-            break
         if len(quotes) >= MAX_QUOTES:
             break
     return quotes

@@ -318,7 +318,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
 def _states_count(text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
     """`states` for a count: a figure right before the noun counted (其余6县市), a list of the kinds counted
     (分几种班: 乳儿班、托小班和托大班), a figure whose measure word agrees, or a bare figure of a row."""
-    if _named_count(asked).search(text):
+    if any(asked.takes(text, match) for match in _named_count(asked).finditer(text)):
         return True
     classifier = asked.classifier
     if classifier in KIND_CLASSIFIERS and listed_kinds(text, asked.question):
@@ -329,6 +329,7 @@ def _states_count(text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
             and not (classifier in _INSTITUTION_CLASSIFIERS and _counts_places(text, match.start()))
             and asked.counts_what_was_asked(text, match.start())
             and _is_figure(text, match)
+            and asked.takes(text, match)  # "每年新增不少于2000个，分到思明区的有多少": 2000 is what they know
             for match in _CLASSIFIED.finditer(text)
         ):
             return True

@@ -397,3 +397,10 @@ def test_a_quoted_name_may_be_recalled_loosely():
     assert recalled.names_quoted("采取“引进来、走出去”的方式培养人才")
     assert not recalled.names_quoted("鼓励高校开设托育专业")
     assert at.asked_of("没有引号的问题").names_quoted("任何文字")
+
+
+def test_a_count_the_question_gives_itself_states_nothing_asked():
+    text = "年度新增不少于2000个普惠托位,其中每个区提供免费场地新建普惠托育机构至少1家"
+    question = "厦门每年新增不少于2000个普惠托位，分到思明区的有多少个？"
+    assert not at.states(at.COUNT, text, at.asked_of(question, counted=("托位",)))
+    assert at.states(at.COUNT, text, at.asked_of("厦门每年新增多少个普惠托位？", counted=("托位",)))

@@ -356,6 +356,24 @@ def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[
     return quotes
 
 
+# A figure said of the whole city, county or district (全市共建成…, 全区…): a statistic of the whole.
+_WHOLE = re.compile(r"全(?:市|区|县|省)")
+_ASKING = re.compile(r"多少|几|多大|占比|比例|how many|what share|what percentage|how much", re.I)
+
+
+def _of_the_whole_city(result: SearchResult, quote: Quote) -> bool:
+    """True when the question asks a count or share of a place inside the city (黄岩区普惠托位占比是多少) and the
+    quote gives it for the whole city (全市…占比达70%) without naming that place: no answer for the place."""
+    if not (quote.fact and result.kinds[:1] in ([answer_type.COUNT], [answer_type.PERCENTAGE])):
+        return False
+    # The place asked about stands in the clause that asks (黄岩区现在…是多少), not in one that only says where
+    # the parent lives (我住柴桥，北仑打算建成多少家).
+    asking = next((c for c in re.split(r"[，,。？?！!；;]", result.question) if _ASKING.search(c)), "")
+    places = [place for place in result.sub_places if place in asking]
+    before = quote.text[: quote.text.find(quote.fact)] if quote.fact in quote.text else quote.text
+    return bool(places and _WHOLE.search(before)) and not any(place in quote.text for place in places)
+
+
 # How the catalog's fields are labelled in a quote (the words of the documents' own headers).
 _FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发布日期"}
 
@@ -417,6 +435,9 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.answered = True
         answer.cities = list(result.answer_cities)
         answer.quotes = select_quotes(result, searcher, sources)
+        if _of_the_whole_city(result, answer.quotes[0]):  # a figure of the whole city, asked for a district
+            answer.answered, answer.reason, answer.missing_kinds = False, "not_stated", [answer.kind]
+            answer.quotes = [Quote(answer.quotes[0].text, answer.quotes[0].source)]
         return answer
     # Would the best passage answer if it stated the fact? Then the topic is there but not the fact.
     stated_anyway = confidence(Signals(signals.coverage, 1.0, signals.dense, signals.margin, signals.scope))

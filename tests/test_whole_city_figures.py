@@ -1,0 +1,20 @@
+"""A count or share said of the whole city (全市…占比达70%) does not answer the same question asked of a district
+inside it; a district named only as where the parent lives does not change the question."""
+
+from __future__ import annotations
+
+
+def test_a_city_wide_share_is_no_answer_for_a_district(policy_service):
+    answer = policy_service.ask("台州黄岩区现在普惠托位占比是多少？", use_llm=False)
+    assert not answer.answered and answer.reason == "not_stated" and answer.missing_kinds == ["percentage"]
+    assert "全市" in answer.quotes[0].text and answer.fact == "", "the passage is shown, with no figure as the answer"
+
+
+def test_the_same_share_answers_for_the_city(policy_service):
+    answer = policy_service.ask("台州现在普惠托位占比是多少？", use_llm=False)
+    assert answer.answered and answer.fact == "70%"
+
+
+def test_where_the_parent_lives_is_context(policy_service):
+    answer = policy_service.ask("我住柴桥，北仑打算建成多少家达到省级标准的婴幼儿照护驿站？", use_llm=False)
+    assert answer.answered and answer.fact == "30家"

@@ -374,6 +374,22 @@ def _of_the_whole_city(result: SearchResult, quote: Quote) -> bool:
     return bool(places and _WHOLE.search(before)) and not any(place in quote.text for place in places)
 
 
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+def _of_another_year(result: SearchResult, quote: Quote) -> bool:
+    """True when the question asks a figure of a year (2023年…使用率是多少) and the quote gives it for another
+    year only (2024年目标值: ≥70%): the year's own figure is not stated."""
+    asked = set(_YEAR.findall(result.question))
+    if not (asked and quote.fact and result.kinds[:1] in ([k] for k in _NUMERIC_KINDS)):
+        return False
+    # The figure's own clause up to the figure; a table's fact carries its cell's header (2024年目标值: ≥70%).
+    at = quote.text.find(quote.fact)
+    own = (re.split(r"[，,。；;]", quote.text[:at])[-1] if at >= 0 else "") + quote.fact
+    years = set(_YEAR.findall(own))
+    return bool(years) and not years & asked
+
+
 # How the catalog's fields are labelled in a quote (the words of the documents' own headers).
 _FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发布日期"}
 
@@ -435,7 +451,8 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.answered = True
         answer.cities = list(result.answer_cities)
         answer.quotes = select_quotes(result, searcher, sources)
-        if _of_the_whole_city(result, answer.quotes[0]):  # a figure of the whole city, asked for a district
+        # A figure of the whole city asked for a district, or of another year than the one asked: not stated.
+        if _of_the_whole_city(result, answer.quotes[0]) or _of_another_year(result, answer.quotes[0]):
             answer.answered, answer.reason, answer.missing_kinds = False, "not_stated", [answer.kind]
             answer.quotes = [Quote(answer.quotes[0].text, answer.quotes[0].source)]
         return answer

@@ -1,5 +1,6 @@
-"""A count or share said of the whole city (全市…占比达70%) does not answer the same question asked of a district
-inside it; a district named only as where the parent lives does not change the question."""
+"""A count or share said of the whole city (全市…占比达70%) or of another year (2024年目标值) does not answer the same
+question asked of a district inside it or of the year asked; a district named only as where the parent lives does
+not change the question."""
 
 from __future__ import annotations
 
@@ -18,3 +19,10 @@ def test_the_same_share_answers_for_the_city(policy_service):
 def test_where_the_parent_lives_is_context(policy_service):
     answer = policy_service.ask("我住柴桥，北仑打算建成多少家达到省级标准的婴幼儿照护驿站？", use_llm=False)
     assert answer.answered and answer.fact == "30家"
+
+
+def test_a_figure_of_another_year_is_no_answer_for_the_year_asked(policy_service):
+    asked_2023 = policy_service.ask("张家港2023年托位的实际使用率是多少？", use_llm=False)
+    assert not asked_2023.answered and asked_2023.reason == "not_stated"
+    asked_2024 = policy_service.ask("张家港2024年托位使用率目标是多少？", use_llm=False)
+    assert asked_2024.answered and "70" in asked_2024.fact and "2024" in asked_2024.fact

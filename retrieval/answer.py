@@ -316,8 +316,12 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     asks_problem = not kinds and problems.asks_problem(result.question)
     best: tuple[float, str, str] | None = None
     units = quotable_units(text)
-    for unit in with_responsible_notes(units) if answer_type.UNIT in kinds else units:
-        score = coverage(result.salient, f"{section} {without_note(unit)} {ages_in_ranges(unit)}".lower())
+    # "农业农村局也有责任吗": the note of responsible units says so, and its words count.
+    asks_if_responsible = answer_type.YES_NO in result.kinds and bool(_ASKS_RESPONSIBLE.search(result.question))
+    noted = answer_type.UNIT in kinds or asks_if_responsible
+    for unit in with_responsible_notes(units) if noted else units:
+        body = unit if asks_if_responsible else without_note(unit)
+        score = coverage(result.salient, f"{section} {body} {ages_in_ranges(unit)}".lower())
         stated = all(answer_type.states(kind, unit, asked) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))

@@ -83,3 +83,9 @@ def test_the_bodies_a_sentence_names_answer_before_its_items_note(policy_service
         use_llm=False)
     assert answer.answered and "计生协会" in answer.quotes[0].text
     assert answer.fact in ("卫健部门", "卫健部门、计生协会、托育机构"), answer.fact
+
+
+def test_whether_a_body_is_responsible_is_answered_with_the_note_naming_it(policy_service):
+    answer = policy_service.ask("百湖之城在社区里提供托育服务这件事，农业农村局也有责任吗？", use_llm=False)
+    assert answer.answered and answer.cities == ["大庆市"], "百湖之城 is Daqing"
+    assert "市农业农村局" in answer.quotes[0].text and "社区" in answer.quotes[0].text

@@ -445,8 +445,9 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
     if not result.hits:
         answer.reason = "not_found"
         return answer
-    about_document = document_fact(result.question, result.hits[0].item.meta) if result.cities else None
-    about_document = about_document or (_header_fact(result, searcher) if result.cities else None)
+    # The front matter's own words first (发布机构:厦门市卫生健康委员会办公室), then the catalog's fields.
+    about_document = _header_fact(result, searcher) if result.cities else None
+    about_document = about_document or (document_fact(result.question, result.hits[0].item.meta) if result.cities else None)
     if about_document is not None:
         return _document_answer(answer, about_document)
     signals = signals_of(result)

@@ -88,7 +88,9 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 # The labels of a document's front matter other than those the catalog holds (索 引 号:XM00123-…, 公开方式:
 # 主动公开): answered from the front matter itself.
-HEADER_LABELS = ("索引号", "公文生成日期", "生成日期", "公开方式", "公开范围", "主题分类", "体裁分类", "有效性", "成文日期")
+# A label the catalog also holds in other words (发布机构, the web page's publishing office, not the issuers) is
+# answered as the front matter writes it when the front matter has it.
+HEADER_LABELS = ("索引号", "公文生成日期", "生成日期", "公开方式", "公开范围", "主题分类", "体裁分类", "有效性", "成文日期", "发布机构")
 _ENGLISH_LABELS = {"index number": "索引号", "disclosure": "公开方式", "subject category": "主题分类"}
 _HEADER_LINE = re.compile(r"^[-•\s]*([^:：;\n]{2,12}?)\s*[:：]\s*([^;\n]+)")
 

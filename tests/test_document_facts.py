@@ -100,8 +100,15 @@ def test_a_front_matter_field_is_read_from_the_documents_front_matter():
         ("What's the index number (索引号) of Xiamen's affordable childcare demonstration project notice?",
          "XM00123-09-11-2024-004"),
         ("台州这份答复函的索引号是多少？", "002668346/2022-102342"),
+        # The front matter's own label, not the catalog's issuers (厦门市卫生健康委员会、厦门市财政局).
+        ("厦门普惠托育示范项目实施方案，网页上标的发布机构是哪个单位？", "厦门市卫生健康委员会办公室"),
     ],
 )
 def test_front_matter_questions_are_answered_from_it(policy_service, question, fact):
     answer = policy_service.ask(question, use_llm=False)
     assert answer.answered and answer.fact == fact and answer.kind == "document"
+
+
+def test_without_the_label_in_its_front_matter_the_catalog_answers(policy_service):
+    answer = policy_service.ask("大庆这个方案的发布机构是谁？", use_llm=False)
+    assert answer.answered and answer.fact == "大庆市人民政府" and answer.kind == "document"

@@ -55,9 +55,13 @@ def asked_classifier(question: str) -> str:
     match = _ASKED_CLASSIFIER.search(question)
     if not match:
         return ""
-    if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()):
+    if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()) and not _PLACE_FOR_PEOPLE.match(question, match.end()):
         return "名"
     return match.group(1)
+
+
+# 几个儿童早期发展基地 counts bases: the people noun only qualifies a place named right after it (no verb between).
+_PLACE_FOR_PEOPLE = re.compile(r"[^？?，,。！!；;吗呢能可去到在上入进送有是要]{1,10}?(?:基地|中心|机构|驿站|站|点|室|馆|园|班|所)(?=[？?，,。！!；;吗呢]|$)")
 
 
 # A list of kinds sharing their head (乳儿班、托小班和托大班): what "分几种班" asks for when no figure is given.

@@ -149,6 +149,9 @@ def test_hours_are_a_duration_and_people_are_counted_as_people():
     assert at.detect_all("审批要多少个工作日能办完？") == [at.DURATION]
     assert at.asked_classifier("一个班最多多少个孩子") == "名"
     assert at.asked_classifier("要建多少个托育点") == "个"
+    # A people noun that only qualifies the place counted (几个儿童早期发展基地) does not make it a count of people.
+    assert at.asked_classifier("市级要建成几个儿童早期发展基地？") == "个"
+    assert at.asked_classifier("托育点最多收几个宝宝") == "名"
     places = "新增社区普惠托育点10个,培育本土品牌连锁托育机构1家"
     assert not at.states(at.COUNT, places, at.Asked("名")) and at.extract(at.COUNT, places, asked=at.Asked("名")) == ""
     assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", asked=at.Asked("个")) == "10个"

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import changes, finer_asks, money_roles, names, question_refs
+from retrieval import ages, changes, finer_asks, money_roles, names, question_refs
 from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
+    AGE,
     AMOUNT,
     CLOCK,
     CONTACT,
@@ -55,6 +56,8 @@ _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分
 _YEARS = r"(?<!\d)(?:19|20)\d\d(?:[、,，](?:19|20)\d\d)+(?!\d)"
 _MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(?![\d份]*日)"
 _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
+# An age or age range of children (2至3岁, 0~3岁, 6-12个月, 3岁以下).
+_AGE = rf"(?:{_NUM}\s*(?:岁|个月)?\s*(?:至|到|-|－|~|～)\s*)?{_NUM}\s*(?:周岁|岁|个月)(?:以下|以上|及以下|及以上)?"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
@@ -70,6 +73,7 @@ _STATES: dict[str, re.Pattern[str]] = {
     # The number or address itself: "开通市级家庭教育热线" names a hotline but gives no way to reach it.
     CONTACT: re.compile(_CONTACT),
     CLOCK: re.compile(_CLOCK_TIME + r"|全天|24小时|[上下]午|早上|晚上"),
+    AGE: re.compile(_AGE),
 }
 # A bare figure (a table cell, "证书42413") answers any count, unless its row declares percentages (占比(%)).
 _PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
@@ -107,6 +111,8 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
            re.compile(_MONTH), re.compile(_YEARS)),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
+    # The ages a place takes in (招收2至3岁的幼儿) first, then any age.
+    AGE: (re.compile(rf"(?<=招收|收托|面向|针对){_AGE}|(?<=招收|收托|面向|针对)\s*{_AGE}"), re.compile(_AGE)),
 }
 # "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
 _RESPECTIVELY = re.compile(r"分别")
@@ -312,6 +318,8 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         return any(finer_asks.gives_finer(kind, span, asked.question) for span in spans)
     if kind == COUNT:
         return _states_count(text, asked, pattern)
+    if kind == AGE:
+        return any(_holds_the_age(asked)(match) for match in pattern.finditer(text))
     return any(asked.takes(text, match) for match in pattern.finditer(text))
 
 
@@ -369,6 +377,12 @@ def _of_the_kind_asked(asked: Asked):
     return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
 
 
+def _holds_the_age(asked: Asked):
+    """Any age range, or only one holding the child's age when the question gives it (一岁半 → 12-24个月)."""
+    months = ages.age_asked(asked.question)
+    return _any_match if months is None else (lambda match: ages.holds(match.group(0), months))
+
+
 def _is_figure(text: str, match: re.Match[str]) -> bool:
     return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
 
@@ -420,7 +434,9 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     if kind == NAME:
         return names.best_name(text, asked.question, asked.named, asked.topic + asked.counted)
     patterns = _FACT.get(kind)
-    if patterns is None or _RESPECTIVELY.search(text):
+    # "分别设置2个、3个、4个": which figure is whose needs the whole list; an age band is told by the age asked.
+    by_age = kind == AGE and ages.age_asked(asked.question) is not None
+    if patterns is None or not by_age and _RESPECTIVELY.search(text):
         return ""
     if strict:
         patterns = patterns[:1]
@@ -432,6 +448,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         _counted_as(asked, text) if kind == COUNT
         else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
         else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
+        else _holds_the_age(asked) if kind == AGE
         else _any_match
     )
     match = None

@@ -20,13 +20,14 @@ CLOCK = "clock"  # a time of day: opening hours, 几点
 PLACE = "place"
 UNIT = "unit"  # the responsible unit / department / body
 NAME = "name"  # what something is called: “医呼通”, 曙光狮村级养育小组活动基地
+AGE = "age"  # how old the children are: 2至3岁, 6-12个月
 PROCEDURE = "procedure"
 CONTACT = "contact"
 YES_NO = "yes_no"
 OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, PROCEDURE, CONTACT})
+SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, PROCEDURE, CONTACT})
 
 # People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
 # different fact from a share (占比 30%), so a share must not answer it.
@@ -56,6 +57,10 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
                        r"\bopen(?:s|ing)? (?:at|until|from)\b", re.I)),
+    # How old the children are (收多大的孩子, 几岁能入托, 多少月龄), not a share or a size (多大比例, 多大面积).
+    (AGE, re.compile(r"几岁|几周岁|多大的?(?:孩子|宝宝|婴幼儿|幼儿|娃|小孩|儿童|婴儿)|多少月龄|月龄(?:多大|多少|是多少)|"
+                     r"几个月(?:大)?的?(?:孩子|宝宝|婴幼儿|婴儿|娃)|满几个月|年龄(?:段|范围|要求)?(?:是|有)?(?:多少|多大|什么|哪些)|(?:哪个|哪一个|什么)(?:年龄段|月龄段)|"
+                     r"\bwhat ages?\b|\bhow old\b|\bage (?:range|band|group|limit)s?\b|\bfrom what age\b", re.I)),
     (DATE, re.compile(r"什么时候|甚么时候|何时|有效期|哪年|哪一年|几月|几号|哪天|哪一天|哪个月|哪一个月|什么日期|哪个日期|截止|到期|期限|when\b|what year|which year|(?:what|which) (?:date|day|month)\b|"
                       r"deadline|by when|until when|expire", re.I)),
     (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|几个?工作日|多少个?[学课]时|几个?[学课]时|"
@@ -119,6 +124,8 @@ def detect_all(question: str) -> list[str]:
         kinds.remove(PERCENTAGE)  # "占了多少个": a count of the part
     if not kinds and "多少" in question:
         kinds = [PERCENTAGE if _NAMES_A_RATE.search(question) else COUNT]  # 签约指导率…目标值是多少: a share
+    if AGE in kinds:  # "几个月大的宝宝": an age, not a length of time or a count
+        kinds = [kind for kind in kinds if kind not in (DURATION, COUNT, YES_NO)]
     if DURATION in kinds and COUNT in kinds and _HOW_MANY_OF_TIME.search(question):
         kinds.remove(COUNT)  # "how many working days": a duration, not a count of things
     if RATIO in kinds:  # "保育人员和婴幼儿比例", "how many babies per carer": 1:3, which no share or count answers

@@ -44,7 +44,7 @@ def test_hard_set_answers_and_refusals(reports):
     report = reports["policy_qa_hard_dev.jsonl"]
     summary, misses = report.summary(), report.misses()
     assert summary["answer_fact"] >= 39, misses
-    assert summary["unanswerable_refused"] >= 28, misses
+    assert summary["unanswerable_refused"] >= 29, misses
     assert summary["answerable_refused"] <= 1, misses
 
 
@@ -60,20 +60,21 @@ def test_probe_set_meets_its_bar(reports):
     summary = reports["policy_qa_probe_dev.jsonl"].summary()
     misses = reports["policy_qa_probe_dev.jsonl"].misses()
     assert summary["hit@5"] >= 0.97, misses
-    assert summary["answer_fact"] >= 62, misses
+    assert summary["answer_fact"] >= 63, misses
     assert summary["answerable_refused"] <= 1, misses
-    assert summary["unanswerable_refused"] >= 28, misses
+    assert summary["unanswerable_refused"] >= 30, misses
 
 
-# Five more sets of the hard set's kinds, each written by a helper who never saw the product's code or
-# replies (docs/policy-answers.md, "Probe sets 2–6"); measured 2026-11-28 (session 8): answer fact, false
+# Six more sets of the hard set's kinds, each written by a helper who never saw the product's code or
+# replies (docs/policy-answers.md, "Probe sets 2–7"); measured 2026-11-28 (session 9): answer fact, false
 # refusals and unanswerable refused, with a margin of one.
 LATER_PROBES = {
-    "policy_qa_probe2_dev.jsonl": (52, 1, 45),
-    "policy_qa_probe3_dev.jsonl": (48, 2, 39),
+    "policy_qa_probe2_dev.jsonl": (53, 1, 46),
+    "policy_qa_probe3_dev.jsonl": (48, 2, 40),
     "policy_qa_probe4_dev.jsonl": (48, 2, 42),
-    "policy_qa_probe5_dev.jsonl": (47, 1, 41),
-    "policy_qa_probe6_dev.jsonl": (52, 2, 40),
+    "policy_qa_probe5_dev.jsonl": (48, 1, 41),
+    "policy_qa_probe6_dev.jsonl": (52, 2, 41),
+    "policy_qa_probe7_dev.jsonl": (47, 2, 41),
 }
 
 

@@ -17,6 +17,7 @@ from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-
     AGE,
     AMOUNT,
     CLOCK,
+    CONDITION,
     CONTACT,
     COUNT,
     DATE,
@@ -74,6 +75,8 @@ _STATES: dict[str, re.Pattern[str]] = {
     CONTACT: re.compile(_CONTACT),
     CLOCK: re.compile(_CLOCK_TIME + r"|全天|24小时|[上下]午|早上|晚上"),
     AGE: re.compile(_AGE),
+    # What must be met or who counts: the passage says so in these words (应符合…从业条件, 是指…, 具备…).
+    CONDITION: re.compile(r"条件|资格|符合|满足|具备|是指|指的是|认定|范围包括|包括以下"),
 }
 # A bare figure (a table cell, "证书42413") answers any count, unless its row declares percentages (占比(%)).
 _PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")

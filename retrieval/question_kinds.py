@@ -21,13 +21,16 @@ PLACE = "place"
 UNIT = "unit"  # the responsible unit / department / body
 NAME = "name"  # what something is called: “医呼通”, 曙光狮村级养育小组活动基地
 AGE = "age"  # how old the children are: 2至3岁, 6-12个月
+CONDITION = "condition"  # who qualifies, what must be met: 从业人员应符合…从业条件
 PROCEDURE = "procedure"
 CONTACT = "contact"
 YES_NO = "yes_no"
 OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
-SPECIFIC = frozenset({AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, PROCEDURE, CONTACT})
+SPECIFIC = frozenset(
+    {AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, CONDITION, PROCEDURE, CONTACT}
+)
 
 # People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
 # different fact from a share (占比 30%), so a share must not answer it.
@@ -81,6 +84,10 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
                        r"address|place)", re.I)),
+    # Who qualifies or what must be met (需要什么条件, 哪些家庭才算, eligible): a passage that only names the
+    # topic (建立星级评定标准, 困境婴幼儿) does not say it.
+    (CONDITION, re.compile(r"(?:哪些|什么|啥|哪方面的?)(?:具体)?(?:条件|资格)|满足哪些|要满足什么|才(?:能)?算|算不算|"
+                           r"\b(?:eligib\w*|qualif(?:y|ies|ied)|what conditions|which conditions|requirements? (?:to|for))\b", re.I)),
     (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
                            r"哪些材料|什么材料|准备什么|提交什么|步骤|how (?:do|can) i (?:apply|register|sign up|book|log ?in)|"
                            r"how to (?:apply|register|book)|what documents|which documents", re.I)),

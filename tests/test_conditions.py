@@ -1,0 +1,43 @@
+"""Who qualifies or what must be met (需要什么条件, 哪些家庭才算, "who is eligible") is answered only by a passage
+that says so; one that only names the topic (建立星级评定标准, 困境婴幼儿) is reported as not stating it."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import answer_type as at
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("台州托育机构星级评定有哪些具体条件？", [at.CONDITION]),
+        ("张家港说的困境婴幼儿，具体哪些家庭的孩子才算？", [at.CONDITION]),
+        ("家庭托育点牌照怎么申请，需要什么条件？", [at.CONDITION, at.PROCEDURE]),
+        ("Who is eligible for the subsidy?", [at.CONDITION]),
+        ("我家条件很困难，张家港有什么关爱？", []),  # the family's situation, not a question about conditions
+        ("北仑新建小区在规划阶段对托育有什么要求？", []),
+    ],
+)
+def test_a_question_about_conditions(question, kinds):
+    assert at.detect_all(question) == kinds
+
+
+def test_a_passage_states_conditions_in_their_words():
+    assert at.states(at.CONDITION, "从业人员应符合国家主管部门规定的相关从业条件")
+    assert not at.states(at.CONDITION, "建立托育机构星级评定标准、机构“红黑榜”“白名单”")
+    assert not at.states(at.CONDITION, "对全市0~3岁困境婴幼儿给予送托关爱服务。")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["北仑的婴幼儿照护驿站要达到省级标准，具体需要满足哪些条件？", "张家港说的0~3岁困境婴幼儿，具体哪些家庭的孩子才算？"],
+)
+def test_conditions_the_documents_do_not_give_are_said_to_be_missing(policy_service, question):
+    answer = policy_service.ask(question, use_llm=False)
+    assert not answer.answered and answer.reason == "not_stated" and answer.kind == at.CONDITION
+
+
+def test_conditions_the_documents_give_are_quoted(policy_service):
+    answer = policy_service.ask("大慶的托育機構招員工，從業人員要符合什麼條件？", use_llm=False)
+    assert answer.answered and "从业人员应符合国家主管部门规定的相关从业条件" in answer.quotes[0].text

@@ -394,6 +394,20 @@ def _of_another_year(result: SearchResult, quote: Quote) -> bool:
     return bool(years) and not years & asked
 
 
+def _of_another_event(result: SearchResult, quote: Quote) -> bool:
+    """True when a date is asked of what a parent or operator does (什么时候报名, 什么时候开始招生) and the quoted
+    sentence never names it (到2024年底建成市托育综合服务中心): the date is of another event."""
+    if not (quote.fact and result.kinds[:1] == [answer_type.DATE]):
+        return False
+    events = [event for event in _PARENT_EVENTS if event in result.question]
+    return bool(events) and not any(event in quote.text for event in events)
+
+
+# What parents and operators do on a date they must know (apply, enrol, collect): a plan's other dates (建成,
+# 实现…) are not theirs.
+_PARENT_EVENTS = ("报名", "招生", "申请", "申报", "领取", "发放", "预约", "缴费", "入托")
+
+
 # How the catalog's fields are labelled in a quote (the words of the documents' own headers).
 _FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发布日期"}
 
@@ -457,7 +471,8 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.cities = list(result.answer_cities)
         answer.quotes = select_quotes(result, searcher, sources)
         # A figure of the whole city asked for a district, or of another year than the one asked: not stated.
-        if _of_the_whole_city(result, answer.quotes[0]) or _of_another_year(result, answer.quotes[0]):
+        quote = answer.quotes[0]
+        if _of_the_whole_city(result, quote) or _of_another_year(result, quote) or _of_another_event(result, quote):
             answer.answered, answer.reason, answer.missing_kinds = False, "not_stated", [answer.kind]
             answer.quotes = [Quote(answer.quotes[0].text, answer.quotes[0].source)]
         return answer

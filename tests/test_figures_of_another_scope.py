@@ -26,3 +26,16 @@ def test_a_figure_of_another_year_is_no_answer_for_the_year_asked(policy_service
     assert not asked_2023.answered and asked_2023.reason == "not_stated"
     asked_2024 = policy_service.ask("张家港2024年托位使用率目标是多少？", use_llm=False)
     assert asked_2024.answered and "70" in asked_2024.fact and "2024" in asked_2024.fact
+
+
+def test_a_date_of_another_event_is_no_answer_to_when_to_enrol(policy_service):
+    answer = policy_service.ask("张家港市托育综合服务中心的托位，什么时候开始招生？", use_llm=False)
+    assert not answer.answered and answer.reason == "not_stated", "到2024年底建成 is when it is built"
+    built = policy_service.ask("张家港市托育综合服务中心什么时候建成？", use_llm=False)
+    assert built.answered and built.fact == "2024年底"
+
+
+def test_a_prize_is_a_sum():
+    from retrieval import answer_type as at
+
+    assert at.detect_all("一等奖奖金多少？") == [at.AMOUNT]

@@ -16,6 +16,7 @@ from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-
     _NOT_TIME,
     AGE,
     AMOUNT,
+    AREA,
     CLOCK,
     CONDITION,
     CONTACT,
@@ -59,6 +60,7 @@ _MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(
 _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
 # An age or age range of children (2至3岁, 0~3岁, 6-12个月, 3岁以下).
 _AGE = rf"(?:{_NUM}\s*(?:岁|个月)?\s*(?:至|到|-|－|~|～)\s*)?{_NUM}\s*(?:周岁|岁|个月)(?:以下|以上|及以下|及以上)?"
+_AREA = rf"{_NUM}\s*(?:万|千)?\s*(?:平方米|平米|㎡|m²|亩|平方公里)"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
@@ -77,6 +79,7 @@ _STATES: dict[str, re.Pattern[str]] = {
     AGE: re.compile(_AGE),
     # What must be met or who counts: the passage says so in these words (应符合…从业条件, 是指…, 具备…).
     CONDITION: re.compile(r"条件|资格|符合|满足|具备|是指|指的是|认定|范围包括|包括以下"),
+    AREA: re.compile(_AREA),
 }
 # A bare figure (a table cell, "证书42413") answers any count, unless its row declares percentages (占比(%)).
 _PERCENT_ROW = re.compile(r"[(（]\s*[%％]\s*[)）]")
@@ -114,6 +117,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
            re.compile(_MONTH), re.compile(_YEARS)),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
+    AREA: (re.compile(rf"(?:不少于|不低于|不小于|至少|达到|约)?\s*{_AREA}"),),
     # The ages a place takes in (招收2至3岁的幼儿) first, then any age.
     AGE: (re.compile(rf"(?<=招收|收托|面向|针对){_AGE}|(?<=招收|收托|面向|针对)\s*{_AGE}"), re.compile(_AGE)),
 }

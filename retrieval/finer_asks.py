@@ -17,7 +17,7 @@ _FINER: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d{1,2}\s*月"),
     ),
     "place": (
-        re.compile(r"哪条(?:路|街|马路)|什么路|地址|门牌|\b(?:street|address)\b", re.I),
+        re.compile(r"哪条(?:路|街|马路)|什么路|地址|门牌|哪栋|哪幢|哪座楼|几楼|哪一?层|几号楼|\b(?:street|address|which building|which floor)\b", re.I),
         re.compile(r"[\u4e00-\u9fff]{2,8}(?:路|街|大道|巷|弄)\s*\d+\s*号|地址\s*[:：]"),
     ),
     # A length asked in a unit (几个小时) is answered in that unit: "2个月" does not say how many hours.

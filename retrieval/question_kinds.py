@@ -22,6 +22,7 @@ UNIT = "unit"  # the responsible unit / department / body
 NAME = "name"  # what something is called: “医呼通”, 曙光狮村级养育小组活动基地
 AGE = "age"  # how old the children are: 2至3岁, 6-12个月
 CONDITION = "condition"  # who qualifies, what must be met: 从业人员应符合…从业条件
+AREA = "area"  # a floor area: 不少于200平方米
 PROCEDURE = "procedure"
 CONTACT = "contact"
 YES_NO = "yes_no"
@@ -29,7 +30,7 @@ OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
 SPECIFIC = frozenset(
-    {AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, CONDITION, PROCEDURE, CONTACT}
+    {AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, CONDITION, AREA, PROCEDURE, CONTACT}
 )
 
 # People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
@@ -56,6 +57,8 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"(?:phone|hotline|telephone) number|what(?:'s| is) the (?:phone|hotline|number)|\bcall\b|contact|"
                          r"e-?mail|website|\bapp\b", re.I)),
     (RATIO, _RATIO_QUESTION),
+    (AREA, re.compile(r"多大(?:的)?面积|面积(?:是|有|要)?(?:多大|多少)|多少平(?:方米|米|方)?|几平(?:方米|米)?|"
+                      r"\b(?:how many square (?:metres|meters)|how (?:big|large) (?:an? )?(?:area|space)|floor area)\b", re.I)),
     (PERCENTAGE, re.compile(r"比例|占比|百分之|百分比|几成|覆盖率|占[^，。？?]{0,12}(?:多少|几)|的多少[？?]?$|率[^，。？?]{0,6}(?:多少|多高|几)|多大比例|"
                             r"what (?:share|percentage|proportion|fraction)|what percent|how many percent|\brate\b", re.I)),
     (CLOCK, re.compile(r"几点|开放时间|营业时间|服务时间|接送时间|开门|关门|what time|opening (?:hours|times)|"
@@ -131,6 +134,8 @@ def detect_all(question: str) -> list[str]:
         kinds.remove(PERCENTAGE)  # "占了多少个": a count of the part
     if not kinds and "多少" in question:
         kinds = [PERCENTAGE if _NAMES_A_RATE.search(question) else COUNT]  # 签约指导率…目标值是多少: a share
+    if AREA in kinds:  # "多少平方米": a floor area, not a count
+        kinds = [kind for kind in kinds if kind != COUNT]
     if AGE in kinds:  # "几个月大的宝宝": an age, not a length of time or a count
         kinds = [kind for kind in kinds if kind not in (DURATION, COUNT, YES_NO)]
     if DURATION in kinds and COUNT in kinds and _HOW_MANY_OF_TIME.search(question):

@@ -32,7 +32,7 @@ THRESHOLD = 0.5
 # Re-ranking of the fused candidates: retrieval score (relative to the best), coverage of the salient
 # words by the passage, coverage by its best sentence/row that states the kind of fact asked for, naming
 # the town/district the question names.
-RERANK = {"retrieval": 0.5, "coverage": 1.0, "unit": 0.5, "sub_place": 0.5}
+RERANK = {"retrieval": 0.5, "coverage": 1.0, "unit": 0.5, "sub_place": 0.5, "phrase": 0.15}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "doc_number": re.compile(r"文号|发文字号|发文号|文件编号|document number|reference number", re.I),
     "issuer": re.compile(
         r"(?:哪个|哪些|什么|哪家)(?:部门|单位|机关|机构)(?:联合)?(?:发布|印发|发的|出台|制定|颁布|下发)|"
-        r"(?:谁|哪里)(?:发布|印发|发的|出台|颁布|下发)|发文(?:机关|单位)|发布(?:机关|机构|单位)|"
+        r"(?:谁|哪里)(?:发布|印发|发的|出台|颁布|下发)|发文(?:机关|单位)|发布(?:机关|机构|单位)|落款(?!日期|时间|的日期)|"
         r"\bwho (?:issued|published|released)\b|\bissued by\b|"
         r"\bwhich (?:departments?|authorit(?:y|ies)|bod(?:y|ies)|agenc(?:y|ies)|offices?) (?:issued|published)\b",
         re.I,
@@ -95,8 +95,16 @@ _ENGLISH_LABELS = {"index number": "索引号", "disclosure": "公开方式", "s
 _HEADER_LINE = re.compile(r"^[-•\s]*([^:：;\n]{2,12}?)\s*[:：]\s*([^;\n]+)")
 
 
+# Whom the document is sent to (印发给哪些单位, 主送): the line before its body, "各街道办事处,区政府…有关单位:".
+ADDRESSEES = "主送"
+_ASKS_ADDRESSEES = re.compile(r"(?:印发|发|下发|送)给(?:了)?(?:哪些|哪个|谁|什么)|主送|addressed to|sent to", re.I)
+_ADDRESSEE_LINE = re.compile(r"^([^:：\n。]{4,160}(?:单位|部门|政府|办事处|管委会|委员会|局|委|办))\s*[:：]\s*$", re.M)
+
+
 def header_label(question: str) -> str:
-    """The front-matter label `question` asks for (索引号, 公文生成日期…), "" when none."""
+    """The front-matter label `question` asks for (索引号, 公文生成日期, 主送…), "" when none."""
+    if _ASKS_ADDRESSEES.search(question):
+        return ADDRESSEES
     squashed = re.sub(r"\s+", "", question)
     lowered = question.lower()
     found = next((label for label in HEADER_LABELS if label in squashed), "")
@@ -106,6 +114,8 @@ def header_label(question: str) -> str:
 def header_value(label: str, front_matter: list[str]) -> str:
     """The value the front matter gives `label` ("" when it gives none): a line "索 引 号:XM…" or a table cell
     "索引号: 002668346/…"."""
+    if label == ADDRESSEES:
+        return next((m.group(1).strip() for text in front_matter for m in _ADDRESSEE_LINE.finditer(text)), "")
     for text in front_matter:
         for line in re.split(r"\n|; ", text):
             match = _HEADER_LINE.match(line.strip())

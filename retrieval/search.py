@@ -291,6 +291,8 @@ class HybridSearcher:
             if form not in counted and self.idf(form) >= DISTINCTIVE_IDF
         )
         asked = result.asked = answer_type.asked_of(question, counted, topic)
+        # 的 is mostly left out of the documents' compounds (婴幼儿的健康管理率 → 婴幼儿健康管理率).
+        runs = _CJK_RUN.findall(self.gazetteer.strip_places(question).replace("的", ""))
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
@@ -308,6 +310,7 @@ class HybridSearcher:
                 + RERANK["coverage"] * coverage
                 + RERANK["unit"] * unit_score
                 + RERANK["sub_place"] * float(local)
+                + RERANK["phrase"] * shared_phrase(runs, text)
             )
             result.hits.append(hit)
         result.hits.sort(key=lambda h: -h.rerank)
@@ -450,6 +453,21 @@ def stating(
 
     stated = [c for c, u in scored if c >= RELEVANT_SHARE * best and all(states(kind, u) for kind in kinds)]
     return bool(stated), max(stated, default=0.0)
+
+
+PHRASE_MIN, PHRASE_FULL = 4, 8  # characters: a shorter run is no phrase; a run this long counts fully
+
+
+def shared_phrase(runs: list[str], text: str) -> float:
+    """How long a run of the question's own words stands verbatim in `text` (健康管理率, as the parent wrote it),
+    0 below `PHRASE_MIN` characters, 1 from `PHRASE_FULL` on: words in their order say more than words apart."""
+    longest = 0
+    for run in runs:
+        for size in range(min(len(run), PHRASE_FULL), max(longest, PHRASE_MIN - 1), -1):
+            if any(run[i : i + size] in text for i in range(len(run) - size + 1)):
+                longest = size
+                break
+    return longest / PHRASE_FULL if longest >= PHRASE_MIN else 0.0
 
 
 def live_gazetteer(base: Gazetteer, live: list[DocumentMeta]) -> Gazetteer:

@@ -112,3 +112,19 @@ def test_front_matter_questions_are_answered_from_it(policy_service, question, f
 def test_without_the_label_in_its_front_matter_the_catalog_answers(policy_service):
     answer = policy_service.ask("大庆这个方案的发布机构是谁？", use_llm=False)
     assert answer.answered and answer.fact == "大庆市人民政府" and answer.kind == "document"
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("北仑区政府办公室这份试点方案是印发给哪些单位的？", "各街道办事处,区政府、开发区管委会有关部门、直属单位,驻区垂直管理有关单位"),
+        ("北仑普惠托育试点那份文件，落款发文的是哪个机关？", "宁波市北仑区人民政府办公室"),
+    ],
+)
+def test_whom_a_document_is_sent_to_and_who_signed_it(policy_service, question, fact):
+    answer = policy_service.ask(question, use_llm=False)
+    assert answer.answered and answer.kind == "document" and answer.fact == fact
+
+
+def test_the_signing_date_is_no_issuer_question():
+    assert asked_field("那份托育工作方案，落款日期是几月几号？") != "issuer"

@@ -44,7 +44,7 @@ def counted_phrase(question: str) -> str:
     return _LEAD_UP.sub("", before)
 
 
-_ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|人|所|项|处|张|件|次|场|种|批|班)")
+_ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|位|人|所|项|处|张|件|次|场|种|批|班)")
 # 几个孩子 counts people; 几个幼儿园 and 几个托班 do not.
 _PEOPLE_NOUN = re.compile(r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃|人)(?!园|班|所)")
 
@@ -55,6 +55,8 @@ def asked_classifier(question: str) -> str:
     match = _ASKED_CLASSIFIER.search(question)
     if not match:
         return ""
+    if match.group(1) == "位":  # 几位老师: people
+        return "名"
     if match.group(1) == "个" and _PEOPLE_NOUN.match(question, match.end()) and not _PLACE_FOR_PEOPLE.match(question, match.end()):
         return "名"
     return match.group(1)

@@ -74,7 +74,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|奖金|奖励|减免|租金|房租|费用?|保费|工资|薪酬|"
                         r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
                         r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
-    (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|场|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|所|项|处|张|件|次|场|种|类|批)|"
+    (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|场|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|位|所|项|处|张|件|次|场|种|类|批)|"
                        r"how many|number of", re.I)),
     (UNIT, re.compile(r"哪个部门|哪些部门|什么部门|哪个单位|哪家单位|什么单位|哪些单位|(?:责任|牵头|配合)(?:单位|部门)|谁负责|谁牵头|谁来|牵头|主管|归谁|归哪|哪家医院|哪个医院|哪(?:个|家|所)?派出所|哪(?:一)?家(?:[\u4e00-\u9fff]{0,2})(?:公司|企业|银行|集团)|"
                       r"向哪|找谁|去哪(?:个|儿|里)?(?:部门|登记|备案|申请|办)|哪个机构|which (?:[a-z]+ ){0,2}(?:department|authority|agency|body|"
@@ -118,8 +118,8 @@ def detect(question: str) -> AnswerType:
 
 _ASKS_BASIS = re.compile(r"(?:按|根据|依据|凭)(?:[^，。？?]{0,6}的)?什么(?!时候|比例|价|标准|费|金额)|看什么(?:来)?(?:定|算)|based on what|"
                          r"what (?:is|are) (?:it|they) based on", re.I)
-_NAMES_A_RATE = re.compile(r"[率]|占比|比例")
-_INDEFINITE = re.compile(r"好几|十几|几十|几百|几千|几万")
+_NAMES_A_RATE = re.compile(r"[率]|满意度|知晓度|覆盖面|占比|比例")
+_INDEFINITE = re.compile(r"好几|十几|几十|几百|几千|几万|(?<=[那这])几")  # 那几位委员: "those few", no question
 _HOW_MANY_OF_TIME = re.compile(r"how many (?:working )?(?:days|months|years|weeks|hours)", re.I)
 
 

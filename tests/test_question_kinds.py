@@ -25,6 +25,11 @@ from retrieval import question_kinds as qk
         ("张家港每年举办几场职业技能竞赛？", [qk.COUNT]),
         ("Which Daqing office is listed for low-interest loans?", [qk.UNIT]),
         ("大庆方案里这一条，责任单位有哪些？", [qk.UNIT]),
+        # 那几位, 这几家: "those few", no question; 几位 counts people; 满意度 is a rate.
+        ("台州那几位政协委员提的托育提案，题目叫什么？", [qk.NAME]),
+        ("椒江那几家社区托育中心，是谁建的？", []),
+        ("一共有几位台湾老师？", [qk.COUNT]),
+        ("入托家庭的满意度目标值填的是多少？", [qk.PERCENTAGE]),
     ],
 )
 def test_the_kinds_a_question_asks_for(question, kinds):

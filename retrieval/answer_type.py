@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import ages, changes, finer_asks, money_roles, names, question_refs
+from retrieval import ages, changes, finer_asks, money_roles, names, question_refs, respectively
 from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
@@ -443,6 +443,8 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     patterns = _FACT.get(kind)
     # "分别设置2个、3个、4个": which figure is whose needs the whole list; an age band is told by the age asked.
     by_age = kind == AGE and ages.age_asked(asked.question) is not None
+    if kind == COUNT and _RESPECTIVELY.search(text):  # the figure of the case the question names, if any
+        return respectively.respective_figure(text, asked.question)
     if patterns is None or not by_age and _RESPECTIVELY.search(text):
         return ""
     if strict:

@@ -41,7 +41,11 @@ def counted_phrase(question: str) -> str:
     if re.search(r"[\u4e00-\u9fff]{2}", after):
         return after
     before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
-    return _LEAD_UP.sub("", before)
+    return _NUMBER_OF.sub("", _LEAD_UP.sub("", before))
+
+
+# "托大班的配置数量是多少": the number of 托大班 (数量 says it is a count, not what is counted).
+_NUMBER_OF = re.compile(r"的?(?:配置|配备|设置|建设|新增)?(?:数量|数目|个数|总数)$")
 
 
 _ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|位|人|所|项|处|张|件|次|场|种|批|班)")

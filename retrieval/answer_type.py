@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import ages, changes, finer_asks, money_roles, names, question_refs, respectively
+from retrieval import ages, changes, finer_asks, money_roles, names, question_refs, rates, respectively
 from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
@@ -181,6 +181,8 @@ class Asked:
     topic: tuple[str, ...] = ()
     # Names the question quotes (“一老一小”, 《…标准》, "1+9+X"): a statement of the fact must name one.
     named: tuple[str, ...] = ()
+    # The rate the question names (健康管理 of 健康管理率): a share written after another rate is not it.
+    rate: str = ""
 
     def counts_what_was_asked(self, text: str, at: int) -> bool:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
@@ -209,6 +211,8 @@ class Asked:
         question gives itself ("全日托平均1787一个月，那半日托呢": 1787 is what the parent knows, not the answer)."""
         if self.counts_things and _is_share(text, match):
             return False
+        if self.rate and _is_share(text, match) and not rates.of_the_rate(self.rate, text, match.start()):
+            return False  # "健康管理率做到多少": not the 100% of 健康档案建档率
         return question_refs.last_figure(match.group(0)) not in self.given
 
     def names_quoted(self, text: str) -> bool:
@@ -294,7 +298,10 @@ def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...
     `retrieval.counted`: the caller picks the topic word in it and adds its document words); `topic`: the forms
     of its other topic words."""
     named = question_refs.quoted_names(question)
-    return Asked(asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named)
+    return Asked(
+        asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named,
+        rates.rate_asked(question),
+    )
 
 
 _CLAUSE_MARKS = "，,；。"  # not ";": it separates the cells of a table row, which is one statement
@@ -458,6 +465,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
         else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
         else _holds_the_age(asked) if kind == AGE
+        else (lambda match: asked.takes(text, match)) if kind == PERCENTAGE
         else _any_match
     )
     match = None

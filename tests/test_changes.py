@@ -5,25 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
-from retrieval.changes import asks_earlier
 
 CLAUSE = "办理时限从46个工作日缩短至2个工作日"
-
-
-@pytest.mark.parametrize(
-    ("question", "earlier"),
-    [
-        ("台州改革前开办托育机构审批要多少个工作日？", True),
-        ("原来要多少个工作日？", True),
-        ("Before the one-stop reform, how many working days did it take?", True),
-        ("How long did approval previously take?", True),
-        ("台州开办托育机构审批现在要几个工作日？", False),
-        ("2025年前大庆要建多少个托位？", False),  # a deadline, not the value before a change
-        ("前两年建了多少个托位？", False),
-    ],
-)
-def test_a_question_asking_how_it_was_before(question, earlier):
-    assert asks_earlier(question) is earlier
 
 
 @pytest.mark.parametrize(

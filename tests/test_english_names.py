@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import doer_of
 from retrieval.bilingual import BilingualIndex, written_in_pinyin
 from retrieval.places import load_place_tree, pinyin_alias
 from retrieval.question_refs import given_figures
@@ -36,20 +35,6 @@ def test_pinyin_that_spells_an_english_word_is_not_a_name():
 )
 def test_english_sums_are_read_as_the_documents_write_them(question, figures):
     assert given_figures(question) == figures
-
-
-@pytest.mark.parametrize(
-    ("clause", "doer"),
-    [
-        ("(即:市妇保院负责理论培训,", "市妇保院"),
-        ("9家县级妇幼机构负责实训带教,", "9家县级妇幼机构"),
-        ("由区社发集团先后承建4家普惠性婴幼儿照护服务中心", ""),
-        ("各地要负责落实", ""),
-        ("提供托位200个", ""),
-    ],
-)
-def test_who_a_clause_says_is_responsible(clause, doer):
-    assert doer_of(clause) == doer
 
 
 @pytest.mark.parametrize(

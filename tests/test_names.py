@@ -13,22 +13,6 @@ DIGITAL = ("5.结合“浙有善育”系统探索“医育结合”全托育数
 EXAMPLES = "如温岭的曙光狮村级养育小组活动基地、路桥的康宝托育村级驿站、玉环的小柚子托育村级驿站、椒江的村级养育照护驿站等等。"
 
 
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("台州创新实施的托育服务模式叫什么名字？", at.NAME),
-        ("温岭那个村级养育小组活动基地叫啥名字？", at.NAME),
-        ("路桥发出的家庭托育点牌照，是发给了哪一家托育点？", at.NAME),
-        ("那18个项目具体是哪几家托育机构？", at.NAME),
-        ("What is the name of the working mechanism Taizhou set up?", at.NAME),
-        ("北仑的医呼通系统是哪家公司开发的？", at.UNIT),
-        ("国家对托育机构的名称有什么规定？", at.OTHER),
-    ],
-)
-def test_a_question_asking_what_something_is_called_asks_for_a_name(question, kind):
-    assert at.detect(question).kind == kind
-
-
 def test_a_quoted_name_is_one_when_what_it_names_follows_it():
     found = dict(names_in(DIGITAL))
     assert set(found) == {"“浙有善育”", "“医育结合”", "“医呼通”"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
-from retrieval.counted import counted_phrase
 from retrieval.respectively import respective_figure
 
 CITY = "城区新建6 班、9 班、12 班及以上规模幼儿园分别设置 2 个、3 个、4 个托大班;"
@@ -29,10 +28,6 @@ def test_the_figure_of_the_case_named(question, figure):
 def test_a_count_extracts_the_respective_figure():
     asked = at.asked_of("新建一个9班规模的幼儿园，要配几个托大班", counted=("托大班",))
     assert at.extract(at.COUNT, CITY, asked=asked) == "3个"
-
-
-def test_the_number_of_something_counts_that_thing():
-    assert counted_phrase("托大班的配置数量是多少？") == "托大班"
 
 
 def test_the_named_case_is_answered(policy_service):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
-from retrieval.counted import counted_phrase
 from retrieval.tables import row_unit, with_row_unit
 
 PLACES_ROW = "项目: 数量指标 / 辖区总托位数(个); 市级: 6520; 保税区 (含三个街道): 1140; 凤凰镇: 430"
@@ -30,18 +29,6 @@ def test_the_label_unit_is_written_after_bare_figures(row, unit, written):
 def test_a_row_with_a_unit_states_a_count():
     asked = at.asked_of("凤凰镇的辖区托位总数目标定的是多少个？", ("托位", "托位数"))
     assert at.states(at.COUNT, PLACES_ROW, asked)
-
-
-@pytest.mark.parametrize(
-    ("question", "counted"),
-    [
-        ("凤凰镇的辖区托位总数目标定的是多少个？", "凤凰镇的辖区托位总数"),
-        ("托育驿站大概建了多少家？", "托育驿站"),
-        ("全市共建成多少家托育机构", "托育机构"),
-    ],
-)
-def test_the_counted_noun_leaves_out_what_leads_up_to_the_asking_word(question, counted):
-    assert counted_phrase(question) == counted
 
 
 def test_how_many_matches_is_a_count():

@@ -33,10 +33,3 @@ def test_the_age_taken_in_comes_first_and_a_given_age_picks_its_band():
     assert not at.states(at.AGE, "招收3岁以下婴幼儿。", asked), "no band holds the child's age there"
 
 
-@pytest.mark.parametrize(
-    ("question", "fact"),
-    [("大庆的幼儿园托班收多大的孩子？", "2至3岁"), ("一岁半的宝宝在大庆算哪个年龄段？", "12-24个月")],
-)
-def test_an_age_asked_for_is_the_first_line(policy_service, question, fact):
-    answer = policy_service.ask(question, use_llm=False)
-    assert answer.answered and answer.kind == at.AGE and answer.fact == fact

@@ -37,19 +37,6 @@ def test_english_sums_are_read_as_the_documents_write_them(question, figures):
     assert given_figures(question) == figures
 
 
-@pytest.mark.parametrize(
-    ("question", "fact"),
-    [
-        ("In Taizhou's \"1+9+X\" training model, who is responsible for the hands-on practical training?",
-         "9家县级妇幼机构"),
-        ("台州“1+9+X”模式中谁负责理论培训？", "市妇保院"),
-    ],
-)
-def test_the_one_responsible_is_the_doer_of_the_clause(policy_service, question, fact):
-    answer = policy_service.ask(question, use_llm=False)
-    assert answer.answered and answer.fact == fact
-
-
 def test_an_english_question_naming_places_in_pinyin_finds_the_passage(policy_service):
     answer = policy_service.ask(
         "Name the publicly listed firm that put 30 million yuan each into nurseries in Wenling and Tiantai.",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import answer_type as at
 from retrieval.names import best_name, names_in
 
 DIGITAL = ("5.结合“浙有善育”系统探索“医育结合”全托育数字化服务,建设完成“医呼通”智慧婴育数字化系统,"
@@ -48,19 +47,6 @@ def test_a_title_is_a_name_only_when_a_document_is_asked_about():
     text = "你们提出的关于《关于加快发展0-3岁婴幼儿托育服务的建议》的提案收悉。"
     assert best_name(text, "那份提案，题目叫什么？") == "关于加快发展0-3岁婴幼儿托育服务的建议"
     assert names_in(text, "托育点叫什么名字") == []
-
-
-@pytest.mark.parametrize(
-    ("question", "fact"),
-    [
-        ("温岭那个村级养育小组活动基地叫啥名字？", "曙光狮村级养育小组活动基地"),
-        ("台州创新实施的托育服务模式叫什么名字？", "“5+X”"),
-        ("北仑那个把看病和育儿结合起来的智慧婴育数字系统，叫什么名字？", "“医呼通”"),
-    ],
-)
-def test_a_name_asked_for_is_the_first_line(policy_service, question, fact):
-    answer = policy_service.ask(question, use_llm=False)
-    assert answer.answered and answer.kind == at.NAME and answer.fact == fact
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from retrieval import answer_type, money_roles, problems
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
 from retrieval.document_facts import (
+    FOOTER_LABELS,
     DocumentFact,
     document_fact,
     header_label,
@@ -432,8 +433,10 @@ def _header_fact(result: SearchResult, searcher: HybridSearcher) -> DocumentFact
     meta = result.hits[0].item.meta
     if not label or names_another_document(result.question, meta.title):
         return None
+    # A letter's closing fields (联系人, 邮编) stand at its end; the others in its front matter.
+    everywhere = label in FOOTER_LABELS
     front = [item.chunk.text for item in searcher.items if item.meta.doc_id == meta.doc_id
-             and tuple(item.chunk.section) in ((), (meta.title,))]
+             and (everywhere or tuple(item.chunk.section) in ((), (meta.title,)))]
     value = header_value(label, front)
     return DocumentFact(meta, label, value) if value else None
 

@@ -86,12 +86,17 @@ _BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
+# The fields closing a letter (联系人:孙海渝 联系电话:… 邮 编:318000): read from all of the document, one field a
+# word, as the letter writes them on one line.
+FOOTER_LABELS = ("联系人", "邮编", "联系单位")
 # The labels of a document's front matter other than those the catalog holds (索 引 号:XM00123-…, 公开方式:
 # 主动公开): answered from the front matter itself.
 # A label the catalog also holds in other words (发布机构, the web page's publishing office, not the issuers) is
 # answered as the front matter writes it when the front matter has it.
-HEADER_LABELS = ("索引号", "公文生成日期", "生成日期", "公开方式", "公开范围", "主题分类", "体裁分类", "有效性", "成文日期", "发布机构")
-_ENGLISH_LABELS = {"index number": "索引号", "disclosure": "公开方式", "subject category": "主题分类"}
+HEADER_LABELS = ("索引号", "公文生成日期", "生成日期", "公开方式", "公开范围", "主题分类", "体裁分类", "有效性", "成文日期", "发布机构",
+                 *FOOTER_LABELS)
+_ENGLISH_LABELS = {"index number": "索引号", "disclosure": "公开方式", "subject category": "主题分类",
+                   "postcode": "邮编", "postal code": "邮编", "zip code": "邮编", "contact person": "联系人"}
 _HEADER_LINE = re.compile(r"^[-•\s]*([^:：;\n]{2,12}?)\s*[:：]\s*([^;\n]+)")
 
 
@@ -114,6 +119,10 @@ def header_label(question: str) -> str:
 def header_value(label: str, front_matter: list[str]) -> str:
     """The value the front matter gives `label` ("" when it gives none): a line "索 引 号:XM…" or a table cell
     "索引号: 002668346/…"."""
+    if label in FOOTER_LABELS:
+        spaced = r"\s*".join(map(re.escape, label))
+        found = (re.search(rf"{spaced}\s*[:：]\s*(\S+)", text) for text in front_matter)
+        return next((match.group(1) for match in found if match), "")
     if label == ADDRESSEES:
         return next((m.group(1).strip() for text in front_matter for m in _ADDRESSEE_LINE.finditer(text)), "")
     for text in front_matter:

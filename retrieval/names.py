@@ -47,6 +47,7 @@ def _quoted_names(text: str, known: tuple[str, ...]) -> list[tuple[str, str]]:
 
 # A title in 《》 is the name asked for only when the question asks about a document (题目叫什么, 哪份文件).
 _TITLE = re.compile(r"(.{0,6})《([^》]{2,60})》")
+_ONLY_TITLE = re.compile(r"哪份|什么文件|哪个文件|哪一个文件|题目|标题|\btitle\b", re.I)
 _ASKS_TITLE = re.compile(r"题目|标题|文件|提案|建议|方案|办法|规定|意见|通知|指南|标准|规范|\btitle|\bdocument", re.I)
 
 
@@ -54,9 +55,10 @@ def names_in(text: str, question: str = "", known: tuple[str, ...] = ()) -> list
     """The proper names `text` gives, as (name, the words around it that say what it names); names the
     question itself quotes (`known`) are left out: the parent knows them already. Titles count when
     `question` asks about a document."""
-    found = _quoted_names(text, known)
-    if _ASKS_TITLE.search(question):
-        found += [(match.group(2), match.group(0)) for match in _TITLE.finditer(text) if match.group(2) not in known]
+    titles = [(match.group(2), match.group(0)) for match in _TITLE.finditer(text) if match.group(2) not in known]
+    if _ONLY_TITLE.search(question):  # 哪份文件, 题目叫什么: a document's title, no other name
+        return titles
+    found = _quoted_names(text, known) + (titles if _ASKS_TITLE.search(question) else [])
     for match in _INTRODUCED.finditer(text):
         name = match.group(1) or match.group(2)
         if name and name not in known:

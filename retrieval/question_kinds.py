@@ -81,7 +81,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"office|unit|hospital|bureau|organi[sz]ation)s?\b|who (?:is responsible|leads|runs|handles|approves|gives|provides|offers|"
                       r"supports|backs|organi[sz]es|carries out|is in charge)|where do(?:es)? .* register", re.I)),
     # What something is called, or which one of a kind of place (哪一家托育点): its proper name.
-    (NAME, re.compile(r"叫什么|叫啥|什么名字|啥名字|名字(?:叫|是)|名称(?:叫|是)|称作什么|称为什么|"
+    (NAME, re.compile(r"叫什么|叫啥|什么名字|啥名字|名字(?:叫|是)|名称(?:叫|是)|称作什么|称为什么|哪份(?:文件|方案|意见|通知|办法)|什么文件|"
                       r"哪(?:一|几)?家(?=[^，。？?]{0,4}(?:托育点|驿站|托儿所|托育园|托育机构|示范园|服务点|小站))|"
                       r"what(?:'s| is| are| was)(?: it| they| this| that| the [a-z' -]{1,40}?)? called|what(?:'s| is) the name",
                       re.I)),

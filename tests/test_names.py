@@ -60,3 +60,9 @@ def test_a_title_is_a_name_only_when_a_document_is_asked_about():
 def test_a_name_the_documents_do_not_give_is_said_to_be_missing(policy_service, question):
     answer = policy_service.ask(question, use_llm=False)
     assert not answer.answered and answer.reason == "not_stated"
+
+
+def test_a_document_asked_for_is_named_by_its_title_only():
+    text = "根据《苏州市普惠托育服务发展示范项目实施方案》,依托“苏周到”“健康苏州掌上行”等平台"
+    assert best_name(text, "上位依据是苏州的哪份文件？") == "苏州市普惠托育服务发展示范项目实施方案"
+    assert "“苏周到”“健康苏州掌上行”" not in dict(names_in(text, "上位依据是苏州的哪份文件？"))

@@ -62,19 +62,20 @@ def test_probe_set_meets_its_bar(reports):
     assert summary["hit@5"] >= 0.97, misses
     assert summary["answer_fact"] >= 63, misses
     assert summary["answerable_refused"] <= 1, misses
-    assert summary["unanswerable_refused"] >= 30, misses
+    assert summary["unanswerable_refused"] >= 31, misses
 
 
-# Six more sets of the hard set's kinds, each written by a helper who never saw the product's code or
-# replies (docs/policy-answers.md, "Probe sets 2–7"); measured 2026-11-28 (session 9): answer fact, false
+# Seven more sets of the hard set's kinds, each written by a helper who never saw the product's code or
+# replies (docs/policy-answers.md, "Probe sets 2–8"); measured 2026-11-28 (session 9): answer fact, false
 # refusals and unanswerable refused, with a margin of one.
 LATER_PROBES = {
-    "policy_qa_probe2_dev.jsonl": (53, 1, 46),
-    "policy_qa_probe3_dev.jsonl": (48, 2, 40),
-    "policy_qa_probe4_dev.jsonl": (48, 2, 42),
-    "policy_qa_probe5_dev.jsonl": (48, 1, 41),
-    "policy_qa_probe6_dev.jsonl": (52, 2, 41),
+    "policy_qa_probe2_dev.jsonl": (55, 1, 47),
+    "policy_qa_probe3_dev.jsonl": (48, 2, 43),
+    "policy_qa_probe4_dev.jsonl": (50, 2, 42),
+    "policy_qa_probe5_dev.jsonl": (48, 1, 43),
+    "policy_qa_probe6_dev.jsonl": (53, 2, 42),
     "policy_qa_probe7_dev.jsonl": (47, 2, 41),
+    "policy_qa_probe8_dev.jsonl": (51, 1, 41),
 }
 
 

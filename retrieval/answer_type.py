@@ -61,6 +61,10 @@ _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a
 # An age or age range of children (2至3岁, 0~3岁, 6-12个月, 3岁以下).
 _AGE = rf"(?:{_NUM}\s*(?:岁|个月)?\s*(?:至|到|-|－|~|～)\s*)?{_NUM}\s*(?:周岁|岁|个月)(?:以下|以上|及以下|及以上)?"
 _AREA = rf"{_NUM}\s*(?:万|千)?\s*(?:平方米|平米|㎡|m²|亩|平方公里)"
+# Who is taken in: an age after one of these is the age asked (招收2至3岁的幼儿, 针对6-12个月…, 由3-6岁变更为2-6岁);
+# an age elsewhere (按0-2岁婴幼儿收托情况发放奖补, 提升0-2岁送托意愿) says who gets a subsidy, not who may come.
+_INTAKE = "招收|收托|接收|面向|针对|变更为|扩大到|延伸至|放宽至|放宽到"
+_AGE_LIST = rf"(?:{_INTAKE})\s*(?:(?:[\d\s\-~～至到岁个月周]|{_NUM})+[、,，和及与或]\s*)*(?:[\d\s\-~～至到岁个月周]|{_NUM})+"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
@@ -119,7 +123,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
     AREA: (re.compile(rf"(?:不少于|不低于|不小于|至少|达到|约)?\s*{_AREA}"),),
     # The ages a place takes in (招收2至3岁的幼儿) first, then any age.
-    AGE: (re.compile(rf"(?<=招收|收托|面向|针对){_AGE}|(?<=招收|收托|面向|针对)\s*{_AGE}"), re.compile(_AGE)),
+    AGE: (re.compile(_AGE),),  # only inside the ages a sentence says are taken in (`_taken_in`)
 }
 # "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
 _RESPECTIVELY = re.compile(r"分别")
@@ -333,7 +337,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     if kind == COUNT:
         return _states_count(text, asked, pattern)
     if kind == AGE:
-        return any(_holds_the_age(asked)(match) for match in pattern.finditer(text))
+        return any(_holds_the_age(asked)(match) for match in _taken_in(text))
     return any(asked.takes(text, match) for match in pattern.finditer(text))
 
 
@@ -391,6 +395,12 @@ def _of_the_kind_asked(asked: Asked):
     return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
 
 
+def _taken_in(text: str) -> list[re.Match[str]]:
+    """The ages `text` says are taken in: those in a list right after 招收, 针对, 变更为… (`_INTAKE`)."""
+    spans = [span.span() for span in re.finditer(_AGE_LIST, text)]
+    return [age for age in re.finditer(_AGE, text) if any(start <= age.start() < end for start, end in spans)]
+
+
 def _holds_the_age(asked: Asked):
     """Any age range, or only one holding the child's age when the question gives it (一岁半 → 12-24个月)."""
     months = ages.age_asked(asked.question)
@@ -441,18 +451,27 @@ def _counted_as(asked: Asked, text: str):
     return agrees
 
 
+def _found_by_reading(kind: str, text: str, asked: Asked) -> str:
+    """The facts no single pattern finds: a name that fits the question (`retrieval.names`), the age taken in
+    that holds the child's age (`retrieval.ages`), the figure given "respectively" for the case the question
+    names (`retrieval.respectively`)."""
+    if kind == NAME:
+        return names.best_name(text, asked.question, asked.named, asked.topic + asked.counted)
+    if kind == AGE:  # bands listed 分别 are told apart only by the child's age the question gives
+        if _RESPECTIVELY.search(text) and ages.age_asked(asked.question) is None:
+            return ""
+        return next((age.group(0).strip() for age in _taken_in(text) if _holds_the_age(asked)(age)), "")
+    return respectively.respective_figure(text, asked.question)
+
+
 def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING) -> str:
     """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
     its unit (no bare number). The fact must be what was `asked` (see `states`): "1家" is not the answer to
     "多少个孩子"."""
-    if kind == NAME:
-        return names.best_name(text, asked.question, asked.named, asked.topic + asked.counted)
+    if kind in (NAME, AGE) or kind == COUNT and _RESPECTIVELY.search(text):
+        return _found_by_reading(kind, text, asked)
     patterns = _FACT.get(kind)
-    # "分别设置2个、3个、4个": which figure is whose needs the whole list; an age band is told by the age asked.
-    by_age = kind == AGE and ages.age_asked(asked.question) is not None
-    if kind == COUNT and _RESPECTIVELY.search(text):  # the figure of the case the question names, if any
-        return respectively.respective_figure(text, asked.question)
-    if patterns is None or not by_age and _RESPECTIVELY.search(text):
+    if patterns is None or _RESPECTIVELY.search(text):  # "分别设置2个、3个、4个": which figure is whose?
         return ""
     if strict:
         patterns = patterns[:1]
@@ -464,7 +483,6 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         _counted_as(asked, text) if kind == COUNT
         else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
         else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
-        else _holds_the_age(asked) if kind == AGE
         else (lambda match: asked.takes(text, match)) if kind == PERCENTAGE
         else _any_match
     )

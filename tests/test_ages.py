@@ -33,3 +33,16 @@ def test_the_age_taken_in_comes_first_and_a_given_age_picks_its_band():
     assert not at.states(at.AGE, "招收3岁以下婴幼儿。", asked), "no band holds the child's age there"
 
 
+
+
+def test_only_the_ages_a_place_takes_in_answer():
+    asked = at.asked_of("托育机构收多大的孩子？")
+    subsidy = "按照普惠托育机构0-2岁婴幼儿收托情况发放相应激励性奖补。"
+    assert not at.states(at.AGE, subsidy, asked) and at.extract(at.AGE, subsidy, asked=asked) == ""
+    assert at.extract(at.AGE, "营业范围由3-6岁变更为2-6岁或0-6岁", asked=asked) == "2-6岁"
+    assert at.extract(at.AGE, "一般设置乳儿班、托小班和托大班,招收3岁以下婴幼儿。", asked=asked) == "3岁以下"
+
+
+def test_an_age_the_documents_do_not_give_is_said_to_be_missing(policy_service):
+    answer = policy_service.ask("What age can kids start at a Xiamen nursery?", use_llm=False)
+    assert not answer.answered and answer.reason == "not_stated", "0-2岁 there says who earns a subsidy"

@@ -58,13 +58,7 @@ _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分
 _YEARS = r"(?<!\d)(?:19|20)\d\d(?:[、,，](?:19|20)\d\d)+(?!\d)"
 _MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(?![\d份]*日)"
 _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
-# An age or age range of children (2至3岁, 0~3岁, 6-12个月, 3岁以下).
-_AGE = rf"(?:{_NUM}\s*(?:岁|个月)?\s*(?:至|到|-|－|~|～)\s*)?{_NUM}\s*(?:周岁|岁|个月)(?:以下|以上|及以下|及以上)?"
 _AREA = rf"{_NUM}\s*(?:万|千)?\s*(?:平方米|平米|㎡|m²|亩|平方公里)"
-# Who is taken in: an age after one of these is the age asked (招收2至3岁的幼儿, 针对6-12个月…, 由3-6岁变更为2-6岁);
-# an age elsewhere (按0-2岁婴幼儿收托情况发放奖补, 提升0-2岁送托意愿) says who gets a subsidy, not who may come.
-_INTAKE = "招收|收托|接收|面向|针对|变更为|扩大到|延伸至|放宽至|放宽到"
-_AGE_LIST = rf"(?:{_INTAKE})\s*(?:(?:[\d\s\-~～至到岁个月周]|{_NUM})+[、,，和及与或]\s*)*(?:[\d\s\-~～至到岁个月周]|{_NUM})+"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
     COUNT: re.compile(rf"(?<!第){_NUM}\s*(?:个{_NOT_TIME}|家|名|人次|人|所|项|处|张|件|次|场|种|类|批|班|托位|床|位)|[:：]\s*[≥≤>＜<]?\s*\d+(?:\.\d+)?\b{_NOT_LABEL}|"
@@ -80,7 +74,7 @@ _STATES: dict[str, re.Pattern[str]] = {
     # The number or address itself: "开通市级家庭教育热线" names a hotline but gives no way to reach it.
     CONTACT: re.compile(_CONTACT),
     CLOCK: re.compile(_CLOCK_TIME + r"|全天|24小时|[上下]午|早上|晚上"),
-    AGE: re.compile(_AGE),
+    AGE: ages.AGE,
     # What must be met or who counts: the passage says so in these words (应符合…从业条件, 是指…, 具备…).
     CONDITION: re.compile(r"条件|资格|符合|满足|具备|是指|指的是|认定|范围包括|包括以下"),
     AREA: re.compile(_AREA),
@@ -123,7 +117,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
     AREA: (re.compile(rf"(?:不少于|不低于|不小于|至少|达到|约)?\s*{_AREA}"),),
     # The ages a place takes in (招收2至3岁的幼儿) first, then any age.
-    AGE: (re.compile(_AGE),),  # only inside the ages a sentence says are taken in (`_taken_in`)
+    AGE: (ages.AGE,),  # only inside the ages a sentence says are taken in (`ages.taken_in`)
 }
 # "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
 _RESPECTIVELY = re.compile(r"分别")
@@ -337,7 +331,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     if kind == COUNT:
         return _states_count(text, asked, pattern)
     if kind == AGE:
-        return any(_holds_the_age(asked)(match) for match in _taken_in(text))
+        return bool(ages.taken_in(text, asked.question))
     return any(asked.takes(text, match) for match in pattern.finditer(text))
 
 
@@ -395,18 +389,6 @@ def _of_the_kind_asked(asked: Asked):
     return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
 
 
-def _taken_in(text: str) -> list[re.Match[str]]:
-    """The ages `text` says are taken in: those in a list right after 招收, 针对, 变更为… (`_INTAKE`)."""
-    spans = [span.span() for span in re.finditer(_AGE_LIST, text)]
-    return [age for age in re.finditer(_AGE, text) if any(start <= age.start() < end for start, end in spans)]
-
-
-def _holds_the_age(asked: Asked):
-    """Any age range, or only one holding the child's age when the question gives it (一岁半 → 12-24个月)."""
-    months = ages.age_asked(asked.question)
-    return _any_match if months is None else (lambda match: ages.holds(match.group(0), months))
-
-
 def _is_figure(text: str, match: re.Match[str]) -> bool:
     return not (_VAGUE.fullmatch(match.group(0)) or text.startswith(_PART_OF_A_WORD, match.end()))
 
@@ -460,7 +442,7 @@ def _found_by_reading(kind: str, text: str, asked: Asked) -> str:
     if kind == AGE:  # bands listed 分别 are told apart only by the child's age the question gives
         if _RESPECTIVELY.search(text) and ages.age_asked(asked.question) is None:
             return ""
-        return next((age.group(0).strip() for age in _taken_in(text) if _holds_the_age(asked)(age)), "")
+        return next(iter(ages.taken_in(text, asked.question)), "")
     return respectively.respective_figure(text, asked.question)
 
 

@@ -17,6 +17,7 @@ from retrieval.document_facts import (
     header_value,
     names_another_document,
 )
+from retrieval.other_scope import of_another_scope
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
@@ -32,7 +33,7 @@ from retrieval.units import (
 )
 
 MAX_QUOTES = 2
-QUOTE_CHARS = 150
+QUOTE_CHARS = 150  # a quote longer than this is cut to a window around the fact
 # "The document names the topic but not the fact" needs the topic: most of the question's salient words.
 NOT_STATED_COVERAGE = 0.5
 PROBLEM_BONUS = 0.5  # the sentence names the problem a measure fixes, and the question asks for it
@@ -361,54 +362,6 @@ def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[
     return quotes
 
 
-# A figure said of the whole city, county or district (全市共建成…, 全区…): a statistic of the whole.
-_WHOLE = re.compile(r"全(?:市|区|县|省)")
-_ASKING = re.compile(r"多少|几|多大|占比|比例|how many|what share|what percentage|how much", re.I)
-
-
-def _of_the_whole_city(result: SearchResult, quote: Quote) -> bool:
-    """True when the question asks a count or share of a place inside the city (黄岩区普惠托位占比是多少) and the
-    quote gives it for the whole city (全市…占比达70%) without naming that place: no answer for the place."""
-    if not (quote.fact and result.kinds[:1] in ([answer_type.COUNT], [answer_type.PERCENTAGE])):
-        return False
-    # The place asked about stands in the clause that asks (黄岩区现在…是多少), not in one that only says where
-    # the parent lives (我住柴桥，北仑打算建成多少家).
-    asking = next((c for c in re.split(r"[，,。？?！!；;]", result.question) if _ASKING.search(c)), "")
-    places = [place for place in result.sub_places if place in asking]
-    before = quote.text[: quote.text.find(quote.fact)] if quote.fact in quote.text else quote.text
-    return bool(places and _WHOLE.search(before)) and not any(place in quote.text for place in places)
-
-
-_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
-
-
-def _of_another_year(result: SearchResult, quote: Quote) -> bool:
-    """True when the question asks a figure of a year (2023年…使用率是多少) and the quote gives it for another
-    year only (2024年目标值: ≥70%): the year's own figure is not stated."""
-    asked = set(_YEAR.findall(result.question))
-    if not (asked and quote.fact and result.kinds[:1] in ([k] for k in _NUMERIC_KINDS)):
-        return False
-    # The figure's own clause up to the figure; a table's fact carries its cell's header (2024年目标值: ≥70%).
-    at = quote.text.find(quote.fact)
-    own = (re.split(r"[，,。；;]", quote.text[:at])[-1] if at >= 0 else "") + quote.fact
-    years = set(_YEAR.findall(own))
-    return bool(years) and not years & asked
-
-
-def _of_another_event(result: SearchResult, quote: Quote) -> bool:
-    """True when a date is asked of what a parent or operator does (什么时候报名, 什么时候开始招生) and the quoted
-    sentence never names it (到2024年底建成市托育综合服务中心): the date is of another event."""
-    if not (quote.fact and result.kinds[:1] == [answer_type.DATE]):
-        return False
-    events = [event for event in _PARENT_EVENTS if event in result.question]
-    return bool(events) and not any(event in quote.text for event in events)
-
-
-# What parents and operators do on a date they must know (apply, enrol, collect): a plan's other dates (建成,
-# 实现…) are not theirs.
-_PARENT_EVENTS = ("报名", "招生", "申请", "申报", "领取", "发放", "预约", "缴费", "入托")
-
-
 # How the catalog's fields are labelled in a quote (the words of the documents' own headers).
 _FIELD_LABELS = {"doc_number": "文号", "issuer": "发布机关", "date": "发布日期"}
 
@@ -473,11 +426,11 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.answered = True
         answer.cities = list(result.answer_cities)
         answer.quotes = select_quotes(result, searcher, sources)
-        # A figure of the whole city asked for a district, or of another year than the one asked: not stated.
+        # A figure of the whole city asked for a district, of another year, a date of another event: not stated.
         quote = answer.quotes[0]
-        if _of_the_whole_city(result, quote) or _of_another_year(result, quote) or _of_another_event(result, quote):
+        if of_another_scope(result.question, result.kinds, result.sub_places, quote.text, quote.fact):
             answer.answered, answer.reason, answer.missing_kinds = False, "not_stated", [answer.kind]
-            answer.quotes = [Quote(answer.quotes[0].text, answer.quotes[0].source)]
+            answer.quotes = [Quote(quote.text, quote.source)]
         return answer
     # Would the best passage answer if it stated the fact? Then the topic is there but not the fact.
     stated_anyway = confidence(Signals(signals.coverage, 1.0, signals.dense, signals.margin, signals.scope))

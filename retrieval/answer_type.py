@@ -116,8 +116,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
     PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
     AREA: (re.compile(rf"(?:不少于|不低于|不小于|至少|达到|约)?\s*{_AREA}"),),
-    # The ages a place takes in (招收2至3岁的幼儿) first, then any age.
-    AGE: (ages.AGE,),  # only inside the ages a sentence says are taken in (`ages.taken_in`)
+    AGE: (ages.AGE,),  # read only among the ages a sentence says are taken in (`ages.taken_in`)
 }
 # "分别设置2个、3个、4个": which figure belongs to which case needs reading the whole list; no first line.
 _RESPECTIVELY = re.compile(r"分别")

@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval import ages, changes, finer_asks, money_roles, names, question_refs, rates, respectively
+from retrieval import (
+    ages,
+    changes,
+    doc_numbers,
+    finer_asks,
+    money_roles,
+    names,
+    question_refs,
+    rates,
+    respectively,
+)
 from retrieval.counted import KIND_CLASSIFIERS, asked_classifier, listed_kinds
 from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-exported)
     _NOT_TIME,
@@ -22,6 +32,7 @@ from retrieval.question_kinds import (  # noqa: F401  (the kinds and detect: re-
     CONTACT,
     COUNT,
     DATE,
+    DOC_NUMBER,
     DURATION,
     NAME,
     OTHER,
@@ -212,6 +223,12 @@ class Asked:
             return False  # "健康管理率做到多少": not the 100% of 健康档案建档率
         return question_refs.last_figure(match.group(0)) not in self.given
 
+    @property
+    def described(self) -> str:
+        """The question with its topic words' document words, space-separated (an English question's words in
+        the documents' Chinese): what a passage's words are compared with."""
+        return " ".join((self.question, *self.topic, *self.counted))
+
     def names_quoted(self, text: str) -> bool:
         """True when `text` names what the question quotes (`retrieval.question_refs`), or it quotes nothing."""
         return not self.named or question_refs.names_any(self.named, text)
@@ -312,6 +329,8 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
     """
     if kind == NAME:
         return bool(names.names_in(text, asked.question, asked.named))
+    if kind == DOC_NUMBER:
+        return bool(doc_numbers.cited_number(text, asked.described))
     pattern = _STATES.get(kind)
     if pattern is None:
         return True
@@ -438,6 +457,8 @@ def _found_by_reading(kind: str, text: str, asked: Asked) -> str:
     names (`retrieval.respectively`)."""
     if kind == NAME:
         return names.best_name(text, asked.question, asked.named, asked.topic + asked.counted)
+    if kind == DOC_NUMBER:
+        return doc_numbers.cited_number(text, asked.described)
     if kind == AGE:  # bands listed 分别 are told apart only by the child's age the question gives
         if _RESPECTIVELY.search(text) and ages.age_asked(asked.question) is None:
             return ""
@@ -449,7 +470,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     """The fact of `kind` in `text` ("" when none): the first line of a reply. `strict`: only a figure with
     its unit (no bare number). The fact must be what was `asked` (see `states`): "1家" is not the answer to
     "多少个孩子"."""
-    if kind in (NAME, AGE) or kind == COUNT and _RESPECTIVELY.search(text):
+    if kind in (NAME, AGE, DOC_NUMBER) or kind == COUNT and _RESPECTIVELY.search(text):
         return _found_by_reading(kind, text, asked)
     patterns = _FACT.get(kind)
     if patterns is None or _RESPECTIVELY.search(text):  # "分别设置2个、3个、4个": which figure is whose?

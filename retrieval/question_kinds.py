@@ -23,6 +23,7 @@ NAME = "name"  # what something is called: “医呼通”, 曙光狮村级养�
 AGE = "age"  # how old the children are: 2至3岁, 6-12个月
 CONDITION = "condition"  # who qualifies, what must be met: 从业人员应符合…从业条件
 AREA = "area"  # a floor area: 不少于200平方米
+DOC_NUMBER = "doc_number"  # the number of a document a passage cites: 黑政办规〔2020〕24号
 PROCEDURE = "procedure"
 CONTACT = "contact"
 YES_NO = "yes_no"
@@ -30,7 +31,8 @@ OTHER = "other"
 
 # Kinds whose fact is a specific value: a passage without such a value does not answer.
 SPECIFIC = frozenset(
-    {AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, CONDITION, AREA, PROCEDURE, CONTACT}
+    {AMOUNT, COUNT, PERCENTAGE, RATIO, DURATION, DATE, CLOCK, PLACE, UNIT, NAME, AGE, CONDITION, AREA, DOC_NUMBER, PROCEDURE,
+     CONTACT}
 )
 
 # People who look after children, and children: "the ratio of one to the other" is a staffing ratio (1:3), a
@@ -52,6 +54,8 @@ _NOT_TIME = r"(?!小时|月|星期|钟头|工作日)"
 # Question patterns, tried in this order (the first that matches decides).
 _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # The contact itself (电话是多少, 联系方式), not whether a hotline exists or who runs it (有没有开通热线).
+    # A document's number (its own is answered from the catalog before: this is one a passage cites).
+    (DOC_NUMBER, re.compile(r"文号|发文字号|发文号|document number|reference number", re.I)),
     (CONTACT, re.compile(r"(?:电话|热线|号码)(?:号码)?(?:是|打)?(?:多少|几号|什么|啥)|(?:电话|热线)[？?]?$|打(?:什么|哪个)电话|拨打|"
                          r"联系方式|联系电话|怎么联系|怎样联系|邮箱|网址|网站|官网|公众号|小程序|咨询号码|"
                          r"(?:phone|hotline|telephone) number|what(?:'s| is) the (?:phone|hotline|number)|\bcall\b|contact|"
@@ -134,6 +138,8 @@ def detect_all(question: str) -> list[str]:
         kinds.remove(PERCENTAGE)  # "占了多少个": a count of the part
     if not kinds and "多少" in question:
         kinds = [PERCENTAGE if _NAMES_A_RATE.search(question) else COUNT]  # 签约指导率…目标值是多少: a share
+    if DOC_NUMBER in kinds:  # "文号是多少": a number, but no count
+        kinds = [kind for kind in kinds if kind not in (COUNT, PERCENTAGE)]
     if AREA in kinds:  # "多少平方米": a floor area, not a count
         kinds = [kind for kind in kinds if kind != COUNT]
     if AGE in kinds:  # "几个月大的宝宝": an age, not a length of time or a count

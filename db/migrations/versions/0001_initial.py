@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Index, chosen_key, columns, create_table_if_missing, existing_tables, null
 
 revision = "0001_initial"
 down_revision = None
@@ -21,43 +21,27 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "users",
-        sa.Column("telegram_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("display_name", sa.String(length=128), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
+        *columns(
+            telegram_id=chosen_key(sa.BigInteger()),
+            language=sa.String(8), role=sa.String(16), kind=sa.String(16), display_name=sa.String(128),
+            created_at=TZ,
+        ),
         sa.PrimaryKeyConstraint("telegram_id"),
     )
 
     create_table_if_missing(
         existing,
         "institutions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("external_id", sa.String(length=64), nullable=True),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("city", sa.String(length=32), nullable=False),
-        sa.Column("district", sa.String(length=64), nullable=False),
-        sa.Column("address", sa.String(length=300), nullable=False),
-        sa.Column("lat", sa.Float(), nullable=False),
-        sa.Column("lon", sa.Float(), nullable=False),
-        sa.Column("legal_nature", sa.String(length=16), nullable=False),
-        sa.Column("form", sa.String(length=16), nullable=False),
-        sa.Column("puhui", sa.Boolean(), nullable=False),
-        sa.Column("filing_status", sa.String(length=8), nullable=False),
-        sa.Column("age_min_months", sa.Integer(), nullable=False),
-        sa.Column("age_max_months", sa.Integer(), nullable=False),
-        sa.Column("classes", sa.JSON(), nullable=False),
-        sa.Column("services", sa.JSON(), nullable=False),
-        sa.Column("fees", sa.JSON(), nullable=False),
-        sa.Column("total_places", sa.Integer(), nullable=False),
-        sa.Column("free_places", sa.Integer(), nullable=False),
-        sa.Column("phone", sa.String(length=32), nullable=False),
-        sa.Column("opening_hours", sa.String(length=64), nullable=False),
-        sa.Column("is_demo", sa.Boolean(), nullable=False),
-        sa.Column("operator_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
+        *columns(
+            id=sa.Integer(), external_id=null(sa.String(64)), name=sa.String(200),
+            city=sa.String(32), district=sa.String(64), address=sa.String(300), lat=sa.Float(), lon=sa.Float(),
+            legal_nature=sa.String(16), form=sa.String(16), puhui=sa.Boolean(), filing_status=sa.String(8),
+            age_min_months=sa.Integer(), age_max_months=sa.Integer(),
+            classes=sa.JSON(), services=sa.JSON(), fees=sa.JSON(),
+            total_places=sa.Integer(), free_places=sa.Integer(),
+            phone=sa.String(32), opening_hours=sa.String(64),
+            is_demo=sa.Boolean(), operator_user_id=null(sa.BigInteger()), created_at=TZ, updated_at=TZ,
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("external_id", name="uq_institutions_external_id"),
         indexes=[
@@ -71,19 +55,12 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "care_sessions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("institution_id", sa.Integer(), nullable=False),
-        sa.Column("service", sa.String(length=8), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("start_time", sa.Time(), nullable=False),
-        sa.Column("end_time", sa.Time(), nullable=False),
-        sa.Column("age_min_months", sa.Integer(), nullable=False),
-        sa.Column("age_max_months", sa.Integer(), nullable=False),
-        sa.Column("capacity", sa.Integer(), nullable=False),
-        sa.Column("booked", sa.Integer(), nullable=False),
-        sa.Column("price", sa.Float(), nullable=False),
-        sa.Column("is_demo", sa.Boolean(), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
+        *columns(
+            id=sa.Integer(), institution_id=sa.Integer(), service=sa.String(8),
+            date=sa.Date(), start_time=sa.Time(), end_time=sa.Time(),
+            age_min_months=sa.Integer(), age_max_months=sa.Integer(),
+            capacity=sa.Integer(), booked=sa.Integer(), price=sa.Float(), is_demo=sa.Boolean(), created_at=TZ,
+        ),
         sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_care_sessions_booked"),
         sa.ForeignKeyConstraint(["institution_id"], ["institutions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -96,17 +73,12 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "bookings",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("session_id", sa.Integer(), nullable=False),
-        sa.Column("parent_id", sa.BigInteger(), nullable=False),
-        sa.Column("child_name", sa.String(length=32), nullable=False),
-        sa.Column("child_age_months", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("code", sa.String(length=8), nullable=False),
-        sa.Column("idempotency_key", sa.String(length=128), nullable=True),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("cancelled_at", TZ, nullable=True),
-        sa.Column("reminded_at", TZ, nullable=True),
+        *columns(
+            id=sa.Integer(), session_id=sa.Integer(), parent_id=sa.BigInteger(),
+            child_name=sa.String(32), child_age_months=sa.Integer(),
+            status=sa.String(12), code=sa.String(8), idempotency_key=null(sa.String(128)),
+            created_at=TZ, cancelled_at=null(TZ), reminded_at=null(TZ),
+        ),
         sa.ForeignKeyConstraint(["session_id"], ["care_sessions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code", name="uq_bookings_code"),

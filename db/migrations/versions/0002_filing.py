@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Index, columns, create_table_if_missing, existing_tables, null
 
 revision = "0002_filing"
 down_revision = "0001_initial"
@@ -17,18 +17,12 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "filing_cases",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("operator_id", sa.BigInteger(), nullable=False),
-        sa.Column("title", sa.String(length=120), nullable=False),
-        sa.Column("city", sa.String(length=32), nullable=False),
-        sa.Column("legal_nature", sa.String(length=32), nullable=False),
-        sa.Column("step", sa.String(length=16), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("current_item", sa.String(length=48), nullable=True),
-        sa.Column("class_plan", sa.JSON(), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
-        sa.Column("summary_sent_at", TZ, nullable=True),
+        *columns(
+            id=sa.Integer(), operator_id=sa.BigInteger(), title=sa.String(120),
+            city=sa.String(32), legal_nature=sa.String(32),
+            step=sa.String(16), status=sa.String(12), current_item=null(sa.String(48)), class_plan=sa.JSON(),
+            created_at=TZ, updated_at=TZ, summary_sent_at=null(TZ),
+        ),
         sa.PrimaryKeyConstraint("id"),
         indexes=[Index("ix_filing_cases_operator_updated", ["operator_id", "updated_at"])],
     )
@@ -36,11 +30,7 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "filing_items",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.String(length=48), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
+        *columns(id=sa.Integer(), case_id=sa.Integer(), item_id=sa.String(48), status=sa.String(16), updated_at=TZ),
         sa.ForeignKeyConstraint(["case_id"], ["filing_cases.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("case_id", "item_id", name="uq_filing_items_case_item"),
@@ -49,16 +39,11 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "filing_documents",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.String(length=48), nullable=False),
-        sa.Column("file_id", sa.String(length=255), nullable=False),
-        sa.Column("file_unique_id", sa.String(length=128), nullable=False),
-        sa.Column("file_name", sa.String(length=255), nullable=False),
-        sa.Column("mime_type", sa.String(length=128), nullable=False),
-        sa.Column("file_size", sa.BigInteger(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("uploaded_at", TZ, nullable=False),
+        *columns(
+            id=sa.Integer(), case_id=sa.Integer(), item_id=sa.String(48),
+            file_id=sa.String(255), file_unique_id=sa.String(128), file_name=sa.String(255),
+            mime_type=sa.String(128), file_size=sa.BigInteger(), sha256=sa.String(64), uploaded_at=TZ,
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["filing_cases.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         indexes=[Index("ix_filing_documents_case_item", ["case_id", "item_id"])],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Index, columns, create_table_if_missing, existing_tables, null
 
 revision = "0003_knowledge"
 down_revision = "0002_filing"
@@ -17,34 +17,17 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "knowledge_documents",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("doc_id", sa.String(length=48), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("index_id", sa.String(length=56), nullable=False),
-        sa.Column("origin", sa.String(length=12), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("city", sa.String(length=32), nullable=False),
-        sa.Column("province", sa.String(length=32), nullable=False),
-        sa.Column("issuer", sa.String(length=120), nullable=False),
-        sa.Column("date", sa.String(length=10), nullable=False),
-        sa.Column("doc_number", sa.String(length=64), nullable=False),
-        sa.Column("aliases", sa.JSON(), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("text_hash", sa.String(length=64), nullable=False),
-        sa.Column("file_path", sa.String(length=255), nullable=False),
-        sa.Column("file_name", sa.String(length=255), nullable=False),
-        sa.Column("file_kind", sa.String(length=8), nullable=False),
-        sa.Column("file_size", sa.BigInteger(), nullable=False),
-        sa.Column("sections", sa.Integer(), nullable=False),
-        sa.Column("chunks", sa.Integer(), nullable=False),
-        sa.Column("cleaning", sa.JSON(), nullable=False),
-        sa.Column("flags", sa.JSON(), nullable=False),
-        sa.Column("replaces", sa.String(length=56), nullable=True),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
-        sa.Column("published_at", TZ, nullable=True),
+        *columns(
+            id=sa.Integer(), doc_id=sa.String(48), version=sa.Integer(), index_id=sa.String(56),
+            origin=sa.String(12), status=sa.String(12),
+            title=sa.String(200), city=sa.String(32), province=sa.String(32), issuer=sa.String(120),
+            date=sa.String(10), doc_number=sa.String(64), aliases=sa.JSON(),
+            content_hash=sa.String(64), text_hash=sa.String(64),
+            file_path=sa.String(255), file_name=sa.String(255), file_kind=sa.String(8), file_size=sa.BigInteger(),
+            sections=sa.Integer(), chunks=sa.Integer(), cleaning=sa.JSON(), flags=sa.JSON(),
+            replaces=null(sa.String(56)), created_by=sa.String(64),
+            created_at=TZ, updated_at=TZ, published_at=null(TZ),
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("doc_id", "version", name="uq_knowledge_documents_doc_version"),
         sa.UniqueConstraint("index_id", name="uq_knowledge_documents_index_id"),
@@ -57,15 +40,10 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "audit_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", TZ, nullable=False),
-        sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("actor_id", sa.BigInteger(), nullable=True),
-        sa.Column("action", sa.String(length=32), nullable=False),
-        sa.Column("doc_id", sa.String(length=48), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=True),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
+        *columns(
+            id=sa.Integer(), at=TZ, actor=sa.String(64), actor_id=null(sa.BigInteger()), action=sa.String(32),
+            doc_id=null(sa.String(48)), version=null(sa.Integer()), content_hash=sa.String(64), detail=sa.Text(),
+        ),
         sa.PrimaryKeyConstraint("id"),
         indexes=[
             Index("ix_audit_log_at", ["at"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Index, chosen_key, columns, create_table_if_missing, existing_tables
 
 revision = "0004_conversation"
 down_revision = "0003_knowledge"
@@ -15,11 +15,10 @@ def upgrade() -> None:
     create_table_if_missing(
         existing_tables(),
         "conversation_state",
-        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("flow", sa.String(length=16), nullable=False),
-        sa.Column("data", sa.String(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
+        *columns(
+            user_id=chosen_key(sa.BigInteger()), flow=sa.String(16), data=sa.String(), version=sa.Integer(),
+            updated_at=TZ,
+        ),
         sa.PrimaryKeyConstraint("user_id", "flow"),
         indexes=[Index("ix_conversation_state_updated_at", ["updated_at"])],
     )

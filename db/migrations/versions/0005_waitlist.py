@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Index, columns, create_table_if_missing, existing_tables, null
 
 revision = "0005_waitlist"
 down_revision = "0004_conversation"
@@ -21,15 +21,11 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "waitlist_entries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("session_id", sa.Integer(), nullable=False),
-        sa.Column("parent_id", sa.BigInteger(), nullable=False),
-        sa.Column("child_name", sa.String(length=32), nullable=False),
-        sa.Column("child_age_months", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("booking_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("updated_at", TZ, nullable=False),
+        *columns(
+            id=sa.Integer(), session_id=sa.Integer(), parent_id=sa.BigInteger(),
+            child_name=sa.String(32), child_age_months=sa.Integer(),
+            status=sa.String(12), booking_id=null(sa.Integer()), created_at=TZ, updated_at=TZ,
+        ),
         sa.ForeignKeyConstraint(["session_id"], ["care_sessions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
@@ -48,17 +44,12 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "waitlist_offers",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("entry_id", sa.Integer(), nullable=False),
-        sa.Column("session_id", sa.Integer(), nullable=False),
-        sa.Column("parent_id", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("hold_seconds", sa.Integer(), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
-        sa.Column("expires_at", TZ, nullable=False),
-        sa.Column("notified_at", TZ, nullable=True),
-        sa.Column("resolved_at", TZ, nullable=True),
-        sa.Column("booking_id", sa.Integer(), nullable=True),
+        *columns(
+            id=sa.Integer(), entry_id=sa.Integer(), session_id=sa.Integer(), parent_id=sa.BigInteger(),
+            status=sa.String(12), hold_seconds=sa.Integer(),
+            created_at=TZ, expires_at=TZ, notified_at=null(TZ), resolved_at=null(TZ),
+            booking_id=null(sa.Integer()),
+        ),
         sa.ForeignKeyConstraint(["entry_id"], ["waitlist_entries.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["session_id"], ["care_sessions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], ondelete="SET NULL"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, chosen_key, columns, create_table_if_missing, existing_tables
 
 revision = "0006_outbox"
 down_revision = "0005_waitlist"
@@ -19,9 +19,7 @@ def upgrade() -> None:
     if create_table_if_missing(
         existing_tables(),
         "notice_claims",
-        sa.Column("kind", sa.String(length=24), nullable=False),
-        sa.Column("ref", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("claimed_at", TZ, nullable=False),
+        *columns(kind=sa.String(24), ref=chosen_key(sa.Integer()), claimed_at=TZ),
         sa.PrimaryKeyConstraint("kind", "ref"),
     ):
         op.execute(

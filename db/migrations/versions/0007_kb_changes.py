@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import TZ, Col, Index, columns, create_table_if_missing, existing_tables, null
 
 revision = "0007_kb_changes"
 down_revision = "0006_outbox"
@@ -15,13 +15,11 @@ def upgrade() -> None:
     create_table_if_missing(
         existing_tables(),
         "kb_changes",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("doc_id", sa.String(length=48), nullable=False),
-        sa.Column("index_id", sa.String(length=56), nullable=False),
-        sa.Column("previous_index_id", sa.String(length=56), nullable=True),
-        sa.Column("notify", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("at", TZ, nullable=False),
+        *columns(
+            id=Col(sa.Integer(), autoincrement=True), action=sa.String(16),
+            doc_id=sa.String(48), index_id=sa.String(56), previous_index_id=null(sa.String(56)),
+            notify=Col(sa.Boolean(), server_default=sa.true()), at=TZ,
+        ),
         sa.PrimaryKeyConstraint("id"),
         indexes=[Index("ix_kb_changes_doc", ["doc_id"])],
     )

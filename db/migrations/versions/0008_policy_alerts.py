@@ -5,7 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.ops import TZ, Index, create_table_if_missing, existing_tables
+from db.migrations.ops import (
+    TZ,
+    Col,
+    Index,
+    chosen_key,
+    columns,
+    create_table_if_missing,
+    existing_tables,
+    null,
+)
 
 revision = "0008_policy_alerts"
 down_revision = "0007_kb_changes"
@@ -16,37 +25,31 @@ def upgrade() -> None:
     create_table_if_missing(
         existing,
         "policy_follows",
-        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("place", sa.String(length=64), nullable=False),
-        sa.Column("lang", sa.String(length=8), server_default="zh", nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
+        *columns(
+            user_id=chosen_key(sa.BigInteger()), place=sa.String(64),
+            lang=Col(sa.String(8), server_default="zh"), created_at=TZ,
+        ),
         sa.PrimaryKeyConstraint("user_id", "place"),
         indexes=[Index("ix_policy_follows_place", ["place"])],
     )
     create_table_if_missing(
         existing,
         "alert_messages",
-        sa.Column("generation", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("doc_id", sa.String(length=48), nullable=False),
-        sa.Column("index_id", sa.String(length=56), nullable=False),
-        sa.Column("place", sa.String(length=64), nullable=False),
-        sa.Column("texts", sa.JSON(), nullable=False),
-        sa.Column("created_at", TZ, nullable=False),
+        *columns(
+            generation=chosen_key(sa.Integer()), action=sa.String(16), doc_id=sa.String(48),
+            index_id=sa.String(56), place=sa.String(64), texts=sa.JSON(), created_at=TZ,
+        ),
         sa.PrimaryKeyConstraint("generation"),
     )
     create_table_if_missing(
         existing,
         "alert_deliveries",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("generation", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("lang", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("claim", sa.String(length=32), nullable=True),
-        sa.Column("claimed_at", TZ, nullable=True),
-        sa.Column("sent_at", TZ, nullable=True),
-        sa.Column("error", sa.String(length=32), server_default="", nullable=False),
+        *columns(
+            id=Col(sa.Integer(), autoincrement=True), generation=sa.Integer(), user_id=sa.BigInteger(),
+            lang=sa.String(8), status=sa.String(12),
+            claim=null(sa.String(32)), claimed_at=null(TZ), sent_at=null(TZ),
+            error=Col(sa.String(32), server_default=""),
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("generation", "user_id", name="uq_alert_deliveries_generation_user"),
         indexes=[Index("ix_alert_deliveries_status", ["status", "id"])],
@@ -54,8 +57,7 @@ def upgrade() -> None:
     if create_table_if_missing(
         existing,
         "alert_cursor",
-        sa.Column("name", sa.String(length=16), nullable=False),
-        sa.Column("generation", sa.Integer(), nullable=False),
+        *columns(name=sa.String(16), generation=sa.Integer()),
         sa.PrimaryKeyConstraint("name"),
     ):
         # Start after the changes made before alerts existed: nobody followed anything then.

@@ -1,6 +1,6 @@
 """What a count question counts: the noun after the measure word (多少个托位), else the one before the asking
 word (托育驿站大概建了多少家); for English, the noun after "how many". The caller maps it to the documents'
-words (`retrieval.search`), and `answer_type.Asked.counted` then checks a figure's clause names it. Also the
+words (`retrieval.search`), and `retrieval.asked.Asked.counted` then checks a figure's clause names it. Also the
 measure word the question counts with (几个 → 个, 几个孩子 → 名)."""
 
 from __future__ import annotations

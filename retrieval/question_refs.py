@@ -1,6 +1,6 @@
 """What a question cites rather than asks: the names it quotes (“一老一小”, 《托幼机构卫生评价报告》, "1+9+X") and
 the figures it gives (全日托平均1787一个月, the task of 5,200 places). A statement of the fact must name what is
-quoted; a figure the question gives is context, never the answer (`answer_type.Asked`)."""
+quoted; a figure the question gives is context, never the answer (`retrieval.asked.Asked`)."""
 
 from __future__ import annotations
 

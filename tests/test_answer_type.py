@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
-from retrieval.counted import counted_phrase
+from retrieval.counted import asked_classifier, counted_phrase
 from retrieval.money_roles import asked_money
 
 
@@ -32,7 +32,7 @@ def test_states(kind, text, expected):
 
 
 def test_a_count_must_count_what_was_asked():
-    classifier = at.asked_classifier("家庭托育点最多可以收几个小孩？")
+    classifier = asked_classifier("家庭托育点最多可以收几个小孩？")
     assert classifier == "名", "a number of children counts people"
     assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", at.Asked(classifier))
     assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", at.asked_of("家庭托育点最多可以收几个小孩？"))
@@ -125,11 +125,11 @@ def test_a_list_label_is_not_a_figure():
 def test_hours_are_a_duration_and_people_are_counted_as_people():
     assert at.detect_all("厦门托育机构每天开放几个小时") == [at.DURATION]
     assert at.detect_all("审批要多少个工作日能办完？") == [at.DURATION]
-    assert at.asked_classifier("一个班最多多少个孩子") == "名"
-    assert at.asked_classifier("要建多少个托育点") == "个"
+    assert asked_classifier("一个班最多多少个孩子") == "名"
+    assert asked_classifier("要建多少个托育点") == "个"
     # A people noun that only qualifies the place counted (几个儿童早期发展基地) does not make it a count of people.
-    assert at.asked_classifier("市级要建成几个儿童早期发展基地？") == "个"
-    assert at.asked_classifier("托育点最多收几个宝宝") == "名"
+    assert asked_classifier("市级要建成几个儿童早期发展基地？") == "个"
+    assert asked_classifier("托育点最多收几个宝宝") == "名"
     places = "新增社区普惠托育点10个,培育本土品牌连锁托育机构1家"
     assert not at.states(at.COUNT, places, at.Asked("名")) and at.extract(at.COUNT, places, asked=at.Asked("名")) == ""
     assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", asked=at.Asked("个")) == "10个"

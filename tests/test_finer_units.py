@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
+from retrieval.counted import asked_classifier
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def test_a_date_or_a_length_as_fine_as_asked(kind, question, text, fact):
     [("要新增几个幼儿园普惠托班？", "个"), ("一个班最多多少个孩子", "名"), ("几个托班", "个")],
 )
 def test_a_kindergarten_is_no_person(question, classifier):
-    assert at.asked_classifier(question) == classifier
+    assert asked_classifier(question) == classifier
 
 
 def test_a_question_asking_which_day_is_not_answered_with_a_neighbours_month(policy_service):

@@ -171,6 +171,9 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         return _states_count(text, asked, pattern)
     if kind == AGE:
         return bool(ages.taken_in(text, asked.question))
+    if kind == PLACE:  # "展厅在什么地方" is not answered by where the 实验班 of the next sentence is
+        places = [match.group(0) for match in pattern.finditer(text)]
+        return asked.names_subject(text) and any(asked.places_another(place) for place in places)
     return any(asked.takes(text, match) for match in pattern.finditer(text))
 
 
@@ -297,6 +300,7 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
         else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
         else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
         else (lambda match: asked.takes(text, match)) if kind == PERCENTAGE
+        else (lambda match: asked.places_another(match.group(0))) if kind == PLACE
         else _any_match
     )
     match = None

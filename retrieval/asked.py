@@ -58,6 +58,18 @@ class Asked:
     named: tuple[str, ...] = ()
     # The rate the question names (健康管理 of 健康管理率): a share written after another rate is not it.
     rate: str = ""
+    # What a "where" question asks the place of, with its document words (`retrieval.subject`): a sentence
+    # placing something else is no answer.
+    subject: tuple[str, ...] = ()
+
+    def names_subject(self, text: str) -> bool:
+        """True when `text` names the thing whose place is asked (or the question names none)."""
+        return not self.subject or any(form in text for form in self.subject)
+
+    def places_another(self, place: str) -> bool:
+        """False for a place statement that names the subject itself: "依托托育综合实践示范园" says where something
+        else is, not where the 示范园 is."""
+        return not any(form in place for form in self.subject)
 
     def counts_what_was_asked(self, text: str, at: int) -> bool:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
@@ -174,14 +186,16 @@ _NARROWER = re.compile(f"{_PER_UNIT.pattern}|新增|其中")
 ANYTHING = Asked()
 
 
-def asked_of(question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...] = ()) -> Asked:
+def asked_of(
+    question: str, counted: tuple[str, ...] = (), topic: tuple[str, ...] = (), subject: tuple[str, ...] = ()
+) -> Asked:
     """What `question` asks for beyond its kind; `counted`: the forms of the noun it counts (see
     `retrieval.counted`: the caller picks the topic word in it and adds its document words); `topic`: the forms
-    of its other topic words."""
+    of its other topic words; `subject`: what a "where" question asks the place of (`retrieval.subject`)."""
     named = question_refs.quoted_names(question)
     return Asked(
         asked_classifier(question), money_roles.asked_money(question), question, counted, topic, named,
-        rates.rate_asked(question),
+        rates.rate_asked(question), subject,
     )
 
 

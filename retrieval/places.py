@@ -280,6 +280,18 @@ class Gazetteer:
         """True when `text` names any place of the hierarchy."""
         return bool(self._mentions(text))
 
+    def _places_named(self, text: str) -> set[str]:
+        """The places `text` names, as hierarchy keys (a document alias as itself): 厦门 and 厦门市 are one."""
+        named: set[str] = set()
+        for _, alias, extra in self._mentions(text):
+            named.update([alias] if extra else self.tree.by_alias[alias])
+        return named
+
+    def names_another_place(self, text: str, question: str) -> bool:
+        """True when `text` names a place of the hierarchy that `question` does not name: where something is
+        (思明区), not the city the parent asked about (厦门市 in "厦门…示范园在哪里")."""
+        return bool(self._places_named(text) - self._places_named(question))
+
     def find(self, text: str) -> tuple[list[str], list[str]]:
         """Cities named in `text`: (documented catalog cities, places without documents), in order."""
         reading = self.read(text)

@@ -7,6 +7,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from retrieval.salience import (
     load_synonyms,
 )
 from retrieval.store import ChunkStore, IndexedChunk
+from retrieval.subject import place_subject
 from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, tokenize
 from retrieval.topicality import load_topic_words, off_topic
 from retrieval.types import DocumentMeta
@@ -282,17 +284,11 @@ class HybridSearcher:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: p.pool]
         best = ranked[0][1] if ranked else 1.0
         specific = result.specific_kinds
-        counted = self._counted_forms(result)
-        # Only distinctive words can name a part (公办, 纯, 普惠; not 托育, which nearly every passage holds).
-        topic = tuple(
-            form
-            for word in result.salient
-            for form in (word.word, *word.alternatives)
-            if form not in counted and self.idf(form) >= DISTINCTIVE_IDF
-        )
-        asked = result.asked = answer_type.asked_of(question, counted, topic)
+        asked = result.asked = self._asked(result)
         # 的 is mostly left out of the documents' compounds (婴幼儿的健康管理率 → 婴幼儿健康管理率).
         runs = _CJK_RUN.findall(self.gazetteer.strip_places(question).replace("的", ""))
+        # A place the question does not name answers "where" (思明区); the city it asks about does not.
+        names_place = partial(self.gazetteer.names_another_place, question=question)
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
@@ -302,7 +298,7 @@ class HybridSearcher:
             if answer_type.UNIT in specific:
                 units = corpus.responsible_features(slot)
             coverage = _coverage(result.salient, text)
-            states, unit_score = stating(result.salient, specific, units, self._names_place, asked)
+            states, unit_score = stating(result.salient, specific, units, names_place, asked)
             local = any(place in text for place in reading.sub_place_aliases)
             hit = Hit(item, score, bm25_rank.get(cid), dense_rank.get(cid), similarity.get(cid, 0.0), coverage, states)
             hit.rerank = (
@@ -322,6 +318,20 @@ class HybridSearcher:
             result.off_topic = True
         result.answer_cities = self._answer_cities(result)
         return result
+
+    def _asked(self, result: SearchResult) -> answer_type.Asked:
+        """What the question asks beyond its kind: the noun it counts, its distinctive topic words (only those
+        can name a part: 公办, 纯, 普惠; not 托育, which nearly every passage holds), the subject of "where"."""
+        counted = self._counted_forms(result)
+        topic = tuple(
+            form
+            for word in result.salient
+            for form in (word.word, *word.alternatives)
+            if form not in counted and self.idf(form) >= DISTINCTIVE_IDF
+        )
+        asks_place = not result.english and answer_type.PLACE in result.specific_kinds
+        subject = place_subject(result.question, result.salient) if asks_place else ()
+        return answer_type.asked_of(result.question, counted, topic, subject)
 
     def _yields_fact(self, hit: Hit, kinds: list[str], asked: answer_type.Asked) -> bool:
         """True when a sentence of the passage gives a value of every kind asked (not only a word for it)."""
@@ -346,9 +356,6 @@ class HybridSearcher:
         head = max(inside, key=lambda end_word: end_word[0])[1]
         return (head.word, *head.alternatives)
 
-    def _names_place(self, text: str) -> bool:
-        """True when `text` names a place of the hierarchy (an answer to "where")."""
-        return self.gazetteer.mentions_place(text)
 
     def _dense_ranking(
         self, vector: np.ndarray, n: int, allowed_docs: list[str] | None, allowed_positions: np.ndarray | None
@@ -448,7 +455,7 @@ def stating(
 
     def states(kind: str, unit: str) -> bool:
         if kind == answer_type.PLACE and names_place is not None and not asked.asks_finer(kind) and names_place(unit):
-            return True
+            return asked.names_subject(unit)
         return answer_type.states(kind, unit, asked)
 
     stated = [c for c, u in scored if c >= RELEVANT_SHARE * best and all(states(kind, u) for kind in kinds)]

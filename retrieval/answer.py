@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from retrieval import answer_type, money_roles, problems
+from retrieval.asking_clause import asking_words
 from retrieval.confidence import THRESHOLD, Signals, confidence, signals_of
 from retrieval.document_facts import (
     FOOTER_LABELS,
@@ -202,6 +203,7 @@ def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:
 _CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
 
 
+ASKING_WEIGHT = 0.3  # the unit also covers the clauses that ask (not only the scene the question sets)
 _WH = re.compile(r"哪个|哪些|哪家|哪里|哪儿|在哪|多少|几|什么|怎么|谁|是否|有没有|能不能")
 FOCUS_REACH = 8  # characters after a unit's name in which its verb stands (民政部门申请注册登记)
 FOCUS_BONUS = 0.25  # the clause names what the question asks about (向哪个部门**备案**)
@@ -321,9 +323,12 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     # "农业农村局也有责任吗": the note of responsible units says so, and its words count.
     asks_if_responsible = answer_type.YES_NO in result.kinds and bool(_ASKS_RESPONSIBLE.search(result.question))
     noted = answer_type.UNIT in kinds or asks_if_responsible
+    # A sentence is chosen by all the question's words, and again by those of the clauses that ask.
+    asking = [] if result.english else asking_words(result.question, result.salient)
     for unit in with_responsible_notes(units) if noted else units:
         body = unit if asks_if_responsible else without_note(unit)
         score = coverage(result.salient, f"{section} {body} {ages_in_ranges(unit)}".lower())
+        score += ASKING_WEIGHT * coverage(asking, body.lower())
         stated = all(answer_type.states(kind, unit, asked) for kind in kinds)
         score += 0.5 * float(stated and bool(kinds))
         score += 0.25 * float(any(place in unit for place in result.sub_places))

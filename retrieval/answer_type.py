@@ -67,6 +67,8 @@ _CLOCK_TIME = r"\d{1,2}\s*[:：]\s*\d{2}|(?<!\d)\d{1,2}\s*点(?:\s*\d{1,2}\s*分
 _YEARS = r"(?<!\d)(?:19|20)\d\d(?:[、,，](?:19|20)\d\d)+(?!\d)"
 _MONTH = r"(?:今年|明年|当年|次年)?(?<![\d.])(?:1[0-2]|[1-9])\s*月份?(?![\d份]*日)"
 _NOT_A_YEAR = r"(?<![\d.])(?!(?:19|20)\d\d\s*年)"  # 2024年 is a date, never a length of time
+# Premises a sentence says something is done at (在工作或生活场所为职工提供…): where, in the documents' words.
+_AT_PREMISES = r"在[\u4e00-\u9fff、或和及]{1,10}(?:场所|场地|地点|用房)"
 _AREA = rf"{_NUM}\s*(?:万|千)?\s*(?:平方米|平米|㎡|m²|亩|平方公里)"
 _STATES: dict[str, re.Pattern[str]] = {
     AMOUNT: re.compile(rf"{_NUM}\s*(?:多)?(?:万|千|百|亿)?\s*元|{_NUM}\s*元/|免费|免收|零租金|\d+\s*~\s*\d+\s*元"),
@@ -77,7 +79,7 @@ _STATES: dict[str, re.Pattern[str]] = {
     DURATION: re.compile(rf"{_NOT_A_YEAR}{_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|周|小时|学时)|每(?:季度|个?月|年|周|天|日)"),
     DATE: re.compile(rf"\d{{4}}\s*年(?:\s*\d{{1,2}}\s*月)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|年底|年前|年内|{_NUM}年(?:底|前|内)|{_MONTH}|{_YEARS}"),
     PLACE: re.compile(r"位于|设在|设于|坐落|地址|依托[^，,。；;]{2,20}(?:园|院|区|中心|基地|学校|馆|站)|[\u4e00-\u9fff]{2,8}(?:路|街|大道)\d+号|"
-                      r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)"),
+                      r"[\u4e00-\u9fff]{2,6}(?:区|街道|镇|社区|园区)(?:的|内|建成|建设|设立|开设|选址)|" + _AT_PREMISES),
     UNIT: re.compile(rf"[\u4e00-\u9fff]{{1,12}}{_UNIT_WORD}|牵头|负责|申请注册登记|申请登记|备案|家长委员会|委员会"),
     PROCEDURE: re.compile(r"申请|提交|报名|材料|程序|流程|办理|审核|审批|登记|备案|预约|平台|线上|网上|窗口"),
     # The number or address itself: "开通市级家庭教育热线" names a hotline but gives no way to reach it.
@@ -123,7 +125,7 @@ _FACT: dict[str, tuple[re.Pattern[str], ...]] = {
     DATE: (re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?(?:底|前|内)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
            re.compile(_MONTH), re.compile(_YEARS)),
     UNIT: (re.compile(rf"[\u4e00-\u9fff]{{1,14}}{_UNIT_WORD}(?:部门|委员会|局|委)?"),),
-    PLACE: (re.compile(r"依托[^，,。；;]{2,30}|位于[^，,。；;]{2,30}|设在[^，,。；;]{2,30}"),),
+    PLACE: (re.compile(rf"依托[^，,。；;]{{2,30}}|位于[^，,。；;]{{2,30}}|设在[^，,。；;]{{2,30}}|{_AT_PREMISES}"),),
     AREA: (re.compile(rf"(?:不少于|不低于|不小于|至少|达到|约)?\s*{_AREA}"),),
     AGE: (ages.AGE,),  # read only among the ages a sentence says are taken in (`ages.taken_in`)
 }

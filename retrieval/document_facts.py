@@ -16,7 +16,7 @@ from retrieval.types import DocumentMeta
 _ASKS: dict[str, re.Pattern[str]] = {
     "doc_number": re.compile(r"文号|发文字号|发文号|文件编号|document number|reference number", re.I),
     "issuer": re.compile(
-        r"(?:哪个|哪些|什么|哪家)(?:部门|单位|机关|机构)(?:联合)?(?:发布|印发|发的|出台|制定|颁布|下发)|"
+        r"(?:哪个|哪些|什么|哪家)(?:部门|单位|机关|机构|局|委|厅)(?:联合|一起|共同)?(?:发布|印发|发的|出台|制定|颁布|下发)|"
         r"(?:谁|哪里)(?:发布|印发|发的|出台|颁布|下发)|发文(?:机关|单位)|发布(?:机关|机构|单位)|落款(?!日期|时间|的日期)|"
         r"\bwho (?:issued|published|released)\b|\bissued by\b|"
         r"\bwhich (?:departments?|authorit(?:y|ies)|bod(?:y|ies)|agenc(?:y|ies)|offices?) (?:issued|published)\b",

@@ -15,6 +15,8 @@ from retrieval.salience import Salient
 # Asking where something is (not 在哪个部门, which asks for a unit; the question kinds tell them apart first).
 _WHERE = re.compile(r"在哪|设在|位于|建在|放在|落在|哪里|哪儿|什么地方|什么位置|啥地方|地址")
 _CLAUSE_MARKS = "，,。；;？?！!"
+# Words that ask for the place themselves (地点可以放在哪些地方): no subject.
+_PLACE_WORDS = frozenset({"地点", "地方", "位置", "场所", "场地", "地址", "地段", "选址"})
 # A subject weighs at least this much (general Chinese's rarity, `retrieval.salience.word_weight`): 展厅 6.3,
 # 基地 1.6. A common word such as 结果 or 机构 names no particular thing.
 SUBJECT_MIN_WEIGHT = 3.0
@@ -28,7 +30,8 @@ def place_subject(question: str, salient: list[Salient]) -> tuple[str, ...]:
         return ()
     start = max(question.rfind(mark, 0, match.start()) for mark in _CLAUSE_MARKS) + 1
     before = question[start : match.start()]
-    named = [word for word in salient if word.word in before and word.weight >= SUBJECT_MIN_WEIGHT]
+    named = [word for word in salient
+             if word.word in before and word.weight >= SUBJECT_MIN_WEIGHT and word.word not in _PLACE_WORDS]
     if not named:
         return ()
     subject = max(named, key=lambda word: word.weight)

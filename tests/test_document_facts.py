@@ -19,6 +19,8 @@ XIAMEN = DocumentMeta("xiamen", "厦门市普惠托育服务发展示范项目�
         ("What is the document number of Xiamen's plan?", "doc_number"),
         ("大庆的实施方案是哪个部门印发的？", "issuer"),
         ("Who issued the Daqing plan?", "issuer"),
+        ("厦门这份方案，是卫健委和哪个局联合印发的？", "issuer"),  # a joint issuer asked by its kind (局)
+        ("这个方案是跟哪个委一起发的？", "issuer"),
         ("北仑的试点方案什么时候发布的？", "date"),
         ("When was Beilun's pilot plan published?", "date"),
         ("On what date did the Beilun district government office issue its pilot plan?", "date"),

@@ -61,3 +61,11 @@ def test_the_city_asked_about_is_no_answer_to_where():
     assert not gazetteer.names_another_place("打造市级示范托育机构,即厦门市托育综合实践示范园", question)
     assert gazetteer.names_another_place("示范园设在思明区", question)
     assert gazetteer.names_another_place("示范园设在厦门市", "示范园在哪里")
+
+
+def test_a_word_asking_for_the_place_is_no_subject_and_premises_are_a_place():
+    salient = [Salient("企事业", 5.7), Salient("职工", 2.4), Salient("地点", 3.1), Salient("放在", 2.1)]
+    assert place_subject("给职工提供托育，地点可以放在哪些地方？", salient) == ()
+    sentence = "鼓励机关企事业单位通过自主或联合第三方机构共同举办等方式,在工作或生活场所为职工提供福利性托育服务。"
+    assert at.states(at.PLACE, sentence) and at.extract(at.PLACE, sentence) == "在工作或生活场所"
+    assert not at.states(at.PLACE, "为职工提供福利性托育服务。")

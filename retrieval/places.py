@@ -290,7 +290,8 @@ class Gazetteer:
     def names_another_place(self, text: str, question: str) -> bool:
         """True when `text` names a place of the hierarchy that `question` does not name: where something is
         (思明区), not the city the parent asked about (厦门市 in "厦门…示范园在哪里")."""
-        return bool(self._places_named(text) - self._places_named(question))
+        # A place inside a title (《苏州市托育服务质量评估指南》) names the document, not where anything is.
+        return bool(self._places_named(_TITLE.sub("", text)) - self._places_named(question))
 
     def find(self, text: str) -> tuple[list[str], list[str]]:
         """Cities named in `text`: (documented catalog cities, places without documents), in order."""
@@ -309,6 +310,7 @@ class Gazetteer:
         return result
 
 
+_TITLE = re.compile(r"《[^》]*》")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 

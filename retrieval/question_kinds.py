@@ -98,7 +98,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (PROCEDURE, re.compile(r"怎么申请|如何申请|怎么报名|如何报名|怎么办理|如何办理|怎么预约|如何预约|怎么登录|如何登录|流程|手续|"
                            r"哪些材料|什么材料|准备什么|提交什么|步骤|how (?:do|can) i (?:apply|register|sign up|book|log ?in)|"
                            r"how to (?:apply|register|book)|what documents|which documents", re.I)),
-    (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|^(?:is|are|does|do|can|could|will|may)\b", re.I)),
+    (YES_NO, re.compile(r"有没有|能不能|可不可以|可以|会不会|是不是|是否|吗[？?]?$|(?:^|[.!?;]\s+)(?:is|are|does|do|can|could|will|may|should|has|have)\b", re.I)),
 ]
 
 

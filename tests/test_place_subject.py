@@ -69,3 +69,10 @@ def test_a_word_asking_for_the_place_is_no_subject_and_premises_are_a_place():
     sentence = "鼓励机关企事业单位通过自主或联合第三方机构共同举办等方式,在工作或生活场所为职工提供福利性托育服务。"
     assert at.states(at.PLACE, sentence) and at.extract(at.PLACE, sentence) == "在工作或生活场所"
     assert not at.states(at.PLACE, "为职工提供福利性托育服务。")
+
+
+def test_a_place_in_a_title_is_no_answer_to_where():
+    gazetteer = load_gazetteer(KNOWLEDGE / "places.yaml")
+    question = "张家港托育机构质量评估的结果会在哪里公示？"
+    assert not gazetteer.names_another_place("执行《苏州市托育服务质量评估指南》地方性标准,开展质量评估", question)
+    assert gazetteer.names_another_place("评估结果在苏州市卫健委网站公示", question)

@@ -100,7 +100,14 @@ class Asked:
             return False
         if self.rate and _is_share(text, match) and not rates.of_the_rate(self.rate, text, match.start()):
             return False  # "健康管理率做到多少": not the 100% of 健康档案建档率
+        if self.asks_achieved and _in_quoted_task(text, match.start()):
+            return False  # "新增托位实际完成了多少": not the 5200 of the task “新增托位5200个”, but 为5671个
         return question_refs.last_figure(match.group(0)) not in self.given
+
+    @property
+    def asks_achieved(self) -> bool:
+        """True when the question asks what was actually done (实际完成了多少, "actually achieved"), not the task."""
+        return bool(_ASKS_ACHIEVED.search(self.question))
 
     @property
     def described(self) -> str:
@@ -181,6 +188,19 @@ _INCREASE = re.compile(r"新增")
 _ASKS_INCREASE = re.compile(r"新|增|多开|建|\b(?:new\w*|more|add\w*|increase\w*|build\w*)\b", re.I)
 _PART = re.compile(r"[(（]其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^)）]*[)）]|其中\s*[:：,，]?\s*([\u4e00-\u9fff]{2})[^。]*")
 _NARROWER = re.compile(f"{_PER_UNIT.pattern}|新增|其中")
+
+
+# Asking what was actually done, not what was set as the task.
+_ASKS_ACHIEVED = re.compile(r"实际(?:上)?(?:完成|建成|做到|达到|新增)|實際|已(?:经)?完成了?多少|\b(?:actually|in fact)\b.{0,30}\b(?:achiev|complet|built|added|deliver)", re.I)
+def _in_quoted_task(text: str, at: int) -> bool:
+    """True when position `at` lies inside quotation marks: a task or a name quoted (“新增托位5200个”), whose
+    figures say what was set, not what was done. A clause cut from a longer sentence may hold only the end of
+    a quotation (新增托位600个”): a closing mark ahead with no mark between counts too."""
+    opened, closed = text.rfind("“", 0, at), text.rfind("”", 0, at)
+    if opened > closed:
+        return True
+    ahead = re.search(r"[“”]", text[at:])
+    return opened < 0 and ahead is not None and ahead.group(0) == "”"
 
 
 ANYTHING = Asked()

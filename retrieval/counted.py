@@ -53,11 +53,22 @@ _ASKED_CLASSIFIER = re.compile(r"(?:多少|几)(人次|个|家|名|位|人|所|�
 _PEOPLE_NOUN = re.compile(r"(?:婴幼儿|幼儿|儿童|孩子|宝宝|小孩|娃|人)(?!园|班|所)")
 
 
+# "能收多少个宝宝": how many children a place takes is told by its places (提供托位60至100个) or by a number of
+# children (收托不超过5名): either measure word answers, and 托位 names what is counted.
+_CAPACITY = re.compile(r"(?:收|招收|接收|容纳|收托|托)(?:多少|几)(?:个|名|位)?(?:孩子|宝宝|婴幼儿|幼儿|小孩|娃|儿童)")
+CAPACITY_FORMS = ("托位",)
+
+
+def asks_capacity(question: str) -> bool:
+    """True when a count question asks how many children a place takes (能收多少个宝宝)."""
+    return bool(_CAPACITY.search(question))
+
+
 def asked_classifier(question: str) -> str:
     """The measure word a count question uses (几个 → 个, 多少家 → 家), "" when none. "几个孩子" counts people:
-    名, so "10个托育点" does not answer it."""
+    名, so "10个托育点" does not answer it; a question of capacity (能收几个孩子) takes places or people."""
     match = _ASKED_CLASSIFIER.search(question)
-    if not match:
+    if not match or asks_capacity(question):
         return ""
     if match.group(1) == "位":  # 几位老师: people
         return "名"

@@ -16,7 +16,7 @@ from retrieval import answer_type
 from retrieval.bilingual import BilingualIndex, content_words, singular
 from retrieval.confidence import RERANK, THRESHOLD, confidence, signals_of
 from retrieval.corpus import Corpus, lexical_text  # noqa: F401  (lexical_text: re-exported)
-from retrieval.counted import counted_phrase, counted_phrase_english
+from retrieval.counted import CAPACITY_FORMS, asks_capacity, counted_phrase, counted_phrase_english
 from retrieval.embedding import Embedder
 from retrieval.places import PlaceReading
 from retrieval.query import Gazetteer, Glossary, is_english, load_gazetteer, load_glossary
@@ -354,7 +354,7 @@ class HybridSearcher:
         if not inside:
             return ()
         head = max(inside, key=lambda end_word: end_word[0])[1]
-        return (head.word, *head.alternatives)
+        return (head.word, *head.alternatives, *(CAPACITY_FORMS if asks_capacity(stripped) else ()))
 
 
     def _dense_ranking(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import answer_type as at
-from retrieval.counted import asked_classifier, counted_phrase
+from retrieval.counted import CAPACITY_FORMS, asked_classifier, asks_capacity, counted_phrase
 from retrieval.money_roles import asked_money
 
 
@@ -32,10 +32,15 @@ def test_states(kind, text, expected):
 
 
 def test_a_count_must_count_what_was_asked():
-    classifier = asked_classifier("家庭托育点最多可以收几个小孩？")
-    assert classifier == "名", "a number of children counts people"
-    assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", at.Asked(classifier))
-    assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", at.asked_of("家庭托育点最多可以收几个小孩？"))
+    question = "家庭托育点最多可以收几个小孩？"
+    # How many children a place takes: its places or a number of children answer, not a number of places run.
+    assert asks_capacity(question) and asked_classifier(question) == ""
+    capacity = at.Asked("", question=question, counted=("小孩", "婴幼儿", *CAPACITY_FORMS))
+    assert not at.states(at.COUNT, "目前两地已建成5家家庭托育点。", capacity)
+    assert at.states(at.COUNT, "示范园可提供60至100个托位数。", capacity)
+    assert at.extract(at.COUNT, "示范园可提供60至100个托位数。", asked=capacity) == "60至100个"
+    assert at.states(at.COUNT, "每个家庭托育点收托不超过5人。", at.asked_of(question))
+    assert asked_classifier("家庭托育点有几个小孩？") == "名", "a number of children counts people"
     assert at.states(at.COUNT, "每个区提供免费场地新建普惠托育机构至少1家", at.asked_of("每个区至少几家？"))
     assert not at.states(at.COUNT, "全国第一张合规注册的牌照", at.Asked("张"))  # an ordinal is not a count
 
@@ -129,7 +134,7 @@ def test_hours_are_a_duration_and_people_are_counted_as_people():
     assert asked_classifier("要建多少个托育点") == "个"
     # A people noun that only qualifies the place counted (几个儿童早期发展基地) does not make it a count of people.
     assert asked_classifier("市级要建成几个儿童早期发展基地？") == "个"
-    assert asked_classifier("托育点最多收几个宝宝") == "名"
+    assert asked_classifier("托育点里有几个宝宝") == "名"
     places = "新增社区普惠托育点10个,培育本土品牌连锁托育机构1家"
     assert not at.states(at.COUNT, places, at.Asked("名")) and at.extract(at.COUNT, places, asked=at.Asked("名")) == ""
     assert at.extract(at.COUNT, "建成服务中心1家,新增托育点10个", asked=at.Asked("个")) == "10个"

@@ -18,6 +18,7 @@ from retrieval.document_facts import (
     header_value,
     names_another_document,
 )
+from retrieval.follow_up import beyond_the_quote
 from retrieval.other_scope import of_another_scope
 from retrieval.salience import coverage
 from retrieval.search import HybridSearcher, SearchResult
@@ -431,9 +432,12 @@ def build_answer(result: SearchResult, searcher: HybridSearcher) -> Answer:
         answer.answered = True
         answer.cities = list(result.answer_cities)
         answer.quotes = select_quotes(result, searcher, sources)
-        # A figure of the whole city asked for a district, of another year, a date of another event: not stated.
+        # A figure of the whole city asked for a district, of another year, a date of another event, a follow-up
+        # (…，那…) the quote does not cover: not stated.
         quote = answer.quotes[0]
-        if of_another_scope(result.question, result.kinds, result.sub_places, quote.text, quote.fact):
+        if of_another_scope(result.question, result.kinds, result.sub_places, quote.text, quote.fact) or (
+            beyond_the_quote(result.question, result.salient, quote.text)
+        ):
             answer.answered, answer.reason, answer.missing_kinds = False, "not_stated", [answer.kind]
             answer.quotes = [Quote(quote.text, quote.source)]
         return answer

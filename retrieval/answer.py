@@ -204,6 +204,7 @@ def _window(text: str, fact: str, limit: int = QUOTE_CHARS) -> str:
 _CLAUSE_END = re.compile(r"[^，,；;。:：]+[，,；;。:：]?")
 
 
+UNSINGLED_SHARE = 0.5  # a unit stating the kind without a figure to single out competes at this share
 ASKING_WEIGHT = 0.3  # the unit also covers the clauses that ask (not only the scene the question sets)
 _WH = re.compile(r"哪个|哪些|哪家|哪里|哪儿|在哪|多少|几|什么|怎么|谁|是否|有没有|能不能")
 FOCUS_REACH = 8  # characters after a unit's name in which its verb stands (民政部门申请注册登记)
@@ -272,8 +273,9 @@ def _clause_fact(result: SearchResult, unit: str, asked: answer_type.Asked) -> t
         if best:
             return best
     # The unit states the kind but no single figure can be singled out (分别设置2个、3个、4个…): it still
-    # competes by its words, and is quoted without a first line.
-    return max(coverage(result.salient, c.lower()) for c in clauses), ""
+    # competes by its words, at half their weight (a unit that gives the fact goes first), and is quoted
+    # without a first line.
+    return UNSINGLED_SHARE * max(coverage(result.salient, c.lower()) for c in clauses), ""
 
 
 # Who does what a clause says: 市妇保院负责理论培训, 9家县级妇幼机构负责实训带教.

@@ -89,7 +89,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"哪(?:一|几)?家(?=[^，。？?]{0,4}(?:托育点|驿站|托儿所|托育园|托育机构|示范园|服务点|小站))|"
                       r"what(?:'s| is| are| was)(?: it| they| this| that| the [a-z' -]{1,40}?)? called|what(?:'s| is) the name",
                       re.I)),
-    (PLACE, re.compile(r"在哪(?![年一天个])|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
+    (PLACE, re.compile(r"在哪(?![年一天个类种]|方面)|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"
                        r"address|place)", re.I)),
     # Who qualifies or what must be met (需要什么条件, 哪些家庭才算, eligible): a passage that only names the
     # topic (建立星级评定标准, 困境婴幼儿) does not say it.

@@ -300,7 +300,9 @@ def extract(kind: str, text: str, strict: bool = False, asked: Asked = ANYTHING)
     keep = (
         _counted_as(asked, text) if kind == COUNT
         else _outside_titles(text, _of_the_kind_asked(asked)) if kind == UNIT
-        else _finer(kind, asked) if kind in (DATE, DURATION) and asked.asks_finer(kind)
+        else _outside_titles(text, _finer(kind, asked)) if kind == DATE and asked.asks_finer(kind)
+        else _finer(kind, asked) if kind == DURATION and asked.asks_finer(kind)
+        else _outside_titles(text, _any_match) if kind == DATE  # 《…标准(2021年版)》 names a document
         else (lambda match: asked.takes(text, match)) if kind == PERCENTAGE
         else (lambda match: asked.places_another(match.group(0))) if kind == PLACE
         else _any_match

@@ -37,11 +37,15 @@ def counted_phrase(question: str) -> str:
     match = _COUNTED_AFTER.search(question)
     if not match:
         return ""
-    after = match.group(1).strip()
+    after = _VERB_AFTER.split(match.group(1).strip(), maxsplit=1)[0]
     if re.search(r"[\u4e00-\u9fff]{2}", after):
         return after
     before = re.split(r"[，,。；;？?！!]", question[: match.start()])[-1]
     return _NUMBER_OF.sub("", _LEAD_UP.sub("", before))
+
+
+# What the counted things did, after the noun (几个乡镇第一次有了托育服务 counts 乡镇, not 托育服务).
+_VERB_AFTER = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:第一次|首次|有了|已经|实现|获得|拿到|得到|能够|可以)")
 
 
 # "托大班的配置数量是多少": the number of 托大班 (数量 says it is a count, not what is counted).

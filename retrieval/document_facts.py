@@ -58,6 +58,8 @@ def names_another_document(question: str, title: str) -> bool:
         return True
     if any(kind not in own for kind in _DOCUMENT_KIND.findall(question)):  # 奖补细则 asked of a 实施方案
         return True
+    if _DESCRIBED_DOCUMENT.search(question):  # "the document that turned care … into a basic public service"
+        return True
     for quoted in _QUOTED_TITLE.findall(question):
         bare = _BARE_TITLE.sub("", quoted)
         if bare and bare not in own and own not in bare:
@@ -81,6 +83,11 @@ def document_fact(question: str, meta: DocumentMeta | None) -> DocumentFact | No
 _QUOTED_NAME = re.compile(r"[“\"「]([^”\"」]{2,20})[”\"」][\u4e00-\u9fff]{0,8}?(?:方案|办法|意见|通知|标准|规划|计划|细则|决定|条例)")
 # The kind of document a question names (细则, 办法, 通知…): one the title is not is another document.
 _DOCUMENT_KIND = re.compile(r"方案|办法|意见|通知|规定|细则|措施|决定|规划|指南|条例|纲要|公告|标准|报告")
+# A document named by what it did ("the document that turned …", "the notice which set …"): one the passages
+# describe, not the one holding them; the city's own plan is named as such ("Xiamen's plan", "this plan").
+_DESCRIBED_DOCUMENT = re.compile(
+    r"\bthe (?:document|notice|file|paper|regulation|standard|guideline|opinion)s? (?:that|which)\b", re.I
+)
 _QUOTED_TITLE = re.compile(r"[《<]([^》>]{2,80})[》>]")
 _BARE_TITLE = re.compile(r"[\s《》<>()（）\[\]【】“”\"'、，,·.]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

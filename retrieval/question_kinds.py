@@ -75,7 +75,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"deadline|by when|until when|expire", re.I)),
     (DURATION, re.compile(r"几天|多少天|多久|多长时间|几个月|多少个月|几年|多少年|几周|几个?小时|多少个?小时|几个?钟头|多少个?工作日|几个?工作日|多少个?[学课]时|几个?[学课]时|"
                           r"how long|how many (?:days|months|years|weeks|hours|working days)", re.I)),
-    (AMOUNT, re.compile(r"多少钱|多少元|几元|几块|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|奖金|奖励|减免|租金|房租|费用?|保费|工资|薪酬|"
+    (AMOUNT, re.compile(r"多少钱|多少元|几元|几块钱|(?<!哪)几块(?![\u4e00-\u9fff])|金额|收费(?:标准)?(?:是)?多少|(?:补贴|补助|奖补|奖金|奖励|减免|租金|房租|费用?|保费|工资|薪酬|"
                         r"资金|投资|投入|收费|价格|便宜|贵|钱)[^，。？?]{0,8}(?:多少|几|最高|最多)(?![名个家人所项次件张种批])|(?:多少|最高|最多)[^，。？?]{0,6}"
                         r"(?:补贴|补助|奖补|减免|租金|费|钱|投资)|how much|what (?:fee|price|subsidy|amount)|cost", re.I)),
     (COUNT, re.compile(rf"多少(?:个{_NOT_TIME}|家|名|人|所|项|处|张|件|次|人次|种|班|场|托位|床)|(?<!哪)几(?:个{_NOT_TIME}|家|名|位|所|项|处|张|件|次|场|种|类|批)|"

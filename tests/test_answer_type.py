@@ -375,3 +375,9 @@ def test_a_count_the_question_gives_itself_states_nothing_asked():
     question = "厦门每年新增不少于2000个普惠托位，分到思明区的有多少个？"
     assert not at.states(at.COUNT, text, at.asked_of(question, counted=("托位",)))
     assert at.states(at.COUNT, text, at.asked_of("厦门每年新增多少个普惠托位？", counted=("托位",)))
+
+
+def test_a_date_inside_a_title_names_the_document_not_when():
+    text = "2022年3月31日,市发改委等27个部门联合印发《台州市基本公共服务标准(2021年版)》。"
+    assert at.extract(at.DATE, text) == "2022年3月31日"
+    assert at.extract(at.DATE, "印发《台州市基本公共服务标准(2021年版)》。") == ""

@@ -35,6 +35,13 @@ def test_what_about_the_document_is_asked(question, field):
     assert asked_field(question) == field
 
 
+def test_a_document_described_by_what_it_did_is_another_one():
+    """"the document that turned …" is one the passages name (a standard the reply letter cites), not this one."""
+    question = "When did Xiamen publish the document that turned care for under-3s into a basic public service?"
+    assert asked_field(question) == "date" and document_fact(question, XIAMEN) is None
+    assert document_fact("When did Xiamen publish this plan?", XIAMEN) is not None
+
+
 def test_a_field_the_catalog_lacks_is_no_answer():
     assert document_fact("文号是多少", XIAMEN).value == "厦卫人口家庭〔2024〕169号"
     assert document_fact("文号是多少", DocumentMeta("x", "t", "厦门市")) is None

@@ -173,10 +173,17 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
         return _states_count(text, asked, pattern)
     if kind == AGE:
         return bool(ages.taken_in(text, asked.question))
+    return _states_by_matches(kind, text, asked, pattern)
+
+
+def _states_by_matches(kind: str, text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
+    """`states` once the kind's own readers are done: a match of the kind's pattern that the question takes."""
+    matches = list(pattern.finditer(text))
+    if kind == UNIT:  # a centre being built (年内建成市托育综合服务中心) is no body that acts
+        return any(not _BUILT.match(match.group(0)) and asked.takes(text, match) for match in matches)
     if kind == PLACE:  # "展厅在什么地方" is not answered by where the 实验班 of the next sentence is
-        places = [match.group(0) for match in pattern.finditer(text)]
-        return asked.names_subject(text) and any(asked.places_another(place) for place in places)
-    return any(asked.takes(text, match) for match in pattern.finditer(text))
+        return asked.names_subject(text) and any(asked.places_another(match.group(0)) for match in matches)
+    return any(asked.takes(text, match) for match in matches)
 
 
 def _states_count(text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
@@ -228,9 +235,18 @@ def _outside_titles(text: str, keep):
     return lambda match: keep(match) and not any(start <= match.start() < end for start, end in titles)
 
 
+# A body being built (年内建成市托育综合服务中心) is what a task makes, not who carries it out.
+_BUILT = re.compile(r"^[^，,。；;]{0,4}?(?:建成|新建|建设|设立|打造|成立|培育|建立)(?![由以在了])")
+
+
 def _of_the_kind_asked(asked: Asked):
     ends = finer_asks.asked_body(asked.question)
-    return (lambda match: match.group(0).rstrip().endswith(ends)) if ends else _any_match
+
+    def keep(match: re.Match[str]) -> bool:
+        body = match.group(0).rstrip()
+        return not _BUILT.match(body) and (not ends or body.endswith(ends))
+
+    return keep
 
 
 def _is_figure(text: str, match: re.Match[str]) -> bool:

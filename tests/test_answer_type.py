@@ -293,7 +293,8 @@ def test_a_question_naming_the_kind_of_body_gets_one():
     hospital = at.asked_of("北仑的托育综合服务中心靠哪个医院来建？")
     assert at.extract(at.UNIT, "依托妇幼保健院,建设托育综合服务中心", asked=hospital) == "妇幼保健院"
     assert at.extract(at.UNIT, "建设托育综合服务中心", asked=hospital) == "", "a centre is no hospital"
-    assert at.extract(at.UNIT, "建设托育综合服务中心") == "建设托育综合服务中心"
+    assert at.extract(at.UNIT, "建设托育综合服务中心") == "", "a centre being built carries nothing out"
+    assert at.extract(at.UNIT, "托育综合服务中心负责指导") == "托育综合服务中心"
 
 
 def test_a_word_naming_the_counted_noun_names_no_part():
@@ -381,3 +382,11 @@ def test_a_date_inside_a_title_names_the_document_not_when():
     text = "2022年3月31日,市发改委等27个部门联合印发《台州市基本公共服务标准(2021年版)》。"
     assert at.extract(at.DATE, text) == "2022年3月31日"
     assert at.extract(at.DATE, "印发《台州市基本公共服务标准(2021年版)》。") == ""
+
+
+def test_a_body_being_built_is_not_who_carries_the_task_out():
+    built = "年内建成市托育综合服务中心1家,新增社区普惠托育点10个。"
+    assert at.extract(at.UNIT, built) == ""
+    assert at.extract(at.UNIT, "建立由市政府主要领导任组长的工作专班。").endswith("市政府")
+    assert at.extract(at.UNIT, "由市卫生健康委牵头,建成市托育综合服务中心。") == "市卫生健康委"
+    assert not at.states(at.UNIT, built) and at.states(at.UNIT, "由市卫生健康委牵头,建成市托育综合服务中心。")

@@ -33,7 +33,10 @@ MAX_TERMS_PER_PHRASE = 4
 
 # English words that carry no topic (question words, auxiliaries, pronouns, fillers).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about", "individual", "separate", "specific", "particular"]
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "this", "that", "these", "those", "it", "its", "it's", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "any", "some", "all", "each", "every", "much", "many", "more", "most", "less", "least", "at", "about", "into", "onto", "over", "under", "than", "then", "so", "as", "if", "not", "no", "yes", "up", "down", "out", "get", "gets", "got", "getting", "make", "makes", "let", "lets", "am", "per", "one", "two", "s", "t", "just", "also", "only", "still", "very", "really", "please", "tell", "know", "want", "like", "need", "ask", "about", "individual", "separate", "specific", "particular",
+     # fillers of a question, not its topic ("what kind of society is it supposed to help build")
+     "kind", "kinds", "sort", "supposed", "meant", "going", "exactly", "actually", "say", "says", "said",
+     "mention", "mentions", "mentioned", "according", "whether", "anything", "something", "thing", "things"]
 )
 
 
@@ -165,6 +168,14 @@ class BilingualIndex:
                 self._ordered[phrase] = ordered
         return [w for w in ordered if self.known(w)]
 
+    def _base_terms(self, word: str) -> list[str]:
+        """The terms of an inflected word's base form (expanding → expand, completed → complete)."""
+        for base in base_forms(word):
+            terms = self.terms(base)
+            if terms:
+                return terms
+        return []
+
     def expand(self, text: str) -> dict[str, list[str]]:
         """Chinese words for the English words and phrases of `text`: {english phrase: [words]}.
 
@@ -180,12 +191,23 @@ class BilingualIndex:
                 phrase = " ".join(words[i : i + size])
                 if size == 1 and phrase in STOPWORDS:
                     continue
-                terms = self.terms(phrase)
+                terms = self.terms(phrase) or (self._base_terms(phrase) if size == 1 else [])
                 if terms:
                     found[phrase] = terms[:MAX_TERMS_PER_PHRASE]
                     for k in range(i, i + size):
                         used[k] = True
         return found
+
+
+def base_forms(word: str) -> list[str]:
+    """The forms an -ing or -ed word may come from, likeliest first (expanding → expand, making → make,
+    planned → plan); [] for any other word, and for a short one (setting → set has too many senses)."""
+    for ending in ("ing", "ed"):
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= 4:
+            doubled = [stem[:-1]] if len(stem) > 4 and stem[-1] == stem[-2] else []
+            return [stem, stem + "e", *doubled]
+    return []
 
 
 def content_words(text: str) -> list[str]:

@@ -54,9 +54,9 @@ def _of_another_year(question: str, kind: str, text: str, fact: str) -> bool:
 
 
 def _of_another_event(question: str, kind: str, text: str) -> bool:
-    """A date asked of what a parent or operator does (什么时候报名, 什么时候开始招生) from a sentence that never
-    names it (到2024年底建成市托育综合服务中心)."""
-    if kind != answer_type.DATE:
+    """A date or place asked of what a parent or operator does (什么时候报名, 在哪报名, 什么时候开始招生) from a
+    sentence that never names it (到2024年底建成市托育综合服务中心, 依托妇幼保健机构…开展指导)."""
+    if kind not in (answer_type.DATE, answer_type.PLACE):
         return False
     events = [event for event in _PARENT_EVENTS if event in question]
     return bool(events) and not any(event in text for event in events)

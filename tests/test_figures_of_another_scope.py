@@ -39,3 +39,13 @@ def test_a_prize_is_a_sum():
     from retrieval import answer_type as at
 
     assert at.detect_all("一等奖奖金多少？") == [at.AMOUNT]
+
+
+def test_a_place_asked_of_what_parents_do_needs_a_sentence_naming_it():
+    from retrieval import answer_type as at
+    from retrieval.other_scope import of_another_scope
+
+    question = "张家港托育服务宣传月期间，有没有免费的亲子体验活动？在哪报名？"
+    guidance = "依托妇幼保健机构、托育综合服务中心等,通过入户指导、亲子活动等方式,开展家庭养育指导。"
+    assert of_another_scope(question, [at.PLACE], [], guidance, "依托妇幼保健机构")
+    assert not of_another_scope(question, [at.PLACE], [], "家长可在社区卫生服务中心报名参加亲子活动。", "在社区卫生服务中心")

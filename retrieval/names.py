@@ -59,13 +59,23 @@ def names_in(text: str, question: str = "", known: tuple[str, ...] = ()) -> list
     if _ONLY_TITLE.search(question):  # 哪份文件, 题目叫什么: a document's title, no other name
         return titles
     found = _quoted_names(text, known) + (titles if _ASKS_TITLE.search(question) else [])
+    which_place = bool(_ASKS_WHICH_PLACE.search(question))
     for match in _INTRODUCED.finditer(text):
-        name = match.group(1) or match.group(2)
+        # A facility set up (成立托育服务指导中心) is a kind of place, no answer to which one it is (是哪几家).
+        name = match.group(1) or (None if which_place else match.group(2))
         if name and name not in known:
             found.append((name, match.group(0)))
     for match in _EXAMPLE.finditer(text):
         found.append((match.group(2), match.group(0)))
+    if which_place:  # 是哪几家: places, not a mechanism's name (“五四三”工作机制)
+        found = [(name, context) for name, context in found if _PLACE_KIND.search(context)]
     return found
+
+
+# "哪一家", "是哪几家": the question asks which places (institutions, stations); a name answers only when what it
+# names is one.
+_ASKS_WHICH_PLACE = re.compile(r"哪[一几]?家")
+_PLACE_KIND = re.compile(rf"{_FACILITY}|托育点|托儿所|托育园|托育机构|幼儿园|医院|保健院|园")
 
 
 def best_name(text: str, question: str, known: tuple[str, ...] = (), topic: tuple[str, ...] = ()) -> str:

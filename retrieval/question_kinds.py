@@ -87,6 +87,7 @@ _QUESTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # What something is called, or which one of a kind of place (哪一家托育点): its proper name.
     (NAME, re.compile(r"叫什么|叫啥|什么名字|啥名字|名字(?:叫|是)|名称(?:叫|是)|称作什么|称为什么|哪份(?:文件|方案|意见|通知|办法)|什么文件|"
                       r"哪(?:一|几)?家(?=[^，。？?]{0,4}(?:托育点|驿站|托儿所|托育园|托育机构|示范园|服务点|小站))|"
+                      r"(?<!单位)(?<!部门)是哪[一几]?家(?=[？?]|$)|"
                       r"what(?:'s| is| are| was)(?: it| they| this| that| the [a-z' -]{1,40}?)? called|what(?:'s| is) the name",
                       re.I)),
     (PLACE, re.compile(r"在哪(?![年一天个类种]|方面)|哪里|哪儿|什么地方|哪个区|哪个园|哪个幼儿园|哪个街道|地址|位置|设在|where\b|which (?:district|kindergarten|"

@@ -66,3 +66,15 @@ def test_a_document_asked_for_is_named_by_its_title_only():
     text = "根据《苏州市普惠托育服务发展示范项目实施方案》,依托“苏周到”“健康苏州掌上行”等平台"
     assert best_name(text, "上位依据是苏州的哪份文件？") == "苏州市普惠托育服务发展示范项目实施方案"
     assert "“苏周到”“健康苏州掌上行”" not in dict(names_in(text, "上位依据是苏州的哪份文件？"))
+
+
+def test_which_places_are_answered_only_by_names_of_places():
+    from retrieval.names import names_in
+
+    text = "建立健全托育服务“五四三”工作机制,评定星级托育服务机构24家。"
+    assert names_in(text, "台州那个工作机制叫什么？")
+    assert names_in(text, "台州评定的24家星级托育服务机构，五星级的是哪几家？") == []
+    example = "如温岭的曙光狮村级养育小组活动基地、路桥的康宝托育村级驿站等。"
+    assert names_in(example, "温岭的是哪一家？")
+    assert names_in("市、县两级统一全面成立托育服务指导中心。", "五星级的是哪几家？") == []
+    assert names_in("打造市级示范托育机构,即厦门市托育综合实践示范园。", "厦门示范的是哪一家？")

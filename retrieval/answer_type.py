@@ -178,7 +178,7 @@ def states(kind: str, text: str, asked: Asked = ANYTHING) -> bool:
 
 def _states_by_matches(kind: str, text: str, asked: Asked, pattern: re.Pattern[str]) -> bool:
     """`states` once the kind's own readers are done: a match of the kind's pattern that the question takes."""
-    matches = list(pattern.finditer(text))
+    matches = pattern.finditer(text)  # lazily: the first match that answers ends the search
     if kind == UNIT:  # a centre being built (年内建成市托育综合服务中心) is no body that acts
         return any(not _BUILT.match(match.group(0)) and asked.takes(text, match) for match in matches)
     if kind == PLACE:  # "展厅在什么地方" is not answered by where the 实验班 of the next sentence is

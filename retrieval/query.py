@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from retrieval.places import Gazetteer, catalog_cities, load_place_tree
@@ -78,10 +78,17 @@ class Glossary:
         found: dict[str, list[str]] = {}
         for phrases, zh_terms in self.entries:
             for p in phrases:
-                if re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", lowered):
+                if _phrase_pattern(p).search(lowered):
                     terms = found.setdefault(p, [])
                     terms.extend(t for t in zh_terms if t not in terms)
         return found
+
+
+@cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A glossary phrase as a whole-word pattern, compiled once: the glossary holds more phrases than `re`'s own
+    cache, which would otherwise compile them again for every question."""
+    return re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
 
 
 @lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ from retrieval.search import HybridSearcher, SearchResult
 from retrieval.store import IndexedChunk
 from retrieval.tables import BARE_VALUE, row_unit
 from retrieval.units import (
+    RESPONSIBLE_NOTE,
     TABLE_CELL,
     ages_in_ranges,
     is_table,
@@ -328,7 +329,8 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
     noted = answer_type.UNIT in kinds or asks_if_responsible
     # A sentence is chosen by all the question's words, and again by those of the clauses that ask.
     asking = [] if result.english else asking_words(result.question, result.salient)
-    for unit in with_responsible_notes(units) if noted else units:
+    candidates = with_responsible_notes(units) if noted else units
+    for i, unit in enumerate(candidates):
         body = unit if asks_if_responsible else without_note(unit)
         score = coverage(result.salient, f"{section} {body} {ages_in_ranges(unit)}".lower())
         score += ASKING_WEIGHT * coverage(asking, body.lower())
@@ -347,10 +349,19 @@ def _best_unit(result: SearchResult, text: str, section: str) -> tuple[float, st
             score += clause_score
             if asks_problem and (problem := problems.problem_named(without_note(unit))):
                 score, fact = score + PROBLEM_BONUS, problem  # 想治哪些老毛病: 解决…收费标准过高…的问题
-            quote = _window(unit, fact or _best_clause(result, unit))
+            shown = unit if kinds or fact else _with_next(candidates, i)
+            quote = _window(shown, fact or _best_clause(result, unit))
         if best is None or score > best[0]:
             best = (score, quote, fact)
     return best or (0.0, text[:QUOTE_CHARS], "")
+
+
+def _with_next(units: list[str], i: int) -> str:
+    """An open question's sentence with the one after it, which often says what or how (…开设特殊儿童托育实验班。
+    在实验班开展特殊儿童托育标准研究…); the quote is still cut to `QUOTE_CHARS` around the chosen sentence."""
+    if i + 1 >= len(units) or RESPONSIBLE_NOTE.match(units[i + 1]):
+        return units[i]
+    return units[i] + units[i + 1]
 
 
 def select_quotes(result: SearchResult, searcher: HybridSearcher, sources: list[Source]) -> list[Quote]:

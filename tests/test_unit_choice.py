@@ -31,3 +31,25 @@ def test_without_the_discount_the_sentence_without_a_fact_would_win():
     salient = _result("台州普惠托位占比是多少？").salient
     assert coverage(salient, RESPECTIVE) > coverage(salient, GIVES)
     assert UNSINGLED_SHARE < 1.0
+
+
+def test_an_open_question_quotes_its_sentence_with_the_one_after_it():
+    """"除了照护孩子，还要做什么研究": the chosen sentence names the class; the next says what research."""
+    passage = ("2.开展0-3岁特殊儿童托育服务支持专项。依托市妇幼保健院开设特殊儿童托育实验班,提供专业化多模式照护服务。"
+               "在实验班开展特殊儿童托育标准研究,制定0-3岁特殊儿童托育服务规范。(责任部门:市卫健委、市财政局)")
+    question = "厦门的特殊儿童托育实验班除了照护孩子，还要做什么研究？"
+    result = SearchResult(question=question, hits=[], query_terms=[], kinds=at.detect_all(question),
+                          salient=[Salient("特殊儿童", 4.2), Salient("实验班", 7.3), Salient("照护", 8.3),
+                                   Salient("研究", 0.5)], asked=at.asked_of(question))
+    _, quote, fact = _best_unit(result, passage, "")
+    assert fact == "" and "开设特殊儿童托育实验班" in quote and "标准研究" in quote
+    assert "责任部门" not in quote  # a note of responsible units is never the sentence after
+
+
+def test_the_sentence_after_is_never_a_note_nor_past_the_end():
+    from retrieval.answer import _with_next
+
+    units = ["开设实验班。", "开展标准研究。", "(责任部门:市卫健委)"]
+    assert _with_next(units, 0) == "开设实验班。开展标准研究。"
+    assert _with_next(units, 1) == "开展标准研究。"
+    assert _with_next(units, 2) == "(责任部门:市卫健委)"

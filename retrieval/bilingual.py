@@ -168,14 +168,6 @@ class BilingualIndex:
                 self._ordered[phrase] = ordered
         return [w for w in ordered if self.known(w)]
 
-    def _base_terms(self, word: str) -> list[str]:
-        """The terms of an inflected word's base form (expanding → expand, completed → complete)."""
-        for base in base_forms(word):
-            terms = self.terms(base)
-            if terms:
-                return terms
-        return []
-
     def expand(self, text: str) -> dict[str, list[str]]:
         """Chinese words for the English words and phrases of `text`: {english phrase: [words]}.
 
@@ -191,23 +183,12 @@ class BilingualIndex:
                 phrase = " ".join(words[i : i + size])
                 if size == 1 and phrase in STOPWORDS:
                     continue
-                terms = self.terms(phrase) or (self._base_terms(phrase) if size == 1 else [])
+                terms = self.terms(phrase)
                 if terms:
                     found[phrase] = terms[:MAX_TERMS_PER_PHRASE]
                     for k in range(i, i + size):
                         used[k] = True
         return found
-
-
-def base_forms(word: str) -> list[str]:
-    """The forms an -ing or -ed word may come from, likeliest first (expanding → expand, making → make,
-    planned → plan); [] for any other word, and for a short one (setting → set has too many senses)."""
-    for ending in ("ing", "ed"):
-        stem = word[: -len(ending)]
-        if word.endswith(ending) and len(stem) >= 4:
-            doubled = [stem[:-1]] if len(stem) > 4 and stem[-1] == stem[-2] else []
-            return [stem, stem + "e", *doubled]
-    return []
 
 
 def content_words(text: str) -> list[str]:

@@ -291,7 +291,7 @@ def doer_of(clause: str) -> str:
 
 
 # Asking who carries a task out, not which body a sentence names (哪个部门负责…, 牵头单位是谁, who is responsible).
-_ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|管|responsib|in charge|\blead|listed", re.I)
+_ASKS_RESPONSIBLE = re.compile(r"负责|责任|牵头|主责|主管|谁来|管|参与|responsib|in charge|\blead|listed", re.I)
 
 
 def _noted_fact(result: SearchResult, unit: str, note: str, asked: answer_type.Asked) -> tuple[float, str]:

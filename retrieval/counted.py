@@ -14,7 +14,8 @@ from retrieval.bilingual import STOPWORDS, singular
 _COUNTED_AFTER = re.compile(r"(?:多少|几)(?:人次|个|家|名|人|所|项|处|张|件|次|场|种|批|班|位)?([^？?，,。！!；;吗呢]{0,20})")
 _LEAD_UP = re.compile(
     r"(?:一共|总共|共|总计|合计|累计|大概|大约|大致|现在|目前|已经|已|实际上|实际|能够|能|可以|要|会|将|有|是|为|达到|达|到|至|完成|做到|实现|"
-    r"了|的|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短|定为|定|目标|计划|预计|规划)+$"
+    r"了|的|建成|建设|建|新建|设置|设立|设|开设|开|减少|增加|提高|提升|降低|缩短|定为|定|目标|计划|预计|规划|"
+    r"任务|指标|本来|原来|原本|最初|起初)+$"
 )
 _COUNTED_ENGLISH = re.compile(r"\bhow many\s+((?:[a-z()-]+\s+){0,3}?)([a-z-]+)\b(?=\s+(?:are|is|do|does|did|will|can|could|should|has|have|had|make|made|in|of|for|to|per|that|which|there|were|was)\b|\s*[?？]|\s*$)", re.I)
 

@@ -65,19 +65,20 @@ def test_probe_set_meets_its_bar(reports):
     assert summary["unanswerable_refused"] >= 31, misses
 
 
-# Nine more sets of the hard set's kinds, each written by a helper who never saw the product's code or
-# replies (docs/policy-answers.md, "Probe sets 2–10"); measured 2026-11-28 (sessions 9 and 10): answer fact, false
+# Ten more sets of the hard set's kinds, each written by a helper who never saw the product's code or
+# replies (docs/policy-answers.md, "Probe sets 2–11"); measured 2026-11-28 (sessions 9 and 10): answer fact, false
 # refusals and unanswerable refused, with a margin of one.
 LATER_PROBES = {
-    "policy_qa_probe2_dev.jsonl": (56, 1, 47),
-    "policy_qa_probe3_dev.jsonl": (51, 1, 43),
-    "policy_qa_probe4_dev.jsonl": (53, 1, 43),
+    "policy_qa_probe2_dev.jsonl": (57, 1, 47),
+    "policy_qa_probe3_dev.jsonl": (52, 1, 43),
+    "policy_qa_probe4_dev.jsonl": (55, 1, 43),
     "policy_qa_probe5_dev.jsonl": (49, 1, 43),
-    "policy_qa_probe6_dev.jsonl": (53, 2, 43),
-    "policy_qa_probe7_dev.jsonl": (51, 2, 41),
+    "policy_qa_probe6_dev.jsonl": (54, 2, 43),
+    "policy_qa_probe7_dev.jsonl": (52, 2, 41),
     "policy_qa_probe8_dev.jsonl": (52, 1, 41),
-    "policy_qa_probe9_dev.jsonl": (50, 1, 36),
-    "policy_qa_probe10_dev.jsonl": (48, 2, 41),
+    "policy_qa_probe9_dev.jsonl": (52, 1, 36),
+    "policy_qa_probe10_dev.jsonl": (50, 2, 41),
+    "policy_qa_probe11_dev.jsonl": (50, 2, 41),
 }
 
 

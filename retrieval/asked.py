@@ -69,7 +69,8 @@ class Asked:
     def places_another(self, place: str) -> bool:
         """False for a place statement that names the subject itself: "依托托育综合实践示范园" says where something
         else is, not where the 示范园 is."""
-        return not any(form in place for form in self.subject)
+        where = _SETS_UP.split(place, maxsplit=1)[0]  # 依托X成立Y: X is the place, Y what is set up there
+        return not any(form in where for form in self.subject)
 
     def counts_what_was_asked(self, text: str, at: int) -> bool:
         """True when the figure at `at` in `text` counts the noun asked about (its clause names it)."""
@@ -192,6 +193,10 @@ _NARROWER = re.compile(f"{_PER_UNIT.pattern}|新增|其中")
 
 # Asking what was actually done, not what was set as the task.
 _ASKS_ACHIEVED = re.compile(r"实际(?:上)?(?:完成|建成|做到|达到|新增)|實際|已(?:经)?完成了?多少|\b(?:actually|in fact)\b.{0,30}\b(?:achiev|complet|built|added|deliver)", re.I)
+# What a place statement goes on to set up (依托市实验幼儿园…成立市托育综合服务中心): no longer the place.
+_SETS_UP = re.compile(r"成立|设立|建设|建立|开设|打造|建成")
+
+
 def _in_quoted_task(text: str, at: int) -> bool:
     """True when position `at` lies inside quotation marks: a task or a name quoted (“新增托位5200个”), whose
     figures say what was set, not what was done. A clause cut from a longer sentence may hold only the end of

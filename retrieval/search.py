@@ -33,6 +33,7 @@ from retrieval.subject import place_subject
 from retrieval.tokenize import CJK_CHAR, load_stopwords, load_user_dictionary, tokenize
 from retrieval.topicality import load_topic_words, off_topic
 from retrieval.types import DocumentMeta
+from retrieval.units import TABLE_CELL, is_table
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _BUILD_BATCH = 2000  # passages tokenised at a time when the lexical index is built from the store
@@ -288,7 +289,7 @@ class HybridSearcher:
         # 的 is mostly left out of the documents' compounds (婴幼儿的健康管理率 → 婴幼儿健康管理率).
         runs = _CJK_RUN.findall(self.gazetteer.strip_places(question).replace("的", ""))
         # A place the question does not name answers "where" (思明区); the city it asks about does not.
-        names_place = partial(self.gazetteer.names_another_place, question=question)
+        names_place = partial(_names_a_location, self.gazetteer, question)
         for cid, score in ranked:
             item = corpus.by_id.get(cid)
             if item is None:  # in the store but not answering here (yet): the next sync catches up
@@ -427,6 +428,14 @@ def _stating_first_among_ties(hits: list[Hit], yields_fact) -> None:
     )
     if tied is not None:
         hits.insert(0, hits.pop(tied))
+
+
+def _names_a_location(gazetteer: Gazetteer, question: str, unit: str) -> bool:
+    """True when `unit` names a place the question does not (an answer to "where"); in a table row only its
+    values count: a column label (保税区 (含三个街道): 1) says whose figure it is, not where anything is."""
+    if is_table(unit):
+        unit = " ".join(TABLE_CELL.match(cell).group(2) for cell in unit.split("; ") if TABLE_CELL.match(cell))
+    return gazetteer.names_another_place(unit, question)
 
 
 def _coverage(salient: list[Salient], text: str) -> float:

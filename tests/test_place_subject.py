@@ -76,3 +76,18 @@ def test_a_place_in_a_title_is_no_answer_to_where():
     question = "张家港托育机构质量评估的结果会在哪里公示？"
     assert not gazetteer.names_another_place("执行《苏州市托育服务质量评估指南》地方性标准,开展质量评估", question)
     assert gazetteer.names_another_place("评估结果在苏州市卫健委网站公示", question)
+
+
+def test_what_a_place_sets_up_is_no_longer_the_place():
+    asked = Asked(question="张家港市托育综合服务中心建在哪里", subject=("托育综合服务中心",))
+    sentence = "依托市实验幼儿园沙洲湖园区和市教师发展中心成立市托育综合服务中心,设置一定规模的托位。"
+    assert at.states(at.PLACE, sentence, asked) and at.extract(at.PLACE, sentence, asked=asked).startswith("依托市实验幼儿园")
+
+
+def test_a_table_rows_column_labels_are_no_location():
+    from retrieval.search import _names_a_location
+
+    gazetteer = load_gazetteer(KNOWLEDGE / "places.yaml")
+    row = "项目: 数量指标 / 建成托育综合服务中心数(个); 市级: 1; 保税区 (含三个街道): 1"
+    assert not _names_a_location(gazetteer, "张家港托育综合服务中心在哪里？", row)
+    assert _names_a_location(gazetteer, "托育点在哪里？", "具体举措: 在保税区新建托育点1个; 相关单位: 市卫生健康委")
